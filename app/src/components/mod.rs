@@ -1,0 +1,4 @@
+//! Pieces several pages use.
+
+pub mod notice;
+pub mod shell;

@@ -1,0 +1,5 @@
+//! One module per route.
+
+pub mod destinations;
+pub mod new_destination;
+pub mod not_found;

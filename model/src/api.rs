@@ -1,0 +1,59 @@
+//! Bodies of Herald's HTTP API, as the server sends them and the app reads them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::destination::DestinationSummary;
+
+/// The one shape every API error has:
+/// `{"error": {"code": "...", "message": "...", "field": "..."}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable code such as `not_found` or `invalid_field`.
+    pub code: String,
+    /// A sentence for people: what went wrong and how to fix it.
+    pub message: String,
+    /// The input field the error is about, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ErrorBody {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ErrorBody {
+            error: ErrorDetail { code: code.into(), message: message.into(), field: None },
+        }
+    }
+}
+
+/// `GET /api/destinations`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DestinationList {
+    pub destinations: Vec<DestinationSummary>,
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok` when the server can reach its database, `unavailable` otherwise.
+    pub status: String,
+    pub version: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_without_a_field_leaves_the_field_out() {
+        let body = ErrorBody::new("not_found", "No such page.");
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"error":{"code":"not_found","message":"No such page."}}"#
+        );
+    }
+}

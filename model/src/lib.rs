@@ -1,0 +1,7 @@
+//! Types both sides of Herald share. No I/O: this crate compiles to wasm32 for
+//! the app and natively for the server, so the browser and the server agree on
+//! every API body and every validation rule.
+
+pub mod api;
+pub mod assets;
+pub mod destination;

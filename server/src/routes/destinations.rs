@@ -1,0 +1,13 @@
+//! `/api/destinations`: the alert destinations.
+
+use axum::Json;
+use axum::extract::State;
+use herald_model::api::DestinationList;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+pub async fn list(State(state): State<AppState>) -> Result<Json<DestinationList>, ApiError> {
+    let destinations = state.store.list_destinations().await?;
+    Ok(Json(DestinationList { destinations }))
+}

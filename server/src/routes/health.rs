@@ -1,0 +1,20 @@
+//! `GET /healthz`: for load balancers and orchestrators.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use herald_model::api::Health;
+
+use crate::AppState;
+
+/// 200 when the database answers, 503 otherwise.
+pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let version = env!("CARGO_PKG_VERSION").to_owned();
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(Health { status: "ok".into(), version })),
+        Err(err) => {
+            tracing::error!(error = %err, "health check: the database does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable".into(), version }))
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! Every HTTP route Herald answers, and the layers around them.
+
+mod destinations;
+mod health;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Router, middleware};
+use tower_http::trace::TraceLayer;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::web;
+
+/// Largest request body Herald reads (the ingest API's batch limit).
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/destinations", get(destinations::list))
+        .fallback(no_such_route)
+        .method_not_allowed_fallback(method_not_allowed);
+    // Slack's endpoints arrive with the Slack-connection work; until then every
+    // /slack path answers like an unknown API route, never with the web app.
+    let slack = Router::new().fallback(no_such_route);
+
+    let routes = Router::new()
+        .route("/healthz", get(health::healthz))
+        .nest("/api", api)
+        .nest("/slack", slack);
+    // The cache-control layer covers only the static files; API answers are
+    // never cached.
+    let routes = web::with_static_files(routes, &state.settings.dist_dir);
+    routes
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::map_response(web::security_headers))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn no_such_route(request: Request) -> ApiError {
+    ApiError::not_found(format!("There is no {} {} in Herald's API.", request.method(), request.uri().path()))
+}
+
+async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} does not accept {}.", request.uri().path(), request.method()),
+    )
+}

@@ -1,0 +1,245 @@
+//! Settings: defaults, then `HERALD_*` environment variables, then `herald`
+//! flags. Every bad value is refused at start-up with a message that names
+//! the variable and says what a good value looks like.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::filter::Targets;
+use url::Url;
+
+/// The `herald` command line.
+#[derive(Debug, Parser)]
+#[command(name = "herald", version, about = "Self-hosted Slack Bot alert destination")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app, the API and the Slack endpoints (the default).
+    Serve,
+}
+
+/// Every setting of the server. Field docs are the `--help` text.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to listen on.
+    #[arg(long, env = "HERALD_BIND", default_value = "127.0.0.1:8080", value_parser = parse_bind)]
+    pub bind: SocketAddr,
+
+    /// Base URL people and Slack use to reach Herald (manifest, OAuth
+    /// redirect, links in messages). Default: http://<bind>.
+    #[arg(long, env = "HERALD_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<Url>,
+
+    /// Database: sqlite://path (created on first start).
+    #[arg(
+        long = "database-url",
+        env = "HERALD_DATABASE_URL",
+        default_value = "sqlite://data/herald.db",
+        value_parser = DatabaseUrl::from_str
+    )]
+    pub database: DatabaseUrl,
+
+    /// Base URL of Slack's Web API.
+    #[arg(long, env = "HERALD_SLACK_API_URL", default_value = "https://slack.com/api", value_parser = parse_slack_api_url)]
+    pub slack_api_url: Url,
+
+    /// Slack's OAuth v2 authorize page.
+    #[arg(
+        long,
+        env = "HERALD_SLACK_AUTHORIZE_URL",
+        default_value = "https://slack.com/oauth/v2/authorize",
+        value_parser = parse_slack_authorize_url
+    )]
+    pub slack_authorize_url: Url,
+
+    /// File holding the key that encrypts secrets at rest (generated on first
+    /// start, mode 0600). Back it up with the database.
+    #[arg(long, env = "HERALD_SECRET_KEY_FILE", default_value = "data/secret.key")]
+    pub secret_key_file: PathBuf,
+
+    /// Folder of the built web app (`cargo xtask build` writes it).
+    #[arg(long, env = "HERALD_DIST_DIR", default_value = "dist")]
+    pub dist_dir: PathBuf,
+
+    /// Log filter: a level (`info`), or per-target levels
+    /// (`warn,herald_server=debug`).
+    #[arg(long, env = "HERALD_LOG", default_value = "info", value_parser = parse_log_filter)]
+    pub log: Targets,
+}
+
+impl Settings {
+    /// `HERALD_PUBLIC_URL`, or `http://<address Herald listens on>`.
+    pub fn public_url_or(&self, listening: SocketAddr) -> Url {
+        match &self.public_url {
+            Some(url) => url.clone(),
+            None => Url::parse(&format!("http://{listening}")).expect("a socket address forms a URL"),
+        }
+    }
+}
+
+/// Where the data lives. Postgres is recognised so that its URL gets a clear
+/// answer rather than a parse error, but only SQLite is built so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.starts_with("sqlite:") {
+            if s == "sqlite:" || s == "sqlite://" {
+                return Err(hint("HERALD_DATABASE_URL", "a file path after sqlite://, e.g. sqlite://data/herald.db"));
+            }
+            Ok(DatabaseUrl::Sqlite(s.to_owned()))
+        } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Ok(DatabaseUrl::Postgres(s.to_owned()))
+        } else {
+            Err(hint("HERALD_DATABASE_URL", "sqlite://<path>, e.g. sqlite://data/herald.db"))
+        }
+    }
+}
+
+fn hint(var: &str, expected: &str) -> String {
+    format!("{var} must be {expected}")
+}
+
+fn parse_bind(s: &str) -> Result<SocketAddr, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| hint("HERALD_BIND", "an IP address and port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080"))
+}
+
+fn parse_http_url(var: &str, s: &str, example: &str) -> Result<Url, String> {
+    let expected = format!("an http:// or https:// URL, e.g. {example}");
+    let url = Url::parse(s.trim()).map_err(|_| hint(var, &expected))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(hint(var, &expected));
+    }
+    Ok(url)
+}
+
+fn parse_public_url(s: &str) -> Result<Url, String> {
+    let url = parse_http_url("HERALD_PUBLIC_URL", s, "https://herald.example.com")?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(hint("HERALD_PUBLIC_URL", "a base URL without ?query or #fragment"));
+    }
+    // Joining paths onto the base needs the trailing slash; people rarely type it.
+    Ok(with_trailing_slash(url))
+}
+
+fn parse_slack_api_url(s: &str) -> Result<Url, String> {
+    parse_http_url("HERALD_SLACK_API_URL", s, "https://slack.com/api").map(with_trailing_slash)
+}
+
+fn parse_slack_authorize_url(s: &str) -> Result<Url, String> {
+    parse_http_url("HERALD_SLACK_AUTHORIZE_URL", s, "https://slack.com/oauth/v2/authorize")
+}
+
+fn with_trailing_slash(mut url: Url) -> Url {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url
+}
+
+fn parse_log_filter(s: &str) -> Result<Targets, String> {
+    s.parse()
+        .map_err(|_| hint("HERALD_LOG", "a level (error, warn, info, debug, trace) or target=level pairs, e.g. warn,herald_server=debug"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Settings, String> {
+        let mut argv = vec!["herald"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).map(|cli| cli.settings).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_match_the_product_spec() {
+        let s = parse(&[]).unwrap();
+        assert_eq!(s.bind, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(s.public_url, None);
+        assert_eq!(s.database, DatabaseUrl::Sqlite("sqlite://data/herald.db".into()));
+        assert_eq!(s.slack_api_url.as_str(), "https://slack.com/api/");
+        assert_eq!(s.slack_authorize_url.as_str(), "https://slack.com/oauth/v2/authorize");
+        assert_eq!(s.secret_key_file, PathBuf::from("data/secret.key"));
+        assert_eq!(s.dist_dir, PathBuf::from("dist"));
+    }
+
+    #[test]
+    fn public_url_defaults_to_the_listening_address() {
+        let s = parse(&[]).unwrap();
+        let url = s.public_url_or("127.0.0.1:41234".parse().unwrap());
+        assert_eq!(url.as_str(), "http://127.0.0.1:41234/");
+    }
+
+    #[test]
+    fn public_url_gains_a_trailing_slash_so_paths_join_under_it() {
+        let s = parse(&["--public-url", "https://acme.example/herald"]).unwrap();
+        let url = s.public_url.unwrap();
+        assert_eq!(url.join("slack/oauth/callback").unwrap().as_str(), "https://acme.example/herald/slack/oauth/callback");
+    }
+
+    #[test]
+    fn a_bad_bind_address_names_the_variable_and_an_example() {
+        let err = parse(&["--bind", "localhost"]).unwrap_err();
+        assert!(err.contains("HERALD_BIND"), "{err}");
+        assert!(err.contains("127.0.0.1:8080"), "{err}");
+    }
+
+    #[test]
+    fn a_public_url_must_be_http_or_https() {
+        for bad in ["ftp://herald.example", "herald.example", "https://herald.example/?x=1"] {
+            let err = parse(&["--public-url", bad]).unwrap_err();
+            assert!(err.contains("HERALD_PUBLIC_URL"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_database_url_must_name_a_backend() {
+        let err = parse(&["--database-url", "mysql://db/herald"]).unwrap_err();
+        assert!(err.contains("HERALD_DATABASE_URL"), "{err}");
+        let err = parse(&["--database-url", "sqlite://"]).unwrap_err();
+        assert!(err.contains("file path"), "{err}");
+        assert!(matches!(
+            parse(&["--database-url", "postgres://db/herald"]).unwrap().database,
+            DatabaseUrl::Postgres(_)
+        ));
+    }
+
+    #[test]
+    fn slack_urls_must_be_urls() {
+        let err = parse(&["--slack-api-url", "not a url"]).unwrap_err();
+        assert!(err.contains("HERALD_SLACK_API_URL"), "{err}");
+        let err = parse(&["--slack-authorize-url", "mailto:x@y"]).unwrap_err();
+        assert!(err.contains("HERALD_SLACK_AUTHORIZE_URL"), "{err}");
+    }
+
+    #[test]
+    fn the_slack_api_url_joins_method_names() {
+        let s = parse(&["--slack-api-url", "http://127.0.0.1:9000/api"]).unwrap();
+        assert_eq!(s.slack_api_url.join("chat.postMessage").unwrap().as_str(), "http://127.0.0.1:9000/api/chat.postMessage");
+    }
+
+    #[test]
+    fn a_bad_log_filter_names_the_variable() {
+        let err = parse(&["--log", "herald=loud"]).unwrap_err();
+        assert!(err.contains("HERALD_LOG"), "{err}");
+    }
+}

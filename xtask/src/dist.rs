@@ -1,0 +1,213 @@
+//! Builds the web app into `dist/`: wasm32 release build, JS glue from the
+//! wasm-bindgen library (the same version as the app's, pinned in the
+//! workspace), content-hashed names, precompressed copies, and a size table.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use herald_model::assets::hashed_name;
+use sha2::{Digest as _, Sha256};
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const PROFILE: &str = "wasm-release";
+const DIST: &str = "dist";
+/// Files worth compressing; images in `public/` are compressed already.
+const COMPRESSIBLE: &[&str] = &["html", "js", "wasm", "css", "svg", "json", "txt", "map"];
+
+/// Builds everything into a fresh `dist.new/`, then swaps it in, so a
+/// running Herald never serves a half-written folder. Returns the absolute
+/// path of `dist/`.
+pub fn build_app() -> anyhow::Result<PathBuf> {
+    super::cargo(&["build", "--package", "herald-app", "--lib", "--target", WASM_TARGET, "--profile", PROFILE])?;
+    let wasm_in = Path::new("target").join(WASM_TARGET).join(PROFILE).join("herald_app.wasm");
+
+    let staging = PathBuf::from("dist.new");
+    remove_dir_if_present(&staging)?;
+    let bindgen_out = Path::new("target").join("bindgen");
+    remove_dir_if_present(&bindgen_out)?;
+
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm_in)
+        .web(true)?
+        .typescript(false)
+        .remove_name_section(true)
+        .remove_producers_section(true)
+        // boot.js passes the hashed .wasm URL to init(), so the glue needs
+        // no default path of its own.
+        .omit_default_module_path(true)
+        .generate(&bindgen_out)
+        .context("generating the JS glue with wasm-bindgen")?;
+
+    fs::create_dir_all(&staging)?;
+    let js = publish(&bindgen_out.join("herald_app.js"), "app", "js", &staging)?;
+    let wasm = publish(&bindgen_out.join("herald_app_bg.wasm"), "app", "wasm", &staging)?;
+    let snippets = bindgen_out.join("snippets");
+    if snippets.is_dir() {
+        copy_dir(&snippets, &staging.join("snippets"))?;
+    }
+    let css = publish_bytes(&stylesheet()?, "app", "css", &staging)?;
+    let boot = publish_bytes(
+        format!("import init from \"./{js}\";\ninit({{ module_or_path: new URL(\"./{wasm}\", import.meta.url) }});\n").as_bytes(),
+        "boot",
+        "js",
+        &staging,
+    )?;
+    let template = fs::read_to_string("app/index.html").context("reading app/index.html")?;
+    let index = template.replace("{{css}}", &css).replace("{{boot}}", &boot);
+    if index.contains("{{") {
+        bail!("app/index.html has a placeholder xtask does not fill");
+    }
+    fs::write(staging.join("index.html"), index)?;
+    copy_dir(Path::new("public"), &staging)?;
+    compress_all(&staging)?;
+
+    remove_dir_if_present(Path::new(DIST))?;
+    fs::rename(&staging, DIST).context("moving dist.new to dist")?;
+    print_sizes(Path::new(DIST), &[&wasm, &js, &css, &boot])?;
+    Ok(std::env::current_dir()?.join(DIST))
+}
+
+/// Copies `file` into `dir` under a content-hashed name; returns the name.
+fn publish(file: &Path, stem: &str, extension: &str, dir: &Path) -> anyhow::Result<String> {
+    let bytes = fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    publish_bytes(&bytes, stem, extension, dir)
+}
+
+fn publish_bytes(bytes: &[u8], stem: &str, extension: &str, dir: &Path) -> anyhow::Result<String> {
+    let name = hashed_name(stem, &hex::encode(Sha256::digest(bytes)), extension);
+    fs::write(dir.join(&name), bytes)?;
+    Ok(name)
+}
+
+/// Every stylesheet in `style/`, in name order, as one file.
+fn stylesheet() -> anyhow::Result<Vec<u8>> {
+    let mut files: Vec<PathBuf> = fs::read_dir("style")
+        .context("reading style/")?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    files.retain(|p| p.extension().is_some_and(|e| e == "css"));
+    files.sort();
+    let mut css = Vec::new();
+    for file in files {
+        css.extend(fs::read(&file)?);
+        css.push(b'\n');
+    }
+    Ok(css)
+}
+
+fn compress_all(dir: &Path) -> anyhow::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            compress_all(&path)?;
+            continue;
+        }
+        let compressible = path.extension().and_then(|e| e.to_str()).is_some_and(|e| COMPRESSIBLE.contains(&e));
+        if !compressible {
+            continue;
+        }
+        let raw = fs::read(&path)?;
+        fs::write(with_suffix(&path, "gz"), gzip(&raw)?)?;
+        fs::write(with_suffix(&path, "br"), brotli(&raw)?)?;
+    }
+    Ok(())
+}
+
+fn gzip(raw: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(raw)?;
+    Ok(encoder.finish()?)
+}
+
+fn brotli(raw: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    {
+        // Quality 11, 4 MiB window: the smallest output; it runs once per build.
+        let mut writer = brotli::CompressorWriter::new(&mut out, 64 * 1024, 11, 22);
+        writer.write_all(raw)?;
+    }
+    Ok(out)
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn print_sizes(dist: &Path, names: &[&str]) -> anyhow::Result<()> {
+    println!("\nWeb app in {}/:", dist.display());
+    println!("| file | raw | gzip | brotli |");
+    println!("|---|---:|---:|---:|");
+    for name in names {
+        let size = |suffix: &str| -> anyhow::Result<String> {
+            let path = if suffix.is_empty() { dist.join(name) } else { with_suffix(&dist.join(name), suffix) };
+            Ok(kib(fs::metadata(&path).with_context(|| format!("reading {}", path.display()))?.len()))
+        };
+        println!("| {name} | {} | {} | {} |", size("")?, size("gz")?, size("br")?);
+    }
+    println!();
+    Ok(())
+}
+
+fn kib(bytes: u64) -> String {
+    format!("{:.1} KiB", bytes as f64 / 1024.0)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target).with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn remove_dir_if_present(dir: &Path) -> anyhow::Result<()> {
+    match fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(err) => Err(err).with_context(|| format!("removing {}", dir.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compressed_copies_decompress_to_the_original() {
+        let raw = b"(module) (module) (module) hello hello hello".repeat(20);
+        let mut back = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzip(&raw).unwrap()[..]), &mut back).unwrap();
+        assert_eq!(back, raw);
+        let mut back = Vec::new();
+        std::io::Read::read_to_end(&mut brotli::Decompressor::new(&brotli(&raw).unwrap()[..], 4096), &mut back).unwrap();
+        assert_eq!(back, raw);
+    }
+
+    #[test]
+    fn published_names_are_hashed_by_content() {
+        let dir = tempfile_dir();
+        let a = publish_bytes(b"one", "app", "js", &dir).unwrap();
+        let b = publish_bytes(b"two", "app", "js", &dir).unwrap();
+        assert_ne!(a, b);
+        assert!(herald_model::assets::is_hashed_name(&a), "{a}");
+        assert_eq!(fs::read(dir.join(&a)).unwrap(), b"one");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-test-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}

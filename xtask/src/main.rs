@@ -1,0 +1,120 @@
+//! `cargo xtask <command>`: Herald's developer commands, in Rust so a fresh
+//! machine needs nothing but cargo.
+//!
+//! - `build`: the web app into `dist/`, then the server in release mode
+//! - `serve [herald flags…]`: build, then run Herald on SQLite under `data/`
+//! - `test`: every test, installing what the tests need first
+//! - `bench`: benchmarks (none yet)
+
+mod dist;
+mod setup;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context as _, bail};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = std::env::set_current_dir(workspace_root())
+        .context("entering the workspace folder")
+        .and_then(|()| match command {
+            "build" => build(),
+            "build-app" => dist::build_app().map(|_| ()),
+            "serve" => serve(rest),
+            "test" => test(rest),
+            "bench" => bench(),
+            "help" | "--help" | "-h" => {
+                println!("{}", USAGE);
+                Ok(())
+            }
+            other => Err(anyhow::anyhow!("unknown command {other:?}\n\n{USAGE}")),
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+  build             build the web app into dist/, then the server (release)
+  build-app         build only the web app into dist/
+  serve [FLAGS…]    build, then run Herald (FLAGS go to `herald`, e.g. --bind 0.0.0.0:8080)
+  test [ARGS…]      run every test, installing what they need (ARGS go to cargo test)
+  bench             run the benchmarks and print a table";
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn build() -> anyhow::Result<()> {
+    dist::build_app()?;
+    cargo(&["build", "--release", "--package", "herald-server", "--bin", "herald"])
+}
+
+fn serve(herald_args: &[String]) -> anyhow::Result<()> {
+    build()?;
+    let herald = Path::new("target/release/herald");
+    println!("Starting Herald; stop it with Ctrl-C.");
+    let status = Command::new(herald)
+        .args(herald_args)
+        .status()
+        .with_context(|| format!("running {}", herald.display()))?;
+    // Ctrl-C reaches Herald too; its clean exit is not an xtask failure.
+    if !status.success() && status.code().is_some() {
+        bail!("herald exited with {status}");
+    }
+    Ok(())
+}
+
+/// The packages tested on the host. The web app is not among them: built for
+/// the host with the server's features merged in, Leptos would be a different
+/// program; it is built for wasm32 and tested through the browser instead.
+const HOST_PACKAGES: &[&str] = &["herald-model", "herald-server", "herald-tests", "xtask"];
+
+fn test(cargo_test_args: &[String]) -> anyhow::Result<()> {
+    setup::wasm_target()?;
+    let browser = setup::browser()?;
+    let dist = dist::build_app()?;
+    let mut args: Vec<String> = vec!["test".into()];
+    for package in HOST_PACKAGES {
+        args.extend(["--package".into(), (*package).into()]);
+    }
+    args.extend(cargo_test_args.iter().cloned());
+    let status = Command::new(cargo_bin())
+        .args(&args)
+        .env("HERALD_TEST_DIST_DIR", &dist)
+        .env("HERALD_TEST_CHROMIUM", &browser.chromium)
+        .env("HERALD_TEST_CHROMEDRIVER", &browser.chromedriver)
+        .status()
+        .context("running cargo test")?;
+    if !status.success() {
+        bail!("tests failed ({status})");
+    }
+    Ok(())
+}
+
+fn bench() -> anyhow::Result<()> {
+    println!("| benchmark | result |\n|---|---|\n| (none yet) | later issues add delivery and ingest benchmarks |");
+    Ok(())
+}
+
+fn cargo_bin() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+fn cargo(args: &[&str]) -> anyhow::Result<()> {
+    let status = Command::new(cargo_bin()).args(args).status().with_context(|| format!("running cargo {}", args.join(" ")))?;
+    if !status.success() {
+        bail!("cargo {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! Installs what the tests need, or says exactly how to.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, bail};
+
+/// rust-toolchain.toml names the wasm32 target, so rustup normally adds it
+/// by itself; this covers toolchains set up another way.
+pub fn wasm_target() -> anyhow::Result<()> {
+    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    match installed {
+        Ok(out) if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == "wasm32-unknown-unknown") => Ok(()),
+        Ok(_) => run("rustup", &["target", "add", "wasm32-unknown-unknown"]),
+        Err(_) => {
+            // No rustup: the build will tell whether the target is there.
+            Ok(())
+        }
+    }
+}
+
+pub struct Browser {
+    pub chromium: PathBuf,
+    pub chromedriver: PathBuf,
+}
+
+/// Finds Chromium and ChromeDriver, installing Debian's packages when they
+/// are missing and we are root.
+pub fn browser() -> anyhow::Result<Browser> {
+    if let Some(found) = find_browser() {
+        return Ok(found);
+    }
+    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let has_apt = Path::new("/usr/bin/apt-get").exists();
+    if is_root && has_apt {
+        println!("Installing Chromium and ChromeDriver for the browser tests (apt-get)…");
+        run("apt-get", &["update", "-qq"])?;
+        let status = Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends", "chromium", "chromium-driver"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .context("running apt-get install")?;
+        if !status.success() {
+            bail!("apt-get install chromium chromium-driver failed ({status})");
+        }
+        if let Some(found) = find_browser() {
+            return Ok(found);
+        }
+    }
+    bail!(
+        "the browser tests need Chromium and ChromeDriver of the same version.\n\
+         On Debian or Ubuntu: sudo apt-get install chromium chromium-driver\n\
+         Elsewhere: install both, then set HERALD_TEST_CHROMIUM and HERALD_TEST_CHROMEDRIVER to their paths."
+    )
+}
+
+fn find_browser() -> Option<Browser> {
+    let pick = |var: &str, candidates: &[&str]| -> Option<PathBuf> {
+        if let Some(path) = std::env::var_os(var) {
+            return Some(PathBuf::from(path));
+        }
+        candidates.iter().map(PathBuf::from).find(|p| p.is_file())
+    };
+    Some(Browser {
+        chromium: pick("HERALD_TEST_CHROMIUM", &["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"])?,
+        chromedriver: pick("HERALD_TEST_CHROMEDRIVER", &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"])?,
+    })
+}
+
+fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
+    let status = Command::new(program).args(args).status().with_context(|| format!("running {program}"))?;
+    if !status.success() {
+        bail!("{program} {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
