@@ -76,6 +76,17 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Settings from `herald` flags (without the program name), over the
+    /// environment and the defaults, as the binary would see them.
+    pub fn from_flags<I, S>(flags: I) -> Result<Settings, clap::Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<std::ffi::OsString> + Clone,
+    {
+        let argv = std::iter::once(std::ffi::OsString::from("herald")).chain(flags.into_iter().map(Into::into));
+        Cli::try_parse_from(argv).map(|cli| cli.settings)
+    }
+
     /// `HERALD_PUBLIC_URL`, or `http://<address Herald listens on>`.
     pub fn public_url_or(&self, listening: SocketAddr) -> Url {
         match &self.public_url {
@@ -165,9 +176,7 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Settings, String> {
-        let mut argv = vec!["herald"];
-        argv.extend_from_slice(args);
-        Cli::try_parse_from(argv).map(|cli| cli.settings).map_err(|e| e.to_string())
+        Settings::from_flags(args).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -141,7 +141,6 @@ struct App {
 
 #[derive(Debug, Clone)]
 struct Token {
-    client_id: String,
     org_wide: bool,
     scopes: String,
     revoked: bool,
@@ -220,7 +219,7 @@ impl FakeSlack {
         );
         world.tokens.insert(
             BOT_TOKEN.into(),
-            Token { client_id: CLIENT_ID.into(), org_wide: false, scopes: SCOPES.into(), revoked: false, expires_at: None },
+            Token { org_wide: false, scopes: SCOPES.into(), revoked: false, expires_at: None },
         );
         world.users.insert(BOT_USER_ID.into(), User { id: BOT_USER_ID.into(), name: BOT_NAME.into(), email: None });
         for (id, name, email) in [(ANA, "ana", ANA_EMAIL), (RAJ, "raj", RAJ_EMAIL)] {
@@ -592,30 +591,11 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 
 /// `(client_id, client_secret)` from HTTP Basic auth.
 fn basic(headers: &HeaderMap) -> Option<(String, String)> {
-    use base64_decode as decode;
+    use base64::Engine as _;
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let decoded = decode(value.strip_prefix("Basic ")?)?;
-    let (id, secret) = decoded.split_once(':')?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(value.strip_prefix("Basic ")?.trim()).ok()?;
+    let (id, secret) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
     Some((id.into(), secret.into()))
-}
-
-/// Standard base64, enough for Basic auth headers.
-fn base64_decode(input: &str) -> Option<String> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut bits: u32 = 0;
-    let mut count = 0;
-    let mut out = Vec::new();
-    for byte in input.trim().bytes().filter(|&b| b != b'=') {
-        let value = ALPHABET.iter().position(|&a| a == byte)? as u32;
-        bits = (bits << 6) | value;
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-            bits &= (1 << count) - 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 fn str_param<'a>(params: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
@@ -755,7 +735,7 @@ fn oauth_access(w: &mut World, headers: &HeaderMap, params: &Map<String, Value>)
         (format!("xoxb-{n}-fakeinstalled{n:012}"), None)
     };
     answer["access_token"] = json!(token);
-    w.tokens.insert(token, Token { client_id, org_wide, scopes, revoked: false, expires_at });
+    w.tokens.insert(token, Token { org_wide, scopes, revoked: false, expires_at });
     ok(answer)
 }
 
@@ -1058,11 +1038,5 @@ mod tests {
             sign("8f742231b10e8888abcd99yyyzzz85a5", "1531420618", body.as_bytes()),
             "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
         );
-    }
-
-    #[test]
-    fn basic_auth_headers_decode() {
-        // "1111111111.2222222222:secret"
-        assert_eq!(base64_decode("MTExMTExMTExMS4yMjIyMjIyMjIyOnNlY3JldA==").as_deref(), Some("1111111111.2222222222:secret"));
     }
 }

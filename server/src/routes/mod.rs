@@ -3,10 +3,11 @@
 mod destinations;
 mod health;
 
-use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, OriginalUri};
+use axum::http::{Method, StatusCode};
 use axum::routing::get;
 use axum::{Router, middleware};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
@@ -34,19 +35,19 @@ pub fn router(state: AppState) -> Router {
     let routes = web::with_static_files(routes, &state.settings.dist_dir);
     routes
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Refuses an oversized Content-Length before any handler runs, on
+        // every route, including ones that never read a body.
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::map_response(web::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-async fn no_such_route(request: Request) -> ApiError {
-    ApiError::not_found(format!("There is no {} {} in Herald's API.", request.method(), request.uri().path()))
+// Nested routers see the path without its prefix; OriginalUri has it whole.
+async fn no_such_route(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::not_found(format!("There is no {method} {} in Herald's API.", uri.path()))
 }
 
-async fn method_not_allowed(request: Request) -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        format!("{} does not accept {}.", request.uri().path(), request.method()),
-    )
+async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("{} does not accept {method}.", uri.path()))
 }

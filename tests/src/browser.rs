@@ -1,0 +1,126 @@
+//! A real headless Chromium, driven through ChromeDriver with fantoccini.
+//! Each `Browser` has its own ChromeDriver on a free loopback port and its
+//! own empty profile, both removed when it is dropped.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+use tempfile::TempDir;
+
+use crate::poll;
+
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: TempDir,
+}
+
+fn tool(var: &str, default: &str) -> PathBuf {
+    std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(default))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Browser {
+    pub async fn start() -> Browser {
+        let chromedriver = tool("HERALD_TEST_CHROMEDRIVER", "/usr/bin/chromedriver");
+        let chromium = tool("HERALD_TEST_CHROMIUM", "/usr/bin/chromium");
+        assert!(
+            chromedriver.is_file() && chromium.is_file(),
+            "browser tests need {} and {}: run them with `cargo xtask test`, which installs both, \
+             or set HERALD_TEST_CHROMEDRIVER and HERALD_TEST_CHROMIUM",
+            chromedriver.display(),
+            chromium.display()
+        );
+        let port = free_port();
+        let mut driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", chromedriver.display()));
+        let profile = tempfile::tempdir().expect("a profile folder");
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--disable-quic", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }
+        });
+        let capabilities = capabilities.as_object().unwrap().clone();
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let client = poll::until("ChromeDriver to start a headless Chromium", || {
+            let capabilities = capabilities.clone();
+            let webdriver = webdriver.clone();
+            let exited = driver.try_wait().ok().flatten();
+            async move {
+                if let Some(status) = exited {
+                    panic!("chromedriver exited at start-up ({status})");
+                }
+                ClientBuilder::new(HttpConnector::new()).capabilities(capabilities).connect(&webdriver).await
+            }
+        })
+        .await;
+        Browser { client, driver, _profile: profile }
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.unwrap_or_else(|e| panic!("opening {url}: {e}"));
+    }
+
+    /// The first element matching `css` whose text contains `text`, once it exists.
+    pub async fn find_text(&self, css: &str, text: &str) -> Element {
+        poll::until(&format!("an element `{css}` with text {text:?}"), || async {
+            let mut seen = Vec::new();
+            for element in self.client.find_all(Locator::Css(css)).await.map_err(|e| e.to_string())? {
+                let content = element.text().await.map_err(|e| e.to_string())?;
+                if content.contains(text) {
+                    return Ok(element);
+                }
+                seen.push(content);
+            }
+            Err(format!("texts seen: {seen:?}"))
+        })
+        .await
+    }
+
+    /// Clicks the element matching `css` with `text`, once it is there.
+    pub async fn click_text(&self, css: &str, text: &str) {
+        let element = self.find_text(css, text).await;
+        element.click().await.unwrap_or_else(|e| panic!("clicking {css} {text:?}: {e}"));
+    }
+
+    /// Waits until the address bar shows `path`.
+    pub async fn wait_for_path(&self, path: &str) {
+        poll::until(&format!("the page to be at {path}"), || async {
+            let url = self.client.current_url().await.map_err(|e| e.to_string())?;
+            if url.path() == path { Ok(()) } else { Err(url.to_string()) }
+        })
+        .await
+    }
+
+    /// Closes the session; dropping the `Browser` stops ChromeDriver.
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}

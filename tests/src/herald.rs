@@ -1,0 +1,116 @@
+//! Starts the real Herald server (the same `run` the binary calls) on port 0,
+//! with SQLite and the secret key in a fresh temporary folder and the Slack
+//! URLs pointing at a fake Slack.
+
+use std::path::PathBuf;
+
+use herald_server::settings::Settings;
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::fake_slack::FakeSlack;
+use crate::poll;
+
+pub struct Herald {
+    /// `http://127.0.0.1:<port>`, no trailing slash.
+    pub base_url: String,
+    /// Holds the database and the key; removed when the test ends.
+    pub data_dir: TempDir,
+    pub http: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Herald {
+    /// Herald with default settings, talking to `slack`.
+    pub async fn start(slack: &FakeSlack) -> Herald {
+        Self::start_with(slack, |_| {}).await
+    }
+
+    /// Herald with settings adjusted by `adjust` before it starts.
+    pub async fn start_with(slack: &FakeSlack, adjust: impl FnOnce(&mut Settings)) -> Herald {
+        crate::init_logging();
+        let data_dir = tempfile::tempdir().expect("a temporary folder");
+        let mut settings = settings_for(&data_dir, slack);
+        adjust(&mut settings);
+        Self::start_in(data_dir, settings).await
+    }
+
+    async fn start_in(data_dir: TempDir, settings: Settings) -> Herald {
+        // Bound before the server task starts, so requests queue instead of failing.
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding a loopback port");
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(herald_server::run(listener, settings, async {
+            let _ = rx.await;
+        }));
+        let herald = Herald { base_url, data_dir, http: reqwest::Client::new(), shutdown: Some(tx), server: Some(server) };
+        herald.wait_until_healthy().await;
+        herald
+    }
+
+    async fn wait_until_healthy(&self) {
+        let url = self.url("/healthz");
+        poll::until("Herald to answer /healthz", || async {
+            if self.server.as_ref().is_some_and(|s| s.is_finished()) {
+                panic!("Herald stopped during start-up (its log is above)");
+            }
+            match self.http.get(&url).send().await {
+                Ok(r) if r.status().is_success() => Ok(()),
+                Ok(r) => Err(format!("HTTP {}", r.status())),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+        .await
+    }
+
+    /// `path` (starting with `/`) on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("GET to Herald")
+    }
+
+    /// Stops the server the way SIGTERM does and waits for it to finish.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.server.take().expect("running").await.expect("the server task")
+    }
+}
+
+impl Drop for Herald {
+    fn drop(&mut self) {
+        if let Some(server) = &self.server {
+            server.abort();
+        }
+    }
+}
+
+/// The settings a test server runs with: everything under `data_dir`, Slack
+/// at the fake, the web app from `HERALD_TEST_DIST_DIR` (set by
+/// `cargo xtask test`) or the workspace's `dist/`.
+pub fn settings_for(data_dir: &TempDir, slack: &FakeSlack) -> Settings {
+    let db = data_dir.path().join("herald.db");
+    let key = data_dir.path().join("secret.key");
+    let flags = [
+        "--bind=127.0.0.1:0".to_owned(),
+        format!("--database-url=sqlite://{}", db.display()),
+        format!("--secret-key-file={}", key.display()),
+        format!("--slack-api-url={}", slack.api_url()),
+        format!("--slack-authorize-url={}", slack.authorize_url()),
+        format!("--dist-dir={}", dist_dir().display()),
+    ];
+    Settings::from_flags(flags).expect("test settings parse")
+}
+
+pub fn dist_dir() -> PathBuf {
+    std::env::var_os("HERALD_TEST_DIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"))
+}

@@ -1,0 +1,160 @@
+//! The server over real HTTP: health, the web app and its fallback rules,
+//! API errors, headers, shutdown.
+
+use herald_tests::{FakeSlack, Herald};
+use reqwest::StatusCode;
+use reqwest::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use serde_json::Value;
+
+async fn herald() -> (FakeSlack, Herald) {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    (slack, herald)
+}
+
+#[tokio::test]
+async fn healthz_answers_ok_when_the_database_answers() {
+    let (_slack, herald) = herald().await;
+    let response = herald.get("/healthz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn the_first_start_creates_the_database_and_the_secret_key() {
+    let (_slack, herald) = herald().await;
+    assert!(herald.data_dir.path().join("herald.db").is_file());
+    // WAL mode keeps a -wal file beside the database while it is open.
+    assert!(herald.data_dir.path().join("herald.db-wal").is_file());
+    assert!(herald.data_dir.path().join("secret.key").is_file());
+}
+
+#[tokio::test]
+async fn an_unknown_api_path_is_a_json_404_not_the_web_app() {
+    let (_slack, herald) = herald().await;
+    for path in ["/api/unknown", "/api/destinations/x/y/z", "/slack/unknown"] {
+        let response = herald.get(path).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(response.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("application/json"), "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "not_found", "{path}");
+        assert!(body["error"]["message"].as_str().unwrap().contains(path), "{path}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_method_on_an_api_route_is_a_json_405() {
+    let (_slack, herald) = herald().await;
+    let response = herald.http.delete(herald.url("/api/destinations")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn app_routes_get_index_html_so_deep_links_and_reloads_work() {
+    let (_slack, herald) = herald().await;
+    let index = std::fs::read_to_string(herald_tests::herald::dist_dir().join("index.html")).unwrap();
+    for path in ["/", "/destinations", "/destinations/new", "/alerts/b90c19e6"] {
+        let response = herald.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert!(response.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("text/html"), "{path}");
+        assert_eq!(response.headers()[CACHE_CONTROL], "no-cache", "{path}");
+        assert_eq!(response.text().await.unwrap(), index, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_missing_file_is_a_404_not_index_html() {
+    let (_slack, herald) = herald().await;
+    let response = herald.get("/app-0123456789abcdef.js").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(!response.text().await.unwrap().contains("<html"));
+}
+
+#[tokio::test]
+async fn the_api_lists_no_destinations_on_a_new_database() {
+    let (_slack, herald) = herald().await;
+    let body: Value = herald.get("/api/destinations").await.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"destinations": []}));
+}
+
+/// The hashed files index.html points at.
+fn hashed_assets() -> Vec<String> {
+    let names: Vec<String> = std::fs::read_dir(herald_tests::herald::dist_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| herald_model::assets::is_hashed_name(n) && !n.ends_with(".br") && !n.ends_with(".gz"))
+        .collect();
+    assert!(names.iter().any(|n| n.ends_with(".wasm")), "no .wasm in dist: {names:?}");
+    names
+}
+
+#[tokio::test]
+async fn hashed_files_are_cached_for_a_year_and_served_precompressed() {
+    let (_slack, herald) = herald().await;
+    for name in hashed_assets() {
+        let path = format!("/{name}");
+        let plain = herald.http.get(herald.url(&path)).header("accept-encoding", "identity").send().await.unwrap();
+        assert_eq!(plain.status(), StatusCode::OK, "{path}");
+        assert_eq!(plain.headers()[CACHE_CONTROL], "public, max-age=31536000, immutable", "{path}");
+        let plain_len = plain.bytes().await.unwrap().len();
+
+        let brotli = herald.http.get(herald.url(&path)).header("accept-encoding", "br").send().await.unwrap();
+        assert_eq!(brotli.status(), StatusCode::OK, "{path}");
+        assert_eq!(brotli.headers()[CONTENT_ENCODING], "br", "{path}");
+        assert!(brotli.bytes().await.unwrap().len() < plain_len, "{path}");
+
+        let gzip = herald.http.get(herald.url(&path)).header("accept-encoding", "gzip").send().await.unwrap();
+        assert_eq!(gzip.headers()[CONTENT_ENCODING], "gzip", "{path}");
+    }
+    let wasm = hashed_assets().into_iter().find(|n| n.ends_with(".wasm")).unwrap();
+    let response = herald.get(&format!("/{wasm}")).await;
+    assert_eq!(response.headers()[CONTENT_TYPE], "application/wasm");
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let (_slack, herald) = herald().await;
+    for path in ["/", "/healthz", "/api/destinations", "/api/unknown"] {
+        let response = herald.get(path).await;
+        let headers = response.headers();
+        let csp = headers[CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn index_html_has_no_inline_script_or_style_for_the_csp_to_block() {
+    let (_slack, herald) = herald().await;
+    let html = herald.get("/").await.text().await.unwrap();
+    assert!(!html.contains("<style"), "{html}");
+    for script in html.split("<script").skip(1) {
+        let tag_end = script.find('>').unwrap();
+        assert!(script[..tag_end].contains("src="), "inline script in {html}");
+        assert!(script[tag_end + 1..].trim_start().starts_with("</script>"), "inline script in {html}");
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_refused() {
+    let (_slack, herald) = herald().await;
+    let big = vec![b'x'; herald_server::routes::BODY_LIMIT + 1];
+    let response = herald.http.post(herald.url("/api/destinations")).body(big).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn shutting_down_finishes_cleanly() {
+    let (_slack, herald) = herald().await;
+    let url = herald.url("/healthz");
+    let http = herald.http.clone();
+    herald.stop().await.expect("a clean stop");
+    assert!(http.get(url).send().await.is_err(), "still answering after shutdown");
+}
