@@ -1,0 +1,103 @@
+//! The `herald` binary as an operator runs it: settings from the
+//! environment, first start in an empty folder, SIGTERM.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn herald(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_herald"));
+    command.current_dir(dir).env("NO_COLOR", "1");
+    // The developer's own settings must not leak into these runs.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("HERALD_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+#[test]
+fn a_bad_environment_variable_is_refused_with_its_name_and_an_example() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, value) in [
+        ("HERALD_BIND", "localhost"),
+        ("HERALD_PUBLIC_URL", "herald.example.com"),
+        ("HERALD_DATABASE_URL", "mysql://db/herald"),
+        ("HERALD_SLACK_API_URL", "slack"),
+        ("HERALD_SLACK_AUTHORIZE_URL", "slack"),
+        ("HERALD_LOG", "herald=loud"),
+    ] {
+        let out = herald(dir.path()).env(var, value).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{var}={value}: {stderr}");
+        assert!(stderr.contains(var), "{var}={value}: {stderr}");
+        assert!(stderr.contains(value), "{var}={value}: {stderr}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "a refused start writes nothing");
+}
+
+#[test]
+fn a_postgres_url_is_refused_with_a_clear_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = herald(dir.path())
+        .env("HERALD_DATABASE_URL", "postgres://db/herald")
+        .env("HERALD_BIND", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("HERALD_DATABASE_URL: Postgres is not supported yet"), "{stderr}");
+}
+
+/// Reads stderr lines on a thread so the test can wait with a deadline.
+fn stderr_lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return line,
+            Ok(line) => seen.push(line),
+            Err(_) => break,
+        }
+    }
+    panic!("no log line with {needle:?}; saw:\n{}", seen.join("\n"));
+}
+
+#[test]
+fn the_first_start_creates_data_and_sigterm_stops_it_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = herald(dir.path())
+        .env("HERALD_BIND", "127.0.0.1:0")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = stderr_lines(&mut child);
+    let listening = wait_for_line(&lines, "herald is listening");
+    assert!(listening.contains("127.0.0.1:"), "{listening}");
+
+    let data = dir.path().join("data");
+    assert!(data.join("herald.db").is_file());
+    let key = std::fs::read_to_string(data.join("secret.key")).unwrap();
+    assert_eq!(key.trim().len(), 64);
+
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    wait_for_line(&lines, "herald stopped");
+    assert!(child.wait().unwrap().success());
+}
