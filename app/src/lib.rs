@@ -7,7 +7,7 @@ mod components;
 mod pages;
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -25,7 +25,7 @@ fn App() -> impl IntoView {
         <Router>
             <Shell>
                 <Routes fallback=pages::not_found::NotFound>
-                    <Route path=path!("/") view=pages::destinations::Destinations />
+                    <Route path=path!("/") view=|| view! { <Redirect path="/destinations" /> } />
                     <Route path=path!("/destinations") view=pages::destinations::Destinations />
                     <Route path=path!("/destinations/new") view=pages::new_destination::NewDestination />
                 </Routes>

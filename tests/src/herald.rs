@@ -19,6 +19,7 @@ pub struct Herald {
     /// Holds the database and the key; removed when the test ends.
     pub data_dir: TempDir,
     pub http: reqwest::Client,
+    settings: Settings,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -40,15 +41,44 @@ impl Herald {
 
     async fn start_in(data_dir: TempDir, settings: Settings) -> Herald {
         // Bound before the server task starts, so requests queue instead of failing.
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding a loopback port");
-        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let listener = TcpListener::bind(settings.bind).await.expect("binding a loopback port");
+        let mut settings = settings;
+        settings.bind = listener.local_addr().unwrap();
+        let base_url = format!("http://{}", settings.bind);
         let (tx, rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(herald_server::run(listener, settings, async {
+        let server = tokio::spawn(herald_server::run(listener, settings.clone(), async {
             let _ = rx.await;
         }));
-        let herald = Herald { base_url, data_dir, http: reqwest::Client::new(), shutdown: Some(tx), server: Some(server) };
+        let herald =
+            Herald { base_url, data_dir, http: reqwest::Client::new(), settings, shutdown: Some(tx), server: Some(server) };
         herald.wait_until_healthy().await;
         herald
+    }
+
+    /// Stops the server as SIGTERM does, keeping its address and data for [`Herald::resume`].
+    pub async fn pause(&mut self) {
+        self.shutdown_and_wait().await.expect("a clean stop");
+    }
+
+    /// Starts a paused server again on the same address with the same data.
+    pub async fn resume(&mut self) {
+        assert!(self.server.is_none(), "resume after pause");
+        let fresh = Self::start_in(
+            std::mem::replace(&mut self.data_dir, tempfile::tempdir().unwrap()),
+            self.settings.clone(),
+        )
+        .await;
+        *self = fresh;
+    }
+
+    async fn shutdown_and_wait(&mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.server.take() {
+            Some(server) => server.await.expect("the server task"),
+            None => Ok(()),
+        }
     }
 
     async fn wait_until_healthy(&self) {
@@ -77,10 +107,7 @@ impl Herald {
 
     /// Stops the server the way SIGTERM does and waits for it to finish.
     pub async fn stop(mut self) -> anyhow::Result<()> {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        self.server.take().expect("running").await.expect("the server task")
+        self.shutdown_and_wait().await
     }
 }
 

@@ -273,3 +273,56 @@ async fn blocks_over_slacks_limits_are_invalid_blocks() {
     let (_, too_many, _) = call(&slack, "chat.postMessage", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "text": "t", "blocks": many})).await;
     assert_eq!(too_many["error"], "invalid_blocks");
 }
+
+#[tokio::test]
+async fn updates_and_ephemeral_messages_follow_slacks_rules() {
+    let slack = FakeSlack::start().await;
+    let (_, posted, _) = call(&slack, "chat.postMessage", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "text": "v1"})).await;
+    let ts = posted["ts"].as_str().unwrap();
+
+    let (_, updated, _) = call(&slack, "chat.update", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "ts": ts, "text": "v2"})).await;
+    assert_eq!(updated["ok"], true, "{updated}");
+    let message = slack.messages_in(defaults::GENERAL).pop().unwrap();
+    assert_eq!((message.text.as_deref(), message.edits), (Some("v2"), 1));
+    let (_, missing, _) = call(&slack, "chat.update", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "ts": "1.000001", "text": "v3"})).await;
+    assert_eq!(missing["error"], "message_not_found");
+
+    let (_, whisper, _) = call(&slack, "chat.postEphemeral", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "user": defaults::ANA, "text": "only you"})).await;
+    assert_eq!(whisper["ok"], true, "{whisper}");
+    let outsider = slack.add_user("eve", Some("eve@elsewhere.example"));
+    let (_, refused, _) = call(&slack, "chat.postEphemeral", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "user": outsider, "text": "x"})).await;
+    assert_eq!(refused["error"], "user_not_in_channel");
+    assert_eq!(slack.ephemerals().len(), 1);
+    assert_eq!(slack.ephemerals()[0].user, defaults::ANA);
+}
+
+#[tokio::test]
+async fn the_fake_signs_what_it_sends_as_slack_does() {
+    // A tiny receiver that checks the signature with the published scheme.
+    use axum::http::HeaderMap;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(HeaderMap, String)>();
+    let app = axum::Router::new().route(
+        "/slack/events",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let tx = tx.clone();
+            async move {
+                tx.send((headers, body)).unwrap();
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/slack/events", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let slack = FakeSlack::start().await;
+    let response = slack.join_and_notify(&url, defaults::SIGNING_SECRET, defaults::SEC_ALERTS, defaults::BOT_USER_ID).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (headers, body) = rx.recv().await.unwrap();
+    let timestamp = headers["x-slack-request-timestamp"].to_str().unwrap();
+    let expected = herald_tests::fake_slack::sign(defaults::SIGNING_SECRET, timestamp, body.as_bytes());
+    assert_eq!(headers["x-slack-signature"].to_str().unwrap(), expected);
+    let event: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(event["event"]["type"], "member_joined_channel");
+    assert!(slack.channel(defaults::SEC_ALERTS).members.contains(defaults::BOT_USER_ID));
+}
