@@ -39,9 +39,16 @@ pub struct DestinationList {
 /// `GET /healthz`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
-    /// `ok` when the server can reach its database, `unavailable` otherwise.
-    pub status: String,
+    pub status: HealthStatus,
     pub version: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    /// The server can reach its database.
+    Ok,
+    Unavailable,
 }
 
 #[cfg(test)]

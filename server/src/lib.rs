@@ -9,7 +9,7 @@ pub mod settings;
 pub mod store;
 pub mod web;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture as _};
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
@@ -33,11 +33,26 @@ pub async fn run(
         public_url = %state.public_url,
         "herald is listening"
     );
-    let router = routes::router(state);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")?;
+    let router = routes::router(state.clone());
+
+    let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
+    let serving = axum::serve(listener, router).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stopping_tx.send(true);
+    });
+    // Requests in flight get a grace period, not forever.
+    let deadline = async move {
+        let _ = stopping.wait_for(|&stopping| stopping).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        served = serving.into_future() => served.context("serving HTTP")?,
+        () = deadline => tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still running after the grace period; stopping anyway"),
+    }
+    state.store.close().await;
     tracing::info!("herald stopped");
     Ok(())
 }
+
+/// How long requests in flight may take to finish once shutdown begins.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);

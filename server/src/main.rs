@@ -1,6 +1,7 @@
 //! The `herald` binary: parses settings, sets up logging, and serves until
 //! SIGINT or SIGTERM.
 
+use std::future::Future;
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -18,8 +19,7 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!("{err:#}");
-            eprintln!("herald: {err:#}");
+            tracing::error!(error = format!("{err:#}"), "herald stopped on an error");
             ExitCode::FAILURE
         }
     }
@@ -29,7 +29,11 @@ fn init_logging(settings: &Settings) {
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+        )
         .with(settings.log.clone())
         .init();
 }
@@ -38,35 +42,32 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let listener = TcpListener::bind(settings.bind).await.map_err(|err| {
         anyhow::anyhow!("cannot listen on {} (HERALD_BIND or --bind): {err}", settings.bind)
     })?;
-    herald_server::run(listener, settings, shutdown_signal()).await
+    let shutdown = shutdown_signal().map_err(|err| anyhow::anyhow!("cannot listen for SIGINT/SIGTERM: {err}"))?;
+    herald_server::run(listener, settings, shutdown).await
 }
 
 /// Completes on Ctrl-C or SIGTERM; the server then stops taking requests and
-/// finishes the ones in flight.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %err, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// finishes the ones in flight. The handlers are installed here, before the
+/// server starts, so a signal that comes early still stops it cleanly.
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
             }
-            Err(err) => {
-                tracing::error!(error = %err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+            tracing::info!("shutting down: finishing requests in flight");
+        })
     }
-    tracing::info!("shutting down: finishing requests in flight");
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down: finishing requests in flight");
+        })
+    }
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::io::Write as _;
 use std::path::Path;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 
 #[derive(Clone)]
 pub struct SecretKey([u8; 32]);
@@ -60,9 +60,6 @@ impl SecretKey {
         file.write_all(b"\n")?;
         file.sync_all()?;
         tracing::info!(path = %path.display(), "generated a new secret key; back it up with the database");
-        if key.iter().all(|&b| b == 0) {
-            bail!("the system random source returned zeros");
-        }
         Ok(SecretKey(key))
     }
 }

@@ -43,7 +43,7 @@ pub struct Settings {
         long = "database-url",
         env = "HERALD_DATABASE_URL",
         default_value = "sqlite://data/herald.db",
-        value_parser = DatabaseUrl::from_str
+        value_parser = DatabaseUrlParser
     )]
     pub database: DatabaseUrl,
 
@@ -98,10 +98,43 @@ impl Settings {
 
 /// Where the data lives. Postgres is recognised so that its URL gets a clear
 /// answer rather than a parse error, but only SQLite is built so far.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Sqlite(String),
+    /// May hold a password: never printed.
     Postgres(String),
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(url) => f.debug_tuple("Sqlite").field(url).finish(),
+            DatabaseUrl::Postgres(_) => f.write_str("Postgres(***)"),
+        }
+    }
+}
+
+/// Parses `HERALD_DATABASE_URL` without echoing a refused value: a database
+/// URL may carry a password, and clap's own errors print the value whole.
+#[derive(Clone)]
+struct DatabaseUrlParser;
+
+impl clap::builder::TypedValueParser for DatabaseUrlParser {
+    type Value = DatabaseUrl;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<DatabaseUrl, clap::Error> {
+        let value = value.to_str().unwrap_or_default();
+        DatabaseUrl::from_str(value).map_err(|message| {
+            let scheme = value.split_once(':').map_or("", |(scheme, _)| scheme);
+            let got = if scheme.is_empty() { String::new() } else { format!(" (got a {scheme}: URL)") };
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{message}{got}\n"))
+        })
+    }
 }
 
 impl FromStr for DatabaseUrl {
@@ -143,11 +176,15 @@ fn parse_http_url(var: &str, s: &str, example: &str) -> Result<Url, String> {
 
 fn parse_public_url(s: &str) -> Result<Url, String> {
     let url = parse_http_url("HERALD_PUBLIC_URL", s, "https://herald.example.com")?;
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(hint("HERALD_PUBLIC_URL", "a base URL without ?query or #fragment"));
+    // The web app links to absolute paths, so Herald must own the site root.
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(hint(
+            "HERALD_PUBLIC_URL",
+            "the site root, without a path, ?query or #fragment, e.g. https://herald.example.com \
+             (serving Herald under a sub-path is not supported)",
+        ));
     }
-    // Joining paths onto the base needs the trailing slash; people rarely type it.
-    Ok(with_trailing_slash(url))
+    Ok(url)
 }
 
 fn parse_slack_api_url(s: &str) -> Result<Url, String> {
@@ -199,10 +236,11 @@ mod tests {
     }
 
     #[test]
-    fn public_url_gains_a_trailing_slash_so_paths_join_under_it() {
-        let s = parse(&["--public-url", "https://acme.example/herald"]).unwrap();
-        let url = s.public_url.unwrap();
-        assert_eq!(url.join("slack/oauth/callback").unwrap().as_str(), "https://acme.example/herald/slack/oauth/callback");
+    fn public_url_is_a_site_root() {
+        let url = parse(&["--public-url", "https://herald.acme.example"]).unwrap().public_url.unwrap();
+        assert_eq!(url.join("slack/oauth/callback").unwrap().as_str(), "https://herald.acme.example/slack/oauth/callback");
+        let err = parse(&["--public-url", "https://acme.example/herald"]).unwrap_err();
+        assert!(err.contains("sub-path is not supported"), "{err}");
     }
 
     #[test]
@@ -226,10 +264,11 @@ mod tests {
         assert!(err.contains("HERALD_DATABASE_URL"), "{err}");
         let err = parse(&["--database-url", "sqlite://"]).unwrap_err();
         assert!(err.contains("file path"), "{err}");
-        assert!(matches!(
-            parse(&["--database-url", "postgres://db/herald"]).unwrap().database,
-            DatabaseUrl::Postgres(_)
-        ));
+        let err = parse(&["--database-url", "mysql://admin:hunter2@db/herald"]).unwrap_err();
+        assert!(err.contains("got a mysql: URL") && !err.contains("hunter2"), "a refused URL is not echoed: {err}");
+        let postgres = parse(&["--database-url", "postgres://herald:hunter2@db/herald"]).unwrap().database;
+        assert!(matches!(postgres, DatabaseUrl::Postgres(_)));
+        assert!(!format!("{postgres:?}").contains("hunter2"));
     }
 
     #[test]

@@ -10,13 +10,13 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::Router;
 use axum::response::{IntoResponse, Response};
-use tower::ServiceExt as _;
+use tower::{Layer as _, ServiceExt as _};
 use tower_http::services::{ServeDir, ServeFile};
 
 /// No inline script or style anywhere; `'wasm-unsafe-eval'` lets the app's
 /// WebAssembly compile, and nothing else is loosened.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-     style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
+     style-src 'self'; img-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -33,7 +33,8 @@ pub fn with_static_files<S: Clone + Send + Sync + 'static>(router: Router<S>, di
         .precompressed_br()
         .precompressed_gzip()
         .fallback(app_route.into_service());
-    router.fallback_service(files).layer(axum::middleware::from_fn(cache_control))
+    // The cache rules wrap the files alone; API answers set their own.
+    router.fallback_service(axum::middleware::from_fn(cache_control).layer(files))
 }
 
 /// The app routes in the browser (`/destinations/new`), so any GET path that

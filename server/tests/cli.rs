@@ -33,7 +33,9 @@ fn a_bad_environment_variable_is_refused_with_its_name_and_an_example() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{var}={value}: {stderr}");
         assert!(stderr.contains(var), "{var}={value}: {stderr}");
-        assert!(stderr.contains(value), "{var}={value}: {stderr}");
+        if var != "HERALD_DATABASE_URL" {
+            assert!(stderr.contains(value), "{var}={value}: {stderr}");
+        }
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "a refused start writes nothing");
 }

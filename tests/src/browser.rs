@@ -4,6 +4,7 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
+use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command, Stdio};
 
 use fantoccini::elements::Element;
@@ -41,6 +42,9 @@ impl Browser {
         );
         let port = free_port();
         let mut driver = Command::new(&chromedriver)
+            // Its own process group, so Drop can stop Chromium with it even
+            // when a failed test never closes the session.
+            .process_group(0)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
             .stdin(Stdio::null())
@@ -120,6 +124,9 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // The whole group: ChromeDriver and every Chromium process it started.
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

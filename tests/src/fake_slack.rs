@@ -169,7 +169,8 @@ struct ResponseUrl {
 struct World {
     apps: HashMap<String, App>,
     tokens: HashMap<String, Token>,
-    refresh_tokens: HashMap<String, String>, // refresh token → client_id
+    /// Refresh token → (client_id, scopes, org_wide) of the grant it renews.
+    refresh_tokens: HashMap<String, (String, String, bool)>,
     codes: HashMap<String, Code>,
     channels: BTreeMap<String, Channel>,
     users: BTreeMap<String, User>,
@@ -328,7 +329,8 @@ impl FakeSlack {
         self.world().apps.get_mut(client_id).expect("no such app").token_rotation = true;
     }
 
-    /// What the authorize page does with the next install (default: Approve).
+    /// What the authorize page does with every install from now on
+    /// (until set again; the default is Approve).
     pub fn set_authorize_outcome(&self, outcome: AuthorizeOutcome) {
         self.world().authorize_outcome = Some(outcome);
     }
@@ -433,9 +435,10 @@ impl FakeSlack {
     /// Puts `user` in `channel` and tells Herald with `member_joined_channel`.
     pub async fn join_and_notify(&self, url: &str, signing_secret: &str, channel: &str, user: &str) -> reqwest::Response {
         self.join(channel, user);
+        let channel_type = if self.channel(channel).is_private { "G" } else { "C" };
         let event = json!({
             "type": "member_joined_channel", "user": user, "channel": channel,
-            "channel_type": "C", "team": defaults::TEAM_ID, "event_ts": format!("{}.000100", unix_now()),
+            "channel_type": channel_type, "team": defaults::TEAM_ID, "event_ts": format!("{}.000100", unix_now()),
         });
         self.send_event(url, signing_secret, event).await.2
     }
@@ -455,7 +458,21 @@ impl FakeSlack {
         body: String,
         retry: Option<u32>,
     ) -> reqwest::Response {
-        let timestamp = unix_now().to_string();
+        self.post_signed_at(url, signing_secret, content_type, body, retry, unix_now()).await
+    }
+
+    /// As [`FakeSlack::post_signed`], stamped with `timestamp` (Unix seconds):
+    /// for stale and future timestamps.
+    pub async fn post_signed_at(
+        &self,
+        url: &str,
+        signing_secret: &str,
+        content_type: &str,
+        body: String,
+        retry: Option<u32>,
+        timestamp: u64,
+    ) -> reqwest::Response {
+        let timestamp = timestamp.to_string();
         let mut request = self
             .http
             .post(url)
@@ -509,7 +526,9 @@ async fn authorize(State(world): State<Shared>, Query(query): Query<HashMap<Stri
     if redirect_uri.is_empty() || (!app.redirect_urls.is_empty() && !app.redirect_urls.contains(&redirect_uri)) {
         return (StatusCode::BAD_REQUEST, Html("<h1>bad_redirect_uri</h1>")).into_response();
     }
-    let mut back = url::Url::parse(&redirect_uri).expect("redirect_uri is a URL");
+    let Ok(mut back) = url::Url::parse(&redirect_uri) else {
+        return (StatusCode::BAD_REQUEST, Html("<h1>bad_redirect_uri</h1>")).into_response();
+    };
     let outcome = w.authorize_outcome.unwrap_or(AuthorizeOutcome::Approve);
     if outcome == AuthorizeOutcome::Deny {
         back.query_pairs_mut().append_pair("error", "access_denied");
@@ -564,17 +583,29 @@ async fn response_url(State(world): State<Shared>, Path(id): Path<String>, body:
     (StatusCode::OK, "ok").into_response()
 }
 
-/// Reads the parameters of a Web API call: query string, then a form or JSON
-/// body (`blocks` arrive as a JSON string in forms, as an array in JSON).
-fn params(headers: &HeaderMap, query: &HashMap<String, String>, body: &[u8]) -> Map<String, Value> {
-    let mut params: Map<String, Value> = query.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-    let is_json = headers
+/// The methods that take a JSON body, as Slack's write methods do. Slack
+/// ignores a JSON body sent to any other method (read methods and
+/// `oauth.v2.access` want a form or query string), and so does the fake.
+pub const JSON_METHODS: &[&str] = &["chat.postMessage", "chat.update", "chat.postEphemeral", "views.open"];
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
-        if let Ok(Value::Object(map)) = serde_json::from_slice(body) {
-            params.extend(map);
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// Reads the parameters of a Web API call: query string, then a form or JSON
+/// body (`blocks` arrive as a JSON string in forms, as an array in JSON).
+fn params(method: &str, headers: &HeaderMap, query: &HashMap<String, String>, body: &[u8]) -> Map<String, Value> {
+    let mut params: Map<String, Value> = query.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    if is_json(headers) {
+        if JSON_METHODS.contains(&method) {
+            if let Ok(Value::Object(mut map)) = serde_json::from_slice(body) {
+                // With JSON, the token must come in the Authorization header.
+                map.remove("token");
+                params.extend(map);
+            }
         }
     } else {
         for (k, v) in url::form_urlencoded::parse(body) {
@@ -609,7 +640,7 @@ async fn web_api(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let params = params(&headers, &query, &body);
+    let params = params(&method, &headers, &query, &body);
     let token = bearer(&headers).or_else(|| str_param(&params, "token").map(Into::into));
     let fault = {
         let mut w = world.lock().unwrap();
@@ -644,6 +675,7 @@ async fn web_api(
     match method.as_str() {
         "auth.test" => auth_test(&auth),
         "chat.postMessage" => post_message(&mut w, &auth, &params),
+        "chat.update" if !auth.has_scope("chat:write") => slack_error("missing_scope"),
         "chat.update" => update_message(&mut w, &params),
         "chat.postEphemeral" => post_ephemeral(&mut w, &auth, &params),
         "conversations.info" => conversation_info(&w, &auth, &params),
@@ -693,7 +725,7 @@ fn oauth_access(w: &mut World, headers: &HeaderMap, params: &Map<String, Value>)
             let Some(refresh) = str_param(params, "refresh_token") else { return slack_error("invalid_refresh_token") };
             // A refresh token works once: the new pair replaces it.
             match w.refresh_tokens.remove(refresh) {
-                Some(owner) if owner == client_id => (defaults::SCOPES.to_owned(), false),
+                Some((owner, scopes, org_wide)) if owner == client_id => (scopes, org_wide),
                 _ => return slack_error("invalid_refresh_token"),
             }
         }
@@ -703,7 +735,8 @@ fn oauth_access(w: &mut World, headers: &HeaderMap, params: &Map<String, Value>)
             if grant.used || grant.issued.elapsed() > Duration::from_secs(600) || grant.client_id != client_id {
                 return slack_error("invalid_code");
             }
-            if str_param(params, "redirect_uri").is_some_and(|uri| uri != grant.redirect_uri) {
+            // The authorize request had a redirect_uri, so the exchange must repeat it.
+            if str_param(params, "redirect_uri") != Some(grant.redirect_uri.as_str()) {
                 return slack_error("bad_redirect_uri");
             }
             grant.used = true;
@@ -727,7 +760,7 @@ fn oauth_access(w: &mut World, headers: &HeaderMap, params: &Map<String, Value>)
     });
     let (token, expires_at) = if app.token_rotation {
         let refresh = format!("xoxe-1-fakerefresh{n:012}");
-        w.refresh_tokens.insert(refresh.clone(), client_id.clone());
+        w.refresh_tokens.insert(refresh.clone(), (client_id.clone(), scopes.clone(), org_wide));
         answer["refresh_token"] = json!(refresh);
         answer["expires_in"] = json!(43_200);
         (format!("xoxe.xoxb-1-fakerotating{n:012}"), Some(Instant::now() + Duration::from_secs(43_200)))
@@ -827,6 +860,9 @@ fn blocks_param(params: &Map<String, Value>) -> Result<Option<Value>, &'static s
 }
 
 fn post_message(w: &mut World, auth: &Auth, params: &Map<String, Value>) -> Response {
+    if !auth.has_scope("chat:write") {
+        return slack_error("missing_scope");
+    }
     let channel = match find_channel(w, auth, str_param(params, "channel")) {
         Ok(c) => c.clone(),
         Err(code) => return slack_error(code),
@@ -903,6 +939,9 @@ fn update_message(w: &mut World, params: &Map<String, Value>) -> Response {
 }
 
 fn post_ephemeral(w: &mut World, auth: &Auth, params: &Map<String, Value>) -> Response {
+    if !auth.has_scope("chat:write") {
+        return slack_error("missing_scope");
+    }
     let channel = match find_channel(w, auth, str_param(params, "channel")) {
         Ok(c) => c.clone(),
         Err(code) => return slack_error(code),
@@ -946,6 +985,7 @@ fn conversation_info(w: &World, auth: &Auth, params: &Map<String, Value>) -> Res
         return slack_error("channel_not_found");
     }
     match find_channel(w, auth, Some(id)) {
+        Ok(c) if c.is_private && !auth.has_scope("groups:read") => slack_error("missing_scope"),
         Ok(c) => ok(json!({"channel": channel_json(c)})),
         Err(code) => slack_error(code),
     }
@@ -961,6 +1001,9 @@ fn conversation_list(w: &World, auth: &Auth, params: &Map<String, Value>) -> Res
     let types = str_param(params, "types").unwrap_or("public_channel");
     let want_public = types.split(',').any(|t| t.trim() == "public_channel");
     let want_private = types.split(',').any(|t| t.trim() == "private_channel");
+    if want_private && !auth.has_scope("groups:read") {
+        return slack_error("missing_scope");
+    }
     let exclude_archived = matches!(params.get("exclude_archived"), Some(Value::Bool(true))) || str_param(params, "exclude_archived") == Some("true");
     let limit = match str_param(params, "limit").map(str::parse::<usize>).or(params.get("limit").and_then(Value::as_u64).map(|n| Ok(n as usize))) {
         None => 100,

@@ -3,21 +3,43 @@
 use std::collections::HashSet;
 
 use herald_tests::FakeSlack;
-use herald_tests::fake_slack::{AuthorizeOutcome, Fault, defaults};
+use herald_tests::fake_slack::{AuthorizeOutcome, Fault, JSON_METHODS, defaults};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+/// Calls a method the way Slack wants it called: JSON for write methods, a
+/// form for the rest.
 async fn call(slack: &FakeSlack, method: &str, token: &str, body: Value) -> (StatusCode, Value, Option<String>) {
-    let response = reqwest::Client::new()
-        .post(format!("{}/{method}", slack.api_url()))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let request = reqwest::Client::new().post(format!("{}/{method}", slack.api_url())).bearer_auth(token);
+    let request = if JSON_METHODS.contains(&method) { request.json(&body) } else { request.form(&as_form(&body)) };
+    let response = request.send().await.unwrap();
     let status = response.status();
     let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
     (status, response.json().await.unwrap(), retry_after)
+}
+
+fn as_form(body: &Value) -> Vec<(String, String)> {
+    body.as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+        .collect()
+}
+
+#[tokio::test]
+async fn read_methods_ignore_a_json_body_as_slack_does() {
+    let slack = FakeSlack::start().await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/users.info", slack.api_url()))
+        .bearer_auth(defaults::BOT_TOKEN)
+        .json(&json!({"user": defaults::ANA}))
+        .send()
+        .await
+        .unwrap();
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["error"], "user_not_found", "{answer}");
+    let (_, answer, _) = call(&slack, "users.info", defaults::BOT_TOKEN, json!({"user": defaults::ANA})).await;
+    assert_eq!(answer["ok"], true, "{answer}");
 }
 
 #[tokio::test]
@@ -127,6 +149,10 @@ async fn users_info_shows_the_email_only_with_the_email_scope() {
     let (_, answer, _) = call(&slack, "users.info", &token, json!({"user": defaults::ANA})).await;
     assert_eq!(answer["ok"], true);
     assert!(answer["user"]["profile"].get("email").is_none(), "{answer}");
+    let (_, answer, _) = call(&slack, "chat.postMessage", &token, json!({"channel": defaults::GENERAL, "text": "x"})).await;
+    assert_eq!(answer["error"], "missing_scope", "posting needs chat:write");
+    let (_, answer, _) = call(&slack, "conversations.list", &token, json!({"types": "private_channel"})).await;
+    assert_eq!(answer["error"], "missing_scope", "private channels need groups:read");
 }
 
 /// Runs the authorize page and the code exchange; returns the exchange's answer.
@@ -174,6 +200,7 @@ async fn oauth_codes_work_once_with_the_same_redirect_and_the_right_secret() {
 
     assert_eq!(exchange(&slack, &code, redirect, "wrong-secret").await["error"], "bad_client_secret");
     assert_eq!(exchange(&slack, &code, "http://elsewhere/cb", defaults::CLIENT_SECRET).await["error"], "bad_redirect_uri");
+    assert_eq!(exchange(&slack, &code, "", defaults::CLIENT_SECRET).await["error"], "bad_redirect_uri", "it must be repeated");
     let answer = exchange(&slack, &code, redirect, defaults::CLIENT_SECRET).await;
     assert_eq!(answer["ok"], true, "{answer}");
     assert_eq!(answer["team"]["id"], defaults::TEAM_ID);
@@ -229,6 +256,7 @@ async fn org_wide_installs_and_token_rotation_look_like_slacks() {
     };
     let renewed = refresh_with(refresh.to_owned()).await;
     assert_eq!(renewed["ok"], true, "{renewed}");
+    assert_eq!(renewed["is_enterprise_install"], true, "a refresh renews the same grant");
     assert_ne!(renewed["refresh_token"], answer["refresh_token"]);
     assert_eq!(refresh_with(refresh.to_owned()).await["error"], "invalid_refresh_token", "a refresh token works once");
 }

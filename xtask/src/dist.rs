@@ -21,11 +21,12 @@ const COMPRESSIBLE: &[&str] = &["html", "js", "wasm", "css", "svg", "json", "txt
 /// path of `dist/`.
 pub fn build_app() -> anyhow::Result<PathBuf> {
     super::cargo(&["build", "--package", "herald-app", "--lib", "--target", WASM_TARGET, "--profile", PROFILE])?;
-    let wasm_in = Path::new("target").join(WASM_TARGET).join(PROFILE).join("herald_app.wasm");
+    let target_dir = PathBuf::from(std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into()));
+    let wasm_in = target_dir.join(WASM_TARGET).join(PROFILE).join("herald_app.wasm");
 
     let staging = PathBuf::from("dist.new");
     remove_dir_if_present(&staging)?;
-    let bindgen_out = Path::new("target").join("bindgen");
+    let bindgen_out = target_dir.join("bindgen");
     remove_dir_if_present(&bindgen_out)?;
 
     wasm_bindgen_cli_support::Bindgen::new()

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use herald_model::api::Health;
+use herald_model::api::{Health, HealthStatus};
 
 use crate::AppState;
 
@@ -11,10 +11,10 @@ use crate::AppState;
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let version = env!("CARGO_PKG_VERSION").to_owned();
     match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(Health { status: "ok".into(), version })),
+        Ok(()) => (StatusCode::OK, Json(Health { status: HealthStatus::Ok, version })),
         Err(err) => {
             tracing::error!(error = %err, "health check: the database does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable".into(), version }))
+            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: HealthStatus::Unavailable, version }))
         }
     }
 }

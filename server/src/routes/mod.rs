@@ -3,11 +3,12 @@
 mod destinations;
 mod health;
 
-use axum::extract::{DefaultBodyLimit, OriginalUri};
-use axum::http::{Method, StatusCode};
+use axum::extract::{DefaultBodyLimit, OriginalUri, Request};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::get;
-use axum::{Router, middleware};
-use tower_http::limit::RequestBodyLimitLayer;
+use axum::Router;
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
@@ -21,25 +22,24 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/destinations", get(destinations::list))
         .fallback(no_such_route)
-        .method_not_allowed_fallback(method_not_allowed);
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::map_response(never_cache));
     // Slack's endpoints arrive with the Slack-connection work; until then every
     // /slack path answers like an unknown API route, never with the web app.
-    let slack = Router::new().fallback(no_such_route);
+    let slack = Router::new().fallback(no_such_route).layer(middleware::map_response(never_cache));
 
     let routes = Router::new()
-        .route("/healthz", get(health::healthz))
+        .route("/healthz", get(health::healthz).layer(middleware::map_response(never_cache)))
         .nest("/api", api)
         .nest("/slack", slack);
-    // The cache-control layer covers only the static files; API answers are
-    // never cached.
-    let routes = web::with_static_files(routes, &state.settings.dist_dir);
-    routes
+    web::with_static_files(routes, &state.settings.dist_dir)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        // Refuses an oversized Content-Length before any handler runs, on
-        // every route, including ones that never read a body.
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(middleware::from_fn(refuse_oversized_bodies))
         .layer(middleware::map_response(web::security_headers))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            // The path only: query strings carry OAuth codes and states.
+            tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
         .with_state(state)
 }
 
@@ -50,4 +50,29 @@ async fn no_such_route(method: Method, OriginalUri(uri): OriginalUri) -> ApiErro
 
 async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("{} does not accept {method}.", uri.path()))
+}
+
+async fn never_cache(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Refuses a declared body over [`BODY_LIMIT`] before any handler runs, on
+/// every route, with the API's error shape. Bodies without a length are held
+/// to the same limit by `DefaultBodyLimit` when a handler reads them.
+async fn refuse_oversized_bodies(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > BODY_LIMIT as u64) {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("The request body is larger than the limit of {} MiB. Send less at once.", BODY_LIMIT / (1024 * 1024)),
+        )
+        .into_response();
+    }
+    next.run(request).await
 }

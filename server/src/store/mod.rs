@@ -25,6 +25,9 @@ pub trait Store: Send + Sync + 'static {
     /// Answers when the database can run a query (`/healthz`).
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Finishes writes and closes connections (at shutdown).
+    async fn close(&self);
+
     /// All destinations, oldest first.
     async fn list_destinations(&self) -> Result<Vec<DestinationSummary>, StoreError>;
 }

@@ -78,6 +78,10 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
     async fn list_destinations(&self) -> Result<Vec<DestinationSummary>, StoreError> {
         let rows = sqlx::query("SELECT id, kind, display_name, created_at FROM destinations ORDER BY created_at, id")
             .fetch_all(&self.pool)
