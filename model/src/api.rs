@@ -20,13 +20,29 @@ pub struct ErrorDetail {
     /// The input field the error is about, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every field error, when a form had several (`field` is the first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
 }
 
 impl ErrorBody {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         ErrorBody {
-            error: ErrorDetail { code: code.into(), message: message.into(), field: None },
+            error: ErrorDetail { code: code.into(), message: message.into(), field: None, fields: Vec::new() },
         }
+    }
+}
+
+/// A problem with one input field, named as the API names it (`displayName`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), message: message.into() }
     }
 }
 

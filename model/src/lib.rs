@@ -2,6 +2,7 @@
 //! the app and natively for the server, so the browser and the server agree on
 //! every API body and every validation rule.
 
+pub mod account;
 pub mod api;
 pub mod assets;
 pub mod destination;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use url::Url;
 
+use crate::auth::limits::SignInLimits;
 use crate::secret_key::SecretKey;
 use crate::settings::Settings;
 use crate::store::{self, Store};
@@ -24,6 +25,8 @@ pub struct App {
     pub store: Arc<dyn Store>,
     /// Encrypts secrets at rest.
     pub secret_key: SecretKey,
+    /// Sign-in attempts per account and per address.
+    pub sign_in_limits: SignInLimits,
 }
 
 impl AppState {
@@ -31,8 +34,17 @@ impl AppState {
     pub async fn start(settings: Settings, local_addr: SocketAddr) -> anyhow::Result<Self> {
         let store = store::open(&settings.database).await?;
         let secret_key = SecretKey::load_or_create(&settings.secret_key_file)?;
+        crate::accounts::bootstrap(store.as_ref(), &settings).await?;
         let public_url = settings.public_url_or(local_addr);
-        Ok(AppState(Arc::new(App { settings, public_url, store, secret_key })))
+        let sign_in_limits = SignInLimits::default();
+        Ok(AppState(Arc::new(App { settings, public_url, store, secret_key, sign_in_limits })))
+    }
+}
+
+impl App {
+    /// Cookies get `Secure` when people reach Herald over https.
+    pub fn cookies_secure(&self) -> bool {
+        self.public_url.scheme() == "https"
     }
 }
 

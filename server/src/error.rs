@@ -1,22 +1,26 @@
 //! The API's error type: every failure a handler returns renders itself as
-//! `{"error": {"code", "message", "field"}}` with the right status.
+//! `{"error": {"code", "message", "field", "fields"}}` with the right status.
 
 use axum::Json;
+use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use herald_model::api::{ErrorBody, ErrorDetail};
+use herald_model::api::{ErrorBody, ErrorDetail, FieldError};
+
+use crate::store::StoreError;
 
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
-    field: Option<String>,
+    fields: Vec<FieldError>,
+    headers: Vec<(axum::http::HeaderName, String)>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), field: None }
+        ApiError { status, code, message: message.into(), fields: Vec::new(), headers: Vec::new() }
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -34,8 +38,20 @@ impl ApiError {
         )
     }
 
+    /// 422 naming every bad field; the message is the first field's.
+    pub fn invalid(fields: Vec<FieldError>) -> Self {
+        let message = fields.first().map_or_else(|| "The request is not valid.".to_owned(), |f| f.message.clone());
+        ApiError { fields, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message) }
+    }
+
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
-        self.field = Some(field.into());
+        let message = self.message.clone();
+        self.fields.insert(0, FieldError::new(field, message));
+        self
+    }
+
+    pub fn with_header(mut self, name: axum::http::HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
         self
     }
 
@@ -44,17 +60,74 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail { code: self.code.to_owned(), message: self.message, field: self.field },
-        };
-        (self.status, Json(body)).into_response()
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        ApiError::invalid(vec![error])
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(err: crate::store::StoreError) -> Self {
-        ApiError::internal(err)
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+                field: self.fields.first().map(|f| f.field.clone()),
+                fields: if self.fields.len() > 1 { self.fields } else { Vec::new() },
+            },
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        for (name, value) in self.headers {
+            if let Ok(value) = value.parse() {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(what) => ApiError::not_found(format!("There is no such {what}.")),
+            StoreError::EmailTaken => {
+                ApiError::new(StatusCode::CONFLICT, "email_taken", "A user with this email exists already.").with_field("email")
+            }
+            StoreError::LastAdmin => ApiError::new(
+                StatusCode::CONFLICT,
+                "last_admin",
+                "Herald needs at least one enabled admin. Make someone else an admin first.",
+            ),
+            StoreError::Database(_) | StoreError::Corrupt(_) => ApiError::internal(err),
+        }
+    }
+}
+
+/// Bodies that are not the JSON a route expects get a sentence, not serde's
+/// internals verbatim.
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as JSON with Content-Type: application/json.",
+            ),
+            JsonRejection::JsonSyntaxError(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "The body is not valid JSON.")
+            }
+            JsonRejection::JsonDataError(err) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                // serde's message names the field and what was expected.
+                format!("The body does not have the expected fields: {}", err.body_text()),
+            ),
+            JsonRejection::BytesRejection(_) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("The request body is larger than the limit of {} MiB.", crate::routes::BODY_LIMIT / (1024 * 1024)),
+            ),
+            other => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", other.body_text()),
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! Herald's server as a library: the `herald` binary and the tests both start
 //! it through [`run`], so tests exercise exactly what operators run.
 
+pub mod accounts;
 pub mod app;
+pub mod auth;
 pub mod error;
 pub mod routes;
 pub mod secret_key;
@@ -36,7 +38,8 @@ pub async fn run(
     let router = routes::router(state.clone());
 
     let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
-    let serving = axum::serve(listener, router).with_graceful_shutdown(async move {
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let serving = axum::serve(listener, service).with_graceful_shutdown(async move {
         shutdown.await;
         let _ = stopping_tx.send(true);
     });

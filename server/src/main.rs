@@ -5,7 +5,8 @@ use std::future::Future;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use herald_server::settings::{Cli, Command, Settings};
+use herald_server::settings::{Cli, Command, Settings, UserCommand};
+use herald_model::account::{NewUser, Role};
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -15,6 +16,9 @@ async fn main() -> ExitCode {
     init_logging(&cli.settings);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.settings).await,
+        Command::User(UserCommand::Create { email, role, name, password_file }) => {
+            create_user(&cli.settings, email, role, name, password_file).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -44,6 +48,39 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     })?;
     let shutdown = shutdown_signal().map_err(|err| anyhow::anyhow!("cannot listen for SIGINT/SIGTERM: {err}"))?;
     herald_server::run(listener, settings, shutdown).await
+}
+
+/// `herald user create`: the way to the first admin, and a way to add users
+/// without the web app.
+async fn create_user(
+    settings: &Settings,
+    email: String,
+    role: Role,
+    name: Option<String>,
+    password_file: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let password = match password_file {
+        Some(path) => herald_server::accounts::read_password_file(&path, "--password-file")?,
+        None => {
+            let first = rpassword::prompt_password(format!("Password for {email}: "))?;
+            let again = rpassword::prompt_password("The same password again: ")?;
+            anyhow::ensure!(first == again, "the two passwords differ; nothing was created");
+            first
+        }
+    };
+    let store = herald_server::store::open(&settings.database).await?;
+    let display_name = name.unwrap_or_else(|| herald_server::accounts::default_display_name(&email));
+    let created = herald_server::accounts::create_user(store.as_ref(), NewUser { email, display_name, role, password }).await;
+    store.close().await;
+    let user = created?;
+    println!(
+        "Created {} {} ({}). They sign in at {}sign-in",
+        user.role.label().to_lowercase(),
+        user.email,
+        user.display_name,
+        settings.public_url_or(settings.bind)
+    );
+    Ok(())
 }
 
 /// Completes on Ctrl-C or SIGTERM; the server then stops taking requests and

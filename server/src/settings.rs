@@ -24,6 +24,32 @@ pub struct Cli {
 pub enum Command {
     /// Serve the web app, the API and the Slack endpoints (the default).
     Serve,
+    /// Manage users from the command line (e.g. the first admin).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user who signs in with email and password.
+    Create {
+        /// Their email: the sign-in name, and how Slack users are matched.
+        #[arg(long)]
+        email: String,
+        /// admin, analyst or viewer.
+        #[arg(long, value_parser = parse_role)]
+        role: herald_model::account::Role,
+        /// The name colleagues see (default: the part of the email before @).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from this file instead of asking for it.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
+}
+
+fn parse_role(s: &str) -> Result<herald_model::account::Role, String> {
+    herald_model::account::Role::parse(s).ok_or_else(|| "the role must be admin, analyst or viewer".to_owned())
 }
 
 /// Every setting of the server. Field docs are the `--help` text.
@@ -68,6 +94,19 @@ pub struct Settings {
     /// Folder of the built web app (`cargo xtask build` writes it).
     #[arg(long, env = "HERALD_DIST_DIR", default_value = "dist")]
     pub dist_dir: PathBuf,
+
+    /// How long a sign-in lasts, e.g. 12h, 30m, 7d.
+    #[arg(long, env = "HERALD_SESSION_TTL", default_value = "12h", value_parser = parse_duration)]
+    pub session_ttl: std::time::Duration,
+
+    /// Email of the first admin, created at start-up when there are no
+    /// users (with HERALD_ADMIN_PASSWORD_FILE).
+    #[arg(long, env = "HERALD_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+
+    /// File holding the first admin's password.
+    #[arg(long, env = "HERALD_ADMIN_PASSWORD_FILE")]
+    pub admin_password_file: Option<PathBuf>,
 
     /// Log filter: a level (`info`), or per-target levels
     /// (`warn,herald_server=debug`).
@@ -203,6 +242,26 @@ fn with_trailing_slash(mut url: Url) -> Url {
     url
 }
 
+/// `90s`, `30m`, `12h`, `7d`.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let bad = || hint("HERALD_SESSION_TTL", "a number with s, m, h or d, e.g. 12h or 30m");
+    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (number, unit) = s.split_at(split);
+    let number: u64 = number.parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    if number == 0 {
+        return Err(bad());
+    }
+    Ok(std::time::Duration::from_secs(number * seconds))
+}
+
 fn parse_log_filter(s: &str) -> Result<Targets, String> {
     s.parse()
         .map_err(|_| hint("HERALD_LOG", "a level (error, warn, info, debug, trace) or target=level pairs, e.g. warn,herald_server=debug"))
@@ -283,6 +342,16 @@ mod tests {
     fn the_slack_api_url_joins_method_names() {
         let s = parse(&["--slack-api-url", "http://127.0.0.1:9000/api"]).unwrap();
         assert_eq!(s.slack_api_url.join("chat.postMessage").unwrap().as_str(), "http://127.0.0.1:9000/api/chat.postMessage");
+    }
+
+    #[test]
+    fn session_lifetimes_read_like_people_write_them() {
+        assert_eq!(parse(&[]).unwrap().session_ttl, std::time::Duration::from_secs(12 * 3600));
+        assert_eq!(parse(&["--session-ttl", "30m"]).unwrap().session_ttl, std::time::Duration::from_secs(1800));
+        for bad in ["12", "h", "0s", "1w", "-1h"] {
+            let err = parse(&[&format!("--session-ttl={bad}")]).unwrap_err();
+            assert!(err.contains("HERALD_SESSION_TTL"), "{bad}: {err}");
+        }
     }
 
     #[test]

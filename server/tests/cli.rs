@@ -103,3 +103,49 @@ fn the_first_start_creates_data_and_sigterm_stops_it_cleanly() {
     wait_for_line(&lines, "herald stopped");
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn the_first_start_says_how_to_create_the_first_admin_and_the_command_does_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = herald(dir.path())
+        .env("HERALD_BIND", "127.0.0.1:0")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = stderr_lines(&mut child);
+    let hint = wait_for_line(&lines, "no users yet");
+    assert!(hint.contains("herald user create --email you@example.com --role admin"), "{hint}");
+    assert!(hint.contains("HERALD_ADMIN_EMAIL") && hint.contains("HERALD_ADMIN_PASSWORD_FILE"), "{hint}");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+
+    std::fs::write(dir.path().join("pw"), "a long enough password\n").unwrap();
+    let create = |email: &str| {
+        herald(dir.path())
+            .args(["user", "create", "--email", email, "--role", "admin", "--password-file", "pw"])
+            .output()
+            .unwrap()
+    };
+    let out = create("ana@acme.example");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("Created admin ana@acme.example (ana)"), "{stdout}");
+    assert!(stdout.contains("http://127.0.0.1:8080/sign-in"), "{stdout}");
+
+    let again = create("ANA@acme.example");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"), "{}", String::from_utf8_lossy(&again.stderr));
+
+    std::fs::write(dir.path().join("pw"), "short\n").unwrap();
+    let weak = create("raj@acme.example");
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("password: Use at least 12 characters"), "{}", String::from_utf8_lossy(&weak.stderr));
+}
+
+#[test]
+fn half_of_the_unattended_admin_settings_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = herald(dir.path()).env("HERALD_BIND", "127.0.0.1:0").env("HERALD_ADMIN_EMAIL", "ana@acme.example").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HERALD_ADMIN_EMAIL needs HERALD_ADMIN_PASSWORD_FILE"));
+}

@@ -13,6 +13,11 @@ use tokio::task::JoinHandle;
 use crate::fake_slack::FakeSlack;
 use crate::poll;
 
+/// The admin every test server starts with (through HERALD_ADMIN_EMAIL and
+/// HERALD_ADMIN_PASSWORD_FILE, as an unattended install would).
+pub const ADMIN_EMAIL: &str = "admin@acme.example";
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
 pub struct Herald {
     /// `http://127.0.0.1:<port>`, no trailing slash.
     pub base_url: String,
@@ -105,6 +110,28 @@ impl Herald {
         self.http.get(self.url(path)).send().await.expect("GET to Herald")
     }
 
+    /// Signs in through the API; panics unless it works.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Session {
+        let response = self.try_sign_in(email, password).await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "signing in as {email}");
+        Session::from_response(self, &response)
+    }
+
+    pub async fn sign_in_as_admin(&self) -> Session {
+        self.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// `POST /api/session` as Herald's sign-in page sends it.
+    pub async fn try_sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/session"))
+            .header("X-Requested-With", "Herald")
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("POST /api/session")
+    }
+
     /// Stops the server the way SIGTERM does and waits for it to finish.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         self.shutdown_and_wait().await
@@ -119,12 +146,60 @@ impl Drop for Herald {
     }
 }
 
+/// A signed-in browser, minus the browser: sends the session cookie and the
+/// header Herald's pages send.
+#[derive(Clone)]
+pub struct Session {
+    pub base_url: String,
+    pub cookie: String,
+    http: reqwest::Client,
+}
+
+impl Session {
+    pub fn from_response(herald: &Herald, response: &reqwest::Response) -> Session {
+        let set_cookie = response
+            .headers()
+            .get("set-cookie")
+            .expect("a session cookie")
+            .to_str()
+            .unwrap();
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+        Session { base_url: herald.base_url.clone(), cookie, http: herald.http.clone() }
+    }
+
+    /// A request with the cookie and the CSRF header.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base_url))
+            .header("cookie", &self.cookie)
+            .header("X-Requested-With", "Herald")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, path).send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.request(reqwest::Method::POST, path).json(&body).send().await.unwrap()
+    }
+
+    pub async fn patch(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.request(reqwest::Method::PATCH, path).json(&body).send().await.unwrap()
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::DELETE, path).send().await.unwrap()
+    }
+}
+
 /// The settings a test server runs with: everything under `data_dir`, Slack
 /// at the fake, the web app from `HERALD_TEST_DIST_DIR` (set by
 /// `cargo xtask test`) or the workspace's `dist/`.
 pub fn settings_for(data_dir: &TempDir, slack: &FakeSlack) -> Settings {
     let db = data_dir.path().join("herald.db");
     let key = data_dir.path().join("secret.key");
+    let admin_password = data_dir.path().join("admin-password");
+    std::fs::write(&admin_password, format!("{ADMIN_PASSWORD}\n")).unwrap();
     let flags = [
         "--bind=127.0.0.1:0".to_owned(),
         format!("--database-url=sqlite://{}", db.display()),
@@ -132,6 +207,8 @@ pub fn settings_for(data_dir: &TempDir, slack: &FakeSlack) -> Settings {
         format!("--slack-api-url={}", slack.api_url()),
         format!("--slack-authorize-url={}", slack.authorize_url()),
         format!("--dist-dir={}", dist_dir().display()),
+        format!("--admin-email={ADMIN_EMAIL}"),
+        format!("--admin-password-file={}", admin_password.display()),
     ];
     Settings::from_flags(flags).expect("test settings parse")
 }

@@ -9,7 +9,7 @@ pub mod poll;
 
 pub use browser::Browser;
 pub use fake_slack::FakeSlack;
-pub use herald::Herald;
+pub use herald::{Herald, Session};
 
 /// Sends Herald's logs to the test's captured output, shown when it fails.
 pub fn init_logging() {

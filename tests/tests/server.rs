@@ -33,7 +33,7 @@ async fn the_first_start_creates_the_database_and_the_secret_key() {
 #[tokio::test]
 async fn a_wrong_method_on_an_api_route_is_a_json_405() {
     let (_slack, herald) = herald().await;
-    let response = herald.http.delete(herald.url("/api/destinations")).send().await.unwrap();
+    let response = herald.sign_in_as_admin().await.delete("/api/destinations").await;
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "method_not_allowed");
@@ -55,7 +55,8 @@ async fn app_routes_get_index_html_so_deep_links_and_reloads_work() {
 #[tokio::test]
 async fn the_api_lists_no_destinations_on_a_new_database() {
     let (_slack, herald) = herald().await;
-    let body: Value = herald.get("/api/destinations").await.json().await.unwrap();
+    let admin = herald.sign_in_as_admin().await;
+    let body: Value = admin.get("/api/destinations").await.json().await.unwrap();
     assert_eq!(body, serde_json::json!({"destinations": []}));
 }
 

@@ -2,16 +2,20 @@
 
 mod destinations;
 mod health;
+mod session;
+mod tokens;
+mod users;
 
 use axum::extract::{DefaultBodyLimit, OriginalUri, Request};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse as _, Response};
-use axum::routing::get;
+use axum::routing::{delete, get, patch};
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
+use crate::auth;
 use crate::error::ApiError;
 use crate::web;
 
@@ -19,10 +23,19 @@ use crate::web;
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
+    // Each handler names what it requires in its signature:
+    // `Authorized<need::…>` for people, `ApiCaller` for programs.
     let api = Router::new()
+        .route("/session", get(session::me).post(session::sign_in).delete(session::sign_out))
         .route("/destinations", get(destinations::list))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{id}", patch(users::update))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", delete(tokens::revoke))
+        .route("/token", get(tokens::current))
         .fallback(no_such_route)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), auth::csrf_guard))
         .layer(middleware::map_response(never_cache));
     // Slack's endpoints arrive with the Slack-connection work; until then every
     // /slack path answers like an unknown API route, never with the web app.
@@ -42,6 +55,11 @@ pub fn router(state: AppState) -> Router {
         }))
         .with_state(state)
 }
+
+/// A JSON body whose problems come back in the API's error shape.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Body<T>(pub T);
 
 // Nested routers see the path without its prefix; OriginalUri has it whole.
 async fn no_such_route(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {

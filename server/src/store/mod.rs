@@ -7,6 +7,7 @@ mod sqlite;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use herald_model::account::{ApiTokenView, Email, Role, UserPatch, UserView};
 use herald_model::destination::DestinationSummary;
 
 use crate::settings::DatabaseUrl;
@@ -17,6 +18,34 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("a user with this email exists already")]
+    EmailTaken,
+    #[error("the change would leave no enabled admin")]
+    LastAdmin,
+}
+
+/// A user with the password hash, for signing in. Never sent anywhere.
+pub struct UserRecord {
+    pub user: UserView,
+    pub password_hash: String,
+}
+
+/// What creating a user needs; the password is already hashed.
+pub struct NewUserRecord {
+    pub email: Email,
+    pub display_name: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+/// What creating an API token stores: the hash, never the token.
+pub struct NewApiTokenRecord {
+    pub name: String,
+    pub token_hash: String,
+    pub hint: String,
+    pub created_by: Option<String>,
 }
 
 /// Everything Herald persists goes through this trait.
@@ -30,6 +59,60 @@ pub trait Store: Send + Sync + 'static {
 
     /// All destinations, oldest first.
     async fn list_destinations(&self) -> Result<Vec<DestinationSummary>, StoreError>;
+
+    // ---- users ----
+
+    async fn count_users(&self) -> Result<u64, StoreError>;
+
+    /// Fails with `EmailTaken` when the email is in use, in any case.
+    async fn create_user(&self, user: NewUserRecord) -> Result<UserView, StoreError>;
+
+    /// Looks the email up without regard to case.
+    async fn user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError>;
+
+    /// All users, by email.
+    async fn list_users(&self) -> Result<Vec<UserView>, StoreError>;
+
+    /// Applies the change, refusing (`LastAdmin`) any that would leave no
+    /// enabled admin; disabling a user also ends their sessions.
+    async fn update_user(&self, id: &str, patch: &UserPatch) -> Result<UserView, StoreError>;
+
+    // ---- sessions ----
+
+    async fn create_session(&self, token_hash: &str, user_id: &str, now: i64, expires_at: i64) -> Result<(), StoreError>;
+
+    /// The enabled user whose unexpired session this is.
+    async fn session_user(&self, token_hash: &str, now: i64) -> Result<Option<UserView>, StoreError>;
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Housekeeping: forgets sessions that expired before `now`.
+    async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError>;
+
+    // ---- API tokens ----
+
+    async fn create_api_token(&self, token: NewApiTokenRecord) -> Result<ApiTokenView, StoreError>;
+
+    /// All tokens, newest first, revoked ones included.
+    async fn list_api_tokens(&self) -> Result<Vec<ApiTokenView>, StoreError>;
+
+    /// Marks the token revoked (once; revoking again changes nothing).
+    async fn revoke_api_token(&self, id: &str) -> Result<ApiTokenView, StoreError>;
+
+    /// The unrevoked token with this hash, its last-used time set to now.
+    async fn use_api_token(&self, token_hash: &str) -> Result<Option<ApiTokenView>, StoreError>;
+}
+
+/// A new random identifier: 128 bits, hex.
+pub fn new_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the system random source");
+    hex::encode(bytes)
+}
+
+/// Now, as stored in `*_at` text columns (RFC 3339, UTC).
+pub fn now_rfc3339() -> String {
+    jiff::Timestamp::now().to_string()
 }
 
 /// Connects to the database the URL names, creating and migrating it if needed.

@@ -1,0 +1,222 @@
+//! Who is calling and what they may do: sessions for people, bearer tokens
+//! for programs, the permission each route requires, CSRF protection, and
+//! sign-in rate limits.
+
+pub mod limits;
+pub mod password;
+pub mod secrets;
+
+use std::marker::PhantomData;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse as _, Response};
+use herald_model::account::{ApiTokenView, Permission, UserView};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "herald_session";
+
+/// The header Herald's pages send with every state-changing call. A form on
+/// another site cannot set it, and a script there cannot either without a
+/// CORS preflight, which Herald never grants.
+pub const CSRF_HEADER: &str = "x-requested-with";
+pub const CSRF_VALUE: &str = "Herald";
+
+/// What a route requires of the signed-in user.
+pub trait Requirement: Send + Sync + 'static {
+    /// `None`: being signed in is enough.
+    const PERMISSION: Option<Permission>;
+}
+
+/// The requirements routes name in their signatures: `Authorized<need::ManageUsers>`.
+pub mod need {
+    use super::{Permission, Requirement};
+
+    macro_rules! requirement {
+        ($($name:ident => $permission:expr),* $(,)?) => {$(
+            pub struct $name;
+            impl Requirement for $name {
+                const PERMISSION: Option<Permission> = $permission;
+            }
+        )*};
+    }
+
+    requirement! {
+        SignedIn => None,
+        ViewAlerts => Some(Permission::ViewAlerts),
+        ManageAlerts => Some(Permission::ManageAlerts),
+        ManageDestinations => Some(Permission::ManageDestinations),
+        ManageUsers => Some(Permission::ManageUsers),
+        ManageApiTokens => Some(Permission::ManageApiTokens),
+    }
+}
+
+/// A signed-in user who has what `R` requires. A missing or expired session
+/// is 401; a role without the permission is 403.
+pub struct Authorized<R: Requirement> {
+    pub user: UserView,
+    requirement: PhantomData<R>,
+}
+
+impl<R: Requirement> FromRequestParts<AppState> for Authorized<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let unauthenticated =
+            || ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Sign in to continue; your session may have ended.");
+        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(unauthenticated)?;
+        let user = state
+            .store
+            .session_user(&secrets::hash(token), jiff::Timestamp::now().as_second())
+            .await?
+            .ok_or_else(unauthenticated)?;
+        if let Some(permission) = R::PERMISSION {
+            if !user.role.allows(permission) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    format!(
+                        "Your role ({}) does not include {}. Ask an admin to change your role.",
+                        user.role.label(),
+                        permission.label()
+                    ),
+                ));
+            }
+        }
+        Ok(Authorized { user, requirement: PhantomData })
+    }
+}
+
+/// A program calling with `Authorization: Bearer <API token>`.
+pub struct ApiCaller {
+    pub token: ApiTokenView,
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let secret = bearer(&parts.headers).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "missing_token",
+                "Send an API token as `Authorization: Bearer <token>`. Admins create tokens under API Tokens.",
+            )
+            .with_header(header::WWW_AUTHENTICATE, "Bearer")
+        })?;
+        let token = state.store.use_api_token(&secrets::hash(secret)).await?.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "This API token is unknown or revoked. Create a new one under API Tokens.",
+            )
+            .with_header(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")
+        })?;
+        Ok(ApiCaller { token })
+    }
+}
+
+/// The caller's IP address as the socket saw it.
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| addr.ip());
+        Ok(ClientIp(ip))
+    }
+}
+
+/// Refuses state-changing API calls that did not come from Herald's own
+/// pages: they must carry [`CSRF_HEADER`], and an `Origin`, when sent, must
+/// be Herald's. Calls with an `Authorization` header carry no cookie
+/// authority and pass.
+pub async fn csrf_guard(axum::extract::State(state): axum::extract::State<AppState>, request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let headers = request.headers();
+    if safe || headers.contains_key(header::AUTHORIZATION) {
+        return next.run(request).await;
+    }
+    let refuse = |message: &str| ApiError::new(StatusCode::FORBIDDEN, "csrf", message.to_owned()).into_response();
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        if origin != state.public_url.origin().ascii_serialization() {
+            return refuse("This request came from another site and was refused.");
+        }
+    }
+    let marked = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case(CSRF_VALUE));
+    if !marked {
+        return refuse("This request did not come from Herald's pages and was refused (it lacks the X-Requested-With: Herald header).");
+    }
+    next.run(request).await
+}
+
+/// The value of one cookie from the `Cookie` header.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_empty())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+/// `Set-Cookie` for a new session; `Secure` when Herald is served over https.
+pub fn session_cookie(value: &str, max_age_secs: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}
+
+/// `Set-Cookie` that removes the session cookie.
+pub fn clear_session_cookie(secure: bool) -> String {
+    session_cookie("", 0, secure)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_http_only_lax_and_secure_over_https() {
+        assert_eq!(
+            session_cookie("abc", 60, true),
+            "herald_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure"
+        );
+        assert!(!session_cookie("abc", 60, false).contains("Secure"));
+    }
+
+    #[test]
+    fn cookies_are_read_by_exact_name() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, "other=1; herald_session_x=2; herald_session=tok".parse().unwrap());
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("tok"));
+        assert_eq!(cookie(&headers, "missing"), None);
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_in_any_scheme_case() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, "bearer hrld_x".parse().unwrap());
+        assert_eq!(bearer(&headers), Some("hrld_x"));
+        headers.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert_eq!(bearer(&headers), None);
+    }
+}

@@ -1,0 +1,65 @@
+//! `/api/session`: signing in and out, and who is signed in.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use herald_model::account::{Email, Me, SignIn};
+
+use super::Body;
+use crate::AppState;
+use crate::auth::{self, Authorized, ClientIp, need, password, secrets};
+use crate::error::ApiError;
+
+/// The one answer for a wrong email or a wrong password: it must not tell
+/// which accounts exist.
+fn wrong_credentials() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "The email or password is not right.")
+}
+
+pub async fn sign_in(State(state): State<AppState>, ClientIp(ip): ClientIp, Body(form): Body<SignIn>) -> Result<Response, ApiError> {
+    let email = Email::parse("email", &form.email)?;
+    if let Err(wait) = state.sign_in_limits.check(&email.key(), ip) {
+        let seconds = wait.as_secs().max(1);
+        tracing::warn!(client.ip = %ip, "sign-in attempts limited");
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!("Too many sign-in attempts. Wait {seconds} seconds, then try again."),
+        )
+        .with_header(header::RETRY_AFTER, seconds.to_string()));
+    }
+    let record = state.store.user_by_email(&email).await?;
+    let stored_hash = record.as_ref().map(|r| r.password_hash.clone());
+    let matches = password::verify(form.password, stored_hash).await;
+    let user = match record {
+        Some(record) if matches => record.user,
+        _ => return Err(wrong_credentials()),
+    };
+    if !user.enabled {
+        // Said only to someone who knows the password.
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "account_disabled", "This account is disabled. Ask an admin to enable it."));
+    }
+
+    let now = jiff::Timestamp::now().as_second();
+    let ttl = i64::try_from(state.settings.session_ttl.as_secs()).unwrap_or(i64::MAX / 2);
+    let token = secrets::generate("");
+    state.store.delete_expired_sessions(now).await?;
+    state.store.create_session(&secrets::hash(&token), &user.id, now, now + ttl).await?;
+    tracing::info!(user.id = %user.id, "signed in");
+    let cookie = auth::session_cookie(&token, ttl, state.cookies_secure());
+    Ok(([(header::SET_COOKIE, cookie)], Json(Me::new(user))).into_response())
+}
+
+pub async fn me(signed_in: Authorized<need::SignedIn>) -> Json<Me> {
+    Json(Me::new(signed_in.user))
+}
+
+/// Ends the session if there is one; answers the same either way.
+pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = auth::cookie(&headers, auth::SESSION_COOKIE) {
+        state.store.delete_session(&secrets::hash(token)).await?;
+    }
+    let cookie = auth::clear_session_cookie(state.cookies_secure());
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+}
