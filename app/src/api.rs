@@ -2,35 +2,113 @@
 //! function here, and every failure comes back as an [`ApiError`] with a
 //! sentence a person can act on.
 
-use gloo_net::http::{Request, Response};
-use herald_model::api::{DestinationList, ErrorBody};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use herald_model::account::{
+    ApiTokenList, ApiTokenView, CreatedApiToken, Me, NewApiToken, NewUser, SignIn, UserList, UserPatch, UserView,
+};
+use herald_model::api::{DestinationList, ErrorBody, FieldError};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
+    /// HTTP status; 0 when the server could not be reached.
+    pub status: u16,
     pub message: String,
-    /// The form field the error is about, when the server named one.
-    #[allow(dead_code)] // read by the destination form (next issue)
-    pub field: Option<String>,
+    /// Field-by-field problems, for forms.
+    pub fields: Vec<FieldError>,
 }
 
 impl ApiError {
-    fn plain(message: impl Into<String>) -> Self {
-        ApiError { message: message.into(), field: None }
+    fn plain(status: u16, message: impl Into<String>) -> Self {
+        ApiError { status, message: message.into(), fields: Vec::new() }
+    }
+
+    /// The session is missing or over: the app sends people to sign in.
+    pub fn is_unauthenticated(&self) -> bool {
+        self.status == 401
+    }
+
+    /// The message for one form field, if the server named it.
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.fields.iter().find(|f| f.field == name).map(|f| f.message.clone())
     }
 }
 
-pub async fn list_destinations() -> Result<DestinationList, ApiError> {
-    get_json("/api/destinations").await
+// ---- session ----
+
+pub async fn me() -> Result<Me, ApiError> {
+    send(Request::get("/api/session")).await
 }
 
-async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    let response = Request::get(path)
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .map_err(|_| ApiError::plain("Herald's server cannot be reached. Check that it is running, then try again."))?;
+pub async fn sign_in(form: &SignIn) -> Result<Me, ApiError> {
+    send_json(Request::post("/api/session"), form).await
+}
+
+pub async fn sign_out() -> Result<(), ApiError> {
+    send_empty(Request::delete("/api/session")).await
+}
+
+// ---- destinations ----
+
+pub async fn list_destinations() -> Result<DestinationList, ApiError> {
+    send(Request::get("/api/destinations")).await
+}
+
+// ---- users ----
+
+pub async fn list_users() -> Result<UserList, ApiError> {
+    send(Request::get("/api/users")).await
+}
+
+pub async fn create_user(user: &NewUser) -> Result<UserView, ApiError> {
+    send_json(Request::post("/api/users"), user).await
+}
+
+pub async fn update_user(id: &str, patch: &UserPatch) -> Result<UserView, ApiError> {
+    send_json(Request::patch(&format!("/api/users/{id}")), patch).await
+}
+
+// ---- API tokens ----
+
+pub async fn list_tokens() -> Result<ApiTokenList, ApiError> {
+    send(Request::get("/api/tokens")).await
+}
+
+pub async fn create_token(token: &NewApiToken) -> Result<CreatedApiToken, ApiError> {
+    send_json(Request::post("/api/tokens"), token).await
+}
+
+pub async fn revoke_token(id: &str) -> Result<ApiTokenView, ApiError> {
+    send(Request::delete(&format!("/api/tokens/{id}"))).await
+}
+
+// ---- plumbing ----
+
+/// Every request says it comes from Herald's pages: the server refuses
+/// state changes without this header (CSRF protection).
+fn prepare(request: RequestBuilder) -> RequestBuilder {
+    request.header("Accept", "application/json").header("X-Requested-With", "Herald")
+}
+
+async fn send<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ApiError> {
+    let response = prepare(request).send().await.map_err(|_| unreachable())?;
     decode(response).await
+}
+
+async fn send_json<B: Serialize, T: DeserializeOwned>(request: RequestBuilder, body: &B) -> Result<T, ApiError> {
+    let request = prepare(request).json(body).map_err(|_| ApiError::plain(0, "This form could not be sent."))?;
+    let response = request.send().await.map_err(|_| unreachable())?;
+    decode(response).await
+}
+
+async fn send_empty(request: RequestBuilder) -> Result<(), ApiError> {
+    let response = prepare(request).send().await.map_err(|_| unreachable())?;
+    if response.ok() { Ok(()) } else { Err(error_of(response).await) }
+}
+
+fn unreachable() -> ApiError {
+    ApiError::plain(0, "Herald's server cannot be reached. Check that it is running, then try again.")
 }
 
 async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
@@ -38,14 +116,26 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> 
         return response
             .json::<T>()
             .await
-            .map_err(|_| ApiError::plain("Herald's server sent an answer this page cannot read. Reload the page."));
+            .map_err(|_| ApiError::plain(response.status(), "Herald's server sent an answer this page cannot read. Reload the page."));
     }
+    Err(error_of(response).await)
+}
+
+async fn error_of(response: Response) -> ApiError {
+    let status = response.status();
     match response.json::<ErrorBody>().await {
-        Ok(body) => Err(ApiError { message: body.error.message, field: body.error.field }),
-        Err(_) => Err(ApiError::plain(format!(
-            "Herald's server answered {} {}. Try again in a moment.",
-            response.status(),
-            response.status_text()
-        ))),
+        Ok(body) => {
+            let mut fields = body.error.fields;
+            if fields.is_empty() {
+                if let Some(field) = body.error.field {
+                    fields.push(FieldError::new(field, body.error.message.clone()));
+                }
+            }
+            ApiError { status, message: body.error.message, fields }
+        }
+        Err(_) => ApiError::plain(
+            status,
+            format!("Herald's server answered {status} {}. Try again in a moment.", response.status_text()),
+        ),
     }
 }

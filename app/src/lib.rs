@@ -3,6 +3,7 @@
 //! through `api.rs`.
 
 mod api;
+mod auth;
 mod components;
 mod pages;
 
@@ -11,7 +12,13 @@ use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 use wasm_bindgen::prelude::wasm_bindgen;
 
+use auth::{Auth, Protected};
 use components::shell::Shell;
+use herald_model::account::Permission;
+use pages::destinations::Destinations;
+use pages::new_destination::NewDestination;
+use pages::tokens::Tokens;
+use pages::users::Users;
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -21,13 +28,29 @@ pub fn start() {
 
 #[component]
 fn App() -> impl IntoView {
+    Auth::provide();
     view! {
         <Router>
             <Shell>
                 <Routes fallback=pages::not_found::NotFound>
                     <Route path=path!("/") view=|| view! { <Redirect path="/destinations" /> } />
-                    <Route path=path!("/destinations") view=pages::destinations::Destinations />
-                    <Route path=path!("/destinations/new") view=pages::new_destination::NewDestination />
+                    <Route path=path!("/sign-in") view=pages::sign_in::SignIn />
+                    <Route
+                        path=path!("/destinations")
+                        view=|| view! { <Protected permission=Permission::ViewAlerts><Destinations /></Protected> }
+                    />
+                    <Route
+                        path=path!("/destinations/new")
+                        view=|| view! { <Protected permission=Permission::ManageDestinations><NewDestination /></Protected> }
+                    />
+                    <Route
+                        path=path!("/users")
+                        view=|| view! { <Protected permission=Permission::ManageUsers><Users /></Protected> }
+                    />
+                    <Route
+                        path=path!("/tokens")
+                        view=|| view! { <Protected permission=Permission::ManageApiTokens><Tokens /></Protected> }
+                    />
                 </Routes>
             </Shell>
         </Router>

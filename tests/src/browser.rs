@@ -107,6 +107,21 @@ impl Browser {
         element.click().await.unwrap_or_else(|e| panic!("clicking {css} {text:?}: {e}"));
     }
 
+    /// Types `text` into the field matching `css` (replacing what is there).
+    pub async fn fill(&self, css: &str, text: &str) {
+        let field = poll::until(&format!("a field `{css}`"), || async { self.client.find(Locator::Css(css)).await }).await;
+        field.clear().await.unwrap_or_else(|e| panic!("clearing {css}: {e}"));
+        field.send_keys(text).await.unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+    }
+
+    /// Signs in through the sign-in page, as a person would.
+    pub async fn sign_in(&self, herald: &crate::Herald, email: &str, password: &str) {
+        self.goto(&herald.url("/sign-in")).await;
+        self.fill("input[name=email]", email).await;
+        self.fill("input[name=password]", password).await;
+        self.click_text("button[type=submit]", "Sign in").await;
+    }
+
     /// Waits until the address bar shows `path`.
     pub async fn wait_for_path(&self, path: &str) {
         poll::until(&format!("the page to be at {path}"), || async {

@@ -1,17 +1,21 @@
 //! The real wasm app in a real headless Chromium, served by the real server.
 
+use herald_tests::herald::{ADMIN_EMAIL, ADMIN_PASSWORD};
 use herald_tests::{Browser, FakeSlack, Herald};
 
 #[tokio::test]
-async fn the_app_loads_shows_the_destinations_page_and_create_new_leads_to_the_choice_of_kind() {
+async fn signing_in_through_the_page_leads_to_the_destinations_and_create_new_to_the_choice_of_kind() {
     let slack = FakeSlack::start().await;
     let herald = Herald::start(&slack).await;
     let browser = Browser::start().await;
 
     browser.goto(&herald.url("/")).await;
+    browser.wait_for_path("/sign-in").await;
+    browser.sign_in(&herald, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     browser.wait_for_path("/destinations").await;
     browser.find_text("h1", "Alert Destinations").await;
     browser.find_text(".empty", "No alert destinations yet.").await;
+    browser.find_text(".who", "admin").await;
 
     browser.click_text("a.button", "Create New").await;
     browser.wait_for_path("/destinations/new").await;
@@ -22,19 +26,52 @@ async fn the_app_loads_shows_the_destinations_page_and_create_new_leads_to_the_c
 }
 
 #[tokio::test]
-async fn a_deep_link_opens_its_page_directly() {
+async fn a_wrong_password_shows_a_clear_message_and_stays_on_the_sign_in_page() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let browser = Browser::start().await;
+
+    browser.sign_in(&herald, ADMIN_EMAIL, "not the right password").await;
+    browser.find_text("[role=alert]", "The email or password is not right.").await;
+    browser.wait_for_path("/sign-in").await;
+
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_deep_link_asks_for_sign_in_then_opens_the_page_it_named() {
     let slack = FakeSlack::start().await;
     let herald = Herald::start(&slack).await;
     let browser = Browser::start().await;
 
     browser.goto(&herald.url("/destinations/new")).await;
+    browser.wait_for_path("/sign-in").await;
+    browser.fill("input[name=email]", ADMIN_EMAIL).await;
+    browser.fill("input[name=password]", ADMIN_PASSWORD).await;
+    browser.click_text("button[type=submit]", "Sign in").await;
+    browser.wait_for_path("/destinations/new").await;
     browser.find_text("h1", "Create New Destination").await;
+
     browser.click_text("nav a", "Alert Destinations").await;
     browser.wait_for_path("/destinations").await;
-    browser.find_text("h1", "Alert Destinations").await;
-
     browser.goto(&herald.url("/no/such/page")).await;
     browser.find_text("h1", "Page not found").await;
+
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn signing_out_returns_to_the_sign_in_page_and_protected_pages_stay_closed() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let browser = Browser::start().await;
+
+    browser.sign_in(&herald, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/destinations").await;
+    browser.click_text("button", "Sign out").await;
+    browser.wait_for_path("/sign-in").await;
+    browser.goto(&herald.url("/users")).await;
+    browser.wait_for_path("/sign-in").await;
 
     browser.close().await;
 }
@@ -44,7 +81,8 @@ async fn when_the_server_is_unreachable_the_page_says_so_and_try_again_recovers(
     let slack = FakeSlack::start().await;
     let mut herald = Herald::start(&slack).await;
     let browser = Browser::start().await;
-    browser.goto(&herald.url("/destinations/new")).await;
+    browser.sign_in(&herald, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.click_text("a.button", "Create New").await;
     browser.find_text("h1", "Create New Destination").await;
 
     herald.pause().await;
@@ -55,5 +93,60 @@ async fn when_the_server_is_unreachable_the_page_says_so_and_try_again_recovers(
     browser.click_text("[role=alert] button", "Try again").await;
     browser.find_text(".empty", "No alert destinations yet.").await;
 
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn an_admin_adds_a_user_after_fixing_a_field_the_form_flagged() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&herald, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.click_text("nav a", "Users").await;
+    browser.wait_for_path("/users").await;
+    browser.find_text("tr[data-email] td", ADMIN_EMAIL).await;
+
+    browser.fill("#new-email", "raj@acme.example").await;
+    browser.fill("#new-name", "Raj").await;
+    browser.fill("#new-password", "short").await;
+    browser.click_text("button[type=submit]", "Add user").await;
+    browser.find_text("#new-password-error", "Use at least 12 characters.").await;
+
+    browser.fill("#new-password", "a long enough password").await;
+    browser.click_text("button[type=submit]", "Add user").await;
+    browser.find_text("[role=status]", "Added raj@acme.example").await;
+    browser.find_text("tr[data-email='raj@acme.example'] td", "Raj").await;
+
+    // Raj signs in with the password the admin gave.
+    let raj = herald.sign_in("raj@acme.example", "a long enough password").await;
+    assert_eq!(raj.get("/api/session").await.status(), reqwest::StatusCode::OK);
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_new_api_token_is_shown_once_and_can_be_revoked() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&herald, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.click_text("nav a", "API Tokens").await;
+    browser.wait_for_path("/tokens").await;
+
+    browser.fill("#token-name", "detection pipeline").await;
+    browser.click_text("button[type=submit]", "Create token").await;
+    let secret = browser.find_text(".secret-value", "hrld_").await.text().await.unwrap();
+    let works = herald.http.get(herald.url("/api/token")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(works.status(), reqwest::StatusCode::OK);
+
+    browser.click_text("tr[data-token='detection pipeline'] button", "Revoke").await;
+    browser.click_text("tr[data-token='detection pipeline'] button", "Confirm revoke").await;
+    browser.find_text("tr[data-token='detection pipeline'] td", "Revoked").await;
+    let refused = herald.http.get(herald.url("/api/token")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+
+    browser.goto(&herald.url("/tokens")).await;
+    browser.find_text("tr[data-token='detection pipeline'] td", "Revoked").await;
+    let page = browser.client.source().await.unwrap();
+    assert!(!page.contains(&secret), "after a reload the secret is gone for good");
     browser.close().await;
 }

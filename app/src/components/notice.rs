@@ -3,19 +3,38 @@
 use leptos::prelude::*;
 
 use crate::api::ApiError;
+use crate::auth::Auth;
 
 #[component]
 pub fn Loading(#[prop(into)] what: String) -> impl IntoView {
     view! { <p class="notice loading" role="status">{format!("Loading {what}…")}</p> }
 }
 
-/// Says what failed and offers to try again.
+/// Says what failed and offers to try again. An ended session sends the
+/// person to sign in instead.
 #[component]
 pub fn ErrorNotice(error: ApiError, retry: Callback<()>) -> impl IntoView {
+    if error.is_unauthenticated() {
+        if let Some(auth) = use_context::<Auth>() {
+            auth.session_ended();
+        }
+    }
     view! {
         <div class="notice error" role="alert">
             <p>{error.message}</p>
             <button type="button" class="button" on:click=move |_| retry.run(())>"Try again"</button>
         </div>
     }
+}
+
+/// A form-level problem, or nothing.
+#[component]
+pub fn FormError(error: Signal<Option<String>>) -> impl IntoView {
+    move || error.get().map(|message| view! { <p class="notice error" role="alert">{message}</p> })
+}
+
+/// The problem with one field, shown under it.
+#[component]
+pub fn FieldMessage(#[prop(into)] id: String, message: Signal<Option<String>>) -> impl IntoView {
+    move || message.get().map(|m| view! { <p class="field-error" id=id.clone()>{m}</p> })
 }

@@ -4,6 +4,8 @@ use herald_model::destination::DestinationSummary;
 use leptos::prelude::*;
 
 use crate::api;
+use crate::auth::Auth;
+use herald_model::account::Permission;
 use crate::components::notice::{ErrorNotice, Loading};
 
 #[component]
@@ -14,7 +16,9 @@ pub fn Destinations() -> impl IntoView {
         <section class="page">
             <header class="page-header">
                 <h1>"Alert Destinations"</h1>
-                <a class="button primary" href="/destinations/new">"Create New"</a>
+                <Show when=move || Auth::get().may(Permission::ManageDestinations)>
+                    <a class="button primary" href="/destinations/new">"Create New"</a>
+                </Show>
             </header>
             <Suspense fallback=|| view! { <Loading what="destinations" /> }>
                 {move || Suspend::new(async move {

@@ -3,3 +3,6 @@
 pub mod destinations;
 pub mod new_destination;
 pub mod not_found;
+pub mod sign_in;
+pub mod tokens;
+pub mod users;

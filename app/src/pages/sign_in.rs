@@ -1,0 +1,88 @@
+//! `/sign-in`: email and password; then back where the person was going.
+
+use herald_model::account::SignIn as SignInForm;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api;
+use crate::auth::{Auth, Session};
+use crate::components::notice::FormError;
+
+/// Only paths on this site: `next` must not send people elsewhere.
+fn safe_next(next: Option<String>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.starts_with("/sign-in"))
+        .unwrap_or_else(|| "/destinations".to_owned())
+}
+
+#[component]
+pub fn SignIn() -> impl IntoView {
+    let auth = Auth::get();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let pending = RwSignal::new(false);
+
+    // Already signed in (or just signed in): go on.
+    let go_on = navigate.clone();
+    Effect::new(move |_| {
+        if matches!(auth.session.get(), Session::SignedIn(_)) {
+            go_on(&safe_next(query.get_untracked().get("next")), Default::default());
+        }
+    });
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        pending.set(true);
+        error.set(None);
+        let form = SignInForm { email: email.get_untracked(), password: password.get_untracked() };
+        spawn_local(async move {
+            match api::sign_in(&form).await {
+                Ok(me) => auth.session.set(Session::SignedIn(me)),
+                Err(err) => {
+                    error.set(Some(err.message));
+                    password.set(String::new());
+                }
+            }
+            pending.set(false);
+        });
+    };
+
+    view! {
+        <section class="page narrow">
+            <h1>"Sign in to Herald"</h1>
+            <form class="form" on:submit=submit>
+                <label for="email">"Email"</label>
+                <input
+                    id="email"
+                    name="email"
+                    type="email"
+                    autocomplete="username"
+                    required
+                    prop:value=move || email.get()
+                    on:input:target=move |ev| email.set(ev.target().value())
+                />
+                <label for="password">"Password"</label>
+                <input
+                    id="password"
+                    name="password"
+                    type="password"
+                    autocomplete="current-password"
+                    required
+                    prop:value=move || password.get()
+                    on:input:target=move |ev| password.set(ev.target().value())
+                />
+                <FormError error=error.into() />
+                <button type="submit" class="button primary" disabled=move || pending.get()>
+                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </form>
+            <p class="hint">"No account yet? An admin creates it under Users."</p>
+        </section>
+    }
+}

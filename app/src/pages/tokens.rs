@@ -1,0 +1,144 @@
+//! `/tokens` (Manage API Tokens): tokens for programs that send alerts.
+//! A new token is shown once, right after it is made.
+
+use herald_model::account::{ApiTokenView, CreatedApiToken, NewApiToken};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::components::copy::CopyButton;
+use crate::components::notice::{ErrorNotice, FieldMessage, FormError, Loading};
+
+#[component]
+pub fn Tokens() -> impl IntoView {
+    let tokens = LocalResource::new(api::list_tokens);
+    let reload = Callback::new(move |()| tokens.refetch());
+    let created = RwSignal::new(None::<CreatedApiToken>);
+    view! {
+        <section class="page">
+            <header class="page-header">
+                <h1>"API Tokens"</h1>
+            </header>
+            <p>
+                "Programs that send alerts to Herald authenticate with a token: "
+                <code>"Authorization: Bearer <token>"</code>"."
+            </p>
+            <NewToken created reload />
+            {move || created.get().map(|c| view! {
+                <div class="notice success secret" role="status">
+                    <p>{format!("Token \u{201c}{}\u{201d} created. Copy it now: Herald will not show it again.", c.token.name)}</p>
+                    <code class="secret-value">{c.secret.clone()}</code>
+                    <CopyButton text=c.secret.clone() />
+                </div>
+            })}
+            <Suspense fallback=|| view! { <Loading what="API tokens" /> }>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Ok(list) => view! { <TokenTable tokens=list.tokens reload /> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error retry=reload /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn NewToken(created: RwSignal<Option<CreatedApiToken>>, reload: Callback<()>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<api::ApiError>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let new = NewApiToken { name: name.get_untracked() };
+        if let Err(field) = new.validate() {
+            error.set(Some(api::ApiError { status: 422, message: field.message.clone(), fields: vec![field] }));
+            return;
+        }
+        error.set(None);
+        spawn_local(async move {
+            match api::create_token(&new).await {
+                Ok(token) => {
+                    created.set(Some(token));
+                    name.set(String::new());
+                    reload.run(());
+                }
+                Err(err) => error.set(Some(err)),
+            }
+        });
+    };
+    view! {
+        <form class="form inline" on:submit=submit novalidate>
+            <label for="token-name">"Name"</label>
+            <input id="token-name" name="name" type="text" placeholder="detection pipeline" autocomplete="off"
+                prop:value=move || name.get() on:input:target=move |ev| name.set(ev.target().value()) />
+            <button type="submit" class="button primary">"Create token"</button>
+            <FieldMessage id="token-name-error" message=Signal::derive(move || error.get().and_then(|e| e.field("name"))) />
+            <FormError error=Signal::derive(move || error.get().filter(|e| e.fields.is_empty()).map(|e| e.message)) />
+        </form>
+    }
+}
+
+#[component]
+fn TokenTable(tokens: Vec<ApiTokenView>, reload: Callback<()>) -> impl IntoView {
+    if tokens.is_empty() {
+        return view! { <div class="empty"><p>"No API tokens yet."</p></div> }.into_any();
+    }
+    view! {
+        <table class="list">
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Token"</th>
+                    <th scope="col">"Created"</th>
+                    <th scope="col">"Last used"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody>
+                {tokens.into_iter().map(|token| view! { <TokenRow token reload /> }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn TokenRow(token: ApiTokenView, reload: Callback<()>) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let revoked = token.revoked_at.is_some();
+    let id = token.id.clone();
+    let revoke = Callback::new(move |()| {
+        let id = id.clone();
+        spawn_local(async move {
+            match api::revoke_token(&id).await {
+                Ok(_) => reload.run(()),
+                Err(err) => error.set(Some(err.message)),
+            }
+        });
+    });
+    view! {
+        <tr data-token=token.name.clone()>
+            <td>{token.name.clone()}</td>
+            <td><code>{token.hint.clone()}</code></td>
+            <td>{token.created_at.clone()}</td>
+            <td>{token.last_used_at.clone().unwrap_or_else(|| "Never".into())}</td>
+            <td>{if revoked { "Revoked" } else { "Active" }}</td>
+            <td>
+                <Show when=move || !revoked>
+                    <Show
+                        when=move || confirming.get()
+                        fallback=move || view! {
+                            <button type="button" class="button quiet" on:click=move |_| confirming.set(true)>"Revoke"</button>
+                        }
+                    >
+                        <button type="button" class="button danger" on:click=move |_| revoke.run(())>"Confirm revoke"</button>
+                        <button type="button" class="button quiet" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                    </Show>
+                </Show>
+                {move || error.get().map(|m| view! { <p class="field-error">{m}</p> })}
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,177 @@
+//! `/users` (Manage Users): who may sign in, with which role; add, change
+//! role, disable.
+
+use herald_model::account::{NewUser, Role, UserPatch, UserView};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::auth::Auth;
+use crate::components::notice::{ErrorNotice, FieldMessage, FormError, Loading};
+
+#[component]
+pub fn Users() -> impl IntoView {
+    let users = LocalResource::new(api::list_users);
+    let reload = Callback::new(move |()| users.refetch());
+    // Problems with a change in the table (e.g. the last admin).
+    let change_error = RwSignal::new(None::<String>);
+    view! {
+        <section class="page">
+            <header class="page-header">
+                <h1>"Users"</h1>
+            </header>
+            <FormError error=change_error.into() />
+            <Suspense fallback=|| view! { <Loading what="users" /> }>
+                {move || Suspend::new(async move {
+                    match users.await {
+                        Ok(list) => view! { <UserTable users=list.users reload change_error /> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error retry=reload /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <AddUser added=reload />
+        </section>
+    }
+}
+
+#[component]
+fn UserTable(users: Vec<UserView>, reload: Callback<()>, change_error: RwSignal<Option<String>>) -> impl IntoView {
+    let me = Auth::get().me().map(|me| me.user.id);
+    let change = move |id: String, patch: UserPatch| {
+        change_error.set(None);
+        spawn_local(async move {
+            match api::update_user(&id, &patch).await {
+                Ok(_) => reload.run(()),
+                Err(err) => change_error.set(Some(err.message)),
+            }
+        });
+    };
+    view! {
+        <table class="list">
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Email"</th>
+                    <th scope="col">"Role"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody>
+                {users
+                    .into_iter()
+                    .map(|user| {
+                        let you = me.as_deref() == Some(user.id.as_str());
+                        let (id_role, id_toggle) = (user.id.clone(), user.id.clone());
+                        let enabled = user.enabled;
+                        view! {
+                            <tr data-email=user.email.clone()>
+                                <td>{user.display_name.clone()} {you.then_some(" (you)")}</td>
+                                <td>{user.email.clone()}</td>
+                                <td>
+                                    <select
+                                        aria-label=format!("Role of {}", user.email)
+                                        on:change:target=move |ev| {
+                                            if let Some(role) = Role::parse(&ev.target().value()) {
+                                                change(id_role.clone(), UserPatch { role: Some(role), ..Default::default() });
+                                            }
+                                        }
+                                    >
+                                        {Role::ALL
+                                            .into_iter()
+                                            .map(|role| view! {
+                                                <option value=role.as_str() selected=role == user.role>{role.label()}</option>
+                                            })
+                                            .collect_view()}
+                                    </select>
+                                </td>
+                                <td>{if enabled { "Enabled" } else { "Disabled" }}</td>
+                                <td>
+                                    <button
+                                        type="button"
+                                        class="button quiet"
+                                        on:click=move |_| change(id_toggle.clone(), UserPatch { enabled: Some(!enabled), ..Default::default() })
+                                    >
+                                        {if enabled { "Disable" } else { "Enable" }}
+                                    </button>
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn AddUser(added: Callback<()>) -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Analyst);
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<api::ApiError>);
+    let done = RwSignal::new(None::<String>);
+    let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(name)));
+    let form_error = Signal::derive(move || error.get().filter(|e| e.fields.is_empty()).map(|e| e.message));
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let new = NewUser {
+            email: email.get_untracked(),
+            display_name: name.get_untracked(),
+            role: role.get_untracked(),
+            password: password.get_untracked(),
+        };
+        // The same rules the server applies, before a round trip.
+        if let Err(fields) = new.validate() {
+            error.set(Some(api::ApiError { status: 422, message: fields[0].message.clone(), fields }));
+            return;
+        }
+        error.set(None);
+        spawn_local(async move {
+            match api::create_user(&new).await {
+                Ok(user) => {
+                    done.set(Some(format!(
+                        "Added {}. Give them their password through a safe channel.",
+                        user.email
+                    )));
+                    email.set(String::new());
+                    name.set(String::new());
+                    password.set(String::new());
+                    added.run(());
+                }
+                Err(err) => error.set(Some(err)),
+            }
+        });
+    };
+
+    view! {
+        <h2>"Add a user"</h2>
+        <form class="form" on:submit=submit novalidate>
+            <label for="new-email">"Email"</label>
+            <input id="new-email" name="email" type="email" autocomplete="off"
+                prop:value=move || email.get() on:input:target=move |ev| email.set(ev.target().value()) />
+            <FieldMessage id="new-email-error" message=field("email") />
+            <label for="new-name">"Name"</label>
+            <input id="new-name" name="displayName" type="text" autocomplete="off"
+                prop:value=move || name.get() on:input:target=move |ev| name.set(ev.target().value()) />
+            <FieldMessage id="new-name-error" message=field("displayName") />
+            <label for="new-role">"Role"</label>
+            <select id="new-role" name="role"
+                on:change:target=move |ev| if let Some(r) = Role::parse(&ev.target().value()) { role.set(r) }>
+                {Role::ALL
+                    .into_iter()
+                    .map(|r| view! { <option value=r.as_str() selected=move || role.get() == r>{r.label()}</option> })
+                    .collect_view()}
+            </select>
+            <label for="new-password">"First password"</label>
+            <input id="new-password" name="password" type="password" autocomplete="new-password"
+                prop:value=move || password.get() on:input:target=move |ev| password.set(ev.target().value()) />
+            <FieldMessage id="new-password-error" message=field("password") />
+            <FormError error=form_error />
+            <button type="submit" class="button primary">"Add user"</button>
+            {move || done.get().map(|m| view! { <p class="notice success" role="status">{m}</p> })}
+        </form>
+    }
+}
