@@ -121,8 +121,22 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> 
     Err(error_of(response).await)
 }
 
+thread_local! {
+    /// What to do when the server says the session is over (set by `auth`).
+    static ON_SESSION_ENDED: std::cell::RefCell<Option<Box<dyn Fn()>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Registers what every 401 answer triggers: the app sends people to sign in.
+pub fn on_session_ended(hook: impl Fn() + 'static) {
+    ON_SESSION_ENDED.with(|h| *h.borrow_mut() = Some(Box::new(hook)));
+}
+
 async fn error_of(response: Response) -> ApiError {
     let status = response.status();
+    // Not for a failed sign-in itself: that 401 means a wrong password.
+    if status == 401 && !response.url().ends_with("/api/session") {
+        ON_SESSION_ENDED.with(|h| h.borrow().as_ref().map(|hook| hook()));
+    }
     match response.json::<ErrorBody>().await {
         Ok(body) => {
             let mut fields = body.error.fields;

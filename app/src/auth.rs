@@ -29,6 +29,7 @@ impl Auth {
     pub fn provide() -> Auth {
         let auth = Auth { session: RwSignal::new(Session::Checking) };
         provide_context(auth);
+        api::on_session_ended(move || auth.session_ended());
         auth.check();
         auth
     }
@@ -76,7 +77,8 @@ pub fn Protected(#[prop(optional)] permission: Option<Permission>, children: Chi
     move || match auth.session.get() {
         Session::Checking => view! { <Loading what="your session" /> }.into_any(),
         Session::SignedOut => {
-            let next = location.pathname.get_untracked();
+            let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
+            let next = String::from(js_sys::encode_uri_component(&here));
             view! { <Redirect path=format!("/sign-in?next={next}") /> }.into_any()
         }
         Session::Failed(error) => {

@@ -178,14 +178,14 @@ impl Me {
 }
 
 /// `POST /api/session`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignIn {
     pub email: String,
     pub password: String,
 }
 
 /// `POST /api/users`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewUser {
     pub email: String,
@@ -261,7 +261,7 @@ impl NewApiToken {
 }
 
 /// The answer to `POST /api/tokens`: the only time the secret is shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedApiToken {
     pub token: ApiTokenView,
     pub secret: String,
@@ -273,9 +273,46 @@ pub struct ApiTokenList {
     pub tokens: Vec<ApiTokenView>,
 }
 
+// Passwords and token secrets never reach a log through `{:?}`.
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn").field("email", &self.email).field("password", &"***").finish()
+    }
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("email", &self.email)
+            .field("display_name", &self.display_name)
+            .field("role", &self.role)
+            .field("password", &"***")
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for CreatedApiToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedApiToken").field("token", &self.token).field("secret", &"***").finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_never_shows_a_password_or_secret() {
+        let sign_in = SignIn { email: "ana@acme.example".into(), password: "hunter2hunter2".into() };
+        let new = NewUser { email: "a@b.example".into(), display_name: "A".into(), role: Role::Viewer, password: "hunter2hunter2".into() };
+        let token = ApiTokenView {
+            id: "1".into(), name: "n".into(), hint: "hrld_…abcd".into(), created_at: "t".into(), last_used_at: None, revoked_at: None,
+        };
+        let created = CreatedApiToken { token, secret: "hrld_supersecret".into() };
+        for text in [format!("{sign_in:?}"), format!("{new:?}"), format!("{created:?}")] {
+            assert!(!text.contains("hunter2") && !text.contains("supersecret"), "{text}");
+        }
+    }
 
     #[test]
     fn roles_grant_the_permissions_the_product_names() {

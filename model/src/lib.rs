@@ -6,3 +6,5 @@ pub mod account;
 pub mod api;
 pub mod assets;
 pub mod destination;
+pub mod redirect;
+pub mod time;

@@ -35,6 +35,7 @@ impl AppState {
         let store = store::open(&settings.database).await?;
         let secret_key = SecretKey::load_or_create(&settings.secret_key_file)?;
         crate::accounts::bootstrap(store.as_ref(), &settings).await?;
+        crate::auth::password::warm_up().await;
         let public_url = settings.public_url_or(local_addr);
         let sign_in_limits = SignInLimits::default();
         Ok(AppState(Arc::new(App { settings, public_url, store, secret_key, sign_in_limits })))

@@ -91,34 +91,39 @@ async fn signing_out_ends_the_session_and_clears_the_cookie() {
     assert_eq!(admin.get("/api/session").await.status(), StatusCode::UNAUTHORIZED, "the old cookie opens nothing");
 }
 
-/// One row per kind of route: what it needs, and a request that succeeds
-/// when allowed.
+/// One row per kind of route: who may use it (written out, not asked of
+/// the server), and a request that succeeds when allowed.
 struct Route {
     method: Method,
     path: &'static str,
     body: Option<Value>,
-    /// The permission it needs; `None` for any signed-in user.
-    needs: Option<&'static str>,
+    allowed: &'static [&'static str],
     ok: StatusCode,
 }
 
+const EVERYONE: &[&str] = &["ADMIN", "ANALYST", "VIEWER"];
+const ADMINS: &[&str] = &["ADMIN"];
+
 fn routes() -> Vec<Route> {
-    let route = |method, path, body, needs, ok| Route { method, path, body, needs, ok };
+    let route = |method, path, body, allowed, ok| Route { method, path, body, allowed, ok };
     vec![
-        route(Method::GET, "/api/session", None, None, StatusCode::OK),
-        route(Method::GET, "/api/destinations", None, Some("VIEW_ALERTS"), StatusCode::OK),
-        route(Method::GET, "/api/users", None, Some("MANAGE_USERS"), StatusCode::OK),
+        route(Method::GET, "/api/session", None, EVERYONE, StatusCode::OK),
+        // View Alerts: every role.
+        route(Method::GET, "/api/destinations", None, EVERYONE, StatusCode::OK),
+        // Manage Users: admins only.
+        route(Method::GET, "/api/users", None, ADMINS, StatusCode::OK),
         route(
             Method::POST,
             "/api/users",
             Some(json!({"email": "new-{n}@acme.example", "displayName": "New", "role": "VIEWER", "password": ADMIN_PASSWORD})),
-            Some("MANAGE_USERS"),
+            ADMINS,
             StatusCode::CREATED,
         ),
-        route(Method::PATCH, "/api/users/{viewer}", Some(json!({"displayName": "Vic"})), Some("MANAGE_USERS"), StatusCode::OK),
-        route(Method::GET, "/api/tokens", None, Some("MANAGE_API_TOKENS"), StatusCode::OK),
-        route(Method::POST, "/api/tokens", Some(json!({"name": "pipeline {n}"})), Some("MANAGE_API_TOKENS"), StatusCode::CREATED),
-        route(Method::DELETE, "/api/tokens/{token}", None, Some("MANAGE_API_TOKENS"), StatusCode::OK),
+        route(Method::PATCH, "/api/users/{viewer}", Some(json!({"displayName": "Vic"})), ADMINS, StatusCode::OK),
+        // Manage API Tokens: admins only.
+        route(Method::GET, "/api/tokens", None, ADMINS, StatusCode::OK),
+        route(Method::POST, "/api/tokens", Some(json!({"name": "pipeline {n}"})), ADMINS, StatusCode::CREATED),
+        route(Method::DELETE, "/api/tokens/{token}", None, ADMINS, StatusCode::OK),
     ]
 }
 
@@ -153,8 +158,7 @@ async fn each_role_reaches_exactly_the_routes_its_permissions_allow() {
 
         for (role, session) in &sessions {
             n += 1;
-            let me: Value = session.get("/api/session").await.json().await.unwrap();
-            let allowed = route.needs.is_none_or(|p| me["permissions"].as_array().unwrap().contains(&json!(p)));
+            let allowed = route.allowed.contains(role);
             let mut request = session.request(route.method.clone(), &path);
             if let Some(body) = body(n) {
                 request = request.json(&body);
@@ -164,14 +168,21 @@ async fn each_role_reaches_exactly_the_routes_its_permissions_allow() {
                 assert_eq!(response.status(), route.ok, "{role} {} {path}", route.method);
             } else {
                 let (status, error) = error_of(response).await;
-                assert_eq!(status, StatusCode::FORBIDDEN, "{role} {} {path}", route.method);
+                assert_eq!((status, error["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{role} {} {path}", route.method);
                 assert!(error["message"].as_str().unwrap().contains("Ask an admin"), "{error}");
             }
         }
     }
-    // The table's rows match the roles' permissions as the product names them.
-    let analyst: Value = sessions[1].1.get("/api/session").await.json().await.unwrap();
-    assert_eq!(analyst["permissions"], json!(["VIEW_ALERTS", "MANAGE_ALERTS"]));
+    // What each role is told it may do, as the product names it.
+    for (role, permissions) in [
+        ("ADMIN", json!(["VIEW_ALERTS", "MANAGE_ALERTS", "MANAGE_DESTINATIONS", "MANAGE_USERS", "MANAGE_API_TOKENS"])),
+        ("ANALYST", json!(["VIEW_ALERTS", "MANAGE_ALERTS"])),
+        ("VIEWER", json!(["VIEW_ALERTS"])),
+    ] {
+        let session = &sessions.iter().find(|(r, _)| *r == role).unwrap().1;
+        let me: Value = session.get("/api/session").await.json().await.unwrap();
+        assert_eq!(me["permissions"], permissions, "{role}");
+    }
 }
 
 #[tokio::test]
@@ -199,6 +210,25 @@ async fn a_state_change_without_herald_s_header_or_from_another_site_is_refused(
     let other_origin = admin.request(Method::POST, "/api/tokens").header("origin", "https://evil.example").json(&json!({"name": "x"}));
     assert_eq!(error_of(other_origin.send().await.unwrap()).await.1["code"], "csrf");
 
+    // A cookie plus some other Authorization (a proxy's Basic auth) is still a browser.
+    let basic = herald
+        .http
+        .post(&url)
+        .header("cookie", &admin.cookie)
+        .header("authorization", "Basic dXNlcjpwdw==")
+        .json(&json!({"name": "x"}));
+    let no_marker = herald
+        .http
+        .post(&url)
+        .header("cookie", &admin.cookie)
+        .header("authorization", "Bearer hrld_whatever")
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(no_marker).await.1["code"], "csrf", "a bearer token does not excuse a session cookie");
+    assert_eq!(basic.send().await.unwrap().status(), StatusCode::FORBIDDEN);
+
     let forged_sign_in = herald
         .http
         .post(herald.url("/api/session"))
@@ -210,8 +240,16 @@ async fn a_state_change_without_herald_s_header_or_from_another_site_is_refused(
 
     let same_origin = admin.request(Method::POST, "/api/tokens").header("origin", &herald.base_url).json(&json!({"name": "ok"}));
     assert_eq!(same_origin.send().await.unwrap().status(), StatusCode::CREATED);
+    // The same server reached as localhost: its own page sends its own origin.
+    let port = herald.base_url.rsplit(':').next().unwrap();
+    let as_localhost = admin
+        .request(Method::POST, "/api/tokens")
+        .header("host", format!("localhost:{port}"))
+        .header("origin", format!("http://localhost:{port}"))
+        .json(&json!({"name": "via localhost"}));
+    assert_eq!(as_localhost.send().await.unwrap().status(), StatusCode::CREATED);
     let tokens: Value = admin.get("/api/tokens").await.json().await.unwrap();
-    assert_eq!(tokens["tokens"].as_array().unwrap().len(), 1, "only the same-origin call made a token");
+    assert_eq!(tokens["tokens"].as_array().unwrap().len(), 2, "only the same-origin calls made tokens");
 }
 
 #[tokio::test]
@@ -286,6 +324,44 @@ async fn disabling_a_user_ends_their_sessions_and_stops_sign_in() {
     assert_eq!(leaver.get("/api/session").await.status(), StatusCode::UNAUTHORIZED);
     let (status, error) = error_of(herald.try_sign_in("leaver@acme.example", ADMIN_PASSWORD).await).await;
     assert_eq!((status, error["code"].as_str()), (StatusCode::FORBIDDEN, Some("account_disabled")));
+    let (status, error) = error_of(herald.try_sign_in("leaver@acme.example", "a wrong password here").await).await;
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_credentials")),
+        "without the password, a disabled account looks like any wrong guess"
+    );
+}
+
+#[tokio::test]
+async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
+    let (_slack, herald) = herald().await;
+    let first = herald.sign_in_as_admin().await;
+    let first_id = first.get("/api/session").await.json::<Value>().await.unwrap()["user"]["id"].as_str().unwrap().to_owned();
+    let second_id = create_user(&first, "second@acme.example", "ADMIN").await;
+    let second = herald.sign_in("second@acme.example", ADMIN_PASSWORD).await;
+    for round in 0..5 {
+        // Restore two admins, then race.
+        first.patch(&format!("/api/users/{second_id}"), json!({"role": "ADMIN"})).await;
+        second.patch(&format!("/api/users/{first_id}"), json!({"role": "ADMIN"})).await;
+        let path_first = format!("/api/users/{first_id}");
+        let path_second = format!("/api/users/{second_id}");
+        let (a, b) = tokio::join!(
+            first.patch(&path_second, json!({"role": "VIEWER"})),
+            second.patch(&path_first, json!({"role": "VIEWER"})),
+        );
+        let mut statuses = [a.status(), b.status()];
+        statuses.sort();
+        // One demotion wins; the other is refused, or comes from someone no
+        // longer an admin.
+        assert_eq!(statuses[0], StatusCode::OK, "round {round}: {statuses:?}");
+        assert!(matches!(statuses[1], StatusCode::CONFLICT | StatusCode::FORBIDDEN), "round {round}: {statuses:?}");
+        // Whoever demoted the other is the admin left.
+        let users: Value = if a.status() == StatusCode::OK { first.get("/api/session").await } else { second.get("/api/session").await }
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(users["user"]["role"], "ADMIN", "round {round}: someone is still an admin");
+    }
 }
 
 #[tokio::test]
@@ -329,4 +405,19 @@ async fn repeated_failed_sign_ins_are_slowed_down_without_revealing_the_account(
         StatusCode::TOO_MANY_REQUESTS,
         "an unknown account is limited the same way"
     );
+}
+
+#[tokio::test]
+async fn one_address_trying_many_accounts_is_slowed_down() {
+    let (_slack, herald) = herald().await;
+    let mut limited = None;
+    for i in 0..40 {
+        let response = herald.try_sign_in(&format!("guess{i}@acme.example"), "wrong password, again").await;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(i);
+            break;
+        }
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(limited, Some(30), "the 31st attempt from one address waits");
 }

@@ -150,3 +150,20 @@ async fn a_new_api_token_is_shown_once_and_can_be_revoked() {
     assert!(!page.contains(&secret), "after a reload the secret is gone for good");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_crafted_next_link_never_leads_off_the_site() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&herald, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/destinations").await;
+
+    for next in ["%2F%2Fevil.example", "%2F%09%2Fevil.example", "https%3A%2F%2Fevil.example", "%2F%5Cevil.example"] {
+        browser.goto(&herald.url(&format!("/sign-in?next={next}"))).await;
+        browser.wait_for_path("/destinations").await;
+        let url = browser.client.current_url().await.unwrap();
+        assert_eq!(url.host_str(), Some("127.0.0.1"), "{next} led to {url}");
+    }
+    browser.close().await;
+}

@@ -3,22 +3,16 @@
 use leptos::prelude::*;
 
 use crate::api::ApiError;
-use crate::auth::Auth;
 
 #[component]
 pub fn Loading(#[prop(into)] what: String) -> impl IntoView {
     view! { <p class="notice loading" role="status">{format!("Loading {what}…")}</p> }
 }
 
-/// Says what failed and offers to try again. An ended session sends the
-/// person to sign in instead.
+/// Says what failed and offers to try again. (An ended session has already
+/// sent the person to sign in: see `api::on_session_ended`.)
 #[component]
 pub fn ErrorNotice(error: ApiError, retry: Callback<()>) -> impl IntoView {
-    if error.is_unauthenticated() {
-        if let Some(auth) = use_context::<Auth>() {
-            auth.session_ended();
-        }
-    }
     view! {
         <div class="notice error" role="alert">
             <p>{error.message}</p>

@@ -1,6 +1,7 @@
 //! `/destinations`: the alert destinations, and the way to create one.
 
 use herald_model::destination::DestinationSummary;
+use herald_model::time::short_utc;
 use leptos::prelude::*;
 
 use crate::api;
@@ -59,7 +60,7 @@ fn DestinationTable(destinations: Vec<DestinationSummary>) -> impl IntoView {
                         <tr>
                             <td>{d.display_name}</td>
                             <td>{d.kind.label()}</td>
-                            <td>{d.created_at}</td>
+                            <td>{short_utc(&d.created_at)}</td>
                         </tr>
                     })
                     .collect_view()}

@@ -1,6 +1,7 @@
 //! `/sign-in`: email and password; then back where the person was going.
 
 use herald_model::account::SignIn as SignInForm;
+use herald_model::redirect::local_path;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -11,8 +12,7 @@ use crate::components::notice::FormError;
 
 /// Only paths on this site: `next` must not send people elsewhere.
 fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.starts_with("/sign-in"))
-        .unwrap_or_else(|| "/destinations".to_owned())
+    next.as_deref().and_then(local_path).unwrap_or("/destinations").to_owned()
 }
 
 #[component]

@@ -2,6 +2,7 @@
 //! A new token is shown once, right after it is made.
 
 use herald_model::account::{ApiTokenView, CreatedApiToken, NewApiToken};
+use herald_model::time::short_utc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -122,8 +123,8 @@ fn TokenRow(token: ApiTokenView, reload: Callback<()>) -> impl IntoView {
         <tr data-token=token.name.clone()>
             <td>{token.name.clone()}</td>
             <td><code>{token.hint.clone()}</code></td>
-            <td>{token.created_at.clone()}</td>
-            <td>{token.last_used_at.clone().unwrap_or_else(|| "Never".into())}</td>
+            <td>{short_utc(&token.created_at)}</td>
+            <td>{token.last_used_at.as_deref().map_or_else(|| "Never".to_owned(), short_utc)}</td>
             <td>{if revoked { "Revoked" } else { "Active" }}</td>
             <td>
                 <Show when=move || !revoked>

@@ -40,10 +40,12 @@ fn UserTable(users: Vec<UserView>, reload: Callback<()>, change_error: RwSignal<
     let change = move |id: String, patch: UserPatch| {
         change_error.set(None);
         spawn_local(async move {
-            match api::update_user(&id, &patch).await {
-                Ok(_) => reload.run(()),
-                Err(err) => change_error.set(Some(err.message)),
+            if let Err(err) = api::update_user(&id, &patch).await {
+                change_error.set(Some(err.message));
             }
+            // Either way the table shows what the server holds, not the
+            // choice it refused.
+            reload.run(());
         });
     };
     view! {

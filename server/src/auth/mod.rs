@@ -19,8 +19,13 @@ use herald_model::account::{ApiTokenView, Permission, UserView};
 use crate::AppState;
 use crate::error::ApiError;
 
-/// The session cookie's name.
+/// The session cookie's name over http. Over https it carries the
+/// `__Host-` prefix, so no sibling subdomain can plant or read one.
 pub const SESSION_COOKIE: &str = "herald_session";
+
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-herald_session" } else { SESSION_COOKIE }
+}
 
 /// The header Herald's pages send with every state-changing call. A form on
 /// another site cannot set it, and a script there cannot either without a
@@ -70,7 +75,7 @@ impl<R: Requirement> FromRequestParts<AppState> for Authorized<R> {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let unauthenticated =
             || ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Sign in to continue; your session may have ended.");
-        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(unauthenticated)?;
+        let token = cookie(&parts.headers, session_cookie_name(state.cookies_secure())).ok_or_else(unauthenticated)?;
         let user = state
             .store
             .session_user(&secrets::hash(token), jiff::Timestamp::now().as_second())
@@ -139,17 +144,18 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 
 /// Refuses state-changing API calls that did not come from Herald's own
 /// pages: they must carry [`CSRF_HEADER`], and an `Origin`, when sent, must
-/// be Herald's. Calls with an `Authorization` header carry no cookie
-/// authority and pass.
+/// be Herald's. Programs calling with a bearer token and no session cookie
+/// carry no cookie authority and pass.
 pub async fn csrf_guard(axum::extract::State(state): axum::extract::State<AppState>, request: Request, next: Next) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let headers = request.headers();
-    if safe || headers.contains_key(header::AUTHORIZATION) {
+    let program = bearer(headers).is_some() && cookie(headers, session_cookie_name(state.cookies_secure())).is_none();
+    if safe || program {
         return next.run(request).await;
     }
     let refuse = |message: &str| ApiError::new(StatusCode::FORBIDDEN, "csrf", message.to_owned()).into_response();
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        if origin != state.public_url.origin().ascii_serialization() {
+        if !same_origin(origin, &state.public_url, headers) {
             return refuse("This request came from another site and was refused.");
         }
     }
@@ -158,6 +164,19 @@ pub async fn csrf_guard(axum::extract::State(state): axum::extract::State<AppSta
         return refuse("This request did not come from Herald's pages and was refused (it lacks the X-Requested-With: Herald header).");
     }
     next.run(request).await
+}
+
+/// Whether a request's `Origin` is Herald itself: the public URL, or the
+/// host the browser addressed (people reach one server as `localhost`,
+/// `127.0.0.1` or a proxy's name, and only the browser's own page can send
+/// its own origin).
+fn same_origin(origin: &str, public_url: &url::Url, headers: &HeaderMap) -> bool {
+    if origin == public_url.origin().ascii_serialization() {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+    matches!((authority, host), (Some(authority), Some(host)) if authority.eq_ignore_ascii_case(host))
 }
 
 /// The value of one cookie from the `Cookie` header.
@@ -181,8 +200,9 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// `Set-Cookie` for a new session; `Secure` when Herald is served over https.
 pub fn session_cookie(value: &str, max_age_secs: i64, secure: bool) -> String {
+    let name = session_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
 }
 
 /// `Set-Cookie` that removes the session cookie.
@@ -198,7 +218,7 @@ mod tests {
     fn the_session_cookie_is_http_only_lax_and_secure_over_https() {
         assert_eq!(
             session_cookie("abc", 60, true),
-            "herald_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure"
+            "__Host-herald_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure"
         );
         assert!(!session_cookie("abc", 60, false).contains("Secure"));
     }
@@ -209,6 +229,18 @@ mod tests {
         headers.insert(header::COOKIE, "other=1; herald_session_x=2; herald_session=tok".parse().unwrap());
         assert_eq!(cookie(&headers, SESSION_COOKIE), Some("tok"));
         assert_eq!(cookie(&headers, "missing"), None);
+    }
+
+    #[test]
+    fn an_origin_is_herald_s_when_it_is_the_public_url_or_the_addressed_host() {
+        let public: url::Url = "http://127.0.0.1:8080/".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, "localhost:8080".parse().unwrap());
+        assert!(same_origin("http://127.0.0.1:8080", &public, &headers));
+        assert!(same_origin("http://localhost:8080", &public, &headers));
+        assert!(!same_origin("http://localhost:9999", &public, &headers));
+        assert!(!same_origin("https://evil.example", &public, &headers));
+        assert!(!same_origin("null", &public, &headers));
     }
 
     #[test]

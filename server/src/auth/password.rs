@@ -7,8 +7,21 @@ use anyhow::Context as _;
 use argon2::password_hash::SaltString;
 use argon2::{Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _};
 
+/// Each hash takes 19 MiB for a moment: at most one per core at a time,
+/// so a flood of sign-ins queues instead of exhausting memory.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
 pub async fn hash(password: String) -> anyhow::Result<String> {
+    let _permit = HASHING.acquire().await.context("the hashing queue")?;
     tokio::task::spawn_blocking(move || hash_now(&password)).await.context("the hashing task")?
+}
+
+/// Prepares the decoy hash at start-up, so that the first sign-in with an
+/// unknown email takes no longer than any other.
+pub async fn warm_up() {
+    let _ = tokio::task::spawn_blocking(|| LazyLock::force(&DECOY).len()).await;
 }
 
 fn hash_now(password: &str) -> anyhow::Result<String> {
@@ -29,6 +42,7 @@ static DECOY: LazyLock<String> =
 /// Whether `password` matches `stored`; with no stored hash, spends the same
 /// time and answers no.
 pub async fn verify(password: String, stored: Option<String>) -> bool {
+    let Ok(_permit) = HASHING.acquire().await else { return false };
     tokio::task::spawn_blocking(move || {
         let real = stored.is_some();
         let hash = stored.unwrap_or_else(|| DECOY.clone());

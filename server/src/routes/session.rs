@@ -17,7 +17,12 @@ fn wrong_credentials() -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "The email or password is not right.")
 }
 
-pub async fn sign_in(State(state): State<AppState>, ClientIp(ip): ClientIp, Body(form): Body<SignIn>) -> Result<Response, ApiError> {
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Body(form): Body<SignIn>,
+) -> Result<Response, ApiError> {
     let email = Email::parse("email", &form.email)?;
     if let Err(wait) = state.sign_in_limits.check(&email.key(), ip) {
         let seconds = wait.as_secs().max(1);
@@ -45,6 +50,10 @@ pub async fn sign_in(State(state): State<AppState>, ClientIp(ip): ClientIp, Body
     let ttl = i64::try_from(state.settings.session_ttl.as_secs()).unwrap_or(i64::MAX / 2);
     let token = secrets::generate("");
     state.store.delete_expired_sessions(now).await?;
+    // A session cookie the browser already had is never reused.
+    if let Some(old) = auth::cookie(&headers, auth::session_cookie_name(state.cookies_secure())) {
+        state.store.delete_session(&secrets::hash(old)).await?;
+    }
     state.store.create_session(&secrets::hash(&token), &user.id, now, now + ttl).await?;
     tracing::info!(user.id = %user.id, "signed in");
     let cookie = auth::session_cookie(&token, ttl, state.cookies_secure());
@@ -57,7 +66,7 @@ pub async fn me(signed_in: Authorized<need::SignedIn>) -> Json<Me> {
 
 /// Ends the session if there is one; answers the same either way.
 pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    if let Some(token) = auth::cookie(&headers, auth::SESSION_COOKIE) {
+    if let Some(token) = auth::cookie(&headers, auth::session_cookie_name(state.cookies_secure())) {
         state.store.delete_session(&secrets::hash(token)).await?;
     }
     let cookie = auth::clear_session_cookie(state.cookies_secure());

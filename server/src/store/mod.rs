@@ -110,9 +110,10 @@ pub fn new_id() -> String {
     hex::encode(bytes)
 }
 
-/// Now, as stored in `*_at` text columns (RFC 3339, UTC).
+/// Now, as stored in `*_at` text columns: RFC 3339, UTC, whole seconds.
 pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now().to_string()
+    let now = jiff::Timestamp::now();
+    jiff::Timestamp::from_second(now.as_second()).unwrap_or(now).to_string()
 }
 
 /// Connects to the database the URL names, creating and migrating it if needed.
