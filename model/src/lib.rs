@@ -6,5 +6,6 @@ pub mod account;
 pub mod api;
 pub mod assets;
 pub mod destination;
+pub mod manifest;
 pub mod redirect;
 pub mod time;

@@ -8,6 +8,7 @@ pub mod error;
 pub mod routes;
 pub mod secret_key;
 pub mod settings;
+pub mod slack;
 pub mod store;
 pub mod web;
 

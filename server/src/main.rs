@@ -19,6 +19,15 @@ async fn main() -> ExitCode {
         Command::User(UserCommand::Create { email, role, name, password_file }) => {
             create_user(&cli.settings, email, role, name, password_file).await
         }
+        Command::Manifest { name, format, enterprise_grid } => {
+            let public_url = cli.settings.public_url_or(cli.settings.bind);
+            let manifest = herald_server::slack::manifest::manifest_text(&public_url, &name, enterprise_grid, format);
+            if let Some(warning) = &manifest.warning {
+                eprintln!("herald: {warning}");
+            }
+            print!("{}", manifest.text);
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -27,6 +27,26 @@ pub enum Command {
     /// Manage users from the command line (e.g. the first admin).
     #[command(subcommand)]
     User(UserCommand),
+    /// Print the Slack app manifest to create Herald's Slack app from.
+    Manifest {
+        /// The app's name in Slack (at most 35 characters).
+        #[arg(long, default_value = herald_model::manifest::DEFAULT_APP_NAME)]
+        name: String,
+        /// yaml or json.
+        #[arg(long, default_value = "yaml", value_parser = parse_format)]
+        format: herald_model::manifest::ManifestFormat,
+        /// For Enterprise Grid: allow installing the app org-wide.
+        #[arg(long)]
+        enterprise_grid: bool,
+    },
+}
+
+fn parse_format(s: &str) -> Result<herald_model::manifest::ManifestFormat, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "yaml" | "yml" => Ok(herald_model::manifest::ManifestFormat::Yaml),
+        "json" => Ok(herald_model::manifest::ManifestFormat::Json),
+        _ => Err("the format must be yaml or json".to_owned()),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,13 +81,14 @@ pub struct Settings {
 
     /// Base URL people and Slack use to reach Herald (manifest, OAuth
     /// redirect, links in messages). Default: http://<bind>.
-    #[arg(long, env = "HERALD_PUBLIC_URL", value_parser = parse_public_url)]
+    #[arg(long, env = "HERALD_PUBLIC_URL", value_parser = parse_public_url, global = true)]
     pub public_url: Option<Url>,
 
     /// Database: sqlite://path (created on first start).
     #[arg(
         long = "database-url",
         env = "HERALD_DATABASE_URL",
+        global = true,
         default_value = "sqlite://data/herald.db",
         value_parser = DatabaseUrlParser
     )]

@@ -149,3 +149,25 @@ fn half_of_the_unattended_admin_settings_is_refused() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("HERALD_ADMIN_EMAIL needs HERALD_ADMIN_PASSWORD_FILE"));
 }
+
+#[test]
+fn the_manifest_command_prints_a_manifest_for_the_public_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = herald(dir.path())
+        .args(["manifest", "--public-url", "https://herald.acme.example", "--name", "Acme Alerts"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let yaml = String::from_utf8(out.stdout).unwrap();
+    assert!(yaml.contains("name: Acme Alerts"), "{yaml}");
+    assert!(yaml.contains("display_name: acme-alerts"), "{yaml}");
+    assert!(yaml.contains("- https://herald.acme.example/slack/oauth/callback"), "{yaml}");
+    assert!(String::from_utf8_lossy(&out.stderr).is_empty(), "no warning for an https URL");
+
+    let out = herald(dir.path()).args(["manifest", "--format", "json", "--enterprise-grid"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["settings"]["org_deploy_enabled"], true);
+    assert_eq!(json["settings"]["interactivity"]["request_url"], "http://127.0.0.1:8080/slack/interactivity");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Slack only calls https URLs"));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "printing a manifest touches no data");
+}

@@ -120,6 +120,8 @@ fn routes() -> Vec<Route> {
             StatusCode::CREATED,
         ),
         route(Method::PATCH, "/api/users/{viewer}", Some(json!({"displayName": "Vic"})), ADMINS, StatusCode::OK),
+        // Manage Destinations: admins only.
+        route(Method::GET, "/api/slack/manifest", None, ADMINS, StatusCode::OK),
         // Manage API Tokens: admins only.
         route(Method::GET, "/api/tokens", None, ADMINS, StatusCode::OK),
         route(Method::POST, "/api/tokens", Some(json!({"name": "pipeline {n}"})), ADMINS, StatusCode::CREATED),

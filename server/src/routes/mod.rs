@@ -3,6 +3,7 @@
 mod destinations;
 mod health;
 mod session;
+mod slack_app;
 mod tokens;
 mod users;
 
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", delete(tokens::revoke))
         .route("/token", get(tokens::current))
+        .route("/slack/manifest", get(slack_app::manifest))
         .fallback(no_such_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf_guard))

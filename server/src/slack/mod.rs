@@ -1,0 +1,4 @@
+//! Everything Slack: the app manifest now; the Web API client, OAuth,
+//! signatures and interactivity as they arrive.
+
+pub mod manifest;
