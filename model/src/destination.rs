@@ -1,6 +1,10 @@
-//! Alert destinations: where Herald sends alerts.
+//! Alert destinations: where Herald sends alerts, the Slack Bot settings
+//! form, and the rules every field follows — the same in the browser, as
+//! people type, and on the server.
 
 use serde::{Deserialize, Serialize};
+
+use crate::api::FieldError;
 
 /// The kinds of destination Herald can deliver to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -43,6 +47,419 @@ pub struct DestinationSummary {
     pub created_at: String,
 }
 
+/// How bad an alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "INFO",
+            Severity::Low => "LOW",
+            Severity::Medium => "MEDIUM",
+            Severity::High => "HIGH",
+            Severity::Critical => "CRITICAL",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Info => "Info",
+            Severity::Low => "Low",
+            Severity::Medium => "Medium",
+            Severity::High => "High",
+            Severity::Critical => "Critical",
+        }
+    }
+
+    /// Any case: `high`, `HIGH`, `High`.
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+/// The alert types a destination accepts, grouped as its settings show them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AlertKind {
+    /// RULE, SCHEDULED_RULE, POLICY.
+    Alerts,
+    /// RULE_ERROR, SCHEDULED_RULE_ERROR.
+    DetectionErrors,
+    /// SYSTEM_ERROR: Herald's own problems.
+    SystemErrors,
+}
+
+impl AlertKind {
+    pub const ALL: [AlertKind; 3] = [AlertKind::Alerts, AlertKind::DetectionErrors, AlertKind::SystemErrors];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AlertKind::Alerts => "Alerts",
+            AlertKind::DetectionErrors => "Detection Errors",
+            AlertKind::SystemErrors => "System Errors",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Alerts => "ALERTS",
+            AlertKind::DetectionErrors => "DETECTION_ERRORS",
+            AlertKind::SystemErrors => "SYSTEM_ERRORS",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AlertKind> {
+        AlertKind::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+/// Log types the form offers; any other `Vendor.Name` may be typed.
+pub const SUPPORTED_LOG_TYPES: &[&str] = &[
+    "AWS.ALB",
+    "AWS.CloudTrail",
+    "AWS.CloudWatchEvents",
+    "AWS.Config",
+    "AWS.GuardDuty",
+    "AWS.S3ServerAccess",
+    "AWS.SecurityHub",
+    "AWS.VPCFlow",
+    "AWS.WAFWebACL",
+    "Azure.MonitorActivity",
+    "Box.Event",
+    "Cloudflare.HttpRequest",
+    "CrowdStrike.FDREvent",
+    "Duo.Authentication",
+    "GCP.AuditLog",
+    "GitHub.Audit",
+    "GitLab.Audit",
+    "GSuite.Reports",
+    "Juniper.Access",
+    "Microsoft365.Audit.General",
+    "MicrosoftGraph.SecurityAlert",
+    "Nginx.Access",
+    "Okta.SystemLog",
+    "OneLogin.Events",
+    "Osquery.Differential",
+    "Salesforce.Login",
+    "SentinelOne.Activity",
+    "Slack.AuditLogs",
+    "Snowflake.LoginHistory",
+    "Suricata.Alert",
+    "Syslog.RFC5424",
+    "Tailscale.Audit",
+    "Teleport.Audit",
+    "Wiz.Issue",
+    "Zeek.Conn",
+    "Zendesk.Audit",
+    "Zoom.Activity",
+    "Zscaler.ZIA.WebLog",
+];
+
+/// Where in Slack a destination posts: a channel ID, or a name Herald
+/// resolves to one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "camelCase")]
+pub enum ChannelRef {
+    Id(String),
+    /// Without the `#`.
+    Name(String),
+}
+
+const CHANNEL_HINT: &str = "Enter a channel name like #sec-alerts or a channel ID like C0123ABCD.";
+
+impl ChannelRef {
+    pub fn parse(field: &'static str, input: &str) -> Result<ChannelRef, FieldError> {
+        let input = input.trim();
+        let error = |message: String| Err(FieldError::new(field, message));
+        if input.is_empty() {
+            return error(CHANNEL_HINT.to_owned());
+        }
+        if looks_like_channel_id(input) {
+            return Ok(ChannelRef::Id(input.to_owned()));
+        }
+        let name = input.strip_prefix('#').unwrap_or(input);
+        if name.is_empty() {
+            return error(CHANNEL_HINT.to_owned());
+        }
+        let suggestion = || {
+            let fixed: String = name
+                .to_lowercase()
+                .split(|c: char| c.is_whitespace() || c == '.')
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join("-");
+            format!("#{fixed}")
+        };
+        if name.chars().any(|c| c.is_whitespace()) {
+            return error(format!("Channel names have no spaces: did you mean {}?", suggestion()));
+        }
+        if name.chars().any(char::is_uppercase) {
+            return error(format!("Channel names are lowercase: did you mean {}?", suggestion()));
+        }
+        if name.contains(['.', '#', ',', '@', '/', '\\', '\'', '"', '<', '>']) {
+            return error(format!("A channel name has only letters, numbers, - and _: did you mean {}?", suggestion()));
+        }
+        if name.chars().count() > 80 {
+            return error("A channel name has at most 80 characters.".to_owned());
+        }
+        Ok(ChannelRef::Name(name.to_owned()))
+    }
+
+    /// `#sec-alerts` or `C0123ABCD`.
+    pub fn display(&self) -> String {
+        match self {
+            ChannelRef::Id(id) => id.clone(),
+            ChannelRef::Name(name) => format!("#{name}"),
+        }
+    }
+}
+
+/// Slack conversation IDs: `C…` public, `G…` private, upper-case letters
+/// and digits.
+pub fn looks_like_channel_id(s: &str) -> bool {
+    (9..=24).contains(&s.len())
+        && s.starts_with(['C', 'G'])
+        && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// `1234567890.1234567890`: two runs of digits with a dot.
+pub fn parse_client_id(field: &'static str, input: &str) -> Result<String, FieldError> {
+    let id = input.trim();
+    let valid = id.len() <= 40
+        && id.split_once('.').is_some_and(|(a, b)| {
+            !a.is_empty() && !b.is_empty() && a.bytes().all(|c| c.is_ascii_digit()) && b.bytes().all(|c| c.is_ascii_digit())
+        });
+    if valid {
+        Ok(id.to_owned())
+    } else {
+        Err(FieldError::new(
+            field,
+            "A Client ID is two numbers joined by a dot, like 1234567890.1234567890: copy it from Basic Information → App Credentials.",
+        ))
+    }
+}
+
+/// Client Secret and Signing Secret: 32 hexadecimal characters.
+pub fn parse_hex_secret(field: &'static str, label: &str, input: &str) -> Result<String, FieldError> {
+    let secret = input.trim();
+    if secret.len() == 32 && secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(secret.to_ascii_lowercase());
+    }
+    let mut message = format!("The {label} is 32 characters of 0-9 and a-f: copy it from Basic Information → App Credentials");
+    if secret.len() != 32 && !secret.is_empty() {
+        message.push_str(&format!(" (this one has {}).", secret.chars().count()));
+    } else {
+        message.push('.');
+    }
+    Err(FieldError::new(field, message))
+}
+
+/// A bot token: `xoxb-…`, or `xoxe.xoxb-…` with token rotation.
+pub fn parse_bot_token(field: &'static str, input: &str) -> Result<String, FieldError> {
+    let token = input.trim();
+    let error = |message: &str| Err(FieldError::new(field, message));
+    let body = token.strip_prefix("xoxb-").or_else(|| token.strip_prefix("xoxe.xoxb-"));
+    match body {
+        Some(body) if !body.is_empty() && token.len() <= 255 && body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => {
+            Ok(token.to_owned())
+        }
+        Some(_) => error("This token is cut short or has stray characters: copy the whole Bot User OAuth Token again."),
+        None if token.starts_with("xoxp-") || token.starts_with("xoxe.xoxp-") => {
+            error("This is a user token (xoxp-). Use the Bot User OAuth Token, which starts with xoxb-.")
+        }
+        None if token.starts_with("xapp-") => {
+            error("This is an app-level token (xapp-). Use the Bot User OAuth Token, which starts with xoxb-.")
+        }
+        None => error("A bot token starts with xoxb-: copy the Bot User OAuth Token from OAuth & Permissions."),
+    }
+}
+
+/// `Vendor.Name`, e.g. `AWS.CloudTrail` or `Zscaler.ZIA.WebLog`.
+pub fn parse_log_type(field: &'static str, input: &str) -> Result<String, FieldError> {
+    let log_type = input.trim();
+    let mut parts = log_type.split('.');
+    let vendor_ok = parts.next().is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let rest: Vec<&str> = parts.collect();
+    let rest_ok = !rest.is_empty() && rest.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    if vendor_ok && rest_ok && log_type.len() <= 100 {
+        Ok(log_type.to_owned())
+    } else {
+        Err(FieldError::new(field, format!("Log types look like AWS.CloudTrail (vendor, dot, name); {log_type:?} does not.")))
+    }
+}
+
+/// A destination's display name.
+pub fn parse_destination_name(field: &'static str, input: &str) -> Result<String, FieldError> {
+    let name = input.trim();
+    if name.is_empty() {
+        return Err(FieldError::new(field, "Name the destination, e.g. \"Security alerts\"."));
+    }
+    if name.chars().count() > 100 {
+        return Err(FieldError::new(field, "A destination name has at most 100 characters."));
+    }
+    Ok(name.to_owned())
+}
+
+/// The Slack Bot destination form, as the wizard and the API send it.
+/// Secrets left out (or empty) keep what is stored.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SlackBotForm {
+    pub display_name: String,
+    pub channel: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub signing_secret: Option<String>,
+    pub bot_token: Option<String>,
+    pub severities: Vec<Severity>,
+    pub alert_kinds: Vec<AlertKind>,
+    /// Empty: every log type.
+    pub log_types: Vec<String>,
+    pub timezone: String,
+}
+
+impl std::fmt::Debug for SlackBotForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |s: &Option<String>| if s.as_deref().is_some_and(|s| !s.is_empty()) { "***" } else { "(keep)" };
+        f.debug_struct("SlackBotForm")
+            .field("display_name", &self.display_name)
+            .field("channel", &self.channel)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &shown(&self.client_secret))
+            .field("signing_secret", &shown(&self.signing_secret))
+            .field("bot_token", &shown(&self.bot_token))
+            .field("severities", &self.severities)
+            .field("alert_kinds", &self.alert_kinds)
+            .field("log_types", &self.log_types)
+            .field("timezone", &self.timezone)
+            .finish()
+    }
+}
+
+/// Which secrets are stored already (so the form may leave them out).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoredSecrets {
+    pub client_secret: bool,
+    pub signing_secret: bool,
+    pub bot_token: bool,
+}
+
+/// A form that passed every rule.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ValidSlackBot {
+    pub display_name: String,
+    pub channel: ChannelRef,
+    pub client_id: String,
+    /// `None`: keep the stored one.
+    pub client_secret: Option<String>,
+    pub signing_secret: Option<String>,
+    pub bot_token: Option<String>,
+    pub severities: Vec<Severity>,
+    pub alert_kinds: Vec<AlertKind>,
+    pub log_types: Vec<String>,
+    pub timezone: String,
+}
+
+impl std::fmt::Debug for ValidSlackBot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |s: &Option<String>| if s.is_some() { "***" } else { "(keep)" };
+        f.debug_struct("ValidSlackBot")
+            .field("display_name", &self.display_name)
+            .field("channel", &self.channel)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &shown(&self.client_secret))
+            .field("signing_secret", &shown(&self.signing_secret))
+            .field("bot_token", &shown(&self.bot_token))
+            .field("severities", &self.severities)
+            .field("alert_kinds", &self.alert_kinds)
+            .field("log_types", &self.log_types)
+            .field("timezone", &self.timezone)
+            .finish()
+    }
+}
+
+fn given(secret: &Option<String>) -> Option<&str> {
+    secret.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl SlackBotForm {
+    /// Every rule, every field; all problems at once. The time zone is
+    /// checked by the server against its time zone database.
+    pub fn validate(&self, stored: StoredSecrets) -> Result<ValidSlackBot, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut keep = |result: Result<String, FieldError>| result.map_err(|e| errors.push(e)).ok();
+        let display_name = keep(parse_destination_name("displayName", &self.display_name));
+        let client_id = keep(parse_client_id("clientId", &self.client_id));
+        let mut secret = |field: &'static str, label: &str, value: &Option<String>, stored: bool, parse: &dyn Fn(&str) -> Result<String, FieldError>| {
+            match given(value) {
+                Some(v) => parse(v).map(Some).map_err(|e| errors.push(e)).ok().flatten(),
+                None if stored => None,
+                None => {
+                    errors.push(FieldError::new(field, format!("Enter the {label}.")));
+                    None
+                }
+            }
+        };
+        let client_secret = secret("clientSecret", "Client Secret", &self.client_secret, stored.client_secret, &|v| {
+            parse_hex_secret("clientSecret", "Client Secret", v)
+        });
+        let signing_secret = secret("signingSecret", "Signing Secret", &self.signing_secret, stored.signing_secret, &|v| {
+            parse_hex_secret("signingSecret", "Signing Secret", v)
+        });
+        let bot_token = secret("botToken", "Bot User OAuth Token", &self.bot_token, stored.bot_token, &|v| parse_bot_token("botToken", v));
+        let channel = ChannelRef::parse("channel", &self.channel).map_err(|e| errors.push(e)).ok();
+        if self.severities.is_empty() {
+            errors.push(FieldError::new("severities", "Pick at least one severity."));
+        }
+        if self.alert_kinds.is_empty() {
+            errors.push(FieldError::new("alertKinds", "Pick at least one alert type."));
+        }
+        let mut log_types = Vec::new();
+        for log_type in &self.log_types {
+            match parse_log_type("logTypes", log_type) {
+                Ok(t) if !log_types.contains(&t) => log_types.push(t),
+                Ok(_) => {}
+                Err(e) => errors.push(e),
+            }
+        }
+        let timezone = self.timezone.trim();
+        if timezone.is_empty() {
+            errors.push(FieldError::new("timezone", "Pick a time zone, e.g. UTC or Europe/Berlin."));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut severities = self.severities.clone();
+        severities.sort();
+        severities.dedup();
+        let mut alert_kinds = self.alert_kinds.clone();
+        alert_kinds.sort();
+        alert_kinds.dedup();
+        Ok(ValidSlackBot {
+            display_name: display_name.expect("checked"),
+            channel: channel.expect("checked"),
+            client_id: client_id.expect("checked"),
+            client_secret,
+            signing_secret,
+            bot_token,
+            severities,
+            alert_kinds,
+            log_types,
+            timezone: timezone.to_owned(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,11 +468,113 @@ mod tests {
     fn every_kind_round_trips_through_its_stored_name() {
         for kind in [DestinationKind::SlackBot] {
             assert_eq!(DestinationKind::parse(kind.as_str()), Some(kind));
-            assert_eq!(serde_json_name(kind), kind.as_str());
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        for severity in Severity::ALL {
+            assert_eq!(Severity::parse(&severity.as_str().to_lowercase()), Some(severity));
+            assert_eq!(serde_json::to_value(severity).unwrap(), severity.as_str());
+        }
+        for kind in AlertKind::ALL {
+            assert_eq!(AlertKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
     }
 
-    fn serde_json_name(kind: DestinationKind) -> String {
-        serde_json::to_value(kind).unwrap().as_str().unwrap().to_owned()
+    #[test]
+    fn channel_names_and_ids_are_told_apart() {
+        assert_eq!(ChannelRef::parse("c", "#sec-alerts").unwrap(), ChannelRef::Name("sec-alerts".into()));
+        assert_eq!(ChannelRef::parse("c", "sec-alerts").unwrap(), ChannelRef::Name("sec-alerts".into()));
+        assert_eq!(ChannelRef::parse("c", " C0123ABCD ").unwrap(), ChannelRef::Id("C0123ABCD".into()));
+        assert_eq!(ChannelRef::parse("c", "G0PRIVATE12").unwrap(), ChannelRef::Id("G0PRIVATE12".into()));
+        assert_eq!(ChannelRef::parse("c", "#hello-world").unwrap().display(), "#hello-world");
+        assert_eq!(ChannelRef::parse("c", "#sécurité").unwrap(), ChannelRef::Name("sécurité".into()));
+    }
+
+    #[test]
+    fn bad_channels_get_a_suggestion() {
+        let message = |input: &str| ChannelRef::parse("channel", input).unwrap_err().message;
+        assert!(message("#Sec Alerts").contains("#sec-alerts"), "{}", message("#Sec Alerts"));
+        assert!(message("#SecAlerts").contains("lowercase"));
+        assert!(message("#sec.alerts").contains("#sec-alerts"));
+        assert!(message("").contains("C0123ABCD"));
+        assert!(message("#").contains("#sec-alerts"));
+        assert!(message(&format!("#{}", "a".repeat(81))).contains("80"));
+    }
+
+    #[test]
+    fn credentials_have_the_shapes_slack_gives_them() {
+        assert!(parse_client_id("f", "1234567890.1234567890123").is_ok());
+        for bad in ["", "1234567890", "abc.def", "1234567890.", ".123"] {
+            assert!(parse_client_id("f", bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_hex_secret("f", "Signing Secret", "0123456789ABCDEF0123456789abcdef").unwrap(), "0123456789abcdef0123456789abcdef");
+        assert!(parse_hex_secret("f", "Signing Secret", "0123").unwrap_err().message.contains("this one has 4"));
+        assert!(parse_hex_secret("f", "Client Secret", "g123456789abcdef0123456789abcdef").is_err());
+        assert!(parse_bot_token("f", "xoxb-1111-2222-abcDEF").is_ok());
+        assert!(parse_bot_token("f", "xoxe.xoxb-1-abc").is_ok());
+        assert!(parse_bot_token("f", "xoxp-1111").unwrap_err().message.contains("user token"));
+        assert!(parse_bot_token("f", "xapp-1-A").unwrap_err().message.contains("app-level"));
+        assert!(parse_bot_token("f", "xoxb-").is_err());
+        assert!(parse_bot_token("f", "xoxb-abc def").is_err());
+    }
+
+    #[test]
+    fn log_types_are_vendor_dot_name() {
+        for good in SUPPORTED_LOG_TYPES {
+            assert!(parse_log_type("f", good).is_ok(), "{good}");
+        }
+        for bad in ["", "AWS", "AWS.", ".CloudTrail", "AWS CloudTrail", "AWS..CloudTrail"] {
+            assert!(parse_log_type("f", bad).is_err(), "{bad}");
+        }
+    }
+
+    fn filled() -> SlackBotForm {
+        SlackBotForm {
+            display_name: "Security alerts".into(),
+            channel: "#sec-alerts".into(),
+            client_id: "1111111111.2222222222".into(),
+            client_secret: Some("0123456789abcdef0123456789abcdef".into()),
+            signing_secret: Some("fedcba9876543210fedcba9876543210".into()),
+            bot_token: Some("xoxb-1-2-abc".into()),
+            severities: vec![Severity::Critical, Severity::High, Severity::High],
+            alert_kinds: vec![AlertKind::Alerts],
+            log_types: vec![],
+            timezone: "UTC".into(),
+        }
+    }
+
+    #[test]
+    fn a_filled_form_is_valid_and_tidied() {
+        let valid = filled().validate(StoredSecrets::default()).unwrap();
+        assert_eq!(valid.severities, [Severity::High, Severity::Critical]);
+        assert_eq!(valid.channel, ChannelRef::Name("sec-alerts".into()));
+    }
+
+    #[test]
+    fn missing_secrets_are_errors_unless_stored_already() {
+        let mut form = filled();
+        form.client_secret = None;
+        form.signing_secret = Some("  ".into());
+        form.bot_token = None;
+        let fields: Vec<String> = form.validate(StoredSecrets::default()).unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["clientSecret", "signingSecret", "botToken"]);
+        let stored = StoredSecrets { client_secret: true, signing_secret: true, bot_token: true };
+        let valid = form.validate(stored).unwrap();
+        assert_eq!((valid.client_secret, valid.signing_secret, valid.bot_token), (None, None, None));
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let form = SlackBotForm { channel: "#Bad Name".into(), ..Default::default() };
+        let fields: Vec<String> = form.validate(StoredSecrets::default()).unwrap_err().into_iter().map(|e| e.field).collect();
+        for field in ["displayName", "channel", "clientId", "clientSecret", "signingSecret", "botToken", "severities", "alertKinds", "timezone"] {
+            assert!(fields.iter().any(|f| f == field), "{field} missing from {fields:?}");
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let text = format!("{:?}", filled());
+        assert!(!text.contains("0123456789abcdef") && !text.contains("xoxb-"), "{text}");
     }
 }
