@@ -36,6 +36,63 @@ impl DestinationKind {
     }
 }
 
+/// Where a destination is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DestinationStatus {
+    /// Setup has not been finished; receives nothing.
+    Draft,
+    Active,
+    /// Switched off by someone; receives nothing.
+    Disabled,
+}
+
+impl DestinationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DestinationStatus::Draft => "DRAFT",
+            DestinationStatus::Active => "ACTIVE",
+            DestinationStatus::Disabled => "DISABLED",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DestinationStatus::Draft => "Setup incomplete",
+            DestinationStatus::Active => "Active",
+            DestinationStatus::Disabled => "Disabled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [DestinationStatus::Draft, DestinationStatus::Active, DestinationStatus::Disabled].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// The wizard's steps after choosing the kind: 1 create … 7 finish.
+pub const WIZARD_STEPS: u8 = 7;
+
+/// A write-only secret as the API shows it: whether one is stored, and
+/// `••••` with its last four characters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretHint {
+    pub set: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl SecretHint {
+    pub fn of(last_four: Option<&str>) -> SecretHint {
+        SecretHint { set: last_four.is_some(), hint: last_four.map(|l| format!("••••{l}")) }
+    }
+}
+
+/// The last four characters of a secret, kept for its hint.
+pub fn last_four(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    chars[chars.len().saturating_sub(4)..].iter().collect()
+}
+
 /// A destination as the destinations list shows it: no secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -43,8 +100,94 @@ pub struct DestinationSummary {
     pub id: String,
     pub display_name: String,
     pub kind: DestinationKind,
+    pub status: DestinationStatus,
+    pub wizard_step: u8,
+    /// `#sec-alerts` or `C0123ABCD`, as entered.
+    pub channel: String,
+    pub severities: Vec<Severity>,
+    pub alert_kinds: Vec<AlertKind>,
+    /// Empty: every log type.
+    pub log_types: Vec<String>,
     /// RFC 3339.
     pub created_at: String,
+}
+
+/// One destination with all its settings; secrets only as hints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DestinationView {
+    pub id: String,
+    pub kind: DestinationKind,
+    pub status: DestinationStatus,
+    pub wizard_step: u8,
+    pub display_name: String,
+    pub channel: String,
+    pub client_id: String,
+    pub client_secret: SecretHint,
+    pub signing_secret: SecretHint,
+    pub bot_token: SecretHint,
+    pub severities: Vec<Severity>,
+    pub alert_kinds: Vec<AlertKind>,
+    pub log_types: Vec<String>,
+    pub timezone: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl DestinationView {
+    /// The form, filled with what is stored; secrets left out (kept).
+    pub fn form(&self) -> SlackBotForm {
+        SlackBotForm {
+            display_name: self.display_name.clone(),
+            channel: self.channel.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: None,
+            signing_secret: None,
+            bot_token: None,
+            severities: self.severities.clone(),
+            alert_kinds: self.alert_kinds.clone(),
+            log_types: self.log_types.clone(),
+            timezone: self.timezone.clone(),
+        }
+    }
+
+    pub fn stored_secrets(&self) -> StoredSecrets {
+        StoredSecrets {
+            client_secret: self.client_secret.set,
+            signing_secret: self.signing_secret.set,
+            bot_token: self.bot_token.set,
+        }
+    }
+}
+
+/// `POST /api/destinations`: a new draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewDestination {
+    pub kind: DestinationKind,
+}
+
+/// `PATCH /api/destinations/{id}/draft`: progress through the wizard, saved
+/// as typed (secrets are not saved this way).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftUpdate {
+    pub step: u8,
+    pub form: SlackBotForm,
+}
+
+/// `GET /api/slack/app`: the Slack app new destinations reuse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlackAppView {
+    pub client_id: String,
+    pub client_secret: SecretHint,
+    pub signing_secret: SecretHint,
+    pub bot_token: SecretHint,
+}
+
+/// `GET /api/timezones`: IANA names, sorted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimezoneList {
+    pub timezones: Vec<String>,
 }
 
 /// How bad an alert is.

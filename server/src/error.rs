@@ -50,6 +50,11 @@ impl ApiError {
         self
     }
 
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
     pub fn with_header(mut self, name: axum::http::HeaderName, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self

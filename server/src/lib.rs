@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod destinations;
 pub mod error;
 pub mod routes;
 pub mod secret_key;

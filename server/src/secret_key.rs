@@ -1,11 +1,14 @@
 //! The key that encrypts secrets at rest: 32 random bytes, stored as hex in
-//! `HERALD_SECRET_KEY_FILE`, generated on first start with mode 0600.
+//! `HERALD_SECRET_KEY_FILE`, generated on first start with mode 0600; and
+//! sealing with it (AES-256-GCM, a fresh nonce each time, bound to where
+//! the secret is kept).
 
 use std::fmt;
 use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::Context as _;
+use base64::Engine as _;
 
 #[derive(Clone)]
 pub struct SecretKey([u8; 32]);
@@ -16,9 +19,46 @@ impl fmt::Debug for SecretKey {
     }
 }
 
+/// Sealed values start with this, so a later format can be told apart.
+const SEALED_PREFIX: &str = "v1:";
+
+#[derive(Debug, thiserror::Error)]
+#[error("a stored secret cannot be decrypted: the key in HERALD_SECRET_KEY_FILE is not the one it was stored with, or the value was altered")]
+pub struct UnsealError;
+
 impl SecretKey {
     pub fn bytes(&self) -> &[u8; 32] {
         &self.0
+    }
+
+    /// Encrypts `plaintext`. `context` names where it is kept (table,
+    /// column, row), so a sealed value copied elsewhere does not open.
+    pub fn seal(&self, plaintext: &str, context: &str) -> String {
+        use aes_gcm::aead::{Aead as _, KeyInit as _, Payload};
+        let cipher = aes_gcm::Aes256Gcm::new(aes_gcm::Key::<aes_gcm::Aes256Gcm>::from_slice(&self.0));
+        let mut nonce = [0u8; 12];
+        getrandom::fill(&mut nonce).expect("the system random source");
+        let sealed = cipher
+            .encrypt(aes_gcm::Nonce::from_slice(&nonce), Payload { msg: plaintext.as_bytes(), aad: context.as_bytes() })
+            .expect("AES-GCM encrypts any message this size");
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        format!("{SEALED_PREFIX}{}", base64::engine::general_purpose::STANDARD.encode(out))
+    }
+
+    pub fn open(&self, sealed: &str, context: &str) -> Result<String, UnsealError> {
+        use aes_gcm::aead::{Aead as _, KeyInit as _, Payload};
+        let bytes = sealed
+            .strip_prefix(SEALED_PREFIX)
+            .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+            .filter(|bytes| bytes.len() > 12)
+            .ok_or(UnsealError)?;
+        let (nonce, ciphertext) = bytes.split_at(12);
+        let cipher = aes_gcm::Aes256Gcm::new(aes_gcm::Key::<aes_gcm::Aes256Gcm>::from_slice(&self.0));
+        let plain = cipher
+            .decrypt(aes_gcm::Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
+            .map_err(|_| UnsealError)?;
+        String::from_utf8(plain).map_err(|_| UnsealError)
     }
 
     /// Reads the key file, or creates it when it does not exist yet.
@@ -90,6 +130,22 @@ mod tests {
         let err = format!("{:#}", SecretKey::load_or_create(&path).unwrap_err());
         assert!(err.contains("HERALD_SECRET_KEY_FILE"), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "not hex");
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_with_the_same_key_and_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = SecretKey::load_or_create(&dir.path().join("k")).unwrap();
+        let other = SecretKey::load_or_create(&dir.path().join("other")).unwrap();
+        let sealed = key.seal("xoxb-secret-token", "slack_apps.bot_token:1");
+        assert!(sealed.starts_with("v1:") && !sealed.contains("xoxb"), "{sealed}");
+        assert_ne!(sealed, key.seal("xoxb-secret-token", "slack_apps.bot_token:1"), "a fresh nonce each time");
+        assert_eq!(key.open(&sealed, "slack_apps.bot_token:1").unwrap(), "xoxb-secret-token");
+        assert!(key.open(&sealed, "slack_apps.bot_token:2").is_err(), "bound to its place");
+        assert!(other.open(&sealed, "slack_apps.bot_token:1").is_err(), "bound to its key");
+        let mut tampered = sealed.clone();
+        tampered.replace_range(10..11, if &sealed[10..11] == "A" { "B" } else { "A" });
+        assert!(key.open(&tampered, "slack_apps.bot_token:1").is_err());
     }
 
     #[test]

@@ -122,6 +122,8 @@ fn routes() -> Vec<Route> {
         route(Method::PATCH, "/api/users/{viewer}", Some(json!({"displayName": "Vic"})), ADMINS, StatusCode::OK),
         // Manage Destinations: admins only.
         route(Method::GET, "/api/slack/manifest", None, ADMINS, StatusCode::OK),
+        route(Method::POST, "/api/destinations", Some(json!({"kind": "SLACK_BOT"})), ADMINS, StatusCode::CREATED),
+        route(Method::GET, "/api/timezones", None, EVERYONE, StatusCode::OK),
         // Manage API Tokens: admins only.
         route(Method::GET, "/api/tokens", None, ADMINS, StatusCode::OK),
         route(Method::POST, "/api/tokens", Some(json!({"name": "pipeline {n}"})), ADMINS, StatusCode::CREATED),

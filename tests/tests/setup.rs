@@ -33,3 +33,207 @@ async fn a_plain_http_public_url_comes_with_a_warning() {
     let body: Value = response.json().await.unwrap();
     assert!(body["warning"].as_str().unwrap().contains("HERALD_PUBLIC_URL"), "{body}");
 }
+
+use herald_tests::Session;
+use herald_tests::fake_slack::defaults;
+use serde_json::json;
+
+const CLIENT_SECRET: &str = defaults::CLIENT_SECRET;
+const SIGNING_SECRET: &str = defaults::SIGNING_SECRET;
+const BOT_TOKEN: &str = defaults::BOT_TOKEN;
+
+fn form(name: &str, channel: &str) -> Value {
+    json!({
+        "displayName": name,
+        "channel": channel,
+        "clientId": defaults::CLIENT_ID,
+        "clientSecret": CLIENT_SECRET,
+        "signingSecret": SIGNING_SECRET,
+        "botToken": BOT_TOKEN,
+        "severities": ["HIGH", "CRITICAL"],
+        "alertKinds": ["ALERTS", "SYSTEM_ERRORS"],
+        "logTypes": ["AWS.CloudTrail", "Okta.SystemLog"],
+        "timezone": "Europe/Berlin",
+    })
+}
+
+async fn new_draft(admin: &Session) -> Value {
+    let response = admin.post("/api/destinations", json!({"kind": "SLACK_BOT"})).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.unwrap()
+}
+
+fn assert_no_secret(text: &str, what: &str) {
+    for secret in [CLIENT_SECRET, SIGNING_SECRET, BOT_TOKEN] {
+        assert!(!text.contains(secret), "{what} contains a secret");
+    }
+}
+
+#[tokio::test]
+async fn a_draft_keeps_its_step_and_values_as_typed() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let admin = herald.sign_in_as_admin().await;
+    let draft = new_draft(&admin).await;
+    assert_eq!((draft["status"].as_str(), draft["wizardStep"].as_u64()), (Some("DRAFT"), Some(1)));
+    assert_eq!(draft["timezone"], "UTC");
+    let id = draft["id"].as_str().unwrap();
+
+    let half_typed = json!({"step": 5, "form": {"displayName": "Sec", "channel": "#Sec Al", "clientSecret": CLIENT_SECRET}});
+    let saved: Value = admin.patch(&format!("/api/destinations/{id}/draft"), half_typed).await.json().await.unwrap();
+    assert_eq!(saved["wizardStep"], 5);
+
+    let again: Value = admin.get(&format!("/api/destinations/{id}")).await.json().await.unwrap();
+    assert_eq!((again["displayName"].as_str(), again["channel"].as_str()), (Some("Sec"), Some("#Sec Al")), "kept as typed");
+    assert_eq!(again["wizardStep"], 5);
+    assert_eq!(again["clientSecret"]["set"], false, "a draft save never stores secrets");
+
+    let listed: Value = admin.get("/api/destinations").await.json().await.unwrap();
+    assert_eq!(listed["destinations"][0]["status"], "DRAFT");
+    assert_eq!(listed["destinations"][0]["wizardStep"], 5);
+
+    let bad_step = admin.patch(&format!("/api/destinations/{id}/draft"), json!({"step": 9, "form": {}})).await;
+    assert_eq!(bad_step.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn settings_are_checked_field_by_field_and_secrets_come_back_only_as_hints() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let admin = herald.sign_in_as_admin().await;
+    let id = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/destinations/{id}");
+
+    let mut wrong = form("Security alerts", "#Sec Alerts");
+    wrong["timezone"] = json!("Mars/Olympus");
+    let response = admin.request(reqwest::Method::PUT, &path).json(&wrong).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert_no_secret(&body, "an error answer");
+    let error: Value = serde_json::from_str::<Value>(&body).unwrap()["error"].clone();
+    let fields: Vec<&str> = error["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["channel", "timezone"]);
+    assert!(error["fields"][0]["message"].as_str().unwrap().contains("#sec-alerts"), "{error}");
+
+    // The valid secrets were kept: fixing the channel needs no pasting again.
+    let kept: Value = admin.get(&path).await.json().await.unwrap();
+    assert_eq!(kept["botToken"], json!({"set": true, "hint": format!("••••{}", &BOT_TOKEN[BOT_TOKEN.len() - 4..])}));
+    let mut fixed = form("Security alerts", "#sec-alerts");
+    for secret in ["clientSecret", "signingSecret", "botToken"] {
+        fixed.as_object_mut().unwrap().remove(secret);
+    }
+    let response = admin.request(reqwest::Method::PUT, &path).json(&fixed).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.text().await.unwrap();
+    assert_no_secret(&body, "the saved destination");
+    let saved: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(saved["wizardStep"], 6, "next: invite the bot");
+    assert_eq!(saved["severities"], json!(["HIGH", "CRITICAL"]));
+    assert_eq!(saved["clientSecret"]["hint"], format!("••••{}", &CLIENT_SECRET[28..]));
+
+    let finished: Value = admin.post(&format!("{path}/finish"), json!({})).await.json().await.unwrap();
+    assert_eq!(finished["status"], "ACTIVE");
+    let listed = admin.get("/api/destinations").await.text().await.unwrap();
+    assert_no_secret(&listed, "the list");
+    assert_no_secret(&herald_tests::logs(), "the log");
+}
+
+#[tokio::test]
+async fn a_second_destination_reuses_the_stored_slack_app() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let admin = herald.sign_in_as_admin().await;
+    let first = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
+    let response = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{first}")).json(&form("First", "#sec-alerts")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let second = new_draft(&admin).await;
+    assert_eq!(second["clientId"], defaults::CLIENT_ID, "pre-filled from the stored app");
+    for secret in ["clientSecret", "signingSecret", "botToken"] {
+        assert_eq!(second[secret]["set"], true, "{secret}");
+    }
+    let app: Value = admin.get("/api/slack/app").await.json().await.unwrap();
+    assert_eq!(app["clientId"], defaults::CLIENT_ID);
+
+    let only_name_and_channel = json!({
+        "displayName": "Second", "channel": "C0GENERAL1", "clientId": defaults::CLIENT_ID,
+        "severities": ["CRITICAL"], "alertKinds": ["ALERTS"], "timezone": "UTC",
+    });
+    let id = second["id"].as_str().unwrap();
+    let response = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&only_name_and_channel).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn setup_cannot_finish_before_the_settings_are_complete() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let admin = herald.sign_in_as_admin().await;
+    let id = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
+    let response = admin.post(&format!("/api/destinations/{id}/finish"), json!({})).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: Value = response.json::<Value>().await.unwrap()["error"].clone();
+    assert!(error["message"].as_str().unwrap().starts_with("Setup is not complete yet"), "{error}");
+    let conflict = admin.post(&format!("/api/destinations/{id}/disable"), json!({})).await;
+    assert_eq!(conflict.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_finished_destination_can_be_disabled_enabled_and_deleted() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let admin = herald.sign_in_as_admin().await;
+    let id = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/destinations/{id}");
+    admin.request(reqwest::Method::PUT, &path).json(&form("Alerts", "#sec-alerts")).send().await.unwrap();
+    admin.post(&format!("{path}/finish"), json!({})).await;
+
+    let disabled: Value = admin.post(&format!("{path}/disable"), json!({})).await.json().await.unwrap();
+    assert_eq!(disabled["status"], "DISABLED");
+    let enabled: Value = admin.post(&format!("{path}/enable"), json!({})).await.json().await.unwrap();
+    assert_eq!(enabled["status"], "ACTIVE");
+    assert_eq!(admin.delete(&path).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(admin.get(&path).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(admin.delete(&path).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_database_never_holds_a_secret_in_plain_text() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let admin = herald.sign_in_as_admin().await;
+    let id = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
+    let response = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&form("Alerts", "#sec-alerts")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let token = admin.post("/api/tokens", json!({"name": "pipeline"})).await.json::<Value>().await.unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The database file and its write-ahead log, byte for byte.
+    let mut bytes = Vec::new();
+    for file in ["herald.db", "herald.db-wal"] {
+        if let Ok(content) = std::fs::read(herald.data_dir.path().join(file)) {
+            bytes.extend(content);
+        }
+    }
+    assert!(bytes.len() > 4096, "read the database");
+    let contains = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    for secret in [CLIENT_SECRET, SIGNING_SECRET, BOT_TOKEN, token.as_str(), herald_tests::herald::ADMIN_PASSWORD] {
+        assert!(!contains(secret), "the database holds a secret in plain text");
+    }
+    assert!(contains(defaults::CLIENT_ID), "(the check does see plain values)");
+}
+
+#[tokio::test]
+async fn the_time_zone_list_is_the_iana_database() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let admin = herald.sign_in_as_admin().await;
+    let list: Value = admin.get("/api/timezones").await.json().await.unwrap();
+    let zones: Vec<&str> = list["timezones"].as_array().unwrap().iter().map(|z| z.as_str().unwrap()).collect();
+    for zone in ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"] {
+        assert!(zones.contains(&zone), "{zone}");
+    }
+    assert!(zones.len() > 300);
+}

@@ -1,14 +1,97 @@
-//! `/api/destinations`: the alert destinations.
+//! `/api/destinations`: the alert destinations (View Alerts to look,
+//! Manage Destinations to change), and the setup wizard's drafts.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use herald_model::api::DestinationList;
+use herald_model::destination::{DestinationView, DraftUpdate, NewDestination, SlackAppView, SlackBotForm, TimezoneList};
 
+use super::Body;
 use crate::AppState;
 use crate::auth::{Authorized, need};
+use crate::destinations;
 use crate::error::ApiError;
 
 pub async fn list(_: Authorized<need::ViewAlerts>, State(state): State<AppState>) -> Result<Json<DestinationList>, ApiError> {
-    let destinations = state.store.list_destinations().await?;
-    Ok(Json(DestinationList { destinations }))
+    let records = state.store.list_destinations().await?;
+    Ok(Json(DestinationList { destinations: records.into_iter().map(destinations::summary).collect() }))
+}
+
+pub async fn create(
+    _: Authorized<need::ManageDestinations>,
+    State(state): State<AppState>,
+    Body(new): Body<NewDestination>,
+) -> Result<(StatusCode, Json<DestinationView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(destinations::create(&state, new.kind).await?)))
+}
+
+pub async fn get(
+    _: Authorized<need::ViewAlerts>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<DestinationView>, ApiError> {
+    Ok(Json(destinations::get(&state, &id).await?))
+}
+
+pub async fn update(
+    _: Authorized<need::ManageDestinations>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(form): Body<SlackBotForm>,
+) -> Result<Json<DestinationView>, ApiError> {
+    Ok(Json(destinations::save_settings(&state, &id, form).await?))
+}
+
+pub async fn save_draft(
+    _: Authorized<need::ManageDestinations>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(update): Body<DraftUpdate>,
+) -> Result<Json<DestinationView>, ApiError> {
+    Ok(Json(destinations::save_draft(&state, &id, update).await?))
+}
+
+pub async fn finish(
+    _: Authorized<need::ManageDestinations>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<DestinationView>, ApiError> {
+    Ok(Json(destinations::finish(&state, &id).await?))
+}
+
+pub async fn enable(
+    _: Authorized<need::ManageDestinations>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<DestinationView>, ApiError> {
+    Ok(Json(destinations::set_enabled(&state, &id, true).await?))
+}
+
+pub async fn disable(
+    _: Authorized<need::ManageDestinations>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<DestinationView>, ApiError> {
+    Ok(Json(destinations::set_enabled(&state, &id, false).await?))
+}
+
+pub async fn delete(
+    _: Authorized<need::ManageDestinations>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.store.delete_destination(&id).await?;
+    tracing::info!(destination.id = %id, "destination deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The stored Slack app, for pre-filling a new destination (404 before the first).
+pub async fn slack_app(_: Authorized<need::ManageDestinations>, State(state): State<AppState>) -> Result<Json<SlackAppView>, ApiError> {
+    let app = state.store.latest_slack_app().await?.ok_or_else(|| ApiError::not_found("No Slack app is stored yet."))?;
+    Ok(Json(destinations::app_view(&app)))
+}
+
+pub async fn timezones(_: Authorized<need::SignedIn>) -> Json<TimezoneList> {
+    Json(TimezoneList { timezones: destinations::timezones() })
 }

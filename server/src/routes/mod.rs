@@ -11,7 +11,7 @@ use axum::extract::{DefaultBodyLimit, OriginalUri, Request};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse as _, Response};
-use axum::routing::{delete, get, patch};
+use axum::routing::{delete, get, patch, post};
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
@@ -28,7 +28,14 @@ pub fn router(state: AppState) -> Router {
     // `Authorized<need::…>` for people, `ApiCaller` for programs.
     let api = Router::new()
         .route("/session", get(session::me).post(session::sign_in).delete(session::sign_out))
-        .route("/destinations", get(destinations::list))
+        .route("/destinations", get(destinations::list).post(destinations::create))
+        .route("/destinations/{id}", get(destinations::get).put(destinations::update).delete(destinations::delete))
+        .route("/destinations/{id}/draft", patch(destinations::save_draft))
+        .route("/destinations/{id}/finish", post(destinations::finish))
+        .route("/destinations/{id}/enable", post(destinations::enable))
+        .route("/destinations/{id}/disable", post(destinations::disable))
+        .route("/slack/app", get(destinations::slack_app))
+        .route("/timezones", get(destinations::timezones))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", patch(users::update))
         .route("/tokens", get(tokens::list).post(tokens::create))

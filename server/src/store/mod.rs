@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use herald_model::account::{ApiTokenView, Email, Role, UserPatch, UserView};
-use herald_model::destination::DestinationSummary;
+use herald_model::destination::{AlertKind, DestinationKind, DestinationStatus, Severity};
 
 use crate::settings::DatabaseUrl;
 
@@ -40,6 +40,60 @@ pub struct NewUserRecord {
     pub password_hash: String,
 }
 
+/// A destination's settings as stored; while a draft, as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DestinationValues {
+    pub display_name: String,
+    pub channel: String,
+    pub client_id: String,
+    pub severities: Vec<Severity>,
+    pub alert_kinds: Vec<AlertKind>,
+    pub log_types: Vec<String>,
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DestinationRecord {
+    pub id: String,
+    pub kind: DestinationKind,
+    pub status: DestinationStatus,
+    pub wizard_step: u8,
+    pub values: DestinationValues,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A secret as stored: sealed, with the last four characters for its hint.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredSecret {
+    pub sealed: String,
+    pub last_four: String,
+}
+
+impl std::fmt::Debug for StoredSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StoredSecret(••••{})", self.last_four)
+    }
+}
+
+/// The Slack app destinations share, keyed by its client ID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlackAppRecord {
+    pub client_id: String,
+    pub client_secret: Option<StoredSecret>,
+    pub signing_secret: Option<StoredSecret>,
+    pub bot_token: Option<StoredSecret>,
+    pub updated_at: String,
+}
+
+/// Secrets to store for an app; `None` keeps what is there.
+#[derive(Debug, Clone, Default)]
+pub struct SlackAppSecrets {
+    pub client_secret: Option<StoredSecret>,
+    pub signing_secret: Option<StoredSecret>,
+    pub bot_token: Option<StoredSecret>,
+}
+
 /// What creating an API token stores: the hash, never the token.
 pub struct NewApiTokenRecord {
     pub name: String,
@@ -57,8 +111,36 @@ pub trait Store: Send + Sync + 'static {
     /// Finishes writes and closes connections (at shutdown).
     async fn close(&self);
 
+    // ---- destinations ----
+
     /// All destinations, oldest first.
-    async fn list_destinations(&self) -> Result<Vec<DestinationSummary>, StoreError>;
+    async fn list_destinations(&self) -> Result<Vec<DestinationRecord>, StoreError>;
+
+    async fn create_destination(&self, kind: DestinationKind, values: &DestinationValues) -> Result<DestinationRecord, StoreError>;
+
+    async fn destination(&self, id: &str) -> Result<Option<DestinationRecord>, StoreError>;
+
+    /// Replaces the settings, and the wizard step when given.
+    async fn update_destination(
+        &self,
+        id: &str,
+        values: &DestinationValues,
+        wizard_step: Option<u8>,
+    ) -> Result<DestinationRecord, StoreError>;
+
+    async fn set_destination_status(&self, id: &str, status: DestinationStatus) -> Result<DestinationRecord, StoreError>;
+
+    async fn delete_destination(&self, id: &str) -> Result<(), StoreError>;
+
+    // ---- the Slack app ----
+
+    async fn slack_app(&self, client_id: &str) -> Result<Option<SlackAppRecord>, StoreError>;
+
+    /// The most recently changed app: the one new destinations reuse.
+    async fn latest_slack_app(&self) -> Result<Option<SlackAppRecord>, StoreError>;
+
+    /// Creates the app or updates the secrets given, keeping the others.
+    async fn upsert_slack_app(&self, client_id: &str, secrets: &SlackAppSecrets) -> Result<SlackAppRecord, StoreError>;
 
     // ---- users ----
 

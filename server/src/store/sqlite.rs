@@ -8,13 +8,68 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use futures_core::future::BoxFuture;
 use herald_model::account::{ApiTokenView, Email, Role, UserPatch, UserView};
-use herald_model::destination::{DestinationKind, DestinationSummary};
+use herald_model::destination::{DestinationKind, DestinationStatus};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row as _, SqlitePool};
 
-use super::{NewApiTokenRecord, NewUserRecord, Store, StoreError, UserRecord, new_id, now_rfc3339};
+use super::{
+    DestinationRecord, DestinationValues, NewApiTokenRecord, NewUserRecord, SlackAppRecord, SlackAppSecrets, Store,
+    StoreError, StoredSecret, UserRecord, new_id, now_rfc3339,
+};
+
+const DESTINATION_COLUMNS: &str = "id, kind, status, wizard_step, display_name, channel, client_id, severities, \
+     alert_kinds, log_types, timezone, created_at, updated_at";
+const SLACK_APP_COLUMNS: &str = "client_id, client_secret, client_secret_hint, signing_secret, signing_secret_hint, \
+     bot_token, bot_token_hint, updated_at";
+
+fn json_column<T: serde::de::DeserializeOwned>(row: &SqliteRow, column: &str) -> Result<T, StoreError> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("plain data serialises")
+}
+
+fn destination_from_row(row: &SqliteRow) -> Result<DestinationRecord, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    let status: String = row.try_get("status")?;
+    let step: i64 = row.try_get("wizard_step")?;
+    Ok(DestinationRecord {
+        id: row.try_get("id")?,
+        kind: DestinationKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown destination kind {kind:?}")))?,
+        status: DestinationStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("unknown status {status:?}")))?,
+        wizard_step: u8::try_from(step).unwrap_or(1),
+        values: DestinationValues {
+            display_name: row.try_get("display_name")?,
+            channel: row.try_get("channel")?,
+            client_id: row.try_get("client_id")?,
+            severities: json_column(row, "severities")?,
+            alert_kinds: json_column(row, "alert_kinds")?,
+            log_types: json_column(row, "log_types")?,
+            timezone: row.try_get("timezone")?,
+        },
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn slack_app_from_row(row: &SqliteRow) -> Result<SlackAppRecord, StoreError> {
+    let secret = |column: &str| -> Result<Option<StoredSecret>, StoreError> {
+        let sealed: Option<String> = row.try_get(column)?;
+        let hint: Option<String> = row.try_get(format!("{column}_hint").as_str())?;
+        Ok(sealed.map(|sealed| StoredSecret { sealed, last_four: hint.unwrap_or_default() }))
+    };
+    Ok(SlackAppRecord {
+        client_id: row.try_get("client_id")?,
+        client_secret: secret("client_secret")?,
+        signing_secret: secret("signing_secret")?,
+        bot_token: secret("bot_token")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
 
 const USER_COLUMNS: &str = "id, email, display_name, role, enabled, created_at";
 const TOKEN_COLUMNS: &str = "id, name, hint, created_at, last_used_at, revoked_at";
@@ -51,6 +106,7 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "destinations", include_str!("../../migrations/sqlite/0001_destinations.sql")),
     (2, "accounts", include_str!("../../migrations/sqlite/0002_accounts.sql")),
+    (3, "slack destinations", include_str!("../../migrations/sqlite/0003_slack_destinations.sql")),
 ];
 
 #[derive(Debug)]
@@ -113,22 +169,122 @@ impl Store for SqliteStore {
         self.pool.close().await;
     }
 
-    async fn list_destinations(&self) -> Result<Vec<DestinationSummary>, StoreError> {
-        let rows = sqlx::query("SELECT id, kind, display_name, created_at FROM destinations ORDER BY created_at, id")
-            .fetch_all(&self.pool)
+    async fn list_destinations(&self) -> Result<Vec<DestinationRecord>, StoreError> {
+        let sql = format!("SELECT {DESTINATION_COLUMNS} FROM destinations ORDER BY created_at, id");
+        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(destination_from_row).collect()
+    }
+
+    async fn create_destination(&self, kind: DestinationKind, values: &DestinationValues) -> Result<DestinationRecord, StoreError> {
+        let now = now_rfc3339();
+        let sql = format!(
+            "INSERT INTO destinations (id, kind, status, wizard_step, display_name, channel, client_id, severities, \
+             alert_kinds, log_types, timezone, created_at, updated_at) \
+             VALUES (?, ?, 'DRAFT', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {DESTINATION_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(new_id())
+            .bind(kind.as_str())
+            .bind(&values.display_name)
+            .bind(&values.channel)
+            .bind(&values.client_id)
+            .bind(to_json(&values.severities))
+            .bind(to_json(&values.alert_kinds))
+            .bind(to_json(&values.log_types))
+            .bind(&values.timezone)
+            .bind(&now)
+            .bind(&now)
+            .fetch_one(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                let kind: String = row.try_get("kind")?;
-                Ok(DestinationSummary {
-                    id: row.try_get("id")?,
-                    display_name: row.try_get("display_name")?,
-                    kind: DestinationKind::parse(&kind)
-                        .ok_or_else(|| StoreError::Corrupt(format!("unknown destination kind {kind:?}")))?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
-            .collect()
+        destination_from_row(&row)
+    }
+
+    async fn destination(&self, id: &str) -> Result<Option<DestinationRecord>, StoreError> {
+        let sql = format!("SELECT {DESTINATION_COLUMNS} FROM destinations WHERE id = ?");
+        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(destination_from_row).transpose()
+    }
+
+    async fn update_destination(
+        &self,
+        id: &str,
+        values: &DestinationValues,
+        wizard_step: Option<u8>,
+    ) -> Result<DestinationRecord, StoreError> {
+        let sql = format!(
+            "UPDATE destinations SET display_name = ?, channel = ?, client_id = ?, severities = ?, alert_kinds = ?, \
+             log_types = ?, timezone = ?, wizard_step = coalesce(?, wizard_step), updated_at = ? \
+             WHERE id = ? RETURNING {DESTINATION_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&values.display_name)
+            .bind(&values.channel)
+            .bind(&values.client_id)
+            .bind(to_json(&values.severities))
+            .bind(to_json(&values.alert_kinds))
+            .bind(to_json(&values.log_types))
+            .bind(&values.timezone)
+            .bind(wizard_step.map(i64::from))
+            .bind(now_rfc3339())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        destination_from_row(&row.ok_or(StoreError::NotFound("destination"))?)
+    }
+
+    async fn set_destination_status(&self, id: &str, status: DestinationStatus) -> Result<DestinationRecord, StoreError> {
+        let sql = format!("UPDATE destinations SET status = ?, updated_at = ? WHERE id = ? RETURNING {DESTINATION_COLUMNS}");
+        let row = sqlx::query(&sql).bind(status.as_str()).bind(now_rfc3339()).bind(id).fetch_optional(&self.pool).await?;
+        destination_from_row(&row.ok_or(StoreError::NotFound("destination"))?)
+    }
+
+    async fn delete_destination(&self, id: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM destinations WHERE id = ?").bind(id).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("destination"));
+        }
+        Ok(())
+    }
+
+    async fn slack_app(&self, client_id: &str) -> Result<Option<SlackAppRecord>, StoreError> {
+        let sql = format!("SELECT {SLACK_APP_COLUMNS} FROM slack_apps WHERE client_id = ?");
+        sqlx::query(&sql).bind(client_id).fetch_optional(&self.pool).await?.as_ref().map(slack_app_from_row).transpose()
+    }
+
+    async fn latest_slack_app(&self) -> Result<Option<SlackAppRecord>, StoreError> {
+        let sql = format!("SELECT {SLACK_APP_COLUMNS} FROM slack_apps ORDER BY updated_at DESC, id LIMIT 1");
+        sqlx::query(&sql).fetch_optional(&self.pool).await?.as_ref().map(slack_app_from_row).transpose()
+    }
+
+    async fn upsert_slack_app(&self, client_id: &str, secrets: &SlackAppSecrets) -> Result<SlackAppRecord, StoreError> {
+        let now = now_rfc3339();
+        let sealed = |s: &Option<StoredSecret>| s.as_ref().map(|s| s.sealed.clone());
+        let hint = |s: &Option<StoredSecret>| s.as_ref().map(|s| s.last_four.clone());
+        let sql = format!(
+            "INSERT INTO slack_apps (id, client_id, client_secret, client_secret_hint, signing_secret, signing_secret_hint, \
+             bot_token, bot_token_hint, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (client_id) DO UPDATE SET \
+               client_secret = coalesce(excluded.client_secret, client_secret), \
+               client_secret_hint = coalesce(excluded.client_secret_hint, client_secret_hint), \
+               signing_secret = coalesce(excluded.signing_secret, signing_secret), \
+               signing_secret_hint = coalesce(excluded.signing_secret_hint, signing_secret_hint), \
+               bot_token = coalesce(excluded.bot_token, bot_token), \
+               bot_token_hint = coalesce(excluded.bot_token_hint, bot_token_hint), \
+               updated_at = excluded.updated_at \
+             RETURNING {SLACK_APP_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(new_id())
+            .bind(client_id)
+            .bind(sealed(&secrets.client_secret))
+            .bind(hint(&secrets.client_secret))
+            .bind(sealed(&secrets.signing_secret))
+            .bind(hint(&secrets.signing_secret))
+            .bind(sealed(&secrets.bot_token))
+            .bind(hint(&secrets.bot_token))
+            .bind(&now)
+            .bind(&now)
+            .fetch_one(&self.pool)
+            .await?;
+        slack_app_from_row(&row)
     }
 
     async fn count_users(&self) -> Result<u64, StoreError> {
