@@ -7,6 +7,10 @@ use herald_model::account::{
     ApiTokenList, ApiTokenView, CreatedApiToken, Me, NewApiToken, NewUser, SignIn, UserList, UserPatch, UserView,
 };
 use herald_model::api::{DestinationList, ErrorBody, FieldError};
+use herald_model::destination::{
+    DestinationKind, DestinationView, DraftUpdate, NewDestination, SlackBotForm, TimezoneList,
+};
+use herald_model::manifest::{ManifestFormat, ManifestText};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -53,6 +57,47 @@ pub async fn sign_out() -> Result<(), ApiError> {
 
 pub async fn list_destinations() -> Result<DestinationList, ApiError> {
     send(Request::get("/api/destinations")).await
+}
+
+pub async fn create_destination(kind: DestinationKind) -> Result<DestinationView, ApiError> {
+    send_json(Request::post("/api/destinations"), &NewDestination { kind }).await
+}
+
+pub async fn destination(id: &str) -> Result<DestinationView, ApiError> {
+    send(Request::get(&format!("/api/destinations/{id}"))).await
+}
+
+pub async fn save_draft(id: &str, update: &DraftUpdate) -> Result<DestinationView, ApiError> {
+    send_json(Request::patch(&format!("/api/destinations/{id}/draft")), update).await
+}
+
+pub async fn save_destination(id: &str, form: &SlackBotForm) -> Result<DestinationView, ApiError> {
+    send_json(Request::put(&format!("/api/destinations/{id}")), form).await
+}
+
+pub async fn finish_destination(id: &str) -> Result<DestinationView, ApiError> {
+    send(Request::post(&format!("/api/destinations/{id}/finish"))).await
+}
+
+pub async fn set_destination_enabled(id: &str, enabled: bool) -> Result<DestinationView, ApiError> {
+    let action = if enabled { "enable" } else { "disable" };
+    send(Request::post(&format!("/api/destinations/{id}/{action}"))).await
+}
+
+pub async fn delete_destination(id: &str) -> Result<(), ApiError> {
+    send_empty(Request::delete(&format!("/api/destinations/{id}"))).await
+}
+
+pub async fn manifest(format: ManifestFormat, enterprise_grid: bool) -> Result<ManifestText, ApiError> {
+    let format = match format {
+        ManifestFormat::Yaml => "yaml",
+        ManifestFormat::Json => "json",
+    };
+    send(Request::get(&format!("/api/slack/manifest?format={format}&enterpriseGrid={enterprise_grid}"))).await
+}
+
+pub async fn timezones() -> Result<TimezoneList, ApiError> {
+    send(Request::get("/api/timezones")).await
 }
 
 // ---- users ----

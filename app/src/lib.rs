@@ -16,6 +16,8 @@ use auth::{Auth, Protected};
 use components::shell::Shell;
 use herald_model::account::Permission;
 use pages::destinations::Destinations;
+use pages::edit_destination::EditDestination;
+use pages::setup::Setup;
 use pages::new_destination::NewDestination;
 use pages::tokens::Tokens;
 use pages::users::Users;
@@ -42,6 +44,14 @@ fn App() -> impl IntoView {
                     <Route
                         path=path!("/destinations/new")
                         view=|| view! { <Protected permission=Permission::ManageDestinations><NewDestination /></Protected> }
+                    />
+                    <Route
+                        path=path!("/destinations/:id/setup/:step")
+                        view=|| view! { <Protected permission=Permission::ManageDestinations><Setup /></Protected> }
+                    />
+                    <Route
+                        path=path!("/destinations/:id/edit")
+                        view=|| view! { <Protected permission=Permission::ManageDestinations><EditDestination /></Protected> }
                     />
                     <Route
                         path=path!("/users")

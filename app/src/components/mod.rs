@@ -1,5 +1,6 @@
 //! Pieces several pages use.
 
 pub mod copy;
+pub mod destination_form;
 pub mod notice;
 pub mod shell;

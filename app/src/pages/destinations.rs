@@ -1,31 +1,33 @@
-//! `/destinations`: the alert destinations, and the way to create one.
+//! `/destinations`: the alert destinations, their state, and the way to
+//! create, continue, edit, switch off or delete one.
 
-use herald_model::destination::DestinationSummary;
-use herald_model::time::short_utc;
+use herald_model::account::Permission;
+use herald_model::destination::{DestinationStatus, DestinationSummary};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::api;
 use crate::auth::Auth;
-use herald_model::account::Permission;
-use crate::components::notice::{ErrorNotice, Loading};
+use crate::components::notice::{ErrorNotice, FormError, Loading};
 
 #[component]
 pub fn Destinations() -> impl IntoView {
     let destinations = LocalResource::new(api::list_destinations);
-    let retry = Callback::new(move |()| destinations.refetch());
+    let reload = Callback::new(move |()| destinations.refetch());
+    let may_manage = move || Auth::get().may(Permission::ManageDestinations);
     view! {
         <section class="page">
             <header class="page-header">
                 <h1>"Alert Destinations"</h1>
-                <Show when=move || Auth::get().may(Permission::ManageDestinations)>
+                <Show when=may_manage>
                     <a class="button primary" href="/destinations/new">"Create New"</a>
                 </Show>
             </header>
             <Suspense fallback=|| view! { <Loading what="destinations" /> }>
                 {move || Suspend::new(async move {
                     match destinations.await {
-                        Ok(list) => view! { <DestinationTable destinations=list.destinations /> }.into_any(),
-                        Err(error) => view! { <ErrorNotice error retry /> }.into_any(),
+                        Ok(list) => view! { <DestinationTable destinations=list.destinations reload manage=may_manage() /> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error retry=reload /> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -34,7 +36,7 @@ pub fn Destinations() -> impl IntoView {
 }
 
 #[component]
-fn DestinationTable(destinations: Vec<DestinationSummary>) -> impl IntoView {
+fn DestinationTable(destinations: Vec<DestinationSummary>, reload: Callback<()>, manage: bool) -> impl IntoView {
     if destinations.is_empty() {
         return view! {
             <div class="empty">
@@ -44,28 +46,94 @@ fn DestinationTable(destinations: Vec<DestinationSummary>) -> impl IntoView {
         }
         .into_any();
     }
+    let error = RwSignal::new(None::<String>);
     view! {
+        <FormError error=error.into() />
         <table class="list">
             <thead>
                 <tr>
                     <th scope="col">"Name"</th>
-                    <th scope="col">"Type"</th>
-                    <th scope="col">"Created"</th>
+                    <th scope="col">"Channel"</th>
+                    <th scope="col">"Sends"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                 </tr>
             </thead>
             <tbody>
-                {destinations
-                    .into_iter()
-                    .map(|d| view! {
-                        <tr>
-                            <td>{d.display_name}</td>
-                            <td>{d.kind.label()}</td>
-                            <td>{short_utc(&d.created_at)}</td>
-                        </tr>
-                    })
-                    .collect_view()}
+                {destinations.into_iter().map(|d| view! { <Row d reload error manage /> }).collect_view()}
             </tbody>
         </table>
     }
     .into_any()
+}
+
+/// "High, Critical · Alerts, System Errors · all log types".
+fn filters(d: &DestinationSummary) -> String {
+    let severities: Vec<&str> = d.severities.iter().map(|s| s.label()).collect();
+    let kinds: Vec<&str> = d.alert_kinds.iter().map(|k| k.label()).collect();
+    let logs = match d.log_types.len() {
+        0 => "all log types".to_owned(),
+        1 => d.log_types[0].clone(),
+        n => format!("{n} log types"),
+    };
+    format!("{} · {} · {logs}", severities.join(", "), kinds.join(", "))
+}
+
+#[component]
+fn Row(d: DestinationSummary, reload: Callback<()>, error: RwSignal<Option<String>>, manage: bool) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let (id_toggle, id_delete) = (d.id.clone(), d.id.clone());
+    let status = d.status;
+    let act = move |result: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), api::ApiError>>>>| {
+        spawn_local(async move {
+            match result.await {
+                Ok(()) => {
+                    error.set(None);
+                    reload.run(());
+                }
+                Err(err) => error.set(Some(err.message)),
+            }
+        });
+    };
+    let toggle = move |_| {
+        let id = id_toggle.clone();
+        act(Box::pin(async move { api::set_destination_enabled(&id, status != DestinationStatus::Active).await.map(|_| ()) }));
+    };
+    let delete = Callback::new(move |()| {
+        let id = id_delete.clone();
+        act(Box::pin(async move { api::delete_destination(&id).await }));
+    });
+    let status_cell = match d.status {
+        DestinationStatus::Draft if manage => view! {
+            <span class="status draft">"Setup incomplete — "</span>
+            <a href=format!("/destinations/{}/setup/{}", d.id, d.wizard_step.max(2))>"Continue"</a>
+        }
+        .into_any(),
+        status => view! { <span class=format!("status {}", status.as_str().to_lowercase())>{status.label()}</span> }.into_any(),
+    };
+    view! {
+        <tr data-destination=d.display_name.clone()>
+            <td>{if d.display_name.is_empty() { "(unnamed)".to_owned() } else { d.display_name.clone() }}</td>
+            <td>{d.channel.clone()}</td>
+            <td class="filters">{filters(&d)}</td>
+            <td>{status_cell}</td>
+            <td class="actions">
+                <Show when=move || manage>
+                    {(status != DestinationStatus::Draft).then(|| view! {
+                        <a class="button quiet" href=format!("/destinations/{}/edit", d.id)>"Edit"</a>
+                        <button type="button" class="button quiet" on:click=toggle.clone()>
+                            {if status == DestinationStatus::Active { "Disable" } else { "Enable" }}
+                        </button>
+                    })}
+                    <Show
+                        when=move || confirming.get()
+                        fallback=move || view! { <button type="button" class="button quiet" on:click=move |_| confirming.set(true)>"Delete"</button> }
+                    >
+                        <button type="button" class="button danger" on:click=move |_| delete.run(())>"Confirm delete"</button>
+                        <button type="button" class="button quiet" on:click=move |_| confirming.set(false)>"Keep"</button>
+                    </Show>
+                </Show>
+            </td>
+        </tr>
+    }
 }

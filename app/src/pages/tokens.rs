@@ -29,7 +29,7 @@ pub fn Tokens() -> impl IntoView {
                 <div class="notice success secret" role="status">
                     <p>{format!("Token \u{201c}{}\u{201d} created. Copy it now: Herald will not show it again.", c.token.name)}</p>
                     <code class="secret-value">{c.secret.clone()}</code>
-                    <CopyButton text=c.secret.clone() />
+                    <CopyButton text=Signal::stored(c.secret.clone()) />
                 </div>
             })}
             <Suspense fallback=|| view! { <Loading what="API tokens" /> }>

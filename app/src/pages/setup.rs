@@ -1,0 +1,343 @@
+//! `/destinations/:id/setup/:step`: the Slack Bot setup wizard. One route
+//! per step, a stepper, Back and Next; progress is saved on the server, so
+//! a reload, a closed tab or a wait for install approval resumes here.
+
+use herald_model::destination::{DestinationStatus, DestinationView, DraftUpdate, WIZARD_STEPS};
+use herald_model::manifest::{DEFAULT_APP_NAME, ManifestFormat, bot_display_name};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use crate::api;
+use crate::components::copy::CopyButton;
+use crate::components::destination_form::DestinationForm;
+use crate::components::notice::{ErrorNotice, FormError, Loading};
+
+const STEP_NAMES: [&str; WIZARD_STEPS as usize] =
+    ["Create", "Slack app", "Install", "Configure", "Destination", "Invite", "Finish"];
+
+/// Slack's page for creating an app.
+const SLACK_NEW_APP_URL: &str = "https://api.slack.com/apps?new_app=1";
+
+/// The wizard's state, shared by its steps.
+#[derive(Clone, Copy)]
+struct Wizard {
+    destination: RwSignal<DestinationView>,
+}
+
+#[component]
+pub fn Setup() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let step = Memo::new(move |_| {
+        params.read().get("step").and_then(|s| s.parse::<u8>().ok()).filter(|s| (1..=WIZARD_STEPS).contains(s)).unwrap_or(2)
+    });
+    let destination = LocalResource::new(move || {
+        let id = id.get();
+        async move { api::destination(&id).await }
+    });
+    let retry = Callback::new(move |()| destination.refetch());
+    view! {
+        <section class="page wizard">
+            <h1>"Set up a Slack Bot destination"</h1>
+            <Suspense fallback=|| view! { <Loading what="the setup" /> }>
+                {move || Suspend::new(async move {
+                    match destination.await {
+                        Ok(d) => view! { <Steps destination=d step /> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error retry /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Steps(destination: DestinationView, step: Memo<u8>) -> impl IntoView {
+    let wizard = Wizard { destination: RwSignal::new(destination) };
+    provide_context(wizard);
+    view! {
+        <Stepper step />
+        {move || match step.get() {
+            1 => view! { <Created /> }.into_any(),
+            2 => view! { <CreateApp /> }.into_any(),
+            3 => view! { <InstallApp /> }.into_any(),
+            4 => view! { <ConfigureApp /> }.into_any(),
+            5 => view! { <Details /> }.into_any(),
+            6 => view! { <InviteBot /> }.into_any(),
+            _ => view! { <Finish /> }.into_any(),
+        }}
+    }
+}
+
+/// Where you are; the steps reached so far are links.
+#[component]
+fn Stepper(step: Memo<u8>) -> impl IntoView {
+    let wizard = expect_context::<Wizard>();
+    view! {
+        <ol class="stepper" aria-label="Setup steps">
+            {STEP_NAMES
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    let n = i as u8 + 1;
+                    let reached = move || n <= wizard.destination.with(|d| d.wizard_step.max(2)) && n != 1;
+                    view! {
+                        <li
+                            class:done=move || n < step.get()
+                            aria-current=move || (n == step.get()).then_some("step")
+                        >
+                            <span class="number">{n}</span>
+                            {move || if reached() && n != step.get() {
+                                let href = wizard.destination.with(|d| format!("/destinations/{}/setup/{n}", d.id));
+                                view! { <a href=href>{*name}</a> }.into_any()
+                            } else {
+                                view! { <span>{*name}</span> }.into_any()
+                            }}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ol>
+    }
+}
+
+/// Back and Next: saves how far the setup got, then moves.
+#[component]
+fn StepNav(#[prop(optional)] back: Option<u8>, #[prop(optional)] next: Option<u8>) -> impl IntoView {
+    let wizard = expect_context::<Wizard>();
+    let navigate = use_navigate();
+    let go = move |n: u8| {
+        let destination = wizard.destination.get_untracked();
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            if destination.status == DestinationStatus::Draft && n > destination.wizard_step {
+                let update = DraftUpdate { step: n, form: destination.form() };
+                if let Ok(saved) = api::save_draft(&destination.id, &update).await {
+                    wizard.destination.set(saved);
+                }
+            }
+            navigate(&format!("/destinations/{}/setup/{n}", destination.id), Default::default());
+        });
+    };
+    let go_back = go.clone();
+    view! {
+        <div class="wizard-nav">
+            {back.map(|n| view! { <button type="button" class="button" on:click=move |_| go_back(n)>"Back"</button> })}
+            {next.map(|n| view! { <button type="button" class="button primary" on:click=move |_| go(n)>"Next"</button> })}
+        </div>
+    }
+}
+
+#[component]
+fn Created() -> impl IntoView {
+    view! {
+        <h2>"1. Slack Bot chosen"</h2>
+        <p>"Herald will post alerts to a Slack channel through a Slack app of your own. The next steps create that app, install it, and connect it to Herald."</p>
+        <StepNav next=2 />
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    Standard,
+    EnterpriseGrid,
+}
+
+#[component]
+fn CreateApp() -> impl IntoView {
+    let wizard = expect_context::<Wizard>();
+    let plan = RwSignal::new(Plan::Standard);
+    let format = RwSignal::new(ManifestFormat::Yaml);
+    let manifest = LocalResource::new(move || {
+        let (format, grid) = (format.get(), plan.get() == Plan::EnterpriseGrid);
+        async move { api::manifest(format, grid).await }
+    });
+    let text = Signal::derive(move || manifest.get().and_then(Result::ok).map(|m| m.text).unwrap_or_default());
+    let reuses_app = move || wizard.destination.with(|d| d.client_secret.set && d.bot_token.set);
+    let tab = move |which: Plan, label: &'static str| {
+        view! {
+            <button type="button" role="tab" class="tab"
+                aria-selected=move || (plan.get() == which).to_string()
+                on:click=move |_| plan.set(which)>{label}</button>
+        }
+    };
+    let format_button = move |which: ManifestFormat, label: &'static str| {
+        view! {
+            <button type="button" class="toggle" aria-pressed=move || (format.get() == which).to_string()
+                on:click=move |_| format.set(which)>{label}</button>
+        }
+    };
+    view! {
+        <h2>"2. Create the Slack app from a manifest"</h2>
+        <Show when=reuses_app>
+            <div class="notice success" role="status">
+                <p>"This destination uses the Slack app you set up before: its credentials are filled in already."</p>
+                <SkipTo step=5 label="Skip to the destination details" />
+            </div>
+        </Show>
+        <div class="tabs" role="tablist">
+            {tab(Plan::Standard, "Free, Pro and Business+ plans")}
+            {tab(Plan::EnterpriseGrid, "Enterprise Grid")}
+        </div>
+        <ol class="instructions">
+            <li>"Copy the manifest below."</li>
+            <li>
+                "Open "<a href=SLACK_NEW_APP_URL target="_blank" rel="noopener noreferrer">"Slack's app page"</a>
+                " and click "<strong>"Create New App"</strong>" → "<strong>"From an app manifest"</strong>"."
+            </li>
+            {move || match plan.get() {
+                Plan::Standard => view! { <li>"Pick the workspace the alerts go to, then "<strong>"Next"</strong>"."</li> }.into_any(),
+                Plan::EnterpriseGrid => view! {
+                    <li>
+                        "Pick your organization's workspace, then "<strong>"Next"</strong>". The manifest turns on "
+                        <strong>"org-level deployment"</strong>"; if Slack asks, open "<strong>"Org Level Apps"</strong>
+                        " in the app's settings and click "<strong>"Opt in"</strong>"."
+                    </li>
+                }.into_any(),
+            }}
+            <li>"Choose "<strong>{move || if format.get() == ManifestFormat::Yaml { "YAML" } else { "JSON" }}</strong>", paste the manifest over the example, then "<strong>"Next"</strong>"."</li>
+            <li>"Review the summary and click "<strong>"Create"</strong>"."</li>
+        </ol>
+        {move || manifest.get().and_then(Result::ok).and_then(|m| m.warning).map(|w| view! { <p class="notice error" role="alert">{w}</p> })}
+        <div class="manifest-tools">
+            {format_button(ManifestFormat::Yaml, "YAML")}
+            {format_button(ManifestFormat::Json, "JSON")}
+            <CopyButton text select="manifest-text" label="Copy manifest" />
+        </div>
+        <textarea id="manifest-text" class="manifest" readonly rows="22" aria-label="App manifest" prop:value=move || text.get()></textarea>
+        {move || manifest.get().and_then(Result::err).map(|e| view! { <p class="notice error" role="alert">{e.message}</p> })}
+        <p class="hint">
+            "Not an admin of the workspace? Slack shows "<strong>"Request to Install"</strong>
+            " instead: send the request, and once an admin approves it come back through Alert Destinations → Continue. Herald keeps your place."
+        </p>
+        <StepNav back=1 next=3 />
+    }
+}
+
+/// A jump forward that also records the progress.
+#[component]
+fn SkipTo(step: u8, label: &'static str) -> impl IntoView {
+    let wizard = expect_context::<Wizard>();
+    let navigate = use_navigate();
+    let skip = move |_| {
+        let destination = wizard.destination.get_untracked();
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            if let Ok(saved) = api::save_draft(&destination.id, &DraftUpdate { step, form: destination.form() }).await {
+                wizard.destination.set(saved);
+            }
+            navigate(&format!("/destinations/{}/setup/{step}", destination.id), Default::default());
+        });
+    };
+    view! { <button type="button" class="button" on:click=skip>{label}</button> }
+}
+
+#[component]
+fn InstallApp() -> impl IntoView {
+    view! {
+        <h2>"3. Install the app"</h2>
+        <ol class="instructions">
+            <li>"In the app's settings, open "<strong>"Install App"</strong>"."</li>
+            <li>
+                "Click "<strong>"Install to Workspace"</strong>" — on Enterprise Grid, "<strong>"Install to Organization"</strong>
+                " and pick the workspaces that may use it."
+            </li>
+            <li>"Review the permissions and click "<strong>"Allow"</strong>"."</li>
+        </ol>
+        <div class="notice placeholder">
+            <p>
+                <strong>"Add to Slack"</strong>
+                ": installing straight from Herald, with no token to copy, comes with Herald's Slack connection. Until then, install from Slack's page as above."
+            </p>
+        </div>
+        <p class="hint">"Needs an admin's approval? Request it, and come back here through Alert Destinations → Continue."</p>
+        <StepNav back=2 next=4 />
+    }
+}
+
+#[component]
+fn ConfigureApp() -> impl IntoView {
+    view! {
+        <h2>"4. Configure the app"</h2>
+        <div class="icon-download">
+            <img src="/herald-icon.png" alt="Herald's app icon" width="96" height="96" />
+            <div>
+                <p>"Give the app Herald's icon: download it, then in "<strong>"Basic Information"</strong>" → "
+                    <strong>"Display Information"</strong>", upload it as the app icon."</p>
+                <a class="button" href="/herald-icon.png" download="herald-icon.png">"Download the icon (PNG, 512 × 512)"</a>
+            </div>
+        </div>
+        <p>"Then gather what the next step asks for:"</p>
+        <ul class="instructions">
+            <li><strong>"Client ID"</strong>", "<strong>"Client Secret"</strong>" and "<strong>"Signing Secret"</strong>
+                ": "<strong>"Basic Information"</strong>" → "<strong>"App Credentials"</strong>" (click Show for the secrets)."</li>
+            <li><strong>"Bot User OAuth Token"</strong>" (starts with xoxb-): "<strong>"OAuth & Permissions"</strong>" → "<strong>"OAuth Tokens"</strong>"."</li>
+        </ul>
+        <StepNav back=3 next=5 />
+    }
+}
+
+#[component]
+fn Details() -> impl IntoView {
+    let wizard = expect_context::<Wizard>();
+    let navigate = use_navigate();
+    let saved = Callback::new(move |view: DestinationView| {
+        let id = view.id.clone();
+        wizard.destination.set(view);
+        navigate(&format!("/destinations/{id}/setup/6"), Default::default());
+    });
+    view! {
+        <h2>"5. Destination details"</h2>
+        <DestinationForm destination=wizard.destination.get_untracked() saved submit_label="Save and continue" />
+        <StepNav back=4 />
+    }
+}
+
+#[component]
+fn InviteBot() -> impl IntoView {
+    let wizard = expect_context::<Wizard>();
+    let command = format!("/invite @{}", bot_display_name(DEFAULT_APP_NAME));
+    let channel = move || {
+        let channel = wizard.destination.with(|d| d.channel.clone());
+        if channel.is_empty() { "the channel".to_owned() } else { channel }
+    };
+    view! {
+        <h2>"6. Invite the bot to the channel"</h2>
+        <p>"In Slack, open "<strong>{channel}</strong>" and send:"</p>
+        <div class="command">
+            <input id="invite-command" class="code" type="text" readonly prop:value=command.clone() aria-label="Invite command" />
+            <CopyButton text=Signal::stored(command.clone()) select="invite-command" />
+        </div>
+        <p class="hint">"Private channels must invite the bot before Herald can see them. Herald checks the channel live once it connects to Slack."</p>
+        <StepNav back=5 next=7 />
+    }
+}
+
+#[component]
+fn Finish() -> impl IntoView {
+    let wizard = expect_context::<Wizard>();
+    let navigate = use_navigate();
+    let error = RwSignal::new(None::<String>);
+    let finish = move |_| {
+        let id = wizard.destination.with_untracked(|d| d.id.clone());
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match api::finish_destination(&id).await {
+                Ok(_) => navigate("/destinations", Default::default()),
+                Err(err) => error.set(Some(err.message)),
+            }
+        });
+    };
+    view! {
+        <h2>"7. Finish"</h2>
+        <p>"A welcome message in the channel proves the whole path works."</p>
+        <button type="button" class="button" disabled title="Comes with Herald's Slack connection">"Send Welcome Message"</button>
+        <p class="hint">"Sending the welcome message comes with Herald's Slack connection."</p>
+        <FormError error=error.into() />
+        <div class="wizard-nav">
+            <StepNav back=6 />
+            <button type="button" class="button primary" on:click=finish>"Finish Setup"</button>
+        </div>
+    }
+}
