@@ -114,6 +114,27 @@ impl Browser {
         field.send_keys(text).await.unwrap_or_else(|e| panic!("typing into {css}: {e}"));
     }
 
+    /// The current value of the field matching `css`.
+    pub async fn value(&self, css: &str) -> String {
+        let field = poll::until(&format!("a field `{css}`"), || async { self.client.find(Locator::Css(css)).await }).await;
+        field.prop("value").await.unwrap_or_else(|e| panic!("reading {css}: {e}")).unwrap_or_default()
+    }
+
+    /// Waits until the field matching `css` holds exactly `expected`.
+    pub async fn wait_for_value(&self, css: &str, expected: &str) {
+        poll::until(&format!("`{css}` to hold {expected:?}"), || async {
+            let field = self.client.find(Locator::Css(css)).await.map_err(|e| e.to_string())?;
+            let value = field.prop("value").await.map_err(|e| e.to_string())?.unwrap_or_default();
+            if value == expected { Ok(()) } else { Err(value) }
+        })
+        .await
+    }
+
+    /// Reloads the page, as F5 does.
+    pub async fn reload(&self) {
+        self.client.refresh().await.expect("reloading the page");
+    }
+
     /// Signs in through the sign-in page, as a person would.
     pub async fn sign_in(&self, herald: &crate::Herald, email: &str, password: &str) {
         self.goto(&herald.url("/sign-in")).await;

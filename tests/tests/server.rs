@@ -144,3 +144,17 @@ async fn shutting_down_finishes_cleanly() {
     herald.stop().await.expect("a clean stop");
     assert!(http.get(url).send().await.is_err(), "still answering after shutdown");
 }
+
+#[tokio::test]
+async fn the_app_icon_is_a_square_png_of_at_least_512_pixels() {
+    let (_slack, herald) = herald().await;
+    let response = herald.get("/herald-icon.png").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[CONTENT_TYPE], "image/png");
+    let png = response.bytes().await.unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    assert_eq!(width, height);
+    assert!(width >= 512, "{width}");
+}

@@ -1,0 +1,146 @@
+//! The setup wizard in a real browser, walked as a new user walks it.
+
+use herald_tests::fake_slack::defaults;
+use herald_tests::herald::{ADMIN_EMAIL, ADMIN_PASSWORD};
+use herald_tests::{Browser, FakeSlack, Herald};
+use serde_json::Value;
+
+async fn start() -> (FakeSlack, Herald, Browser) {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&herald, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/destinations").await;
+    (slack, herald, browser)
+}
+
+/// From the destinations list to step 2 of a new Slack Bot destination.
+async fn begin(browser: &Browser) {
+    browser.click_text("a.button", "Create New").await;
+    browser.click_text("button", "Set up a Slack Bot").await;
+    browser.find_text("h2", "2. Create the Slack app from a manifest").await;
+}
+
+async fn next(browser: &Browser, heading: &str) {
+    browser.click_text(".wizard-nav button", "Next").await;
+    browser.find_text("h2", heading).await;
+}
+
+#[tokio::test]
+async fn a_new_user_walks_every_step_then_a_second_destination_reuses_the_app() {
+    let (_slack, herald, browser) = start().await;
+
+    // Steps 1 and 2: choose Slack Bot, copy the manifest.
+    begin(&browser).await;
+    browser.find_text(".stepper li[aria-current] ", "Slack app").await;
+    let manifest = poll_manifest(&browser, "display_information:").await;
+    assert!(manifest.contains("/slack/oauth/callback"), "{manifest}");
+    browser.click_text("button", "Copy manifest").await;
+    let status = browser.find_text(".copied", "").await.text().await.unwrap();
+    assert!(status == "Copied" || status.contains("the text is selected"), "{status}");
+    browser.click_text(".manifest-tools button", "JSON").await;
+    assert!(poll_manifest(&browser, "\"display_information\"").await.trim_start().starts_with('{'));
+    browser.click_text(".tabs button", "Enterprise Grid").await;
+    assert!(poll_manifest(&browser, "\"org_deploy_enabled\": true").await.contains("org_deploy_enabled"));
+    browser.find_text(".instructions li", "Opt in").await;
+    browser.find_text(".hint", "Request to Install").await;
+
+    // Steps 3 and 4: install; the icon and where the credentials are.
+    next(&browser, "3. Install the app").await;
+    browser.find_text(".instructions li", "Install to Workspace").await;
+    next(&browser, "4. Configure the app").await;
+    browser.find_text("a.button", "Download the icon").await;
+    browser.find_text(".instructions li", "App Credentials").await;
+
+    // Step 5: one wrong value first, flagged as it is typed.
+    next(&browser, "5. Destination details").await;
+    browser.fill("#displayName", "Security alerts").await;
+    browser.fill("#channel", "#Sec Alerts").await;
+    browser.find_text("#channel-error", "did you mean #sec-alerts?").await;
+    browser.fill("#channel", "#sec-alerts").await;
+    browser.fill("#clientId", defaults::CLIENT_ID).await;
+    browser.fill("#clientSecret", defaults::CLIENT_SECRET).await;
+    browser.fill("#signingSecret", defaults::SIGNING_SECRET).await;
+    browser.fill("#botToken", "xoxp-a-user-token").await;
+    browser.find_text("#botToken-error", "user token").await;
+    browser.fill("#botToken", defaults::BOT_TOKEN).await;
+    browser.click_text("button[type=submit]", "Save and continue").await;
+
+    // Step 6: the exact command to type.
+    browser.find_text("h2", "6. Invite the bot").await;
+    browser.wait_for_value("#invite-command", "/invite @herald").await;
+    browser.find_text("strong", "#sec-alerts").await;
+
+    // Step 7: finish; the destination is listed, active.
+    next(&browser, "7. Finish").await;
+    browser.click_text("button", "Finish Setup").await;
+    browser.wait_for_path("/destinations").await;
+    browser.find_text("tr[data-destination='Security alerts'] td", "Active").await;
+    browser.find_text("tr[data-destination='Security alerts'] td", "#sec-alerts").await;
+
+    // Step 8: another destination; the Slack app's credentials are there already.
+    begin(&browser).await;
+    browser.find_text("[role=status]", "uses the Slack app you set up before").await;
+    browser.click_text("button", "Skip to the destination details").await;
+    browser.find_text("h2", "5. Destination details").await;
+    browser.wait_for_value("#clientId", defaults::CLIENT_ID).await;
+    for secret in ["#clientSecret", "#signingSecret", "#botToken"] {
+        let field = browser.client.find(fantoccini::Locator::Css(secret)).await.unwrap();
+        let placeholder = field.attr("placeholder").await.unwrap().unwrap_or_default();
+        assert!(placeholder.starts_with("Saved (••••"), "{secret}: {placeholder:?}");
+    }
+    browser.fill("#displayName", "Incidents").await;
+    browser.fill("#channel", "C0GENERAL1").await;
+    browser.click_text("button[type=submit]", "Save and continue").await;
+    browser.find_text("h2", "6. Invite the bot").await;
+    next(&browser, "7. Finish").await;
+    browser.click_text("button", "Finish Setup").await;
+    browser.find_text("tr[data-destination='Incidents'] td", "Active").await;
+
+    let admin = herald.sign_in_as_admin().await;
+    let list: Value = admin.get("/api/destinations").await.json().await.unwrap();
+    assert_eq!(list["destinations"].as_array().unwrap().len(), 2);
+    browser.close().await;
+}
+
+/// The manifest text once it contains `needle`.
+async fn poll_manifest(browser: &Browser, needle: &str) -> String {
+    herald_tests::poll::until(&format!("the manifest to contain {needle:?}"), || async {
+        let text = browser.value("#manifest-text").await;
+        if text.contains(needle) { Ok(text) } else { Err(text) }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_reload_in_the_middle_of_the_wizard_resumes_at_the_same_step_with_the_same_values() {
+    let (_slack, herald, browser) = start().await;
+    begin(&browser).await;
+    next(&browser, "3. Install the app").await;
+    browser.reload().await;
+    browser.find_text("h2", "3. Install the app").await;
+
+    next(&browser, "4. Configure the app").await;
+    next(&browser, "5. Destination details").await;
+    browser.fill("#displayName", "Half done").await;
+    browser.fill("#channel", "#sec-alerts").await;
+    // Leaving the field saves the draft, as moving on to the next field does.
+    browser.client.find(fantoccini::Locator::Css("#clientId")).await.unwrap().click().await.unwrap();
+    let admin = herald.sign_in_as_admin().await;
+    herald_tests::poll::until("the draft to be saved", || async {
+        let list: Value = admin.get("/api/destinations").await.json().await.unwrap();
+        let channel = list["destinations"][0]["channel"].as_str().unwrap_or_default().to_owned();
+        if channel == "#sec-alerts" { Ok(()) } else { Err(channel) }
+    })
+    .await;
+    browser.reload().await;
+    browser.find_text("h2", "5. Destination details").await;
+    browser.wait_for_value("#displayName", "Half done").await;
+    browser.wait_for_value("#channel", "#sec-alerts").await;
+
+    // Leaving altogether: the list offers to continue where it stopped.
+    browser.goto(&herald.url("/destinations")).await;
+    browser.click_text("tr[data-destination='Half done'] a", "Continue").await;
+    browser.find_text("h2", "5. Destination details").await;
+    browser.close().await;
+}
