@@ -83,6 +83,9 @@ async fn a_new_user_walks_every_step_then_a_second_destination_reuses_the_app() 
     browser.find_text("[role=status]", "uses the Slack app you set up before").await;
     browser.click_text("button", "Skip to the destination details").await;
     browser.find_text("h2", "5. Destination details").await;
+    browser.find_text(".credentials", defaults::CLIENT_ID).await;
+    assert!(browser.client.find(fantoccini::Locator::Css("#clientSecret")).await.is_err(), "only name and channel are asked");
+    browser.click_text(".credentials button", "Change credentials").await;
     browser.wait_for_value("#clientId", defaults::CLIENT_ID).await;
     for secret in ["#clientSecret", "#signingSecret", "#botToken"] {
         let field = browser.client.find(fantoccini::Locator::Css(secret)).await.unwrap();

@@ -66,6 +66,14 @@ pub fn DestinationForm(
     let form_error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
     let timezones = LocalResource::new(api::timezones);
+    // With the Slack app's credentials stored, only the destination's own
+    // fields are asked; the credentials open on request.
+    let reused = !destination.client_id.is_empty()
+        && destination.client_secret.set
+        && destination.signing_secret.set
+        && destination.bot_token.set;
+    let show_credentials = RwSignal::new(!reused);
+    let saved_client_id = destination.client_id.clone();
 
     let form = move || SlackBotForm {
         display_name: name.value.get_untracked(),
@@ -83,7 +91,7 @@ pub fn DestinationForm(
     // A draft keeps what is typed as it goes (not the secrets), so a reload
     // or a later visit finds it.
     let draft_id = id.clone();
-    let autosave = move || {
+    let autosave = Callback::new(move |()| {
         if !is_draft {
             return;
         }
@@ -92,7 +100,7 @@ pub fn DestinationForm(
         spawn_local(async move {
             let _ = api::save_draft(&id, &update).await;
         });
-    };
+    });
 
     let fields = [
         ("displayName", name),
@@ -106,6 +114,9 @@ pub fn DestinationForm(
     let show_errors = move |error: &ApiError| {
         for (field, state) in fields {
             state.server_error.set(error.field(field));
+        }
+        if ["clientId", "clientSecret", "signingSecret", "botToken"].iter().any(|f| error.field(f).is_some()) {
+            show_credentials.set(true);
         }
         list_errors.set(
             ["severities", "alertKinds", "logTypes"]
@@ -167,21 +178,34 @@ pub fn DestinationForm(
 
     view! {
         <form class="form wide" on:submit=submit novalidate>
-            <TextField id="displayName" label="Display Name" field=name autosave=autosave.clone()
+            <TextField id="displayName" label="Display Name" field=name autosave
                 hint="How Herald names this destination, e.g. Security alerts."
                 message=name.message(|v| parse_destination_name("displayName", v).err().map(|e| e.message)) />
-            <TextField id="channel" label="Channel ID or Channel Name" field=channel autosave=autosave.clone()
+            <TextField id="channel" label="Channel ID or Channel Name" field=channel autosave
                 hint="#sec-alerts, or an ID like C0123ABCD (needed for Enterprise Grid org-wide installs)."
                 message=channel.message(|v| ChannelRef::parse("channel", v).err().map(|e| e.message)) />
-            <TextField id="clientId" label="Client ID" field=client_id autosave=autosave.clone()
-                hint="Basic Information → App Credentials."
-                message=client_id.message(|v| parse_client_id("clientId", v).err().map(|e| e.message)) />
-            <SecretField id="clientSecret" label="Client Secret" field=client_secret placeholder=secret_placeholder(0)
-                message=client_secret.message(|v| parse_hex_secret("clientSecret", "Client Secret", v).err().map(|e| e.message)) />
-            <SecretField id="signingSecret" label="Signing Secret" field=signing_secret placeholder=secret_placeholder(1)
-                message=signing_secret.message(|v| parse_hex_secret("signingSecret", "Signing Secret", v).err().map(|e| e.message)) />
-            <SecretField id="botToken" label="Bot OAuth Token" field=bot_token placeholder=secret_placeholder(2)
-                message=bot_token.message(|v| parse_bot_token("botToken", v).err().map(|e| e.message)) />
+            <Show
+                when=move || show_credentials.get()
+                fallback=move || view! {
+                    <div class="notice credentials" role="group" aria-label="Slack app credentials">
+                        <p>
+                            "Slack app credentials: saved (Client ID "<code>{saved_client_id.clone()}</code>
+                            ", Client Secret, Signing Secret and Bot OAuth Token)."
+                        </p>
+                        <button type="button" class="button quiet" on:click=move |_| show_credentials.set(true)>"Change credentials"</button>
+                    </div>
+                }
+            >
+                <TextField id="clientId" label="Client ID" field=client_id autosave
+                    hint="Basic Information → App Credentials."
+                    message=client_id.message(|v| parse_client_id("clientId", v).err().map(|e| e.message)) />
+                <SecretField id="clientSecret" label="Client Secret" field=client_secret placeholder=secret_placeholder(0)
+                    message=client_secret.message(|v| parse_hex_secret("clientSecret", "Client Secret", v).err().map(|e| e.message)) />
+                <SecretField id="signingSecret" label="Signing Secret" field=signing_secret placeholder=secret_placeholder(1)
+                    message=signing_secret.message(|v| parse_hex_secret("signingSecret", "Signing Secret", v).err().map(|e| e.message)) />
+                <SecretField id="botToken" label="Bot OAuth Token" field=bot_token placeholder=secret_placeholder(2)
+                    message=bot_token.message(|v| parse_bot_token("botToken", v).err().map(|e| e.message)) />
+            </Show>
 
             <fieldset class="choices-row" id="severities">
                 <legend>"Severity"</legend>
@@ -242,7 +266,7 @@ pub fn DestinationForm(
             <input id="timezone" name="timezone" type="text" list="timezone-list" autocomplete="off"
                 prop:value=move || timezone.value.get()
                 on:input:target=move |ev| { timezone.server_error.set(None); timezone.value.set(ev.target().value()) }
-                on:change=move |_| autosave() />
+                on:change=move |_| autosave.run(()) />
             <datalist id="timezone-list">
                 {move || timezones.get().and_then(Result::ok).map(|list| {
                     list.timezones.into_iter().map(|z| view! { <option value=z></option> }).collect_view()
@@ -273,14 +297,14 @@ fn TextField(
     hint: &'static str,
     field: Field,
     message: Signal<Option<String>>,
-    autosave: impl Fn() + Clone + 'static,
+    autosave: Callback<()>,
 ) -> impl IntoView {
     view! {
         <label for=id>{label}</label>
         <input id=id name=id type="text" autocomplete="off"
             prop:value=move || field.value.get()
             on:input:target=move |ev| { field.server_error.set(None); field.value.set(ev.target().value()) }
-            on:change=move |_| autosave() />
+            on:change=move |_| autosave.run(()) />
         <p class="hint">{hint}</p>
         <FieldMessage id=format!("{id}-error") message />
     }
