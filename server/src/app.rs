@@ -33,12 +33,37 @@ impl AppState {
     /// Opens the store and loads the key: everything that can fail at start-up.
     pub async fn start(settings: Settings, local_addr: SocketAddr) -> anyhow::Result<Self> {
         let store = store::open(&settings.database).await?;
-        let secret_key = SecretKey::load_or_create(&settings.secret_key_file)?;
+        let secret_key = check_secret_key(store.as_ref(), &settings.secret_key_file).await?;
         crate::accounts::bootstrap(store.as_ref(), &settings).await?;
         crate::auth::password::warm_up().await;
         let public_url = settings.public_url_or(local_addr);
         let sign_in_limits = SignInLimits::default();
         Ok(AppState(Arc::new(App { settings, public_url, store, secret_key, sign_in_limits })))
+    }
+}
+
+/// Loads the key and proves it is the one the database's secrets were
+/// sealed with; a new database gets a new key and its check value.
+async fn check_secret_key(store: &dyn Store, path: &std::path::Path) -> anyhow::Result<SecretKey> {
+    const CHECK: &str = "herald key check";
+    const CONTEXT: &str = "settings.key_check";
+    match store.key_check().await? {
+        Some(sealed) => {
+            let key = SecretKey::load(path)?;
+            if key.open(&sealed, CONTEXT).is_err() {
+                anyhow::bail!(
+                    "HERALD_SECRET_KEY_FILE {}: this is not the key the database's secrets were sealed with. \
+                     Restore the key file backed up with this database",
+                    path.display()
+                );
+            }
+            Ok(key)
+        }
+        None => {
+            let key = SecretKey::load_or_create(path)?;
+            store.set_key_check(&key.seal(CHECK, CONTEXT)).await?;
+            Ok(key)
+        }
     }
 }
 

@@ -6,8 +6,7 @@ use axum::http::StatusCode;
 use herald_model::api::FieldError;
 use herald_model::destination::{
     AlertKind, DestinationKind, DestinationStatus, DestinationSummary, DestinationView, DraftUpdate, SecretHint,
-    Severity, SlackAppView, SlackBotForm, StoredSecrets, WIZARD_STEPS, last_four, parse_bot_token, parse_client_id,
-    parse_hex_secret,
+    Severity, SlackAppView, SlackBotForm, StoredSecrets, ValidSlackBot, WIZARD_STEPS, last_four, parse_client_id,
 };
 
 use crate::AppState;
@@ -100,16 +99,33 @@ pub async fn create(state: &AppState, kind: DestinationKind) -> Result<Destinati
 /// Longest value a draft keeps for any one text field.
 const DRAFT_FIELD_MAX: usize = 1000;
 
+/// Whether typed text looks like a Slack token or a 32-hex secret: such a
+/// value pasted into the wrong field must not be kept in clear.
+fn looks_secret(value: &str) -> bool {
+    let value = value.trim();
+    let token = ["xoxb-", "xoxp-", "xoxe", "xoxa-", "xapp-"].iter().any(|p| value.starts_with(p));
+    token || (value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A draft's values as typed: capped in length, never a secret.
 fn draft_values(form: &SlackBotForm) -> Result<DestinationValues, ApiError> {
-    let fields = [("displayName", &form.display_name), ("channel", &form.channel), ("clientId", &form.client_id), ("timezone", &form.timezone)];
-    let too_long: Vec<FieldError> = fields
-        .iter()
-        .chain(form.log_types.iter().map(|t| ("logTypes", t)).collect::<Vec<_>>().iter())
-        .filter(|(_, value)| value.chars().count() > DRAFT_FIELD_MAX)
-        .map(|(field, _)| FieldError::new(*field, format!("At most {DRAFT_FIELD_MAX} characters.")))
-        .collect();
-    if !too_long.is_empty() {
-        return Err(ApiError::invalid(too_long));
+    let text_fields = [
+        ("displayName", &form.display_name),
+        ("channel", &form.channel),
+        ("clientId", &form.client_id),
+        ("timezone", &form.timezone),
+    ];
+    let all = text_fields.into_iter().chain(form.log_types.iter().map(|t| ("logTypes", t)));
+    let mut problems = Vec::new();
+    for (field, value) in all {
+        if value.chars().count() > DRAFT_FIELD_MAX {
+            problems.push(FieldError::new(field, format!("At most {DRAFT_FIELD_MAX} characters.")));
+        } else if looks_secret(value) {
+            problems.push(FieldError::new(field, "This looks like a secret: it belongs in its own field, not here."));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::invalid(problems));
     }
     Ok(DestinationValues {
         display_name: form.display_name.clone(),
@@ -122,45 +138,57 @@ fn draft_values(form: &SlackBotForm) -> Result<DestinationValues, ApiError> {
     })
 }
 
-/// Saves the wizard's progress as typed; secrets are not saved this way.
+/// Saves a draft's progress as typed; secrets are never saved this way,
+/// and a destination whose setup is finished refuses (409).
 pub async fn save_draft(state: &AppState, id: &str, update: DraftUpdate) -> Result<DestinationView, ApiError> {
     if !(1..=WIZARD_STEPS).contains(&update.step) {
         return Err(ApiError::invalid(vec![FieldError::new("step", format!("The step is 1 to {WIZARD_STEPS}."))]));
     }
-    let (record, _) = load(state, id).await?;
-    let step = (record.status == DestinationStatus::Draft).then_some(update.step);
-    let record = state.store.update_destination(id, &draft_values(&update.form)?, step).await?;
+    let record = state.store.save_draft(id, &draft_values(&update.form)?, update.step).await?;
     let app = state.store.slack_app(&record.values.client_id).await?;
     Ok(view(record, app.as_ref()))
 }
 
-/// Saves the settings after checking every field. Secrets that are valid
-/// are stored under a valid client ID even when other fields still need
-/// fixing, so nobody pastes them twice.
-pub async fn save_settings(state: &AppState, id: &str, form: SlackBotForm) -> Result<DestinationView, ApiError> {
-    let (record, _) = load(state, id).await?;
-    let mut app = None;
-    if let Ok(client_id) = parse_client_id("clientId", &form.client_id) {
-        app = store_secrets(state, &client_id, &form).await?;
+/// Every rule the settings must pass: the model's, and the time zone
+/// database's.
+fn check(form: &SlackBotForm, stored: StoredSecrets) -> Result<ValidSlackBot, Vec<FieldError>> {
+    let mut errors = form.validate(stored).err().unwrap_or_default();
+    let zone = form.timezone.trim();
+    if !zone.is_empty() && jiff::tz::TimeZone::get(zone).is_err() {
+        errors.push(FieldError::new("timezone", format!("{zone:?} is not a time zone Herald knows: pick one from the list.")));
     }
-    let stored = app.as_ref().map_or_else(StoredSecrets::default, |a: &SlackAppRecord| StoredSecrets {
+    if errors.is_empty() { form.validate(stored) } else { Err(errors) }
+}
+
+fn stored_secrets(app: Option<&SlackAppRecord>) -> StoredSecrets {
+    app.map_or_else(StoredSecrets::default, |a| StoredSecrets {
         client_secret: a.client_secret.is_some(),
         signing_secret: a.signing_secret.is_some(),
         bot_token: a.bot_token.is_some(),
-    });
-    let mut errors = match form.validate(stored) {
-        Ok(_) => Vec::new(),
-        Err(errors) => errors,
+    })
+}
+
+/// Saves the settings once every field passes. Nothing is written when one
+/// fails, except that a draft keeps its non-secret values as typed (so a
+/// reload shows them); the secrets stay in the form until the save works.
+pub async fn save_settings(state: &AppState, id: &str, form: SlackBotForm) -> Result<DestinationView, ApiError> {
+    let (record, _) = load(state, id).await?;
+    let existing = match parse_client_id("clientId", &form.client_id) {
+        Ok(client_id) => state.store.slack_app(&client_id).await?,
+        Err(_) => None,
     };
-    if !form.timezone.trim().is_empty() && jiff::tz::TimeZone::get(form.timezone.trim()).is_err() {
-        errors.push(FieldError::new("timezone", format!("{:?} is not a time zone Herald knows: pick one from the list.", form.timezone.trim())));
-    }
-    if !errors.is_empty() {
-        // Keep what was typed, so a reload shows it with the errors fixed one by one.
-        state.store.update_destination(id, &draft_values(&form)?, None).await?;
-        return Err(ApiError::invalid(errors));
-    }
-    let valid = form.validate(stored).expect("checked above");
+    let valid = match check(&form, stored_secrets(existing.as_ref())) {
+        Ok(valid) => valid,
+        Err(errors) => {
+            if record.status == DestinationStatus::Draft {
+                if let Ok(values) = draft_values(&form) {
+                    state.store.save_draft(id, &values, record.wizard_step).await?;
+                }
+            }
+            return Err(ApiError::invalid(errors));
+        }
+    };
+    let app = store_secrets(state, &valid).await?;
     let values = DestinationValues {
         display_name: valid.display_name,
         channel: valid.channel.display(),
@@ -171,23 +199,25 @@ pub async fn save_settings(state: &AppState, id: &str, form: SlackBotForm) -> Re
         timezone: valid.timezone,
     };
     // A draft moves on to inviting the bot (step 6).
-    let step = (record.status == DestinationStatus::Draft).then_some(record.wizard_step.max(6));
+    let step = (record.status == DestinationStatus::Draft).then_some(6);
     let record = state.store.update_destination(id, &values, step).await?;
     tracing::info!(destination.id = %record.id, "destination settings saved");
     Ok(view(record, app.as_ref()))
 }
 
-/// Seals and stores the secrets in `form` that pass their rule.
-async fn store_secrets(state: &AppState, client_id: &str, form: &SlackBotForm) -> Result<Option<SlackAppRecord>, ApiError> {
-    let seal = |field: &str, value: &Option<String>, parse: &dyn Fn(&str) -> Result<String, FieldError>| {
-        let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-        let secret = parse(value).ok()?;
-        Some(StoredSecret { sealed: state.secret_key.seal(&secret, &context(field, client_id)), last_four: last_four(&secret) })
+/// Seals and stores the secrets the settings carry, keeping the others.
+async fn store_secrets(state: &AppState, valid: &ValidSlackBot) -> Result<Option<SlackAppRecord>, ApiError> {
+    let client_id = valid.client_id.as_str();
+    let seal = |field: &str, secret: &Option<String>| {
+        secret.as_ref().map(|secret| StoredSecret {
+            sealed: state.secret_key.seal(secret, &context(field, client_id)),
+            last_four: last_four(secret),
+        })
     };
     let secrets = SlackAppSecrets {
-        client_secret: seal("client_secret", &form.client_secret, &|v| parse_hex_secret("clientSecret", "Client Secret", v)),
-        signing_secret: seal("signing_secret", &form.signing_secret, &|v| parse_hex_secret("signingSecret", "Signing Secret", v)),
-        bot_token: seal("bot_token", &form.bot_token, &|v| parse_bot_token("botToken", v)),
+        client_secret: seal("client_secret", &valid.client_secret),
+        signing_secret: seal("signing_secret", &valid.signing_secret),
+        bot_token: seal("bot_token", &valid.bot_token),
     };
     let any = secrets.client_secret.is_some() || secrets.signing_secret.is_some() || secrets.bot_token.is_some();
     if any {
@@ -197,11 +227,12 @@ async fn store_secrets(state: &AppState, client_id: &str, form: &SlackBotForm) -
     }
 }
 
-/// Ends setup: the destination becomes active if everything it needs is there.
+/// Ends setup: the destination becomes active if its settings pass every
+/// rule and the Slack app's secrets are stored.
 pub async fn finish(state: &AppState, id: &str) -> Result<DestinationView, ApiError> {
     let (record, app) = load(state, id).await?;
     let current = view(record, app.as_ref());
-    if let Err(errors) = current.form().validate(current.stored_secrets()) {
+    if let Err(errors) = check(&current.form(), current.stored_secrets()) {
         let first = errors[0].message.clone();
         return Err(ApiError::invalid(errors).with_message(format!("Setup is not complete yet: {first}")));
     }

@@ -103,6 +103,11 @@ impl From<StoreError> for ApiError {
                 "last_admin",
                 "Herald needs at least one enabled admin. Make someone else an admin first.",
             ),
+            StoreError::NotDraft => ApiError::new(
+                StatusCode::CONFLICT,
+                "not_a_draft",
+                "This destination's setup is finished: change it from its Edit page.",
+            ),
             StoreError::Database(_) | StoreError::Corrupt(_) => ApiError::internal(err),
         }
     }

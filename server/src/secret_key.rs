@@ -63,15 +63,34 @@ impl SecretKey {
 
     /// Reads the key file, or creates it when it does not exist yet.
     pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
+        match Self::read(path)? {
+            Some(key) => Ok(key),
+            None => Self::create(path),
+        }
+    }
+
+    /// Reads the key file, which must exist: the database holds secrets
+    /// sealed with it, and a new key could not open them.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        Self::read(path)?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "HERALD_SECRET_KEY_FILE {} is missing, but the database holds secrets sealed with a key: \
+                 restore the key file from the backup made with the database (a new key cannot open them)",
+                path.display()
+            )
+        })
+    }
+
+    fn read(path: &Path) -> anyhow::Result<Option<Self>> {
         match std::fs::read_to_string(path) {
-            Ok(text) => Self::parse(text.trim()).with_context(|| {
+            Ok(text) => Self::parse(text.trim()).map(Some).with_context(|| {
                 format!(
                     "HERALD_SECRET_KEY_FILE {}: expected 64 hex characters. Restore the file from your backup; \
                      without it, stored secrets cannot be read",
                     path.display()
                 )
             }),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Self::create(path),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(err) => Err(err).with_context(|| format!("HERALD_SECRET_KEY_FILE: cannot read {}", path.display())),
         }
     }

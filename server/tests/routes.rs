@@ -85,3 +85,20 @@ async fn without_a_built_app_the_page_says_how_to_build_it() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(body.contains("cargo xtask build") && body.contains("HERALD_DIST_DIR"), "{body}");
 }
+
+#[tokio::test]
+async fn a_missing_or_different_secret_key_is_refused_at_start_up() {
+    let f = fixture().await;
+    let settings = f.state.settings.clone();
+    drop(f.state);
+    let addr = "127.0.0.1:8080".parse().unwrap();
+
+    std::fs::remove_file(&settings.secret_key_file).unwrap();
+    let err = format!("{:#}", AppState::start(settings.clone(), addr).await.err().expect("refused"));
+    assert!(err.contains("is missing") && err.contains("restore the key file"), "{err}");
+    assert!(!settings.secret_key_file.exists(), "no new key replaces the lost one");
+
+    std::fs::write(&settings.secret_key_file, "ab".repeat(32)).unwrap();
+    let err = format!("{:#}", AppState::start(settings, addr).await.err().expect("refused"));
+    assert!(err.contains("not the key the database's secrets were sealed with"), "{err}");
+}

@@ -115,13 +115,12 @@ async fn settings_are_checked_field_by_field_and_secrets_come_back_only_as_hints
     assert_eq!(fields, ["channel", "timezone"]);
     assert!(error["fields"][0]["message"].as_str().unwrap().contains("#sec-alerts"), "{error}");
 
-    // The valid secrets were kept: fixing the channel needs no pasting again.
+    // Nothing was stored but the draft's values as typed; the secrets wait
+    // in the form until the whole save works.
     let kept: Value = admin.get(&path).await.json().await.unwrap();
-    assert_eq!(kept["botToken"], json!({"set": true, "hint": format!("••••{}", &BOT_TOKEN[BOT_TOKEN.len() - 4..])}));
-    let mut fixed = form("Security alerts", "#sec-alerts");
-    for secret in ["clientSecret", "signingSecret", "botToken"] {
-        fixed.as_object_mut().unwrap().remove(secret);
-    }
+    assert_eq!(kept["channel"], "#Sec Alerts");
+    assert_eq!(kept["botToken"]["set"], false);
+    let fixed = form("Security alerts", "#sec-alerts");
     let response = admin.request(reqwest::Method::PUT, &path).json(&fixed).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let body = response.text().await.unwrap();
@@ -161,7 +160,52 @@ async fn a_second_destination_reuses_the_stored_slack_app() {
     });
     let id = second["id"].as_str().unwrap();
     let response = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&only_name_and_channel).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+    assert_eq!(response.status(), StatusCode::OK);
+    let saved: Value = response.json().await.unwrap();
+    assert_eq!(saved["signingSecret"]["hint"], format!("••••{}", &SIGNING_SECRET[28..]), "the shared secrets, kept");
+    let first_now: Value = admin.get(&format!("/api/destinations/{first}")).await.json().await.unwrap();
+    assert_eq!((first_now["displayName"].as_str(), first_now["channel"].as_str()), (Some("First"), Some("#sec-alerts")));
+}
+
+#[tokio::test]
+async fn a_failed_edit_leaves_a_live_destination_as_it_was() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let admin = herald.sign_in_as_admin().await;
+    let id = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/destinations/{id}");
+    admin.request(reqwest::Method::PUT, &path).json(&form("Alerts", "#sec-alerts")).send().await.unwrap();
+    assert_eq!(admin.post(&format!("{path}/finish"), json!({})).await.status(), StatusCode::OK);
+
+    let mut broken = form("", "#Bad Name");
+    broken["botToken"] = json!("xoxb-a-new-token-typed-during-a-failed-edit");
+    let response = admin.request(reqwest::Method::PUT, &path).json(&broken).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let after: Value = admin.get(&path).await.json().await.unwrap();
+    assert_eq!((after["displayName"].as_str(), after["channel"].as_str()), (Some("Alerts"), Some("#sec-alerts")));
+    assert_eq!(after["botToken"]["hint"], format!("••••{}", &BOT_TOKEN[BOT_TOKEN.len() - 4..]), "the shared token is unchanged");
+    assert_eq!(after["status"], "ACTIVE");
+
+    let late_autosave = admin.patch(&format!("{path}/draft"), json!({"step": 5, "form": {"displayName": "x"}})).await;
+    let (status, body) = (late_autosave.status(), late_autosave.json::<Value>().await.unwrap());
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("not_a_draft")));
+}
+
+#[tokio::test]
+async fn a_draft_s_step_only_moves_forward_and_never_keeps_a_pasted_secret() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let admin = herald.sign_in_as_admin().await;
+    let id = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
+    let draft = format!("/api/destinations/{id}/draft");
+    admin.patch(&draft, json!({"step": 6, "form": {}})).await;
+    let back: Value = admin.patch(&draft, json!({"step": 5, "form": {"displayName": "Later"}})).await.json().await.unwrap();
+    assert_eq!((back["wizardStep"].as_u64(), back["displayName"].as_str()), (Some(6), Some("Later")), "resume at the furthest step");
+
+    let pasted = admin.patch(&draft, json!({"step": 5, "form": {"channel": BOT_TOKEN}})).await;
+    let (status, body) = (pasted.status(), pasted.json::<Value>().await.unwrap());
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("channel")));
+    assert_no_secret(&admin.get(&format!("/api/destinations/{id}")).await.text().await.unwrap(), "the draft");
 }
 
 #[tokio::test]
@@ -203,6 +247,12 @@ async fn the_database_never_holds_a_secret_in_plain_text() {
     let herald = Herald::start(&slack).await;
     let admin = herald.sign_in_as_admin().await;
     let id = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
+    // Secrets arrive every way they can: in a draft save (ignored), in a
+    // failed save, in a good one.
+    let with_secrets = json!({"step": 5, "form": form("Alerts", "#sec-alerts")});
+    assert_eq!(admin.patch(&format!("/api/destinations/{id}/draft"), with_secrets).await.status(), StatusCode::OK);
+    let failing = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&form("Alerts", "#Bad Name")).send().await.unwrap();
+    assert_eq!(failing.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let response = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&form("Alerts", "#sec-alerts")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let token = admin.post("/api/tokens", json!({"name": "pipeline"})).await.json::<Value>().await.unwrap()["secret"]

@@ -37,7 +37,7 @@ async fn a_new_user_walks_every_step_then_a_second_destination_reuses_the_app() 
     assert!(manifest.contains("/slack/oauth/callback"), "{manifest}");
     browser.click_text("button", "Copy manifest").await;
     let status = browser.find_text(".copied", "").await.text().await.unwrap();
-    assert!(status == "Copied" || status.contains("the text is selected"), "{status}");
+    assert_copied(&browser, &status, &manifest).await;
     browser.click_text(".manifest-tools button", "JSON").await;
     assert!(poll_manifest(&browser, "\"display_information\"").await.trim_start().starts_with('{'));
     browser.click_text(".tabs button", "Enterprise Grid").await;
@@ -106,6 +106,36 @@ async fn a_new_user_walks_every_step_then_a_second_destination_reuses_the_app() 
     browser.close().await;
 }
 
+/// What the Copy button did: the clipboard holds the manifest, or (where
+/// the browser refuses) the whole manifest is selected for Ctrl+C.
+async fn assert_copied(browser: &Browser, status: &str, manifest: &str) {
+    let read = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             navigator.clipboard.readText().then(t => done({text: t}), e => done({error: String(e)}));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    if status == "Copied" {
+        if let Some(text) = read.get("text").and_then(Value::as_str) {
+            assert_eq!(text, manifest, "the clipboard holds the manifest");
+            return;
+        }
+        // The browser wrote the clipboard but will not let a page read it.
+        assert!(read.get("error").is_some(), "{read}");
+        return;
+    }
+    assert!(status.contains("the text is selected"), "{status}");
+    let selected = browser
+        .client
+        .execute("const t = document.getElementById('manifest-text'); return t.selectionEnd - t.selectionStart;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(selected.as_u64(), Some(manifest.len() as u64), "the whole manifest is selected");
+}
+
 /// The manifest text once it contains `needle`.
 async fn poll_manifest(browser: &Browser, needle: &str) -> String {
     herald_tests::poll::until(&format!("the manifest to contain {needle:?}"), || async {
@@ -140,6 +170,21 @@ async fn a_reload_in_the_middle_of_the_wizard_resumes_at_the_same_step_with_the_
     browser.find_text("h2", "5. Destination details").await;
     browser.wait_for_value("#displayName", "Half done").await;
     browser.wait_for_value("#channel", "#sec-alerts").await;
+
+    // Ticking a box saves too; Back and Next keep what was typed.
+    browser.click_text("#severities label", "Info").await;
+    herald_tests::poll::until("the ticked severity to be saved", || async {
+        let list: Value = admin.get("/api/destinations").await.json().await.unwrap();
+        let severities = list["destinations"][0]["severities"].clone();
+        if severities.as_array().unwrap().contains(&Value::from("INFO")) { Ok(()) } else { Err(severities) }
+    })
+    .await;
+    browser.click_text(".wizard-nav button", "Back").await;
+    browser.find_text("h2", "4. Configure the app").await;
+    next(&browser, "5. Destination details").await;
+    browser.wait_for_value("#displayName", "Half done").await;
+    let info = browser.client.find(fantoccini::Locator::Css("#severities input[name=Info]")).await.unwrap();
+    assert_eq!(info.prop("checked").await.unwrap().as_deref(), Some("true"));
 
     // Leaving altogether: the list offers to continue where it stopped.
     browser.goto(&herald.url("/destinations")).await;

@@ -17,11 +17,17 @@ pub fn CopyButton(
 ) -> impl IntoView {
     let state = RwSignal::new(None::<&'static str>);
     let label = label.unwrap_or_else(|| "Copy".to_owned());
+    // "Copied" is about the text as it was: it goes when the text changes.
+    Effect::new(move |_| {
+        text.track();
+        state.set(None);
+    });
     let copy = move |_| {
         let text = text.get_untracked();
         let select = select.clone();
         spawn_local(async move {
-            let clipboard = web_sys::window().map(|w| w.navigator().clipboard());
+            // The Clipboard API exists only on https and localhost pages.
+            let clipboard = web_sys::window().filter(|w| w.is_secure_context()).map(|w| w.navigator().clipboard());
             let copied = match clipboard {
                 Some(clipboard) => JsFuture::from(clipboard.write_text(&text)).await.is_ok(),
                 None => false,

@@ -41,6 +41,9 @@ pub fn DestinationForm(
     destination: DestinationView,
     /// Called with the saved destination.
     saved: Callback<DestinationView>,
+    /// Called with the draft as the server keeps it after each autosave.
+    #[prop(optional)]
+    drafted: Option<Callback<DestinationView>>,
     #[prop(into)] submit_label: String,
 ) -> impl IntoView {
     let id = destination.id.clone();
@@ -66,6 +69,7 @@ pub fn DestinationForm(
     let form_error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
     let timezones = LocalResource::new(api::timezones);
+    let timezone_done = RwSignal::new(true);
     // With the Slack app's credentials stored, only the destination's own
     // fields are asked; the credentials open on request.
     let reused = !destination.client_id.is_empty()
@@ -98,7 +102,9 @@ pub fn DestinationForm(
         let id = draft_id.clone();
         let update = DraftUpdate { step: 5, form: form() };
         spawn_local(async move {
-            let _ = api::save_draft(&id, &update).await;
+            if let (Ok(view), Some(drafted)) = (api::save_draft(&id, &update).await, drafted) {
+                drafted.run(view);
+            }
         });
     });
 
@@ -136,6 +142,12 @@ pub fn DestinationForm(
         if pending.get_untracked() {
             return;
         }
+        // An empty list would mean every log type: say so instead.
+        if !all_log_types.get_untracked() && log_types.with_untracked(Vec::is_empty) {
+            list_errors.set(vec![("logTypes".to_owned(), "Pick at least one log type, or tick All log types.".to_owned())]);
+            form_error.set(Some("Some fields need fixing: see the messages next to them.".to_owned()));
+            return;
+        }
         pending.set(true);
         form_error.set(None);
         let id = id.clone();
@@ -155,9 +167,10 @@ pub fn DestinationForm(
                 }
                 Err(error) => {
                     show_errors(&error);
-                    // Valid secrets are kept even when other fields need fixing.
-                    if let Ok(view) = api::destination(&id).await {
-                        secrets.set((view.client_secret, view.signing_secret, view.bot_token));
+                    // A draft keeps what was typed (not the secrets, which
+                    // stay in the form until the save works).
+                    if let (Ok(view), Some(drafted)) = (api::destination(&id).await, drafted) {
+                        drafted.run(view);
                     }
                 }
             }
@@ -211,7 +224,7 @@ pub fn DestinationForm(
                 <legend>"Severity"</legend>
                 {Severity::ALL
                     .into_iter()
-                    .map(|severity| view! { <Toggle label=severity.label() value=severity set=severities /> })
+                    .map(|severity| view! { <Toggle label=severity.label() value=severity set=severities changed=autosave /> })
                     .collect_view()}
                 <FieldMessage id="severities-error" message=list_error("severities") />
             </fieldset>
@@ -219,7 +232,7 @@ pub fn DestinationForm(
                 <legend>"Alert Types"</legend>
                 {AlertKind::ALL
                     .into_iter()
-                    .map(|kind| view! { <Toggle label=kind.label() value=kind set=alert_kinds /> })
+                    .map(|kind| view! { <Toggle label=kind.label() value=kind set=alert_kinds changed=autosave /> })
                     .collect_view()}
                 <FieldMessage id="alertKinds-error" message=list_error("alertKinds") />
             </fieldset>
@@ -227,14 +240,14 @@ pub fn DestinationForm(
                 <legend>"Log Types"</legend>
                 <label class="check">
                     <input type="checkbox" name="allLogTypes" prop:checked=move || all_log_types.get()
-                        on:change:target=move |ev| all_log_types.set(ev.target().checked()) />
+                        on:change:target=move |ev| { all_log_types.set(ev.target().checked()); autosave.run(()) } />
                     "All log types"
                 </label>
                 <Show when=move || !all_log_types.get()>
                     <div class="choices-grid">
                         {SUPPORTED_LOG_TYPES
                             .iter()
-                            .map(|t| view! { <Toggle label=*t value=t.to_string() set=log_types /> })
+                            .map(|t| view! { <Toggle label=*t value=t.to_string() set=log_types changed=autosave /> })
                             .collect_view()}
                     </div>
                     <div class="inline-add">
@@ -247,6 +260,7 @@ pub fn DestinationForm(
                             if let Ok(t) = parse_log_type("logTypes", &typed) {
                                 log_types.update(|list| if !list.contains(&t) { list.push(t) });
                                 other_log_type.set(String::new());
+                                autosave.run(());
                             }
                         }>"Add"</button>
                         <FieldMessage id="otherLogType-error" message=Signal::derive(move || {
@@ -254,10 +268,25 @@ pub fn DestinationForm(
                             if typed.trim().is_empty() { None } else { parse_log_type("logTypes", &typed).err().map(|e| e.message) }
                         }) />
                     </div>
-                    <p class="hint">{move || {
-                        let custom: Vec<String> = log_types.get().into_iter().filter(|t| !SUPPORTED_LOG_TYPES.contains(&t.as_str())).collect();
-                        if custom.is_empty() { String::new() } else { format!("Also: {}", custom.join(", ")) }
-                    }}</p>
+                    <ul class="chips" aria-label="Other log types">
+                        {move || log_types
+                            .get()
+                            .into_iter()
+                            .filter(|t| !SUPPORTED_LOG_TYPES.contains(&t.as_str()))
+                            .map(|t| {
+                                let gone = t.clone();
+                                view! {
+                                    <li class="chip">
+                                        {t.clone()}
+                                        <button type="button" aria-label=format!("Remove {t}") on:click=move |_| {
+                                            log_types.update(|list| list.retain(|x| *x != gone));
+                                            autosave.run(());
+                                        }>"×"</button>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
                 </Show>
                 <FieldMessage id="logTypes-error" message=list_error("logTypes") />
             </fieldset>
@@ -265,8 +294,12 @@ pub fn DestinationForm(
             <label for="timezone">"Timezone"</label>
             <input id="timezone" name="timezone" type="text" list="timezone-list" autocomplete="off"
                 prop:value=move || timezone.value.get()
-                on:input:target=move |ev| { timezone.server_error.set(None); timezone.value.set(ev.target().value()) }
-                on:change=move |_| autosave.run(()) />
+                on:input:target=move |ev| {
+                    timezone.server_error.set(None);
+                    timezone_done.set(false);
+                    timezone.value.set(ev.target().value())
+                }
+                on:change=move |_| { timezone_done.set(true); autosave.run(()) } />
             <datalist id="timezone-list">
                 {move || timezones.get().and_then(Result::ok).map(|list| {
                     list.timezones.into_iter().map(|z| view! { <option value=z></option> }).collect_view()
@@ -276,8 +309,11 @@ pub fn DestinationForm(
             <FieldMessage id="timezone-error" message=Signal::derive(move || {
                 let typed = timezone.value.get();
                 let known = timezones.get().and_then(Result::ok).map(|l| l.timezones.contains(&typed));
+                // Judged once the field is left, not at every keystroke.
                 timezone.server_error.get().or_else(|| match known {
-                    Some(false) if !typed.trim().is_empty() => Some(format!("{typed:?} is not a time zone: pick one from the list.")),
+                    Some(false) if timezone_done.get() && !typed.trim().is_empty() => {
+                        Some(format!("{typed:?} is not a time zone: pick one from the list."))
+                    }
                     _ => None,
                 })
             }) />
@@ -330,7 +366,7 @@ fn SecretField(
 
 /// A checkbox that adds `value` to, or removes it from, `set`.
 #[component]
-fn Toggle<T>(label: &'static str, value: T, set: RwSignal<Vec<T>>) -> impl IntoView
+fn Toggle<T>(label: &'static str, value: T, set: RwSignal<Vec<T>>, changed: Callback<()>) -> impl IntoView
 where
     T: Clone + PartialEq + Send + Sync + 'static,
 {
@@ -346,6 +382,7 @@ where
                         s.retain(|v| *v != value);
                         if on { s.push(value) }
                     });
+                    changed.run(());
                 } />
             {label}
         </label>

@@ -114,7 +114,7 @@ fn Row(d: DestinationSummary, reload: Callback<()>, error: RwSignal<Option<Strin
     view! {
         <tr data-destination=d.display_name.clone()>
             <td>{if d.display_name.is_empty() { "(unnamed)".to_owned() } else { d.display_name.clone() }}</td>
-            <td>{d.channel.clone()}</td>
+            <td class="channel">{d.channel.clone()}</td>
             <td class="filters">{filters(&d)}</td>
             <td>{status_cell}</td>
             <td class="actions">

@@ -287,9 +287,11 @@ fn Details() -> impl IntoView {
         wizard.destination.set(view);
         navigate(&format!("/destinations/{id}/setup/6"), Default::default());
     });
+    // Back and Next start from what was typed, not from the page's first load.
+    let drafted = Callback::new(move |view: DestinationView| wizard.destination.set(view));
     view! {
         <h2>"5. Destination details"</h2>
-        <DestinationForm destination=wizard.destination.get_untracked() saved submit_label="Save and continue" />
+        <DestinationForm destination=wizard.destination.get_untracked() saved drafted submit_label="Save and continue" />
         <StepNav back=4 />
     }
 }

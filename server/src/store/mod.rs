@@ -24,6 +24,8 @@ pub enum StoreError {
     EmailTaken,
     #[error("the change would leave no enabled admin")]
     LastAdmin,
+    #[error("the destination's setup is finished; drafts only")]
+    NotDraft,
 }
 
 /// A user with the password hash, for signing in. Never sent anywhere.
@@ -120,13 +122,18 @@ pub trait Store: Send + Sync + 'static {
 
     async fn destination(&self, id: &str) -> Result<Option<DestinationRecord>, StoreError>;
 
-    /// Replaces the settings, and the wizard step when given.
+    /// Replaces the settings (checked by the caller); a draft's wizard step
+    /// only ever moves forward.
     async fn update_destination(
         &self,
         id: &str,
         values: &DestinationValues,
         wizard_step: Option<u8>,
     ) -> Result<DestinationRecord, StoreError>;
+
+    /// Saves a draft's values as typed; `NotDraft` once its setup is
+    /// finished, so a late autosave cannot overwrite checked settings.
+    async fn save_draft(&self, id: &str, values: &DestinationValues, wizard_step: u8) -> Result<DestinationRecord, StoreError>;
 
     async fn set_destination_status(&self, id: &str, status: DestinationStatus) -> Result<DestinationRecord, StoreError>;
 
@@ -141,6 +148,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Creates the app or updates the secrets given, keeping the others.
     async fn upsert_slack_app(&self, client_id: &str, secrets: &SlackAppSecrets) -> Result<SlackAppRecord, StoreError>;
+
+    // ---- the secret key's check value ----
+
+    /// A value sealed with the key when the database was first used: it
+    /// tells, at start-up, whether the key file is the right one.
+    async fn key_check(&self) -> Result<Option<String>, StoreError>;
+
+    async fn set_key_check(&self, sealed: &str) -> Result<(), StoreError>;
 
     // ---- users ----
 

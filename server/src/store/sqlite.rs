@@ -107,6 +107,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "destinations", include_str!("../../migrations/sqlite/0001_destinations.sql")),
     (2, "accounts", include_str!("../../migrations/sqlite/0002_accounts.sql")),
     (3, "slack destinations", include_str!("../../migrations/sqlite/0003_slack_destinations.sql")),
+    (4, "settings", include_str!("../../migrations/sqlite/0004_settings.sql")),
 ];
 
 #[derive(Debug)]
@@ -211,7 +212,7 @@ impl Store for SqliteStore {
     ) -> Result<DestinationRecord, StoreError> {
         let sql = format!(
             "UPDATE destinations SET display_name = ?, channel = ?, client_id = ?, severities = ?, alert_kinds = ?, \
-             log_types = ?, timezone = ?, wizard_step = coalesce(?, wizard_step), updated_at = ? \
+             log_types = ?, timezone = ?, wizard_step = max(wizard_step, coalesce(?, wizard_step)), updated_at = ? \
              WHERE id = ? RETURNING {DESTINATION_COLUMNS}"
         );
         let row = sqlx::query(&sql)
@@ -228,6 +229,44 @@ impl Store for SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         destination_from_row(&row.ok_or(StoreError::NotFound("destination"))?)
+    }
+
+    async fn save_draft(&self, id: &str, values: &DestinationValues, wizard_step: u8) -> Result<DestinationRecord, StoreError> {
+        let sql = format!(
+            "UPDATE destinations SET display_name = ?, channel = ?, client_id = ?, severities = ?, alert_kinds = ?, \
+             log_types = ?, timezone = ?, wizard_step = max(wizard_step, ?), updated_at = ? \
+             WHERE id = ? AND status = 'DRAFT' RETURNING {DESTINATION_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&values.display_name)
+            .bind(&values.channel)
+            .bind(&values.client_id)
+            .bind(to_json(&values.severities))
+            .bind(to_json(&values.alert_kinds))
+            .bind(to_json(&values.log_types))
+            .bind(&values.timezone)
+            .bind(i64::from(wizard_step))
+            .bind(now_rfc3339())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => destination_from_row(&row),
+            None if self.destination(id).await?.is_some() => Err(StoreError::NotDraft),
+            None => Err(StoreError::NotFound("destination")),
+        }
+    }
+
+    async fn key_check(&self) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE name = 'key_check'").fetch_optional(&self.pool).await?)
+    }
+
+    async fn set_key_check(&self, sealed: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO settings (name, value) VALUES ('key_check', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+            .bind(sealed)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn set_destination_status(&self, id: &str, status: DestinationStatus) -> Result<DestinationRecord, StoreError> {
