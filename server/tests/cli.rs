@@ -80,16 +80,17 @@ fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str) -> String {
     panic!("no log line with {needle:?}; saw:\n{}", seen.join("\n"));
 }
 
+/// Starts `herald` in `dir` on a free port; returns it and its log lines.
+fn serve(dir: &std::path::Path) -> (Child, mpsc::Receiver<String>) {
+    let mut child = herald(dir).env("HERALD_BIND", "127.0.0.1:0").stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let lines = stderr_lines(&mut child);
+    (child, lines)
+}
+
 #[test]
 fn the_first_start_creates_data_and_sigterm_stops_it_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = herald(dir.path())
-        .env("HERALD_BIND", "127.0.0.1:0")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = stderr_lines(&mut child);
+    let (mut child, lines) = serve(dir.path());
     let listening = wait_for_line(&lines, "herald is listening");
     assert!(listening.contains("127.0.0.1:"), "{listening}");
 
@@ -107,13 +108,7 @@ fn the_first_start_creates_data_and_sigterm_stops_it_cleanly() {
 #[test]
 fn the_first_start_says_how_to_create_the_first_admin_and_the_command_does_it() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = herald(dir.path())
-        .env("HERALD_BIND", "127.0.0.1:0")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = stderr_lines(&mut child);
+    let (mut child, lines) = serve(dir.path());
     let hint = wait_for_line(&lines, "no users yet");
     assert!(hint.contains("herald user create --email you@example.com --role admin"), "{hint}");
     assert!(hint.contains("HERALD_ADMIN_EMAIL") && hint.contains("HERALD_ADMIN_PASSWORD_FILE"), "{hint}");

@@ -25,9 +25,7 @@ async fn the_manifest_comes_as_yaml_or_json_for_herald_s_public_url() {
 
 #[tokio::test]
 async fn a_plain_http_public_url_comes_with_a_warning() {
-    let slack = FakeSlack::start().await;
-    let herald = Herald::start(&slack).await;
-    let admin = herald.sign_in_as_admin().await;
+    let (_slack, _herald, admin) = signed_in().await;
     let response = admin.get("/api/slack/manifest").await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
@@ -57,6 +55,14 @@ fn form(name: &str, channel: &str) -> Value {
     })
 }
 
+/// Herald with a signed-in admin.
+async fn signed_in() -> (FakeSlack, Herald, Session) {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let admin = herald.sign_in_as_admin().await;
+    (slack, herald, admin)
+}
+
 async fn new_draft(admin: &Session) -> Value {
     let response = admin.post("/api/destinations", json!({"kind": "SLACK_BOT"})).await;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -71,9 +77,7 @@ fn assert_no_secret(text: &str, what: &str) {
 
 #[tokio::test]
 async fn a_draft_keeps_its_step_and_values_as_typed() {
-    let slack = FakeSlack::start().await;
-    let herald = Herald::start(&slack).await;
-    let admin = herald.sign_in_as_admin().await;
+    let (_slack, _herald, admin) = signed_in().await;
     let draft = new_draft(&admin).await;
     assert_eq!((draft["status"].as_str(), draft["wizardStep"].as_u64()), (Some("DRAFT"), Some(1)));
     assert_eq!(draft["timezone"], "UTC");
@@ -98,9 +102,7 @@ async fn a_draft_keeps_its_step_and_values_as_typed() {
 
 #[tokio::test]
 async fn settings_are_checked_field_by_field_and_secrets_come_back_only_as_hints() {
-    let slack = FakeSlack::start().await;
-    let herald = Herald::start(&slack).await;
-    let admin = herald.sign_in_as_admin().await;
+    let (_slack, _herald, admin) = signed_in().await;
     let id = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
     let path = format!("/api/destinations/{id}");
 
@@ -139,9 +141,7 @@ async fn settings_are_checked_field_by_field_and_secrets_come_back_only_as_hints
 
 #[tokio::test]
 async fn a_second_destination_reuses_the_stored_slack_app() {
-    let slack = FakeSlack::start().await;
-    let herald = Herald::start(&slack).await;
-    let admin = herald.sign_in_as_admin().await;
+    let (_slack, _herald, admin) = signed_in().await;
     let first = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
     let response = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{first}")).json(&form("First", "#sec-alerts")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -169,9 +169,7 @@ async fn a_second_destination_reuses_the_stored_slack_app() {
 
 #[tokio::test]
 async fn a_failed_edit_leaves_a_live_destination_as_it_was() {
-    let slack = FakeSlack::start().await;
-    let herald = Herald::start(&slack).await;
-    let admin = herald.sign_in_as_admin().await;
+    let (_slack, _herald, admin) = signed_in().await;
     let id = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
     let path = format!("/api/destinations/{id}");
     admin.request(reqwest::Method::PUT, &path).json(&form("Alerts", "#sec-alerts")).send().await.unwrap();
@@ -193,9 +191,7 @@ async fn a_failed_edit_leaves_a_live_destination_as_it_was() {
 
 #[tokio::test]
 async fn a_draft_s_step_only_moves_forward_and_never_keeps_a_pasted_secret() {
-    let slack = FakeSlack::start().await;
-    let herald = Herald::start(&slack).await;
-    let admin = herald.sign_in_as_admin().await;
+    let (_slack, _herald, admin) = signed_in().await;
     let id = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
     let draft = format!("/api/destinations/{id}/draft");
     admin.patch(&draft, json!({"step": 6, "form": {}})).await;
@@ -210,9 +206,7 @@ async fn a_draft_s_step_only_moves_forward_and_never_keeps_a_pasted_secret() {
 
 #[tokio::test]
 async fn setup_cannot_finish_before_the_settings_are_complete() {
-    let slack = FakeSlack::start().await;
-    let herald = Herald::start(&slack).await;
-    let admin = herald.sign_in_as_admin().await;
+    let (_slack, _herald, admin) = signed_in().await;
     let id = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
     let response = admin.post(&format!("/api/destinations/{id}/finish"), json!({})).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -224,9 +218,7 @@ async fn setup_cannot_finish_before_the_settings_are_complete() {
 
 #[tokio::test]
 async fn a_finished_destination_can_be_disabled_enabled_and_deleted() {
-    let slack = FakeSlack::start().await;
-    let herald = Herald::start(&slack).await;
-    let admin = herald.sign_in_as_admin().await;
+    let (_slack, _herald, admin) = signed_in().await;
     let id = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
     let path = format!("/api/destinations/{id}");
     admin.request(reqwest::Method::PUT, &path).json(&form("Alerts", "#sec-alerts")).send().await.unwrap();
@@ -243,9 +235,7 @@ async fn a_finished_destination_can_be_disabled_enabled_and_deleted() {
 
 #[tokio::test]
 async fn the_database_never_holds_a_secret_in_plain_text() {
-    let slack = FakeSlack::start().await;
-    let herald = Herald::start(&slack).await;
-    let admin = herald.sign_in_as_admin().await;
+    let (_slack, herald, admin) = signed_in().await;
     let id = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
     // Secrets arrive every way they can: in a draft save (ignored), in a
     // failed save, in a good one.
@@ -277,9 +267,7 @@ async fn the_database_never_holds_a_secret_in_plain_text() {
 
 #[tokio::test]
 async fn the_time_zone_list_is_the_iana_database() {
-    let slack = FakeSlack::start().await;
-    let herald = Herald::start(&slack).await;
-    let admin = herald.sign_in_as_admin().await;
+    let (_slack, _herald, admin) = signed_in().await;
     let list: Value = admin.get("/api/timezones").await.json().await.unwrap();
     let zones: Vec<&str> = list["timezones"].as_array().unwrap().iter().map(|z| z.as_str().unwrap()).collect();
     for zone in ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"] {

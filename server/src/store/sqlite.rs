@@ -33,6 +33,21 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data serialises")
 }
 
+type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// Binds a destination's values in column order: display_name, channel,
+/// client_id, severities, alert_kinds, log_types, timezone.
+fn bind_values<'q>(query: SqliteQuery<'q>, values: &'q DestinationValues) -> SqliteQuery<'q> {
+    query
+        .bind(&values.display_name)
+        .bind(&values.channel)
+        .bind(&values.client_id)
+        .bind(to_json(&values.severities))
+        .bind(to_json(&values.alert_kinds))
+        .bind(to_json(&values.log_types))
+        .bind(&values.timezone)
+}
+
 fn destination_from_row(row: &SqliteRow) -> Result<DestinationRecord, StoreError> {
     let kind: String = row.try_get("kind")?;
     let status: String = row.try_get("status")?;
@@ -182,16 +197,7 @@ impl Store for SqliteStore {
              alert_kinds, log_types, timezone, created_at, updated_at) \
              VALUES (?, ?, 'DRAFT', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {DESTINATION_COLUMNS}"
         );
-        let row = sqlx::query(&sql)
-            .bind(new_id())
-            .bind(kind.as_str())
-            .bind(&values.display_name)
-            .bind(&values.channel)
-            .bind(&values.client_id)
-            .bind(to_json(&values.severities))
-            .bind(to_json(&values.alert_kinds))
-            .bind(to_json(&values.log_types))
-            .bind(&values.timezone)
+        let row = bind_values(sqlx::query(&sql).bind(new_id()).bind(kind.as_str()), values)
             .bind(&now)
             .bind(&now)
             .fetch_one(&self.pool)
@@ -215,14 +221,7 @@ impl Store for SqliteStore {
              log_types = ?, timezone = ?, wizard_step = max(wizard_step, coalesce(?, wizard_step)), updated_at = ? \
              WHERE id = ? RETURNING {DESTINATION_COLUMNS}"
         );
-        let row = sqlx::query(&sql)
-            .bind(&values.display_name)
-            .bind(&values.channel)
-            .bind(&values.client_id)
-            .bind(to_json(&values.severities))
-            .bind(to_json(&values.alert_kinds))
-            .bind(to_json(&values.log_types))
-            .bind(&values.timezone)
+        let row = bind_values(sqlx::query(&sql), values)
             .bind(wizard_step.map(i64::from))
             .bind(now_rfc3339())
             .bind(id)
@@ -237,14 +236,7 @@ impl Store for SqliteStore {
              log_types = ?, timezone = ?, wizard_step = max(wizard_step, ?), updated_at = ? \
              WHERE id = ? AND status = 'DRAFT' RETURNING {DESTINATION_COLUMNS}"
         );
-        let row = sqlx::query(&sql)
-            .bind(&values.display_name)
-            .bind(&values.channel)
-            .bind(&values.client_id)
-            .bind(to_json(&values.severities))
-            .bind(to_json(&values.alert_kinds))
-            .bind(to_json(&values.log_types))
-            .bind(&values.timezone)
+        let row = bind_values(sqlx::query(&sql), values)
             .bind(i64::from(wizard_step))
             .bind(now_rfc3339())
             .bind(id)
