@@ -184,6 +184,41 @@ pub struct SlackAppView {
     pub bot_token: SecretHint,
 }
 
+/// Whether the bot can post in the destination's channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ChannelState {
+    /// The bot is in the channel.
+    Ready,
+    /// The channel exists; the bot has not been invited yet.
+    Waiting,
+    /// Slack said why it cannot tell (see the message).
+    Problem,
+}
+
+/// `GET /api/destinations/{id}/channel`: the live check of step 6.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelCheck {
+    pub state: ChannelState,
+    /// The channel's ID, once Slack resolved it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<String>,
+    /// What to show: "✓ @herald is in #sec-alerts", or what to do.
+    pub message: String,
+}
+
+/// `POST /api/destinations/{id}/welcome`: what happened, in plain words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WelcomeOutcome {
+    pub sent: bool,
+    pub message: String,
+    /// Slack's error code when it refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack_error: Option<String>,
+}
+
 /// `GET /api/timezones`: IANA names, sorted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimezoneList {

@@ -8,6 +8,7 @@ use url::Url;
 
 use crate::auth::limits::SignInLimits;
 use crate::secret_key::SecretKey;
+use crate::slack::client::SlackClient;
 use crate::settings::Settings;
 use crate::store::{self, Store};
 
@@ -27,6 +28,8 @@ pub struct App {
     pub secret_key: SecretKey,
     /// Sign-in attempts per account and per address.
     pub sign_in_limits: SignInLimits,
+    /// Slack's Web API (one HTTP client for all calls).
+    pub slack: SlackClient,
 }
 
 impl AppState {
@@ -38,7 +41,8 @@ impl AppState {
         crate::auth::password::warm_up().await;
         let public_url = settings.public_url_or(local_addr);
         let sign_in_limits = SignInLimits::default();
-        Ok(AppState(Arc::new(App { settings, public_url, store, secret_key, sign_in_limits })))
+        let slack = SlackClient::new(settings.slack_api_url.clone());
+        Ok(AppState(Arc::new(App { settings, public_url, store, secret_key, sign_in_limits, slack })))
     }
 }
 

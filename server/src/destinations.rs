@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::store::{DestinationRecord, DestinationValues, SlackAppRecord, SlackAppSecrets, StoredSecret};
 
 /// Where each secret is sealed; the context binds a sealed value to its app.
-fn context(field: &str, client_id: &str) -> String {
+pub fn context(field: &str, client_id: &str) -> String {
     format!("slack_apps.{field}:{client_id}")
 }
 
@@ -68,7 +68,7 @@ pub fn app_view(app: &SlackAppRecord) -> SlackAppView {
     }
 }
 
-async fn load(state: &AppState, id: &str) -> Result<(DestinationRecord, Option<SlackAppRecord>), ApiError> {
+pub async fn load(state: &AppState, id: &str) -> Result<(DestinationRecord, Option<SlackAppRecord>), ApiError> {
     let record = state.store.destination(id).await?.ok_or_else(|| ApiError::not_found("There is no such destination."))?;
     let app = if record.values.client_id.is_empty() { None } else { state.store.slack_app(&record.values.client_id).await? };
     Ok((record, app))
@@ -242,6 +242,18 @@ pub async fn finish(state: &AppState, id: &str) -> Result<DestinationView, ApiEr
     };
     tracing::info!(destination.id = %record.id, "destination set up");
     Ok(view(record, app.as_ref()))
+}
+
+/// The destination's bot token, unsealed, for a call to Slack.
+pub fn bot_token(state: &AppState, app: Option<&SlackAppRecord>) -> Result<String, ApiError> {
+    let Some((app, sealed)) = app.and_then(|a| a.bot_token.as_ref().map(|t| (a, t))) else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_token",
+            "Save the Slack app's Bot OAuth Token first (step 5, Destination details).",
+        ));
+    };
+    state.secret_key.open(&sealed.sealed, &context("bot_token", &app.client_id)).map_err(ApiError::internal)
 }
 
 /// Switches a finished destination on or off.

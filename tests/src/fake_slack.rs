@@ -304,6 +304,12 @@ impl FakeSlack {
         self.world().tokens.get_mut(token).expect("no such token").revoked = true;
     }
 
+    /// Replaces a token's scopes (comma-separated), as reinstalling the app
+    /// with another manifest would.
+    pub fn set_scopes(&self, token: &str, scopes: &str) {
+        self.world().tokens.get_mut(token).expect("no such token").scopes = scopes.into();
+    }
+
     /// Makes a token expire now (as a rotating token does after 12 hours).
     pub fn expire_token(&self, token: &str) {
         self.world().tokens.get_mut(token).expect("no such token").expires_at = Some(Instant::now());

@@ -5,7 +5,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use herald_model::api::DestinationList;
-use herald_model::destination::{DestinationView, DraftUpdate, NewDestination, SlackAppView, SlackBotForm, TimezoneList};
+use herald_model::destination::{
+    ChannelCheck, DestinationView, DraftUpdate, NewDestination, SlackAppView, SlackBotForm, TimezoneList, WelcomeOutcome,
+};
 
 use super::Body;
 use crate::AppState;
@@ -84,6 +86,24 @@ pub async fn delete(
     state.store.delete_destination(&id).await?;
     tracing::info!(destination.id = %id, "destination deleted");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Step 6's live check of the channel.
+pub async fn channel(
+    _: Authorized<need::ManageDestinations>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ChannelCheck>, ApiError> {
+    Ok(Json(crate::slack::channel::check(&state, &id).await?))
+}
+
+/// Step 7's welcome message: 200 with what happened, sent or not.
+pub async fn welcome(
+    _: Authorized<need::ManageDestinations>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<WelcomeOutcome>, ApiError> {
+    Ok(Json(crate::slack::channel::welcome(&state, &id).await?))
 }
 
 /// The stored Slack app, for pre-filling a new destination (404 before the first).

@@ -34,6 +34,8 @@ pub fn router(state: AppState) -> Router {
         .route("/destinations/{id}/finish", post(destinations::finish))
         .route("/destinations/{id}/enable", post(destinations::enable))
         .route("/destinations/{id}/disable", post(destinations::disable))
+        .route("/destinations/{id}/channel", get(destinations::channel))
+        .route("/destinations/{id}/welcome", post(destinations::welcome))
         .route("/slack/app", get(destinations::slack_app))
         .route("/timezones", get(destinations::timezones))
         .route("/users", get(users::list).post(users::create))

@@ -1,4 +1,21 @@
 //! Everything Slack: the app manifest now; the Web API client, OAuth,
 //! signatures and interactivity as they arrive.
 
+pub mod channel;
+pub mod client;
+pub mod explain;
 pub mod manifest;
+
+/// Text for Slack's mrkdwn: only `&`, `<` and `>` are escaped, so user text
+/// cannot mention `<!channel>` or forge links.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn mrkdwn_escaping_defuses_mentions_and_links() {
+        assert_eq!(super::escape("<!channel> & <https://x|y>"), "&lt;!channel&gt; &amp; &lt;https://x|y&gt;");
+    }
+}

@@ -1,0 +1,85 @@
+//! A destination's channel in Slack: finding it, knowing whether the bot
+//! is in it, and the welcome message that proves the whole path works.
+
+use herald_model::destination::{ChannelCheck, ChannelRef, ChannelState, WelcomeOutcome};
+use herald_model::manifest::{DEFAULT_APP_NAME, bot_display_name};
+use serde_json::json;
+
+use super::client::{Conversation, SlackError};
+use super::explain::explain;
+use crate::AppState;
+use crate::destinations;
+use crate::error::ApiError;
+
+/// Finds the channel: by ID directly, by name through every page of the
+/// channels the bot may see.
+async fn find(state: &AppState, token: &str, channel: &ChannelRef) -> Result<Conversation, SlackError> {
+    match channel {
+        ChannelRef::Id(id) => state.slack.conversation_info(token, id).await,
+        ChannelRef::Name(name) => {
+            let all = state.slack.all_conversations(token, None).await?;
+            all.into_iter().find(|c| &c.name == name).ok_or_else(|| SlackError::Api("channel_not_found".into()))
+        }
+    }
+}
+
+/// The bot's handle, as Slack knows it (the default when Slack won't say).
+async fn bot_name(state: &AppState, token: &str) -> String {
+    match state.slack.auth_test(token).await {
+        Ok(me) => me.user.unwrap_or_else(|| bot_display_name(DEFAULT_APP_NAME)),
+        Err(_) => bot_display_name(DEFAULT_APP_NAME),
+    }
+}
+
+/// Step 6's live check: is the bot in the channel yet?
+pub async fn check(state: &AppState, id: &str) -> Result<ChannelCheck, ApiError> {
+    let (record, app) = destinations::load(state, id).await?;
+    let channel = ChannelRef::parse("channel", &record.values.channel)?;
+    let token = destinations::bot_token(state, app.as_ref())?;
+    let shown = channel.display();
+    let bot = bot_name(state, &token).await;
+    Ok(match find(state, &token, &channel).await {
+        Ok(found) if found.is_archived => ChannelCheck {
+            state: ChannelState::Problem,
+            channel_id: Some(found.id),
+            message: explain(&SlackError::Api("is_archived".into()), &shown, &bot),
+        },
+        Ok(found) if found.is_member => {
+            ChannelCheck { state: ChannelState::Ready, channel_id: Some(found.id), message: format!("✓ @{bot} is in {shown}") }
+        }
+        Ok(found) => ChannelCheck {
+            state: ChannelState::Waiting,
+            channel_id: Some(found.id),
+            message: format!("Waiting for @{bot} to join {shown}: type /invite @{bot} there."),
+        },
+        Err(error) => ChannelCheck { state: ChannelState::Problem, channel_id: None, message: explain(&error, &shown, &bot) },
+    })
+}
+
+/// Posts the welcome message and says what happened.
+pub async fn welcome(state: &AppState, id: &str) -> Result<WelcomeOutcome, ApiError> {
+    let (record, app) = destinations::load(state, id).await?;
+    let channel = ChannelRef::parse("channel", &record.values.channel)?;
+    let token = destinations::bot_token(state, app.as_ref())?;
+    let shown = channel.display();
+    let target = match &channel {
+        ChannelRef::Id(id) => id.clone(),
+        ChannelRef::Name(name) => format!("#{name}"),
+    };
+    let name = crate::slack::escape(&record.values.display_name);
+    let text = format!(
+        "👋 Herald is connected. Alerts for *{name}* will arrive in this channel, and you can triage them right here."
+    );
+    let message = json!({"channel": target, "text": text, "unfurl_links": false});
+    match state.slack.post_message(&token, &message).await {
+        Ok(posted) => {
+            tracing::info!(destination.id = %record.id, slack.channel = %posted.channel, "welcome message sent");
+            Ok(WelcomeOutcome { sent: true, message: format!("Sent: the welcome message is in {shown}."), slack_error: None })
+        }
+        Err(error) => {
+            tracing::warn!(destination.id = %record.id, slack.error = %error, "welcome message refused");
+            let bot = bot_name(state, &token).await;
+            Ok(WelcomeOutcome { sent: false, message: explain(&error, &shown, &bot), slack_error: error.code().map(str::to_owned) })
+        }
+    }
+}

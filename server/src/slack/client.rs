@@ -1,0 +1,198 @@
+//! The Slack Web API, as Herald calls it: one shared HTTP client, the base
+//! URL from `HERALD_SLACK_API_URL` (the fake Slack in tests), Slack's
+//! `{"ok": false, "error": …}` answers and HTTP 429 turned into typed errors.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use url::Url;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SlackError {
+    /// Slack's own error code, e.g. `not_in_channel`.
+    #[error("Slack answered {0}")]
+    Api(String),
+    #[error("Slack is rate limiting; retry after {0:?}")]
+    RateLimited(Duration),
+    #[error("Slack answered HTTP {0}")]
+    Status(u16),
+    #[error("Slack could not be reached: {0}")]
+    Transport(String),
+    #[error("Slack's answer could not be read")]
+    Decode,
+}
+
+impl SlackError {
+    /// Slack's error code, when Slack gave one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            SlackError::Api(code) => Some(code),
+            SlackError::RateLimited(_) => Some("ratelimited"),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct SlackClient {
+    http: reqwest::Client,
+    api_url: Url,
+}
+
+/// `auth.test`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthTest {
+    pub team_id: Option<String>,
+    pub team: Option<String>,
+    pub user_id: String,
+    pub user: Option<String>,
+    pub bot_id: Option<String>,
+    #[serde(default)]
+    pub is_enterprise_install: bool,
+}
+
+/// A channel as `conversations.info` and `conversations.list` describe it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Conversation {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub is_private: bool,
+    #[serde(default)]
+    pub is_archived: bool,
+    #[serde(default)]
+    pub is_member: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Posted {
+    pub channel: String,
+    pub ts: String,
+}
+
+/// How many times a call that Slack rate-limits is tried, and the longest
+/// `Retry-After` waited for, for calls someone is waiting on.
+const ATTEMPTS: u32 = 3;
+const LONGEST_WAIT: Duration = Duration::from_secs(10);
+
+impl SlackClient {
+    pub fn new(api_url: Url) -> SlackClient {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .user_agent(concat!("Herald/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("an HTTP client with default settings");
+        SlackClient { http, api_url }
+    }
+
+    /// Calls `method` with a JSON body (Slack's write methods) or a form
+    /// (everything else), retrying briefly when rate limited.
+    async fn call<T: DeserializeOwned>(&self, method: &str, token: &str, json: Option<&Value>, form: &[(&str, &str)]) -> Result<T, SlackError> {
+        let url = self.api_url.join(method).map_err(|_| SlackError::Transport(format!("bad method name {method}")))?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let request = self.http.post(url.clone()).bearer_auth(token);
+            let request = match json {
+                Some(body) => request.json(body),
+                None => request.form(form),
+            };
+            match self.answer(request).await {
+                Err(SlackError::RateLimited(wait)) if attempt < ATTEMPTS && wait <= LONGEST_WAIT => {
+                    tracing::info!(slack.method = method, wait = ?wait, "Slack rate limited the call; waiting");
+                    tokio::time::sleep(wait).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn answer<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, SlackError> {
+        let response = request.send().await.map_err(|e| SlackError::Transport(transport_reason(&e)))?;
+        let status = response.status();
+        if status.as_u16() == 429 {
+            let wait = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(1);
+            return Err(SlackError::RateLimited(Duration::from_secs(wait)));
+        }
+        if !status.is_success() {
+            return Err(SlackError::Status(status.as_u16()));
+        }
+        let body: Value = response.json().await.map_err(|_| SlackError::Decode)?;
+        if body["ok"].as_bool() != Some(true) {
+            let code = body["error"].as_str().unwrap_or("unknown_error");
+            return Err(SlackError::Api(code.to_owned()));
+        }
+        serde_json::from_value(body).map_err(|_| SlackError::Decode)
+    }
+
+    pub async fn auth_test(&self, token: &str) -> Result<AuthTest, SlackError> {
+        self.call("auth.test", token, None, &[]).await
+    }
+
+    pub async fn conversation_info(&self, token: &str, channel: &str) -> Result<Conversation, SlackError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            channel: Conversation,
+        }
+        let answer: Answer = self.call("conversations.info", token, None, &[("channel", channel)]).await?;
+        Ok(answer.channel)
+    }
+
+    /// Every public and private channel the bot may see, following the
+    /// cursor through all pages.
+    pub async fn all_conversations(&self, token: &str, team_id: Option<&str>) -> Result<Vec<Conversation>, SlackError> {
+        #[derive(Deserialize)]
+        struct Page {
+            channels: Vec<Conversation>,
+            #[serde(default)]
+            response_metadata: Option<Value>,
+        }
+        let mut channels = Vec::new();
+        let mut cursor = String::new();
+        // A bound, so a misbehaving server cannot keep Herald paging forever.
+        for _ in 0..200 {
+            let mut form = vec![("types", "public_channel,private_channel"), ("limit", "1000"), ("exclude_archived", "false")];
+            if !cursor.is_empty() {
+                form.push(("cursor", cursor.as_str()));
+            }
+            if let Some(team) = team_id {
+                form.push(("team_id", team));
+            }
+            let page: Page = self.call("conversations.list", token, None, &form).await?;
+            channels.extend(page.channels);
+            cursor = page
+                .response_metadata
+                .as_ref()
+                .and_then(|m| m["next_cursor"].as_str())
+                .unwrap_or_default()
+                .to_owned();
+            if cursor.is_empty() {
+                return Ok(channels);
+            }
+        }
+        Ok(channels)
+    }
+
+    pub async fn post_message(&self, token: &str, message: &Value) -> Result<Posted, SlackError> {
+        self.call("chat.postMessage", token, Some(message), &[]).await
+    }
+}
+
+/// Why a request failed, without the URL (which may be internal).
+fn transport_reason(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "timed out".to_owned()
+    } else if error.is_connect() {
+        "connection refused or unreachable".to_owned()
+    } else {
+        "the request failed".to_owned()
+    }
+}
