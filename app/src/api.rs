@@ -8,7 +8,8 @@ use herald_model::account::{
 };
 use herald_model::api::{DestinationList, ErrorBody, FieldError};
 use herald_model::destination::{
-    DestinationKind, DestinationView, DraftUpdate, NewDestination, SlackBotForm, TimezoneList,
+    ChannelCheck, DestinationKind, DestinationView, DraftUpdate, NewDestination, SlackBotForm, TimezoneList,
+    WelcomeOutcome,
 };
 use herald_model::manifest::{ManifestFormat, ManifestText};
 use serde::Serialize;
@@ -86,6 +87,14 @@ pub async fn set_destination_enabled(id: &str, enabled: bool) -> Result<Destinat
 
 pub async fn delete_destination(id: &str) -> Result<(), ApiError> {
     send_empty(Request::delete(&format!("/api/destinations/{id}"))).await
+}
+
+pub async fn channel_check(id: &str) -> Result<ChannelCheck, ApiError> {
+    send(Request::get(&format!("/api/destinations/{id}/channel"))).await
+}
+
+pub async fn send_welcome(id: &str) -> Result<WelcomeOutcome, ApiError> {
+    send(Request::post(&format!("/api/destinations/{id}/welcome"))).await
 }
 
 pub async fn manifest(format: ManifestFormat, enterprise_grid: bool) -> Result<ManifestText, ApiError> {

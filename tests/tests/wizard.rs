@@ -28,7 +28,7 @@ async fn next(browser: &Browser, heading: &str) {
 
 #[tokio::test]
 async fn a_new_user_walks_every_step_then_a_second_destination_reuses_the_app() {
-    let (_slack, herald, browser) = start().await;
+    let (slack, herald, browser) = start().await;
 
     // Steps 1 and 2: choose Slack Bot, copy the manifest.
     begin(&browser).await;
@@ -66,13 +66,22 @@ async fn a_new_user_walks_every_step_then_a_second_destination_reuses_the_app() 
     browser.fill("#botToken", defaults::BOT_TOKEN).await;
     browser.click_text("button[type=submit]", "Save and continue").await;
 
-    // Step 6: the exact command to type.
+    // Step 6: the exact command to type, and the live check turning from
+    // waiting to ✓ when the bot joins (no reload).
     browser.find_text("h2", "6. Invite the bot").await;
     browser.wait_for_value("#invite-command", "/invite @herald").await;
     browser.find_text("strong", "#sec-alerts").await;
+    browser.find_text(".channel-status.waiting", "Waiting for @herald to join #sec-alerts").await;
+    slack.join(defaults::SEC_ALERTS, defaults::BOT_USER_ID);
+    browser.find_text(".channel-status.ready", "✓ @herald is in #sec-alerts").await;
 
-    // Step 7: finish; the destination is listed, active.
+    // Step 7: the welcome message, then finish; the destination is listed, active.
     next(&browser, "7. Finish").await;
+    browser.click_text("button", "Send Welcome Message").await;
+    browser.find_text(".welcome", "Sent: the welcome message is in #sec-alerts.").await;
+    let welcome = slack.messages_in(defaults::SEC_ALERTS);
+    assert_eq!(welcome.len(), 1);
+    assert!(welcome[0].text.as_deref().unwrap().contains("Alerts for *Security alerts* will arrive in this channel"), "{welcome:?}");
     browser.click_text("button", "Finish Setup").await;
     browser.wait_for_path("/destinations").await;
     browser.find_text("tr[data-destination='Security alerts'] td", "Active").await;

@@ -2,7 +2,9 @@
 //! per step, a stepper, Back and Next; progress is saved on the server, so
 //! a reload, a closed tab or a wait for install approval resumes here.
 
-use herald_model::destination::{DestinationStatus, DestinationView, DraftUpdate, WIZARD_STEPS};
+use herald_model::destination::{
+    ChannelCheck, ChannelState, DestinationStatus, DestinationView, DraftUpdate, WIZARD_STEPS, WelcomeOutcome,
+};
 use herald_model::manifest::{DEFAULT_APP_NAME, ManifestFormat, bot_display_name};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -311,8 +313,46 @@ fn InviteBot() -> impl IntoView {
             <input id="invite-command" class="code" type="text" readonly prop:value=command.clone() aria-label="Invite command" />
             <CopyButton text=Signal::stored(command.clone()) select="invite-command" />
         </div>
-        <p class="hint">"Private channels must invite the bot before Herald can see them. Herald checks the channel live once it connects to Slack."</p>
+        <ChannelStatus />
+        <p class="hint">"Private channels must invite the bot before Herald can see them."</p>
         <StepNav back=5 next=7 />
+    }
+}
+
+/// How often step 6 asks Slack whether the bot has joined.
+const CHANNEL_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The live answer to "is the bot in the channel yet?", asked again every
+/// few seconds until it is.
+#[component]
+fn ChannelStatus() -> impl IntoView {
+    let wizard = expect_context::<Wizard>();
+    let check = RwSignal::new(None::<Result<ChannelCheck, String>>);
+    let ask = move || {
+        if matches!(check.get_untracked(), Some(Ok(ChannelCheck { state: ChannelState::Ready, .. }))) {
+            return;
+        }
+        let id = wizard.destination.with_untracked(|d| d.id.clone());
+        spawn_local(async move {
+            let answer = api::channel_check(&id).await.map_err(|e| e.message);
+            check.set(Some(answer));
+        });
+    };
+    ask();
+    if let Ok(handle) = set_interval_with_handle(ask, CHANNEL_POLL) {
+        on_cleanup(move || handle.clear());
+    }
+    move || match check.get() {
+        None => view! { <p class="channel-status" role="status">"Checking the channel in Slack…"</p> }.into_any(),
+        Some(Ok(c)) => {
+            let class = match c.state {
+                ChannelState::Ready => "channel-status ready",
+                ChannelState::Waiting => "channel-status waiting",
+                ChannelState::Problem => "channel-status problem",
+            };
+            view! { <p class=class role="status">{c.message}</p> }.into_any()
+        }
+        Some(Err(message)) => view! { <p class="channel-status problem" role="status">{message}</p> }.into_any(),
     }
 }
 
@@ -321,6 +361,19 @@ fn Finish() -> impl IntoView {
     let wizard = expect_context::<Wizard>();
     let navigate = use_navigate();
     let error = RwSignal::new(None::<String>);
+    let outcome = RwSignal::new(None::<WelcomeOutcome>);
+    let sending = RwSignal::new(false);
+    let send = move |_| {
+        let id = wizard.destination.with_untracked(|d| d.id.clone());
+        sending.set(true);
+        spawn_local(async move {
+            match api::send_welcome(&id).await {
+                Ok(answer) => outcome.set(Some(answer)),
+                Err(err) => outcome.set(Some(WelcomeOutcome { sent: false, message: err.message, slack_error: None })),
+            }
+            sending.set(false);
+        });
+    };
     let finish = move |_| {
         let id = wizard.destination.with_untracked(|d| d.id.clone());
         let navigate = navigate.clone();
@@ -334,8 +387,13 @@ fn Finish() -> impl IntoView {
     view! {
         <h2>"7. Finish"</h2>
         <p>"A welcome message in the channel proves the whole path works."</p>
-        <button type="button" class="button" disabled title="Comes with Herald's Slack connection">"Send Welcome Message"</button>
-        <p class="hint">"Sending the welcome message comes with Herald's Slack connection."</p>
+        <button type="button" class="button" on:click=send disabled=move || sending.get()>
+            {move || if sending.get() { "Sending…" } else { "Send Welcome Message" }}
+        </button>
+        {move || outcome.get().map(|o| {
+            let class = if o.sent { "notice success welcome" } else { "notice error welcome" };
+            view! { <p class=class role="status">{o.message}</p> }
+        })}
         <FormError error=error.into() />
         <div class="wizard-nav">
             <StepNav back=6 />
