@@ -188,6 +188,9 @@ pub async fn save_settings(state: &AppState, id: &str, form: SlackBotForm) -> Re
             return Err(ApiError::invalid(errors));
         }
     };
+    if let Some(token) = &valid.bot_token {
+        check_token_with_slack(state, token).await?;
+    }
     let app = store_secrets(state, &valid).await?;
     let values = DestinationValues {
         display_name: valid.display_name,
@@ -203,6 +206,29 @@ pub async fn save_settings(state: &AppState, id: &str, form: SlackBotForm) -> Re
     let record = state.store.update_destination(id, &values, step).await?;
     tracing::info!(destination.id = %record.id, "destination settings saved");
     Ok(view(record, app.as_ref()))
+}
+
+/// Asks Slack (`auth.test`) whether a pasted token works: a bad token is a
+/// field error, never a silent save.
+async fn check_token_with_slack(state: &AppState, token: &str) -> Result<(), ApiError> {
+    use crate::slack::client::SlackError;
+    let message = match state.slack.auth_test(token).await {
+        Ok(_) => return Ok(()),
+        Err(SlackError::Api(code)) => match code.as_str() {
+            "invalid_auth" | "not_authed" => {
+                "Slack does not know this token: copy the Bot User OAuth Token again (OAuth & Permissions).".to_owned()
+            }
+            "token_revoked" | "account_inactive" => {
+                "Slack has revoked this token: reinstall the app, then copy the new Bot User OAuth Token.".to_owned()
+            }
+            "token_expired" => "This token has expired: reinstall the app and copy the new token.".to_owned(),
+            other => format!("Slack refused this token ({other})."),
+        },
+        Err(other) => format!(
+            "Herald could not check this token with Slack ({other}); nothing was saved. Check the server's network and HERALD_SLACK_API_URL."
+        ),
+    };
+    Err(ApiError::invalid(vec![FieldError::new("botToken", message)]))
 }
 
 /// Seals and stores the secrets the settings carry, keeping the others.

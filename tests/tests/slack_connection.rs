@@ -132,3 +132,30 @@ async fn without_a_saved_token_the_checks_say_what_to_do_first() {
     let body: Value = response.json().await.unwrap();
     assert!(body["error"]["message"].as_str().unwrap().contains("Bot OAuth Token"), "{body}");
 }
+
+#[tokio::test]
+async fn a_pasted_token_slack_refuses_is_a_field_error_and_nothing_is_saved() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let admin = herald.sign_in_as_admin().await;
+    let draft: Value = admin.post("/api/destinations", json!({"kind": "SLACK_BOT"})).await.json().await.unwrap();
+    let path = format!("/api/destinations/{}", draft["id"].as_str().unwrap());
+    let mut settings = json!({
+        "displayName": "Alerts", "channel": "#general", "clientId": defaults::CLIENT_ID,
+        "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET,
+        "botToken": "xoxb-0000-0000-well-formed-but-unknown",
+        "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
+    });
+    let refused = admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: Value = refused.json::<Value>().await.unwrap()["error"].clone();
+    assert_eq!(error["field"], "botToken");
+    assert!(error["message"].as_str().unwrap().contains("Slack does not know this token"), "{error}");
+    assert_eq!(admin.get(&path).await.json::<Value>().await.unwrap()["botToken"]["set"], false);
+
+    slack.revoke_token(defaults::BOT_TOKEN);
+    settings["botToken"] = json!(defaults::BOT_TOKEN);
+    let revoked = admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap();
+    let error: Value = revoked.json::<Value>().await.unwrap()["error"].clone();
+    assert!(error["message"].as_str().unwrap().contains("revoked"), "{error}");
+}
