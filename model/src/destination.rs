@@ -108,6 +108,9 @@ pub struct DestinationSummary {
     pub alert_kinds: Vec<AlertKind>,
     /// Empty: every log type.
     pub log_types: Vec<String>,
+    /// What is wrong with its Slack app, e.g. "Disconnected — reinstall".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
     /// RFC 3339.
     pub created_at: String,
 }
@@ -130,6 +133,8 @@ pub struct DestinationView {
     pub alert_kinds: Vec<AlertKind>,
     pub log_types: Vec<String>,
     pub timezone: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }

@@ -39,12 +39,14 @@ pub fn view(record: DestinationRecord, app: Option<&SlackAppRecord>) -> Destinat
         alert_kinds: v.alert_kinds,
         log_types: v.log_types,
         timezone: v.timezone,
+        problem: app.and_then(|a| a.problem.clone()),
         created_at: record.created_at,
         updated_at: record.updated_at,
     }
 }
 
-pub fn summary(record: DestinationRecord) -> DestinationSummary {
+pub fn summary(record: DestinationRecord, apps: &[SlackAppRecord]) -> DestinationSummary {
+    let problem = apps.iter().find(|a| a.client_id == record.values.client_id).and_then(|a| a.problem.clone());
     DestinationSummary {
         id: record.id,
         display_name: record.values.display_name,
@@ -55,6 +57,7 @@ pub fn summary(record: DestinationRecord) -> DestinationSummary {
         severities: record.values.severities,
         alert_kinds: record.values.alert_kinds,
         log_types: record.values.log_types,
+        problem,
         created_at: record.created_at,
     }
 }

@@ -116,7 +116,10 @@ fn Row(d: DestinationSummary, reload: Callback<()>, error: RwSignal<Option<Strin
             <td>{if d.display_name.is_empty() { "(unnamed)".to_owned() } else { d.display_name.clone() }}</td>
             <td class="channel">{d.channel.clone()}</td>
             <td class="filters">{filters(&d)}</td>
-            <td>{status_cell}</td>
+            <td>
+                {status_cell}
+                {d.problem.clone().map(|p| view! { <p class="status problem">{p}</p> })}
+            </td>
             <td class="actions">
                 <Show when=move || manage>
                     {(status != DestinationStatus::Draft).then(|| view! {

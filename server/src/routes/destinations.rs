@@ -17,7 +17,8 @@ use crate::error::ApiError;
 
 pub async fn list(_: Authorized<need::ViewAlerts>, State(state): State<AppState>) -> Result<Json<DestinationList>, ApiError> {
     let records = state.store.list_destinations().await?;
-    Ok(Json(DestinationList { destinations: records.into_iter().map(destinations::summary).collect() }))
+    let apps = state.store.list_slack_apps().await?;
+    Ok(Json(DestinationList { destinations: records.into_iter().map(|r| destinations::summary(r, &apps)).collect() }))
 }
 
 pub async fn create(

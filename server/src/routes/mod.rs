@@ -4,6 +4,7 @@ mod destinations;
 mod health;
 mod session;
 mod slack_app;
+mod slack_events;
 mod tokens;
 mod users;
 
@@ -48,9 +49,12 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf_guard))
         .layer(middleware::map_response(never_cache));
-    // Slack's endpoints arrive with the Slack-connection work; until then every
-    // /slack path answers like an unknown API route, never with the web app.
-    let slack = Router::new().fallback(no_such_route).layer(middleware::map_response(never_cache));
+    // Slack's own calls: verified by signature, not by session. Unknown
+    // /slack paths answer like unknown API routes, never with the web app.
+    let slack = Router::new()
+        .route("/events", post(slack_events::events))
+        .fallback(no_such_route)
+        .layer(middleware::map_response(never_cache));
 
     let routes = Router::new()
         .route("/healthz", get(health::healthz).layer(middleware::map_response(never_cache)))

@@ -5,6 +5,7 @@ pub mod channel;
 pub mod client;
 pub mod explain;
 pub mod manifest;
+pub mod signature;
 
 /// Text for Slack's mrkdwn: only `&`, `<` and `>` are escaped, so user text
 /// cannot mention `<!channel>` or forge links.

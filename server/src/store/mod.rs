@@ -85,6 +85,9 @@ pub struct SlackAppRecord {
     pub client_secret: Option<StoredSecret>,
     pub signing_secret: Option<StoredSecret>,
     pub bot_token: Option<StoredSecret>,
+    /// What Slack said is wrong (uninstalled, tokens revoked); cleared when a
+    /// new bot token is saved.
+    pub problem: Option<String>,
     pub updated_at: String,
 }
 
@@ -148,6 +151,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Creates the app or updates the secrets given, keeping the others.
     async fn upsert_slack_app(&self, client_id: &str, secrets: &SlackAppSecrets) -> Result<SlackAppRecord, StoreError>;
+
+    async fn list_slack_apps(&self) -> Result<Vec<SlackAppRecord>, StoreError>;
+
+    async fn set_slack_app_problem(&self, client_id: &str, problem: Option<&str>) -> Result<(), StoreError>;
+
+    /// Remembers an Events API event; `false` when it was handled before
+    /// (a retry from Slack).
+    async fn record_slack_event(&self, event_id: &str) -> Result<bool, StoreError>;
 
     // ---- the secret key's check value ----
 

@@ -22,7 +22,7 @@ use super::{
 const DESTINATION_COLUMNS: &str = "id, kind, status, wizard_step, display_name, channel, client_id, severities, \
      alert_kinds, log_types, timezone, created_at, updated_at";
 const SLACK_APP_COLUMNS: &str = "client_id, client_secret, client_secret_hint, signing_secret, signing_secret_hint, \
-     bot_token, bot_token_hint, updated_at";
+     bot_token, bot_token_hint, problem, updated_at";
 
 fn json_column<T: serde::de::DeserializeOwned>(row: &SqliteRow, column: &str) -> Result<T, StoreError> {
     let text: String = row.try_get(column)?;
@@ -82,6 +82,7 @@ fn slack_app_from_row(row: &SqliteRow) -> Result<SlackAppRecord, StoreError> {
         client_secret: secret("client_secret")?,
         signing_secret: secret("signing_secret")?,
         bot_token: secret("bot_token")?,
+        problem: row.try_get("problem")?,
         updated_at: row.try_get("updated_at")?,
     })
 }
@@ -123,6 +124,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "accounts", include_str!("../../migrations/sqlite/0002_accounts.sql")),
     (3, "slack destinations", include_str!("../../migrations/sqlite/0003_slack_destinations.sql")),
     (4, "settings", include_str!("../../migrations/sqlite/0004_settings.sql")),
+    (5, "slack events", include_str!("../../migrations/sqlite/0005_slack_events.sql")),
 ];
 
 #[derive(Debug)]
@@ -249,6 +251,30 @@ impl Store for SqliteStore {
         }
     }
 
+    async fn list_slack_apps(&self) -> Result<Vec<SlackAppRecord>, StoreError> {
+        let sql = format!("SELECT {SLACK_APP_COLUMNS} FROM slack_apps ORDER BY client_id");
+        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(slack_app_from_row).collect()
+    }
+
+    async fn set_slack_app_problem(&self, client_id: &str, problem: Option<&str>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE slack_apps SET problem = ?, updated_at = ? WHERE client_id = ?")
+            .bind(problem)
+            .bind(now_rfc3339())
+            .bind(client_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn record_slack_event(&self, event_id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("INSERT INTO slack_events (event_id, received_at) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING")
+            .bind(event_id)
+            .bind(now_rfc3339())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn key_check(&self) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar("SELECT value FROM settings WHERE name = 'key_check'").fetch_optional(&self.pool).await?)
     }
@@ -299,6 +325,7 @@ impl Store for SqliteStore {
                signing_secret_hint = coalesce(excluded.signing_secret_hint, signing_secret_hint), \
                bot_token = coalesce(excluded.bot_token, bot_token), \
                bot_token_hint = coalesce(excluded.bot_token_hint, bot_token_hint), \
+               problem = CASE WHEN excluded.bot_token IS NULL THEN problem END, \
                updated_at = excluded.updated_at \
              RETURNING {SLACK_APP_COLUMNS}"
         );

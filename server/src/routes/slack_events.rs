@@ -1,0 +1,73 @@
+//! `POST /slack/events`: Slack's Events API. Every request is verified
+//! against the signing secret of a stored app before its body is read;
+//! retries of an event already handled change nothing.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::destinations::context;
+use crate::error::ApiError;
+use crate::slack::signature::{self, SignatureError};
+use crate::store::SlackAppRecord;
+
+fn refused(reason: SignatureError) -> ApiError {
+    tracing::warn!(reason = %reason, "refused a request claiming to come from Slack");
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_signature", format!("Not a verified Slack request: {reason}."))
+}
+
+/// The stored app whose signing secret signed this request.
+async fn signing_app(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<SlackAppRecord, ApiError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let (Some(timestamp), Some(sent)) = (header("x-slack-request-timestamp"), header("x-slack-signature")) else {
+        return Err(refused(SignatureError::Missing));
+    };
+    let now = jiff::Timestamp::now().as_second();
+    let mut last = SignatureError::Mismatch;
+    for app in state.store.list_slack_apps().await? {
+        let Some(sealed) = &app.signing_secret else { continue };
+        let secret = state.secret_key.open(&sealed.sealed, &context("signing_secret", &app.client_id)).map_err(ApiError::internal)?;
+        match signature::verify(&secret, timestamp, body, sent, now) {
+            Ok(()) => return Ok(app),
+            Err(err @ (SignatureError::Stale | SignatureError::BadTimestamp)) => return Err(refused(err)),
+            Err(err) => last = err,
+        }
+    }
+    Err(refused(last))
+}
+
+pub async fn events(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let app = signing_app(&state, &headers, &body).await?;
+    let payload: Value = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "The event is not valid JSON."))?;
+    match payload["type"].as_str() {
+        Some("url_verification") => {
+            let challenge = payload["challenge"].as_str().unwrap_or_default();
+            return Ok(Json(json!({"challenge": challenge})).into_response());
+        }
+        Some("event_callback") => {}
+        _ => return Ok(StatusCode::OK.into_response()),
+    }
+    let event_id = payload["event_id"].as_str().unwrap_or_default();
+    if event_id.is_empty() || !state.store.record_slack_event(event_id).await? {
+        tracing::debug!(slack.event_id = event_id, "event handled before; ignoring the retry");
+        return Ok(StatusCode::OK.into_response());
+    }
+    let event = &payload["event"];
+    let kind = event["type"].as_str().unwrap_or_default();
+    tracing::info!(slack.event_id = event_id, slack.event = kind, "Slack event");
+    let problem = match kind {
+        "app_uninstalled" => Some("Disconnected: the app was uninstalled from Slack. Reinstall it and save the new bot token."),
+        "tokens_revoked" => Some("Disconnected: Slack revoked the app's tokens. Reinstall the app and save the new bot token."),
+        // The channel check asks Slack itself; the event needs no state.
+        _ => None,
+    };
+    if let Some(problem) = problem {
+        state.store.set_slack_app_problem(&app.client_id, Some(problem)).await?;
+    }
+    Ok(StatusCode::OK.into_response())
+}
