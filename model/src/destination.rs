@@ -179,6 +179,22 @@ pub struct DraftUpdate {
     pub form: SlackBotForm,
 }
 
+/// `PUT /api/destinations/{id}/credentials`: the app's Client ID and
+/// secrets ahead of the rest of the form (Add to Slack needs them).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AppCredentials {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub signing_secret: Option<String>,
+}
+
+impl std::fmt::Debug for AppCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppCredentials").field("client_id", &self.client_id).finish_non_exhaustive()
+    }
+}
+
 /// `GET /api/slack/app`: the Slack app new destinations reuse.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

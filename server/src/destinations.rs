@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use herald_model::api::FieldError;
 use herald_model::destination::{
     AlertKind, DestinationKind, DestinationStatus, DestinationSummary, DestinationView, DraftUpdate, SecretHint,
-    Severity, SlackAppView, SlackBotForm, StoredSecrets, ValidSlackBot, WIZARD_STEPS, last_four, parse_client_id,
+    AppCredentials, Severity, SlackAppView, SlackBotForm, StoredSecrets, ValidSlackBot, WIZARD_STEPS, last_four,
+    parse_client_id, parse_hex_secret,
 };
 
 use crate::AppState;
@@ -152,6 +153,36 @@ pub async fn save_draft(state: &AppState, id: &str, update: DraftUpdate) -> Resu
     Ok(view(record, app.as_ref()))
 }
 
+/// Saves a draft's Client ID and the app secrets given, ahead of the rest
+/// of the form: Add to Slack needs them to exchange its code.
+pub async fn save_credentials(state: &AppState, id: &str, credentials: AppCredentials) -> Result<DestinationView, ApiError> {
+    let client_id = parse_client_id("clientId", &credentials.client_id)?;
+    let given = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let mut errors = Vec::new();
+    let mut parse = |field: &'static str, label: &str, value: Option<String>| {
+        value.and_then(|v| parse_hex_secret(field, label, &v).map_err(|e| errors.push(e)).ok())
+    };
+    let client_secret = parse("clientSecret", "Client Secret", given(&credentials.client_secret));
+    let signing_secret = parse("signingSecret", "Signing Secret", given(&credentials.signing_secret));
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let (record, _) = load(state, id).await?;
+    let mut values = record.values.clone();
+    values.client_id = client_id.clone();
+    let record = state.store.save_draft(id, &values, record.wizard_step).await?;
+    let seal = |field: &str, secret: Option<String>| {
+        secret.map(|secret| StoredSecret { sealed: state.secret_key.seal(&secret, &context(field, &client_id)), last_four: last_four(&secret) })
+    };
+    let secrets = SlackAppSecrets {
+        client_secret: seal("client_secret", client_secret),
+        signing_secret: seal("signing_secret", signing_secret),
+        bot_token: None,
+    };
+    let app = state.store.upsert_slack_app(&client_id, &secrets).await?;
+    Ok(view(record, Some(&app)))
+}
+
 /// Every rule the settings must pass: the model's, and the time zone
 /// database's.
 fn check(form: &SlackBotForm, stored: StoredSecrets) -> Result<ValidSlackBot, Vec<FieldError>> {
@@ -180,7 +211,24 @@ pub async fn save_settings(state: &AppState, id: &str, form: SlackBotForm) -> Re
         Ok(client_id) => state.store.slack_app(&client_id).await?,
         Err(_) => None,
     };
-    let valid = match check(&form, stored_secrets(existing.as_ref())) {
+    let mut checked = check(&form, stored_secrets(existing.as_ref()));
+    // An org-wide (Enterprise Grid) install posts by channel ID only.
+    let org_wide = existing.as_ref().and_then(|a| a.installation.as_ref()).is_some_and(|i| i.is_enterprise_install);
+    if org_wide && !herald_model::destination::looks_like_channel_id(form.channel.trim()) {
+        let error = FieldError::new(
+            "channel",
+            "The app is installed org-wide (Enterprise Grid), where Slack needs the channel ID, like C0123ABCD: find it under the channel's details → About.",
+        );
+        checked = match checked {
+            Ok(_) => Err(vec![error]),
+            Err(mut errors) => {
+                errors.retain(|e| e.field != "channel");
+                errors.push(error);
+                Err(errors)
+            }
+        };
+    }
+    let valid = match checked {
         Ok(valid) => valid,
         Err(errors) => {
             if record.status == DestinationStatus::Draft {

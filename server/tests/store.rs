@@ -30,3 +30,28 @@ async fn opening_an_existing_database_again_keeps_it_and_runs_no_migration_twice
         assert!(again.list_destinations().await.unwrap().is_empty(), "{url:?}");
     }
 }
+
+#[tokio::test]
+async fn an_install_state_works_once_and_not_after_it_expires() {
+    use herald_model::destination::DestinationKind;
+    use herald_server::store::DestinationValues;
+    for (_dir, url) in backends() {
+        let store = store::open(&url).await.unwrap();
+        let values = DestinationValues {
+            display_name: String::new(),
+            channel: String::new(),
+            client_id: String::new(),
+            severities: vec![],
+            alert_kinds: vec![],
+            log_types: vec![],
+            timezone: "UTC".into(),
+        };
+        let destination = store.create_destination(DestinationKind::SlackBot, &values).await.unwrap();
+        store.create_oauth_state("fresh", &destination.id, 1_000).await.unwrap();
+        store.create_oauth_state("old", &destination.id, 1_000).await.unwrap();
+        assert_eq!(store.take_oauth_state("fresh", 999).await.unwrap(), Some(destination.id.clone()));
+        assert_eq!(store.take_oauth_state("fresh", 999).await.unwrap(), None, "single use");
+        assert_eq!(store.take_oauth_state("old", 1_000).await.unwrap(), None, "expired");
+        assert_eq!(store.take_oauth_state("never-made", 0).await.unwrap(), None);
+    }
+}

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use herald_model::api::DestinationList;
 use herald_model::destination::{
-    ChannelCheck, DestinationView, DraftUpdate, NewDestination, SlackAppView, SlackBotForm, TimezoneList, WelcomeOutcome,
+    AppCredentials, ChannelCheck, DestinationView, DraftUpdate, NewDestination, SlackAppView, SlackBotForm, TimezoneList, WelcomeOutcome,
 };
 
 use super::Body;
@@ -87,6 +87,15 @@ pub async fn delete(
     state.store.delete_destination(&id).await?;
     tracing::info!(destination.id = %id, "destination deleted");
     Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn save_credentials(
+    _: Authorized<need::ManageDestinations>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(credentials): Body<AppCredentials>,
+) -> Result<Json<DestinationView>, ApiError> {
+    Ok(Json(destinations::save_credentials(&state, &id, credentials).await?))
 }
 
 /// Step 6's live check of the channel.

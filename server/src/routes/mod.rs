@@ -5,6 +5,7 @@ mod health;
 mod session;
 mod slack_app;
 mod slack_events;
+mod slack_oauth;
 mod tokens;
 mod users;
 
@@ -12,7 +13,7 @@ use axum::extract::{DefaultBodyLimit, OriginalUri, Request};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse as _, Response};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .route("/destinations", get(destinations::list).post(destinations::create))
         .route("/destinations/{id}", get(destinations::get).put(destinations::update).delete(destinations::delete))
         .route("/destinations/{id}/draft", patch(destinations::save_draft))
+        .route("/destinations/{id}/credentials", put(destinations::save_credentials))
         .route("/destinations/{id}/finish", post(destinations::finish))
         .route("/destinations/{id}/enable", post(destinations::enable))
         .route("/destinations/{id}/disable", post(destinations::disable))
@@ -53,6 +55,8 @@ pub fn router(state: AppState) -> Router {
     // /slack paths answer like unknown API routes, never with the web app.
     let slack = Router::new()
         .route("/events", post(slack_events::events))
+        .route("/install", get(slack_oauth::install))
+        .route("/oauth/callback", get(slack_oauth::callback))
         .fallback(no_such_route)
         .layer(middleware::map_response(never_cache));
 

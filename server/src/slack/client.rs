@@ -67,6 +67,29 @@ pub struct Conversation {
     pub is_member: bool,
 }
 
+/// `oauth.v2.access`: a new installation.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OAuthAccess {
+    pub access_token: String,
+    #[serde(default)]
+    pub scope: String,
+    pub bot_user_id: String,
+    pub app_id: Option<String>,
+    pub team: Option<Named>,
+    pub enterprise: Option<Named>,
+    #[serde(default)]
+    pub is_enterprise_install: bool,
+    /// With token rotation on.
+    pub refresh_token: Option<String>,
+    pub expires_in: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Named {
+    pub id: String,
+    pub name: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Posted {
     pub channel: String,
@@ -183,6 +206,18 @@ impl SlackClient {
 
     pub async fn post_message(&self, token: &str, message: &Value) -> Result<Posted, SlackError> {
         self.call("chat.postMessage", token, Some(message), &[]).await
+    }
+
+    /// Exchanges an OAuth code for the bot token; the app's credentials go
+    /// by HTTP Basic auth, and `redirect_uri` repeats the authorize request's.
+    pub async fn oauth_access(&self, client_id: &str, client_secret: &str, code: &str, redirect_uri: &str) -> Result<OAuthAccess, SlackError> {
+        let url = self.api_url.join("oauth.v2.access").map_err(|_| SlackError::Transport("bad API URL".into()))?;
+        let request = self
+            .http
+            .post(url)
+            .basic_auth(client_id, Some(client_secret))
+            .form(&[("code", code), ("redirect_uri", redirect_uri)]);
+        self.answer(request).await
     }
 }
 

@@ -88,7 +88,25 @@ pub struct SlackAppRecord {
     /// What Slack said is wrong (uninstalled, tokens revoked); cleared when a
     /// new bot token is saved.
     pub problem: Option<String>,
+    /// Set by an install through Herald (OAuth).
+    pub installation: Option<Installation>,
     pub updated_at: String,
+}
+
+/// What Slack's OAuth exchange said about where the app is installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installation {
+    pub team_id: Option<String>,
+    pub team_name: Option<String>,
+    pub enterprise_id: Option<String>,
+    /// Org-wide (Enterprise Grid): post by channel ID.
+    pub is_enterprise_install: bool,
+    pub bot_user_id: String,
+    pub app_id: Option<String>,
+    pub scopes: String,
+    pub refresh_token: Option<StoredSecret>,
+    /// Unix seconds.
+    pub token_expires_at: Option<i64>,
 }
 
 /// Secrets to store for an app; `None` keeps what is there.
@@ -155,6 +173,17 @@ pub trait Store: Send + Sync + 'static {
     async fn list_slack_apps(&self) -> Result<Vec<SlackAppRecord>, StoreError>;
 
     async fn set_slack_app_problem(&self, client_id: &str, problem: Option<&str>) -> Result<(), StoreError>;
+
+    /// Stores an installation: the new bot token with what Slack said about
+    /// it, in one write.
+    async fn save_installation(&self, client_id: &str, bot_token: &StoredSecret, installation: &Installation) -> Result<SlackAppRecord, StoreError>;
+
+    /// Records a new install's state for a destination.
+    async fn create_oauth_state(&self, state_hash: &str, destination_id: &str, expires_at: i64) -> Result<(), StoreError>;
+
+    /// Uses up a state: the destination it was made for, if it existed, was
+    /// unused and had not expired. A second use finds nothing.
+    async fn take_oauth_state(&self, state_hash: &str, now: i64) -> Result<Option<String>, StoreError>;
 
     /// Remembers an Events API event; `false` when it was handled before
     /// (a retry from Slack).

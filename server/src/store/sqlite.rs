@@ -15,14 +15,15 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row as _, SqlitePool};
 
 use super::{
-    DestinationRecord, DestinationValues, NewApiTokenRecord, NewUserRecord, SlackAppRecord, SlackAppSecrets, Store,
+    DestinationRecord, DestinationValues, Installation, NewApiTokenRecord, NewUserRecord, SlackAppRecord, SlackAppSecrets, Store,
     StoreError, StoredSecret, UserRecord, new_id, now_rfc3339,
 };
 
 const DESTINATION_COLUMNS: &str = "id, kind, status, wizard_step, display_name, channel, client_id, severities, \
      alert_kinds, log_types, timezone, created_at, updated_at";
 const SLACK_APP_COLUMNS: &str = "client_id, client_secret, client_secret_hint, signing_secret, signing_secret_hint, \
-     bot_token, bot_token_hint, problem, updated_at";
+     bot_token, bot_token_hint, problem, team_id, team_name, enterprise_id, is_enterprise_install, bot_user_id, \
+     app_id, scopes, refresh_token, refresh_token_hint, token_expires_at, updated_at";
 
 fn json_column<T: serde::de::DeserializeOwned>(row: &SqliteRow, column: &str) -> Result<T, StoreError> {
     let text: String = row.try_get(column)?;
@@ -83,6 +84,20 @@ fn slack_app_from_row(row: &SqliteRow) -> Result<SlackAppRecord, StoreError> {
         signing_secret: secret("signing_secret")?,
         bot_token: secret("bot_token")?,
         problem: row.try_get("problem")?,
+        installation: match row.try_get::<Option<String>, _>("bot_user_id")? {
+            None => None,
+            Some(bot_user_id) => Some(Installation {
+                team_id: row.try_get("team_id")?,
+                team_name: row.try_get("team_name")?,
+                enterprise_id: row.try_get("enterprise_id")?,
+                is_enterprise_install: row.try_get("is_enterprise_install")?,
+                bot_user_id,
+                app_id: row.try_get("app_id")?,
+                scopes: row.try_get::<Option<String>, _>("scopes")?.unwrap_or_default(),
+                refresh_token: secret("refresh_token")?,
+                token_expires_at: row.try_get("token_expires_at")?,
+            }),
+        },
         updated_at: row.try_get("updated_at")?,
     })
 }
@@ -125,6 +140,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "slack destinations", include_str!("../../migrations/sqlite/0003_slack_destinations.sql")),
     (4, "settings", include_str!("../../migrations/sqlite/0004_settings.sql")),
     (5, "slack events", include_str!("../../migrations/sqlite/0005_slack_events.sql")),
+    (6, "slack installs", include_str!("../../migrations/sqlite/0006_slack_installs.sql")),
 ];
 
 #[derive(Debug)]
@@ -264,6 +280,53 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn save_installation(&self, client_id: &str, bot_token: &StoredSecret, i: &Installation) -> Result<SlackAppRecord, StoreError> {
+        let sql = format!(
+            "UPDATE slack_apps SET bot_token = ?, bot_token_hint = ?, problem = NULL, team_id = ?, team_name = ?, \
+             enterprise_id = ?, is_enterprise_install = ?, bot_user_id = ?, app_id = ?, scopes = ?, refresh_token = ?, \
+             refresh_token_hint = ?, token_expires_at = ?, updated_at = ? WHERE client_id = ? RETURNING {SLACK_APP_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&bot_token.sealed)
+            .bind(&bot_token.last_four)
+            .bind(i.team_id.as_deref())
+            .bind(i.team_name.as_deref())
+            .bind(i.enterprise_id.as_deref())
+            .bind(i.is_enterprise_install)
+            .bind(&i.bot_user_id)
+            .bind(i.app_id.as_deref())
+            .bind(&i.scopes)
+            .bind(i.refresh_token.as_ref().map(|t| t.sealed.as_str()))
+            .bind(i.refresh_token.as_ref().map(|t| t.last_four.as_str()))
+            .bind(i.token_expires_at)
+            .bind(now_rfc3339())
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        slack_app_from_row(&row.ok_or(StoreError::NotFound("Slack app"))?)
+    }
+
+    async fn create_oauth_state(&self, state_hash: &str, destination_id: &str, expires_at: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM oauth_states WHERE expires_at < ?").bind(expires_at - 3600).execute(&self.pool).await?;
+        sqlx::query("INSERT INTO oauth_states (state_hash, destination_id, expires_at) VALUES (?, ?, ?)")
+            .bind(state_hash)
+            .bind(destination_id)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn take_oauth_state(&self, state_hash: &str, now: i64) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "UPDATE oauth_states SET used = 1 WHERE state_hash = ? AND used = 0 AND expires_at > ? RETURNING destination_id",
+        )
+        .bind(state_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     async fn record_slack_event(&self, event_id: &str) -> Result<bool, StoreError> {

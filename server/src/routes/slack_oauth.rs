@@ -1,0 +1,200 @@
+//! "Add to Slack": `GET /slack/install` sends the browser to Slack's
+//! authorize page with a single-use state (kept hashed on the server and in
+//! an HttpOnly cookie); `GET /slack/oauth/callback` checks both, exchanges
+//! the code and stores the installation. Every failure lands on a page that
+//! says what happened and stores nothing.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use herald_model::manifest::{BOT_SCOPES, OAUTH_CALLBACK_PATH, public_endpoint};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{self, Authorized, need, secrets};
+use crate::destinations::{self, context};
+use crate::error::ApiError;
+use crate::slack::client::SlackError;
+use crate::store::{Installation, StoredSecret};
+
+const STATE_COOKIE: &str = "herald_oauth_state";
+/// How long an install may take between Herald and Slack.
+const STATE_LIFETIME_SECS: i64 = 600;
+
+#[derive(Debug, Deserialize)]
+pub struct InstallQuery {
+    destination: String,
+}
+
+fn redirect_uri(state: &AppState) -> String {
+    public_endpoint(state.public_url.as_str(), OAUTH_CALLBACK_PATH)
+}
+
+/// Starts an install for a destination whose Client ID and Client Secret
+/// are saved.
+pub async fn install(
+    _: Authorized<need::ManageDestinations>,
+    State(state): State<AppState>,
+    Query(query): Query<InstallQuery>,
+) -> Result<Response, ApiError> {
+    let (record, app) = destinations::load(&state, &query.destination).await?;
+    let Some(app) = app.filter(|a| a.client_secret.is_some()) else {
+        return Ok(page(
+            StatusCode::CONFLICT,
+            "Save the app's credentials first",
+            "Add to Slack needs the app's Client ID and Client Secret: enter them in the wizard, then try again.",
+            Some(&record.id),
+        ));
+    };
+    let secret = secrets::generate("");
+    let now = jiff::Timestamp::now().as_second();
+    state.store.create_oauth_state(&secrets::hash(&secret), &record.id, now + STATE_LIFETIME_SECS).await?;
+    let mut authorize = state.settings.slack_authorize_url.clone();
+    authorize
+        .query_pairs_mut()
+        .append_pair("client_id", &app.client_id)
+        .append_pair("scope", &BOT_SCOPES.join(","))
+        .append_pair("redirect_uri", &redirect_uri(&state))
+        .append_pair("state", &secret);
+    let secure = if state.cookies_secure() { "; Secure" } else { "" };
+    let cookie = format!("{STATE_COOKIE}={secret}; Path=/slack/oauth; HttpOnly; SameSite=Lax; Max-Age={STATE_LIFETIME_SECS}{secure}");
+    tracing::info!(destination.id = %record.id, "install started");
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(authorize.as_str())).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<CallbackQuery>) -> Response {
+    match finish_install(&state, &headers, query).await {
+        Ok(destination_id) => {
+            let clear = format!("{STATE_COOKIE}=; Path=/slack/oauth; HttpOnly; SameSite=Lax; Max-Age=0");
+            let to = format!("/destinations/{destination_id}/setup/5?installed=1");
+            ([(header::SET_COOKIE, clear)], Redirect::to(&to)).into_response()
+        }
+        Err(failure) => failure,
+    }
+}
+
+/// The install, checked step by step; `Err` is the page to show.
+async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQuery) -> Result<String, Response> {
+    let Some(sent_state) = query.state.filter(|s| !s.is_empty()) else {
+        return Err(page(
+            StatusCode::BAD_REQUEST,
+            "Start the install from Herald",
+            "This install did not start in Herald, so Herald cannot tell which destination it is for. Open Alert Destinations in Herald and use Add to Slack there.",
+            None,
+        ));
+    };
+    let now = jiff::Timestamp::now().as_second();
+    let destination_id = state
+        .store
+        .take_oauth_state(&secrets::hash(&sent_state), now)
+        .await
+        .map_err(|e| internal(e))?
+        .ok_or_else(|| {
+            page(
+                StatusCode::BAD_REQUEST,
+                "This install link has expired",
+                "The link was used already, is older than 10 minutes, or was not made by this Herald. Start the install again.",
+                None,
+            )
+        })?;
+    if auth::cookie(headers, STATE_COOKIE) != Some(sent_state.as_str()) {
+        return Err(page(
+            StatusCode::BAD_REQUEST,
+            "This install was started in another browser",
+            "For your safety the install must finish in the browser that started it. Start it again here.",
+            Some(&destination_id),
+        ));
+    }
+    if let Some(error) = query.error {
+        let message = if error == "access_denied" {
+            "The install was cancelled in Slack, so nothing changed. Try again when you are ready.".to_owned()
+        } else {
+            format!("Slack stopped the install ({error}). Nothing changed.")
+        };
+        return Err(page(StatusCode::BAD_REQUEST, "The app was not installed", &message, Some(&destination_id)));
+    }
+    let code = query.code.unwrap_or_default();
+    let (_record, app) = destinations::load(state, &destination_id).await.map_err(IntoResponse::into_response)?;
+    let app = app.ok_or_else(|| internal("the destination's Slack app is gone"))?;
+    let client_secret = app.client_secret.as_ref().ok_or_else(|| internal("the Slack app has no client secret"))?;
+    let client_secret = state
+        .secret_key
+        .open(&client_secret.sealed, &context("client_secret", &app.client_id))
+        .map_err(internal)?;
+    let access = state
+        .slack
+        .oauth_access(&app.client_id, &client_secret, &code, &redirect_uri(state))
+        .await
+        .map_err(|error| page(StatusCode::BAD_GATEWAY, "Slack did not complete the install", &exchange_failure(&error), Some(&destination_id)))?;
+    let me = state.slack.auth_test(&access.access_token).await.map_err(|error| {
+        page(StatusCode::BAD_GATEWAY, "Slack did not complete the install", &exchange_failure(&error), Some(&destination_id))
+    })?;
+    let seal = |field: &str, secret: &str| StoredSecret {
+        sealed: state.secret_key.seal(secret, &context(field, &app.client_id)),
+        last_four: herald_model::destination::last_four(secret),
+    };
+    let installation = Installation {
+        team_id: access.team.as_ref().map(|t| t.id.clone()).or(me.team_id.clone()),
+        team_name: access.team.as_ref().and_then(|t| t.name.clone()),
+        enterprise_id: access.enterprise.as_ref().map(|e| e.id.clone()),
+        is_enterprise_install: access.is_enterprise_install,
+        bot_user_id: access.bot_user_id.clone(),
+        app_id: access.app_id.clone(),
+        scopes: access.scope.clone(),
+        refresh_token: access.refresh_token.as_deref().map(|t| seal("refresh_token", t)),
+        token_expires_at: access.expires_in.map(|secs| now + secs),
+    };
+    state
+        .store
+        .save_installation(&app.client_id, &seal("bot_token", &access.access_token), &installation)
+        .await
+        .map_err(internal)?;
+    tracing::info!(
+        destination.id = %destination_id,
+        slack.team = installation.team_id.as_deref().unwrap_or("-"),
+        org_wide = installation.is_enterprise_install,
+        "installed through Add to Slack"
+    );
+    Ok(destination_id)
+}
+
+/// What went wrong in the code exchange, and the fix.
+fn exchange_failure(error: &SlackError) -> String {
+    match error.code() {
+        Some("invalid_code") => "The install code expired or was used already. Start the install again.".to_owned(),
+        Some("bad_redirect_uri") => "Slack does not accept Herald's callback address: update the app from Herald's manifest (its redirect URL must match HERALD_PUBLIC_URL), then try again.".to_owned(),
+        Some("bad_client_secret") | Some("invalid_client_id") => "Slack refused the app's credentials: check the Client ID and Client Secret in the wizard, then try again.".to_owned(),
+        Some("oauth_authorization_url_mismatch") => "The app was opened from another Slack address: start the install from Herald again.".to_owned(),
+        Some("cannot_install_an_org_installed_app") => "The app is installed to the whole organization already: ask the org admin to add this workspace.".to_owned(),
+        Some(other) => format!("Slack answered “{other}”."),
+        None => format!("Herald could not finish with Slack: {error}."),
+    }
+}
+
+fn internal(cause: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %cause, "install failed");
+    page(StatusCode::INTERNAL_SERVER_ERROR, "The install failed", "Herald could not store the installation. The server log has the details.", None)
+}
+
+/// A plain page: what happened, and the way back.
+fn page(status: StatusCode, title: &str, message: &str, destination: Option<&str>) -> Response {
+    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let back = match destination {
+        Some(id) => format!("<p><a href=\"/destinations/{}/setup/3\">Back to the setup, to try again</a></p>", escape(id)),
+        None => "<p><a href=\"/destinations\">Back to Alert Destinations</a></p>".to_owned(),
+    };
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Herald: {title}</title></head>\
+         <body><main><h1>{title}</h1><p>{message}</p>{back}</main></body></html>",
+        title = escape(title),
+        message = escape(message),
+    );
+    (status, Html(html)).into_response()
+}

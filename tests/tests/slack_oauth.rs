@@ -1,0 +1,185 @@
+//! Add to Slack: the OAuth v2 install through Herald, against the fake
+//! Slack's authorize page and code exchange, success and every failure.
+
+use herald_tests::fake_slack::{AuthorizeOutcome, Fault, defaults};
+use herald_tests::{FakeSlack, Herald, Session};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use url::Url;
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Herald with a draft whose app credentials (no token yet) are saved.
+async fn ready(client_secret: &str) -> (FakeSlack, Herald, Session, String) {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let admin = herald.sign_in_as_admin().await;
+    let draft: Value = admin.post("/api/destinations", json!({"kind": "SLACK_BOT"})).await.json().await.unwrap();
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let credentials = json!({"clientId": defaults::CLIENT_ID, "clientSecret": client_secret, "signingSecret": defaults::SIGNING_SECRET});
+    let saved = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}/credentials")).json(&credentials).send().await.unwrap();
+    assert_eq!(saved.status(), StatusCode::OK, "{}", saved.text().await.unwrap());
+    (slack, herald, admin, id)
+}
+
+/// `/slack/install` as the signed-in browser opens it: Slack's authorize
+/// URL and the state cookie.
+async fn start(herald: &Herald, admin: &Session, id: &str) -> (Url, String) {
+    let response = no_redirects()
+        .get(herald.url(&format!("/slack/install?destination={id}")))
+        .header("cookie", &admin.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    (location, set_cookie.split(';').next().unwrap().to_owned())
+}
+
+/// The fake Slack's authorize page: where it sends the browser back to.
+async fn authorize(url: &Url) -> Url {
+    let response = no_redirects().get(url.clone()).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}", response.text().await.unwrap());
+    Url::parse(response.headers()["location"].to_str().unwrap()).unwrap()
+}
+
+async fn callback(back: &Url, cookie: Option<&str>) -> reqwest::Response {
+    let mut request = no_redirects().get(back.clone());
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.unwrap()
+}
+
+fn query(url: &Url, key: &str) -> Option<String> {
+    url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
+}
+
+async fn token_saved(admin: &Session, id: &str) -> bool {
+    admin.get(&format!("/api/destinations/{id}")).await.json::<Value>().await.unwrap()["botToken"]["set"] == true
+}
+
+#[tokio::test]
+async fn add_to_slack_installs_the_app_and_fills_in_the_token() {
+    let (slack, herald, admin, id) = ready(defaults::CLIENT_SECRET).await;
+    let (authorize_url, cookie) = start(&herald, &admin, &id).await;
+    assert!(authorize_url.as_str().starts_with(&slack.authorize_url()));
+    assert_eq!(query(&authorize_url, "client_id").as_deref(), Some(defaults::CLIENT_ID));
+    assert_eq!(query(&authorize_url, "redirect_uri"), Some(herald.url("/slack/oauth/callback")));
+    let scopes = query(&authorize_url, "scope").unwrap();
+    assert!(scopes.contains("chat:write") && scopes.contains("users:read.email"), "{scopes}");
+    assert_eq!(query(&authorize_url, "state"), Some(cookie.split_once('=').unwrap().1.to_owned()));
+
+    let back = authorize(&authorize_url).await;
+    let done = callback(&back, Some(&cookie)).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(done.headers()["location"], format!("/destinations/{id}/setup/5?installed=1"));
+    assert!(token_saved(&admin, &id).await);
+    let exchange = slack.calls("oauth.v2.access");
+    assert_eq!(exchange.len(), 1);
+    assert_eq!(exchange[0].params["redirect_uri"], herald.url("/slack/oauth/callback"));
+
+    // The state works once.
+    let again = callback(&back, Some(&cookie)).await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert!(again.text().await.unwrap().contains("This install link has expired"));
+}
+
+#[tokio::test]
+async fn each_failed_install_says_what_happened_and_stores_nothing() {
+    // Cancelled in Slack.
+    let (slack, herald, admin, id) = ready(defaults::CLIENT_SECRET).await;
+    slack.set_authorize_outcome(AuthorizeOutcome::Deny);
+    let (url, cookie) = start(&herald, &admin, &id).await;
+    let page = callback(&authorize(&url).await, Some(&cookie)).await.text().await.unwrap();
+    assert!(page.contains("The install was cancelled in Slack"), "{page}");
+    assert!(page.contains(&format!("/destinations/{id}/setup/3")), "offers to retry");
+    assert!(!token_saved(&admin, &id).await);
+
+    // Finished in another browser (the cookie does not match).
+    slack.set_authorize_outcome(AuthorizeOutcome::Approve);
+    let (url, _cookie) = start(&herald, &admin, &id).await;
+    let page = callback(&authorize(&url).await, Some("herald_oauth_state=someone-else")).await.text().await.unwrap();
+    assert!(page.contains("started in another browser"), "{page}");
+
+    // A state Herald never made.
+    let forged = Url::parse(&herald.url("/slack/oauth/callback?code=x&state=made-up")).unwrap();
+    let page = callback(&forged, Some("herald_oauth_state=made-up")).await.text().await.unwrap();
+    assert!(page.contains("This install link has expired"), "{page}");
+
+    // No state: an install started from Slack's own pages.
+    let stateless = Url::parse(&herald.url("/slack/oauth/callback?code=x")).unwrap();
+    let response = callback(&stateless, None).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("Start the install from Herald"));
+
+    // A code Slack does not know.
+    let (url, cookie) = start(&herald, &admin, &id).await;
+    let mut back = authorize(&url).await;
+    let state = query(&back, "state").unwrap();
+    back.set_query(Some(&format!("code=not-a-code&state={state}")));
+    let page = callback(&back, Some(&cookie)).await.text().await.unwrap();
+    assert!(page.contains("The install code expired or was used already"), "{page}");
+
+    // Slack refuses the redirect URI.
+    slack.inject("oauth.v2.access", Fault::Error("bad_redirect_uri"));
+    let (url, cookie) = start(&herald, &admin, &id).await;
+    let page = callback(&authorize(&url).await, Some(&cookie)).await.text().await.unwrap();
+    assert!(page.contains("update the app from Herald's manifest"), "{page}");
+
+    assert!(!token_saved(&admin, &id).await, "no failure stored a token");
+}
+
+#[tokio::test]
+async fn a_wrong_client_secret_is_named_as_the_problem() {
+    let (_slack, herald, admin, id) = ready("0000000000000000000000000000dead").await;
+    let (url, cookie) = start(&herald, &admin, &id).await;
+    let page = callback(&authorize(&url).await, Some(&cookie)).await.text().await.unwrap();
+    assert!(page.contains("check the Client ID and Client Secret"), "{page}");
+    assert!(!token_saved(&admin, &id).await);
+}
+
+#[tokio::test]
+async fn an_install_needs_the_app_s_credentials_first() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let admin = herald.sign_in_as_admin().await;
+    let draft: Value = admin.post("/api/destinations", json!({"kind": "SLACK_BOT"})).await.json().await.unwrap();
+    let response = no_redirects()
+        .get(herald.url(&format!("/slack/install?destination={}", draft["id"].as_str().unwrap())))
+        .header("cookie", &admin.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(response.text().await.unwrap().contains("Client ID and Client Secret"));
+    let anonymous = no_redirects().get(herald.url("/slack/install?destination=x")).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_org_wide_install_is_stored_as_such_and_then_needs_a_channel_id() {
+    let (slack, herald, admin, id) = ready(defaults::CLIENT_SECRET).await;
+    slack.set_authorize_outcome(AuthorizeOutcome::ApproveOrgWide);
+    let (url, cookie) = start(&herald, &admin, &id).await;
+    assert_eq!(callback(&authorize(&url).await, Some(&cookie)).await.status(), StatusCode::SEE_OTHER);
+
+    let mut settings = json!({
+        "displayName": "Org alerts", "channel": "#general", "clientId": defaults::CLIENT_ID,
+        "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
+    });
+    let path = format!("/api/destinations/{id}");
+    let by_name = admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap();
+    assert_eq!(by_name.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: Value = by_name.json::<Value>().await.unwrap()["error"].clone();
+    assert_eq!(error["field"], "channel");
+    assert!(error["message"].as_str().unwrap().contains("Enterprise Grid"), "{error}");
+
+    settings["channel"] = json!(defaults::GENERAL);
+    let by_id = admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap();
+    assert_eq!(by_id.status(), StatusCode::OK, "{}", by_id.text().await.unwrap());
+}
