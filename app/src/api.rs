@@ -8,7 +8,7 @@ use herald_model::account::{
 };
 use herald_model::api::{DestinationList, ErrorBody, FieldError};
 use herald_model::destination::{
-    ChannelCheck, DestinationKind, DestinationView, DraftUpdate, NewDestination, SlackBotForm, TimezoneList,
+    AppCredentials, ChannelCheck, DestinationKind, DestinationView, DraftUpdate, NewDestination, SlackBotForm, TimezoneList,
     WelcomeOutcome,
 };
 use herald_model::manifest::{ManifestFormat, ManifestText};
@@ -87,6 +87,10 @@ pub async fn set_destination_enabled(id: &str, enabled: bool) -> Result<Destinat
 
 pub async fn delete_destination(id: &str) -> Result<(), ApiError> {
     send_empty(Request::delete(&format!("/api/destinations/{id}"))).await
+}
+
+pub async fn save_credentials(id: &str, credentials: &AppCredentials) -> Result<DestinationView, ApiError> {
+    send_json(Request::put(&format!("/api/destinations/{id}/credentials")), credentials).await
 }
 
 pub async fn channel_check(id: &str) -> Result<ChannelCheck, ApiError> {

@@ -45,25 +45,30 @@ async fn a_new_user_walks_every_step_then_a_second_destination_reuses_the_app() 
     browser.find_text(".instructions li", "Opt in").await;
     browser.find_text(".hint", "Request to Install").await;
 
-    // Steps 3 and 4: install; the icon and where the credentials are.
+    // Steps 3 and 4: the icon and where the credentials are; then back to
+    // step 3 to install with Add to Slack, through the fake Slack's
+    // authorize page and back.
     next(&browser, "3. Install the app").await;
     browser.find_text(".instructions li", "Install to Workspace").await;
     next(&browser, "4. Configure the app").await;
     browser.find_text("a.button", "Download the icon").await;
     browser.find_text(".instructions li", "App Credentials").await;
+    browser.click_text(".wizard-nav button", "Back").await;
+    browser.find_text("h3", "Install with Add to Slack").await;
+    browser.fill("#install-client-id", defaults::CLIENT_ID).await;
+    browser.fill("#install-client-secret", defaults::CLIENT_SECRET).await;
+    browser.fill("#install-signing-secret", defaults::SIGNING_SECRET).await;
+    browser.click_text("button", "Save and Add to Slack").await;
+    browser.find_text("[role=status]", "Installed with Add to Slack: the bot token is saved.").await;
+    assert_eq!(slack.calls("oauth.v2.access").len(), 1, "the code was exchanged");
 
-    // Step 5: one wrong value first, flagged as it is typed.
-    next(&browser, "5. Destination details").await;
+    // Step 5: the token is filled in; one wrong value first, flagged as it is typed.
+    browser.find_text("h2", "5. Destination details").await;
+    browser.find_text(".credentials", defaults::CLIENT_ID).await;
     browser.fill("#displayName", "Security alerts").await;
     browser.fill("#channel", "#Sec Alerts").await;
     browser.find_text("#channel-error", "did you mean #sec-alerts?").await;
     browser.fill("#channel", "#sec-alerts").await;
-    browser.fill("#clientId", defaults::CLIENT_ID).await;
-    browser.fill("#clientSecret", defaults::CLIENT_SECRET).await;
-    browser.fill("#signingSecret", defaults::SIGNING_SECRET).await;
-    browser.fill("#botToken", "xoxp-a-user-token").await;
-    browser.find_text("#botToken-error", "user token").await;
-    browser.fill("#botToken", defaults::BOT_TOKEN).await;
     browser.click_text("button[type=submit]", "Save and continue").await;
 
     // Step 6: the exact command to type, and the live check turning from

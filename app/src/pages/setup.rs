@@ -3,7 +3,7 @@
 //! a reload, a closed tab or a wait for install approval resumes here.
 
 use herald_model::destination::{
-    ChannelCheck, ChannelState, DestinationStatus, DestinationView, DraftUpdate, WIZARD_STEPS, WelcomeOutcome,
+    AppCredentials, ChannelCheck, ChannelState, DestinationStatus, DestinationView, DraftUpdate, WIZARD_STEPS, WelcomeOutcome,
 };
 use herald_model::manifest::{DEFAULT_APP_NAME, ManifestFormat, bot_display_name};
 use leptos::prelude::*;
@@ -239,6 +239,8 @@ fn SkipTo(step: u8, label: &'static str) -> impl IntoView {
 fn InstallApp() -> impl IntoView {
     view! {
         <h2>"3. Install the app"</h2>
+        <AddToSlack />
+        <h3>"Or install it from Slack's page"</h3>
         <ol class="instructions">
             <li>"In the app's settings, open "<strong>"Install App"</strong>"."</li>
             <li>
@@ -247,14 +249,69 @@ fn InstallApp() -> impl IntoView {
             </li>
             <li>"Review the permissions and click "<strong>"Allow"</strong>"."</li>
         </ol>
-        <div class="notice placeholder">
-            <p>
-                <strong>"Add to Slack"</strong>
-                ": installing straight from Herald, with no token to copy, comes with Herald's Slack connection. Until then, install from Slack's page as above."
-            </p>
-        </div>
-        <p class="hint">"Needs an admin's approval? Request it, and come back here through Alert Destinations → Continue."</p>
+        <p class="hint">"Then copy the Bot User OAuth Token into step 5. Needs an admin's approval? Request it, and come back here through Alert Destinations → Continue."</p>
         <StepNav back=2 next=4 />
+    }
+}
+
+/// Installs through Herald: with the app's Client ID and Client Secret
+/// saved, Slack's authorize page sends the browser back with the token.
+#[component]
+fn AddToSlack() -> impl IntoView {
+    let wizard = expect_context::<Wizard>();
+    let client_id = RwSignal::new(wizard.destination.with_untracked(|d| d.client_id.clone()));
+    let client_secret = RwSignal::new(String::new());
+    let signing_secret = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let saved = move || wizard.destination.with(|d| d.client_secret.set && !d.client_id.is_empty());
+    let install_href = move || wizard.destination.with(|d| format!("/slack/install?destination={}", d.id));
+    let save_and_install = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let id = wizard.destination.with_untracked(|d| d.id.clone());
+        let credentials = AppCredentials {
+            client_id: client_id.get_untracked(),
+            client_secret: Some(client_secret.get_untracked()),
+            signing_secret: Some(signing_secret.get_untracked()),
+        };
+        spawn_local(async move {
+            match api::save_credentials(&id, &credentials).await {
+                Ok(view) => {
+                    wizard.destination.set(view);
+                    // A full navigation: Slack's page is not part of the app.
+                    if let Some(window) = web_sys::window() {
+                        let _ = window.location().set_href(&format!("/slack/install?destination={id}"));
+                    }
+                }
+                Err(err) => error.set(Some(err.fields.first().map_or(err.message.clone(), |f| f.message.clone()))),
+            }
+        });
+    };
+    view! {
+        <div class="notice add-to-slack">
+            <h3>"Install with Add to Slack"</h3>
+            <p>"Herald installs the app and keeps its token: nothing to copy. Herald needs the app's credentials for this ("
+                <strong>"Basic Information"</strong>" → "<strong>"App Credentials"</strong>")."</p>
+            <Show
+                when=saved
+                fallback=move || view! {
+                    <form class="form inline" on:submit=save_and_install novalidate>
+                        <label for="install-client-id">"Client ID"</label>
+                        <input id="install-client-id" type="text" autocomplete="off"
+                            prop:value=move || client_id.get() on:input:target=move |ev| client_id.set(ev.target().value()) />
+                        <label for="install-client-secret">"Client Secret"</label>
+                        <input id="install-client-secret" type="password" autocomplete="off"
+                            prop:value=move || client_secret.get() on:input:target=move |ev| client_secret.set(ev.target().value()) />
+                        <label for="install-signing-secret">"Signing Secret"</label>
+                        <input id="install-signing-secret" type="password" autocomplete="off"
+                            prop:value=move || signing_secret.get() on:input:target=move |ev| signing_secret.set(ev.target().value()) />
+                        <button type="submit" class="button primary">"Save and Add to Slack"</button>
+                    </form>
+                }
+            >
+                <a class="button primary" rel="external" href=install_href>"Add to Slack"</a>
+            </Show>
+            <FormError error=error.into() />
+        </div>
     }
 }
 
@@ -291,8 +348,13 @@ fn Details() -> impl IntoView {
     });
     // Back and Next start from what was typed, not from the page's first load.
     let drafted = Callback::new(move |view: DestinationView| wizard.destination.set(view));
+    let query = leptos_router::hooks::use_query_map();
+    let installed = move || query.read().get("installed").is_some();
     view! {
         <h2>"5. Destination details"</h2>
+        <Show when=installed>
+            <p class="notice success" role="status">"Installed with Add to Slack: the bot token is saved."</p>
+        </Show>
         <DestinationForm destination=wizard.destination.get_untracked() saved drafted submit_label="Save and continue" />
         <StepNav back=4 />
     }
