@@ -30,6 +30,9 @@ pub struct App {
     pub sign_in_limits: SignInLimits,
     /// Slack's Web API (one HTTP client for all calls).
     pub slack: SlackClient,
+    /// One token refresh at a time: a refresh token works once, so two at
+    /// once would leave one of them holding a dead pair.
+    pub token_refresh: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -42,7 +45,8 @@ impl AppState {
         let public_url = settings.public_url_or(local_addr);
         let sign_in_limits = SignInLimits::default();
         let slack = SlackClient::new(settings.slack_api_url.clone());
-        Ok(AppState(Arc::new(App { settings, public_url, store, secret_key, sign_in_limits, slack })))
+        let token_refresh = tokio::sync::Mutex::new(());
+        Ok(AppState(Arc::new(App { settings, public_url, store, secret_key, sign_in_limits, slack, token_refresh })))
     }
 }
 

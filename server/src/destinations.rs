@@ -321,14 +321,19 @@ pub async fn finish(state: &AppState, id: &str) -> Result<DestinationView, ApiEr
     Ok(view(record, app.as_ref()))
 }
 
+/// Why Herald cannot call Slack for a destination yet.
+pub fn missing_token() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "no_token",
+        "Install the app with Add to Slack, or save its Bot OAuth Token, first (steps 3 and 5).",
+    )
+}
+
 /// The destination's bot token, unsealed, for a call to Slack.
 pub fn bot_token(state: &AppState, app: Option<&SlackAppRecord>) -> Result<String, ApiError> {
     let Some((app, sealed)) = app.and_then(|a| a.bot_token.as_ref().map(|t| (a, t))) else {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "no_token",
-            "Save the Slack app's Bot OAuth Token first (step 5, Destination details).",
-        ));
+        return Err(missing_token());
     };
     state.secret_key.open(&sealed.sealed, &context("bot_token", &app.client_id)).map_err(ApiError::internal)
 }

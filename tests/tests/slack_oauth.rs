@@ -183,3 +183,33 @@ async fn an_org_wide_install_is_stored_as_such_and_then_needs_a_channel_id() {
     let by_id = admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap();
     assert_eq!(by_id.status(), StatusCode::OK, "{}", by_id.text().await.unwrap());
 }
+
+#[tokio::test]
+async fn a_rotating_token_that_expired_is_renewed_and_the_message_goes_out() {
+    let (slack, herald, admin, id) = ready(defaults::CLIENT_SECRET).await;
+    slack.enable_token_rotation(defaults::CLIENT_ID);
+    let (url, cookie) = start(&herald, &admin, &id).await;
+    assert_eq!(callback(&authorize(&url).await, Some(&cookie)).await.status(), StatusCode::SEE_OTHER);
+    let installed = slack.calls("oauth.v2.access");
+    assert_eq!(installed.len(), 1);
+
+    let settings = json!({
+        "displayName": "Alerts", "channel": "#general", "clientId": defaults::CLIENT_ID,
+        "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
+    });
+    let path = format!("/api/destinations/{id}");
+    let saved: Value = admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap().json().await.unwrap();
+    let old_hint = saved["botToken"]["hint"].as_str().unwrap().to_owned();
+
+    // Slack's side of the 12 hours passes.
+    let rotating: Vec<String> = slack.calls("auth.test").iter().filter_map(|c| c.token.clone()).collect();
+    slack.expire_token(rotating.last().expect("the install checked its token"));
+
+    let outcome: Value = admin.post(&format!("{path}/welcome"), json!({})).await.json().await.unwrap();
+    assert_eq!(outcome["sent"], true, "{outcome}");
+    let refreshes: Vec<_> = slack.calls("oauth.v2.access").into_iter().filter(|c| c.params.get("grant_type").and_then(Value::as_str) == Some("refresh_token")).collect();
+    assert_eq!(refreshes.len(), 1);
+    let now: Value = admin.get(&path).await.json().await.unwrap();
+    assert_ne!(now["botToken"]["hint"].as_str().unwrap(), old_hint, "the new pair is stored");
+    assert_eq!(slack.messages_in(defaults::GENERAL).len(), 1);
+}

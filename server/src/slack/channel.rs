@@ -35,7 +35,8 @@ async fn bot_name(state: &AppState, token: &str) -> String {
 pub async fn check(state: &AppState, id: &str) -> Result<ChannelCheck, ApiError> {
     let (record, app) = destinations::load(state, id).await?;
     let channel = ChannelRef::parse("channel", &record.values.channel)?;
-    let token = destinations::bot_token(state, app.as_ref())?;
+    let app = app.ok_or_else(destinations::missing_token)?;
+    let token = super::tokens::bot_token(state, &app, None).await?;
     let shown = channel.display();
     let bot = bot_name(state, &token).await;
     Ok(match find(state, &token, &channel).await {
@@ -60,7 +61,8 @@ pub async fn check(state: &AppState, id: &str) -> Result<ChannelCheck, ApiError>
 pub async fn welcome(state: &AppState, id: &str) -> Result<WelcomeOutcome, ApiError> {
     let (record, app) = destinations::load(state, id).await?;
     let channel = ChannelRef::parse("channel", &record.values.channel)?;
-    let token = destinations::bot_token(state, app.as_ref())?;
+    let app = app.ok_or_else(destinations::missing_token)?;
+    let mut token = super::tokens::bot_token(state, &app, None).await?;
     let shown = channel.display();
     let target = match &channel {
         ChannelRef::Id(id) => id.clone(),
@@ -71,7 +73,12 @@ pub async fn welcome(state: &AppState, id: &str) -> Result<WelcomeOutcome, ApiEr
         "👋 Herald is connected. Alerts for *{name}* will arrive in this channel, and you can triage them right here."
     );
     let message = json!({"channel": target, "text": text, "unfurl_links": false});
-    match state.slack.post_message(&token, &message).await {
+    let mut sent = state.slack.post_message(&token, &message).await;
+    if matches!(&sent, Err(SlackError::Api(code)) if code == "token_expired") {
+        token = super::tokens::bot_token(state, &app, Some(&token)).await?;
+        sent = state.slack.post_message(&token, &message).await;
+    }
+    match sent {
         Ok(posted) => {
             tracing::info!(destination.id = %record.id, slack.channel = %posted.channel, "welcome message sent");
             Ok(WelcomeOutcome { sent: true, message: format!("Sent: the welcome message is in {shown}."), slack_error: None })

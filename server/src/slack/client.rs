@@ -208,6 +208,18 @@ impl SlackClient {
         self.call("chat.postMessage", token, Some(message), &[]).await
     }
 
+    /// Trades a refresh token for a new token pair (token rotation); the old
+    /// refresh token stops working.
+    pub async fn refresh_token(&self, client_id: &str, client_secret: &str, refresh_token: &str) -> Result<OAuthAccess, SlackError> {
+        let url = self.api_url.join("oauth.v2.access").map_err(|_| SlackError::Transport("bad API URL".into()))?;
+        let request = self
+            .http
+            .post(url)
+            .basic_auth(client_id, Some(client_secret))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token)]);
+        self.answer(request).await
+    }
+
     /// Exchanges an OAuth code for the bot token; the app's credentials go
     /// by HTTP Basic auth, and `redirect_uri` repeats the authorize request's.
     pub async fn oauth_access(&self, client_id: &str, client_secret: &str, code: &str, redirect_uri: &str) -> Result<OAuthAccess, SlackError> {

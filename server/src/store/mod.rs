@@ -178,6 +178,15 @@ pub trait Store: Send + Sync + 'static {
     /// it, in one write.
     async fn save_installation(&self, client_id: &str, bot_token: &StoredSecret, installation: &Installation) -> Result<SlackAppRecord, StoreError>;
 
+    /// Replaces a rotating token pair in one write.
+    async fn rotate_tokens(
+        &self,
+        client_id: &str,
+        bot_token: &StoredSecret,
+        refresh_token: &StoredSecret,
+        expires_at: i64,
+    ) -> Result<SlackAppRecord, StoreError>;
+
     /// Records a new install's state for a destination.
     async fn create_oauth_state(&self, state_hash: &str, destination_id: &str, expires_at: i64) -> Result<(), StoreError>;
 

@@ -308,6 +308,30 @@ impl Store for SqliteStore {
         slack_app_from_row(&row.ok_or(StoreError::NotFound("Slack app"))?)
     }
 
+    async fn rotate_tokens(
+        &self,
+        client_id: &str,
+        bot_token: &StoredSecret,
+        refresh_token: &StoredSecret,
+        expires_at: i64,
+    ) -> Result<SlackAppRecord, StoreError> {
+        let sql = format!(
+            "UPDATE slack_apps SET bot_token = ?, bot_token_hint = ?, refresh_token = ?, refresh_token_hint = ?, \
+             token_expires_at = ?, updated_at = ? WHERE client_id = ? RETURNING {SLACK_APP_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&bot_token.sealed)
+            .bind(&bot_token.last_four)
+            .bind(&refresh_token.sealed)
+            .bind(&refresh_token.last_four)
+            .bind(expires_at)
+            .bind(now_rfc3339())
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        slack_app_from_row(&row.ok_or(StoreError::NotFound("Slack app"))?)
+    }
+
     async fn create_oauth_state(&self, state_hash: &str, destination_id: &str, expires_at: i64) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM oauth_states WHERE expires_at < ?").bind(expires_at - 3600).execute(&self.pool).await?;
         sqlx::query("INSERT INTO oauth_states (state_hash, destination_id, expires_at) VALUES (?, ?, ?)")

@@ -1,0 +1,62 @@
+//! The bot token to call Slack with, refreshed first when token rotation
+//! is on and it is about to expire (or Slack said it has).
+
+use crate::AppState;
+use crate::destinations::context;
+use crate::error::ApiError;
+use crate::store::{SlackAppRecord, StoredSecret};
+
+/// Refresh this long before the token expires.
+const REFRESH_AHEAD_SECS: i64 = 300;
+
+/// The app's bot token, refreshed first when it expires within five
+/// minutes. `expired`: the token Slack just answered `token_expired` for.
+pub async fn bot_token(state: &AppState, app: &SlackAppRecord, expired: Option<&str>) -> Result<String, ApiError> {
+    let rotating = app.installation.as_ref().filter(|i| i.refresh_token.is_some());
+    let due = rotating
+        .and_then(|i| i.token_expires_at)
+        .is_some_and(|at| at - jiff::Timestamp::now().as_second() <= REFRESH_AHEAD_SECS);
+    if rotating.is_some() && (due || expired.is_some()) {
+        return refresh(state, &app.client_id, expired).await;
+    }
+    crate::destinations::bot_token(state, Some(app))
+}
+
+async fn refresh(state: &AppState, client_id: &str, expired: Option<&str>) -> Result<String, ApiError> {
+    let _one_at_a_time = state.token_refresh.lock().await;
+    // Read again under the lock: another request may have renewed it already.
+    let app = state.store.slack_app(client_id).await?.ok_or_else(|| ApiError::not_found("There is no such Slack app."))?;
+    let installation = app.installation.as_ref().ok_or_else(|| ApiError::internal("refreshing a token with no installation"))?;
+    let now = jiff::Timestamp::now().as_second();
+    let current = crate::destinations::bot_token(state, Some(&app))?;
+    let renewed_meanwhile = match expired {
+        Some(expired) => current != expired,
+        None => installation.token_expires_at.is_some_and(|at| at - now > REFRESH_AHEAD_SECS),
+    };
+    if renewed_meanwhile {
+        return Ok(current);
+    }
+    let open = |field: &str, sealed: &StoredSecret| state.secret_key.open(&sealed.sealed, &context(field, client_id)).map_err(ApiError::internal);
+    let refresh_token = open("refresh_token", installation.refresh_token.as_ref().expect("checked by the caller"))?;
+    let client_secret = open("client_secret", app.client_secret.as_ref().ok_or_else(|| ApiError::internal("no client secret"))?)?;
+    let access = state.slack.refresh_token(client_id, &client_secret, &refresh_token).await.map_err(|error| {
+        tracing::warn!(slack.error = %error, "token refresh refused");
+        ApiError::new(
+            axum::http::StatusCode::BAD_GATEWAY,
+            "token_refresh_failed",
+            "Slack refused to renew the app's token: reinstall the app with Add to Slack.",
+        )
+    })?;
+    let new_refresh = access.refresh_token.as_deref().ok_or_else(|| ApiError::internal("Slack sent no new refresh token"))?;
+    let seal = |field: &str, secret: &str| StoredSecret {
+        sealed: state.secret_key.seal(secret, &context(field, client_id)),
+        last_four: herald_model::destination::last_four(secret),
+    };
+    let expires_at = now + access.expires_in.unwrap_or(43_200);
+    state
+        .store
+        .rotate_tokens(client_id, &seal("bot_token", &access.access_token), &seal("refresh_token", new_refresh), expires_at)
+        .await?;
+    tracing::info!(slack.client_id = client_id, "bot token renewed");
+    Ok(access.access_token)
+}
