@@ -33,6 +33,8 @@ pub struct App {
     /// One token refresh at a time: a refresh token works once, so two at
     /// once would leave one of them holding a dead pair.
     pub token_refresh: tokio::sync::Mutex<()>,
+    /// Channel IDs and bot names Slack told Herald in the last minute.
+    pub slack_cache: crate::slack::cache::SlackCache,
 }
 
 impl AppState {
@@ -46,7 +48,17 @@ impl AppState {
         let sign_in_limits = SignInLimits::default();
         let slack = SlackClient::new(settings.slack_api_url.clone());
         let token_refresh = tokio::sync::Mutex::new(());
-        Ok(AppState(Arc::new(App { settings, public_url, store, secret_key, sign_in_limits, slack, token_refresh })))
+        let slack_cache = Default::default();
+        Ok(AppState(Arc::new(App {
+            settings,
+            public_url,
+            store,
+            secret_key,
+            sign_in_limits,
+            slack,
+            token_refresh,
+            slack_cache,
+        })))
     }
 }
 

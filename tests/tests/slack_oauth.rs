@@ -213,3 +213,43 @@ async fn a_rotating_token_that_expired_is_renewed_and_the_message_goes_out() {
     assert_ne!(now["botToken"]["hint"].as_str().unwrap(), old_hint, "the new pair is stored");
     assert_eq!(slack.messages_in(defaults::GENERAL).len(), 1);
 }
+
+#[tokio::test]
+async fn another_site_cannot_start_an_install_in_an_admin_s_browser() {
+    let (_slack, herald, admin, id) = ready(defaults::CLIENT_SECRET).await;
+    let response = no_redirects()
+        .get(herald.url(&format!("/slack/install?destination={id}")))
+        .header("cookie", &admin.cookie)
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.headers().get("set-cookie").is_none(), "no state was made");
+}
+
+#[tokio::test]
+async fn events_about_another_workspace_or_bot_change_nothing() {
+    let (slack, herald, admin, id) = ready(defaults::CLIENT_SECRET).await;
+    let (url, cookie) = start(&herald, &admin, &id).await;
+    assert_eq!(callback(&authorize(&url).await, Some(&cookie)).await.status(), StatusCode::SEE_OTHER);
+    let events = herald.url("/slack/events");
+    let problem = |admin: Session, id: String| async move {
+        admin.get(&format!("/api/destinations/{id}")).await.json::<Value>().await.unwrap().get("problem").cloned()
+    };
+
+    let other_bot = json!({"type": "tokens_revoked", "tokens": {"bot": ["U0SOMEONEELSE"]}});
+    assert_eq!(slack.send_event(&events, defaults::SIGNING_SECRET, other_bot).await.2.status(), StatusCode::OK);
+    let other_team = json!({
+        "type": "event_callback", "team_id": "T0OTHERTEAM", "event_id": "Ev0OTHER", "event_time": 1,
+        "event": {"type": "app_uninstalled"},
+    })
+    .to_string();
+    let response = slack.post_signed(&events, defaults::SIGNING_SECRET, "application/json", other_team, None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(problem(admin.clone(), id.clone()).await, None);
+
+    let ours = json!({"type": "tokens_revoked", "tokens": {"bot": [defaults::BOT_USER_ID]}});
+    slack.send_event(&events, defaults::SIGNING_SECRET, ours).await;
+    assert!(problem(admin, id).await.is_some());
+}

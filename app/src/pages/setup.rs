@@ -382,7 +382,7 @@ fn InviteBot() -> impl IntoView {
 }
 
 /// How often step 6 asks Slack whether the bot has joined.
-const CHANNEL_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+const CHANNEL_POLL: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The live answer to "is the bot in the channel yet?", asked again every
 /// few seconds until it is.
@@ -390,14 +390,19 @@ const CHANNEL_POLL: std::time::Duration = std::time::Duration::from_secs(2);
 fn ChannelStatus() -> impl IntoView {
     let wizard = expect_context::<Wizard>();
     let check = RwSignal::new(None::<Result<ChannelCheck, String>>);
+    let asking = RwSignal::new(false);
     let ask = move || {
-        if matches!(check.get_untracked(), Some(Ok(ChannelCheck { state: ChannelState::Ready, .. }))) {
+        let ready = matches!(check.get_untracked(), Some(Ok(ChannelCheck { state: ChannelState::Ready, .. })));
+        // One question at a time: a slow Slack must not pile them up.
+        if ready || asking.get_untracked() {
             return;
         }
+        asking.set(true);
         let id = wizard.destination.with_untracked(|d| d.id.clone());
         spawn_local(async move {
             let answer = api::channel_check(&id).await.map_err(|e| e.message);
             check.set(Some(answer));
+            asking.set(false);
         });
     };
     ask();

@@ -57,17 +57,36 @@ pub async fn events(State(state): State<AppState>, headers: HeaderMap, body: Byt
         tracing::debug!(slack.event_id = event_id, "event handled before; ignoring the retry");
         return Ok(StatusCode::OK.into_response());
     }
+    let handled = handle(&state, &app, &payload).await;
+    if handled.is_err() {
+        // Not handled after all: let Slack's retry try again.
+        let _ = state.store.forget_slack_event(event_id).await;
+    }
+    handled.map(|()| StatusCode::OK.into_response())
+}
+
+async fn handle(state: &AppState, app: &SlackAppRecord, payload: &Value) -> Result<(), ApiError> {
     let event = &payload["event"];
     let kind = event["type"].as_str().unwrap_or_default();
-    tracing::info!(slack.event_id = event_id, slack.event = kind, "Slack event");
+    tracing::info!(slack.event_id = payload["event_id"].as_str().unwrap_or_default(), slack.event = kind, "Slack event");
+    // Only news about this app's own installation counts.
+    let installation = app.installation.as_ref();
+    let same_team = installation.and_then(|i| i.team_id.as_deref().or(i.enterprise_id.as_deref())).is_none_or(|ours| {
+        payload["team_id"].as_str() == Some(ours) || payload["enterprise_id"].as_str() == Some(ours)
+    });
+    let our_bot = |list: &Value| {
+        installation.is_none_or(|i| list.as_array().is_some_and(|bots| bots.iter().any(|b| b.as_str() == Some(i.bot_user_id.as_str()))))
+    };
     let problem = match kind {
-        "app_uninstalled" => Some("Disconnected: the app was uninstalled from Slack. Reinstall it and save the new bot token."),
-        "tokens_revoked" => Some("Disconnected: Slack revoked the app's tokens. Reinstall the app and save the new bot token."),
+        "app_uninstalled" if same_team => Some("Disconnected: the app was uninstalled from Slack. Reinstall it and save the new bot token."),
+        "tokens_revoked" if same_team && our_bot(&event["tokens"]["bot"]) => {
+            Some("Disconnected: Slack revoked the app's tokens. Reinstall the app and save the new bot token.")
+        }
         // The channel check asks Slack itself; the event needs no state.
         _ => None,
     };
     if let Some(problem) = problem {
         state.store.set_slack_app_problem(&app.client_id, Some(problem)).await?;
     }
-    Ok(StatusCode::OK.into_response())
+    Ok(())
 }

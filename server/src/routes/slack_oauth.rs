@@ -35,8 +35,20 @@ fn redirect_uri(state: &AppState) -> String {
 pub async fn install(
     _: Authorized<need::ManageDestinations>,
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(query): Query<InstallQuery>,
 ) -> Result<Response, ApiError> {
+    // Only Herald's own pages (or a typed address) may start an install:
+    // another site must not start one in an admin's browser.
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if matches!(site, Some("cross-site" | "same-site")) {
+        return Ok(page(
+            StatusCode::FORBIDDEN,
+            "Start the install from Herald",
+            "This install was started from another site and was refused. Use Add to Slack in Herald's setup wizard.",
+            None,
+        ));
+    }
     let (record, app) = destinations::load(&state, &query.destination).await?;
     let Some(app) = app.filter(|a| a.client_secret.is_some()) else {
         return Ok(page(

@@ -11,22 +11,36 @@ use crate::AppState;
 use crate::destinations;
 use crate::error::ApiError;
 
-/// Finds the channel: by ID directly, by name through every page of the
-/// channels the bot may see.
-async fn find(state: &AppState, token: &str, channel: &ChannelRef) -> Result<Conversation, SlackError> {
+/// Finds the channel: by ID directly; by name through every page of the
+/// channels the bot may see, then by the ID remembered for a minute.
+async fn find(state: &AppState, app: &str, token: &str, channel: &ChannelRef) -> Result<Conversation, SlackError> {
     match channel {
         ChannelRef::Id(id) => state.slack.conversation_info(token, id).await,
         ChannelRef::Name(name) => {
+            let key = format!("channel:{app}:{name}");
+            if let Some(id) = state.slack_cache.get(&key) {
+                return state.slack.conversation_info(token, &id).await;
+            }
             let all = state.slack.all_conversations(token, None).await?;
-            all.into_iter().find(|c| &c.name == name).ok_or_else(|| SlackError::Api("channel_not_found".into()))
+            let found = all.into_iter().find(|c| &c.name == name).ok_or_else(|| SlackError::Api("channel_not_found".into()))?;
+            state.slack_cache.put(key, found.id.clone());
+            Ok(found)
         }
     }
 }
 
 /// The bot's handle, as Slack knows it (the default when Slack won't say).
-async fn bot_name(state: &AppState, token: &str) -> String {
+async fn bot_name(state: &AppState, app: &str, token: &str) -> String {
+    let key = format!("bot:{app}");
+    if let Some(name) = state.slack_cache.get(&key) {
+        return name;
+    }
     match state.slack.auth_test(token).await {
-        Ok(me) => me.user.unwrap_or_else(|| bot_display_name(DEFAULT_APP_NAME)),
+        Ok(me) => {
+            let name = me.user.unwrap_or_else(|| bot_display_name(DEFAULT_APP_NAME));
+            state.slack_cache.put(key, name.clone());
+            name
+        }
         Err(_) => bot_display_name(DEFAULT_APP_NAME),
     }
 }
@@ -38,8 +52,8 @@ pub async fn check(state: &AppState, id: &str) -> Result<ChannelCheck, ApiError>
     let app = app.ok_or_else(destinations::missing_token)?;
     let token = super::tokens::bot_token(state, &app, None).await?;
     let shown = channel.display();
-    let bot = bot_name(state, &token).await;
-    Ok(match find(state, &token, &channel).await {
+    let bot = bot_name(state, &app.client_id, &token).await;
+    Ok(match find(state, &app.client_id, &token, &channel).await {
         Ok(found) if found.is_archived => ChannelCheck {
             state: ChannelState::Problem,
             channel_id: Some(found.id),
@@ -85,7 +99,7 @@ pub async fn welcome(state: &AppState, id: &str) -> Result<WelcomeOutcome, ApiEr
         }
         Err(error) => {
             tracing::warn!(destination.id = %record.id, slack.error = %error, "welcome message refused");
-            let bot = bot_name(state, &token).await;
+            let bot = bot_name(state, &app.client_id, &token).await;
             Ok(WelcomeOutcome { sent: false, message: explain(&error, &shown, &bot), slack_error: error.code().map(str::to_owned) })
         }
     }

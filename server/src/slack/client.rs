@@ -68,7 +68,7 @@ pub struct Conversation {
 }
 
 /// `oauth.v2.access`: a new installation.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct OAuthAccess {
     pub access_token: String,
     #[serde(default)]
@@ -80,6 +80,20 @@ pub struct OAuthAccess {
     #[serde(default)]
     pub is_enterprise_install: bool,
     /// With token rotation on.
+    pub refresh_token: Option<String>,
+    pub expires_in: Option<i64>,
+}
+
+impl std::fmt::Debug for OAuthAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthAccess").field("bot_user_id", &self.bot_user_id).field("team", &self.team).finish_non_exhaustive()
+    }
+}
+
+/// `oauth.v2.access` with `grant_type=refresh_token`: a new token pair.
+#[derive(Clone, Deserialize)]
+pub struct RefreshedTokens {
+    pub access_token: String,
     pub refresh_token: Option<String>,
     pub expires_in: Option<i64>,
 }
@@ -210,7 +224,7 @@ impl SlackClient {
 
     /// Trades a refresh token for a new token pair (token rotation); the old
     /// refresh token stops working.
-    pub async fn refresh_token(&self, client_id: &str, client_secret: &str, refresh_token: &str) -> Result<OAuthAccess, SlackError> {
+    pub async fn refresh_token(&self, client_id: &str, client_secret: &str, refresh_token: &str) -> Result<RefreshedTokens, SlackError> {
         let url = self.api_url.join("oauth.v2.access").map_err(|_| SlackError::Transport("bad API URL".into()))?;
         let request = self
             .http

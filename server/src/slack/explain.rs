@@ -28,7 +28,7 @@ pub fn explain(error: &SlackError, channel: &str, bot: &str) -> String {
             other => format!("Slack answered “{other}”."),
         },
         SlackError::RateLimited(wait) => {
-            format!("Slack is limiting how fast messages are sent; try again in {} seconds.", wait.as_secs().max(1))
+            format!("Slack is limiting how often Herald may call it; try again in {} seconds.", wait.as_secs().max(1))
         }
         SlackError::Status(status) => format!("Slack answered HTTP {status}; it may be having trouble, try again in a minute."),
         SlackError::Transport(reason) => {

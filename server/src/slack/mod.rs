@@ -1,6 +1,7 @@
 //! Everything Slack: the app manifest now; the Web API client, OAuth,
 //! signatures and interactivity as they arrive.
 
+pub mod cache;
 pub mod channel;
 pub mod client;
 pub mod explain;

@@ -24,7 +24,7 @@ pub enum SignatureError {
 /// as of `now` (Unix seconds).
 pub fn verify(secret: &str, timestamp: &str, body: &[u8], signature: &str, now: i64) -> Result<(), SignatureError> {
     let sent: i64 = timestamp.trim().parse().map_err(|_| SignatureError::BadTimestamp)?;
-    if (now - sent).abs() > MAX_SKEW_SECS {
+    if now.abs_diff(sent) > MAX_SKEW_SECS.unsigned_abs() {
         return Err(SignatureError::Stale);
     }
     let hex = signature.strip_prefix("v0=").ok_or(SignatureError::Mismatch)?;
@@ -73,5 +73,6 @@ mod tests {
         assert_eq!(verify(SECRET, TIMESTAMP, BODY.as_bytes(), SIGNATURE, THEN + 301), Err(SignatureError::Stale));
         assert_eq!(verify(SECRET, TIMESTAMP, BODY.as_bytes(), SIGNATURE, THEN - 301), Err(SignatureError::Stale));
         assert_eq!(verify(SECRET, "soon", BODY.as_bytes(), SIGNATURE, THEN), Err(SignatureError::BadTimestamp));
+        assert_eq!(verify(SECRET, &i64::MIN.to_string(), BODY.as_bytes(), SIGNATURE, THEN), Err(SignatureError::Stale));
     }
 }

@@ -36,8 +36,10 @@ async fn refresh(state: &AppState, client_id: &str, expired: Option<&str>) -> Re
     if renewed_meanwhile {
         return Ok(current);
     }
+    // A token pasted meanwhile replaced the rotating pair: nothing to renew.
+    let Some(old_refresh) = installation.refresh_token.as_ref() else { return Ok(current) };
     let open = |field: &str, sealed: &StoredSecret| state.secret_key.open(&sealed.sealed, &context(field, client_id)).map_err(ApiError::internal);
-    let refresh_token = open("refresh_token", installation.refresh_token.as_ref().expect("checked by the caller"))?;
+    let refresh_token = open("refresh_token", old_refresh)?;
     let client_secret = open("client_secret", app.client_secret.as_ref().ok_or_else(|| ApiError::internal("no client secret"))?)?;
     let access = state.slack.refresh_token(client_id, &client_secret, &refresh_token).await.map_err(|error| {
         tracing::warn!(slack.error = %error, "token refresh refused");
@@ -53,10 +55,13 @@ async fn refresh(state: &AppState, client_id: &str, expired: Option<&str>) -> Re
         last_four: herald_model::destination::last_four(secret),
     };
     let expires_at = now + access.expires_in.unwrap_or(43_200);
-    state
-        .store
-        .rotate_tokens(client_id, &seal("bot_token", &access.access_token), &seal("refresh_token", new_refresh), expires_at)
-        .await?;
+    let new_bot = seal("bot_token", &access.access_token);
+    let stored = state.store.rotate_tokens(client_id, &old_refresh.sealed, &new_bot, &seal("refresh_token", new_refresh), expires_at).await?;
+    if !stored {
+        // A new install replaced the pair while this refresh ran; keep it.
+        let app = state.store.slack_app(client_id).await?;
+        return crate::destinations::bot_token(state, app.as_ref());
+    }
     tracing::info!(slack.client_id = client_id, "bot token renewed");
     Ok(access.access_token)
 }

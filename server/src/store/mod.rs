@@ -178,14 +178,19 @@ pub trait Store: Send + Sync + 'static {
     /// it, in one write.
     async fn save_installation(&self, client_id: &str, bot_token: &StoredSecret, installation: &Installation) -> Result<SlackAppRecord, StoreError>;
 
-    /// Replaces a rotating token pair in one write.
+    /// Replaces a rotating token pair in one write, if the refresh token is
+    /// still `old_refresh` (sealed); `false` when something replaced it.
     async fn rotate_tokens(
         &self,
         client_id: &str,
+        old_refresh: &str,
         bot_token: &StoredSecret,
         refresh_token: &StoredSecret,
         expires_at: i64,
-    ) -> Result<SlackAppRecord, StoreError>;
+    ) -> Result<bool, StoreError>;
+
+    /// Forgets an event whose handling failed, so Slack's retry is handled.
+    async fn forget_slack_event(&self, event_id: &str) -> Result<(), StoreError>;
 
     /// Records a new install's state for a destination.
     async fn create_oauth_state(&self, state_hash: &str, destination_id: &str, expires_at: i64) -> Result<(), StoreError>;

@@ -311,25 +311,31 @@ impl Store for SqliteStore {
     async fn rotate_tokens(
         &self,
         client_id: &str,
+        old_refresh: &str,
         bot_token: &StoredSecret,
         refresh_token: &StoredSecret,
         expires_at: i64,
-    ) -> Result<SlackAppRecord, StoreError> {
-        let sql = format!(
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
             "UPDATE slack_apps SET bot_token = ?, bot_token_hint = ?, refresh_token = ?, refresh_token_hint = ?, \
-             token_expires_at = ?, updated_at = ? WHERE client_id = ? RETURNING {SLACK_APP_COLUMNS}"
-        );
-        let row = sqlx::query(&sql)
-            .bind(&bot_token.sealed)
-            .bind(&bot_token.last_four)
-            .bind(&refresh_token.sealed)
-            .bind(&refresh_token.last_four)
-            .bind(expires_at)
-            .bind(now_rfc3339())
-            .bind(client_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        slack_app_from_row(&row.ok_or(StoreError::NotFound("Slack app"))?)
+             token_expires_at = ?, updated_at = ? WHERE client_id = ? AND refresh_token = ?",
+        )
+        .bind(&bot_token.sealed)
+        .bind(&bot_token.last_four)
+        .bind(&refresh_token.sealed)
+        .bind(&refresh_token.last_four)
+        .bind(expires_at)
+        .bind(now_rfc3339())
+        .bind(client_id)
+        .bind(old_refresh)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn forget_slack_event(&self, event_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM slack_events WHERE event_id = ?").bind(event_id).execute(&self.pool).await?;
+        Ok(())
     }
 
     async fn create_oauth_state(&self, state_hash: &str, destination_id: &str, expires_at: i64) -> Result<(), StoreError> {
@@ -354,6 +360,9 @@ impl Store for SqliteStore {
     }
 
     async fn record_slack_event(&self, event_id: &str) -> Result<bool, StoreError> {
+        // Slack retries within minutes; a day of memory is plenty.
+        let day_ago = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() - 86_400).map(|t| t.to_string()).unwrap_or_default();
+        sqlx::query("DELETE FROM slack_events WHERE received_at < ?").bind(day_ago).execute(&self.pool).await?;
         let done = sqlx::query("INSERT INTO slack_events (event_id, received_at) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING")
             .bind(event_id)
             .bind(now_rfc3339())
@@ -413,6 +422,9 @@ impl Store for SqliteStore {
                bot_token = coalesce(excluded.bot_token, bot_token), \
                bot_token_hint = coalesce(excluded.bot_token_hint, bot_token_hint), \
                problem = CASE WHEN excluded.bot_token IS NULL THEN problem END, \
+               refresh_token = CASE WHEN excluded.bot_token IS NULL THEN refresh_token END, \
+               refresh_token_hint = CASE WHEN excluded.bot_token IS NULL THEN refresh_token_hint END, \
+               token_expires_at = CASE WHEN excluded.bot_token IS NULL THEN token_expires_at END, \
                updated_at = excluded.updated_at \
              RETURNING {SLACK_APP_COLUMNS}"
         );
