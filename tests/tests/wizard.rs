@@ -91,6 +91,9 @@ async fn a_new_user_walks_every_step_then_a_second_destination_reuses_the_app() 
     browser.wait_for_path("/destinations").await;
     browser.find_text("tr[data-destination='Security alerts'] td", "Active").await;
     browser.find_text("tr[data-destination='Security alerts'] td", "#sec-alerts").await;
+    browser.click_text("tr[data-destination='Security alerts'] button", "Send test message").await;
+    browser.find_text("tr[data-destination='Security alerts'] [role=status]", "Sent: the welcome message is in #sec-alerts.").await;
+    assert_eq!(slack.messages_in(defaults::SEC_ALERTS).len(), 2, "the list's test message went out too");
 
     // Step 8: another destination; the Slack app's credentials are there already.
     begin(&browser).await;

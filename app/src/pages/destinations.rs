@@ -103,6 +103,19 @@ fn Row(d: DestinationSummary, reload: Callback<()>, error: RwSignal<Option<Strin
         let id = id_delete.clone();
         act(Box::pin(async move { api::delete_destination(&id).await }));
     });
+    // The welcome message, from here too: a quick test that the path works.
+    let tested = RwSignal::new(None::<(bool, String)>);
+    let id_test = d.id.clone();
+    let test = move |_| {
+        let id = id_test.clone();
+        spawn_local(async move {
+            let outcome = match api::send_welcome(&id).await {
+                Ok(o) => (o.sent, o.message),
+                Err(err) => (false, err.message),
+            };
+            tested.set(Some(outcome));
+        });
+    };
     let status_cell = match d.status {
         DestinationStatus::Draft if manage => view! {
             <span class="status draft">"Setup incomplete — "</span>
@@ -119,10 +132,15 @@ fn Row(d: DestinationSummary, reload: Callback<()>, error: RwSignal<Option<Strin
             <td>
                 {status_cell}
                 {d.problem.clone().map(|p| view! { <p class="status problem">{p}</p> })}
+                {move || tested.get().map(|(sent, message)| {
+                    let class = if sent { "status tested ok" } else { "status problem" };
+                    view! { <p class=class role="status">{message}</p> }
+                })}
             </td>
             <td class="actions">
                 <Show when=move || manage>
                     {(status != DestinationStatus::Draft).then(|| view! {
+                        <button type="button" class="button quiet" on:click=test.clone()>"Send test message"</button>
                         <a class="button quiet" href=format!("/destinations/{}/edit", d.id)>"Edit"</a>
                         <button type="button" class="button quiet" on:click=toggle.clone()>
                             {if status == DestinationStatus::Active { "Disable" } else { "Enable" }}
