@@ -137,6 +137,8 @@ struct App {
     /// Redirect URLs from the manifest; empty accepts any.
     redirect_urls: Vec<String>,
     token_rotation: bool,
+    /// How long rotating tokens live (Slack: 12 hours).
+    token_lifetime_secs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -216,7 +218,7 @@ impl FakeSlack {
         let mut world = World::default();
         world.apps.insert(
             CLIENT_ID.into(),
-            App { client_secret: CLIENT_SECRET.into(), redirect_urls: Vec::new(), token_rotation: false },
+            App { client_secret: CLIENT_SECRET.into(), redirect_urls: Vec::new(), token_rotation: false, token_lifetime_secs: 43_200 },
         );
         world.tokens.insert(
             BOT_TOKEN.into(),
@@ -319,7 +321,7 @@ impl FakeSlack {
     pub fn add_app(&self, client_id: &str, client_secret: &str) {
         self.world().apps.insert(
             client_id.into(),
-            App { client_secret: client_secret.into(), redirect_urls: Vec::new(), token_rotation: false },
+            App { client_secret: client_secret.into(), redirect_urls: Vec::new(), token_rotation: false, token_lifetime_secs: 43_200 },
         );
     }
 
@@ -333,6 +335,11 @@ impl FakeSlack {
     /// expire, with a refresh token.
     pub fn enable_token_rotation(&self, client_id: &str) {
         self.world().apps.get_mut(client_id).expect("no such app").token_rotation = true;
+    }
+
+    /// How long rotating tokens issued from now on live.
+    pub fn set_token_lifetime(&self, client_id: &str, seconds: u64) {
+        self.world().apps.get_mut(client_id).expect("no such app").token_lifetime_secs = seconds;
     }
 
     /// What the authorize page does with every install from now on
@@ -768,8 +775,8 @@ fn oauth_access(w: &mut World, headers: &HeaderMap, params: &Map<String, Value>)
         let refresh = format!("xoxe-1-fakerefresh{n:012}");
         w.refresh_tokens.insert(refresh.clone(), (client_id.clone(), scopes.clone(), org_wide));
         answer["refresh_token"] = json!(refresh);
-        answer["expires_in"] = json!(43_200);
-        (format!("xoxe.xoxb-1-fakerotating{n:012}"), Some(Instant::now() + Duration::from_secs(43_200)))
+        answer["expires_in"] = json!(app.token_lifetime_secs);
+        (format!("xoxe.xoxb-1-fakerotating{n:012}"), Some(Instant::now() + Duration::from_secs(app.token_lifetime_secs)))
     } else {
         (format!("xoxb-{n}-fakeinstalled{n:012}"), None)
     };

@@ -253,3 +253,26 @@ async fn events_about_another_workspace_or_bot_change_nothing() {
     slack.send_event(&events, defaults::SIGNING_SECRET, ours).await;
     assert!(problem(admin, id).await.is_some());
 }
+
+#[tokio::test]
+async fn a_rotating_token_about_to_expire_is_renewed_before_it_is_used() {
+    let (slack, herald, admin, id) = ready(defaults::CLIENT_SECRET).await;
+    slack.enable_token_rotation(defaults::CLIENT_ID);
+    // Within Herald's five-minute margin from the start.
+    slack.set_token_lifetime(defaults::CLIENT_ID, 120);
+    let (url, cookie) = start(&herald, &admin, &id).await;
+    assert_eq!(callback(&authorize(&url).await, Some(&cookie)).await.status(), StatusCode::SEE_OTHER);
+    let settings = json!({
+        "displayName": "Alerts", "channel": "#general", "clientId": defaults::CLIENT_ID,
+        "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
+    });
+    let path = format!("/api/destinations/{id}");
+    assert_eq!(admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap().status(), StatusCode::OK);
+    slack.set_token_lifetime(defaults::CLIENT_ID, 43_200);
+
+    let outcome: Value = admin.post(&format!("{path}/welcome"), json!({})).await.json().await.unwrap();
+    assert_eq!(outcome["sent"], true, "{outcome}");
+    let refreshes = slack.calls("oauth.v2.access").into_iter().filter(|c| c.params.get("grant_type").and_then(Value::as_str) == Some("refresh_token")).count();
+    assert_eq!(refreshes, 1, "renewed ahead of time");
+    assert_eq!(slack.calls("chat.postMessage").len(), 1, "no call failed on an expired token first");
+}
