@@ -529,20 +529,39 @@ pub struct SlackBotForm {
 
 impl std::fmt::Debug for SlackBotForm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let shown = |s: &Option<String>| if s.as_deref().is_some_and(|s| !s.is_empty()) { "***" } else { "(keep)" };
-        f.debug_struct("SlackBotForm")
-            .field("display_name", &self.display_name)
-            .field("channel", &self.channel)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &shown(&self.client_secret))
-            .field("signing_secret", &shown(&self.signing_secret))
-            .field("bot_token", &shown(&self.bot_token))
-            .field("severities", &self.severities)
-            .field("alert_kinds", &self.alert_kinds)
-            .field("log_types", &self.log_types)
-            .field("timezone", &self.timezone)
-            .finish()
+        let given = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.trim().is_empty());
+        debug_settings(
+            f,
+            "SlackBotForm",
+            (&self.display_name, &self.channel, &self.client_id),
+            [given(&self.client_secret), given(&self.signing_secret), given(&self.bot_token)],
+            (&self.severities, &self.alert_kinds, &self.log_types, &self.timezone),
+        )
     }
+}
+
+/// The one `Debug` both forms of the settings share: secrets only say
+/// whether they are given.
+fn debug_settings(
+    f: &mut std::fmt::Formatter<'_>,
+    name: &str,
+    (display_name, channel, client_id): (&str, &dyn std::fmt::Debug, &str),
+    secrets: [bool; 3],
+    (severities, alert_kinds, log_types, timezone): (&[Severity], &[AlertKind], &[String], &str),
+) -> std::fmt::Result {
+    let shown = |given: bool| if given { "***" } else { "(keep)" };
+    f.debug_struct(name)
+        .field("display_name", &display_name)
+        .field("channel", channel)
+        .field("client_id", &client_id)
+        .field("client_secret", &shown(secrets[0]))
+        .field("signing_secret", &shown(secrets[1]))
+        .field("bot_token", &shown(secrets[2]))
+        .field("severities", &severities)
+        .field("alert_kinds", &alert_kinds)
+        .field("log_types", &log_types)
+        .field("timezone", &timezone)
+        .finish()
 }
 
 /// Which secrets are stored already (so the form may leave them out).
@@ -571,19 +590,13 @@ pub struct ValidSlackBot {
 
 impl std::fmt::Debug for ValidSlackBot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let shown = |s: &Option<String>| if s.is_some() { "***" } else { "(keep)" };
-        f.debug_struct("ValidSlackBot")
-            .field("display_name", &self.display_name)
-            .field("channel", &self.channel)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &shown(&self.client_secret))
-            .field("signing_secret", &shown(&self.signing_secret))
-            .field("bot_token", &shown(&self.bot_token))
-            .field("severities", &self.severities)
-            .field("alert_kinds", &self.alert_kinds)
-            .field("log_types", &self.log_types)
-            .field("timezone", &self.timezone)
-            .finish()
+        debug_settings(
+            f,
+            "ValidSlackBot",
+            (&self.display_name, &self.channel, &self.client_id),
+            [self.client_secret.is_some(), self.signing_secret.is_some(), self.bot_token.is_some()],
+            (&self.severities, &self.alert_kinds, &self.log_types, &self.timezone),
+        )
     }
 }
 
