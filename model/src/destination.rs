@@ -108,11 +108,26 @@ pub struct DestinationSummary {
     pub alert_kinds: Vec<AlertKind>,
     /// Empty: every log type.
     pub log_types: Vec<String>,
-    /// What is wrong with its Slack app, e.g. "Disconnected — reinstall".
+    /// What is wrong with its Slack app, e.g. "Disconnected — reinstall",
+    /// or why its deliveries fail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// How its deliveries have gone.
+    #[serde(default)]
+    pub health: DeliveryHealthView,
     /// RFC 3339.
     pub created_at: String,
+}
+
+/// How deliveries to a destination have gone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryHealthView {
+    /// RFC 3339: the last message that got through.
+    pub last_sent_at: Option<String>,
+    /// Deliveries that failed or are being retried, last 24 hours.
+    pub failures_24h: u64,
+    pub last_error: Option<String>,
 }
 
 /// One destination with all its settings; secrets only as hints.

@@ -3,8 +3,10 @@
 //! every API body and every validation rule.
 
 pub mod account;
+pub mod alert;
 pub mod api;
 pub mod assets;
+pub mod blocks;
 pub mod destination;
 pub mod manifest;
 pub mod redirect;

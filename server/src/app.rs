@@ -35,6 +35,8 @@ pub struct App {
     pub token_refresh: tokio::sync::Mutex<()>,
     /// Channel IDs and bot names Slack told Herald in the last minute.
     pub slack_cache: crate::slack::cache::SlackCache,
+    /// The delivery worker's wake-up call and its metrics.
+    pub delivery: crate::delivery::Delivery,
 }
 
 impl AppState {
@@ -58,6 +60,7 @@ impl AppState {
             slack,
             token_refresh,
             slack_cache,
+            delivery: Default::default(),
         })))
     }
 }

@@ -5,6 +5,7 @@
 use axum::http::StatusCode;
 use herald_model::api::FieldError;
 use herald_model::destination::{
+    DeliveryHealthView,
     AlertKind, DestinationKind, DestinationStatus, DestinationSummary, DestinationView, DraftUpdate, SecretHint,
     AppCredentials, Severity, SlackAppView, SlackBotForm, StoredSecrets, ValidSlackBot, WIZARD_STEPS, last_four,
     parse_client_id, parse_hex_secret,
@@ -12,7 +13,7 @@ use herald_model::destination::{
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::store::{DestinationRecord, DestinationValues, SlackAppRecord, SlackAppSecrets, StoredSecret};
+use crate::store::{DeliveryHealth, DestinationRecord, DestinationValues, SlackAppRecord, SlackAppSecrets, StoredSecret};
 
 /// Where each secret is sealed; the context binds a sealed value to its app.
 pub fn context(field: &str, client_id: &str) -> String {
@@ -46,8 +47,17 @@ pub fn view(record: DestinationRecord, app: Option<&SlackAppRecord>) -> Destinat
     }
 }
 
-pub fn summary(record: DestinationRecord, apps: &[SlackAppRecord]) -> DestinationSummary {
-    let problem = apps.iter().find(|a| a.client_id == record.values.client_id).and_then(|a| a.problem.clone());
+pub fn summary(record: DestinationRecord, apps: &[SlackAppRecord], health: Option<&DeliveryHealth>) -> DestinationSummary {
+    let problem = apps
+        .iter()
+        .find(|a| a.client_id == record.values.client_id)
+        .and_then(|a| a.problem.clone())
+        .or_else(|| health.and_then(|h| h.problem.clone()));
+    let health = health.map(|h| DeliveryHealthView {
+        last_sent_at: h.last_sent_at.map(rfc3339_ms),
+        failures_24h: h.failures_24h,
+        last_error: h.last_error.clone(),
+    });
     DestinationSummary {
         id: record.id,
         display_name: record.values.display_name,
@@ -59,8 +69,15 @@ pub fn summary(record: DestinationRecord, apps: &[SlackAppRecord]) -> Destinatio
         alert_kinds: record.values.alert_kinds,
         log_types: record.values.log_types,
         problem,
+        health: health.unwrap_or_default(),
         created_at: record.created_at,
     }
+}
+
+/// Unix milliseconds as the API shows times: RFC 3339, UTC, whole seconds.
+pub fn rfc3339_ms(ms: i64) -> String {
+    let at = jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    jiff::Timestamp::from_second(at.as_second()).unwrap_or(at).to_string()
 }
 
 pub fn app_view(app: &SlackAppRecord) -> SlackAppView {

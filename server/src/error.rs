@@ -60,6 +60,11 @@ impl ApiError {
         self
     }
 
+    /// The sentence the client sees.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     pub fn status(&self) -> StatusCode {
         self.status
     }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod delivery;
 pub mod destinations;
 pub mod error;
 pub mod routes;
@@ -38,6 +39,10 @@ pub async fn run(
         "herald is listening"
     );
     let router = routes::router(state.clone());
+    let (stop_worker, worker_stop) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(delivery::worker::run(state.clone(), worker_stop));
+    // Should this future be dropped (a crash, in tests), the worker goes with it.
+    let worker_guard = AbortOnDrop(worker.abort_handle());
 
     let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -54,6 +59,9 @@ pub async fn run(
         served = serving.into_future() => served.context("serving HTTP")?,
         () = deadline => tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still running after the grace period; stopping anyway"),
     }
+    let _ = stop_worker.send(true);
+    let _ = worker.await;
+    drop(worker_guard);
     state.store.close().await;
     tracing::info!("herald stopped");
     Ok(())
@@ -61,3 +69,12 @@ pub async fn run(
 
 /// How long requests in flight may take to finish once shutdown begins.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Aborts a spawned task when dropped, so it cannot outlive its owner.
+pub(crate) struct AbortOnDrop(pub(crate) tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

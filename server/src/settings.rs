@@ -117,8 +117,25 @@ pub struct Settings {
     pub dist_dir: PathBuf,
 
     /// How long a sign-in lasts, e.g. 12h, 30m, 7d.
-    #[arg(long, env = "HERALD_SESSION_TTL", default_value = "12h", value_parser = parse_duration)]
+    #[arg(long, env = "HERALD_SESSION_TTL", default_value = "12h", value_parser = parse_session_ttl)]
     pub session_ttl: std::time::Duration,
+
+    /// Pace messages as Slack asks (about one a second per channel, short
+    /// bursts, and a ceiling per workspace). Turn off only against a fake
+    /// Slack, for benchmarks.
+    #[arg(long, env = "HERALD_SLACK_PACING", default_value = "on", value_parser = parse_on_off)]
+    pub slack_pacing: bool,
+
+    /// How many times a delivery that fails for a passing reason (Slack
+    /// down, a timeout) is tried before it is given up.
+    #[arg(long, env = "HERALD_DELIVERY_ATTEMPTS", default_value = "10", value_parser = parse_attempts)]
+    pub delivery_attempts: u32,
+
+    /// The wait before the first retry; each further retry waits twice as
+    /// long (with jitter), at most 10 minutes. 5s and 10 attempts give up
+    /// after about half an hour.
+    #[arg(long, env = "HERALD_DELIVERY_RETRY_BASE", default_value = "5s", value_parser = parse_retry_base)]
+    pub delivery_retry_base: std::time::Duration,
 
     /// Email of the first admin, created at start-up when there are no
     /// users (with HERALD_ADMIN_PASSWORD_FILE).
@@ -263,24 +280,49 @@ fn with_trailing_slash(mut url: Url) -> Url {
     url
 }
 
-/// `90s`, `30m`, `12h`, `7d`.
-fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+fn parse_session_ttl(s: &str) -> Result<std::time::Duration, String> {
+    parse_duration("HERALD_SESSION_TTL", "12h or 30m", s)
+}
+
+fn parse_retry_base(s: &str) -> Result<std::time::Duration, String> {
+    parse_duration("HERALD_DELIVERY_RETRY_BASE", "5s or 500ms", s)
+}
+
+/// `250ms`, `90s`, `30m`, `12h`, `7d`; never zero.
+fn parse_duration(var: &str, example: &str, s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
-    let bad = || hint("HERALD_SESSION_TTL", "a number with s, m, h or d, e.g. 12h or 30m");
+    let bad = || hint(var, &format!("a number with ms, s, m, h or d, e.g. {example}"));
     let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
     let (number, unit) = s.split_at(split);
     let number: u64 = number.parse().map_err(|_| bad())?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
+    let millis = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
         _ => return Err(bad()),
     };
     if number == 0 {
         return Err(bad());
     }
-    Ok(std::time::Duration::from_secs(number * seconds))
+    Ok(std::time::Duration::from_millis(number.saturating_mul(millis)))
+}
+
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Ok(true),
+        "off" | "false" | "0" | "no" => Ok(false),
+        _ => Err(hint("HERALD_SLACK_PACING", "on or off")),
+    }
+}
+
+fn parse_attempts(s: &str) -> Result<u32, String> {
+    s.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=100).contains(n))
+        .ok_or_else(|| hint("HERALD_DELIVERY_ATTEMPTS", "a whole number from 1 to 100, e.g. 10"))
 }
 
 fn parse_log_filter(s: &str) -> Result<Targets, String> {

@@ -284,6 +284,10 @@ impl FakeSlack {
         self.world().channels.get_mut(channel).expect("no such channel").is_archived = true;
     }
 
+    pub fn unarchive_channel(&self, channel: &str) {
+        self.world().channels.get_mut(channel).expect("no such channel").is_archived = false;
+    }
+
     /// Adds a user (with an email, or none to model a hidden one); returns the ID.
     pub fn add_user(&self, name: &str, email: Option<&str>) -> String {
         let mut world = self.world();
@@ -323,6 +327,25 @@ impl FakeSlack {
             client_id.into(),
             App { client_secret: client_secret.into(), redirect_urls: Vec::new(), token_rotation: false, token_lifetime_secs: 43_200 },
         );
+    }
+
+    /// Registers another bot token with every scope (another app's bot).
+    pub fn add_bot_token(&self, token: &str) {
+        self.world()
+            .tokens
+            .insert(token.into(), Token { org_wide: false, scopes: defaults::SCOPES.into(), revoked: false, expires_at: None });
+    }
+
+    /// Forgets the calls and messages so far (benchmarks run long).
+    pub fn clear_history(&self) {
+        let mut w = self.world();
+        w.calls.clear();
+        w.messages.clear();
+    }
+
+    /// How many messages were posted so far.
+    pub fn message_count(&self) -> usize {
+        self.world().messages.len()
     }
 
     /// The redirect URLs the app's manifest lists; an authorize request with

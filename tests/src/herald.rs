@@ -132,6 +132,21 @@ impl Herald {
             .expect("POST /api/session")
     }
 
+    /// Stops the server as a crash (`kill -9`) would: no shutdown, nothing
+    /// finished; the data stays for [`Herald::resume`].
+    pub async fn crash(&mut self) {
+        self.shutdown.take();
+        if let Some(server) = self.server.take() {
+            server.abort();
+            let _ = server.await;
+        }
+    }
+
+    /// `POST /api/alerts` as a detection pipeline sends it.
+    pub async fn send_alerts(&self, api_token: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.http.post(self.url("/api/alerts")).bearer_auth(api_token).json(body).send().await.expect("POST /api/alerts")
+    }
+
     /// Stops the server the way SIGTERM does and waits for it to finish.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         self.shutdown_and_wait().await
@@ -189,6 +204,24 @@ impl Session {
 
     pub async fn delete(&self, path: &str) -> reqwest::Response {
         self.request(reqwest::Method::DELETE, path).send().await.unwrap()
+    }
+
+    /// A finished, active Slack Bot destination with these settings
+    /// (`displayName`, `channel`, secrets, filters…); its ID.
+    pub async fn add_destination(&self, settings: serde_json::Value) -> String {
+        let draft: serde_json::Value = self.post("/api/destinations", serde_json::json!({"kind": "SLACK_BOT"})).await.json().await.unwrap();
+        let id = draft["id"].as_str().expect("a draft's id").to_owned();
+        let saved = self.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&settings).send().await.unwrap();
+        assert_eq!(saved.status(), reqwest::StatusCode::OK, "saving {settings}: {}", saved.text().await.unwrap());
+        let finished = self.post(&format!("/api/destinations/{id}/finish"), serde_json::json!({})).await;
+        assert_eq!(finished.status(), reqwest::StatusCode::OK, "finishing setup");
+        id
+    }
+
+    /// A new API token for sending alerts.
+    pub async fn api_token(&self) -> String {
+        let created: serde_json::Value = self.post("/api/tokens", serde_json::json!({"name": "pipeline"})).await.json().await.unwrap();
+        created["secret"].as_str().expect("the new token").to_owned()
     }
 }
 

@@ -149,7 +149,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 pub async fn csrf_guard(axum::extract::State(state): axum::extract::State<AppState>, request: Request, next: Next) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let headers = request.headers();
-    let program = bearer(headers).is_some() && cookie(headers, session_cookie_name(state.cookies_secure())).is_none();
+    // Forged requests ride on a session cookie; without one there is nothing
+    // to forge (the handler's own check answers 401), except signing in,
+    // which must not be started by another site either.
+    let signing_in = request.uri().path().ends_with("/session");
+    let program = cookie(headers, session_cookie_name(state.cookies_secure())).is_none() && !signing_in;
     if safe || program {
         return next.run(request).await;
     }

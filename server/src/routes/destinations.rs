@@ -18,7 +18,12 @@ use crate::error::ApiError;
 pub async fn list(_: Authorized<need::ViewAlerts>, State(state): State<AppState>) -> Result<Json<DestinationList>, ApiError> {
     let records = state.store.list_destinations().await?;
     let apps = state.store.list_slack_apps().await?;
-    Ok(Json(DestinationList { destinations: records.into_iter().map(|r| destinations::summary(r, &apps)).collect() }))
+    let health = state.store.delivery_health(crate::delivery::now_ms()).await?;
+    let destinations = records.into_iter().map(|r| {
+        let health = health.get(&r.id);
+        destinations::summary(r, &apps, health)
+    });
+    Ok(Json(DestinationList { destinations: destinations.collect() }))
 }
 
 pub async fn create(

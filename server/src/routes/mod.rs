@@ -1,5 +1,6 @@
 //! Every HTTP route Herald answers, and the layers around them.
 
+mod alerts;
 mod destinations;
 mod health;
 mod session;
@@ -30,6 +31,9 @@ pub fn router(state: AppState) -> Router {
     // `Authorized<need::…>` for people, `ApiCaller` for programs.
     let api = Router::new()
         .route("/session", get(session::me).post(session::sign_in).delete(session::sign_out))
+        .route("/alerts", get(alerts::list).post(alerts::create))
+        .route("/alerts/{id}", get(alerts::get))
+        .route("/alerts/{id}/resend", post(alerts::resend))
         .route("/destinations", get(destinations::list).post(destinations::create))
         .route("/destinations/{id}", get(destinations::get).put(destinations::update).delete(destinations::delete))
         .route("/destinations/{id}/draft", patch(destinations::save_draft))
@@ -62,6 +66,7 @@ pub fn router(state: AppState) -> Router {
 
     let routes = Router::new()
         .route("/healthz", get(health::healthz).layer(middleware::map_response(never_cache)))
+        .route("/metrics", get(alerts::metrics).layer(middleware::map_response(never_cache)))
         .nest("/api", api)
         .nest("/slack", slack);
     web::with_static_files(routes, &state.settings.dist_dir)

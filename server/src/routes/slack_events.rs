@@ -86,7 +86,11 @@ async fn handle(state: &AppState, app: &SlackAppRecord, payload: &Value) -> Resu
         _ => None,
     };
     if let Some(problem) = problem {
+        let news = app.problem.as_deref() != Some(problem);
         state.store.set_slack_app_problem(&app.client_id, Some(problem)).await?;
+        if news {
+            crate::delivery::system::app_disconnected(state, &app.client_id, problem).await?;
+        }
     }
     Ok(())
 }

@@ -30,7 +30,7 @@ async fn find(state: &AppState, app: &str, token: &str, channel: &ChannelRef) ->
 }
 
 /// The bot's handle, as Slack knows it (the default when Slack won't say).
-async fn bot_name(state: &AppState, app: &str, token: &str) -> String {
+pub async fn bot_name(state: &AppState, app: &str, token: &str) -> String {
     let key = format!("bot:{app}");
     if let Some(name) = state.slack_cache.get(&key) {
         return name;

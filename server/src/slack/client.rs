@@ -218,6 +218,13 @@ impl SlackClient {
         Ok(channels)
     }
 
+    /// One `chat.postMessage` attempt, with no waiting when rate limited:
+    /// the delivery worker paces and retries on its own.
+    pub async fn post_message_once(&self, token: &str, message: &Value) -> Result<Posted, SlackError> {
+        let url = self.api_url.join("chat.postMessage").map_err(|_| SlackError::Transport("bad API URL".into()))?;
+        self.answer(self.http.post(url).bearer_auth(token).json(message)).await
+    }
+
     pub async fn post_message(&self, token: &str, message: &Value) -> Result<Posted, SlackError> {
         self.call("chat.postMessage", token, Some(message), &[]).await
     }

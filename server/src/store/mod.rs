@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use herald_model::account::{ApiTokenView, Email, Role, UserPatch, UserView};
+use herald_model::alert::{AlertStatus, AlertType, DeliveryState};
 use herald_model::destination::{AlertKind, DestinationKind, DestinationStatus, Severity};
 
 use crate::settings::DatabaseUrl;
@@ -117,6 +118,106 @@ pub struct SlackAppSecrets {
     pub bot_token: Option<StoredSecret>,
 }
 
+/// An alert as stored. Times are Unix milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRecord {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub alert_type: AlertType,
+    pub status: AlertStatus,
+    pub detection_id: Option<String>,
+    pub log_types: Vec<String>,
+    pub tags: Vec<String>,
+    pub description: Option<String>,
+    pub runbook: Option<String>,
+    pub reference: Option<String>,
+    pub alert_context: Option<String>,
+    pub created_at: i64,
+    pub received_at: i64,
+}
+
+/// An alert to store with the destinations it is routed to.
+#[derive(Debug, Clone)]
+pub struct NewAlertRecord {
+    pub alert: AlertRecord,
+    pub destination_ids: Vec<String>,
+}
+
+/// What storing one alert did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub id: String,
+    /// `false`: an alert with this ID existed; nothing was queued.
+    pub created: bool,
+    pub deliveries: usize,
+}
+
+/// A delivery a worker claimed: its alert, and where it goes.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub id: i64,
+    pub destination_id: String,
+    /// Attempts so far (not counting this one).
+    pub attempts: u32,
+    pub alert: Arc<AlertRecord>,
+}
+
+/// How an attempt at a delivery ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent { channel: String, ts: String },
+    /// Try again at `due_at` (ms); counts as an attempt.
+    Retry { due_at: i64, error: String },
+    /// Not sent yet: the channel's pace or Slack's Retry-After; not an attempt.
+    Wait { due_at: i64 },
+    /// Given up.
+    Failed { error: String },
+}
+
+/// A row of the deliveries table, for the alert page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    pub destination_id: String,
+    pub destination_name: String,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    pub due_at: i64,
+    pub slack_channel: Option<String>,
+    pub slack_ts: Option<String>,
+    pub last_error: Option<String>,
+    pub updated_at: i64,
+}
+
+/// Which alerts the list shows, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    pub severities: Vec<Severity>,
+    pub statuses: Vec<AlertStatus>,
+    /// Unix ms bounds on the alert's creation time.
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub limit: u32,
+}
+
+/// An alert in the list, with its least advanced delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertListRow {
+    pub alert: AlertRecord,
+    pub delivery: Option<DeliveryState>,
+}
+
+/// How deliveries to one destination have gone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryHealth {
+    /// Unix ms of the last message that got through.
+    pub last_sent_at: Option<i64>,
+    /// Deliveries failed or retrying in the last 24 hours.
+    pub failures_24h: u64,
+    pub last_error: Option<String>,
+    pub problem: Option<String>,
+}
+
 /// What creating an API token stores: the hash, never the token.
 pub struct NewApiTokenRecord {
     pub name: String,
@@ -202,6 +303,45 @@ pub trait Store: Send + Sync + 'static {
     /// Remembers an Events API event; `false` when it was handled before
     /// (a retry from Slack).
     async fn record_slack_event(&self, event_id: &str) -> Result<bool, StoreError>;
+
+    // ---- alerts and their deliveries (the outbox) ----
+
+    /// Stores the alerts and one queued delivery per destination, all in
+    /// one transaction. An alert whose ID exists already is left as it is
+    /// and queues nothing.
+    async fn insert_alerts(&self, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError>;
+
+    /// Claims up to `limit` deliveries due at `now` (ms), and those whose
+    /// earlier claim lapsed, until `now + lease_ms`.
+    async fn claim_deliveries(&self, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError>;
+
+    /// Records how attempts ended, in one transaction; a message that got
+    /// through clears its destination's delivery problem.
+    async fn finish_deliveries(&self, outcomes: &[(i64, Outcome)], now: i64) -> Result<(), StoreError>;
+
+    /// Makes every claim due now: at start-up, when no other worker can
+    /// hold one (a single SQLite server).
+    async fn release_claims(&self, now: i64) -> Result<u64, StoreError>;
+
+    /// Queues an alert's deliveries again (all, or to one destination), as
+    /// new; how many.
+    async fn requeue(&self, alert_id: &str, destination_id: Option<&str>, now: i64) -> Result<u64, StoreError>;
+
+    async fn alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError>;
+
+    async fn deliveries_of(&self, alert_id: &str) -> Result<Vec<DeliveryRecord>, StoreError>;
+
+    async fn list_alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertListRow>, StoreError>;
+
+    /// Sets or clears why deliveries to a destination fail; `true` when
+    /// that changed it (so a cause is raised once).
+    async fn set_delivery_problem(&self, destination_id: &str, problem: Option<&str>) -> Result<bool, StoreError>;
+
+    /// Per destination ID.
+    async fn delivery_health(&self, now: i64) -> Result<std::collections::HashMap<String, DeliveryHealth>, StoreError>;
+
+    /// Deliveries not yet sent or given up.
+    async fn queue_depth(&self) -> Result<u64, StoreError>;
 
     // ---- the secret key's check value ----
 

@@ -14,7 +14,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row as _, SqlitePool};
 
+mod alerts;
+
+use std::collections::HashMap;
+
 use super::{
+    AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryRecord, NewAlertRecord, Outcome, Stored,
     DestinationRecord, DestinationValues, Installation, NewApiTokenRecord, NewUserRecord, SlackAppRecord, SlackAppSecrets, Store,
     StoreError, StoredSecret, UserRecord, new_id, now_rfc3339,
 };
@@ -135,12 +140,13 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
 /// The migrations, compiled in so the binary alone can create its database.
 /// Append only: a released migration never changes.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "destinations", include_str!("../../migrations/sqlite/0001_destinations.sql")),
-    (2, "accounts", include_str!("../../migrations/sqlite/0002_accounts.sql")),
-    (3, "slack destinations", include_str!("../../migrations/sqlite/0003_slack_destinations.sql")),
-    (4, "settings", include_str!("../../migrations/sqlite/0004_settings.sql")),
-    (5, "slack events", include_str!("../../migrations/sqlite/0005_slack_events.sql")),
-    (6, "slack installs", include_str!("../../migrations/sqlite/0006_slack_installs.sql")),
+    (1, "destinations", include_str!("../../../migrations/sqlite/0001_destinations.sql")),
+    (2, "accounts", include_str!("../../../migrations/sqlite/0002_accounts.sql")),
+    (3, "slack destinations", include_str!("../../../migrations/sqlite/0003_slack_destinations.sql")),
+    (4, "settings", include_str!("../../../migrations/sqlite/0004_settings.sql")),
+    (5, "slack events", include_str!("../../../migrations/sqlite/0005_slack_events.sql")),
+    (6, "slack installs", include_str!("../../../migrations/sqlite/0006_slack_installs.sql")),
+    (7, "alerts", include_str!("../../../migrations/sqlite/0007_alerts.sql")),
 ];
 
 #[derive(Debug)]
@@ -169,7 +175,9 @@ impl SqliteStore {
             .with_context(|| format!("HERALD_DATABASE_URL: cannot read {url:?} as a SQLite URL"))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL: a commit is on disk before Herald answers, so an accepted
+            // alert survives a power cut too, not just a crash.
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         let file = options.get_filename().to_path_buf();
@@ -369,6 +377,50 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_alerts(&self, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError> {
+        alerts::insert_alerts(&self.pool, alerts, now).await
+    }
+
+    async fn claim_deliveries(&self, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        alerts::claim_deliveries(&self.pool, now, lease_ms, limit).await
+    }
+
+    async fn finish_deliveries(&self, outcomes: &[(i64, Outcome)], now: i64) -> Result<(), StoreError> {
+        alerts::finish_deliveries(&self.pool, outcomes, now).await
+    }
+
+    async fn release_claims(&self, now: i64) -> Result<u64, StoreError> {
+        alerts::release_claims(&self.pool, now).await
+    }
+
+    async fn requeue(&self, alert_id: &str, destination_id: Option<&str>, now: i64) -> Result<u64, StoreError> {
+        alerts::requeue(&self.pool, alert_id, destination_id, now).await
+    }
+
+    async fn alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError> {
+        alerts::alert(&self.pool, id).await
+    }
+
+    async fn deliveries_of(&self, alert_id: &str) -> Result<Vec<DeliveryRecord>, StoreError> {
+        alerts::deliveries_of(&self.pool, alert_id).await
+    }
+
+    async fn list_alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertListRow>, StoreError> {
+        alerts::list_alerts(&self.pool, filter).await
+    }
+
+    async fn set_delivery_problem(&self, destination_id: &str, problem: Option<&str>) -> Result<bool, StoreError> {
+        alerts::set_delivery_problem(&self.pool, destination_id, problem).await
+    }
+
+    async fn delivery_health(&self, now: i64) -> Result<HashMap<String, DeliveryHealth>, StoreError> {
+        alerts::delivery_health(&self.pool, now).await
+    }
+
+    async fn queue_depth(&self) -> Result<u64, StoreError> {
+        alerts::queue_depth(&self.pool).await
     }
 
     async fn key_check(&self) -> Result<Option<String>, StoreError> {

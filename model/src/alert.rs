@@ -1,0 +1,605 @@
+//! Alerts: the ingest body as parsed (every limit and rule of the edge
+//! decisions in one place), the routing rule, and what the API shows of an
+//! alert and its deliveries.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::api::FieldError;
+use crate::destination::{AlertKind, Severity};
+
+/// At most this many alerts in one `{"alerts": [...]}` batch.
+pub const MAX_BATCH: usize = 1_000;
+pub const MAX_TITLE_CHARS: usize = 1_000;
+pub const MAX_TEXT_CHARS: usize = 10_000;
+pub const MAX_CONTEXT_BYTES: usize = 64 * 1024;
+pub const MAX_ID_CHARS: usize = 200;
+pub const MAX_SHORT_CHARS: usize = 255;
+pub const MAX_LIST_ITEMS: usize = 100;
+pub const MAX_REFERENCE_CHARS: usize = 2_000;
+
+/// What the detection pipeline says the alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AlertType {
+    Rule,
+    ScheduledRule,
+    Policy,
+    RuleError,
+    ScheduledRuleError,
+    SystemError,
+}
+
+impl AlertType {
+    pub const ALL: [AlertType; 6] = [
+        AlertType::Rule,
+        AlertType::ScheduledRule,
+        AlertType::Policy,
+        AlertType::RuleError,
+        AlertType::ScheduledRuleError,
+        AlertType::SystemError,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertType::Rule => "RULE",
+            AlertType::ScheduledRule => "SCHEDULED_RULE",
+            AlertType::Policy => "POLICY",
+            AlertType::RuleError => "RULE_ERROR",
+            AlertType::ScheduledRuleError => "SCHEDULED_RULE_ERROR",
+            AlertType::SystemError => "SYSTEM_ERROR",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AlertType::Rule => "Rule",
+            AlertType::ScheduledRule => "Scheduled Rule",
+            AlertType::Policy => "Policy",
+            AlertType::RuleError => "Rule Error",
+            AlertType::ScheduledRuleError => "Scheduled Rule Error",
+            AlertType::SystemError => "System Error",
+        }
+    }
+
+    /// Any case: `rule`, `RULE`.
+    pub fn parse(s: &str) -> Option<AlertType> {
+        AlertType::ALL.into_iter().find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// The group a destination's "Alert Types" setting names.
+    pub fn kind(self) -> AlertKind {
+        match self {
+            AlertType::Rule | AlertType::ScheduledRule | AlertType::Policy => AlertKind::Alerts,
+            AlertType::RuleError | AlertType::ScheduledRuleError => AlertKind::DetectionErrors,
+            AlertType::SystemError => AlertKind::SystemErrors,
+        }
+    }
+}
+
+/// Where an alert is in its triage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AlertStatus {
+    Open,
+    Triaged,
+    Resolved,
+    /// Shown as "Invalid".
+    Closed,
+}
+
+impl AlertStatus {
+    pub const ALL: [AlertStatus; 4] = [AlertStatus::Open, AlertStatus::Triaged, AlertStatus::Resolved, AlertStatus::Closed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Open => "OPEN",
+            AlertStatus::Triaged => "TRIAGED",
+            AlertStatus::Resolved => "RESOLVED",
+            AlertStatus::Closed => "CLOSED",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AlertStatus::Open => "Open",
+            AlertStatus::Triaged => "Triaged",
+            AlertStatus::Resolved => "Resolved",
+            AlertStatus::Closed => "Invalid",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AlertStatus> {
+        AlertStatus::ALL.into_iter().find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// New alerts start open; INFO alerts are informational and start resolved.
+    pub fn initial(severity: Severity) -> AlertStatus {
+        if severity == Severity::Info { AlertStatus::Resolved } else { AlertStatus::Open }
+    }
+}
+
+/// One alert of an ingest body, checked. `created_at` is RFC 3339 as sent
+/// (the server normalises it and fills in the time of receipt).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAlert {
+    /// `None`: Herald assigns one.
+    pub alert_id: Option<String>,
+    pub title: String,
+    pub severity: Severity,
+    pub alert_type: AlertType,
+    pub detection_id: Option<String>,
+    pub log_types: Vec<String>,
+    pub description: Option<String>,
+    pub runbook: Option<String>,
+    pub reference: Option<String>,
+    pub tags: Vec<String>,
+    pub created_at: Option<String>,
+    /// As sent, compact JSON.
+    pub alert_context: Option<String>,
+    /// Overrides routing when present.
+    pub destinations: Option<Vec<String>>,
+}
+
+/// The two shapes of `POST /api/alerts`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IngestBody {
+    One(NewAlert),
+    Batch(Vec<NewAlert>),
+}
+
+/// Parses an ingest body: one alert, or `{"alerts": [...]}`. A batch is
+/// accepted or refused whole; errors name `alerts[i].field`.
+pub fn parse_ingest(body: &Value) -> Result<IngestBody, Vec<FieldError>> {
+    let Some(object) = body.as_object() else {
+        return Err(vec![FieldError::new("body", "Send one alert as a JSON object, or {\"alerts\": [...]} for a batch.")]);
+    };
+    match object.get("alerts") {
+        None => parse_alert(body, "").map(IngestBody::One),
+        Some(Value::Array(items)) => {
+            if items.is_empty() {
+                return Err(vec![FieldError::new("alerts", "The batch is empty: send at least one alert.")]);
+            }
+            if items.len() > MAX_BATCH {
+                return Err(vec![FieldError::new(
+                    "alerts",
+                    format!("A batch holds at most {MAX_BATCH} alerts; this one has {}. Split it.", items.len()),
+                )]);
+            }
+            let mut alerts = Vec::with_capacity(items.len());
+            let mut errors = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                match parse_alert(item, &format!("alerts[{i}].")) {
+                    Ok(alert) => alerts.push(alert),
+                    Err(mut e) => errors.append(&mut e),
+                }
+            }
+            if errors.is_empty() { Ok(IngestBody::Batch(alerts)) } else { Err(errors) }
+        }
+        Some(_) => Err(vec![FieldError::new("alerts", "alerts must be a list of alert objects.")]),
+    }
+}
+
+/// Reads the fields of one alert, collecting every problem.
+fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let Some(object) = value.as_object() else {
+        let at = prefix.trim_end_matches('.');
+        return Err(vec![FieldError::new(if at.is_empty() { "body" } else { at }, "Each alert must be a JSON object.")]);
+    };
+    let mut fail = |field: &str, message: String| errors.push(FieldError::new(format!("{prefix}{field}"), message));
+
+    let text = |field: &str, limit: usize, fail: &mut dyn FnMut(&str, String)| -> Option<String> {
+        match object.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => {
+                let count = s.chars().count();
+                if count > limit {
+                    fail(field, format!("{field} is {count} characters; the limit is {limit}. Shorten it."));
+                    None
+                } else if s.trim().is_empty() {
+                    None
+                } else {
+                    Some(s.clone())
+                }
+            }
+            Some(_) => {
+                fail(field, format!("{field} must be a string."));
+                None
+            }
+        }
+    };
+
+    let alert_id = text("alertId", MAX_ID_CHARS, &mut fail).map(|s| s.trim().to_owned());
+    if alert_id.as_ref().is_some_and(|id| id.chars().any(char::is_control)) {
+        fail("alertId", "alertId must not contain control characters.".into());
+    }
+    let title = text("title", MAX_TITLE_CHARS, &mut fail);
+    if matches!(object.get("title"), None | Some(Value::Null)) || matches!(object.get("title"), Some(Value::String(s)) if s.trim().is_empty()) {
+        fail("title", "title is required: say in a few words what happened.".into());
+    }
+    let severity = match object.get("severity") {
+        None | Some(Value::Null) => {
+            fail("severity", "severity is required: one of INFO, LOW, MEDIUM, HIGH, CRITICAL.".into());
+            None
+        }
+        Some(Value::String(s)) => {
+            let parsed = Severity::parse(s);
+            if parsed.is_none() {
+                fail("severity", format!("Unknown severity {s:?}: use one of INFO, LOW, MEDIUM, HIGH, CRITICAL."));
+            }
+            parsed
+        }
+        Some(_) => {
+            fail("severity", "severity must be a string: one of INFO, LOW, MEDIUM, HIGH, CRITICAL.".into());
+            None
+        }
+    };
+    let alert_type = match object.get("type") {
+        None | Some(Value::Null) => Some(AlertType::Rule),
+        Some(Value::String(s)) if s.trim().is_empty() => Some(AlertType::Rule),
+        Some(Value::String(s)) => {
+            let parsed = AlertType::parse(s);
+            if parsed.is_none() {
+                fail(
+                    "type",
+                    format!("Unknown type {s:?}: use one of RULE, SCHEDULED_RULE, POLICY, RULE_ERROR, SCHEDULED_RULE_ERROR, SYSTEM_ERROR."),
+                );
+            }
+            parsed
+        }
+        Some(_) => {
+            fail("type", "type must be a string such as RULE.".into());
+            None
+        }
+    };
+    let detection_id = text("detectionId", MAX_SHORT_CHARS * 4, &mut fail);
+    let description = text("description", MAX_TEXT_CHARS, &mut fail);
+    let runbook = text("runbook", MAX_TEXT_CHARS, &mut fail);
+    let reference = text("reference", MAX_REFERENCE_CHARS, &mut fail);
+    if let Some(reference) = &reference {
+        if !(reference.starts_with("https://") || reference.starts_with("http://")) {
+            fail("reference", "reference must be an http(s) link.".into());
+        }
+    }
+    let created_at = text("createdAt", 64, &mut fail);
+    if created_at.as_ref().is_some_and(|at| !looks_like_rfc3339(at)) {
+        fail("createdAt", "createdAt must be an RFC 3339 time such as 2026-11-29T08:00:00Z.".into());
+    }
+    let list = |field: &str, fail: &mut dyn FnMut(&str, String)| -> Vec<String> {
+        match object.get(field) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) if items.len() > MAX_LIST_ITEMS => {
+                fail(field, format!("{field} has {} items; the limit is {MAX_LIST_ITEMS}.", items.len()));
+                Vec::new()
+            }
+            Some(Value::Array(items)) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    match item.as_str() {
+                        Some(s) if s.chars().count() > MAX_SHORT_CHARS => {
+                            fail(field, format!("Each of {field} is at most {MAX_SHORT_CHARS} characters."));
+                            return Vec::new();
+                        }
+                        Some(s) if !s.trim().is_empty() => out.push(s.trim().to_owned()),
+                        Some(_) => {}
+                        None => {
+                            fail(field, format!("{field} must be a list of strings."));
+                            return Vec::new();
+                        }
+                    }
+                }
+                out
+            }
+            Some(_) => {
+                fail(field, format!("{field} must be a list of strings."));
+                Vec::new()
+            }
+        }
+    };
+    let log_types = list("logTypes", &mut fail);
+    let tags = list("tags", &mut fail);
+    let destinations = object.get("destinations").filter(|v| !v.is_null()).map(|_| list("destinations", &mut fail));
+    let alert_context = match object.get("alertContext") {
+        None | Some(Value::Null) => None,
+        Some(context) => {
+            let compact = context.to_string();
+            if compact.len() > MAX_CONTEXT_BYTES {
+                fail(
+                    "alertContext",
+                    format!("alertContext is {} bytes as JSON; the limit is 64 KiB ({MAX_CONTEXT_BYTES} bytes).", compact.len()),
+                );
+                None
+            } else {
+                Some(compact)
+            }
+        }
+    };
+
+    drop(fail);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let (Some(title), Some(mut severity), Some(alert_type)) = (title, severity, alert_type) else {
+        unreachable!("a missing required field is reported above")
+    };
+    if alert_type == AlertType::SystemError {
+        // Herald's own problems are always critical.
+        severity = Severity::Critical;
+    }
+    Ok(NewAlert {
+        alert_id,
+        title,
+        severity,
+        alert_type,
+        detection_id,
+        log_types,
+        description,
+        runbook,
+        reference,
+        tags,
+        created_at,
+        alert_context,
+        destinations,
+    })
+}
+
+/// A quick shape check; the server parses the time properly.
+fn looks_like_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 20 && b[4] == b'-' && b[7] == b'-' && (b[10] == b'T' || b[10] == b't' || b[10] == b' ') && b[13] == b':'
+}
+
+/// A destination's filters, as the routing rule reads them.
+#[derive(Debug, Clone, Copy)]
+pub struct Filters<'a> {
+    pub severities: &'a [Severity],
+    pub alert_kinds: &'a [AlertKind],
+    /// Empty: every log type.
+    pub log_types: &'a [String],
+}
+
+/// The routing rule: the alert's severity is one the destination takes, its
+/// type is in one of the destination's alert types, and, when the
+/// destination names log types, the alert has one of them. System errors are
+/// Herald's own and carry no log types, so the log-type filter does not
+/// apply to them.
+pub fn matches(filters: Filters<'_>, severity: Severity, alert_type: AlertType, log_types: &[String]) -> bool {
+    filters.severities.contains(&severity)
+        && filters.alert_kinds.contains(&alert_type.kind())
+        && (filters.log_types.is_empty()
+            || alert_type == AlertType::SystemError
+            || log_types.iter().any(|t| filters.log_types.iter().any(|f| f.eq_ignore_ascii_case(t))))
+}
+
+/// What became of one alert at `POST /api/alerts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Accepted {
+    pub alert_id: String,
+    /// `false`: an alert with this ID was received before and is not
+    /// delivered again.
+    pub created: bool,
+    /// How many destinations it is queued for.
+    pub deliveries: usize,
+}
+
+/// The answer to `POST /api/alerts`: 202 when anything new was queued, 200
+/// when every alert was a repeat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestAnswer {
+    pub alerts: Vec<Accepted>,
+}
+
+/// Where one alert's message to one destination is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeliveryState {
+    /// Waiting its turn (the channel's pace, or a new alert).
+    Queued,
+    /// Being sent now.
+    Sending,
+    Sent,
+    /// Failed for a reason that may pass; tried again at `next_attempt_at`.
+    Retrying,
+    /// Given up: a permanent error, or too many attempts.
+    Failed,
+}
+
+impl DeliveryState {
+    pub const ALL: [DeliveryState; 5] =
+        [DeliveryState::Queued, DeliveryState::Sending, DeliveryState::Sent, DeliveryState::Retrying, DeliveryState::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Queued => "QUEUED",
+            DeliveryState::Sending => "SENDING",
+            DeliveryState::Sent => "SENT",
+            DeliveryState::Retrying => "RETRYING",
+            DeliveryState::Failed => "FAILED",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DeliveryState::Queued => "queued",
+            DeliveryState::Sending => "sending",
+            DeliveryState::Sent => "sent",
+            DeliveryState::Retrying => "retrying",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeliveryState> {
+        DeliveryState::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// An alert's delivery to one destination, as the alert page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryView {
+    pub destination_id: String,
+    pub destination_name: String,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    /// RFC 3339, when retrying.
+    pub next_attempt_at: Option<String>,
+    /// Why the last attempt failed, in plain words.
+    pub last_error: Option<String>,
+    pub slack_channel: Option<String>,
+    pub slack_ts: Option<String>,
+    /// A link to the message in Slack, once sent.
+    pub permalink: Option<String>,
+    pub updated_at: String,
+}
+
+/// An alert in the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertSummary {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    #[serde(rename = "type")]
+    pub alert_type: AlertType,
+    pub status: AlertStatus,
+    pub detection_id: Option<String>,
+    pub created_at: String,
+    /// The least advanced of its deliveries (failed before retrying before
+    /// queued before sent); `None` when it went nowhere.
+    pub delivery: Option<DeliveryState>,
+}
+
+/// `GET /api/alerts`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AlertList {
+    pub alerts: Vec<AlertSummary>,
+}
+
+/// `GET /api/alerts/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertView {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    #[serde(rename = "type")]
+    pub alert_type: AlertType,
+    pub status: AlertStatus,
+    pub detection_id: Option<String>,
+    pub log_types: Vec<String>,
+    pub description: Option<String>,
+    pub runbook: Option<String>,
+    pub reference: Option<String>,
+    pub tags: Vec<String>,
+    pub created_at: String,
+    pub received_at: String,
+    pub alert_context: Option<Value>,
+    pub deliveries: Vec<DeliveryView>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn one(body: Value) -> Result<NewAlert, Vec<FieldError>> {
+        match parse_ingest(&body)? {
+            IngestBody::One(alert) => Ok(alert),
+            IngestBody::Batch(_) => panic!("a batch"),
+        }
+    }
+
+    fn fields(errors: Vec<FieldError>) -> Vec<String> {
+        errors.into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn a_minimal_alert_defaults_its_type_and_is_matched_in_any_case() {
+        let alert = one(json!({"title": "Login", "severity": "high", "type": "scheduled_rule"})).unwrap();
+        assert_eq!(alert.severity, Severity::High);
+        assert_eq!(alert.alert_type, AlertType::ScheduledRule);
+        let alert = one(json!({"title": "Login", "severity": "LOW"})).unwrap();
+        assert_eq!(alert.alert_type, AlertType::Rule);
+        assert_eq!(alert.alert_id, None);
+    }
+
+    #[test]
+    fn every_bad_field_is_named_with_the_fix() {
+        let errors = one(json!({"severity": "URGENT", "type": "ALARM", "logTypes": "AWS", "reference": "ftp://x"})).unwrap_err();
+        assert_eq!(fields(errors.clone()), ["title", "severity", "type", "reference", "logTypes"]);
+        assert!(errors[1].message.contains("INFO, LOW, MEDIUM, HIGH, CRITICAL"), "{errors:?}");
+    }
+
+    #[test]
+    fn oversized_fields_say_the_limit() {
+        let errors = one(json!({
+            "title": "x".repeat(1_001),
+            "severity": "LOW",
+            "description": "y".repeat(10_001),
+            "alertContext": {"blob": "z".repeat(70_000)},
+        }))
+        .unwrap_err();
+        assert_eq!(fields(errors.clone()), ["title", "description", "alertContext"]);
+        assert!(errors[0].message.contains("limit is 1000"), "{errors:?}");
+        assert!(errors[2].message.contains("64 KiB"), "{errors:?}");
+        assert!(one(json!({"title": "x".repeat(1_000), "severity": "LOW"})).is_ok());
+    }
+
+    #[test]
+    fn a_batch_names_each_bad_item_by_index() {
+        let errors = parse_ingest(&json!({"alerts": [
+            {"title": "ok", "severity": "LOW"},
+            {"title": "no severity"},
+            "not an object",
+        ]}))
+        .unwrap_err();
+        assert_eq!(fields(errors), ["alerts[1].severity", "alerts[2]"]);
+        let too_many: Vec<Value> = (0..1_001).map(|_| json!({"title": "t", "severity": "LOW"})).collect();
+        assert_eq!(fields(parse_ingest(&json!({"alerts": too_many})).unwrap_err()), ["alerts"]);
+    }
+
+    #[test]
+    fn system_errors_are_always_critical_and_info_alerts_start_resolved() {
+        let alert = one(json!({"title": "x", "severity": "LOW", "type": "SYSTEM_ERROR"})).unwrap();
+        assert_eq!(alert.severity, Severity::Critical);
+        assert_eq!(AlertStatus::initial(Severity::Info), AlertStatus::Resolved);
+        assert_eq!(AlertStatus::initial(Severity::Low), AlertStatus::Open);
+        assert_eq!(AlertStatus::Closed.label(), "Invalid");
+    }
+
+    #[test]
+    fn routing_table() {
+        use AlertKind::*;
+        use AlertType::*;
+        use Severity::*;
+        let all_sev = Severity::ALL.to_vec();
+        let cloudtrail = vec!["AWS.CloudTrail".to_owned()];
+        let none: Vec<String> = Vec::new();
+        // (severities, kinds, log types of the destination) (severity, type, log types of the alert) → routed
+        let table: Vec<(Vec<Severity>, Vec<AlertKind>, &Vec<String>, Severity, AlertType, Vec<&str>, bool)> = vec![
+            (all_sev.clone(), vec![Alerts], &none, High, Rule, vec![], true),
+            (vec![Critical], vec![Alerts], &none, High, Rule, vec![], false),
+            (all_sev.clone(), vec![DetectionErrors], &none, High, Rule, vec![], false),
+            (all_sev.clone(), vec![DetectionErrors], &none, Low, ScheduledRuleError, vec![], true),
+            (all_sev.clone(), vec![Alerts], &none, Low, Policy, vec![], true),
+            (all_sev.clone(), vec![Alerts], &cloudtrail, Low, Rule, vec!["AWS.CloudTrail"], true),
+            (all_sev.clone(), vec![Alerts], &cloudtrail, Low, Rule, vec!["aws.cloudtrail"], true),
+            (all_sev.clone(), vec![Alerts], &cloudtrail, Low, Rule, vec!["Okta.SystemLog"], false),
+            (all_sev.clone(), vec![Alerts], &cloudtrail, Low, Rule, vec![], false),
+            (all_sev.clone(), vec![Alerts], &cloudtrail, Low, Rule, vec!["Okta.SystemLog", "AWS.CloudTrail"], true),
+            (all_sev.clone(), vec![Alerts], &none, Critical, SystemError, vec![], false),
+            (vec![Critical], vec![SystemErrors], &cloudtrail, Critical, SystemError, vec![], true),
+            (vec![High], vec![SystemErrors], &none, Critical, SystemError, vec![], false),
+            (vec![], vec![Alerts], &none, Info, Rule, vec![], false),
+        ];
+        for (i, (severities, kinds, dest_logs, severity, alert_type, logs, expected)) in table.into_iter().enumerate() {
+            let logs: Vec<String> = logs.into_iter().map(str::to_owned).collect();
+            let filters = Filters { severities: &severities, alert_kinds: &kinds, log_types: dest_logs };
+            assert_eq!(matches(filters, severity, alert_type, &logs), expected, "row {i}");
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! Slack messages as typed Block Kit, and the alert message built from them.
+//! Text is escaped and cut to Slack's limits here, so no message Herald
+//! builds is ever refused for its size or shape.
+
+use serde::Serialize;
+
+use crate::alert::{AlertStatus, AlertType};
+use crate::destination::Severity;
+
+pub const MAX_BLOCKS: usize = 50;
+pub const MAX_SECTION_TEXT: usize = 3_000;
+pub const MAX_FIELDS: usize = 10;
+pub const MAX_FIELD_TEXT: usize = 2_000;
+pub const MAX_HEADER_TEXT: usize = 150;
+pub const MAX_BUTTON_TEXT: usize = 75;
+pub const MAX_BUTTON_VALUE: usize = 2_000;
+pub const MAX_BUTTON_URL: usize = 3_000;
+pub const MAX_ID: usize = 255;
+pub const MAX_ACTIONS: usize = 25;
+pub const MAX_OPTIONS: usize = 100;
+pub const MAX_OPTION_TEXT: usize = 75;
+pub const MAX_OPTION_VALUE: usize = 150;
+pub const MAX_CONTEXT_ELEMENTS: usize = 10;
+/// The notification text Slack shows; it takes far more, but a fallback is
+/// read in a glance.
+pub const MAX_FALLBACK_TEXT: usize = 3_000;
+
+/// A message: the plain fallback `text` and its blocks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    pub text: String,
+    pub blocks: Vec<Block>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Block {
+    Header {
+        text: Text,
+    },
+    Section {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        text: Option<Text>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        fields: Vec<Text>,
+    },
+    Context {
+        elements: Vec<Text>,
+    },
+    Actions {
+        block_id: String,
+        elements: Vec<Element>,
+    },
+    Divider,
+}
+
+/// A text object. Build it with [`Text::plain`] or [`Text::mrkdwn`], which
+/// escape and cut to the limit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Text {
+    PlainText { text: String, emoji: bool },
+    Mrkdwn { text: String },
+}
+
+impl Text {
+    /// Plain text is shown as is (no entities), cut to `limit` characters.
+    pub fn plain(text: &str, limit: usize) -> Text {
+        Text::PlainText { text: cut(text, limit), emoji: true }
+    }
+
+    /// Text people or programs wrote, escaped for mrkdwn, then cut.
+    pub fn mrkdwn_escaped(text: &str, limit: usize) -> Text {
+        Text::Mrkdwn { text: cut_escaped(&escape(text), limit) }
+    }
+
+    /// Herald's own mrkdwn (already escaped where needed), cut.
+    pub fn mrkdwn(text: String, limit: usize) -> Text {
+        Text::Mrkdwn { text: cut_escaped(&text, limit) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Text::PlainText { text, .. } | Text::Mrkdwn { text } => text,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Element {
+    Button {
+        text: Text,
+        action_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        value: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        url: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        style: Option<&'static str>,
+    },
+    StaticSelect {
+        action_id: String,
+        placeholder: Text,
+        options: Vec<SelectOption>,
+    },
+    UsersSelect {
+        action_id: String,
+        placeholder: Text,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SelectOption {
+    pub text: Text,
+    pub value: String,
+}
+
+/// mrkdwn escaping: only `&`, `<` and `>`, so `<!channel>` and `<url|label>`
+/// in an alert's text stay text.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// At most `limit` characters, ending with `…` when cut.
+pub fn cut(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        None => text.to_owned(),
+        Some(_) => {
+            let keep: String = text.chars().take(limit.saturating_sub(1)).collect();
+            keep + "…"
+        }
+    }
+}
+
+/// [`cut`] for escaped text: never ends inside an entity such as `&amp;`.
+fn cut_escaped(text: &str, limit: usize) -> String {
+    if text.char_indices().nth(limit).is_none() {
+        return text.to_owned();
+    }
+    let mut keep: String = text.chars().take(limit.saturating_sub(1)).collect();
+    if let Some(amp) = keep.rfind('&') {
+        if !keep[amp..].contains(';') {
+            keep.truncate(amp);
+        }
+    }
+    keep + "…"
+}
+
+/// Action IDs the triage controls carry; the interactivity handler matches
+/// on them.
+pub mod actions {
+    pub const ASSIGN: &str = "alert.assign";
+    pub const STATUS: &str = "alert.status";
+    pub const RESOLVE: &str = "alert.resolve";
+    pub const DETAILS: &str = "alert.details";
+    pub const BOOMERANG: &str = "alert.boomerang";
+    pub const VIEW: &str = "alert.view";
+}
+
+pub fn severity_emoji(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Info => "⚪",
+        Severity::Low => "🔵",
+        Severity::Medium => "🟡",
+        Severity::High => "🟠",
+        Severity::Critical => "🔴",
+    }
+}
+
+/// What the alert message shows. Times come ready: the server knows the
+/// destination's timezone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertMessage<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub severity: Severity,
+    pub alert_type: AlertType,
+    pub status: AlertStatus,
+    pub detection_id: Option<&'a str>,
+    pub log_types: &'a [String],
+    pub description: Option<&'a str>,
+    pub runbook: Option<&'a str>,
+    pub reference: Option<&'a str>,
+    /// The Slack user the alert is assigned to.
+    pub assignee: Option<&'a str>,
+    /// Unix seconds of the alert's creation.
+    pub created_unix: i64,
+    /// The same time in the destination's timezone, e.g.
+    /// `2026-11-29 09:00 CET`, for clients that cannot render Slack's date.
+    pub created_local: &'a str,
+    /// `<public URL>/alerts/<id>`.
+    pub herald_url: &'a str,
+}
+
+impl AlertMessage<'_> {
+    pub fn build(&self) -> Message {
+        // Ingest allows 200 characters; the cut only guards the limits.
+        let id = cut(self.id, MAX_ID - "alert:".len());
+        let emoji = severity_emoji(self.severity);
+        let mut blocks = Vec::with_capacity(8);
+        blocks.push(Block::Header { text: Text::plain(&format!("{emoji} {}", self.title), MAX_HEADER_TEXT) });
+
+        let log_types = if self.log_types.is_empty() { "—".to_owned() } else { escape(&self.log_types.join(", ")) };
+        let field = |label: &str, value: String| Text::mrkdwn(format!("*{label}*\n{value}"), MAX_FIELD_TEXT);
+        let when = format!("<!date^{}^{{date_short_pretty}} {{time}}|{}>", self.created_unix, escape(self.created_local));
+        blocks.push(Block::Section {
+            text: None,
+            fields: vec![
+                field("Severity", format!("{emoji} {}", self.severity.label())),
+                field("Status", self.status.label().to_owned()),
+                field("Detection", self.detection_id.map_or_else(|| "—".to_owned(), |d| format!("`{}`", escape(d)))),
+                field("Alert type", self.alert_type.label().to_owned()),
+                field("Log types", log_types),
+                field("Time", when),
+                field("Assignee", self.assignee.map_or_else(|| "Nobody yet".to_owned(), |u| format!("<@{}>", escape(u)))),
+            ],
+        });
+        if let Some(description) = self.description {
+            blocks.push(Block::Section { text: Some(Text::mrkdwn_escaped(description, MAX_SECTION_TEXT)), fields: Vec::new() });
+        }
+        if let Some(runbook) = self.runbook {
+            let text = format!("*Runbook*\n{}", escape(runbook));
+            blocks.push(Block::Section { text: Some(Text::mrkdwn(text, MAX_SECTION_TEXT)), fields: Vec::new() });
+        }
+        if let Some(reference) = self.reference {
+            let link = if reference.len() <= MAX_BUTTON_URL && !reference.contains(['<', '>', '|']) {
+                format!("<{}|{}>", escape(reference), escape(&cut(reference, 80)))
+            } else {
+                escape(reference)
+            };
+            blocks.push(Block::Context { elements: vec![Text::mrkdwn(format!("Reference: {link}"), MAX_SECTION_TEXT)] });
+        }
+
+        let button = |label: &str, action: &str, style: Option<&'static str>| Element::Button {
+            text: Text::plain(label, MAX_BUTTON_TEXT),
+            action_id: action.to_owned(),
+            value: Some(id.clone()),
+            url: None,
+            style,
+        };
+        let statuses = AlertStatus::ALL
+            .into_iter()
+            .map(|s| SelectOption { text: Text::plain(s.label(), MAX_OPTION_TEXT), value: s.as_str().to_owned() })
+            .collect();
+        blocks.push(Block::Actions {
+            block_id: format!("alert:{id}"),
+            elements: vec![
+                Element::UsersSelect { action_id: actions::ASSIGN.into(), placeholder: Text::plain("Set Assignee", MAX_BUTTON_TEXT) },
+                Element::StaticSelect {
+                    action_id: actions::STATUS.into(),
+                    placeholder: Text::plain("Update Status", MAX_BUTTON_TEXT),
+                    options: statuses,
+                },
+                button("Resolve", actions::RESOLVE, Some("primary")),
+                button("Show Details", actions::DETAILS, None),
+                button("Boomerang", actions::BOOMERANG, None),
+                Element::Button {
+                    text: Text::plain("View in Herald", MAX_BUTTON_TEXT),
+                    action_id: actions::VIEW.into(),
+                    value: Some(id.clone()),
+                    url: (self.herald_url.len() <= MAX_BUTTON_URL).then(|| self.herald_url.to_owned()),
+                    style: None,
+                },
+            ],
+        });
+
+        let mut text = format!("{emoji} [{}] {}", self.severity.as_str(), escape(self.title));
+        if let Some(detection) = self.detection_id {
+            text.push_str(&format!(" ({})", escape(detection)));
+        }
+        Message { text: cut_escaped(&text, MAX_FALLBACK_TEXT), blocks }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_touches_only_the_three_characters() {
+        assert_eq!(escape("<!channel> & <https://x|y> *bold*"), "&lt;!channel&gt; &amp; &lt;https://x|y&gt; *bold*");
+    }
+
+    #[test]
+    fn cutting_ends_with_a_marker_and_never_inside_an_entity() {
+        assert_eq!(cut("abcdef", 4), "abc…");
+        assert_eq!(cut("abcd", 4), "abcd");
+        assert_eq!(cut("ééééé", 3), "éé…");
+        let escaped = escape("ab<<<<");
+        // "ab&lt;&lt;…": cutting at 6 would keep "ab&lt" + "…".
+        assert_eq!(cut_escaped(&escaped, 7), "ab&lt;…");
+        assert_eq!(cut_escaped(&escaped, 6), "ab…");
+    }
+}

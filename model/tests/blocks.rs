@@ -1,0 +1,157 @@
+//! The alert message: a snapshot of a typical one, and every message built
+//! from ordinary and hostile alerts checked against Slack's Block Kit limits
+//! (the numbers of `../shared/spec/slack-platform.md`, written out here
+//! rather than taken from the builder's constants).
+
+use herald_model::alert::{AlertStatus, AlertType};
+use herald_model::blocks::AlertMessage;
+use herald_model::destination::Severity;
+use serde_json::Value;
+
+fn typical<'a>(log_types: &'a [String]) -> AlertMessage<'a> {
+    AlertMessage {
+        id: "b90c19e6a3f24c1d9e0a7b6c5d4e3f21",
+        title: "Suspicious console login",
+        severity: Severity::High,
+        alert_type: AlertType::Rule,
+        status: AlertStatus::Open,
+        detection_id: Some("AWS.Console.LoginWithoutMFA"),
+        log_types,
+        description: Some("A console login without MFA from 203.0.113.7 by arn:aws:iam::123456789012:user/ana."),
+        runbook: Some("1. Ask the user whether it was them.\n2. If not, disable the key & rotate."),
+        reference: Some("https://docs.acme.example/runbooks/console-login"),
+        assignee: None,
+        created_unix: 1_795_939_200,
+        created_local: "2026-11-29 09:00 CET",
+        herald_url: "https://herald.acme.example/alerts/b90c19e6a3f24c1d9e0a7b6c5d4e3f21",
+    }
+}
+
+fn chars(v: &Value) -> usize {
+    v.as_str().map_or(0, |s| s.chars().count())
+}
+
+/// Slack's limits, from the platform notes.
+fn assert_within_limits(message: &Value) {
+    let fail = |what: &str| panic!("{what}\n{}", serde_json::to_string_pretty(message).unwrap());
+    if message["text"].as_str().is_none_or(str::is_empty) {
+        fail("no plain-text fallback");
+    }
+    let blocks = message["blocks"].as_array().expect("blocks");
+    if blocks.len() > 50 {
+        fail("more than 50 blocks");
+    }
+    for block in blocks {
+        if chars(&block["block_id"]) > 255 {
+            fail("block_id over 255");
+        }
+        match block["type"].as_str().unwrap() {
+            "header" => {
+                assert_eq!(block["text"]["type"], "plain_text");
+                if chars(&block["text"]["text"]) > 150 {
+                    fail("header over 150");
+                }
+            }
+            "section" => {
+                if chars(&block["text"]["text"]) > 3000 {
+                    fail("section text over 3000");
+                }
+                if let Some(fields) = block["fields"].as_array() {
+                    if fields.len() > 10 || fields.iter().any(|f| chars(&f["text"]) > 2000) {
+                        fail("section fields over 10 or a field over 2000");
+                    }
+                }
+            }
+            "context" => {
+                if block["elements"].as_array().unwrap().len() > 10 {
+                    fail("context over 10 elements");
+                }
+            }
+            "actions" => {
+                let elements = block["elements"].as_array().unwrap();
+                if elements.len() > 25 {
+                    fail("actions over 25 elements");
+                }
+                for e in elements {
+                    if chars(&e["action_id"]) > 255 || chars(&e["text"]["text"]) > 75 || chars(&e["value"]) > 2000 || chars(&e["url"]) > 3000 {
+                        fail("an action element over its limits");
+                    }
+                    if let Some(options) = e["options"].as_array() {
+                        if options.len() > 100 || options.iter().any(|o| chars(&o["text"]["text"]) > 75 || chars(&o["value"]) > 150) {
+                            fail("select options over their limits");
+                        }
+                    }
+                }
+            }
+            "divider" => {}
+            other => fail(&format!("unexpected block type {other}")),
+        }
+    }
+}
+
+#[test]
+fn a_typical_alert_message() {
+    let log_types = vec!["AWS.CloudTrail".to_owned()];
+    let message = serde_json::to_value(typical(&log_types).build()).unwrap();
+    assert_within_limits(&message);
+    insta::assert_snapshot!(serde_json::to_string_pretty(&message).unwrap());
+}
+
+#[test]
+fn hostile_and_oversized_alerts_stay_within_slack_limits_and_cannot_mention_or_link() {
+    let log_types: Vec<String> = (0..100).map(|i| format!("Vendor{i}.<!here>.{}", "x".repeat(240))).collect();
+    let title = format!("<!channel> <https://evil.example|click> {}", "&".repeat(1_000));
+    let description = "<@U123> & <!subteam^S1> ".repeat(500);
+    let runbook = "<".repeat(10_000);
+    let id = "i".repeat(200);
+    let url = format!("https://herald.acme.example/alerts/{id}");
+    let detection = "<!everyone>".repeat(90);
+    let hostile = AlertMessage {
+        id: &id,
+        title: &title,
+        detection_id: Some(&detection),
+        log_types: &log_types,
+        description: Some(&description),
+        runbook: Some(&runbook),
+        reference: Some("https://x.example/<!channel>|y"),
+        assignee: Some("U0ANA00001"),
+        herald_url: &url,
+        ..typical(&log_types)
+    };
+    let message = serde_json::to_value(hostile.build()).unwrap();
+    assert_within_limits(&message);
+
+    // No mention or link may come from the alert's text: every `<` Herald
+    // sends opens one of its own tokens (the date, the assignee).
+    let mut mrkdwn = vec![message["text"].as_str().unwrap().to_owned()];
+    for block in message["blocks"].as_array().unwrap() {
+        mrkdwn.extend(block["text"]["text"].as_str().filter(|_| block["text"]["type"] == "mrkdwn").map(str::to_owned));
+        for list in ["fields", "elements"] {
+            for item in block[list].as_array().into_iter().flatten() {
+                if item["type"] == "mrkdwn" {
+                    mrkdwn.push(item["text"].as_str().unwrap().to_owned());
+                }
+            }
+        }
+    }
+    for text in &mrkdwn {
+        for (i, _) in text.match_indices('<') {
+            let rest = &text[i..];
+            assert!(rest.starts_with("<!date^") || rest.starts_with("<@U0ANA00001>"), "an injected token in {text:?}");
+        }
+        assert!(!text.contains("&amp…") && !text.ends_with("&…"), "cut inside an entity: {text:?}");
+    }
+    let header = message["blocks"][0]["text"]["text"].as_str().unwrap();
+    assert!(header.ends_with('…'), "a cut header ends with the marker");
+}
+
+#[test]
+fn every_severity_and_type_builds_a_message_within_limits() {
+    let log_types = Vec::new();
+    for severity in Severity::ALL {
+        for alert_type in AlertType::ALL {
+            let message = AlertMessage { severity, alert_type, description: None, runbook: None, reference: None, ..typical(&log_types) };
+            assert_within_limits(&serde_json::to_value(message.build()).unwrap());
+        }
+    }
+}

@@ -1,0 +1,49 @@
+-- Alerts and the outbox of their deliveries: an alert and one delivery per
+-- destination it is routed to are written in one transaction, and workers
+-- claim due deliveries from here, so an accepted alert survives a crash.
+CREATE TABLE alerts (
+    -- The sender's alertId, or one Herald assigned: repeats are refused.
+    id            TEXT PRIMARY KEY NOT NULL,
+    title         TEXT NOT NULL,
+    severity      TEXT NOT NULL CHECK (severity IN ('INFO', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL')),
+    type          TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('OPEN', 'TRIAGED', 'RESOLVED', 'CLOSED')),
+    detection_id  TEXT,
+    -- JSON arrays.
+    log_types     TEXT NOT NULL DEFAULT '[]',
+    tags          TEXT NOT NULL DEFAULT '[]',
+    description   TEXT,
+    runbook       TEXT,
+    reference     TEXT,
+    -- Compact JSON, as sent.
+    alert_context TEXT,
+    -- Unix milliseconds.
+    created_at    INTEGER NOT NULL,
+    received_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX alerts_by_created ON alerts (created_at);
+
+CREATE TABLE deliveries (
+    id             INTEGER PRIMARY KEY,
+    alert_id       TEXT NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+    destination_id TEXT NOT NULL REFERENCES destinations (id) ON DELETE CASCADE,
+    state          TEXT NOT NULL CHECK (state IN ('QUEUED', 'SENDING', 'SENT', 'RETRYING', 'FAILED')),
+    -- Attempts that reached Slack and failed or succeeded (a wait for the
+    -- channel's pace is not one).
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    -- Unix milliseconds: when a QUEUED or RETRYING delivery is due; when the
+    -- claim on a SENDING one lapses.
+    due_at         INTEGER NOT NULL,
+    slack_channel  TEXT,
+    slack_ts       TEXT,
+    last_error     TEXT,
+    -- Unix milliseconds.
+    updated_at     INTEGER NOT NULL,
+    UNIQUE (alert_id, destination_id)
+) STRICT;
+CREATE INDEX deliveries_due ON deliveries (due_at) WHERE state IN ('QUEUED', 'RETRYING', 'SENDING');
+CREATE INDEX deliveries_by_destination ON deliveries (destination_id, updated_at);
+
+-- Why deliveries to a destination fail for good (not in the channel, token
+-- revoked); cleared by the next message that gets through.
+ALTER TABLE destinations ADD COLUMN delivery_problem TEXT;

@@ -1,0 +1,110 @@
+//! `POST /api/alerts`: check the body, route each alert, and store alerts
+//! and deliveries in one transaction before answering, so an accepted alert
+//! is never lost.
+
+use axum::http::StatusCode;
+use herald_model::alert::{Accepted, AlertStatus, IngestAnswer, IngestBody, NewAlert, parse_ingest};
+use herald_model::api::FieldError;
+use serde_json::Value;
+use std::sync::atomic::Ordering::Relaxed;
+
+use super::{now_ms, routing};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::store::{AlertRecord, NewAlertRecord, new_id};
+
+/// Stores the alerts; 202 when anything new was queued, 200 when every
+/// alert was a repeat of one received before.
+pub async fn ingest(state: &AppState, body: &Value) -> Result<(StatusCode, IngestAnswer), ApiError> {
+    let destinations = state.store.list_destinations().await?;
+    // Unknown destinations are named along with every other problem.
+    let unknown = unknown_destinations(body, &destinations);
+    let (alerts, batch) = match parse_ingest(body) {
+        Ok(_) if !unknown.is_empty() => return Err(ApiError::invalid(unknown)),
+        Ok(IngestBody::One(alert)) => (vec![alert], false),
+        Ok(IngestBody::Batch(alerts)) => (alerts, true),
+        Err(mut errors) => {
+            errors.extend(unknown);
+            // By item, each item's fields in the order they were checked.
+            errors.sort_by_key(|e| item_index(&e.field));
+            return Err(ApiError::invalid(errors));
+        }
+    };
+    let now = now_ms();
+    let mut records = Vec::with_capacity(alerts.len());
+    let mut errors = Vec::new();
+    for (i, alert) in alerts.into_iter().enumerate() {
+        let field = |name: &str| if batch { format!("alerts[{i}].{name}") } else { name.to_owned() };
+        let created_at = match &alert.created_at {
+            None => now,
+            Some(at) => match at.parse::<jiff::Timestamp>() {
+                Ok(at) => at.as_millisecond(),
+                Err(_) => {
+                    errors.push(FieldError::new(field("createdAt"), "createdAt must be an RFC 3339 time such as 2026-11-29T08:00:00Z."));
+                    continue;
+                }
+            },
+        };
+        match routing::route_new(&alert, &destinations) {
+            Ok(destination_ids) => records.push(NewAlertRecord { alert: record(alert, created_at, now), destination_ids }),
+            Err(unknown) => errors.push(FieldError::new(
+                field("destinations"),
+                format!("No destination has the ID {}: GET /api/destinations lists them.", unknown.join(", ")),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let stored = state.store.insert_alerts(&records, now).await?;
+    let created = stored.iter().filter(|s| s.created).count();
+    let metrics = &state.delivery.metrics;
+    metrics.alerts_ingested.fetch_add(created as u64, Relaxed);
+    metrics.alerts_repeated.fetch_add((stored.len() - created) as u64, Relaxed);
+    if stored.iter().any(|s| s.deliveries > 0) {
+        state.delivery.wake();
+    }
+    let status = if created > 0 { StatusCode::ACCEPTED } else { StatusCode::OK };
+    let alerts = stored.into_iter().map(|s| Accepted { alert_id: s.id, created: s.created, deliveries: s.deliveries }).collect();
+    Ok((status, IngestAnswer { alerts }))
+}
+
+/// `destinations` IDs no destination has, per alert of the body as sent.
+fn unknown_destinations(body: &Value, destinations: &[crate::store::DestinationRecord]) -> Vec<FieldError> {
+    let check = |alert: &Value, field: String| -> Option<FieldError> {
+        let named = alert.get("destinations")?.as_array()?;
+        let unknown: Vec<&str> =
+            named.iter().filter_map(Value::as_str).filter(|id| !destinations.iter().any(|d| d.id == *id)).collect();
+        (!unknown.is_empty()).then(|| {
+            FieldError::new(field, format!("No destination has the ID {}: GET /api/destinations lists them.", unknown.join(", ")))
+        })
+    };
+    match body.get("alerts").and_then(Value::as_array) {
+        Some(items) => items.iter().enumerate().filter_map(|(i, a)| check(a, format!("alerts[{i}].destinations"))).collect(),
+        None => check(body, "destinations".to_owned()).into_iter().collect(),
+    }
+}
+
+/// `alerts[12].title` → 12; fields of a single alert → 0.
+fn item_index(field: &str) -> usize {
+    field.strip_prefix("alerts[").and_then(|rest| rest.split(']').next()).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+fn record(alert: NewAlert, created_at: i64, now: i64) -> AlertRecord {
+    AlertRecord {
+        id: alert.alert_id.unwrap_or_else(new_id),
+        status: AlertStatus::initial(alert.severity),
+        title: alert.title,
+        severity: alert.severity,
+        alert_type: alert.alert_type,
+        detection_id: alert.detection_id,
+        log_types: alert.log_types,
+        tags: alert.tags,
+        description: alert.description,
+        runbook: alert.runbook,
+        reference: alert.reference,
+        alert_context: alert.alert_context,
+        created_at,
+        received_at: now,
+    }
+}

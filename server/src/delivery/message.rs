@@ -1,0 +1,82 @@
+//! The alert message for one destination: the Block Kit of `herald_model`
+//! with the time in the destination's timezone, sent to its channel.
+
+use herald_model::blocks::AlertMessage;
+use herald_model::destination::ChannelRef;
+use serde_json::Value;
+use url::Url;
+
+use crate::store::{AlertRecord, DestinationRecord};
+
+/// `<public URL>/alerts/<id>`, the ID percent-encoded.
+pub fn herald_url(public_url: &Url, alert_id: &str) -> String {
+    let mut url = public_url.clone();
+    url.path_segments_mut().expect("an http(s) URL has a path").pop_if_empty().extend(["alerts", alert_id]);
+    url.to_string()
+}
+
+/// Where `chat.postMessage` should post: the ID, or `#name`.
+pub fn channel_target(channel: &str) -> String {
+    match ChannelRef::parse("channel", channel) {
+        Ok(ChannelRef::Id(id)) => id,
+        Ok(ChannelRef::Name(name)) => format!("#{name}"),
+        Err(_) => channel.to_owned(),
+    }
+}
+
+/// `2026-11-29 09:00 CET`; UTC when the timezone is unknown.
+pub fn local_time(unix_ms: i64, timezone: &str) -> String {
+    let at = jiff::Timestamp::from_millisecond(unix_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let zone = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    at.to_zoned_datetime(zone).strftime("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+/// The `chat.postMessage` body.
+pub fn build(alert: &AlertRecord, destination: &DestinationRecord, target: &str, public_url: &Url) -> Value {
+    let local = local_time(alert.created_at, &destination.values.timezone);
+    let url = herald_url(public_url, &alert.id);
+    let message = AlertMessage {
+        id: &alert.id,
+        title: &alert.title,
+        severity: alert.severity,
+        alert_type: alert.alert_type,
+        status: alert.status,
+        detection_id: alert.detection_id.as_deref(),
+        log_types: &alert.log_types,
+        description: alert.description.as_deref(),
+        runbook: alert.runbook.as_deref(),
+        reference: alert.reference.as_deref(),
+        assignee: None,
+        created_unix: alert.created_at.div_euclid(1000),
+        created_local: &local,
+        herald_url: &url,
+    }
+    .build();
+    serde_json::json!({
+        "channel": target,
+        "text": message.text,
+        "blocks": message.blocks,
+        "unfurl_links": false,
+        "unfurl_media": false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_shown_in_the_destination_timezone() {
+        let ms = 1_795_939_200_000; // 2026-11-29T08:00:00Z
+        assert_eq!(local_time(ms, "Europe/Berlin"), "2026-11-29 09:00 CET");
+        assert_eq!(local_time(ms, "UTC"), "2026-11-29 08:00 UTC");
+        assert_eq!(local_time(ms, "Not/AZone"), "2026-11-29 08:00 UTC");
+    }
+
+    #[test]
+    fn links_to_herald_encode_the_alert_id() {
+        let base = Url::parse("https://herald.acme.example").unwrap();
+        assert_eq!(herald_url(&base, "abc"), "https://herald.acme.example/alerts/abc");
+        assert_eq!(herald_url(&base, "a b/c?"), "https://herald.acme.example/alerts/a%20b%2Fc%3F");
+    }
+}

@@ -1,0 +1,84 @@
+//! Herald's own problems as alerts: a destination that cannot be delivered
+//! to, an app whose token was revoked or that was uninstalled. Each is a
+//! SYSTEM_ERROR alert (always CRITICAL), raised once per cause — only when
+//! the cause is new — and routed to the destinations that take System
+//! Errors, never to one the problem itself stops.
+
+use herald_model::alert::{AlertStatus, AlertType};
+use herald_model::destination::Severity;
+
+use super::{now_ms, routing};
+use crate::AppState;
+use crate::store::{AlertRecord, DestinationRecord, NewAlertRecord, StoreError, new_id};
+
+/// Deliveries to `destination` fail for good: record why, and raise it the
+/// first time. `whole_app`: the app's token is the trouble, so no
+/// destination of that app can carry the news either.
+pub async fn destination_failing(state: &AppState, destination: &DestinationRecord, problem: &str, whole_app: bool) -> Result<(), StoreError> {
+    if !state.store.set_delivery_problem(&destination.id, Some(problem)).await? {
+        return Ok(());
+    }
+    tracing::warn!(destination.id = %destination.id, problem, "deliveries to the destination fail");
+    let name = &destination.values.display_name;
+    let client_id = destination.values.client_id.clone();
+    let failing = destination.id.clone();
+    raise(
+        state,
+        format!("Herald cannot deliver alerts to {name}"),
+        format!("Alerts for the destination “{name}” are not reaching Slack. {problem}"),
+        |d| d.id == failing || (whole_app && d.values.client_id == client_id),
+    )
+    .await
+}
+
+/// Slack told Herald the app is gone or its tokens are revoked.
+pub async fn app_disconnected(state: &AppState, client_id: &str, problem: &str) -> Result<(), StoreError> {
+    tracing::warn!(slack.client_id = client_id, problem, "the Slack app is disconnected");
+    let names: Vec<String> = state
+        .store
+        .list_destinations()
+        .await?
+        .into_iter()
+        .filter(|d| d.values.client_id == client_id)
+        .map(|d| d.values.display_name)
+        .collect();
+    let affected = if names.is_empty() { "No destination uses it yet.".to_owned() } else { format!("Affected: {}.", names.join(", ")) };
+    raise(
+        state,
+        "Herald's Slack app is disconnected".to_owned(),
+        format!("{problem} {affected}"),
+        |d| d.values.client_id == client_id,
+    )
+    .await
+}
+
+async fn raise(
+    state: &AppState,
+    title: String,
+    description: String,
+    excluded: impl Fn(&DestinationRecord) -> bool,
+) -> Result<(), StoreError> {
+    let destinations: Vec<DestinationRecord> = state.store.list_destinations().await?.into_iter().filter(|d| !excluded(d)).collect();
+    let routed = routing::route(Severity::Critical, AlertType::SystemError, &[], None, &destinations).unwrap_or_default();
+    let now = now_ms();
+    let alert = AlertRecord {
+        id: new_id(),
+        title,
+        severity: Severity::Critical,
+        alert_type: AlertType::SystemError,
+        status: AlertStatus::initial(Severity::Critical),
+        detection_id: Some("herald.delivery".to_owned()),
+        log_types: Vec::new(),
+        tags: vec!["herald".to_owned()],
+        description: Some(description),
+        runbook: Some("Open the destination in Herald: it says what is wrong and how to fix it. Then use Re-send on the alerts that failed.".to_owned()),
+        reference: None,
+        alert_context: None,
+        created_at: now,
+        received_at: now,
+    };
+    tracing::info!(alert.id = %alert.id, destinations = routed.len(), "raised a system error alert");
+    state.store.insert_alerts(&[NewAlertRecord { alert, destination_ids: routed }], now).await?;
+    state.delivery.wake();
+    Ok(())
+}

@@ -1,0 +1,389 @@
+//! The delivery worker. One dispatcher claims due deliveries from the
+//! outbox in batches, books each a send time with the [`Pacer`], and starts
+//! a task per message (at most [`CONCURRENCY`] talking to Slack at once);
+//! one recorder writes the outcomes back in batches. A message whose slot
+//! is far off goes back to the outbox until then, so nothing waits in
+//! memory for long and a crash loses nothing: claims left behind are
+//! released at the next start (at worst, messages in flight are sent twice).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use herald_model::destination::DestinationStatus;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+
+use super::message;
+use super::now_ms;
+use super::pacing::{LaneKey, Pacer};
+use super::system;
+use crate::AppState;
+use crate::slack::client::SlackError;
+use crate::slack::explain::explain;
+use crate::store::{ClaimedDelivery, DestinationRecord, Outcome, SlackAppRecord};
+
+/// Deliveries claimed per trip to the database.
+const CLAIM_BATCH: usize = 256;
+/// Deliveries held in memory at once (claimed, not yet recorded).
+const MAX_HELD: usize = 2_048;
+/// Requests to Slack at once.
+const CONCURRENCY: usize = 64;
+/// How long a claim holds before another worker may take the delivery.
+const LEASE_MS: i64 = 5 * 60_000;
+/// A slot further off than this goes back to the outbox until then.
+const HORIZON: Duration = Duration::from_secs(2);
+/// How often an idle worker looks for retries that fell due.
+const IDLE_POLL: Duration = Duration::from_millis(250);
+/// The longest wait between retries.
+const MAX_BACKOFF: Duration = Duration::from_secs(600);
+/// How long a stopping worker lets messages in flight finish.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// An outcome on its way to the database, with the room it takes.
+type Done = (i64, Outcome, OwnedSemaphorePermit);
+
+/// Runs until `stop` turns true, then lets messages in flight finish.
+pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+    match state.store.release_claims(now_ms()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deliveries = n, "resuming deliveries that were in flight when Herald stopped"),
+        Err(error) => tracing::error!(%error, "could not release earlier claims; they resume when their lease lapses"),
+    }
+    let shared = Arc::new(Shared {
+        state: state.clone(),
+        pacer: Pacer::new(state.settings.slack_pacing),
+        slack_slots: Semaphore::new(CONCURRENCY),
+    });
+    let held = Arc::new(Semaphore::new(MAX_HELD));
+    let (done_tx, done_rx) = mpsc::unbounded_channel::<Done>();
+    let recorder = tokio::spawn(record(state.clone(), done_rx));
+    // Aborted with the worker: a crash stops every send at once.
+    let _recorder_guard = crate::AbortOnDrop(recorder.abort_handle());
+    let mut sends = JoinSet::new();
+    // Deliveries put back until a slot already booked for them.
+    let mut booked: HashSet<i64> = HashSet::new();
+    let mut last_tidy = Instant::now();
+
+    while !*stop.borrow() {
+        while sends.try_join_next().is_some() {}
+        if last_tidy.elapsed() > Duration::from_secs(60) {
+            shared.pacer.forget_idle(Instant::now());
+            last_tidy = Instant::now();
+        }
+        let room = held.available_permits().min(CLAIM_BATCH);
+        if room == 0 {
+            tokio::select! {
+                permit = held.clone().acquire_owned() => drop(permit),
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        let claimed = match state.store.claim_deliveries(now_ms(), LEASE_MS, room as u32).await {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::error!(%error, "could not claim deliveries; trying again in a second");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
+        };
+        if claimed.is_empty() {
+            tokio::select! {
+                () = state.delivery.queued.notified() => {}
+                () = tokio::time::sleep(IDLE_POLL) => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        let mut context = Context::load(&state).await;
+        for delivery in claimed {
+            let permit = held.clone().try_acquire_owned().expect("claimed no more than there is room for");
+            let job = match context.job(&state, delivery).await {
+                Ok(job) => job,
+                Err((id, outcome)) => {
+                    let _ = done_tx.send((id, outcome, permit));
+                    continue;
+                }
+            };
+            let now = Instant::now();
+            let at = if booked.remove(&job.delivery.id) {
+                // Its slot was booked when it was put back.
+                shared.pacer.blocked_until(&job.lane, now).unwrap_or(now)
+            } else {
+                shared.pacer.book(&job.lane, now)
+            };
+            if at > now + HORIZON {
+                booked.insert(job.delivery.id);
+                state.delivery.metrics.paced.fetch_add(1, Relaxed);
+                let due_at = now_ms() + i64::try_from((at - now).as_millis()).unwrap_or(i64::MAX / 2);
+                let _ = done_tx.send((job.delivery.id, Outcome::Wait { due_at }, permit));
+                continue;
+            }
+            let shared = shared.clone();
+            let done_tx = done_tx.clone();
+            sends.spawn(async move {
+                tokio::time::sleep_until(at.into()).await;
+                let (id, outcome) = send(&shared, job).await;
+                let _ = done_tx.send((id, outcome, permit));
+            });
+        }
+    }
+
+    // Stopping: messages in flight finish and are recorded; the rest of the
+    // claims are released at the next start.
+    let drained = tokio::time::timeout(STOP_GRACE, async { while sends.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::warn!("messages still in flight at shutdown; they are sent again at the next start");
+        sends.abort_all();
+    }
+    drop(done_tx);
+    let _ = tokio::time::timeout(STOP_GRACE, recorder).await;
+}
+
+
+struct Shared {
+    state: AppState,
+    pacer: Pacer,
+    slack_slots: Semaphore,
+}
+
+/// One message, ready to go.
+struct Job {
+    delivery: ClaimedDelivery,
+    destination: Arc<DestinationRecord>,
+    app: Arc<SlackAppRecord>,
+    token: String,
+    target: String,
+    lane: LaneKey,
+}
+
+/// Destinations, apps and bot tokens, read once per claimed batch.
+struct Context {
+    destinations: HashMap<String, Arc<DestinationRecord>>,
+    apps: HashMap<String, Arc<SlackAppRecord>>,
+    tokens: HashMap<String, Result<String, String>>,
+}
+
+impl Context {
+    async fn load(state: &AppState) -> Context {
+        let destinations = match state.store.list_destinations().await {
+            Ok(list) => list.into_iter().map(|d| (d.id.clone(), Arc::new(d))).collect(),
+            Err(error) => {
+                tracing::error!(%error, "could not read the destinations");
+                HashMap::new()
+            }
+        };
+        let apps = match state.store.list_slack_apps().await {
+            Ok(list) => list.into_iter().map(|a| (a.client_id.clone(), Arc::new(a))).collect(),
+            Err(error) => {
+                tracing::error!(%error, "could not read the Slack apps");
+                HashMap::new()
+            }
+        };
+        Context { destinations, apps, tokens: HashMap::new() }
+    }
+
+    /// The job for a delivery, or the outcome that it cannot be sent.
+    async fn job(&mut self, state: &AppState, delivery: ClaimedDelivery) -> Result<Job, (i64, Outcome)> {
+        let id = delivery.id;
+        let Some(destination) = self.destinations.get(&delivery.destination_id).cloned() else {
+            // Not readable now (the database had trouble): try again soon.
+            return Err((id, Outcome::Wait { due_at: now_ms() + 1_000 }));
+        };
+        if destination.status != DestinationStatus::Active {
+            let error = "The destination was disabled before the alert was sent; enable it and use Re-send.".to_owned();
+            return Err((id, Outcome::Failed { error }));
+        }
+        let client_id = destination.values.client_id.clone();
+        let Some(app) = self.apps.get(&client_id).cloned() else {
+            return Err((id, Outcome::Failed { error: "The destination's Slack app has no bot token: reinstall it.".to_owned() }));
+        };
+        if !self.tokens.contains_key(&client_id) {
+            let token = crate::slack::tokens::bot_token(state, &app, None).await.map_err(|e| e.message().to_owned());
+            self.tokens.insert(client_id.clone(), token);
+        }
+        let token = match &self.tokens[&client_id] {
+            Ok(token) => token.clone(),
+            Err(error) => {
+                let _ = system::destination_failing(state, &destination, error, true).await;
+                return Err((id, Outcome::Failed { error: error.clone() }));
+            }
+        };
+        let target = message::channel_target(&destination.values.channel);
+        let lane = LaneKey { workspace: client_id, channel: target.clone() };
+        Ok(Job { delivery, destination, app, token, target, lane })
+    }
+}
+
+/// What an error from Slack means for the delivery.
+enum Verdict {
+    /// Wait for Slack's Retry-After, then try again (not an attempt).
+    RateLimited(Duration),
+    /// Might pass: retry with backoff.
+    Transient,
+    /// Will not pass by itself; `whole_app`: the token or the app's
+    /// permissions, so every destination of the app is affected.
+    Permanent { whole_app: bool },
+}
+
+fn verdict(error: &SlackError) -> Verdict {
+    match error {
+        SlackError::RateLimited(wait) => Verdict::RateLimited(*wait),
+        SlackError::Transport(_) | SlackError::Decode => Verdict::Transient,
+        SlackError::Status(status) if *status >= 500 || *status == 408 => Verdict::Transient,
+        SlackError::Status(_) => Verdict::Permanent { whole_app: false },
+        SlackError::Api(code) => match code.as_str() {
+            "internal_error" | "fatal_error" | "service_unavailable" | "request_timeout" | "ratelimited" | "message_limit_exceeded" => {
+                Verdict::Transient
+            }
+            "invalid_auth" | "not_authed" | "token_revoked" | "token_expired" | "account_inactive" | "missing_scope" => {
+                Verdict::Permanent { whole_app: true }
+            }
+            _ => Verdict::Permanent { whole_app: false },
+        },
+    }
+}
+
+/// Sends one message and says how it went.
+async fn send(shared: &Shared, job: Job) -> (i64, Outcome) {
+    let state = &shared.state;
+    let id = job.delivery.id;
+    if let Some(until) = shared.pacer.blocked_until(&job.lane, Instant::now()) {
+        // Slack asked to wait while this one waited for its slot.
+        return (id, Outcome::Wait { due_at: now_ms() + millis(until - Instant::now()) });
+    }
+    let body = message::build(&job.delivery.alert, &job.destination, &job.target, &state.public_url);
+    let mut token = job.token.clone();
+    let mut result = post(shared, &token, &body).await;
+    if matches!(&result, Err(SlackError::Api(code)) if code == "token_expired") {
+        if let Ok(renewed) = crate::slack::tokens::bot_token(state, &job.app, Some(&token)).await {
+            token = renewed;
+            result = post(shared, &token, &body).await;
+        }
+    }
+    let error = match result {
+        Ok(posted) => {
+            tracing::debug!(alert.id = %job.delivery.alert.id, destination.id = %job.destination.id, slack.channel = %posted.channel, "delivered");
+            return (id, Outcome::Sent { channel: posted.channel, ts: posted.ts });
+        }
+        Err(error) => error,
+    };
+    let bot = crate::slack::channel::bot_name(state, &job.app.client_id, &token).await;
+    let reason = explain(&error, &job.target, &bot);
+    let attempt = job.delivery.attempts + 1;
+    match verdict(&error) {
+        Verdict::RateLimited(wait) => {
+            state.delivery.metrics.rate_limited.fetch_add(1, Relaxed);
+            shared.pacer.block(&job.lane, Instant::now(), wait);
+            tracing::info!(destination.id = %job.destination.id, wait = ?wait, "Slack rate limited the channel; waiting");
+            (id, Outcome::Wait { due_at: now_ms() + millis(wait) })
+        }
+        Verdict::Transient if attempt < state.settings.delivery_attempts => {
+            let wait = backoff(state.settings.delivery_retry_base, attempt);
+            tracing::info!(destination.id = %job.destination.id, attempt, wait = ?wait, error = %error, "delivery failed; retrying");
+            (id, Outcome::Retry { due_at: now_ms() + millis(wait), error: reason })
+        }
+        Verdict::Transient => {
+            let problem = format!("Gave up on a delivery after {attempt} attempts. {reason}");
+            tracing::warn!(destination.id = %job.destination.id, attempt, error = %error, "delivery given up");
+            if let Err(error) = system::destination_failing(state, &job.destination, &problem, false).await {
+                tracing::error!(%error, "could not record the destination's problem");
+            }
+            (id, Outcome::Failed { error: problem })
+        }
+        Verdict::Permanent { whole_app } => {
+            tracing::warn!(destination.id = %job.destination.id, error = %error, "delivery refused by Slack");
+            if let Err(error) = system::destination_failing(state, &job.destination, &reason, whole_app).await {
+                tracing::error!(%error, "could not record the destination's problem");
+            }
+            (id, Outcome::Failed { error: reason })
+        }
+    }
+}
+
+async fn post(shared: &Shared, token: &str, body: &serde_json::Value) -> Result<crate::slack::client::Posted, SlackError> {
+    let _slot = shared.slack_slots.acquire().await.expect("the semaphore is never closed");
+    let started = Instant::now();
+    let result = shared.state.slack.post_message_once(token, body).await;
+    shared.state.delivery.metrics.observe_slack(started.elapsed());
+    result
+}
+
+/// `base · 2^(attempt-1)`, at most [`MAX_BACKOFF`], ±25 % jitter so that
+/// many deliveries failing together do not retry together.
+pub fn backoff(base: Duration, attempt: u32) -> Duration {
+    let exponential = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20)).min(MAX_BACKOFF);
+    let mut random = [0u8; 2];
+    getrandom::fill(&mut random).expect("the system random source");
+    let jitter = 0.75 + f64::from(u16::from_le_bytes(random)) / f64::from(u16::MAX) * 0.5;
+    exponential.mul_f64(jitter)
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
+}
+
+/// Writes outcomes back in batches: whatever arrived while the last batch
+/// was written goes in the next transaction.
+async fn record(state: AppState, mut done: mpsc::UnboundedReceiver<Done>) {
+    let mut batch: Vec<Done> = Vec::with_capacity(1_024);
+    let mut outcomes: Vec<(i64, Outcome)> = Vec::with_capacity(1_024);
+    while done.recv_many(&mut batch, 1_024).await > 0 {
+        let metrics = &state.delivery.metrics;
+        for (id, outcome, _) in &batch {
+            match outcome {
+                Outcome::Sent { .. } => metrics.sent.fetch_add(1, Relaxed),
+                Outcome::Retry { .. } => metrics.retried.fetch_add(1, Relaxed),
+                Outcome::Failed { .. } => metrics.failed.fetch_add(1, Relaxed),
+                Outcome::Wait { .. } => 0,
+            };
+            outcomes.push((*id, outcome.clone()));
+        }
+        let soonest_wait = outcomes.iter().filter_map(|(_, o)| if let Outcome::Wait { due_at } = o { Some(*due_at) } else { None }).min();
+        if let Err(error) = state.store.finish_deliveries(&outcomes, now_ms()).await {
+            // Their claims lapse and they are sent again: late, never lost.
+            tracing::error!(%error, deliveries = outcomes.len(), "could not record delivery outcomes");
+        }
+        if soonest_wait.is_some_and(|due| due <= now_ms() + 1_000) {
+            state.delivery.wake();
+        }
+        outcomes.clear();
+        // Dropping the batch frees its room for new claims.
+        batch.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_ten_minutes() {
+        let base = Duration::from_secs(5);
+        for (attempt, nominal) in [(1, 5.0), (2, 10.0), (3, 20.0), (8, 600.0), (30, 600.0)] {
+            let got = backoff(base, attempt).as_secs_f64();
+            assert!(got >= nominal * 0.75 - 0.01 && got <= nominal * 1.25 + 0.01, "attempt {attempt}: {got}");
+        }
+        let total: f64 = (1..10).map(|a| base.saturating_mul(1 << (a - 1)).min(MAX_BACKOFF).as_secs_f64()).sum();
+        assert!((1_700.0..2_000.0).contains(&total), "ten attempts span about half an hour: {total}");
+    }
+
+    #[test]
+    fn permanent_and_passing_errors_are_told_apart() {
+        let api = |code: &str| verdict(&SlackError::Api(code.into()));
+        for code in ["channel_not_found", "not_in_channel", "is_archived", "invalid_blocks"] {
+            assert!(matches!(api(code), Verdict::Permanent { whole_app: false }), "{code}");
+        }
+        for code in ["invalid_auth", "token_revoked"] {
+            assert!(matches!(api(code), Verdict::Permanent { whole_app: true }), "{code}");
+        }
+        assert!(matches!(verdict(&SlackError::Status(503)), Verdict::Transient));
+        assert!(matches!(verdict(&SlackError::Transport("timed out".into())), Verdict::Transient));
+        assert!(matches!(api("internal_error"), Verdict::Transient));
+        assert!(matches!(verdict(&SlackError::RateLimited(Duration::from_secs(2))), Verdict::RateLimited(_)));
+    }
+}

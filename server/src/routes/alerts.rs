@@ -1,0 +1,181 @@
+//! `/api/alerts`: programs send alerts (`POST`, with an API token); people
+//! list them, read one with its deliveries, and re-send (View Alerts to
+//! look, Manage Alerts to re-send).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use herald_model::alert::{AlertList, AlertStatus, AlertSummary, AlertView, DeliveryState, DeliveryView, IngestAnswer};
+use herald_model::api::FieldError;
+use herald_model::destination::Severity;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::Body;
+use crate::AppState;
+use crate::auth::{ApiCaller, Authorized, need};
+use crate::delivery::{ingest, now_ms};
+use crate::error::ApiError;
+use crate::store::{AlertFilter, AlertRecord, DeliveryRecord};
+
+pub async fn create(caller: ApiCaller, State(state): State<AppState>, Body(body): Body<Value>) -> Result<(StatusCode, Json<IngestAnswer>), ApiError> {
+    let (status, answer) = ingest::ingest(&state, &body).await?;
+    tracing::debug!(api_token.id = %caller.token.id, alerts = answer.alerts.len(), "alerts received");
+    Ok((status, Json(answer)))
+}
+
+/// `?severity=HIGH,CRITICAL&status=OPEN&since=<RFC 3339>&until=…&limit=100`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    severity: Option<String>,
+    status: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    limit: Option<u32>,
+}
+
+fn parse_list<T>(field: &str, value: Option<&str>, parse: impl Fn(&str) -> Option<T>, expected: &str) -> Result<Vec<T>, FieldError> {
+    let mut out = Vec::new();
+    for item in value.unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        out.push(parse(item).ok_or_else(|| FieldError::new(field, format!("Unknown {field} {item:?}: use {expected}.")))?);
+    }
+    Ok(out)
+}
+
+fn parse_time(field: &str, value: Option<&str>) -> Result<Option<i64>, FieldError> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| {
+            v.trim()
+                .parse::<jiff::Timestamp>()
+                .map(|t| t.as_millisecond())
+                .map_err(|_| FieldError::new(field, format!("{field} must be an RFC 3339 time such as 2026-11-29T08:00:00Z.")))
+        })
+        .transpose()
+}
+
+pub async fn list(
+    _: Authorized<need::ViewAlerts>,
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<AlertList>, ApiError> {
+    let filter = AlertFilter {
+        severities: parse_list("severity", query.severity.as_deref(), Severity::parse, "INFO, LOW, MEDIUM, HIGH or CRITICAL")?,
+        statuses: parse_list("status", query.status.as_deref(), AlertStatus::parse, "OPEN, TRIAGED, RESOLVED or CLOSED")?,
+        since: parse_time("since", query.since.as_deref())?,
+        until: parse_time("until", query.until.as_deref())?,
+        limit: query.limit.unwrap_or(100).clamp(1, 500),
+    };
+    let rows = state.store.list_alerts(&filter).await?;
+    let alerts = rows
+        .into_iter()
+        .map(|row| AlertSummary {
+            id: row.alert.id,
+            title: row.alert.title,
+            severity: row.alert.severity,
+            alert_type: row.alert.alert_type,
+            status: row.alert.status,
+            detection_id: row.alert.detection_id,
+            created_at: rfc3339(row.alert.created_at),
+            delivery: row.delivery,
+        })
+        .collect();
+    Ok(Json(AlertList { alerts }))
+}
+
+pub async fn get(_: Authorized<need::ViewAlerts>, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<AlertView>, ApiError> {
+    let alert = state.store.alert(&id).await?.ok_or_else(|| ApiError::not_found("There is no alert with this ID."))?;
+    let deliveries = state.store.deliveries_of(&id).await?;
+    Ok(Json(view(alert, deliveries)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Resend {
+    /// Only this destination; all of the alert's when absent.
+    destination_id: Option<String>,
+}
+
+/// Queues the alert's messages again, as new: for a delivery that failed,
+/// once its cause is fixed, or to post it again.
+pub async fn resend(
+    _: Authorized<need::ManageAlerts>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<AlertView>, ApiError> {
+    // A bare POST re-sends everywhere; a body may name one destination.
+    let resend: Resend = if body.iter().all(u8::is_ascii_whitespace) {
+        Resend::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", format!("Send {{}} or {{\"destinationId\": \"…\"}}: {e}."))
+        })?
+    };
+    let alert = state.store.alert(&id).await?.ok_or_else(|| ApiError::not_found("There is no alert with this ID."))?;
+    let queued = state.store.requeue(&id, resend.destination_id.as_deref(), now_ms()).await?;
+    if queued == 0 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "nothing_to_resend",
+            "This alert has no delivery to that destination: it was not routed there.",
+        )
+        .with_field("destinationId"));
+    }
+    tracing::info!(alert.id = %id, deliveries = queued, "re-sending");
+    state.delivery.wake();
+    let deliveries = state.store.deliveries_of(&id).await?;
+    Ok(Json(view(alert, deliveries)))
+}
+
+use crate::destinations::rfc3339_ms as rfc3339;
+
+/// A link to a message: Slack redirects it to the right workspace.
+fn permalink(channel: &str, ts: &str) -> String {
+    format!("https://slack.com/archives/{channel}/p{}", ts.replace('.', ""))
+}
+
+fn delivery_view(d: DeliveryRecord) -> DeliveryView {
+    let permalink = match (&d.slack_channel, &d.slack_ts) {
+        (Some(channel), Some(ts)) if d.state == DeliveryState::Sent => Some(permalink(channel, ts)),
+        _ => None,
+    };
+    DeliveryView {
+        destination_id: d.destination_id,
+        destination_name: d.destination_name,
+        state: d.state,
+        attempts: d.attempts,
+        next_attempt_at: (d.state == DeliveryState::Retrying).then(|| rfc3339(d.due_at)),
+        last_error: d.last_error,
+        slack_channel: d.slack_channel,
+        slack_ts: d.slack_ts,
+        permalink,
+        updated_at: rfc3339(d.updated_at),
+    }
+}
+
+fn view(a: AlertRecord, deliveries: Vec<DeliveryRecord>) -> AlertView {
+    AlertView {
+        id: a.id,
+        title: a.title,
+        severity: a.severity,
+        alert_type: a.alert_type,
+        status: a.status,
+        detection_id: a.detection_id,
+        log_types: a.log_types,
+        description: a.description,
+        runbook: a.runbook,
+        reference: a.reference,
+        tags: a.tags,
+        created_at: rfc3339(a.created_at),
+        received_at: rfc3339(a.received_at),
+        alert_context: a.alert_context.and_then(|c| serde_json::from_str(&c).ok()),
+        deliveries: deliveries.into_iter().map(delivery_view).collect(),
+    }
+}
+
+/// `GET /metrics`, in Prometheus' text format.
+pub async fn metrics(State(state): State<AppState>) -> Result<([(axum::http::HeaderName, &'static str); 1], String), ApiError> {
+    let depth = state.store.queue_depth().await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.delivery.metrics.render(depth)))
+}

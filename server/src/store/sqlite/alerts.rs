@@ -1,0 +1,325 @@
+//! Alerts and the outbox of their deliveries, in SQLite. Batches go in one
+//! transaction each; lists of IDs travel as one JSON parameter
+//! (`json_each`), so a batch is a handful of statements, not one per row.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use herald_model::alert::{AlertStatus, AlertType, DeliveryState};
+use herald_model::destination::Severity;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row as _, SqlitePool};
+
+use super::{json_column, to_json};
+use crate::store::{
+    AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryRecord, NewAlertRecord, Outcome, StoreError,
+    Stored,
+};
+
+const ALERT_COLUMNS: &str = "id, title, severity, type, status, detection_id, log_types, tags, description, runbook, \
+     reference, alert_context, created_at, received_at";
+
+/// The states a worker may claim from.
+const PENDING: &str = "('QUEUED', 'RETRYING', 'SENDING')";
+
+fn alert_from_row(row: &SqliteRow) -> Result<AlertRecord, StoreError> {
+    let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("unknown alert {what} {value:?}"));
+    let severity: String = row.try_get("severity")?;
+    let alert_type: String = row.try_get("type")?;
+    let status: String = row.try_get("status")?;
+    Ok(AlertRecord {
+        id: row.try_get("id")?,
+        title: row.try_get("title")?,
+        severity: Severity::parse(&severity).ok_or_else(|| corrupt("severity", &severity))?,
+        alert_type: AlertType::parse(&alert_type).ok_or_else(|| corrupt("type", &alert_type))?,
+        status: AlertStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        detection_id: row.try_get("detection_id")?,
+        log_types: json_column(row, "log_types")?,
+        tags: json_column(row, "tags")?,
+        description: row.try_get("description")?,
+        runbook: row.try_get("runbook")?,
+        reference: row.try_get("reference")?,
+        alert_context: row.try_get("alert_context")?,
+        created_at: row.try_get("created_at")?,
+        received_at: row.try_get("received_at")?,
+    })
+}
+
+fn state(value: &str) -> Result<DeliveryState, StoreError> {
+    DeliveryState::parse(value).ok_or_else(|| StoreError::Corrupt(format!("unknown delivery state {value:?}")))
+}
+
+pub(super) async fn insert_alerts(pool: &SqlitePool, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError> {
+    let mut tx = pool.begin().await?;
+    let mut stored = Vec::with_capacity(alerts.len());
+    for new in alerts {
+        let a = &new.alert;
+        let inserted = sqlx::query(
+            "INSERT INTO alerts (id, title, severity, type, status, detection_id, log_types, tags, description, runbook, \
+             reference, alert_context, created_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&a.id)
+        .bind(&a.title)
+        .bind(a.severity.as_str())
+        .bind(a.alert_type.as_str())
+        .bind(a.status.as_str())
+        .bind(&a.detection_id)
+        .bind(to_json(&a.log_types))
+        .bind(to_json(&a.tags))
+        .bind(&a.description)
+        .bind(&a.runbook)
+        .bind(&a.reference)
+        .bind(&a.alert_context)
+        .bind(a.created_at)
+        .bind(a.received_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        let mut deliveries = 0;
+        if inserted && !new.destination_ids.is_empty() {
+            deliveries = sqlx::query(
+                "INSERT INTO deliveries (alert_id, destination_id, state, due_at, updated_at) \
+                 SELECT ?, value, 'QUEUED', ?, ? FROM json_each(?) WHERE value IN (SELECT id FROM destinations) ON CONFLICT DO NOTHING",
+            )
+            .bind(&a.id)
+            .bind(now)
+            .bind(now)
+            .bind(to_json(&new.destination_ids))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as usize;
+        }
+        stored.push(Stored { id: a.id.clone(), created: inserted, deliveries });
+    }
+    tx.commit().await?;
+    Ok(stored)
+}
+
+pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError> {
+    let sql = format!(
+        "UPDATE deliveries SET state = 'SENDING', due_at = ? WHERE id IN \
+         (SELECT id FROM deliveries WHERE state IN {PENDING} AND due_at <= ? ORDER BY due_at, id LIMIT ?) \
+         RETURNING id, alert_id, destination_id, attempts"
+    );
+    let rows = sqlx::query(&sql).bind(now + lease_ms).bind(now).bind(limit).fetch_all(pool).await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut claimed = Vec::with_capacity(rows.len());
+    let mut alert_ids = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let alert_id: String = row.try_get("alert_id")?;
+        let attempts: i64 = row.try_get("attempts")?;
+        claimed.push((row.try_get::<i64, _>("id")?, row.try_get::<String, _>("destination_id")?, attempts, alert_id.clone()));
+        alert_ids.push(alert_id);
+    }
+    alert_ids.sort_unstable();
+    alert_ids.dedup();
+    let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id IN (SELECT value FROM json_each(?))");
+    let mut alerts = HashMap::with_capacity(alert_ids.len());
+    for row in sqlx::query(&sql).bind(to_json(&alert_ids)).fetch_all(pool).await? {
+        let alert = alert_from_row(&row)?;
+        alerts.insert(alert.id.clone(), Arc::new(alert));
+    }
+    claimed
+        .into_iter()
+        .map(|(id, destination_id, attempts, alert_id)| {
+            let alert = alerts.get(&alert_id).cloned().ok_or_else(|| StoreError::Corrupt(format!("delivery {id} has no alert")))?;
+            Ok(ClaimedDelivery { id, destination_id, attempts: u32::try_from(attempts).unwrap_or(0), alert })
+        })
+        .collect()
+}
+
+pub(super) async fn finish_deliveries(pool: &SqlitePool, outcomes: &[(i64, Outcome)], now: i64) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    let mut sent = Vec::new();
+    for (id, outcome) in outcomes {
+        // Only a claimed delivery: a re-send queued meanwhile stays queued.
+        let query = match outcome {
+            Outcome::Sent { channel, ts } => {
+                sent.push(*id);
+                sqlx::query(
+                    "UPDATE deliveries SET state = 'SENT', attempts = attempts + 1, slack_channel = ?, slack_ts = ?, \
+                     last_error = NULL, updated_at = ? WHERE id = ? AND state = 'SENDING'",
+                )
+                .bind(channel)
+                .bind(ts)
+                .bind(now)
+            }
+            Outcome::Retry { due_at, error } => sqlx::query(
+                "UPDATE deliveries SET state = 'RETRYING', attempts = attempts + 1, due_at = ?, last_error = ?, updated_at = ? \
+                 WHERE id = ? AND state = 'SENDING'",
+            )
+            .bind(due_at)
+            .bind(error)
+            .bind(now),
+            Outcome::Wait { due_at } => sqlx::query(
+                "UPDATE deliveries SET state = CASE attempts WHEN 0 THEN 'QUEUED' ELSE 'RETRYING' END, due_at = ? \
+                 WHERE id = ? AND state = 'SENDING'",
+            )
+            .bind(due_at),
+            Outcome::Failed { error } => sqlx::query(
+                "UPDATE deliveries SET state = 'FAILED', attempts = attempts + 1, last_error = ?, updated_at = ? \
+                 WHERE id = ? AND state = 'SENDING'",
+            )
+            .bind(error)
+            .bind(now),
+        };
+        query.bind(id).execute(&mut *tx).await?;
+    }
+    if !sent.is_empty() {
+        sqlx::query(
+            "UPDATE destinations SET delivery_problem = NULL WHERE delivery_problem IS NOT NULL AND id IN \
+             (SELECT destination_id FROM deliveries WHERE id IN (SELECT value FROM json_each(?)))",
+        )
+        .bind(to_json(&sent))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn release_claims(pool: &SqlitePool, now: i64) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET state = CASE attempts WHEN 0 THEN 'QUEUED' ELSE 'RETRYING' END, due_at = ? WHERE state = 'SENDING'",
+    )
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub(super) async fn requeue(pool: &SqlitePool, alert_id: &str, destination_id: Option<&str>, now: i64) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET state = 'QUEUED', attempts = 0, due_at = ?, last_error = NULL, updated_at = ? \
+         WHERE alert_id = ? AND (? IS NULL OR destination_id = ?)",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(alert_id)
+    .bind(destination_id)
+    .bind(destination_id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub(super) async fn alert(pool: &SqlitePool, id: &str) -> Result<Option<AlertRecord>, StoreError> {
+    let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?");
+    sqlx::query(&sql).bind(id).fetch_optional(pool).await?.as_ref().map(alert_from_row).transpose()
+}
+
+pub(super) async fn deliveries_of(pool: &SqlitePool, alert_id: &str) -> Result<Vec<DeliveryRecord>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT d.destination_id, t.display_name, d.state, d.attempts, d.due_at, d.slack_channel, d.slack_ts, d.last_error, \
+         d.updated_at FROM deliveries d JOIN destinations t ON t.id = d.destination_id WHERE d.alert_id = ? \
+         ORDER BY t.display_name, d.id",
+    )
+    .bind(alert_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let attempts: i64 = row.try_get("attempts")?;
+            Ok(DeliveryRecord {
+                destination_id: row.try_get("destination_id")?,
+                destination_name: row.try_get("display_name")?,
+                state: state(&row.try_get::<String, _>("state")?)?,
+                attempts: u32::try_from(attempts).unwrap_or(0),
+                due_at: row.try_get("due_at")?,
+                slack_channel: row.try_get("slack_channel")?,
+                slack_ts: row.try_get("slack_ts")?,
+                last_error: row.try_get("last_error")?,
+                updated_at: row.try_get("updated_at")?,
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn list_alerts(pool: &SqlitePool, filter: &AlertFilter) -> Result<Vec<AlertListRow>, StoreError> {
+    // The least advanced delivery: failed, retrying, sending, queued, sent.
+    let sql = format!(
+        "SELECT {ALERT_COLUMNS}, (SELECT min(CASE state WHEN 'FAILED' THEN 0 WHEN 'RETRYING' THEN 1 WHEN 'SENDING' THEN 2 \
+         WHEN 'QUEUED' THEN 3 ELSE 4 END) FROM deliveries WHERE alert_id = alerts.id) AS delivery_rank \
+         FROM alerts WHERE (? = '[]' OR severity IN (SELECT value FROM json_each(?))) \
+         AND (? = '[]' OR status IN (SELECT value FROM json_each(?))) \
+         AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?) \
+         ORDER BY created_at DESC, rowid DESC LIMIT ?"
+    );
+    let severities = to_json(&filter.severities);
+    let statuses = to_json(&filter.statuses);
+    let rows = sqlx::query(&sql)
+        .bind(&severities)
+        .bind(&severities)
+        .bind(&statuses)
+        .bind(&statuses)
+        .bind(filter.since)
+        .bind(filter.since)
+        .bind(filter.until)
+        .bind(filter.until)
+        .bind(filter.limit)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let rank: Option<i64> = row.try_get("delivery_rank")?;
+            let delivery = rank.map(|rank| match rank {
+                0 => DeliveryState::Failed,
+                1 => DeliveryState::Retrying,
+                2 => DeliveryState::Sending,
+                3 => DeliveryState::Queued,
+                _ => DeliveryState::Sent,
+            });
+            Ok(AlertListRow { alert: alert_from_row(row)?, delivery })
+        })
+        .collect()
+}
+
+pub(super) async fn set_delivery_problem(pool: &SqlitePool, destination_id: &str, problem: Option<&str>) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE destinations SET delivery_problem = ? WHERE id = ? AND delivery_problem IS NOT ?")
+        .bind(problem)
+        .bind(destination_id)
+        .bind(problem)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn delivery_health(pool: &SqlitePool, now: i64) -> Result<HashMap<String, DeliveryHealth>, StoreError> {
+    let day_ago = now - 86_400_000;
+    let rows = sqlx::query(
+        "SELECT t.id, t.delivery_problem, \
+         (SELECT max(updated_at) FROM deliveries WHERE destination_id = t.id AND state = 'SENT') AS last_sent_at, \
+         (SELECT count(*) FROM deliveries WHERE destination_id = t.id AND state IN ('FAILED', 'RETRYING') AND updated_at >= ?) \
+            AS failures, \
+         (SELECT last_error FROM deliveries WHERE destination_id = t.id AND last_error IS NOT NULL \
+            ORDER BY updated_at DESC LIMIT 1) AS last_error \
+         FROM destinations t",
+    )
+    .bind(day_ago)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let failures: i64 = row.try_get("failures")?;
+            Ok((
+                row.try_get("id")?,
+                DeliveryHealth {
+                    last_sent_at: row.try_get("last_sent_at")?,
+                    failures_24h: u64::try_from(failures).unwrap_or(0),
+                    last_error: row.try_get("last_error")?,
+                    problem: row.try_get("delivery_problem")?,
+                },
+            ))
+        })
+        .collect()
+}
+
+pub(super) async fn queue_depth(pool: &SqlitePool) -> Result<u64, StoreError> {
+    let sql = format!("SELECT count(*) FROM deliveries WHERE state IN {PENDING}");
+    let count: i64 = sqlx::query_scalar(&sql).fetch_one(pool).await?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}

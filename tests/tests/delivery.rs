@@ -1,0 +1,348 @@
+//! Alerts from `POST /api/alerts` to Slack: routing, de-duplication, Slack's
+//! rate limits and failures, Herald's own problems raised as system errors,
+//! and nothing lost across a crash — against the fake Slack.
+
+use std::time::{Duration, Instant};
+
+use herald_tests::fake_slack::{Fault, defaults};
+use herald_tests::poll;
+use herald_tests::{FakeSlack, Herald, Session};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const SECOND_APP: &str = "3333333333.4444444444";
+const SECOND_SECRET: &str = "abcdefabcdefabcdefabcdefabcdef12";
+const SECOND_TOKEN: &str = "xoxb-3333333333-4444444444-secondbottoken01";
+
+fn settings(name: &str, channel: &str, severities: &[&str], kinds: &[&str], log_types: &[&str]) -> Value {
+    json!({
+        "displayName": name, "channel": channel, "clientId": defaults::CLIENT_ID,
+        "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
+        "severities": severities, "alertKinds": kinds, "logTypes": log_types, "timezone": "Europe/Berlin",
+    })
+}
+
+/// The same, through a second Slack app with its own bot token.
+fn second_app(mut settings: Value) -> Value {
+    settings["clientId"] = json!(SECOND_APP);
+    settings["clientSecret"] = json!(SECOND_SECRET);
+    settings["botToken"] = json!(SECOND_TOKEN);
+    settings
+}
+
+struct Scene {
+    slack: FakeSlack,
+    herald: Herald,
+    admin: Session,
+    token: String,
+}
+
+async fn scene(adjust: impl FnOnce(&mut herald_server::Settings)) -> Scene {
+    let slack = FakeSlack::start().await;
+    slack.add_app(SECOND_APP, SECOND_SECRET);
+    slack.add_bot_token(SECOND_TOKEN);
+    let herald = Herald::start_with(&slack, adjust).await;
+    let admin = herald.sign_in_as_admin().await;
+    let token = admin.api_token().await;
+    Scene { slack, herald, admin, token }
+}
+
+fn fast_retries(s: &mut herald_server::Settings) {
+    s.delivery_retry_base = Duration::from_millis(50);
+}
+
+impl Scene {
+    async fn send(&self, body: Value) -> (StatusCode, Value) {
+        let response = self.herald.send_alerts(&self.token, &body).await;
+        let status = response.status();
+        (status, response.json().await.unwrap())
+    }
+
+    async fn alert(&self, id: &str) -> Value {
+        let response = self.admin.get(&format!("/api/alerts/{id}")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// Waits until every delivery of the alert is in `state`; the alert.
+    async fn until_delivered(&self, id: &str, state: &str) -> Value {
+        poll::until(&format!("alert {id}'s deliveries to be {state}"), || async {
+            let alert = self.alert(id).await;
+            let deliveries = alert["deliveries"].as_array().unwrap();
+            if !deliveries.is_empty() && deliveries.iter().all(|d| d["state"] == state) {
+                Ok(alert)
+            } else {
+                Err(alert["deliveries"].clone())
+            }
+        })
+        .await
+    }
+
+    async fn until_messages_in(&self, channel: &str, count: usize) -> Vec<herald_tests::fake_slack::Message> {
+        poll::until(&format!("{count} messages in {channel}"), || async {
+            let messages = self.slack.messages_in(channel);
+            if messages.len() >= count { Ok(messages) } else { Err(messages.len()) }
+        })
+        .await
+    }
+}
+
+fn alert_id(answer: &Value, i: usize) -> String {
+    answer["alerts"][i]["alertId"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_alert_reaches_slack_as_an_interactive_message_with_the_time_in_the_destination_s_zone() {
+    let s = scene(|_| {}).await;
+    s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    let (status, answer) = s
+        .send(json!({
+            "title": "Suspicious <!channel> login", "severity": "high", "detectionId": "AWS.Console.LoginWithoutMFA",
+            "logTypes": ["AWS.CloudTrail"], "description": "From 203.0.113.7", "createdAt": "2026-11-29T08:00:00Z",
+        }))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(answer["alerts"][0]["created"], true);
+    assert_eq!(answer["alerts"][0]["deliveries"], 1);
+    let id = alert_id(&answer, 0);
+    let alert = s.until_delivered(&id, "SENT").await;
+    let delivery = &alert["deliveries"][0];
+    assert_eq!(delivery["slackChannel"], defaults::GENERAL);
+    assert!(delivery["permalink"].as_str().unwrap().contains(defaults::GENERAL));
+
+    let message = &s.slack.messages_in(defaults::GENERAL)[0];
+    let text = message.text.as_deref().unwrap();
+    assert!(text.contains("Suspicious &lt;!channel&gt; login"), "the fallback escapes the title: {text}");
+    let blocks = serde_json::to_string(message.blocks.as_ref().unwrap()).unwrap();
+    assert!(blocks.contains("2026-11-29 09:00 CET"), "the time in Europe/Berlin: {blocks}");
+    assert!(blocks.contains(&format!("{}/alerts/{id}", s.herald.base_url)), "View in Herald links back: {blocks}");
+    for action in ["alert.assign", "alert.status", "alert.resolve", "alert.details", "alert.boomerang"] {
+        assert!(blocks.contains(action), "the {action} control: {blocks}");
+    }
+}
+
+#[tokio::test]
+async fn alerts_go_where_the_filters_say_and_named_destinations_override_them() {
+    let s = scene(|_| {}).await;
+    let ops = s.slack.add_channel("ops", false);
+    let cloud = s.slack.add_channel("cloud", false);
+    let errors = s.slack.add_channel("errors", false);
+    let off = s.slack.add_channel("off", false);
+    s.admin.add_destination(settings("Critical", "#ops", &["CRITICAL"], &["ALERTS"], &[])).await;
+    let cloud_id = s.admin.add_destination(settings("Cloud", "#cloud", &["LOW", "HIGH", "CRITICAL"], &["ALERTS"], &["AWS.CloudTrail"])).await;
+    s.admin.add_destination(settings("Errors", "#errors", &["LOW", "MEDIUM", "HIGH", "CRITICAL"], &["DETECTION_ERRORS"], &[])).await;
+    let off_id = s.admin.add_destination(settings("Off", "#off", &["INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"], &["ALERTS"], &[])).await;
+    assert_eq!(s.admin.post(&format!("/api/destinations/{off_id}/disable"), json!({})).await.status(), StatusCode::OK);
+
+    // (alert, how many destinations it is queued for)
+    let table = [
+        (json!({"title": "a", "severity": "CRITICAL", "logTypes": ["AWS.CloudTrail"]}), 2),
+        (json!({"title": "b", "severity": "HIGH", "logTypes": ["Okta.SystemLog"]}), 0),
+        (json!({"title": "c", "severity": "HIGH", "logTypes": ["aws.cloudtrail"]}), 1),
+        (json!({"title": "d", "severity": "LOW", "type": "rule_error"}), 1),
+        (json!({"title": "e", "severity": "INFO", "destinations": [cloud_id, off_id]}), 1),
+    ];
+    let (status, answer) = s.send(json!({"alerts": table.iter().map(|(a, _)| a.clone()).collect::<Vec<_>>()})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    for (i, (alert, expected)) in table.iter().enumerate() {
+        assert_eq!(answer["alerts"][i]["deliveries"], *expected, "alert {alert}");
+    }
+    s.until_messages_in(&ops, 1).await;
+    s.until_messages_in(&cloud, 3).await;
+    s.until_messages_in(&errors, 1).await;
+    let titles = |channel: &str| -> Vec<String> {
+        let mut t: Vec<String> = s.slack.messages_in(channel).iter().map(|m| m.text.clone().unwrap()).collect();
+        t.sort();
+        t
+    };
+    assert_eq!(titles(&ops), ["🔴 [CRITICAL] a"]);
+    assert_eq!(titles(&cloud), ["⚪ [INFO] e", "🔴 [CRITICAL] a", "🟠 [HIGH] c"]);
+    assert_eq!(titles(&errors), ["🔵 [LOW] d"]);
+    assert!(s.slack.messages_in(&off).is_empty(), "a disabled destination receives nothing");
+    // The INFO alert starts resolved; the others open.
+    let list: Value = s.admin.get("/api/alerts?severity=INFO").await.json().await.unwrap();
+    assert_eq!(list["alerts"].as_array().unwrap().len(), 1);
+    assert_eq!(list["alerts"][0]["status"], "RESOLVED");
+}
+
+#[tokio::test]
+async fn a_repeated_alert_id_is_stored_once_and_notifies_once() {
+    let s = scene(|_| {}).await;
+    s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    let alert = json!({"alertId": "b90c19e6", "title": "Login", "severity": "HIGH"});
+    let (first, answer) = s.send(alert.clone()).await;
+    assert_eq!(first, StatusCode::ACCEPTED);
+    s.until_delivered("b90c19e6", "SENT").await;
+    let (again, answer_again) = s.send(alert.clone()).await;
+    assert_eq!(again, StatusCode::OK, "a repeat is not accepted as new: {answer_again}");
+    assert_eq!(answer_again["alerts"][0], json!({"alertId": "b90c19e6", "created": false, "deliveries": 0}));
+    // Within one batch too.
+    let (batch, answer_batch) = s.send(json!({"alerts": [alert.clone(), {"alertId": "other", "title": "x", "severity": "HIGH"}, {"alertId": "other", "title": "x", "severity": "HIGH"}]})).await;
+    assert_eq!(batch, StatusCode::ACCEPTED);
+    let created: Vec<bool> = answer_batch["alerts"].as_array().unwrap().iter().map(|a| a["created"].as_bool().unwrap()).collect();
+    assert_eq!(created, [false, true, false]);
+    s.until_delivered("other", "SENT").await;
+    assert_eq!(s.slack.messages_in(defaults::GENERAL).len(), 2, "one message per alert: {answer}");
+}
+
+#[tokio::test]
+async fn bad_alerts_are_refused_whole_with_every_field_named_and_nothing_stored() {
+    let s = scene(|_| {}).await;
+    let no_token = s.herald.http.post(s.herald.url("/api/alerts")).json(&json!({"title": "x", "severity": "LOW"})).send().await.unwrap();
+    assert_eq!(no_token.status(), StatusCode::UNAUTHORIZED);
+
+    let (status, answer) = s
+        .send(json!({"alerts": [
+            {"title": "fine", "severity": "LOW"},
+            {"severity": "URGENT", "title": "t".repeat(1_001)},
+            {"title": "x", "severity": "LOW", "destinations": ["no-such-destination"]},
+        ]}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    let fields: Vec<&str> = answer["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["alerts[1].title", "alerts[1].severity", "alerts[2].destinations"]);
+    let messages: Vec<&str> = answer["error"]["fields"].as_array().unwrap().iter().map(|f| f["message"].as_str().unwrap()).collect();
+    assert!(messages[0].contains("1000"), "{messages:?}");
+    assert!(messages[2].contains("no-such-destination"), "{messages:?}");
+    let list: Value = s.admin.get("/api/alerts").await.json().await.unwrap();
+    assert!(list["alerts"].as_array().unwrap().is_empty(), "a refused batch stores nothing");
+}
+
+#[tokio::test]
+async fn a_server_error_from_slack_is_retried_until_the_message_gets_through() {
+    let s = scene(fast_retries).await;
+    s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    s.slack.inject("chat.postMessage", Fault::Status(503));
+    s.slack.inject("chat.postMessage", Fault::Status(500));
+    let (_, answer) = s.send(json!({"title": "Login", "severity": "HIGH"})).await;
+    let alert = s.until_delivered(&alert_id(&answer, 0), "SENT").await;
+    assert_eq!(alert["deliveries"][0]["attempts"], 3, "{alert}");
+    assert_eq!(s.slack.calls("chat.postMessage").len(), 3);
+    assert_eq!(s.slack.messages_in(defaults::GENERAL).len(), 1);
+}
+
+#[tokio::test]
+async fn a_delivery_that_keeps_failing_is_given_up_after_the_attempt_limit() {
+    let s = scene(|settings| {
+        fast_retries(settings);
+        settings.delivery_attempts = 3;
+    })
+    .await;
+    let id = s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    for _ in 0..3 {
+        s.slack.inject("chat.postMessage", Fault::Status(503));
+    }
+    let (_, answer) = s.send(json!({"title": "Login", "severity": "HIGH"})).await;
+    let alert = s.until_delivered(&alert_id(&answer, 0), "FAILED").await;
+    let delivery = &alert["deliveries"][0];
+    assert_eq!(delivery["attempts"], 3);
+    assert!(delivery["lastError"].as_str().unwrap().contains("Gave up on a delivery after 3 attempts"), "{delivery}");
+    let list: Value = s.admin.get("/api/destinations").await.json().await.unwrap();
+    let destination = list["destinations"].as_array().unwrap().iter().find(|d| d["id"] == id.as_str()).unwrap();
+    assert!(destination["problem"].as_str().unwrap().contains("Gave up"), "{destination}");
+    assert_eq!(destination["health"]["failures24h"], 1, "{destination}");
+}
+
+#[tokio::test]
+async fn a_permanent_error_marks_the_destination_and_is_not_retried_until_re_sent() {
+    let s = scene(fast_retries).await;
+    let id = s.admin.add_destination(settings("SecOps", "#sec-alerts", &["HIGH"], &["ALERTS"], &[])).await;
+    s.slack.archive_channel(defaults::SEC_ALERTS);
+    let (_, answer) = s.send(json!({"title": "Login", "severity": "HIGH"})).await;
+    let alert_id = alert_id(&answer, 0);
+    let alert = s.until_delivered(&alert_id, "FAILED").await;
+    let delivery = &alert["deliveries"][0];
+    assert_eq!(delivery["attempts"], 1, "not retried: {delivery}");
+    assert!(delivery["lastError"].as_str().unwrap().contains("archived"), "{delivery}");
+    assert_eq!(s.slack.calls("chat.postMessage").len(), 1);
+    let list: Value = s.admin.get("/api/destinations").await.json().await.unwrap();
+    let destination = &list["destinations"][0];
+    assert!(destination["problem"].as_str().unwrap().contains("archived"), "the destination shows why: {destination}");
+
+    // Fixed in Slack, then re-sent from Herald: delivered, and healthy again.
+    s.slack.unarchive_channel(defaults::SEC_ALERTS);
+    let resent = s.admin.post(&format!("/api/alerts/{alert_id}/resend"), json!({"destinationId": id})).await;
+    assert_eq!(resent.status(), StatusCode::OK);
+    s.until_delivered(&alert_id, "SENT").await;
+    let list: Value = s.admin.get("/api/destinations").await.json().await.unwrap();
+    assert!(list["destinations"][0]["problem"].is_null(), "{}", list["destinations"][0]);
+}
+
+#[tokio::test]
+async fn a_revoked_token_raises_one_system_error_delivered_to_another_destination() {
+    let s = scene(fast_retries).await;
+    let broken = s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    s.admin.add_destination(second_app(settings("Herald health", "#sec-alerts", &["CRITICAL"], &["SYSTEM_ERRORS"], &[]))).await;
+    s.slack.revoke_token(defaults::BOT_TOKEN);
+    let (_, answer) = s.send(json!({"alerts": [
+        {"title": "one", "severity": "HIGH"}, {"title": "two", "severity": "HIGH"}, {"title": "three", "severity": "HIGH"},
+    ]}))
+    .await;
+    for i in 0..3 {
+        s.until_delivered(&alert_id(&answer, i), "FAILED").await;
+    }
+    let messages = s.until_messages_in(defaults::SEC_ALERTS, 1).await;
+    let text = messages[0].text.clone().unwrap();
+    assert!(text.contains("[CRITICAL]") && text.contains("SecOps"), "{text}");
+
+    // Every cause was recorded before its delivery was marked failed, so
+    // once the system error is delivered, no other can be pending.
+    let list: Value = s.admin.get("/api/alerts?severity=CRITICAL").await.json().await.unwrap();
+    let system: Vec<&Value> = list["alerts"].as_array().unwrap().iter().filter(|a| a["type"] == "SYSTEM_ERROR").collect();
+    assert_eq!(system.len(), 1, "raised once per cause: {list}");
+    let system_alert = s.until_delivered(system[0]["id"].as_str().unwrap(), "SENT").await;
+    let routed: Vec<&str> = system_alert["deliveries"].as_array().unwrap().iter().map(|d| d["destinationName"].as_str().unwrap()).collect();
+    assert_eq!(routed, ["Herald health"], "never back to the broken destination");
+    assert_eq!(s.slack.messages_in(defaults::SEC_ALERTS).len(), 1);
+    assert!(s.slack.messages_in(defaults::GENERAL).is_empty());
+    let list: Value = s.admin.get("/api/destinations").await.json().await.unwrap();
+    let broken = list["destinations"].as_array().unwrap().iter().find(|d| d["id"] == broken.as_str()).unwrap();
+    assert!(broken["problem"].as_str().unwrap().contains("reinstall"), "{broken}");
+}
+
+#[tokio::test]
+async fn retry_after_holds_back_only_the_channel_slack_limited() {
+    let s = scene(|_| {}).await;
+    let limited = s.admin.add_destination(settings("Limited", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    let flowing = s.admin.add_destination(settings("Flowing", "#sec-alerts", &["HIGH"], &["ALERTS"], &[])).await;
+    s.slack.inject("chat.postMessage", Fault::RateLimited { retry_after_secs: 2 });
+    let (_, first) = s.send(json!({"title": "held", "severity": "HIGH", "destinations": [limited]})).await;
+    poll::until("the rate-limited call", || async {
+        if s.slack.calls("chat.postMessage").len() == 1 { Ok(()) } else { Err(s.slack.calls("chat.postMessage").len()) }
+    })
+    .await;
+    let limited_at = Instant::now();
+    let (_, _) = s.send(json!({"title": "flows", "severity": "HIGH", "destinations": [flowing]})).await;
+    s.until_messages_in(defaults::SEC_ALERTS, 1).await;
+    assert!(s.slack.messages_in(defaults::GENERAL).is_empty(), "the limited channel still waits");
+    let flowed_after = limited_at.elapsed();
+    s.until_delivered(&alert_id(&first, 0), "SENT").await;
+    let waited = limited_at.elapsed();
+    assert!(flowed_after < Duration::from_secs(2), "the other channel did not wait: {flowed_after:?}");
+    assert!(waited >= Duration::from_millis(1_900), "Retry-After was honoured: {waited:?}");
+    let metrics = s.herald.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("herald_slack_rate_limited_total 1\n"), "{metrics}");
+}
+
+#[tokio::test]
+async fn a_crash_mid_queue_loses_nothing_accepted() {
+    let mut s = scene(|_| {}).await;
+    s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    // The channel's pace (bursts of three, then one a second) keeps most
+    // of these queued when Herald dies.
+    let alerts: Vec<Value> = (0..8).map(|i| json!({"title": format!("alert {i}"), "severity": "HIGH"})).collect();
+    let (status, _) = s.send(json!({"alerts": alerts})).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    s.until_messages_in(defaults::GENERAL, 3).await;
+    s.herald.crash().await;
+    let before = s.slack.messages_in(defaults::GENERAL).len();
+    assert!(before < 8, "the crash came mid-queue ({before} sent)");
+
+    s.herald.resume().await;
+    let messages = s.until_messages_in(defaults::GENERAL, 8).await;
+    let mut titles: Vec<String> = messages.iter().map(|m| m.text.clone().unwrap()).collect();
+    titles.sort();
+    titles.dedup();
+    assert_eq!(titles.len(), 8, "every accepted alert arrived: {titles:?}");
+    assert!(messages.len() <= 8 + 3, "at most the in-flight ones twice: {}", messages.len());
+}
