@@ -6,6 +6,7 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use herald_model::account::{
     ApiTokenList, ApiTokenView, CreatedApiToken, Me, NewApiToken, NewUser, SignIn, UserList, UserPatch, UserView,
 };
+use herald_model::alert::{AlertList, AlertView};
 use herald_model::api::{DestinationList, ErrorBody, FieldError};
 use herald_model::destination::{
     AppCredentials, ChannelCheck, DestinationKind, DestinationView, DraftUpdate, NewDestination, SlackBotForm, TimezoneList,
@@ -111,6 +112,28 @@ pub async fn manifest(format: ManifestFormat, enterprise_grid: bool) -> Result<M
 
 pub async fn timezones() -> Result<TimezoneList, ApiError> {
     send(Request::get("/api/timezones")).await
+}
+
+// ---- alerts ----
+
+/// `query`: `severity=HIGH&status=OPEN&since=…` (already encoded).
+pub async fn list_alerts(query: &str) -> Result<AlertList, ApiError> {
+    send(Request::get(&format!("/api/alerts?{query}"))).await
+}
+
+pub async fn alert(id: &str) -> Result<AlertView, ApiError> {
+    send(Request::get(&format!("/api/alerts/{}", js_sys::encode_uri_component(id)))).await
+}
+
+/// Queues the alert's message again: to one destination, or to all.
+pub async fn resend_alert(id: &str, destination_id: Option<&str>) -> Result<AlertView, ApiError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Resend<'a> {
+        destination_id: Option<&'a str>,
+    }
+    let url = format!("/api/alerts/{}/resend", js_sys::encode_uri_component(id));
+    send_json(Request::post(&url), &Resend { destination_id }).await
 }
 
 // ---- users ----

@@ -15,6 +15,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use auth::{Auth, Protected};
 use components::shell::Shell;
 use herald_model::account::Permission;
+use pages::alerts::{AlertPage, Alerts};
 use pages::destinations::Destinations;
 use pages::edit_destination::EditDestination;
 use pages::setup::Setup;
@@ -37,6 +38,14 @@ fn App() -> impl IntoView {
                 <Routes fallback=pages::not_found::NotFound>
                     <Route path=path!("/") view=|| view! { <Redirect path="/destinations" /> } />
                     <Route path=path!("/sign-in") view=pages::sign_in::SignIn />
+                    <Route
+                        path=path!("/alerts")
+                        view=|| view! { <Protected permission=Permission::ViewAlerts><Alerts /></Protected> }
+                    />
+                    <Route
+                        path=path!("/alerts/:id")
+                        view=|| view! { <Protected permission=Permission::ViewAlerts><AlertPage /></Protected> }
+                    />
                     <Route
                         path=path!("/destinations")
                         view=|| view! { <Protected permission=Permission::ViewAlerts><Destinations /></Protected> }

@@ -167,3 +167,49 @@ async fn a_crafted_next_link_never_leads_off_the_site() {
     }
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_alert_sent_through_the_api_shows_as_sent_in_the_alerts_list_and_on_its_page() {
+    use herald_tests::fake_slack::defaults;
+    use serde_json::json;
+
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let admin = herald.sign_in_as_admin().await;
+    admin
+        .add_destination(json!({
+            "displayName": "SecOps", "channel": "#general", "clientId": defaults::CLIENT_ID,
+            "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
+            "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
+        }))
+        .await;
+    let token = admin.api_token().await;
+    let sent = herald
+        .send_alerts(&token, &json!({"alertId": "b90c19e6", "title": "Suspicious console login", "severity": "HIGH"}))
+        .await;
+    assert_eq!(sent.status(), reqwest::StatusCode::ACCEPTED);
+
+    let browser = Browser::start().await;
+    browser.sign_in(&herald, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/destinations").await;
+    browser.find_text(".health", "Last delivery").await;
+    browser.click_text("nav a", "Alerts").await;
+    browser.wait_for_path("/alerts").await;
+    browser.find_text("tr[data-alert=b90c19e6] td.delivery", "sent").await;
+    browser.click_text("tr[data-alert=b90c19e6] a", "Suspicious console login").await;
+    browser.wait_for_path("/alerts/b90c19e6").await;
+    browser.find_text("tr[data-destination=SecOps] td.delivery", "open in Slack").await;
+
+    let messages = slack.messages_in(defaults::GENERAL);
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].text.as_deref().unwrap().contains("Suspicious console login"));
+
+    // Re-send posts it again, and the page follows.
+    browser.click_text("tr[data-destination=SecOps] button", "Re-send").await;
+    herald_tests::poll::until("the re-sent message", || async {
+        if slack.messages_in(defaults::GENERAL).len() == 2 { Ok(()) } else { Err(slack.messages_in(defaults::GENERAL).len()) }
+    })
+    .await;
+    browser.find_text("tr[data-destination=SecOps] td.delivery", "sent").await;
+    browser.close().await;
+}

@@ -32,6 +32,7 @@ pub fn Shell(children: Children) -> impl IntoView {
             </a>
             <Show when=move || auth.me().is_some()>
                 <nav aria-label="Main">
+                    <A href="/alerts">"Alerts"</A>
                     <A href="/destinations">"Alert Destinations"</A>
                     <Show when=move || auth.may(Permission::ManageUsers)>
                         <A href="/users">"Users"</A>

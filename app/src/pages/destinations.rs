@@ -3,6 +3,7 @@
 
 use herald_model::account::Permission;
 use herald_model::destination::{DestinationStatus, DestinationSummary};
+use herald_model::time::short_utc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -79,6 +80,16 @@ fn filters(d: &DestinationSummary) -> String {
     format!("{} · {} · {logs}", severities.join(", "), kinds.join(", "))
 }
 
+/// "Last delivery 2026-11-29 10:29 UTC · 2 failures in 24 h".
+fn health(d: &DestinationSummary) -> String {
+    let last = d.health.last_sent_at.as_deref().map_or_else(|| "No delivery yet".to_owned(), |at| format!("Last delivery {}", short_utc(at)));
+    match d.health.failures_24h {
+        0 => last,
+        1 => format!("{last} · 1 failure in 24 h"),
+        n => format!("{last} · {n} failures in 24 h"),
+    }
+}
+
 #[component]
 fn Row(d: DestinationSummary, reload: Callback<()>, error: RwSignal<Option<String>>, manage: bool) -> impl IntoView {
     let confirming = RwSignal::new(false);
@@ -132,6 +143,7 @@ fn Row(d: DestinationSummary, reload: Callback<()>, error: RwSignal<Option<Strin
             <td>
                 {status_cell}
                 {d.problem.clone().map(|p| view! { <p class="status problem">{p}</p> })}
+                {(d.status != DestinationStatus::Draft).then(|| view! { <p class="health">{health(&d)}</p> })}
                 {move || tested.get().map(|(sent, message)| {
                     let class = if sent { "status tested ok" } else { "status problem" };
                     view! { <p class=class role="status">{message}</p> }

@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod alerts;
 pub mod destinations;
 pub mod edit_destination;
 pub mod new_destination;

@@ -1,0 +1,278 @@
+//! `/alerts` and `/alerts/:id`: the alerts Herald received, filtered by
+//! severity, status and time, and one alert with where its messages went
+//! (queued, sent with a link, retrying, failed and why) and Re-send. Both
+//! pages refresh themselves while open, so deliveries are seen to progress.
+
+use herald_model::account::Permission;
+use herald_model::alert::{AlertList, AlertStatus, AlertSummary, AlertView, DeliveryState, DeliveryView};
+use herald_model::destination::Severity;
+use herald_model::time::short_utc;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{self, ApiError};
+use crate::auth::Auth;
+use crate::components::notice::{ErrorNotice, FormError, Loading};
+
+const REFRESH: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Calls `load` now and every few seconds while the page is open.
+fn keep_fresh(load: impl Fn() + Clone + 'static) {
+    load();
+    if let Ok(handle) = set_interval_with_handle(load, REFRESH) {
+        on_cleanup(move || handle.clear());
+    }
+}
+
+fn delivery_class(state: Option<DeliveryState>) -> String {
+    format!("delivery {}", state.map_or("none", |s| s.label()))
+}
+
+/// Periods the list offers, in hours; 0 is "any time".
+const PERIODS: [(&str, u32); 4] = [("Last hour", 1), ("Last 24 hours", 24), ("Last 7 days", 168), ("Any time", 0)];
+
+#[component]
+pub fn Alerts() -> impl IntoView {
+    let severity = RwSignal::new(String::new());
+    let status = RwSignal::new(String::new());
+    let hours = RwSignal::new(0u32);
+    let alerts = RwSignal::new(None::<Result<AlertList, ApiError>>);
+    let busy = StoredValue::new(false);
+    let load = move || {
+        if busy.get_value() {
+            return;
+        }
+        busy.set_value(true);
+        let mut query = vec!["limit=200".to_owned()];
+        let (s, st, h) = (severity.get_untracked(), status.get_untracked(), hours.get_untracked());
+        if !s.is_empty() {
+            query.push(format!("severity={s}"));
+        }
+        if !st.is_empty() {
+            query.push(format!("status={st}"));
+        }
+        if h > 0 {
+            let since = js_sys::Date::new(&(js_sys::Date::now() - f64::from(h) * 3_600_000.0).into());
+            query.push(format!("since={}", String::from(since.to_iso_string())));
+        }
+        spawn_local(async move {
+            alerts.set(Some(api::list_alerts(&query.join("&")).await));
+            busy.set_value(false);
+        });
+    };
+    keep_fresh(load);
+    Effect::new(move |first: Option<()>| {
+        severity.track();
+        status.track();
+        hours.track();
+        if first.is_some() {
+            load();
+        }
+    });
+    let reload = Callback::new(move |()| load());
+    view! {
+        <section class="page">
+            <header class="page-header">
+                <h1>"Alerts"</h1>
+            </header>
+            <form class="filters" on:submit=|e| e.prevent_default()>
+                <label>
+                    "Severity "
+                    <select on:change=move |e| severity.set(event_target_value(&e))>
+                        <option value="">"Any"</option>
+                        {Severity::ALL.into_iter().rev().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Status "
+                    <select on:change=move |e| status.set(event_target_value(&e))>
+                        <option value="">"Any"</option>
+                        {AlertStatus::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Time "
+                    <select on:change=move |e| hours.set(event_target_value(&e).parse().unwrap_or(0))>
+                        {PERIODS.into_iter().map(|(label, h)| view! { <option value=h.to_string() selected=h == 0>{label}</option> }).collect_view()}
+                    </select>
+                </label>
+            </form>
+            {move || match alerts.get() {
+                None => view! { <Loading what="alerts" /> }.into_any(),
+                Some(Err(error)) => view! { <ErrorNotice error retry=reload /> }.into_any(),
+                Some(Ok(list)) if list.alerts.is_empty() => view! {
+                    <div class="empty">
+                        <p>"No alerts match."</p>
+                        <p>"Detection pipelines send alerts with POST /api/alerts and an API token."</p>
+                    </div>
+                }
+                .into_any(),
+                Some(Ok(list)) => view! { <AlertTable alerts=list.alerts /> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn AlertTable(alerts: Vec<AlertSummary>) -> impl IntoView {
+    view! {
+        <table class="list alerts">
+            <thead>
+                <tr>
+                    <th scope="col">"Time"</th>
+                    <th scope="col">"Severity"</th>
+                    <th scope="col">"Title"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Delivery"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {alerts
+                    .into_iter()
+                    .map(|a| {
+                        let href = format!("/alerts/{}", js_sys::encode_uri_component(&a.id));
+                        view! {
+                            <tr data-alert=a.id.clone()>
+                                <td class="time">{short_utc(&a.created_at)}</td>
+                                <td><span class=format!("severity {}", a.severity.as_str().to_lowercase())>{a.severity.label()}</span></td>
+                                <td><a href=href>{a.title}</a></td>
+                                <td>{a.status.label()}</td>
+                                <td class=delivery_class(a.delivery)>{a.delivery.map_or("not routed", |d| d.label())}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+pub fn AlertPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let alert = RwSignal::new(None::<Result<AlertView, ApiError>>);
+    let error = RwSignal::new(None::<String>);
+    let load = move || {
+        let id = id();
+        spawn_local(async move { alert.set(Some(api::alert(&id).await)) });
+    };
+    keep_fresh(load);
+    let reload = Callback::new(move |()| load());
+    let resend = Callback::new(move |destination: Option<String>| {
+        let id = id();
+        spawn_local(async move {
+            match api::resend_alert(&id, destination.as_deref()).await {
+                Ok(view) => {
+                    error.set(None);
+                    alert.set(Some(Ok(view)));
+                }
+                Err(err) => error.set(Some(err.message)),
+            }
+        });
+    });
+    view! {
+        <section class="page">
+            {move || match alert.get() {
+                None => view! { <Loading what="the alert" /> }.into_any(),
+                Some(Err(e)) => view! { <ErrorNotice error=e retry=reload /> }.into_any(),
+                Some(Ok(a)) => view! { <AlertDetails a resend error /> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn AlertDetails(a: AlertView, resend: Callback<Option<String>>, error: RwSignal<Option<String>>) -> impl IntoView {
+    let manage = Auth::get().may(Permission::ManageAlerts);
+    let log_types = if a.log_types.is_empty() { "—".to_owned() } else { a.log_types.join(", ") };
+    let context = a.alert_context.as_ref().map(|c| serde_json::to_string_pretty(c).unwrap_or_default());
+    view! {
+        <header class="page-header">
+            <h1>
+                <span class=format!("severity {}", a.severity.as_str().to_lowercase())>{a.severity.label()}</span>
+                " "
+                {a.title.clone()}
+            </h1>
+            <a class="button quiet" href="/alerts">"All alerts"</a>
+        </header>
+        <dl class="facts">
+            <dt>"Status"</dt><dd>{a.status.label()}</dd>
+            <dt>"Alert type"</dt><dd>{a.alert_type.label()}</dd>
+            <dt>"Detection"</dt><dd>{a.detection_id.clone().unwrap_or_else(|| "—".to_owned())}</dd>
+            <dt>"Log types"</dt><dd>{log_types}</dd>
+            <dt>"Created"</dt><dd>{short_utc(&a.created_at)}</dd>
+            <dt>"Received"</dt><dd>{short_utc(&a.received_at)}</dd>
+            <dt>"Alert ID"</dt><dd><code>{a.id.clone()}</code></dd>
+        </dl>
+        {a.description.clone().map(|d| view! { <h2>"Description"</h2><p class="prose">{d}</p> })}
+        {a.runbook.clone().map(|r| view! { <h2>"Runbook"</h2><p class="prose">{r}</p> })}
+        {a.reference.clone().filter(|r| r.starts_with("https://") || r.starts_with("http://")).map(|r| view! {
+            <p><a href=r.clone() rel="noreferrer noopener" target="_blank">"Reference"</a></p>
+        })}
+        <h2>"Deliveries"</h2>
+        <FormError error=error.into() />
+        {if a.deliveries.is_empty() {
+            view! { <p class="empty">"No destination's filters matched this alert."</p> }.into_any()
+        } else {
+            view! {
+                <table class="list deliveries">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Destination"</th>
+                            <th scope="col">"State"</th>
+                            <th scope="col">"Attempts"</th>
+                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {a.deliveries.into_iter().map(|d| view! { <DeliveryRow d resend manage /> }).collect_view()}
+                    </tbody>
+                </table>
+            }
+            .into_any()
+        }}
+        {context.map(|c| view! { <h2>"Alert context"</h2><pre class="context">{c}</pre> })}
+    }
+}
+
+#[component]
+fn DeliveryRow(d: DeliveryView, resend: Callback<Option<String>>, manage: bool) -> impl IntoView {
+    let state = match d.state {
+        DeliveryState::Sent => {
+            let link = d.permalink.clone().map(|href| view! { " · " <a href=href target="_blank" rel="noreferrer noopener">"open in Slack"</a> });
+            view! { <span>"sent"</span>{link} }.into_any()
+        }
+        DeliveryState::Retrying => {
+            let next = d.next_attempt_at.as_deref().map(short_utc).unwrap_or_default();
+            view! {
+                <span>{format!("retrying (next attempt {next})")}</span>
+                {d.last_error.clone().map(|e| view! { <p class="status problem">{e}</p> })}
+            }
+            .into_any()
+        }
+        DeliveryState::Failed => view! {
+            <span>"failed"</span>
+            {d.last_error.clone().map(|e| view! { <p class="status problem">{e}</p> })}
+        }
+        .into_any(),
+        other => view! { <span>{other.label()}</span> }.into_any(),
+    };
+    let destination = d.destination_id.clone();
+    view! {
+        <tr data-destination=d.destination_name.clone()>
+            <td>{d.destination_name.clone()}</td>
+            <td class=delivery_class(Some(d.state))>{state}</td>
+            <td>{d.attempts}</td>
+            <td class="actions">
+                <Show when=move || manage>
+                    <button type="button" class="button quiet" on:click={
+                        let destination = destination.clone();
+                        move |_| resend.run(Some(destination.clone()))
+                    }>"Re-send"</button>
+                </Show>
+            </td>
+        </tr>
+    }
+}
