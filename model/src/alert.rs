@@ -260,6 +260,8 @@ fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>>
     if let Some(reference) = &reference {
         if !(reference.starts_with("https://") || reference.starts_with("http://")) {
             fail("reference", "reference must be an http(s) link.".into());
+        } else if reference.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            fail("reference", "reference must be one link, without spaces (encode them as %20).".into());
         }
     }
     let created_at = text("createdAt", 64, &mut fail);
@@ -345,7 +347,7 @@ fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>>
 }
 
 /// A quick shape check; the server parses the time properly.
-fn looks_like_rfc3339(s: &str) -> bool {
+pub fn looks_like_rfc3339(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() >= 20 && b[4] == b'-' && b[7] == b'-' && (b[10] == b'T' || b[10] == b't' || b[10] == b' ') && b[13] == b':'
 }
@@ -380,7 +382,8 @@ pub struct Accepted {
     /// `false`: an alert with this ID was received before and is not
     /// delivered again.
     pub created: bool,
-    /// How many destinations it is queued for.
+    /// How many destinations it is queued for (for a repeat: how many the
+    /// first one went to).
     pub deliveries: usize,
 }
 

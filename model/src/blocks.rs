@@ -156,6 +156,14 @@ fn cut_escaped(text: &str, limit: usize) -> String {
     keep + "…"
 }
 
+/// `https://docs.acme.example:8443/x` → `docs.acme.example:8443`.
+fn link_host(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    (!host.is_empty()).then_some(host)
+}
+
 /// Action IDs the triage controls carry; the interactivity handler matches
 /// on them.
 pub mod actions {
@@ -233,12 +241,16 @@ impl AlertMessage<'_> {
             blocks.push(Block::Section { text: Some(Text::mrkdwn(text, MAX_SECTION_TEXT)), fields: Vec::new() });
         }
         if let Some(reference) = self.reference {
-            let link = if reference.len() <= MAX_BUTTON_URL && !reference.contains(['<', '>', '|']) {
-                format!("<{}|{}>", escape(reference), escape(&cut(reference, 80)))
-            } else {
-                escape(reference)
+            // Labelled with its host, so the text cannot pretend to be
+            // another site; plain text when it would not fit whole.
+            let text = match link_host(reference) {
+                Some(host) if !reference.contains(['<', '>', '|']) && !reference.chars().any(char::is_whitespace) => {
+                    format!("Reference: <{}|{}>", escape(reference), escape(&cut(host, 80)))
+                }
+                _ => format!("Reference: {}", escape(reference)),
             };
-            blocks.push(Block::Context { elements: vec![Text::mrkdwn(format!("Reference: {link}"), MAX_SECTION_TEXT)] });
+            let text = if text.chars().count() <= MAX_SECTION_TEXT { text } else { format!("Reference: {}", escape(reference)) };
+            blocks.push(Block::Context { elements: vec![Text::mrkdwn(text, MAX_SECTION_TEXT)] });
         }
 
         let button = |label: &str, action: &str, style: Option<&'static str>| Element::Button {

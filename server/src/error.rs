@@ -60,6 +60,11 @@ impl ApiError {
         self
     }
 
+    /// The stable code, e.g. `slack_unreachable`.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
     /// The sentence the client sees.
     pub fn message(&self) -> &str {
         &self.message

@@ -186,6 +186,9 @@ struct World {
     faults: HashMap<String, VecDeque<Fault>>,
     authorize_outcome: Option<AuthorizeOutcome>,
     serial: u64,
+    /// Benchmarks: keep only when each message arrived and its text.
+    lean: bool,
+    arrivals: Vec<(Instant, String)>,
 }
 
 impl World {
@@ -336,16 +339,23 @@ impl FakeSlack {
             .insert(token.into(), Token { org_wide: false, scopes: defaults::SCOPES.into(), revoked: false, expires_at: None });
     }
 
-    /// Forgets the calls and messages so far (benchmarks run long).
-    pub fn clear_history(&self) {
+    /// For benchmarks: from now on keep no calls and no messages, only
+    /// when each `chat.postMessage` arrived and its text ([`FakeSlack::arrivals`]).
+    pub fn go_lean(&self) {
         let mut w = self.world();
+        w.lean = true;
         w.calls.clear();
         w.messages.clear();
     }
 
-    /// How many messages were posted so far.
-    pub fn message_count(&self) -> usize {
-        self.world().messages.len()
+    /// When each message arrived (lean mode), and its text; emptied by the call.
+    pub fn take_arrivals(&self) -> Vec<(Instant, String)> {
+        std::mem::take(&mut self.world().arrivals)
+    }
+
+    /// How many messages arrived since the last [`FakeSlack::take_arrivals`] (lean mode).
+    pub fn arrival_count(&self) -> usize {
+        self.world().arrivals.len()
     }
 
     /// The redirect URLs the app's manifest lists; an authorize request with
@@ -680,7 +690,9 @@ async fn web_api(
     let token = bearer(&headers).or_else(|| str_param(&params, "token").map(Into::into));
     let fault = {
         let mut w = world.lock().unwrap();
-        w.calls.push(Call { method: method.clone(), token: token.clone(), params: params.clone() });
+        if !w.lean {
+            w.calls.push(Call { method: method.clone(), token: token.clone(), params: params.clone() });
+        }
         w.faults.get_mut(&method).and_then(VecDeque::pop_front)
     };
     match fault {
@@ -927,6 +939,10 @@ fn post_message(w: &mut World, auth: &Auth, params: &Map<String, Value>) -> Resp
     }
     let n = w.next();
     let ts = format!("{}.{:06}", unix_now(), n % 1_000_000);
+    if w.lean {
+        w.arrivals.push((Instant::now(), text.unwrap_or_default()));
+        return ok(json!({"channel": channel.id, "ts": ts}));
+    }
     let message = Message {
         channel: channel.id.clone(),
         ts: ts.clone(),

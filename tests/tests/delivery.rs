@@ -175,7 +175,7 @@ async fn a_repeated_alert_id_is_stored_once_and_notifies_once() {
     s.until_delivered("b90c19e6", "SENT").await;
     let (again, answer_again) = s.send(alert.clone()).await;
     assert_eq!(again, StatusCode::OK, "a repeat is not accepted as new: {answer_again}");
-    assert_eq!(answer_again["alerts"][0], json!({"alertId": "b90c19e6", "created": false, "deliveries": 0}));
+    assert_eq!(answer_again["alerts"][0], json!({"alertId": "b90c19e6", "created": false, "deliveries": 1}));
     // Within one batch too.
     let (batch, answer_batch) = s.send(json!({"alerts": [alert.clone(), {"alertId": "other", "title": "x", "severity": "HIGH"}, {"alertId": "other", "title": "x", "severity": "HIGH"}]})).await;
     assert_eq!(batch, StatusCode::ACCEPTED);
@@ -196,11 +196,12 @@ async fn bad_alerts_are_refused_whole_with_every_field_named_and_nothing_stored(
             {"title": "fine", "severity": "LOW"},
             {"severity": "URGENT", "title": "t".repeat(1_001)},
             {"title": "x", "severity": "LOW", "destinations": ["no-such-destination"]},
+            {"title": "x", "severity": "LOW", "createdAt": "2026-13-45T08:00:00Z"},
         ]}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     let fields: Vec<&str> = answer["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, ["alerts[1].title", "alerts[1].severity", "alerts[2].destinations"]);
+    assert_eq!(fields, ["alerts[1].title", "alerts[1].severity", "alerts[2].destinations", "alerts[3].createdAt"]);
     let messages: Vec<&str> = answer["error"]["fields"].as_array().unwrap().iter().map(|f| f["message"].as_str().unwrap()).collect();
     assert!(messages[0].contains("1000"), "{messages:?}");
     assert!(messages[2].contains("no-such-destination"), "{messages:?}");

@@ -102,8 +102,24 @@ fn test(cargo_test_args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Builds the release server and the benchmark driver, then runs the
+/// driver against the server and the fake Slack; it prints the table.
 fn bench() -> anyhow::Result<()> {
-    println!("| benchmark | result |\n|---|---|\n| (none yet) | later issues add delivery and ingest benchmarks |");
+    let status = Command::new(cargo_bin())
+        .args(["build", "--release", "--package", "herald-server", "--bin", "herald", "--package", "herald-tests", "--bin", "herald-bench"])
+        .status()
+        .context("building the benchmark")?;
+    if !status.success() {
+        bail!("building the benchmark failed ({status})");
+    }
+    let target = workspace_root().join("target/release");
+    let status = Command::new(target.join("herald-bench"))
+        .arg(target.join("herald"))
+        .status()
+        .context("running the benchmark")?;
+    if !status.success() {
+        bail!("the benchmark failed ({status})");
+    }
     Ok(())
 }
 

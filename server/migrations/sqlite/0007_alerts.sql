@@ -39,10 +39,12 @@ CREATE TABLE deliveries (
     last_error     TEXT,
     -- Unix milliseconds.
     updated_at     INTEGER NOT NULL,
+    -- Counts claims: an outcome is recorded only for the claim it ends.
+    claim          INTEGER NOT NULL DEFAULT 0,
     UNIQUE (alert_id, destination_id)
 ) STRICT;
 CREATE INDEX deliveries_due ON deliveries (due_at) WHERE state IN ('QUEUED', 'RETRYING', 'SENDING');
-CREATE INDEX deliveries_by_destination ON deliveries (destination_id, updated_at);
+CREATE INDEX deliveries_by_destination ON deliveries (destination_id, state, updated_at);
 
 -- Why deliveries to a destination fail for good (not in the channel, token
 -- revoked); cleared by the next message that gets through.

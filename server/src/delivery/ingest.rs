@@ -17,8 +17,10 @@ use crate::store::{AlertRecord, NewAlertRecord, new_id};
 /// alert was a repeat of one received before.
 pub async fn ingest(state: &AppState, body: &Value) -> Result<(StatusCode, IngestAnswer), ApiError> {
     let destinations = state.store.list_destinations().await?;
-    // Unknown destinations are named along with every other problem.
-    let unknown = unknown_destinations(body, &destinations);
+    // Unknown destinations and impossible times are named along with every
+    // other problem.
+    let mut unknown = unknown_destinations(body, &destinations);
+    unknown.extend(impossible_times(body));
     let (alerts, batch) = match parse_ingest(body) {
         Ok(_) if !unknown.is_empty() => return Err(ApiError::invalid(unknown)),
         Ok(IngestBody::One(alert)) => (vec![alert], false),
@@ -35,16 +37,8 @@ pub async fn ingest(state: &AppState, body: &Value) -> Result<(StatusCode, Inges
     let mut errors = Vec::new();
     for (i, alert) in alerts.into_iter().enumerate() {
         let field = |name: &str| if batch { format!("alerts[{i}].{name}") } else { name.to_owned() };
-        let created_at = match &alert.created_at {
-            None => now,
-            Some(at) => match at.parse::<jiff::Timestamp>() {
-                Ok(at) => at.as_millisecond(),
-                Err(_) => {
-                    errors.push(FieldError::new(field("createdAt"), "createdAt must be an RFC 3339 time such as 2026-11-29T08:00:00Z."));
-                    continue;
-                }
-            },
-        };
+        // Checked by `impossible_times` already.
+        let created_at = alert.created_at.as_deref().and_then(|at| at.parse::<jiff::Timestamp>().ok()).map_or(now, |at| at.as_millisecond());
         match routing::route_new(&alert, &destinations) {
             Ok(destination_ids) => records.push(NewAlertRecord { alert: record(alert, created_at, now), destination_ids }),
             Err(unknown) => errors.push(FieldError::new(
@@ -61,7 +55,7 @@ pub async fn ingest(state: &AppState, body: &Value) -> Result<(StatusCode, Inges
     let metrics = &state.delivery.metrics;
     metrics.alerts_ingested.fetch_add(created as u64, Relaxed);
     metrics.alerts_repeated.fetch_add((stored.len() - created) as u64, Relaxed);
-    if stored.iter().any(|s| s.deliveries > 0) {
+    if stored.iter().any(|s| s.created && s.deliveries > 0) {
         state.delivery.wake();
     }
     let status = if created > 0 { StatusCode::ACCEPTED } else { StatusCode::OK };
@@ -82,6 +76,20 @@ fn unknown_destinations(body: &Value, destinations: &[crate::store::DestinationR
     match body.get("alerts").and_then(Value::as_array) {
         Some(items) => items.iter().enumerate().filter_map(|(i, a)| check(a, format!("alerts[{i}].destinations"))).collect(),
         None => check(body, "destinations".to_owned()).into_iter().collect(),
+    }
+}
+
+/// `createdAt` values shaped like RFC 3339 that are no time (month 13).
+fn impossible_times(body: &Value) -> Vec<FieldError> {
+    let check = |alert: &Value, field: String| -> Option<FieldError> {
+        let at = alert.get("createdAt")?.as_str()?;
+        let shaped = herald_model::alert::looks_like_rfc3339(at);
+        (shaped && at.parse::<jiff::Timestamp>().is_err())
+            .then(|| FieldError::new(field, format!("createdAt {at:?} is not a real time: use RFC 3339 such as 2026-11-29T08:00:00Z.")))
+    };
+    match body.get("alerts").and_then(Value::as_array) {
+        Some(items) => items.iter().enumerate().filter_map(|(i, a)| check(a, format!("alerts[{i}].createdAt"))).collect(),
+        None => check(body, "createdAt".to_owned()).into_iter().collect(),
     }
 }
 

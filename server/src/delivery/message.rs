@@ -3,10 +3,9 @@
 
 use herald_model::blocks::AlertMessage;
 use herald_model::destination::ChannelRef;
-use serde_json::Value;
 use url::Url;
 
-use crate::store::{AlertRecord, DestinationRecord};
+use crate::store::AlertRecord;
 
 /// `<public URL>/alerts/<id>`, the ID percent-encoded.
 pub fn herald_url(public_url: &Url, alert_id: &str) -> String {
@@ -24,16 +23,25 @@ pub fn channel_target(channel: &str) -> String {
     }
 }
 
-/// `2026-11-29 09:00 CET`; UTC when the timezone is unknown.
-pub fn local_time(unix_ms: i64, timezone: &str) -> String {
-    let at = jiff::Timestamp::from_millisecond(unix_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    let zone = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    at.to_zoned_datetime(zone).strftime("%Y-%m-%d %H:%M %Z").to_string()
+/// The destination's timezone; UTC when the name is unknown.
+pub fn zone(timezone: &str) -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
-/// The `chat.postMessage` body.
-pub fn build(alert: &AlertRecord, destination: &DestinationRecord, target: &str, public_url: &Url) -> Value {
-    let local = local_time(alert.created_at, &destination.values.timezone);
+/// `2026-11-29 09:00 CET`.
+pub fn local_time_in(unix_ms: i64, zone: &jiff::tz::TimeZone) -> String {
+    let at = jiff::Timestamp::from_millisecond(unix_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    at.to_zoned_datetime(zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+#[cfg(test)]
+fn local_time(unix_ms: i64, timezone: &str) -> String {
+    local_time_in(unix_ms, &zone(timezone))
+}
+
+/// The `chat.postMessage` body, as JSON bytes.
+pub fn build(alert: &AlertRecord, zone: &jiff::tz::TimeZone, target: &str, public_url: &Url) -> Vec<u8> {
+    let local = local_time_in(alert.created_at, zone);
     let url = herald_url(public_url, &alert.id);
     let message = AlertMessage {
         id: &alert.id,
@@ -52,13 +60,16 @@ pub fn build(alert: &AlertRecord, destination: &DestinationRecord, target: &str,
         herald_url: &url,
     }
     .build();
-    serde_json::json!({
-        "channel": target,
-        "text": message.text,
-        "blocks": message.blocks,
-        "unfurl_links": false,
-        "unfurl_media": false,
-    })
+    #[derive(serde::Serialize)]
+    struct PostMessage<'a> {
+        channel: &'a str,
+        text: &'a str,
+        blocks: &'a [herald_model::blocks::Block],
+        unfurl_links: bool,
+        unfurl_media: bool,
+    }
+    serde_json::to_vec(&PostMessage { channel: target, text: &message.text, blocks: &message.blocks, unfurl_links: false, unfurl_media: false })
+        .expect("plain data serialises")
 }
 
 #[cfg(test)]

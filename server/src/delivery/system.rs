@@ -15,18 +15,45 @@ use crate::store::{AlertRecord, DestinationRecord, NewAlertRecord, StoreError, n
 /// first time. `whole_app`: the app's token is the trouble, so no
 /// destination of that app can carry the news either.
 pub async fn destination_failing(state: &AppState, destination: &DestinationRecord, problem: &str, whole_app: bool) -> Result<(), StoreError> {
-    if !state.store.set_delivery_problem(&destination.id, Some(problem)).await? {
+    let client_id = destination.values.client_id.clone();
+    if !whole_app {
+        if !state.store.set_delivery_problem(&destination.id, Some(problem)).await? {
+            return Ok(());
+        }
+        tracing::warn!(destination.id = %destination.id, problem, "deliveries to the destination fail");
+        let name = &destination.values.display_name;
+        let failing = destination.id.clone();
+        return raise(
+            state,
+            format!("Herald cannot deliver alerts to {name}"),
+            format!("Alerts for the destination “{name}” are not reaching Slack. {problem}"),
+            |d| d.id == failing,
+        )
+        .await;
+    }
+    // The app's token: every destination of the app has the problem, and
+    // it is one cause, raised once (not at all when Slack's own news of it
+    // raised it already).
+    let siblings: Vec<DestinationRecord> =
+        state.store.list_destinations().await?.into_iter().filter(|d| d.values.client_id == client_id).collect();
+    // The first destination (oldest) decides whether the cause is news: one
+    // row changes once, however many deliveries fail at the same moment.
+    let mut news = false;
+    for (i, sibling) in siblings.iter().enumerate() {
+        let changed = state.store.set_delivery_problem(&sibling.id, Some(problem)).await?;
+        news |= i == 0 && changed;
+    }
+    let known = state.store.slack_app(&client_id).await?.is_some_and(|app| app.problem.is_some());
+    if !news || known {
         return Ok(());
     }
-    tracing::warn!(destination.id = %destination.id, problem, "deliveries to the destination fail");
-    let name = &destination.values.display_name;
-    let client_id = destination.values.client_id.clone();
-    let failing = destination.id.clone();
+    tracing::warn!(slack.client_id = %client_id, problem, "deliveries through the Slack app fail");
+    let names: Vec<&str> = siblings.iter().map(|d| d.values.display_name.as_str()).collect();
     raise(
         state,
-        format!("Herald cannot deliver alerts to {name}"),
-        format!("Alerts for the destination “{name}” are not reaching Slack. {problem}"),
-        |d| d.id == failing || (whole_app && d.values.client_id == client_id),
+        format!("Herald cannot deliver alerts to {}", names.join(", ")),
+        format!("Alerts for {} are not reaching Slack. {problem}", names.join(", ")),
+        |d| d.values.client_id == client_id,
     )
     .await
 }

@@ -6,7 +6,7 @@
 //! memory for long and a crash loses nothing: claims left behind are
 //! released at the next start (at worst, messages in flight are sent twice).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
@@ -30,8 +30,12 @@ const CLAIM_BATCH: usize = 256;
 const MAX_HELD: usize = 2_048;
 /// Requests to Slack at once.
 const CONCURRENCY: usize = 64;
-/// How long a claim holds before another worker may take the delivery.
-const LEASE_MS: i64 = 5 * 60_000;
+/// How long a claim holds before another worker may take the delivery:
+/// well beyond the longest a claimed delivery can wait here (all held
+/// deliveries, [`CONCURRENCY`] at a time, each up to the client's timeout).
+const LEASE_MS: i64 = 30 * 60_000;
+/// Destinations, apps and tokens are read again after this long.
+const CONTEXT_TTL: Duration = Duration::from_secs(1);
 /// A slot further off than this goes back to the outbox until then.
 const HORIZON: Duration = Duration::from_secs(2);
 /// How often an idle worker looks for retries that fell due.
@@ -41,8 +45,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(600);
 /// How long a stopping worker lets messages in flight finish.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
-/// An outcome on its way to the database, with the room it takes.
-type Done = (i64, Outcome, OwnedSemaphorePermit);
+/// An outcome (delivery ID, claim) on its way to the database, with the
+/// room it takes.
+type Done = (i64, i64, Outcome, OwnedSemaphorePermit);
 
 /// Runs until `stop` turns true, then lets messages in flight finish.
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
@@ -63,14 +68,18 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let _recorder_guard = crate::AbortOnDrop(recorder.abort_handle());
     let mut sends = JoinSet::new();
     // Deliveries put back until a slot already booked for them.
-    let mut booked: HashSet<i64> = HashSet::new();
+    let mut booked: HashMap<i64, Instant> = HashMap::new();
     let mut last_tidy = Instant::now();
+    let mut context: Option<(Instant, Context)> = None;
 
     while !*stop.borrow() {
         while sends.try_join_next().is_some() {}
         if last_tidy.elapsed() > Duration::from_secs(60) {
-            shared.pacer.forget_idle(Instant::now());
-            last_tidy = Instant::now();
+            let now = Instant::now();
+            shared.pacer.forget_idle(now);
+            // A booked delivery re-sent or deleted meanwhile never comes back.
+            booked.retain(|_, at| *at + Duration::from_secs(3_600) > now);
+            last_tidy = now;
         }
         let room = held.available_permits().min(CLAIM_BATCH);
         if room == 0 {
@@ -99,36 +108,39 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             }
             continue;
         }
-        let mut context = Context::load(&state).await;
+        if context.as_ref().is_none_or(|(loaded, _)| loaded.elapsed() > CONTEXT_TTL) {
+            context = Some((Instant::now(), Context::load(&state).await));
+        }
+        let context = &mut context.as_mut().expect("loaded above").1;
         for delivery in claimed {
             let permit = held.clone().try_acquire_owned().expect("claimed no more than there is room for");
+            let (id, claim) = (delivery.id, delivery.claim);
             let job = match context.job(&state, delivery).await {
                 Ok(job) => job,
-                Err((id, outcome)) => {
-                    let _ = done_tx.send((id, outcome, permit));
+                Err(outcome) => {
+                    let _ = done_tx.send((id, claim, outcome, permit));
                     continue;
                 }
             };
             let now = Instant::now();
-            let at = if booked.remove(&job.delivery.id) {
+            let at = match booked.remove(&id) {
                 // Its slot was booked when it was put back.
-                shared.pacer.blocked_until(&job.lane, now).unwrap_or(now)
-            } else {
-                shared.pacer.book(&job.lane, now)
+                Some(slot) => slot.max(now).max(shared.pacer.blocked_until(&job.lane, now).unwrap_or(now)),
+                None => shared.pacer.book(&job.lane, now),
             };
             if at > now + HORIZON {
-                booked.insert(job.delivery.id);
+                booked.insert(id, at);
                 state.delivery.metrics.paced.fetch_add(1, Relaxed);
-                let due_at = now_ms() + i64::try_from((at - now).as_millis()).unwrap_or(i64::MAX / 2);
-                let _ = done_tx.send((job.delivery.id, Outcome::Wait { due_at }, permit));
+                let due_at = now_ms() + millis(at - now);
+                let _ = done_tx.send((id, claim, Outcome::Wait { due_at }, permit));
                 continue;
             }
             let shared = shared.clone();
             let done_tx = done_tx.clone();
             sends.spawn(async move {
                 tokio::time::sleep_until(at.into()).await;
-                let (id, outcome) = send(&shared, job).await;
-                let _ = done_tx.send((id, outcome, permit));
+                let outcome = send(&shared, job).await;
+                let _ = done_tx.send((id, claim, outcome, permit));
             });
         }
     }
@@ -158,14 +170,17 @@ struct Job {
     app: Arc<SlackAppRecord>,
     token: String,
     target: String,
+    zone: jiff::tz::TimeZone,
     lane: LaneKey,
 }
 
 /// Destinations, apps and bot tokens, read once per claimed batch.
 struct Context {
     destinations: HashMap<String, Arc<DestinationRecord>>,
-    apps: HashMap<String, Arc<SlackAppRecord>>,
-    tokens: HashMap<String, Result<String, String>>,
+    /// `None`: the database could not say; deliveries wait a moment.
+    apps: Option<HashMap<String, Arc<SlackAppRecord>>>,
+    tokens: HashMap<String, Result<String, TokenTrouble>>,
+    zones: HashMap<String, jiff::tz::TimeZone>,
 }
 
 impl Context {
@@ -178,45 +193,67 @@ impl Context {
             }
         };
         let apps = match state.store.list_slack_apps().await {
-            Ok(list) => list.into_iter().map(|a| (a.client_id.clone(), Arc::new(a))).collect(),
+            Ok(list) => Some(list.into_iter().map(|a| (a.client_id.clone(), Arc::new(a))).collect()),
             Err(error) => {
                 tracing::error!(%error, "could not read the Slack apps");
-                HashMap::new()
+                None
             }
         };
-        Context { destinations, apps, tokens: HashMap::new() }
+        Context { destinations, apps, tokens: HashMap::new(), zones: HashMap::new() }
     }
 
-    /// The job for a delivery, or the outcome that it cannot be sent.
-    async fn job(&mut self, state: &AppState, delivery: ClaimedDelivery) -> Result<Job, (i64, Outcome)> {
-        let id = delivery.id;
-        let Some(destination) = self.destinations.get(&delivery.destination_id).cloned() else {
-            // Not readable now (the database had trouble): try again soon.
-            return Err((id, Outcome::Wait { due_at: now_ms() + 1_000 }));
+    /// The job for a delivery, or the outcome that it cannot be sent now.
+    async fn job(&mut self, state: &AppState, delivery: ClaimedDelivery) -> Result<Job, Outcome> {
+        // The database could not say: try again in a moment.
+        let soon = Outcome::Wait { due_at: now_ms() + 1_000 };
+        let (Some(destination), Some(apps)) = (self.destinations.get(&delivery.destination_id).cloned(), &self.apps) else {
+            return Err(soon);
         };
         if destination.status != DestinationStatus::Active {
             let error = "The destination was disabled before the alert was sent; enable it and use Re-send.".to_owned();
-            return Err((id, Outcome::Failed { error }));
+            return Err(Outcome::Failed { error });
         }
         let client_id = destination.values.client_id.clone();
-        let Some(app) = self.apps.get(&client_id).cloned() else {
-            return Err((id, Outcome::Failed { error: "The destination's Slack app has no bot token: reinstall it.".to_owned() }));
+        let Some(app) = apps.get(&client_id).cloned() else {
+            return Err(Outcome::Failed { error: "The destination's Slack app has no bot token: reinstall it.".to_owned() });
         };
         if !self.tokens.contains_key(&client_id) {
-            let token = crate::slack::tokens::bot_token(state, &app, None).await.map_err(|e| e.message().to_owned());
+            let token = crate::slack::tokens::bot_token(state, &app, None).await.map_err(|e| TokenTrouble {
+                passing: e.code() == crate::slack::tokens::SLACK_UNREACHABLE || e.status().is_server_error() && e.code() == "internal",
+                message: e.message().to_owned(),
+            });
             self.tokens.insert(client_id.clone(), token);
         }
         let token = match &self.tokens[&client_id] {
             Ok(token) => token.clone(),
-            Err(error) => {
-                let _ = system::destination_failing(state, &destination, error, true).await;
-                return Err((id, Outcome::Failed { error: error.clone() }));
+            Err(trouble) if trouble.passing => {
+                let attempt = delivery.attempts + 1;
+                if attempt < state.settings.delivery_attempts {
+                    let due_at = now_ms() + millis(backoff(state.settings.delivery_retry_base, attempt));
+                    return Err(Outcome::Retry { due_at, error: trouble.message.clone() });
+                }
+                return Err(Outcome::Failed { error: format!("Gave up on a delivery after {attempt} attempts. {}", trouble.message) });
+            }
+            Err(trouble) => {
+                if let Err(error) = system::destination_failing(state, &destination, &trouble.message, true).await {
+                    tracing::error!(%error, "could not record the destination's problem");
+                }
+                return Err(Outcome::Failed { error: trouble.message.clone() });
             }
         };
         let target = message::channel_target(&destination.values.channel);
         let lane = LaneKey { workspace: client_id, channel: target.clone() };
-        Ok(Job { delivery, destination, app, token, target, lane })
+        let timezone = &destination.values.timezone;
+        let zone = self.zones.entry(timezone.clone()).or_insert_with(|| message::zone(timezone)).clone();
+        Ok(Job { delivery, destination, app, token, target, zone, lane })
     }
+}
+
+/// Why there is no bot token to send with.
+struct TokenTrouble {
+    /// Slack or the database could not be asked; the next try may work.
+    passing: bool,
+    message: String,
 }
 
 /// What an error from Slack means for the delivery.
@@ -249,30 +286,35 @@ fn verdict(error: &SlackError) -> Verdict {
 }
 
 /// Sends one message and says how it went.
-async fn send(shared: &Shared, job: Job) -> (i64, Outcome) {
+async fn send(shared: &Shared, job: Job) -> Outcome {
     let state = &shared.state;
-    let id = job.delivery.id;
     if let Some(until) = shared.pacer.blocked_until(&job.lane, Instant::now()) {
         // Slack asked to wait while this one waited for its slot.
-        return (id, Outcome::Wait { due_at: now_ms() + millis(until - Instant::now()) });
+        return Outcome::Wait { due_at: now_ms() + millis(until - Instant::now()) };
     }
-    let body = message::build(&job.delivery.alert, &job.destination, &job.target, &state.public_url);
+    let body = || message::build(&job.delivery.alert, &job.zone, &job.target, &state.public_url);
     let mut token = job.token.clone();
-    let mut result = post(shared, &token, &body).await;
+    let mut result = post(shared, &token, body()).await;
     if matches!(&result, Err(SlackError::Api(code)) if code == "token_expired") {
         if let Ok(renewed) = crate::slack::tokens::bot_token(state, &job.app, Some(&token)).await {
             token = renewed;
-            result = post(shared, &token, &body).await;
+            result = post(shared, &token, body()).await;
         }
     }
     let error = match result {
         Ok(posted) => {
             tracing::debug!(alert.id = %job.delivery.alert.id, destination.id = %job.destination.id, slack.channel = %posted.channel, "delivered");
-            return (id, Outcome::Sent { channel: posted.channel, ts: posted.ts });
+            return Outcome::Sent { channel: posted.channel, ts: posted.ts };
         }
         Err(error) => error,
     };
-    let bot = crate::slack::channel::bot_name(state, &job.app.client_id, &token).await;
+    // Only this explanation names the bot; asking Slack for the name on
+    // every failure would double the calls while Slack is in trouble.
+    let bot = if error.code() == Some("not_in_channel") {
+        crate::slack::channel::bot_name(state, &job.app.client_id, &token).await
+    } else {
+        herald_model::manifest::bot_display_name(herald_model::manifest::DEFAULT_APP_NAME)
+    };
     let reason = explain(&error, &job.target, &bot);
     let attempt = job.delivery.attempts + 1;
     match verdict(&error) {
@@ -280,12 +322,12 @@ async fn send(shared: &Shared, job: Job) -> (i64, Outcome) {
             state.delivery.metrics.rate_limited.fetch_add(1, Relaxed);
             shared.pacer.block(&job.lane, Instant::now(), wait);
             tracing::info!(destination.id = %job.destination.id, wait = ?wait, "Slack rate limited the channel; waiting");
-            (id, Outcome::Wait { due_at: now_ms() + millis(wait) })
+            Outcome::Wait { due_at: now_ms() + millis(wait) }
         }
         Verdict::Transient if attempt < state.settings.delivery_attempts => {
             let wait = backoff(state.settings.delivery_retry_base, attempt);
             tracing::info!(destination.id = %job.destination.id, attempt, wait = ?wait, error = %error, "delivery failed; retrying");
-            (id, Outcome::Retry { due_at: now_ms() + millis(wait), error: reason })
+            Outcome::Retry { due_at: now_ms() + millis(wait), error: reason }
         }
         Verdict::Transient => {
             let problem = format!("Gave up on a delivery after {attempt} attempts. {reason}");
@@ -293,19 +335,19 @@ async fn send(shared: &Shared, job: Job) -> (i64, Outcome) {
             if let Err(error) = system::destination_failing(state, &job.destination, &problem, false).await {
                 tracing::error!(%error, "could not record the destination's problem");
             }
-            (id, Outcome::Failed { error: problem })
+            Outcome::Failed { error: problem }
         }
         Verdict::Permanent { whole_app } => {
             tracing::warn!(destination.id = %job.destination.id, error = %error, "delivery refused by Slack");
             if let Err(error) = system::destination_failing(state, &job.destination, &reason, whole_app).await {
                 tracing::error!(%error, "could not record the destination's problem");
             }
-            (id, Outcome::Failed { error: reason })
+            Outcome::Failed { error: reason }
         }
     }
 }
 
-async fn post(shared: &Shared, token: &str, body: &serde_json::Value) -> Result<crate::slack::client::Posted, SlackError> {
+async fn post(shared: &Shared, token: &str, body: Vec<u8>) -> Result<crate::slack::client::Posted, SlackError> {
     let _slot = shared.slack_slots.acquire().await.expect("the semaphore is never closed");
     let started = Instant::now();
     let result = shared.state.slack.post_message_once(token, body).await;
@@ -331,22 +373,36 @@ fn millis(d: Duration) -> i64 {
 /// was written goes in the next transaction.
 async fn record(state: AppState, mut done: mpsc::UnboundedReceiver<Done>) {
     let mut batch: Vec<Done> = Vec::with_capacity(1_024);
-    let mut outcomes: Vec<(i64, Outcome)> = Vec::with_capacity(1_024);
+    let mut outcomes: Vec<(i64, i64, Outcome)> = Vec::with_capacity(1_024);
     while done.recv_many(&mut batch, 1_024).await > 0 {
         let metrics = &state.delivery.metrics;
-        for (id, outcome, _) in &batch {
+        for (id, claim, outcome, _) in &batch {
             match outcome {
                 Outcome::Sent { .. } => metrics.sent.fetch_add(1, Relaxed),
                 Outcome::Retry { .. } => metrics.retried.fetch_add(1, Relaxed),
                 Outcome::Failed { .. } => metrics.failed.fetch_add(1, Relaxed),
                 Outcome::Wait { .. } => 0,
             };
-            outcomes.push((*id, outcome.clone()));
+            outcomes.push((*id, *claim, outcome.clone()));
         }
-        let soonest_wait = outcomes.iter().filter_map(|(_, o)| if let Outcome::Wait { due_at } = o { Some(*due_at) } else { None }).min();
-        if let Err(error) = state.store.finish_deliveries(&outcomes, now_ms()).await {
-            // Their claims lapse and they are sent again: late, never lost.
-            tracing::error!(%error, deliveries = outcomes.len(), "could not record delivery outcomes");
+        let soonest_wait = outcomes.iter().filter_map(|(_, _, o)| if let Outcome::Wait { due_at } = o { Some(*due_at) } else { None }).min();
+        // A busy or briefly failing database is waited for (holding the
+        // room, so the dispatcher claims no more meanwhile); after that the
+        // claims lapse and the messages are sent again: late, never lost.
+        let mut wait = Duration::from_millis(50);
+        loop {
+            match state.store.finish_deliveries(&outcomes, now_ms()).await {
+                Ok(()) => break,
+                Err(error) if wait <= Duration::from_secs(10) => {
+                    tracing::warn!(%error, deliveries = outcomes.len(), retry_in = ?wait, "could not record delivery outcomes yet");
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                Err(error) => {
+                    tracing::error!(%error, deliveries = outcomes.len(), "could not record delivery outcomes; they are sent again later");
+                    break;
+                }
+            }
         }
         if soonest_wait.is_some_and(|due| due <= now_ms() + 1_000) {
             state.delivery.wake();

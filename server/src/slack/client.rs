@@ -149,18 +149,8 @@ impl SlackClient {
 
     async fn answer<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, SlackError> {
         let response = request.send().await.map_err(|e| SlackError::Transport(transport_reason(&e)))?;
-        let status = response.status();
-        if status.as_u16() == 429 {
-            let wait = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .unwrap_or(1);
-            return Err(SlackError::RateLimited(Duration::from_secs(wait)));
-        }
-        if !status.is_success() {
-            return Err(SlackError::Status(status.as_u16()));
+        if let Some(error) = status_error(&response) {
+            return Err(error);
         }
         let body: Value = response.json().await.map_err(|_| SlackError::Decode)?;
         if body["ok"].as_bool() != Some(true) {
@@ -218,11 +208,30 @@ impl SlackClient {
         Ok(channels)
     }
 
-    /// One `chat.postMessage` attempt, with no waiting when rate limited:
-    /// the delivery worker paces and retries on its own.
-    pub async fn post_message_once(&self, token: &str, message: &Value) -> Result<Posted, SlackError> {
+    /// One `chat.postMessage` attempt with a body serialised already, with
+    /// no waiting when rate limited: the delivery worker paces and retries
+    /// on its own. The answer is read straight into what is needed.
+    pub async fn post_message_once(&self, token: &str, body: Vec<u8>) -> Result<Posted, SlackError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            ok: bool,
+            error: Option<String>,
+            channel: Option<String>,
+            ts: Option<String>,
+        }
         let url = self.api_url.join("chat.postMessage").map_err(|_| SlackError::Transport("bad API URL".into()))?;
-        self.answer(self.http.post(url).bearer_auth(token).json(message)).await
+        let request = self.http.post(url).bearer_auth(token).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+        let response = request.send().await.map_err(|e| SlackError::Transport(transport_reason(&e)))?;
+        if let Some(error) = status_error(&response) {
+            return Err(error);
+        }
+        let bytes = response.bytes().await.map_err(|e| SlackError::Transport(transport_reason(&e)))?;
+        let answer: Answer = serde_json::from_slice(&bytes).map_err(|_| SlackError::Decode)?;
+        match answer {
+            Answer { ok: true, channel: Some(channel), ts: Some(ts), .. } => Ok(Posted { channel, ts }),
+            Answer { ok: true, .. } => Err(SlackError::Decode),
+            Answer { error, .. } => Err(SlackError::Api(error.unwrap_or_else(|| "unknown_error".to_owned()))),
+        }
     }
 
     pub async fn post_message(&self, token: &str, message: &Value) -> Result<Posted, SlackError> {
@@ -252,6 +261,23 @@ impl SlackClient {
             .form(&[("code", code), ("redirect_uri", redirect_uri)]);
         self.answer(request).await
     }
+}
+
+/// HTTP 429 with its Retry-After, or another status that is not success.
+fn status_error(response: &reqwest::Response) -> Option<SlackError> {
+    let status = response.status();
+    if status.as_u16() == 429 {
+        let wait = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(1)
+            // "0" would have Herald ask again at once, and again.
+            .max(1);
+        return Some(SlackError::RateLimited(Duration::from_secs(wait)));
+    }
+    (!status.is_success()).then(|| SlackError::Status(status.as_u16()))
 }
 
 /// Why a request failed, without the URL (which may be internal).

@@ -1,10 +1,14 @@
 //! The bot token to call Slack with, refreshed first when token rotation
 //! is on and it is about to expire (or Slack said it has).
 
+use super::client::SlackError;
 use crate::AppState;
 use crate::destinations::context;
 use crate::error::ApiError;
 use crate::store::{SlackAppRecord, StoredSecret};
+
+/// The error code of a refresh that could not reach Slack (worth retrying).
+pub const SLACK_UNREACHABLE: &str = "slack_unreachable";
 
 /// Refresh this long before the token expires.
 const REFRESH_AHEAD_SECS: i64 = 300;
@@ -42,12 +46,21 @@ async fn refresh(state: &AppState, client_id: &str, expired: Option<&str>) -> Re
     let refresh_token = open("refresh_token", old_refresh)?;
     let client_secret = open("client_secret", app.client_secret.as_ref().ok_or_else(|| ApiError::internal("no client secret"))?)?;
     let access = state.slack.refresh_token(client_id, &client_secret, &refresh_token).await.map_err(|error| {
-        tracing::warn!(slack.error = %error, "token refresh refused");
-        ApiError::new(
-            axum::http::StatusCode::BAD_GATEWAY,
-            "token_refresh_failed",
-            "Slack refused to renew the app's token: reinstall the app with Add to Slack.",
-        )
+        tracing::warn!(slack.error = %error, "token refresh failed");
+        match error {
+            // Slack said no: only a new install mends it.
+            SlackError::Api(_) => ApiError::new(
+                axum::http::StatusCode::BAD_GATEWAY,
+                "token_refresh_failed",
+                "Slack refused to renew the app's token: reinstall the app with Add to Slack.",
+            ),
+            // Slack could not be asked: the next try may work.
+            _ => ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                SLACK_UNREACHABLE,
+                "Slack could not be reached to renew the app's token; Herald tries again.",
+            ),
+        }
     })?;
     let new_refresh = access.refresh_token.as_deref().ok_or_else(|| ApiError::internal("Slack sent no new refresh token"))?;
     let seal = |field: &str, secret: &str| StoredSecret {

@@ -157,6 +157,8 @@ pub struct Stored {
 #[derive(Debug, Clone)]
 pub struct ClaimedDelivery {
     pub id: i64,
+    /// Which claim this is: the outcome names it.
+    pub claim: i64,
     pub destination_id: String,
     /// Attempts so far (not counting this one).
     pub attempts: u32,
@@ -315,16 +317,17 @@ pub trait Store: Send + Sync + 'static {
     /// earlier claim lapsed, until `now + lease_ms`.
     async fn claim_deliveries(&self, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError>;
 
-    /// Records how attempts ended, in one transaction; a message that got
-    /// through clears its destination's delivery problem.
-    async fn finish_deliveries(&self, outcomes: &[(i64, Outcome)], now: i64) -> Result<(), StoreError>;
+    /// Records how attempts ended (delivery ID, claim, outcome), in one
+    /// transaction; an outcome for a claim that is over changes nothing. A
+    /// message that got through clears its destination's delivery problem.
+    async fn finish_deliveries(&self, outcomes: &[(i64, i64, Outcome)], now: i64) -> Result<(), StoreError>;
 
     /// Makes every claim due now: at start-up, when no other worker can
     /// hold one (a single SQLite server).
     async fn release_claims(&self, now: i64) -> Result<u64, StoreError>;
 
     /// Queues an alert's deliveries again (all, or to one destination), as
-    /// new; how many.
+    /// new; how many. One being sent right now is left to finish.
     async fn requeue(&self, alert_id: &str, destination_id: Option<&str>, now: i64) -> Result<u64, StoreError>;
 
     async fn alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError>;

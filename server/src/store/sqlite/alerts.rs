@@ -50,7 +50,18 @@ fn state(value: &str) -> Result<DeliveryState, StoreError> {
 }
 
 pub(super) async fn insert_alerts(pool: &SqlitePool, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut connection = pool.acquire().await?;
+    // This connection commits without flushing by default; alerts wait for
+    // the disk. Set each time: a connection left half-way keeps the safer mode.
+    sqlx::query("PRAGMA synchronous = FULL").execute(&mut *connection).await?;
+    let stored = insert_alerts_on(&mut connection, alerts, now).await;
+    sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *connection).await?;
+    stored
+}
+
+async fn insert_alerts_on(connection: &mut sqlx::SqliteConnection, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError> {
+    use sqlx::Connection as _;
+    let mut tx = connection.begin().await?;
     let mut stored = Vec::with_capacity(alerts.len());
     for new in alerts {
         let a = &new.alert;
@@ -91,6 +102,11 @@ pub(super) async fn insert_alerts(pool: &SqlitePool, alerts: &[NewAlertRecord], 
             .await?
             .rows_affected() as usize;
         }
+        if !inserted {
+            // A repeat: say how many destinations the first one went to.
+            let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE alert_id = ?").bind(&a.id).fetch_one(&mut *tx).await?;
+            deliveries = usize::try_from(existing).unwrap_or(0);
+        }
         stored.push(Stored { id: a.id.clone(), created: inserted, deliveries });
     }
     tx.commit().await?;
@@ -99,9 +115,9 @@ pub(super) async fn insert_alerts(pool: &SqlitePool, alerts: &[NewAlertRecord], 
 
 pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError> {
     let sql = format!(
-        "UPDATE deliveries SET state = 'SENDING', due_at = ? WHERE id IN \
+        "UPDATE deliveries SET state = 'SENDING', due_at = ?, claim = claim + 1 WHERE id IN \
          (SELECT id FROM deliveries WHERE state IN {PENDING} AND due_at <= ? ORDER BY due_at, id LIMIT ?) \
-         RETURNING id, alert_id, destination_id, attempts"
+         RETURNING id, alert_id, destination_id, attempts, claim"
     );
     let rows = sqlx::query(&sql).bind(now + lease_ms).bind(now).bind(limit).fetch_all(pool).await?;
     if rows.is_empty() {
@@ -112,7 +128,8 @@ pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64,
     for row in &rows {
         let alert_id: String = row.try_get("alert_id")?;
         let attempts: i64 = row.try_get("attempts")?;
-        claimed.push((row.try_get::<i64, _>("id")?, row.try_get::<String, _>("destination_id")?, attempts, alert_id.clone()));
+        let id: i64 = row.try_get("id")?;
+        claimed.push((id, row.try_get::<i64, _>("claim")?, row.try_get::<String, _>("destination_id")?, attempts, alert_id.clone()));
         alert_ids.push(alert_id);
     }
     alert_ids.sort_unstable();
@@ -120,29 +137,45 @@ pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64,
     let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id IN (SELECT value FROM json_each(?))");
     let mut alerts = HashMap::with_capacity(alert_ids.len());
     for row in sqlx::query(&sql).bind(to_json(&alert_ids)).fetch_all(pool).await? {
-        let alert = alert_from_row(&row)?;
-        alerts.insert(alert.id.clone(), Arc::new(alert));
+        match alert_from_row(&row) {
+            Ok(alert) => {
+                alerts.insert(alert.id.clone(), Arc::new(alert));
+            }
+            Err(error) => tracing::error!(%error, "a stored alert cannot be read"),
+        }
     }
-    claimed
+    // An alert that cannot be read fails its deliveries, and only those.
+    let unreadable: Vec<i64> = claimed.iter().filter(|c| !alerts.contains_key(&c.4)).map(|c| c.0).collect();
+    if !unreadable.is_empty() {
+        sqlx::query(
+            "UPDATE deliveries SET state = 'FAILED', last_error = 'The stored alert cannot be read; see the server log.', \
+             updated_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(now)
+        .bind(to_json(&unreadable))
+        .execute(pool)
+        .await?;
+    }
+    Ok(claimed
         .into_iter()
-        .map(|(id, destination_id, attempts, alert_id)| {
-            let alert = alerts.get(&alert_id).cloned().ok_or_else(|| StoreError::Corrupt(format!("delivery {id} has no alert")))?;
-            Ok(ClaimedDelivery { id, destination_id, attempts: u32::try_from(attempts).unwrap_or(0), alert })
+        .filter_map(|(id, claim, destination_id, attempts, alert_id)| {
+            let alert = alerts.get(&alert_id)?.clone();
+            Some(ClaimedDelivery { id, claim, destination_id, attempts: u32::try_from(attempts).unwrap_or(0), alert })
         })
-        .collect()
+        .collect())
 }
 
-pub(super) async fn finish_deliveries(pool: &SqlitePool, outcomes: &[(i64, Outcome)], now: i64) -> Result<(), StoreError> {
+pub(super) async fn finish_deliveries(pool: &SqlitePool, outcomes: &[(i64, i64, Outcome)], now: i64) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
     let mut sent = Vec::new();
-    for (id, outcome) in outcomes {
-        // Only a claimed delivery: a re-send queued meanwhile stays queued.
+    for (id, claim, outcome) in outcomes {
+        // Only the claim this outcome ends: a later claim records its own.
         let query = match outcome {
             Outcome::Sent { channel, ts } => {
                 sent.push(*id);
                 sqlx::query(
                     "UPDATE deliveries SET state = 'SENT', attempts = attempts + 1, slack_channel = ?, slack_ts = ?, \
-                     last_error = NULL, updated_at = ? WHERE id = ? AND state = 'SENDING'",
+                     last_error = NULL, updated_at = ? WHERE id = ? AND claim = ? AND state = 'SENDING'",
                 )
                 .bind(channel)
                 .bind(ts)
@@ -150,24 +183,24 @@ pub(super) async fn finish_deliveries(pool: &SqlitePool, outcomes: &[(i64, Outco
             }
             Outcome::Retry { due_at, error } => sqlx::query(
                 "UPDATE deliveries SET state = 'RETRYING', attempts = attempts + 1, due_at = ?, last_error = ?, updated_at = ? \
-                 WHERE id = ? AND state = 'SENDING'",
+                 WHERE id = ? AND claim = ? AND state = 'SENDING'",
             )
             .bind(due_at)
             .bind(error)
             .bind(now),
             Outcome::Wait { due_at } => sqlx::query(
                 "UPDATE deliveries SET state = CASE attempts WHEN 0 THEN 'QUEUED' ELSE 'RETRYING' END, due_at = ? \
-                 WHERE id = ? AND state = 'SENDING'",
+                 WHERE id = ? AND claim = ? AND state = 'SENDING'",
             )
             .bind(due_at),
             Outcome::Failed { error } => sqlx::query(
                 "UPDATE deliveries SET state = 'FAILED', attempts = attempts + 1, last_error = ?, updated_at = ? \
-                 WHERE id = ? AND state = 'SENDING'",
+                 WHERE id = ? AND claim = ? AND state = 'SENDING'",
             )
             .bind(error)
             .bind(now),
         };
-        query.bind(id).execute(&mut *tx).await?;
+        query.bind(id).bind(claim).execute(&mut *tx).await?;
     }
     if !sent.is_empty() {
         sqlx::query(
@@ -195,7 +228,7 @@ pub(super) async fn release_claims(pool: &SqlitePool, now: i64) -> Result<u64, S
 pub(super) async fn requeue(pool: &SqlitePool, alert_id: &str, destination_id: Option<&str>, now: i64) -> Result<u64, StoreError> {
     let done = sqlx::query(
         "UPDATE deliveries SET state = 'QUEUED', attempts = 0, due_at = ?, last_error = NULL, updated_at = ? \
-         WHERE alert_id = ? AND (? IS NULL OR destination_id = ?)",
+         WHERE alert_id = ? AND (? IS NULL OR destination_id = ?) AND state != 'SENDING'",
     )
     .bind(now)
     .bind(now)

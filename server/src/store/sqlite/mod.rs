@@ -167,6 +167,13 @@ impl<'s> MigrationSource<'s> for Embedded {
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One connection for the busy writes (alerts in, claims, outcomes):
+    /// they queue here rather than in SQLite's busy handler, which sleeps
+    /// in steps of milliseconds. It commits without waiting for the disk
+    /// (the worker's bookkeeping: should the machine lose power, a claim or
+    /// an outcome may be forgotten and a message sent twice, never lost),
+    /// except for alerts, which are on disk before Herald answers.
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -186,8 +193,8 @@ impl SqliteStore {
                 .with_context(|| format!("creating the database folder {}", dir.display()))?;
         }
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
+            .max_connections(6)
+            .connect_with(options.clone())
             .await
             .with_context(|| format!("opening the SQLite database {}", file.display()))?;
         Migrator::new(Embedded)
@@ -196,7 +203,12 @@ impl SqliteStore {
             .run(&pool)
             .await
             .with_context(|| format!("migrating the SQLite database {}", file.display()))?;
-        Ok(SqliteStore { pool })
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.synchronous(SqliteSynchronous::Normal))
+            .await
+            .with_context(|| format!("opening the SQLite database {}", file.display()))?;
+        Ok(SqliteStore { pool, writer })
     }
 }
 
@@ -208,6 +220,7 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
@@ -380,23 +393,23 @@ impl Store for SqliteStore {
     }
 
     async fn insert_alerts(&self, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError> {
-        alerts::insert_alerts(&self.pool, alerts, now).await
+        alerts::insert_alerts(&self.writer, alerts, now).await
     }
 
     async fn claim_deliveries(&self, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError> {
-        alerts::claim_deliveries(&self.pool, now, lease_ms, limit).await
+        alerts::claim_deliveries(&self.writer, now, lease_ms, limit).await
     }
 
-    async fn finish_deliveries(&self, outcomes: &[(i64, Outcome)], now: i64) -> Result<(), StoreError> {
-        alerts::finish_deliveries(&self.pool, outcomes, now).await
+    async fn finish_deliveries(&self, outcomes: &[(i64, i64, Outcome)], now: i64) -> Result<(), StoreError> {
+        alerts::finish_deliveries(&self.writer, outcomes, now).await
     }
 
     async fn release_claims(&self, now: i64) -> Result<u64, StoreError> {
-        alerts::release_claims(&self.pool, now).await
+        alerts::release_claims(&self.writer, now).await
     }
 
     async fn requeue(&self, alert_id: &str, destination_id: Option<&str>, now: i64) -> Result<u64, StoreError> {
-        alerts::requeue(&self.pool, alert_id, destination_id, now).await
+        alerts::requeue(&self.writer, alert_id, destination_id, now).await
     }
 
     async fn alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError> {
@@ -412,7 +425,7 @@ impl Store for SqliteStore {
     }
 
     async fn set_delivery_problem(&self, destination_id: &str, problem: Option<&str>) -> Result<bool, StoreError> {
-        alerts::set_delivery_problem(&self.pool, destination_id, problem).await
+        alerts::set_delivery_problem(&self.writer, destination_id, problem).await
     }
 
     async fn delivery_health(&self, now: i64) -> Result<HashMap<String, DeliveryHealth>, StoreError> {
@@ -625,10 +638,22 @@ impl Store for SqliteStore {
     }
 
     async fn use_api_token(&self, token_hash: &str) -> Result<Option<ApiTokenView>, StoreError> {
+        // Last-used is kept to the minute: a write (and a disk flush) on
+        // every ingest request would halve the rate Herald takes alerts at.
+        let now = now_rfc3339();
+        let minute_ago = jiff::Timestamp::now().checked_sub(jiff::SignedDuration::from_secs(60)).map(|t| {
+            jiff::Timestamp::from_second(t.as_second()).unwrap_or(t).to_string()
+        });
         let sql = format!(
-            "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL RETURNING {TOKEN_COLUMNS}"
+            "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL \
+             AND (last_used_at IS NULL OR last_used_at < ?) RETURNING {TOKEN_COLUMNS}"
         );
-        let row = sqlx::query(&sql).bind(now_rfc3339()).bind(token_hash).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql).bind(&now).bind(token_hash).bind(minute_ago.unwrap_or(now.clone())).fetch_optional(&self.pool).await?;
+        if let Some(row) = row {
+            return token_from_row(&row).map(Some);
+        }
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL");
+        let row = sqlx::query(&sql).bind(token_hash).fetch_optional(&self.pool).await?;
         row.as_ref().map(token_from_row).transpose()
     }
 }

@@ -1,0 +1,260 @@
+//! `cargo xtask bench`: the release `herald` binary against the fake Slack
+//! on loopback. Prints a table of ingest throughput, end-to-end delivery
+//! throughput across 100 channels, ingest→Slack latency at a steady rate,
+//! CPU per delivered message and memory, each beside its target.
+//!
+//! Usage: herald-bench <path to the herald binary>
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use herald_tests::FakeSlack;
+use herald_tests::fake_slack::defaults;
+use serde_json::{Value, json};
+
+const CHANNELS: usize = 100;
+const BURST: usize = 10_000;
+const STEADY_RATE: u32 = 200;
+const STEADY_SECS: u32 = 10;
+
+struct Herald {
+    child: Child,
+    base: String,
+    http: reqwest::Client,
+    cookie: String,
+}
+
+impl Drop for Herald {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Herald {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let response = self
+            .http
+            .request(method, self.url(path))
+            .header("cookie", &self.cookie)
+            .header("X-Requested-With", "Herald")
+            .json(&body)
+            .send()
+            .await
+            .expect("Herald answers");
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{path}: {status} {body}");
+        body
+    }
+
+    /// (CPU seconds used so far, resident MB now, peak resident MB).
+    fn usage(&self) -> (f64, f64, f64) {
+        let pid = self.child.id();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Fields after the command name (which may hold spaces): utime is 14th overall, stime 15th.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        let cpu = (ticks(11) + ticks(12)) / 100.0;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let kib = |key: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        (cpu, kib("VmRSS:") * 1024.0 / 1e6, kib("VmHWM:") * 1024.0 / 1e6)
+    }
+}
+
+async fn start_herald(binary: &Path, slack: &FakeSlack, dir: &Path) -> Herald {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let password = "bench password for herald";
+    std::fs::write(dir.join("admin-password"), password).unwrap();
+    let child = Command::new(binary)
+        .env("HERALD_BIND", format!("127.0.0.1:{port}"))
+        .env("HERALD_DATABASE_URL", format!("sqlite://{}", dir.join("herald.db").display()))
+        .env("HERALD_SECRET_KEY_FILE", dir.join("secret.key"))
+        .env("HERALD_SLACK_API_URL", slack.api_url())
+        .env("HERALD_DIST_DIR", dir.join("no-app"))
+        .env("HERALD_ADMIN_EMAIL", "bench@acme.example")
+        .env("HERALD_ADMIN_PASSWORD_FILE", dir.join("admin-password"))
+        .env("HERALD_SLACK_PACING", "off")
+        .env("HERALD_LOG", "error")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("starting herald");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+        assert!(Instant::now() < deadline, "herald did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let signed_in = http
+        .post(format!("{base}/api/session"))
+        .header("X-Requested-With", "Herald")
+        .json(&json!({"email": "bench@acme.example", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    Herald { child, base, http, cookie }
+}
+
+/// Posts `bodies` with `concurrency` requests at once; the time it took.
+async fn post_all(herald: &Herald, token: &str, bodies: Vec<Value>, concurrency: usize) -> Duration {
+    let queue = Arc::new(std::sync::Mutex::new(bodies));
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        let (queue, http, url, token) = (queue.clone(), herald.http.clone(), herald.url("/api/alerts"), token.to_owned());
+        workers.spawn(async move {
+            loop {
+                let Some(body) = queue.lock().unwrap().pop() else { return };
+                let response = http.post(&url).bearer_auth(&token).json(&body).send().await.expect("POST /api/alerts");
+                assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+            }
+        });
+    }
+    while workers.join_next().await.is_some() {}
+    started.elapsed()
+}
+
+fn alert(title: String, destinations: Vec<&str>) -> Value {
+    json!({
+        "title": title, "severity": "HIGH", "detectionId": "AWS.Console.LoginWithoutMFA", "logTypes": ["AWS.CloudTrail"],
+        "description": "A console login without MFA from 203.0.113.7.", "destinations": destinations,
+    })
+}
+
+async fn wait_for_arrivals(slack: &FakeSlack, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while slack.arrival_count() < count {
+        assert!(Instant::now() < deadline, "only {} of {count} messages arrived", slack.arrival_count());
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    let binary = std::env::args().nth(1).expect("usage: herald-bench <path to the herald binary>");
+    let slack = FakeSlack::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let herald = start_herald(Path::new(&binary), &slack, dir.path()).await;
+    let created = herald.admin(reqwest::Method::POST, "/api/tokens", json!({"name": "bench"})).await;
+    let token = created["secret"].as_str().unwrap().to_owned();
+    let mut destinations = Vec::with_capacity(CHANNELS);
+    for i in 0..CHANNELS {
+        let channel = slack.add_channel(&format!("bench-{i}"), false);
+        let draft = herald.admin(reqwest::Method::POST, "/api/destinations", json!({"kind": "SLACK_BOT"})).await;
+        let id = draft["id"].as_str().unwrap().to_owned();
+        let settings = json!({
+            "displayName": format!("Bench {i}"), "channel": channel, "clientId": defaults::CLIENT_ID,
+            "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
+            "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "Europe/Berlin",
+        });
+        herald.admin(reqwest::Method::PUT, &format!("/api/destinations/{id}"), settings).await;
+        herald.admin(reqwest::Method::POST, &format!("/api/destinations/{id}/finish"), json!({})).await;
+        destinations.push(id);
+    }
+    slack.go_lean();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (_, idle_rss, _) = herald.usage();
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+
+    // Ingest alone: stored durably, routed nowhere (`"destinations": []`).
+    let singles: Vec<Value> = (0..2_000).map(|i| alert(format!("single {i}"), vec![])).collect();
+    let took = post_all(&herald, &token, singles, 32).await;
+    rows.push(("ingest, one alert per request (32 clients)".into(), format!("{:.0} alerts/s", 2_000.0 / took.as_secs_f64()), "—".into()));
+    let batches: Vec<Value> =
+        (0..20).map(|b| json!({"alerts": (0..1_000).map(|i| alert(format!("batch {b}-{i}"), vec![])).collect::<Vec<_>>()})).collect();
+    let took = post_all(&herald, &token, batches, 2).await;
+    let batched = 20_000.0 / took.as_secs_f64();
+    rows.push(("ingest, batches of 1,000".into(), format!("{batched:.0} alerts/s"), mark(batched >= 5_000.0, "≥ 5,000 alerts/s")));
+
+    // A burst across 100 channels, end to end.
+    let (cpu_before, _, _) = herald.usage();
+    let bodies: Vec<Value> = (0..BURST / 1_000)
+        .map(|b| {
+            let alerts: Vec<Value> =
+                (0..1_000).map(|i| alert(format!("burst {b}-{i}"), vec![destinations[(b * 1_000 + i) % CHANNELS].as_str()])).collect();
+            json!({"alerts": alerts})
+        })
+        .collect();
+    let started = Instant::now();
+    post_all(&herald, &token, bodies, 1).await;
+    wait_for_arrivals(&slack, BURST).await;
+    let took = started.elapsed();
+    let (cpu_after, _, peak_rss) = herald.usage();
+    slack.take_arrivals();
+    let throughput = BURST as f64 / took.as_secs_f64();
+    let cpu_per_message = (cpu_after - cpu_before) / BURST as f64 * 1_000.0;
+    rows.push((
+        format!("delivered, {BURST} alerts over {CHANNELS} channels (pacing off)"),
+        format!("{throughput:.0} messages/s"),
+        mark(throughput >= 3_500.0, "≥ 3,500 messages/s"),
+    ));
+    rows.push((
+        "Herald CPU per delivered message (burst, incl. ingest)".into(),
+        format!("{cpu_per_message:.3} ms"),
+        mark(cpu_per_message <= 0.5, "≤ 0.5 ms"),
+    ));
+
+    // A steady stream: latency from POST to the message at Slack.
+    let total = (STEADY_RATE * STEADY_SECS) as usize;
+    let mut sent_at = Vec::with_capacity(total);
+    let mut ticker = tokio::time::interval(Duration::from_secs(1) / STEADY_RATE);
+    let mut posts = tokio::task::JoinSet::new();
+    for n in 0..total {
+        ticker.tick().await;
+        let body = alert(format!("steady {n}"), vec![destinations[n % CHANNELS].as_str()]);
+        let (http, url, token) = (herald.http.clone(), herald.url("/api/alerts"), token.clone());
+        sent_at.push(Instant::now());
+        posts.spawn(async move { http.post(&url).bearer_auth(&token).json(&body).send().await.map(|r| r.status()) });
+    }
+    while let Some(posted) = posts.join_next().await {
+        assert!(posted.unwrap().unwrap().is_success());
+    }
+    wait_for_arrivals(&slack, total).await;
+    let mut latencies: Vec<Duration> = slack
+        .take_arrivals()
+        .into_iter()
+        .filter_map(|(at, text)| {
+            let n: usize = text.rsplit_once("steady ")?.1.split_whitespace().next()?.parse().ok()?;
+            Some(at - sent_at[n])
+        })
+        .collect();
+    latencies.sort();
+    let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
+    rows.push((format!("ingest→Slack latency p50 at {STEADY_RATE} alerts/s"), format!("{:.1} ms", ms(p50)), "—".into()));
+    rows.push((format!("ingest→Slack latency p99 at {STEADY_RATE} alerts/s"), format!("{:.1} ms", ms(p99)), mark(ms(p99) <= 10.0, "≤ 10 ms")));
+    rows.push(("Herald RSS, idle".into(), format!("{idle_rss:.1} MB"), "—".into()));
+    rows.push((format!("Herald RSS, peak through the {BURST}-alert burst"), format!("{peak_rss:.1} MB"), mark(peak_rss <= 60.0, "≤ 60 MB")));
+
+    println!("\n| benchmark | result | target |\n|---|---|---|");
+    for (what, result, target) in rows {
+        println!("| {what} | {result} | {target} |");
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1_000.0
+}
+
+fn mark(met: bool, target: &str) -> String {
+    format!("{target} {}", if met { "✓" } else { "✗ (missed)" })
+}
