@@ -55,3 +55,61 @@ async fn an_install_state_works_once_and_not_after_it_expires() {
         assert_eq!(store.take_oauth_state("never-made", 0).await.unwrap(), None);
     }
 }
+
+#[tokio::test]
+async fn an_outcome_counts_only_for_the_claim_it_ends_and_a_re_send_waits_for_a_send_in_flight() {
+    use herald_model::alert::{AlertStatus, AlertType, DeliveryState};
+    use herald_model::destination::{DestinationKind, Severity};
+    use herald_server::store::{AlertRecord, DestinationValues, NewAlertRecord, Outcome};
+    for (_dir, url) in backends() {
+        let store = store::open(&url).await.unwrap();
+        let values = DestinationValues {
+            display_name: "SecOps".into(),
+            channel: "#sec".into(),
+            client_id: "1.2".into(),
+            severities: vec![],
+            alert_kinds: vec![],
+            log_types: vec![],
+            timezone: "UTC".into(),
+        };
+        let destination = store.create_destination(DestinationKind::SlackBot, &values).await.unwrap();
+        let alert = AlertRecord {
+            id: "a1".into(),
+            title: "t".into(),
+            severity: Severity::High,
+            alert_type: AlertType::Rule,
+            status: AlertStatus::Open,
+            detection_id: None,
+            log_types: vec![],
+            tags: vec![],
+            description: None,
+            runbook: None,
+            reference: None,
+            alert_context: None,
+            created_at: 1_000,
+            received_at: 1_000,
+        };
+        let new = NewAlertRecord { alert, destination_ids: vec![destination.id.clone(), "gone".into()] };
+        let stored = store.insert_alerts(&[new.clone(), new], 1_000).await.unwrap();
+        assert_eq!((stored[0].created, stored[0].deliveries), (true, 1), "an unknown destination is skipped");
+        assert_eq!((stored[1].created, stored[1].deliveries), (false, 1), "a repeat reports the first one's deliveries");
+
+        let first = store.claim_deliveries(1_000, 60_000, 10).await.unwrap();
+        assert_eq!(first.len(), 1);
+        assert!(store.claim_deliveries(1_000, 60_000, 10).await.unwrap().is_empty(), "claimed once");
+        assert_eq!(store.requeue("a1", None, 1_000).await.unwrap(), 0, "a send in flight is left to finish");
+        // The claim lapses and the delivery is claimed again; the first
+        // claim's late outcome then changes nothing.
+        let second = store.claim_deliveries(70_000, 60_000, 10).await.unwrap();
+        assert_eq!(second.len(), 1);
+        assert_ne!(first[0].claim, second[0].claim);
+        store.finish_deliveries(&[(first[0].id, first[0].claim, Outcome::Failed { error: "late".into() })], 70_000).await.unwrap();
+        assert_eq!(store.deliveries_of("a1").await.unwrap()[0].state, DeliveryState::Sending);
+        let sent = Outcome::Sent { channel: "C1".into(), ts: "1.2".into() };
+        store.finish_deliveries(&[(second[0].id, second[0].claim, sent)], 70_000).await.unwrap();
+        let delivery = &store.deliveries_of("a1").await.unwrap()[0];
+        assert_eq!((delivery.state, delivery.attempts, delivery.slack_ts.as_deref()), (DeliveryState::Sent, 1, Some("1.2")));
+        assert_eq!(store.queue_depth().await.unwrap(), 0);
+        store.close().await;
+    }
+}

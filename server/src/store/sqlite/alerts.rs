@@ -167,20 +167,38 @@ pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64,
 
 pub(super) async fn finish_deliveries(pool: &SqlitePool, outcomes: &[(i64, i64, Outcome)], now: i64) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
-    let mut sent = Vec::new();
+    // Each outcome counts only for the claim it ends (`claim`, still
+    // SENDING): a later claim records its own.
+    let sent: Vec<(i64, i64, &str, &str)> = outcomes
+        .iter()
+        .filter_map(|(id, claim, o)| match o {
+            Outcome::Sent { channel, ts } => Some((*id, *claim, channel.as_str(), ts.as_str())),
+            _ => None,
+        })
+        .collect();
+    if !sent.is_empty() {
+        // Messages that got through (nearly all of them): one statement.
+        sqlx::query(
+            "UPDATE deliveries SET state = 'SENT', attempts = attempts + 1, slack_channel = j.value ->> 2, \
+             slack_ts = j.value ->> 3, last_error = NULL, updated_at = ? FROM json_each(?) AS j \
+             WHERE deliveries.id = j.value ->> 0 AND deliveries.claim = j.value ->> 1 AND deliveries.state = 'SENDING'",
+        )
+        .bind(now)
+        .bind(to_json(&sent))
+        .execute(&mut *tx)
+        .await?;
+        let ids: Vec<i64> = sent.iter().map(|s| s.0).collect();
+        sqlx::query(
+            "UPDATE destinations SET delivery_problem = NULL WHERE delivery_problem IS NOT NULL AND id IN \
+             (SELECT destination_id FROM deliveries WHERE id IN (SELECT value FROM json_each(?)))",
+        )
+        .bind(to_json(&ids))
+        .execute(&mut *tx)
+        .await?;
+    }
     for (id, claim, outcome) in outcomes {
-        // Only the claim this outcome ends: a later claim records its own.
         let query = match outcome {
-            Outcome::Sent { channel, ts } => {
-                sent.push(*id);
-                sqlx::query(
-                    "UPDATE deliveries SET state = 'SENT', attempts = attempts + 1, slack_channel = ?, slack_ts = ?, \
-                     last_error = NULL, updated_at = ? WHERE id = ? AND claim = ? AND state = 'SENDING'",
-                )
-                .bind(channel)
-                .bind(ts)
-                .bind(now)
-            }
+            Outcome::Sent { .. } => continue,
             Outcome::Retry { due_at, error } => sqlx::query(
                 "UPDATE deliveries SET state = 'RETRYING', attempts = attempts + 1, due_at = ?, last_error = ?, updated_at = ? \
                  WHERE id = ? AND claim = ? AND state = 'SENDING'",
@@ -201,15 +219,6 @@ pub(super) async fn finish_deliveries(pool: &SqlitePool, outcomes: &[(i64, i64, 
             .bind(now),
         };
         query.bind(id).bind(claim).execute(&mut *tx).await?;
-    }
-    if !sent.is_empty() {
-        sqlx::query(
-            "UPDATE destinations SET delivery_problem = NULL WHERE delivery_problem IS NOT NULL AND id IN \
-             (SELECT destination_id FROM deliveries WHERE id IN (SELECT value FROM json_each(?)))",
-        )
-        .bind(to_json(&sent))
-        .execute(&mut *tx)
-        .await?;
     }
     tx.commit().await?;
     Ok(())
