@@ -224,11 +224,16 @@ async fn main() {
         let body = alert(format!("steady {n}"), vec![destinations[n % CHANNELS].as_str()]);
         let (http, url, token) = (herald.http.clone(), herald.url("/api/alerts"), token.clone());
         sent_at.push(Instant::now());
-        posts.spawn(async move { http.post(&url).bearer_auth(&token).json(&body).send().await.map(|r| r.status()) });
+        let started = Instant::now();
+        posts.spawn(async move { http.post(&url).bearer_auth(&token).json(&body).send().await.map(|r| (r.status(), started.elapsed())) });
     }
+    let mut answers = Vec::with_capacity(total);
     while let Some(posted) = posts.join_next().await {
-        assert!(posted.unwrap().unwrap().is_success());
+        let (status, took) = posted.unwrap().unwrap();
+        assert!(status.is_success());
+        answers.push(took);
     }
+    answers.sort();
     wait_for_arrivals(&slack, total).await;
     let mut latencies: Vec<Duration> = slack
         .take_arrivals()
@@ -240,6 +245,11 @@ async fn main() {
         .collect();
     latencies.sort();
     let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
+    rows.push((
+        format!("ingest answer (202) p50 / p99 at {STEADY_RATE} alerts/s"),
+        format!("{:.1} / {:.1} ms", ms(percentile(&answers, 0.5)), ms(percentile(&answers, 0.99))),
+        "—".into(),
+    ));
     rows.push((format!("ingest→Slack latency p50 at {STEADY_RATE} alerts/s"), format!("{:.1} ms", ms(p50)), "—".into()));
     rows.push((format!("ingest→Slack latency p99 at {STEADY_RATE} alerts/s"), format!("{:.1} ms", ms(p99)), mark(ms(p99) <= 10.0, "≤ 10 ms")));
     rows.push(("Herald RSS, idle".into(), format!("{idle_rss:.1} MB"), "—".into()));

@@ -174,6 +174,36 @@ pub struct SqliteStore {
     /// an outcome may be forgotten and a message sent twice, never lost),
     /// except for alerts, which are on disk before Herald answers.
     writer: SqlitePool,
+    /// Every alert is routed with the destinations list: kept here until a
+    /// destination changes (only this store changes them).
+    destinations: DestinationCache,
+}
+
+#[derive(Default)]
+struct DestinationCache {
+    generation: std::sync::atomic::AtomicU64,
+    list: std::sync::RwLock<Option<(u64, std::sync::Arc<Vec<DestinationRecord>>)>>,
+}
+
+impl DestinationCache {
+    fn get(&self) -> (u64, Option<Vec<DestinationRecord>>) {
+        let generation = self.generation.load(std::sync::atomic::Ordering::Acquire);
+        let cached = self.list.read().expect("the cache's lock");
+        let hit = cached.as_ref().filter(|(g, _)| *g == generation).map(|(_, list)| list.as_ref().clone());
+        (generation, hit)
+    }
+
+    /// Keeps a list read at `generation`, unless a change came since.
+    fn put(&self, generation: u64, list: &[DestinationRecord]) {
+        if self.generation.load(std::sync::atomic::Ordering::Acquire) == generation {
+            *self.list.write().expect("the cache's lock") = Some((generation, std::sync::Arc::new(list.to_vec())));
+        }
+    }
+
+    /// After every change to a destination.
+    fn changed(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 impl SqliteStore {
@@ -208,7 +238,7 @@ impl SqliteStore {
             .connect_with(options.synchronous(SqliteSynchronous::Normal))
             .await
             .with_context(|| format!("opening the SQLite database {}", file.display()))?;
-        Ok(SqliteStore { pool, writer })
+        Ok(SqliteStore { pool, writer, destinations: DestinationCache::default() })
     }
 }
 
@@ -225,8 +255,15 @@ impl Store for SqliteStore {
     }
 
     async fn list_destinations(&self) -> Result<Vec<DestinationRecord>, StoreError> {
+        let (generation, cached) = self.destinations.get();
+        if let Some(list) = cached {
+            return Ok(list);
+        }
         let sql = format!("SELECT {DESTINATION_COLUMNS} FROM destinations ORDER BY created_at, id");
-        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(destination_from_row).collect()
+        let list: Vec<DestinationRecord> =
+            sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(destination_from_row).collect::<Result<_, _>>()?;
+        self.destinations.put(generation, &list);
+        Ok(list)
     }
 
     async fn create_destination(&self, kind: DestinationKind, values: &DestinationValues) -> Result<DestinationRecord, StoreError> {
@@ -240,8 +277,9 @@ impl Store for SqliteStore {
             .bind(&now)
             .bind(&now)
             .fetch_one(&self.pool)
-            .await?;
-        destination_from_row(&row)
+            .await;
+        self.destinations.changed();
+        destination_from_row(&row?)
     }
 
     async fn destination(&self, id: &str) -> Result<Option<DestinationRecord>, StoreError> {
@@ -265,8 +303,9 @@ impl Store for SqliteStore {
             .bind(now_rfc3339())
             .bind(id)
             .fetch_optional(&self.pool)
-            .await?;
-        destination_from_row(&row.ok_or(StoreError::NotFound("destination"))?)
+            .await;
+        self.destinations.changed();
+        destination_from_row(&row?.ok_or(StoreError::NotFound("destination"))?)
     }
 
     async fn save_draft(&self, id: &str, values: &DestinationValues, wizard_step: u8) -> Result<DestinationRecord, StoreError> {
@@ -280,8 +319,9 @@ impl Store for SqliteStore {
             .bind(now_rfc3339())
             .bind(id)
             .fetch_optional(&self.pool)
-            .await?;
-        match row {
+            .await;
+        self.destinations.changed();
+        match row? {
             Some(row) => destination_from_row(&row),
             None if self.destination(id).await?.is_some() => Err(StoreError::NotDraft),
             None => Err(StoreError::NotFound("destination")),
@@ -450,13 +490,15 @@ impl Store for SqliteStore {
 
     async fn set_destination_status(&self, id: &str, status: DestinationStatus) -> Result<DestinationRecord, StoreError> {
         let sql = format!("UPDATE destinations SET status = ?, updated_at = ? WHERE id = ? RETURNING {DESTINATION_COLUMNS}");
-        let row = sqlx::query(&sql).bind(status.as_str()).bind(now_rfc3339()).bind(id).fetch_optional(&self.pool).await?;
-        destination_from_row(&row.ok_or(StoreError::NotFound("destination"))?)
+        let row = sqlx::query(&sql).bind(status.as_str()).bind(now_rfc3339()).bind(id).fetch_optional(&self.pool).await;
+        self.destinations.changed();
+        destination_from_row(&row?.ok_or(StoreError::NotFound("destination"))?)
     }
 
     async fn delete_destination(&self, id: &str) -> Result<(), StoreError> {
-        let done = sqlx::query("DELETE FROM destinations WHERE id = ?").bind(id).execute(&self.pool).await?;
-        if done.rows_affected() == 0 {
+        let done = sqlx::query("DELETE FROM destinations WHERE id = ?").bind(id).execute(&self.pool).await;
+        self.destinations.changed();
+        if done?.rows_affected() == 0 {
             return Err(StoreError::NotFound("destination"));
         }
         Ok(())
