@@ -155,3 +155,24 @@ fn every_severity_and_type_builds_a_message_within_limits() {
         }
     }
 }
+
+#[test]
+fn the_message_uses_only_chat_post_message_arguments_slack_documents() {
+    // Slack's Web API OpenAPI description, beside the project.
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/slack/slack_web_openapi_v2.json");
+    let spec: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap();
+    let documented: Vec<&str> = spec["paths"]["/chat.postMessage"]["post"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    // What the server sends: the channel, the built message, no unfurling.
+    let log_types = Vec::new();
+    let message = serde_json::to_value(typical(&log_types).build()).unwrap();
+    let mut sent: Vec<&str> = message.as_object().unwrap().keys().map(String::as_str).collect();
+    sent.extend(["channel", "unfurl_links", "unfurl_media"]);
+    for argument in sent {
+        assert!(documented.contains(&argument), "chat.postMessage has no argument {argument:?}: {documented:?}");
+    }
+}

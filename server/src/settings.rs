@@ -123,7 +123,7 @@ pub struct Settings {
     /// Pace messages as Slack asks (about one a second per channel, short
     /// bursts, and a ceiling per workspace). Turn off only against a fake
     /// Slack, for benchmarks.
-    #[arg(long, env = "HERALD_SLACK_PACING", default_value = "on", value_parser = parse_on_off)]
+    #[arg(long, env = "HERALD_SLACK_PACING", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
     pub slack_pacing: bool,
 
     /// How many times a delivery that fails for a passing reason (Slack
@@ -414,6 +414,25 @@ mod tests {
         for bad in ["12", "h", "0s", "1w", "-1h"] {
             let err = parse(&[&format!("--session-ttl={bad}")]).unwrap_err();
             assert!(err.contains("HERALD_SESSION_TTL"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn delivery_settings_have_safe_defaults_and_bad_values_name_the_variable() {
+        let s = parse(&[]).unwrap();
+        assert!(s.slack_pacing, "pacing is on unless turned off");
+        assert_eq!((s.delivery_attempts, s.delivery_retry_base), (10, std::time::Duration::from_secs(5)));
+        let s = parse(&["--slack-pacing=off", "--delivery-attempts=3", "--delivery-retry-base=250ms"]).unwrap();
+        assert_eq!((s.slack_pacing, s.delivery_attempts, s.delivery_retry_base), (false, 3, std::time::Duration::from_millis(250)));
+        for (flag, var) in [
+            ("--slack-pacing=sometimes", "HERALD_SLACK_PACING"),
+            ("--delivery-attempts=0", "HERALD_DELIVERY_ATTEMPTS"),
+            ("--delivery-attempts=many", "HERALD_DELIVERY_ATTEMPTS"),
+            ("--delivery-retry-base=0s", "HERALD_DELIVERY_RETRY_BASE"),
+            ("--delivery-retry-base=5", "HERALD_DELIVERY_RETRY_BASE"),
+        ] {
+            let err = parse(&[flag]).unwrap_err();
+            assert!(err.contains(var), "{flag}: {err}");
         }
     }
 

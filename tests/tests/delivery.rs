@@ -347,3 +347,20 @@ async fn a_crash_mid_queue_loses_nothing_accepted() {
     assert_eq!(titles.len(), 8, "every accepted alert arrived: {titles:?}");
     assert!(messages.len() <= 8 + 3, "at most the in-flight ones twice: {}", messages.len());
 }
+
+#[tokio::test]
+async fn a_slow_slack_answer_for_one_channel_does_not_hold_up_another() {
+    let s = scene(|_| {}).await;
+    let slow = s.admin.add_destination(settings("Slow", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    let quick = s.admin.add_destination(settings("Quick", "#sec-alerts", &["HIGH"], &["ALERTS"], &[])).await;
+    s.slack.inject("chat.postMessage", Fault::Delay(Duration::from_secs(3)));
+    let (_, first) = s.send(json!({"title": "slow", "severity": "HIGH", "destinations": [slow]})).await;
+    poll::until("the slow call to start", || async {
+        if s.slack.calls("chat.postMessage").len() == 1 { Ok(()) } else { Err(s.slack.calls("chat.postMessage").len()) }
+    })
+    .await;
+    s.send(json!({"title": "quick", "severity": "HIGH", "destinations": [quick]})).await;
+    s.until_messages_in(defaults::SEC_ALERTS, 1).await;
+    assert!(s.slack.messages_in(defaults::GENERAL).is_empty(), "the quick one did not wait for the slow one");
+    s.until_delivered(&alert_id(&first, 0), "SENT").await;
+}

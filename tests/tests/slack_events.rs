@@ -79,6 +79,14 @@ async fn an_uninstalled_app_shows_on_its_destination_and_a_retry_changes_nothing
     let list: Value = admin.get("/api/destinations").await.json().await.unwrap();
     let problem = list["destinations"][0]["problem"].as_str().unwrap().to_owned();
     assert!(problem.starts_with("Disconnected") && problem.contains("Reinstall"), "{problem}");
+    // Herald's own problem, raised as a system error alert.
+    let system_errors = || async {
+        let alerts: Value = admin.get("/api/alerts?severity=CRITICAL").await.json().await.unwrap();
+        alerts["alerts"].as_array().unwrap().iter().filter(|a| a["type"] == "SYSTEM_ERROR").cloned().collect::<Vec<_>>()
+    };
+    let raised = system_errors().await;
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert!(raised[0]["title"].as_str().unwrap().contains("disconnected"), "{raised:?}");
 
     // Reinstalled: a new token is saved, and the problem goes.
     let saved = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&settings()).send().await.unwrap();
@@ -95,6 +103,10 @@ async fn an_uninstalled_app_shows_on_its_destination_and_a_retry_changes_nothing
     assert_eq!(revoked.status(), StatusCode::OK);
     let view: Value = admin.get(&format!("/api/destinations/{id}")).await.json().await.unwrap();
     assert!(view["problem"].as_str().unwrap().contains("revoked"), "{view}");
+    assert_eq!(system_errors().await.len(), 2, "a new cause, raised once more");
+    let (_, _, again) = slack.send_event(&url, defaults::SIGNING_SECRET, json!({"type": "tokens_revoked", "tokens": {"bot": [defaults::BOT_USER_ID]}})).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(system_errors().await.len(), 2, "the same cause is not raised again");
 }
 
 #[tokio::test]

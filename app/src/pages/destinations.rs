@@ -83,10 +83,14 @@ fn filters(d: &DestinationSummary) -> String {
 /// "Last delivery 2026-11-29 10:29 UTC · 2 failures in 24 h".
 fn health(d: &DestinationSummary) -> String {
     let last = d.health.last_sent_at.as_deref().map_or_else(|| "No delivery yet".to_owned(), |at| format!("Last delivery {}", short_utc(at)));
-    match d.health.failures_24h {
-        0 => last,
+    let failures = match d.health.failures_24h {
+        0 => return last,
         1 => format!("{last} · 1 failure in 24 h"),
         n => format!("{last} · {n} failures in 24 h"),
+    };
+    match &d.health.last_error {
+        Some(error) => format!("{failures} · last error: {error}"),
+        None => failures,
     }
 }
 
