@@ -481,6 +481,139 @@ pub struct AlertList {
     pub alerts: Vec<AlertSummary>,
 }
 
+/// What happened to an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ActivityAction {
+    Status,
+    Assign,
+    Comment,
+    /// Resolved with a comment.
+    Resolve,
+    /// A Boomerang question to someone.
+    Question,
+    /// Their answer.
+    Answer,
+}
+
+impl ActivityAction {
+    pub const ALL: [ActivityAction; 6] = [
+        ActivityAction::Status,
+        ActivityAction::Assign,
+        ActivityAction::Comment,
+        ActivityAction::Resolve,
+        ActivityAction::Question,
+        ActivityAction::Answer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityAction::Status => "STATUS",
+            ActivityAction::Assign => "ASSIGN",
+            ActivityAction::Comment => "COMMENT",
+            ActivityAction::Resolve => "RESOLVE",
+            ActivityAction::Question => "QUESTION",
+            ActivityAction::Answer => "ANSWER",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ActivityAction> {
+        ActivityAction::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// Where a change was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ActivitySource {
+    Slack,
+    Console,
+}
+
+impl ActivitySource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivitySource::Slack => "SLACK",
+            ActivitySource::Console => "CONSOLE",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ActivitySource::Slack => "Slack",
+            ActivitySource::Console => "Herald",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ActivitySource> {
+        [ActivitySource::Slack, ActivitySource::Console].into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// One entry of an alert's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityView {
+    /// RFC 3339.
+    pub at: String,
+    pub actor_name: String,
+    pub source: ActivitySource,
+    pub action: ActivityAction,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub comment: Option<String>,
+    /// The entry in words: "Ana changed the status from Open to Triaged".
+    pub summary: String,
+}
+
+/// Who an alert is assigned to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssigneeView {
+    /// The Herald user.
+    pub id: Option<String>,
+    pub name: String,
+}
+
+/// `PATCH /api/alerts/{id}`: change the status, the assignee, or both.
+/// `assigneeId: ""` takes the assignment away.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AlertPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<AlertStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_id: Option<String>,
+}
+
+/// `POST /api/alerts/{id}/comments`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewComment {
+    pub comment: String,
+}
+
+/// A comment or resolution note: 1 to 3,000 characters (a Slack section).
+pub fn parse_comment(field: &str, input: &str) -> Result<String, FieldError> {
+    let comment = input.trim();
+    if comment.is_empty() {
+        return Err(FieldError::new(field, "Write a comment: what was found or done."));
+    }
+    let count = comment.chars().count();
+    if count > MAX_COMMENT_CHARS {
+        return Err(FieldError::new(field, format!("The comment is {count} characters; the limit is {MAX_COMMENT_CHARS}.")));
+    }
+    Ok(comment.to_owned())
+}
+
+pub const MAX_COMMENT_CHARS: usize = 3_000;
+
+/// People an alert can be assigned to (`GET /api/assignees`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AssigneeList {
+    pub users: Vec<AssigneeView>,
+}
+
 /// `GET /api/alerts/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -500,7 +633,10 @@ pub struct AlertView {
     pub created_at: String,
     pub received_at: String,
     pub alert_context: Option<Value>,
+    pub assignee: Option<AssigneeView>,
     pub deliveries: Vec<DeliveryView>,
+    /// Oldest first.
+    pub activity: Vec<ActivityView>,
 }
 
 #[cfg(test)]

@@ -185,6 +185,24 @@ pub fn severity_emoji(severity: Severity) -> &'static str {
     }
 }
 
+/// Who an alert is assigned to: a Herald user, and their Slack user ID
+/// when Herald knows it (a mention then notifies them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assignee<'a> {
+    pub name: &'a str,
+    pub slack_id: Option<&'a str>,
+}
+
+impl Assignee<'_> {
+    /// `<@U0ANA00001>`, or the name, escaped.
+    pub fn mention(&self) -> String {
+        match self.slack_id {
+            Some(id) if id.chars().all(|c| c.is_ascii_alphanumeric()) => format!("<@{id}>"),
+            _ => escape(self.name),
+        }
+    }
+}
+
 /// What the alert message shows. Times come ready: the server knows the
 /// destination's timezone.
 #[derive(Debug, Clone, PartialEq)]
@@ -199,8 +217,8 @@ pub struct AlertMessage<'a> {
     pub description: Option<&'a str>,
     pub runbook: Option<&'a str>,
     pub reference: Option<&'a str>,
-    /// The Slack user the alert is assigned to.
-    pub assignee: Option<&'a str>,
+    /// Who the alert is assigned to.
+    pub assignee: Option<Assignee<'a>>,
     /// Unix seconds of the alert's creation.
     pub created_unix: i64,
     /// The same time in the destination's timezone, e.g.
@@ -230,7 +248,7 @@ impl AlertMessage<'_> {
                 field("Alert type", self.alert_type.label().to_owned()),
                 field("Log types", log_types),
                 field("Time", when),
-                field("Assignee", self.assignee.map_or_else(|| "Nobody yet".to_owned(), |u| format!("<@{}>", escape(u)))),
+                field("Assignee", self.assignee.map_or_else(|| "Nobody yet".to_owned(), |a| a.mention())),
             ],
         });
         if let Some(description) = self.description {

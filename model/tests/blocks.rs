@@ -114,7 +114,7 @@ fn hostile_and_oversized_alerts_stay_within_slack_limits_and_cannot_mention_or_l
         description: Some(&description),
         runbook: Some(&runbook),
         reference: Some("https://x.example/<!channel>|y"),
-        assignee: Some("U0ANA00001"),
+        assignee: Some(herald_model::blocks::Assignee { name: "<!channel> Ana", slack_id: Some("U0ANA00001") }),
         herald_url: &url,
         ..typical(&log_types)
     };

@@ -12,6 +12,7 @@ pub mod secret_key;
 pub mod settings;
 pub mod slack;
 pub mod store;
+pub mod triage;
 pub mod web;
 
 use std::future::{Future, IntoFuture as _};

@@ -88,6 +88,7 @@ async fn an_outcome_counts_only_for_the_claim_it_ends_and_a_re_send_waits_for_a_
             alert_context: None,
             created_at: 1_000,
             received_at: 1_000,
+            assignee: None,
         };
         let new = NewAlertRecord { alert, destination_ids: vec![destination.id.clone(), "gone".into()] };
         let stored = store.insert_alerts(&[new.clone(), new], 1_000).await.unwrap();

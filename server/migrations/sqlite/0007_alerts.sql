@@ -23,10 +23,15 @@ CREATE TABLE alerts (
 ) STRICT;
 CREATE INDEX alerts_by_created ON alerts (created_at);
 
+-- What Slack should show of an alert, per destination: its message (POST),
+-- and later the message updated (UPDATE) and replies in its thread (REPLY).
 CREATE TABLE deliveries (
     id             INTEGER PRIMARY KEY,
     alert_id       TEXT NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
     destination_id TEXT NOT NULL REFERENCES destinations (id) ON DELETE CASCADE,
+    kind           TEXT NOT NULL DEFAULT 'POST' CHECK (kind IN ('POST', 'UPDATE', 'REPLY')),
+    -- A reply's mrkdwn text.
+    body           TEXT,
     state          TEXT NOT NULL CHECK (state IN ('QUEUED', 'SENDING', 'SENT', 'RETRYING', 'FAILED')),
     -- Attempts that reached Slack and failed or succeeded (a wait for the
     -- channel's pace is not one).
@@ -40,9 +45,10 @@ CREATE TABLE deliveries (
     -- Unix milliseconds.
     updated_at     INTEGER NOT NULL,
     -- Counts claims: an outcome is recorded only for the claim it ends.
-    claim          INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (alert_id, destination_id)
+    claim          INTEGER NOT NULL DEFAULT 0
 ) STRICT;
+-- One message per alert and destination.
+CREATE UNIQUE INDEX deliveries_one_post ON deliveries (alert_id, destination_id) WHERE kind = 'POST';
 CREATE INDEX deliveries_due ON deliveries (due_at) WHERE state IN ('QUEUED', 'RETRYING', 'SENDING');
 CREATE INDEX deliveries_by_destination ON deliveries (destination_id, state, updated_at);
 

@@ -114,5 +114,6 @@ fn record(alert: NewAlert, created_at: i64, now: i64) -> AlertRecord {
         alert_context: alert.alert_context,
         created_at,
         received_at: now,
+        assignee: None,
     }
 }

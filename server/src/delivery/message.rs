@@ -1,7 +1,7 @@
 //! The alert message for one destination: the Block Kit of `herald_model`
 //! with the time in the destination's timezone, sent to its channel.
 
-use herald_model::blocks::AlertMessage;
+use herald_model::blocks::{AlertMessage, Assignee};
 use herald_model::destination::ChannelRef;
 use url::Url;
 
@@ -39,8 +39,31 @@ fn local_time(unix_ms: i64, timezone: &str) -> String {
     local_time_in(unix_ms, &zone(timezone))
 }
 
-/// The `chat.postMessage` body, as JSON bytes.
+/// The `chat.postMessage` body, as JSON bytes: the alert as it is now.
 pub fn build(alert: &AlertRecord, zone: &jiff::tz::TimeZone, target: &str, public_url: &Url) -> Vec<u8> {
+    body(alert, zone, target, None, public_url)
+}
+
+/// The `chat.update` body for the message at `channel` + `ts`.
+pub fn build_update(alert: &AlertRecord, zone: &jiff::tz::TimeZone, channel: &str, ts: &str, public_url: &Url) -> Vec<u8> {
+    body(alert, zone, channel, Some(ts), public_url)
+}
+
+/// A reply in the thread of the message at `channel` + `thread_ts`.
+pub fn build_reply(channel: &str, thread_ts: &str, text: &str) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Reply<'a> {
+        channel: &'a str,
+        thread_ts: &'a str,
+        text: &'a str,
+        unfurl_links: bool,
+        unfurl_media: bool,
+    }
+    let text = herald_model::blocks::cut(text, herald_model::blocks::MAX_FALLBACK_TEXT);
+    serde_json::to_vec(&Reply { channel, thread_ts, text: &text, unfurl_links: false, unfurl_media: false }).expect("plain data serialises")
+}
+
+fn body(alert: &AlertRecord, zone: &jiff::tz::TimeZone, channel: &str, ts: Option<&str>, public_url: &Url) -> Vec<u8> {
     let local = local_time_in(alert.created_at, zone);
     let url = herald_url(public_url, &alert.id);
     let message = AlertMessage {
@@ -54,21 +77,27 @@ pub fn build(alert: &AlertRecord, zone: &jiff::tz::TimeZone, target: &str, publi
         description: alert.description.as_deref(),
         runbook: alert.runbook.as_deref(),
         reference: alert.reference.as_deref(),
-        assignee: None,
+        assignee: alert.assignee.as_ref().map(|a| Assignee { name: &a.name, slack_id: a.slack_id.as_deref() }),
         created_unix: alert.created_at.div_euclid(1000),
         created_local: &local,
         herald_url: &url,
     }
     .build();
     #[derive(serde::Serialize)]
-    struct PostMessage<'a> {
+    struct Write<'a> {
         channel: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ts: Option<&'a str>,
         text: &'a str,
         blocks: &'a [herald_model::blocks::Block],
-        unfurl_links: bool,
-        unfurl_media: bool,
+        // chat.postMessage only; chat.update takes neither.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        unfurl_links: Option<bool>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        unfurl_media: Option<bool>,
     }
-    serde_json::to_vec(&PostMessage { channel: target, text: &message.text, blocks: &message.blocks, unfurl_links: false, unfurl_media: false })
+    let unfurl = ts.is_none().then_some(false);
+    serde_json::to_vec(&Write { channel, ts, text: &message.text, blocks: &message.blocks, unfurl_links: unfurl, unfurl_media: unfurl })
         .expect("plain data serialises")
 }
 

@@ -103,6 +103,7 @@ async fn raise(
         alert_context: None,
         created_at: now,
         received_at: now,
+        assignee: None,
     };
     tracing::info!(alert.id = %alert.id, destinations = routed.len(), "raised a system error alert");
     state.store.insert_alerts(&[NewAlertRecord { alert, destination_ids: routed }], now).await?;

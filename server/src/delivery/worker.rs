@@ -22,7 +22,9 @@ use super::system;
 use crate::AppState;
 use crate::slack::client::SlackError;
 use crate::slack::explain::explain;
-use crate::store::{ClaimedDelivery, DestinationRecord, Outcome, SlackAppRecord};
+use herald_model::alert::DeliveryState;
+
+use crate::store::{ClaimedDelivery, DeliveryKind, DestinationRecord, Outcome, PostRef, SlackAppRecord};
 
 /// Deliveries claimed per trip to the database.
 const CLAIM_BATCH: usize = 256;
@@ -292,13 +294,27 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
         // Slack asked to wait while this one waited for its slot.
         return Outcome::Wait { due_at: now_ms() + millis(until - Instant::now()) };
     }
-    let body = || message::build(&job.delivery.alert, &job.zone, &job.target, &state.public_url);
+    // Updates and replies go where the alert's message is, once it is there.
+    let follow_up = job.delivery.kind != DeliveryKind::Post;
+    let at_message = match &job.delivery.post {
+        _ if !follow_up => None,
+        Some(PostRef { state: DeliveryState::Sent, channel: Some(channel), ts: Some(ts) }) => Some((channel.as_str(), ts.as_str())),
+        Some(PostRef { state: DeliveryState::Failed, .. }) | Some(PostRef { state: DeliveryState::Sent, .. }) | None => {
+            return match job.delivery.kind {
+                DeliveryKind::Update => Outcome::Done,
+                _ => Outcome::Failed { error: "The alert's message never reached this channel: there is no thread to reply in.".to_owned() },
+            };
+        }
+        // Not posted yet: wait for it (an update too, as the message may
+        // have been built before the change).
+        Some(_) => return Outcome::Wait { due_at: now_ms() + 2_000 },
+    };
     let mut token = job.token.clone();
-    let mut result = post(shared, &token, body()).await;
+    let mut result = attempt(shared, &job, &token, at_message).await;
     if matches!(&result, Err(SlackError::Api(code)) if code == "token_expired") {
         if let Ok(renewed) = crate::slack::tokens::bot_token(state, &job.app, Some(&token)).await {
             token = renewed;
-            result = post(shared, &token, body()).await;
+            result = attempt(shared, &job, &token, at_message).await;
         }
     }
     let error = match result {
@@ -329,6 +345,12 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
             tracing::info!(destination.id = %job.destination.id, attempt, wait = ?wait, error = %error, "delivery failed; retrying");
             Outcome::Retry { due_at: now_ms() + millis(wait), error: reason }
         }
+        // An update or a reply that cannot be made says so on its own row;
+        // the destination's health is its messages'.
+        Verdict::Transient | Verdict::Permanent { .. } if follow_up => {
+            tracing::warn!(destination.id = %job.destination.id, error = %error, "a follow-up of an alert's message failed");
+            Outcome::Failed { error: reason }
+        }
         Verdict::Transient => {
             let problem = format!("Gave up on a delivery after {attempt} attempts. {reason}");
             tracing::warn!(destination.id = %job.destination.id, attempt, error = %error, "delivery given up");
@@ -347,11 +369,21 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
     }
 }
 
-async fn post(shared: &Shared, token: &str, body: Vec<u8>) -> Result<crate::slack::client::Posted, SlackError> {
+/// One call to Slack for the job: the message, its update, or a reply in
+/// its thread (`at_message`: where the message is).
+async fn attempt(shared: &Shared, job: &Job, token: &str, at_message: Option<(&str, &str)>) -> Result<crate::slack::client::Posted, SlackError> {
+    let state = &shared.state;
+    let alert = &job.delivery.alert;
     let _slot = shared.slack_slots.acquire().await.expect("the semaphore is never closed");
     let started = Instant::now();
-    let result = shared.state.slack.post_message_once(token, body).await;
-    shared.state.delivery.metrics.observe_slack(started.elapsed());
+    let result = match (&job.delivery.kind, at_message) {
+        (DeliveryKind::Update, Some((channel, ts))) => {
+            state.slack.update_message_once(token, message::build_update(alert, &job.zone, channel, ts, &state.public_url)).await
+        }
+        (DeliveryKind::Reply(text), Some((channel, ts))) => state.slack.post_message_once(token, message::build_reply(channel, ts, text)).await,
+        _ => state.slack.post_message_once(token, message::build(alert, &job.zone, &job.target, &state.public_url)).await,
+    };
+    state.delivery.metrics.observe_slack(started.elapsed());
     result
 }
 
@@ -381,7 +413,7 @@ async fn record(state: AppState, mut done: mpsc::UnboundedReceiver<Done>) {
                 Outcome::Sent { .. } => metrics.sent.fetch_add(1, Relaxed),
                 Outcome::Retry { .. } => metrics.retried.fetch_add(1, Relaxed),
                 Outcome::Failed { .. } => metrics.failed.fetch_add(1, Relaxed),
-                Outcome::Wait { .. } => 0,
+                Outcome::Wait { .. } | Outcome::Done => 0,
             };
             outcomes.push((*id, *claim, outcome.clone()));
         }

@@ -5,7 +5,11 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use herald_model::alert::{AlertList, AlertStatus, AlertSummary, AlertView, DeliveryState, DeliveryView, IngestAnswer};
+use herald_model::account::UserView;
+use herald_model::alert::{
+    ActivityAction, ActivitySource, ActivityView, AlertList, AlertPatch, AlertStatus, AlertSummary, AlertView, AssigneeList, AssigneeView,
+    DeliveryState, DeliveryView, IngestAnswer, NewComment, parse_comment,
+};
 use herald_model::api::FieldError;
 use herald_model::destination::Severity;
 use serde::Deserialize;
@@ -16,7 +20,8 @@ use crate::AppState;
 use crate::auth::{ApiCaller, Authorized, need};
 use crate::delivery::{ingest, now_ms};
 use crate::error::ApiError;
-use crate::store::{AlertFilter, AlertRecord, DeliveryRecord};
+use crate::store::{ActivityRecord, AlertFilter, AlertRecord, AssigneeRecord, DeliveryRecord};
+use crate::triage::{self, Actor};
 
 pub async fn create(caller: ApiCaller, State(state): State<AppState>, Body(body): Body<Value>) -> Result<(StatusCode, Json<IngestAnswer>), ApiError> {
     let (status, answer) = ingest::ingest(&state, &body).await?;
@@ -85,8 +90,63 @@ pub async fn list(
 
 pub async fn get(_: Authorized<need::ViewAlerts>, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<AlertView>, ApiError> {
     let alert = state.store.alert(&id).await?.ok_or_else(|| ApiError::not_found("There is no alert with this ID."))?;
-    let deliveries = state.store.deliveries_of(&id).await?;
-    Ok(Json(view(alert, deliveries)))
+    full_view(&state, alert).await.map(Json)
+}
+
+async fn full_view(state: &AppState, alert: AlertRecord) -> Result<AlertView, ApiError> {
+    let deliveries = state.store.deliveries_of(&alert.id).await?;
+    let activity = state.store.activity_of(&alert.id).await?;
+    Ok(view(alert, deliveries, activity))
+}
+
+fn console_actor(user: UserView) -> Actor {
+    Actor { user, slack_id: None, source: ActivitySource::Console }
+}
+
+/// Changes the status and/or the assignee from the console; Slack follows.
+pub async fn update(
+    Authorized { user, .. }: Authorized<need::ManageAlerts>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(patch): Body<AlertPatch>,
+) -> Result<Json<AlertView>, ApiError> {
+    let actor = console_actor(user);
+    let mut alert = state.store.alert(&id).await?.ok_or_else(|| ApiError::not_found("There is no alert with this ID."))?;
+    if let Some(assignee_id) = &patch.assignee_id {
+        let assignee = if assignee_id.is_empty() {
+            None
+        } else {
+            let users = state.store.list_users().await?;
+            let user = users.into_iter().find(|u| &u.id == assignee_id && u.enabled).ok_or_else(|| {
+                ApiError::invalid(vec![FieldError::new("assigneeId", "No enabled user has this ID: GET /api/assignees lists them.")])
+            })?;
+            Some(AssigneeRecord { user_id: Some(user.id), name: user.display_name, slack_id: None })
+        };
+        alert = triage::assign(&state, &id, &actor, assignee).await?;
+    }
+    if let Some(status) = patch.status {
+        alert = triage::set_status(&state, &id, &actor, status).await?;
+    }
+    full_view(&state, alert).await.map(Json)
+}
+
+/// A comment in the alert's history, and in each of its Slack threads.
+pub async fn add_comment(
+    Authorized { user, .. }: Authorized<need::ManageAlerts>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(new): Body<NewComment>,
+) -> Result<(StatusCode, Json<AlertView>), ApiError> {
+    let comment = parse_comment("comment", &new.comment)?;
+    let alert = triage::comment(&state, &id, &console_actor(user), &comment).await?;
+    Ok((StatusCode::CREATED, Json(full_view(&state, alert).await?)))
+}
+
+/// People an alert can be assigned to: enabled users.
+pub async fn assignees(_: Authorized<need::ViewAlerts>, State(state): State<AppState>) -> Result<Json<AssigneeList>, ApiError> {
+    let users = state.store.list_users().await?;
+    let users = users.into_iter().filter(|u| u.enabled).map(|u| AssigneeView { id: Some(u.id), name: u.display_name }).collect();
+    Ok(Json(AssigneeList { users }))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -124,8 +184,7 @@ pub async fn resend(
     }
     tracing::info!(alert.id = %id, deliveries = queued, "re-sending");
     state.delivery.wake();
-    let deliveries = state.store.deliveries_of(&id).await?;
-    Ok(Json(view(alert, deliveries)))
+    full_view(&state, alert).await.map(Json)
 }
 
 use crate::destinations::rfc3339_ms as rfc3339;
@@ -154,7 +213,37 @@ fn delivery_view(d: DeliveryRecord) -> DeliveryView {
     }
 }
 
-fn view(a: AlertRecord, deliveries: Vec<DeliveryRecord>) -> AlertView {
+/// An entry of the history in words.
+fn summary(a: &ActivityRecord) -> String {
+    let who = &a.actor_name;
+    let old = a.old_value.as_deref().unwrap_or("—");
+    let new = a.new_value.as_deref().unwrap_or("—");
+    let comment = a.comment.as_deref().unwrap_or_default();
+    match a.action {
+        ActivityAction::Status => format!("{who} changed the status from {old} to {new}"),
+        ActivityAction::Assign if a.new_value.is_some() => format!("{who} assigned the alert to {new}"),
+        ActivityAction::Assign => format!("{who} took the assignment away from {old}"),
+        ActivityAction::Comment => format!("{who} commented: {comment}"),
+        ActivityAction::Resolve => format!("{who} resolved the alert: {comment}"),
+        ActivityAction::Question => format!("{who} asked {new}: {comment}"),
+        ActivityAction::Answer => format!("{who} answered “{old}”: {comment}"),
+    }
+}
+
+fn activity_view(a: ActivityRecord) -> ActivityView {
+    ActivityView {
+        at: rfc3339(a.at),
+        summary: summary(&a),
+        actor_name: a.actor_name,
+        source: a.source,
+        action: a.action,
+        old_value: a.old_value,
+        new_value: a.new_value,
+        comment: a.comment,
+    }
+}
+
+fn view(a: AlertRecord, deliveries: Vec<DeliveryRecord>, activity: Vec<ActivityRecord>) -> AlertView {
     AlertView {
         id: a.id,
         title: a.title,
@@ -170,7 +259,9 @@ fn view(a: AlertRecord, deliveries: Vec<DeliveryRecord>) -> AlertView {
         created_at: rfc3339(a.created_at),
         received_at: rfc3339(a.received_at),
         alert_context: a.alert_context.and_then(|c| serde_json::from_str(&c).ok()),
+        assignee: a.assignee.map(|x| AssigneeView { id: x.user_id, name: x.name }),
         deliveries: deliveries.into_iter().map(delivery_view).collect(),
+        activity: activity.into_iter().map(activity_view).collect(),
     }
 }
 

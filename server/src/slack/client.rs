@@ -212,6 +212,15 @@ impl SlackClient {
     /// no waiting when rate limited: the delivery worker paces and retries
     /// on its own. The answer is read straight into what is needed.
     pub async fn post_message_once(&self, token: &str, body: Vec<u8>) -> Result<Posted, SlackError> {
+        self.write_once("chat.postMessage", token, body).await
+    }
+
+    /// One `chat.update` attempt: the message at `channel` + `ts` in the body.
+    pub async fn update_message_once(&self, token: &str, body: Vec<u8>) -> Result<Posted, SlackError> {
+        self.write_once("chat.update", token, body).await
+    }
+
+    async fn write_once(&self, method: &str, token: &str, body: Vec<u8>) -> Result<Posted, SlackError> {
         #[derive(Deserialize)]
         struct Answer {
             ok: bool,
@@ -219,7 +228,7 @@ impl SlackClient {
             channel: Option<String>,
             ts: Option<String>,
         }
-        let url = self.api_url.join("chat.postMessage").map_err(|_| SlackError::Transport("bad API URL".into()))?;
+        let url = self.api_url.join(method).map_err(|_| SlackError::Transport("bad API URL".into()))?;
         let request = self.http.post(url).bearer_auth(token).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
         let response = request.send().await.map_err(|e| SlackError::Transport(transport_reason(&e)))?;
         if let Some(error) = status_error(&response) {
@@ -236,6 +245,37 @@ impl SlackClient {
 
     pub async fn post_message(&self, token: &str, message: &Value) -> Result<Posted, SlackError> {
         self.call("chat.postMessage", token, Some(message), &[]).await
+    }
+
+    /// A message only `user` sees, in `channel`.
+    pub async fn post_ephemeral(&self, token: &str, channel: &str, user: &str, text: &str) -> Result<(), SlackError> {
+        let body = serde_json::json!({"channel": channel, "user": user, "text": text});
+        self.call::<Value>("chat.postEphemeral", token, Some(&body), &[]).await.map(|_| ())
+    }
+
+    /// Opens a modal for the click that sent `trigger_id` (valid 3 s, once).
+    pub async fn open_view(&self, token: &str, trigger_id: &str, view: &Value) -> Result<(), SlackError> {
+        let body = serde_json::json!({"trigger_id": trigger_id, "view": view});
+        self.call::<Value>("views.open", token, Some(&body), &[]).await.map(|_| ())
+    }
+
+    /// A Slack user's email (`users:read.email`), when Slack shows it.
+    pub async fn user_email(&self, token: &str, user: &str) -> Result<Option<String>, SlackError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            user: SlackUser,
+        }
+        #[derive(Deserialize)]
+        struct SlackUser {
+            #[serde(default)]
+            profile: Profile,
+        }
+        #[derive(Deserialize, Default)]
+        struct Profile {
+            email: Option<String>,
+        }
+        let answer: Answer = self.call("users.info", token, None, &[("user", user)]).await?;
+        Ok(answer.user.profile.email)
     }
 
     /// Trades a refresh token for a new token pair (token rotation); the old

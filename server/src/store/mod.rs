@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use herald_model::account::{ApiTokenView, Email, Role, UserPatch, UserView};
-use herald_model::alert::{AlertStatus, AlertType, DeliveryState};
+use herald_model::alert::{ActivityAction, ActivitySource, AlertStatus, AlertType, DeliveryState};
 use herald_model::destination::{AlertKind, DestinationKind, DestinationStatus, Severity};
 
 use crate::settings::DatabaseUrl;
@@ -135,6 +135,75 @@ pub struct AlertRecord {
     pub alert_context: Option<String>,
     pub created_at: i64,
     pub received_at: i64,
+    pub assignee: Option<AssigneeRecord>,
+}
+
+/// Who an alert is assigned to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssigneeRecord {
+    /// The Herald user (gone when the user was deleted).
+    pub user_id: Option<String>,
+    pub name: String,
+    /// Their Slack user ID, when known: the message mentions them.
+    pub slack_id: Option<String>,
+}
+
+/// A change to an alert's triage, with the history entry that tells it and
+/// what Slack should then show.
+#[derive(Debug, Clone)]
+pub struct TriageChange {
+    pub alert_id: String,
+    pub status: Option<AlertStatus>,
+    /// `Some(None)`: no one.
+    pub assignee: Option<Option<AssigneeRecord>>,
+    pub activity: NewActivity,
+    /// Update every message of the alert in place.
+    pub update_messages: bool,
+    /// Reply in every message's thread (mrkdwn).
+    pub reply: Option<String>,
+}
+
+/// One entry of an alert's history, to store.
+#[derive(Debug, Clone)]
+pub struct NewActivity {
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    pub source: ActivitySource,
+    pub action: ActivityAction,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// One entry of an alert's history, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityRecord {
+    pub at: i64,
+    pub actor_name: String,
+    pub source: ActivitySource,
+    pub action: ActivityAction,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// What a delivery row asks of Slack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryKind {
+    /// The alert's message.
+    Post,
+    /// The message again, as the alert is now (`chat.update`).
+    Update,
+    /// A reply in the message's thread (mrkdwn).
+    Reply(String),
+}
+
+/// Where the alert's message to a destination is, for updates and replies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostRef {
+    pub state: DeliveryState,
+    pub channel: Option<String>,
+    pub ts: Option<String>,
 }
 
 /// An alert to store with the destinations it is routed to.
@@ -163,12 +232,18 @@ pub struct ClaimedDelivery {
     /// Attempts so far (not counting this one).
     pub attempts: u32,
     pub alert: Arc<AlertRecord>,
+    pub kind: DeliveryKind,
+    /// For updates and replies: the alert's message to this destination.
+    pub post: Option<PostRef>,
 }
 
 /// How an attempt at a delivery ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Sent { channel: String, ts: String },
+    /// Nothing to do after all (an update of a message not posted yet: it
+    /// will be posted as the alert is then).
+    Done,
     /// Try again at `due_at` (ms); counts as an attempt.
     Retry { due_at: i64, error: String },
     /// Not sent yet: the channel's pace or Slack's Retry-After; not an attempt.
@@ -331,6 +406,13 @@ pub trait Store: Send + Sync + 'static {
     async fn requeue(&self, alert_id: &str, destination_id: Option<&str>, now: i64) -> Result<u64, StoreError>;
 
     async fn alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError>;
+
+    /// Applies a triage change, records it in the history and queues the
+    /// Slack updates and replies, in one transaction; the alert after it.
+    async fn apply_triage(&self, change: &TriageChange, now: i64) -> Result<AlertRecord, StoreError>;
+
+    /// The alert's history, oldest first.
+    async fn activity_of(&self, alert_id: &str) -> Result<Vec<ActivityRecord>, StoreError>;
 
     async fn deliveries_of(&self, alert_id: &str) -> Result<Vec<DeliveryRecord>, StoreError>;
 

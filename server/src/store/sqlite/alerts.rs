@@ -5,19 +5,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use herald_model::alert::{AlertStatus, AlertType, DeliveryState};
+use herald_model::alert::{ActivityAction, ActivitySource, AlertStatus, AlertType, DeliveryState};
 use herald_model::destination::Severity;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row as _, SqlitePool};
 
 use super::{json_column, to_json};
 use crate::store::{
-    AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryRecord, NewAlertRecord, Outcome, StoreError,
+    ActivityRecord, AssigneeRecord, DeliveryKind, PostRef, TriageChange, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryRecord, NewAlertRecord, Outcome, StoreError,
     Stored,
 };
 
 const ALERT_COLUMNS: &str = "id, title, severity, type, status, detection_id, log_types, tags, description, runbook, \
-     reference, alert_context, created_at, received_at";
+     reference, alert_context, created_at, received_at, assignee_id, assignee_name, assignee_slack_id";
 
 /// The states a worker may claim from.
 const PENDING: &str = "('QUEUED', 'RETRYING', 'SENDING')";
@@ -42,6 +42,11 @@ fn alert_from_row(row: &SqliteRow) -> Result<AlertRecord, StoreError> {
         alert_context: row.try_get("alert_context")?,
         created_at: row.try_get("created_at")?,
         received_at: row.try_get("received_at")?,
+        assignee: row.try_get::<Option<String>, _>("assignee_name")?.map(|name| AssigneeRecord {
+            user_id: row.try_get("assignee_id").ok().flatten(),
+            name,
+            slack_id: row.try_get("assignee_slack_id").ok().flatten(),
+        }),
     })
 }
 
@@ -117,7 +122,7 @@ pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64,
     let sql = format!(
         "UPDATE deliveries SET state = 'SENDING', due_at = ?, claim = claim + 1 WHERE id IN \
          (SELECT id FROM deliveries WHERE state IN {PENDING} AND due_at <= ? ORDER BY due_at, id LIMIT ?) \
-         RETURNING id, alert_id, destination_id, attempts, claim"
+         RETURNING id, alert_id, destination_id, attempts, claim, kind, body"
     );
     let rows = sqlx::query(&sql).bind(now + lease_ms).bind(now).bind(limit).fetch_all(pool).await?;
     if rows.is_empty() {
@@ -125,11 +130,18 @@ pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64,
     }
     let mut claimed = Vec::with_capacity(rows.len());
     let mut alert_ids = Vec::with_capacity(rows.len());
+    let mut follow_ups = false;
     for row in &rows {
         let alert_id: String = row.try_get("alert_id")?;
         let attempts: i64 = row.try_get("attempts")?;
         let id: i64 = row.try_get("id")?;
-        claimed.push((id, row.try_get::<i64, _>("claim")?, row.try_get::<String, _>("destination_id")?, attempts, alert_id.clone()));
+        let kind = match row.try_get::<String, _>("kind")?.as_str() {
+            "UPDATE" => DeliveryKind::Update,
+            "REPLY" => DeliveryKind::Reply(row.try_get::<Option<String>, _>("body")?.unwrap_or_default()),
+            _ => DeliveryKind::Post,
+        };
+        follow_ups |= kind != DeliveryKind::Post;
+        claimed.push((id, row.try_get::<i64, _>("claim")?, row.try_get::<String, _>("destination_id")?, attempts, alert_id.clone(), kind));
         alert_ids.push(alert_id);
     }
     alert_ids.sort_unstable();
@@ -142,6 +154,27 @@ pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64,
                 alerts.insert(alert.id.clone(), Arc::new(alert));
             }
             Err(error) => tracing::error!(%error, "a stored alert cannot be read"),
+        }
+    }
+    // Updates and replies need the alert's message: where it is, if posted.
+    let mut posts: HashMap<(String, String), PostRef> = HashMap::new();
+    if follow_ups {
+        let rows = sqlx::query(
+            "SELECT alert_id, destination_id, state, slack_channel, slack_ts FROM deliveries \
+             WHERE kind = 'POST' AND alert_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(to_json(&alert_ids))
+        .fetch_all(pool)
+        .await?;
+        for row in rows {
+            posts.insert(
+                (row.try_get("alert_id")?, row.try_get("destination_id")?),
+                PostRef {
+                    state: state(&row.try_get::<String, _>("state")?)?,
+                    channel: row.try_get("slack_channel")?,
+                    ts: row.try_get("slack_ts")?,
+                },
+            );
         }
     }
     // An alert that cannot be read fails its deliveries, and only those.
@@ -158,9 +191,10 @@ pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64,
     }
     Ok(claimed
         .into_iter()
-        .filter_map(|(id, claim, destination_id, attempts, alert_id)| {
+        .filter_map(|(id, claim, destination_id, attempts, alert_id, kind)| {
             let alert = alerts.get(&alert_id)?.clone();
-            Some(ClaimedDelivery { id, claim, destination_id, attempts: u32::try_from(attempts).unwrap_or(0), alert })
+            let post = (kind != DeliveryKind::Post).then(|| posts.get(&(alert_id, destination_id.clone())).cloned()).flatten();
+            Some(ClaimedDelivery { id, claim, destination_id, attempts: u32::try_from(attempts).unwrap_or(0), alert, kind, post })
         })
         .collect())
 }
@@ -199,6 +233,11 @@ pub(super) async fn finish_deliveries(pool: &SqlitePool, outcomes: &[(i64, i64, 
     for (id, claim, outcome) in outcomes {
         let query = match outcome {
             Outcome::Sent { .. } => continue,
+            Outcome::Done => sqlx::query(
+                "UPDATE deliveries SET state = 'SENT', attempts = attempts + 1, last_error = NULL, updated_at = ? \
+                 WHERE id = ? AND claim = ? AND state = 'SENDING'",
+            )
+            .bind(now),
             Outcome::Retry { due_at, error } => sqlx::query(
                 "UPDATE deliveries SET state = 'RETRYING', attempts = attempts + 1, due_at = ?, last_error = ?, updated_at = ? \
                  WHERE id = ? AND claim = ? AND state = 'SENDING'",
@@ -237,7 +276,7 @@ pub(super) async fn release_claims(pool: &SqlitePool, now: i64) -> Result<u64, S
 pub(super) async fn requeue(pool: &SqlitePool, alert_id: &str, destination_id: Option<&str>, now: i64) -> Result<u64, StoreError> {
     let done = sqlx::query(
         "UPDATE deliveries SET state = 'QUEUED', attempts = 0, due_at = ?, last_error = NULL, updated_at = ? \
-         WHERE alert_id = ? AND (? IS NULL OR destination_id = ?) AND state != 'SENDING'",
+         WHERE alert_id = ? AND (? IS NULL OR destination_id = ?) AND state != 'SENDING' AND kind = 'POST'",
     )
     .bind(now)
     .bind(now)
@@ -257,7 +296,7 @@ pub(super) async fn alert(pool: &SqlitePool, id: &str) -> Result<Option<AlertRec
 pub(super) async fn deliveries_of(pool: &SqlitePool, alert_id: &str) -> Result<Vec<DeliveryRecord>, StoreError> {
     let rows = sqlx::query(
         "SELECT d.destination_id, t.display_name, d.state, d.attempts, d.due_at, d.slack_channel, d.slack_ts, d.last_error, \
-         d.updated_at FROM deliveries d JOIN destinations t ON t.id = d.destination_id WHERE d.alert_id = ? \
+         d.updated_at FROM deliveries d JOIN destinations t ON t.id = d.destination_id WHERE d.alert_id = ? AND d.kind = 'POST' \
          ORDER BY t.display_name, d.id",
     )
     .bind(alert_id)
@@ -285,7 +324,7 @@ pub(super) async fn list_alerts(pool: &SqlitePool, filter: &AlertFilter) -> Resu
     // The least advanced delivery: failed, retrying, sending, queued, sent.
     let sql = format!(
         "SELECT {ALERT_COLUMNS}, (SELECT min(CASE state WHEN 'FAILED' THEN 0 WHEN 'RETRYING' THEN 1 WHEN 'SENDING' THEN 2 \
-         WHEN 'QUEUED' THEN 3 ELSE 4 END) FROM deliveries WHERE alert_id = alerts.id) AS delivery_rank \
+         WHEN 'QUEUED' THEN 3 ELSE 4 END) FROM deliveries WHERE alert_id = alerts.id AND kind = 'POST') AS delivery_rank \
          FROM alerts WHERE (? = '[]' OR severity IN (SELECT value FROM json_each(?))) \
          AND (? = '[]' OR status IN (SELECT value FROM json_each(?))) \
          AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?) \
@@ -334,10 +373,11 @@ pub(super) async fn delivery_health(pool: &SqlitePool, now: i64) -> Result<HashM
     let day_ago = now - 86_400_000;
     let rows = sqlx::query(
         "SELECT t.id, t.delivery_problem, \
-         (SELECT max(updated_at) FROM deliveries WHERE destination_id = t.id AND state = 'SENT') AS last_sent_at, \
-         (SELECT count(*) FROM deliveries WHERE destination_id = t.id AND state IN ('FAILED', 'RETRYING') AND updated_at >= ?) \
-            AS failures, \
-         (SELECT last_error FROM deliveries WHERE destination_id = t.id AND last_error IS NOT NULL \
+         (SELECT max(updated_at) FROM deliveries WHERE destination_id = t.id AND state = 'SENT' AND kind = 'POST') \
+            AS last_sent_at, \
+         (SELECT count(*) FROM deliveries WHERE destination_id = t.id AND state IN ('FAILED', 'RETRYING') AND updated_at >= ? \
+            AND kind = 'POST') AS failures, \
+         (SELECT last_error FROM deliveries WHERE destination_id = t.id AND last_error IS NOT NULL AND kind = 'POST' \
             ORDER BY updated_at DESC LIMIT 1) AS last_error \
          FROM destinations t",
     )
@@ -364,4 +404,99 @@ pub(super) async fn queue_depth(pool: &SqlitePool) -> Result<u64, StoreError> {
     let sql = format!("SELECT count(*) FROM deliveries WHERE state IN {PENDING}");
     let count: i64 = sqlx::query_scalar(&sql).fetch_one(pool).await?;
     Ok(u64::try_from(count).unwrap_or(0))
+}
+
+pub(super) async fn apply_triage(pool: &SqlitePool, change: &TriageChange, now: i64) -> Result<AlertRecord, StoreError> {
+    let mut connection = pool.acquire().await?;
+    // A person's change: on disk before Herald answers, like an alert.
+    sqlx::query("PRAGMA synchronous = FULL").execute(&mut *connection).await?;
+    let applied = apply_triage_on(&mut connection, change, now).await;
+    sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *connection).await?;
+    applied
+}
+
+async fn apply_triage_on(connection: &mut sqlx::SqliteConnection, change: &TriageChange, now: i64) -> Result<AlertRecord, StoreError> {
+    use sqlx::Connection as _;
+    let mut tx = connection.begin().await?;
+    let (set_assignee, assignee) = match &change.assignee {
+        None => (false, None),
+        Some(assignee) => (true, assignee.as_ref()),
+    };
+    let sql = format!(
+        "UPDATE alerts SET status = coalesce(?, status), \
+         assignee_id = CASE WHEN ? THEN ? ELSE assignee_id END, \
+         assignee_name = CASE WHEN ? THEN ? ELSE assignee_name END, \
+         assignee_slack_id = CASE WHEN ? THEN ? ELSE assignee_slack_id END \
+         WHERE id = ? RETURNING {ALERT_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(change.status.map(AlertStatus::as_str))
+        .bind(set_assignee)
+        .bind(assignee.and_then(|a| a.user_id.as_deref()))
+        .bind(set_assignee)
+        .bind(assignee.map(|a| a.name.as_str()))
+        .bind(set_assignee)
+        .bind(assignee.and_then(|a| a.slack_id.as_deref()))
+        .bind(&change.alert_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound("alert"))?;
+    let alert = alert_from_row(&row)?;
+    let a = &change.activity;
+    sqlx::query(
+        "INSERT INTO alert_activity (alert_id, at, actor_id, actor_name, source, action, old_value, new_value, comment) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&change.alert_id)
+    .bind(now)
+    .bind(&a.actor_id)
+    .bind(&a.actor_name)
+    .bind(a.source.as_str())
+    .bind(a.action.as_str())
+    .bind(&a.old_value)
+    .bind(&a.new_value)
+    .bind(&a.comment)
+    .execute(&mut *tx)
+    .await?;
+    // Follow the alert's messages wherever they were (or will be) posted.
+    let follow = |kind: &'static str| {
+        sqlx::query(
+            "INSERT INTO deliveries (alert_id, destination_id, kind, body, state, due_at, updated_at) \
+             SELECT alert_id, destination_id, ?, ?, 'QUEUED', ?, ? FROM deliveries \
+             WHERE alert_id = ? AND kind = 'POST' AND state != 'FAILED' ORDER BY id",
+        )
+        .bind(kind)
+    };
+    if change.update_messages {
+        follow("UPDATE").bind(None::<String>).bind(now).bind(now).bind(&change.alert_id).execute(&mut *tx).await?;
+    }
+    if let Some(reply) = &change.reply {
+        follow("REPLY").bind(reply).bind(now).bind(now).bind(&change.alert_id).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(alert)
+}
+
+pub(super) async fn activity_of(pool: &SqlitePool, alert_id: &str) -> Result<Vec<ActivityRecord>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT at, actor_name, source, action, old_value, new_value, comment FROM alert_activity WHERE alert_id = ? ORDER BY at, id",
+    )
+    .bind(alert_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let source: String = row.try_get("source")?;
+            let action: String = row.try_get("action")?;
+            Ok(ActivityRecord {
+                at: row.try_get("at")?,
+                actor_name: row.try_get("actor_name")?,
+                source: ActivitySource::parse(&source).ok_or_else(|| StoreError::Corrupt(format!("activity source {source:?}")))?,
+                action: ActivityAction::parse(&action).ok_or_else(|| StoreError::Corrupt(format!("activity action {action:?}")))?,
+                old_value: row.try_get("old_value")?,
+                new_value: row.try_get("new_value")?,
+                comment: row.try_get("comment")?,
+            })
+        })
+        .collect()
 }

@@ -19,7 +19,7 @@ mod alerts;
 use std::collections::HashMap;
 
 use super::{
-    AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryRecord, NewAlertRecord, Outcome, Stored,
+    ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, TriageChange, DeliveryHealth, DeliveryRecord, NewAlertRecord, Outcome, Stored,
     DestinationRecord, DestinationValues, Installation, NewApiTokenRecord, NewUserRecord, SlackAppRecord, SlackAppSecrets, Store,
     StoreError, StoredSecret, UserRecord, new_id, now_rfc3339,
 };
@@ -147,6 +147,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "slack events", include_str!("../../../migrations/sqlite/0005_slack_events.sql")),
     (6, "slack installs", include_str!("../../../migrations/sqlite/0006_slack_installs.sql")),
     (7, "alerts", include_str!("../../../migrations/sqlite/0007_alerts.sql")),
+    (8, "triage", include_str!("../../../migrations/sqlite/0008_triage.sql")),
 ];
 
 #[derive(Debug)]
@@ -454,6 +455,14 @@ impl Store for SqliteStore {
 
     async fn alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError> {
         alerts::alert(&self.pool, id).await
+    }
+
+    async fn apply_triage(&self, change: &TriageChange, now: i64) -> Result<AlertRecord, StoreError> {
+        alerts::apply_triage(&self.writer, change, now).await
+    }
+
+    async fn activity_of(&self, alert_id: &str) -> Result<Vec<ActivityRecord>, StoreError> {
+        alerts::activity_of(&self.pool, alert_id).await
     }
 
     async fn deliveries_of(&self, alert_id: &str) -> Result<Vec<DeliveryRecord>, StoreError> {

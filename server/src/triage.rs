@@ -1,0 +1,161 @@
+//! Triage: an alert's status, assignee, comments and Boomerang questions,
+//! changed from Slack or from Herald's console alike. Each change is one
+//! transaction that records it in the alert's history and queues, through
+//! the delivery outbox, the update of every Slack message of the alert and
+//! a reply in each thread saying who did what.
+
+use herald_model::account::UserView;
+use herald_model::alert::{ActivityAction, ActivitySource, AlertStatus};
+use herald_model::blocks::escape;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::store::{AlertRecord, AssigneeRecord, NewActivity, TriageChange};
+
+/// Who made a change.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: UserView,
+    /// When acting from Slack: their Slack user ID (replies mention them).
+    pub slack_id: Option<String>,
+    pub source: ActivitySource,
+}
+
+impl Actor {
+    /// How a thread reply names them: a mention when from Slack.
+    fn mention(&self) -> String {
+        mention(self.slack_id.as_deref(), &self.user.display_name)
+    }
+
+    fn activity(&self, action: ActivityAction) -> NewActivity {
+        NewActivity {
+            actor_id: Some(self.user.id.clone()),
+            actor_name: self.user.display_name.clone(),
+            source: self.source,
+            action,
+            old_value: None,
+            new_value: None,
+            comment: None,
+        }
+    }
+}
+
+/// `<@U…>` for a Slack user, else the name (escaped).
+pub fn mention(slack_id: Option<&str>, name: &str) -> String {
+    match slack_id {
+        Some(id) if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()) => format!("<@{id}>"),
+        _ => escape(name),
+    }
+}
+
+async fn load(state: &AppState, alert_id: &str) -> Result<AlertRecord, ApiError> {
+    state.store.alert(alert_id).await?.ok_or_else(|| ApiError::not_found("There is no alert with this ID."))
+}
+
+async fn apply(state: &AppState, change: TriageChange) -> Result<AlertRecord, ApiError> {
+    let alert = state.store.apply_triage(&change, crate::delivery::now_ms()).await?;
+    tracing::info!(alert.id = %change.alert_id, action = change.activity.action.as_str(), source = change.activity.source.as_str(), "alert changed");
+    state.delivery.wake();
+    Ok(alert)
+}
+
+/// Sets the status; the same status again changes nothing.
+pub async fn set_status(state: &AppState, alert_id: &str, actor: &Actor, status: AlertStatus) -> Result<AlertRecord, ApiError> {
+    let before = load(state, alert_id).await?;
+    if before.status == status {
+        return Ok(before);
+    }
+    let reply = format!("{} changed the status from *{}* to *{}*", actor.mention(), before.status.label(), status.label());
+    let activity = NewActivity {
+        old_value: Some(before.status.label().to_owned()),
+        new_value: Some(status.label().to_owned()),
+        ..actor.activity(ActivityAction::Status)
+    };
+    let change = TriageChange {
+        alert_id: alert_id.to_owned(),
+        status: Some(status),
+        assignee: None,
+        activity,
+        update_messages: true,
+        reply: Some(reply),
+    };
+    apply(state, change).await
+}
+
+/// Assigns the alert to someone, or to no one.
+pub async fn assign(state: &AppState, alert_id: &str, actor: &Actor, assignee: Option<AssigneeRecord>) -> Result<AlertRecord, ApiError> {
+    let before = load(state, alert_id).await?;
+    let same = match (&before.assignee, &assignee) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.user_id == b.user_id,
+        _ => false,
+    };
+    if same {
+        return Ok(before);
+    }
+    let reply = match &assignee {
+        Some(a) => format!("{} assigned the alert to {}", actor.mention(), mention(a.slack_id.as_deref(), &a.name)),
+        None => format!("{} took the assignment away", actor.mention()),
+    };
+    let activity = NewActivity {
+        old_value: before.assignee.as_ref().map(|a| a.name.clone()),
+        new_value: assignee.as_ref().map(|a| a.name.clone()),
+        ..actor.activity(ActivityAction::Assign)
+    };
+    let change =
+        TriageChange { alert_id: alert_id.to_owned(), status: None, assignee: Some(assignee), activity, update_messages: true, reply: Some(reply) };
+    apply(state, change).await
+}
+
+/// Resolves the alert with a comment saying what was done.
+pub async fn resolve(state: &AppState, alert_id: &str, actor: &Actor, comment: &str) -> Result<AlertRecord, ApiError> {
+    let before = load(state, alert_id).await?;
+    let reply = format!("{} resolved the alert: {}", actor.mention(), escape(comment));
+    let activity = NewActivity {
+        old_value: Some(before.status.label().to_owned()),
+        new_value: Some(AlertStatus::Resolved.label().to_owned()),
+        comment: Some(comment.to_owned()),
+        ..actor.activity(ActivityAction::Resolve)
+    };
+    let change = TriageChange {
+        alert_id: alert_id.to_owned(),
+        status: Some(AlertStatus::Resolved),
+        assignee: None,
+        activity,
+        update_messages: before.status != AlertStatus::Resolved,
+        reply: Some(reply),
+    };
+    apply(state, change).await
+}
+
+/// A comment in the alert's history and threads.
+pub async fn comment(state: &AppState, alert_id: &str, actor: &Actor, comment: &str) -> Result<AlertRecord, ApiError> {
+    load(state, alert_id).await?;
+    let reply = format!("{} commented: {}", actor.mention(), escape(comment));
+    let activity = NewActivity { comment: Some(comment.to_owned()), ..actor.activity(ActivityAction::Comment) };
+    let change = TriageChange { alert_id: alert_id.to_owned(), status: None, assignee: None, activity, update_messages: false, reply: Some(reply) };
+    apply(state, change).await
+}
+
+/// A Boomerang question to someone (`asked`: their Slack ID and name).
+pub async fn question(state: &AppState, alert_id: &str, actor: &Actor, asked: (&str, &str), question: &str) -> Result<AlertRecord, ApiError> {
+    load(state, alert_id).await?;
+    let reply = format!("{} asked {}: {}", actor.mention(), mention(Some(asked.0), asked.1), escape(question));
+    let activity =
+        NewActivity { new_value: Some(asked.1.to_owned()), comment: Some(question.to_owned()), ..actor.activity(ActivityAction::Question) };
+    let change = TriageChange { alert_id: alert_id.to_owned(), status: None, assignee: None, activity, update_messages: false, reply: Some(reply) };
+    apply(state, change).await
+}
+
+/// The answer to a Boomerang question.
+pub async fn answer(state: &AppState, alert_id: &str, actor: &Actor, question: &str, answer: &str) -> Result<AlertRecord, ApiError> {
+    load(state, alert_id).await?;
+    let reply = format!("{} answered “{}”: {}", actor.mention(), escape(question), escape(answer));
+    let activity = NewActivity {
+        old_value: Some(question.to_owned()),
+        comment: Some(answer.to_owned()),
+        ..actor.activity(ActivityAction::Answer)
+    };
+    let change = TriageChange { alert_id: alert_id.to_owned(), status: None, assignee: None, activity, update_messages: false, reply: Some(reply) };
+    apply(state, change).await
+}
