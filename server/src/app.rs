@@ -37,6 +37,8 @@ pub struct App {
     pub slack_cache: crate::slack::cache::SlackCache,
     /// The delivery worker's wake-up call and its metrics.
     pub delivery: crate::delivery::Delivery,
+    /// Slack interactions seen lately, so a replay does not act twice.
+    pub slack_replays: crate::slack::signature::ReplayGuard,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
             token_refresh,
             slack_cache,
             delivery: Default::default(),
+            slack_replays: Default::default(),
         })))
     }
 }

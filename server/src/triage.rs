@@ -15,22 +15,38 @@ use crate::store::{AlertRecord, AssigneeRecord, NewActivity, TriageChange};
 /// Who made a change.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub user: UserView,
+    /// The Herald user; `None` for a Slack user who answers a Boomerang
+    /// question without being one.
+    pub user_id: Option<String>,
+    pub name: String,
     /// When acting from Slack: their Slack user ID (replies mention them).
     pub slack_id: Option<String>,
     pub source: ActivitySource,
 }
 
 impl Actor {
+    pub fn console(user: UserView) -> Actor {
+        Actor { user_id: Some(user.id), name: user.display_name, slack_id: None, source: ActivitySource::Console }
+    }
+
+    pub fn slack(user: &UserView, slack_id: &str) -> Actor {
+        Actor {
+            user_id: Some(user.id.clone()),
+            name: user.display_name.clone(),
+            slack_id: Some(slack_id.to_owned()),
+            source: ActivitySource::Slack,
+        }
+    }
+
     /// How a thread reply names them: a mention when from Slack.
     fn mention(&self) -> String {
-        mention(self.slack_id.as_deref(), &self.user.display_name)
+        mention(self.slack_id.as_deref(), &self.name)
     }
 
     fn activity(&self, action: ActivityAction) -> NewActivity {
         NewActivity {
-            actor_id: Some(self.user.id.clone()),
-            actor_name: self.user.display_name.clone(),
+            actor_id: self.user_id.clone(),
+            actor_name: self.name.clone(),
             source: self.source,
             action,
             old_value: None,

@@ -189,6 +189,8 @@ struct World {
     /// Benchmarks: keep only when each message arrived and its text.
     lean: bool,
     arrivals: Vec<(Instant, String)>,
+    /// Added to every Web API answer.
+    latency: Duration,
 }
 
 impl World {
@@ -337,6 +339,34 @@ impl FakeSlack {
         self.world()
             .tokens
             .insert(token.into(), Token { org_wide: false, scopes: defaults::SCOPES.into(), revoked: false, expires_at: None });
+    }
+
+    /// Every Web API answer from now on comes `latency` late (Slack on a
+    /// bad day).
+    pub fn set_latency(&self, latency: Duration) {
+        self.world().latency = latency;
+    }
+
+    /// The direct-message channel between the bot and `user`, once the bot
+    /// has written to them.
+    pub fn dm_channel(user: &str) -> String {
+        format!("D{}", user.trim_start_matches(['U', 'W']))
+    }
+
+    /// A `view_submission` payload as Slack sends it when `user` submits the
+    /// modal `view` (as Herald opened it) with `values`:
+    /// `{block_id: {action_id: {"value": …} | {"selected_user": …}}}`.
+    pub fn view_submission(&self, user: &str, view: &Value, values: Value) -> Value {
+        let mut view = view.clone();
+        view["state"] = json!({"values": values});
+        let user_name = self.world().users.get(user).map(|u| u.name.clone()).unwrap_or_default();
+        json!({
+            "type": "view_submission",
+            "user": {"id": user, "username": user_name, "team_id": defaults::TEAM_ID},
+            "api_app_id": defaults::APP_ID,
+            "team": {"id": defaults::TEAM_ID, "domain": defaults::TEAM_DOMAIN},
+            "view": view,
+        })
     }
 
     /// For benchmarks: from now on keep no calls and no messages, only
@@ -688,13 +718,16 @@ async fn web_api(
 ) -> Response {
     let params = params(&method, &headers, &query, &body);
     let token = bearer(&headers).or_else(|| str_param(&params, "token").map(Into::into));
-    let fault = {
+    let (fault, latency) = {
         let mut w = world.lock().unwrap();
         if !w.lean {
             w.calls.push(Call { method: method.clone(), token: token.clone(), params: params.clone() });
         }
-        w.faults.get_mut(&method).and_then(VecDeque::pop_front)
+        (w.faults.get_mut(&method).and_then(VecDeque::pop_front), w.latency)
     };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     match fault {
         Some(Fault::RateLimited { retry_after_secs }) => {
             return (
@@ -911,7 +944,22 @@ fn post_message(w: &mut World, auth: &Auth, params: &Map<String, Value>) -> Resp
     if !auth.has_scope("chat:write") {
         return slack_error("missing_scope");
     }
-    let channel = match find_channel(w, auth, str_param(params, "channel")) {
+    // A user ID: the bot's direct messages with them.
+    if let Some(user) = str_param(params, "channel").filter(|c| c.starts_with(['U', 'W'])).map(str::to_owned) {
+        if !w.users.contains_key(&user) {
+            return slack_error("channel_not_found");
+        }
+        let id = FakeSlack::dm_channel(&user);
+        w.channels.entry(id.clone()).or_insert_with(|| Channel {
+            id: id.clone(),
+            name: String::new(),
+            is_private: true,
+            is_archived: false,
+            members: [user.clone(), defaults::BOT_USER_ID.to_owned()].into(),
+        });
+    }
+    let param = str_param(params, "channel").map(|c| if c.starts_with(['U', 'W']) { FakeSlack::dm_channel(c) } else { c.to_owned() });
+    let channel = match find_channel(w, auth, param.as_deref()) {
         Ok(c) => c.clone(),
         Err(code) => return slack_error(code),
     };

@@ -31,7 +31,10 @@ async fn scene() -> Scene {
     admin.add_destination(settings("SecOps", "#general")).await;
     admin.add_destination(settings("Cloud", "#sec-alerts")).await;
     let token = admin.api_token().await;
-    let sent = herald.send_alerts(&token, &json!({"alertId": "a1", "title": "Suspicious login", "severity": "HIGH"})).await;
+    let sent = herald.send_alerts(&token, &json!({
+            "alertId": "a1", "title": "Suspicious login", "severity": "HIGH",
+            "alertContext": {"sourceIPAddress": "203.0.113.7", "userAgent": "<!channel>"},
+        })).await;
     assert_eq!(sent.status(), StatusCode::ACCEPTED);
     let scene = Scene { slack, herald, admin, alert_id: "a1".into() };
     scene.alert_message(defaults::GENERAL).await;
@@ -118,4 +121,241 @@ async fn assigning_and_commenting_in_the_console_show_in_slack_and_in_the_histor
     let summaries: Vec<String> =
         s.alert().await["activity"].as_array().unwrap().iter().map(|a| a["summary"].as_str().unwrap().to_owned()).collect();
     assert_eq!(summaries, ["admin assigned the alert to admin", "admin commented: Checked <!channel> with the user"]);
+}
+
+// ---- from Slack ----
+
+const ANALYST: &str = "ANALYST";
+
+impl Scene {
+    /// A Herald user for a Slack user's email.
+    async fn add_user(&self, email: &str, name: &str, role: &str) {
+        let created = self
+            .admin
+            .post("/api/users", json!({"email": email, "displayName": name, "role": role, "password": "a long enough password"}))
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED, "{}", created.text().await.unwrap());
+    }
+
+    fn interactivity_url(&self) -> String {
+        self.herald.url("/slack/interactivity")
+    }
+
+    /// `user` uses a control of the alert's message in `channel`.
+    async fn click(&self, user: &str, channel: &str, action: Value) -> reqwest::Response {
+        let message = self.alert_message(channel).await;
+        let payload = self.slack.block_actions(user, &message, action);
+        self.slack.send_interaction(&self.interactivity_url(), defaults::SIGNING_SECRET, &payload).await
+    }
+
+    async fn until_ephemeral(&self, user: &str, text: &str) -> String {
+        poll::until(&format!("an ephemeral message to {user} saying {text:?}"), || async {
+            let all = self.slack.ephemerals();
+            all.iter().filter(|e| e.user == user).filter_map(|e| e.text.clone()).find(|t| t.contains(text)).ok_or(all)
+        })
+        .await
+    }
+
+    /// The last modal opened, once there are `count`.
+    async fn until_view(&self, count: usize) -> Value {
+        poll::until("a modal", || async {
+            let views = self.slack.views();
+            if views.len() >= count { Ok(views[count - 1].clone()) } else { Err(views.len()) }
+        })
+        .await
+    }
+
+    async fn submit(&self, user: &str, view: &Value, values: Value) -> reqwest::Response {
+        let payload = self.slack.view_submission(user, view, values);
+        self.slack.send_interaction(&self.interactivity_url(), defaults::SIGNING_SECRET, &payload).await
+    }
+}
+
+fn status_action(status: &str) -> Value {
+    json!({"type": "static_select", "action_id": "alert.status", "block_id": "alert:a1", "selected_option": {"value": status}})
+}
+
+fn button(action_id: &str) -> Value {
+    json!({"type": "button", "action_id": action_id, "block_id": "alert:a1", "value": "a1"})
+}
+
+#[tokio::test]
+async fn a_status_change_in_slack_updates_the_copy_in_the_other_channel_too() {
+    let s = scene().await;
+    s.add_user(defaults::ANA_EMAIL, "Ana", ANALYST).await;
+    let clicked = s.click(defaults::ANA, defaults::GENERAL, status_action("TRIAGED")).await;
+    assert_eq!(clicked.status(), StatusCode::OK);
+    for channel in [defaults::GENERAL, defaults::SEC_ALERTS] {
+        s.until_message_shows(channel, "*Status*\\nTriaged").await;
+        s.until_reply(channel, &format!("<@{}> changed the status from *Open* to *Triaged*", defaults::ANA)).await;
+    }
+    let alert = s.alert().await;
+    assert_eq!(alert["status"], "TRIAGED");
+    assert_eq!(alert["activity"][0]["source"], "SLACK");
+    assert_eq!(alert["activity"][0]["summary"], "Ana changed the status from Open to Triaged");
+}
+
+#[tokio::test]
+async fn a_slack_user_herald_does_not_know_or_who_lacks_the_permission_is_told_why_and_nothing_changes() {
+    let s = scene().await;
+    s.click(defaults::RAJ, defaults::GENERAL, status_action("CLOSED")).await;
+    s.until_ephemeral(defaults::RAJ, &format!("Your Slack email {} matches no Herald user; ask an admin to add you", defaults::RAJ_EMAIL)).await;
+
+    s.add_user(defaults::RAJ_EMAIL, "Raj", "VIEWER").await;
+    s.click(defaults::RAJ, defaults::GENERAL, status_action("CLOSED")).await;
+    s.until_ephemeral(defaults::RAJ, "You need the Manage Alerts permission").await;
+    // A viewer may still see the details.
+    s.click(defaults::RAJ, defaults::GENERAL, button("alert.details")).await;
+    let details = s.until_reply(defaults::GENERAL, "Alert context").await.text.unwrap();
+    assert!(details.contains("\"sourceIPAddress\": \"203.0.113.7\"") && details.contains("&lt;!channel&gt;"), "{details}");
+
+    let alert = s.alert().await;
+    assert_eq!(alert["status"], "OPEN");
+    assert!(alert["activity"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn assigning_in_slack_maps_the_picked_person_to_a_herald_user() {
+    let s = scene().await;
+    s.add_user(defaults::ANA_EMAIL, "Ana", ANALYST).await;
+    s.add_user(defaults::RAJ_EMAIL, "Raj", "VIEWER").await;
+    let pick = |user: &str| json!({"type": "users_select", "action_id": "alert.assign", "block_id": "alert:a1", "selected_user": user});
+    s.click(defaults::ANA, defaults::GENERAL, pick(defaults::RAJ)).await;
+    s.until_message_shows(defaults::SEC_ALERTS, &format!("*Assignee*\\n<@{}>", defaults::RAJ)).await;
+    s.until_reply(defaults::GENERAL, &format!("<@{}> assigned the alert to <@{}>", defaults::ANA, defaults::RAJ)).await;
+    assert_eq!(s.alert().await["assignee"]["name"], "Raj");
+
+    let zoe = s.slack.add_user("zoe", Some("zoe@elsewhere.example"));
+    s.click(defaults::ANA, defaults::GENERAL, pick(&zoe)).await;
+    s.until_ephemeral(defaults::ANA, "is not a Herald user").await;
+    assert_eq!(s.alert().await["assignee"]["name"], "Raj", "unchanged");
+}
+
+#[tokio::test]
+async fn resolving_in_slack_asks_for_a_comment_and_records_it() {
+    let s = scene().await;
+    s.add_user(defaults::ANA_EMAIL, "Ana", ANALYST).await;
+    s.click(defaults::ANA, defaults::GENERAL, button("alert.resolve")).await;
+    let view = s.until_view(1).await;
+    assert_eq!(view["callback_id"], "alert.resolve");
+
+    let empty = s.submit(defaults::ANA, &view, json!({"comment": {"comment": {"value": "  "}}})).await;
+    assert_eq!(empty.status(), StatusCode::OK);
+    let answer: Value = empty.json().await.unwrap();
+    assert_eq!(answer["response_action"], "errors", "{answer}");
+    assert!(answer["errors"]["comment"].as_str().unwrap().contains("Write"));
+
+    let done = s.submit(defaults::ANA, &view, json!({"comment": {"comment": {"value": "Key rotated; it was the CI user"}}})).await;
+    assert_eq!(done.status(), StatusCode::OK);
+    for channel in [defaults::GENERAL, defaults::SEC_ALERTS] {
+        s.until_message_shows(channel, "*Status*\\nResolved").await;
+        s.until_reply(channel, "resolved the alert: Key rotated; it was the CI user").await;
+    }
+    let alert = s.alert().await;
+    assert_eq!(alert["status"], "RESOLVED");
+    assert_eq!(alert["activity"][0]["action"], "RESOLVE");
+    assert_eq!(alert["activity"][0]["comment"], "Key rotated; it was the CI user");
+}
+
+#[tokio::test]
+async fn boomerang_asks_someone_in_a_dm_and_their_answer_lands_in_the_threads_and_the_history() {
+    let s = scene().await;
+    s.add_user(defaults::ANA_EMAIL, "Ana", ANALYST).await;
+    s.click(defaults::ANA, defaults::GENERAL, button("alert.boomerang")).await;
+    let ask = s.until_view(1).await;
+    assert_eq!(ask["callback_id"], "alert.boomerang");
+    let no_one = s.submit(defaults::ANA, &ask, json!({"question": {"question": {"value": "Was it you?"}}})).await;
+    assert_eq!(no_one.json::<Value>().await.unwrap()["errors"]["who"], "Choose who to ask.");
+    s.submit(
+        defaults::ANA,
+        &ask,
+        json!({"who": {"who": {"selected_user": defaults::RAJ}}, "question": {"question": {"value": "Did you log in from 203.0.113.7?"}}}),
+    )
+    .await;
+
+    // Raj (no Herald account needed) gets the question in a DM.
+    let dm = herald_tests::FakeSlack::dm_channel(defaults::RAJ);
+    let question = s.until_messages_in_dm(&dm).await;
+    assert!(question.text.as_deref().unwrap().contains("Did you log in from 203.0.113.7?"));
+    s.until_reply(defaults::GENERAL, &format!("<@{}> asked <@{}>: Did you log in from 203.0.113.7?", defaults::ANA, defaults::RAJ)).await;
+
+    let reply = json!({"type": "button", "action_id": "boomerang.reply", "block_id": "boomerang:a1",
+        "value": question.blocks.as_ref().unwrap()[1]["elements"][0]["value"]});
+    let payload = s.slack.block_actions(defaults::RAJ, &question, reply);
+    s.slack.send_interaction(&s.interactivity_url(), defaults::SIGNING_SECRET, &payload).await;
+    let answer_view = s.until_view(2).await;
+    assert_eq!(answer_view["callback_id"], "boomerang.answer");
+    s.submit(defaults::RAJ, &answer_view, json!({"answer": {"answer": {"value": "Yes, from the hotel"}}})).await;
+    for channel in [defaults::GENERAL, defaults::SEC_ALERTS] {
+        s.until_reply(channel, "answered “Did you log in from 203.0.113.7?”: Yes, from the hotel").await;
+    }
+    let actions: Vec<String> =
+        s.alert().await["activity"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(actions, ["QUESTION", "ANSWER"]);
+}
+
+impl Scene {
+    async fn until_messages_in_dm(&self, dm: &str) -> Message {
+        poll::until("the DM", || async { self.slack.messages_in(dm).into_iter().next().ok_or("none yet") }).await
+    }
+}
+
+#[tokio::test]
+async fn interactions_with_a_missing_tampered_stale_or_replayed_signature_are_refused() {
+    use herald_tests::fake_slack::{sign, unix_now};
+    let s = scene().await;
+    s.add_user(defaults::ANA_EMAIL, "Ana", ANALYST).await;
+    let message = s.alert_message(defaults::GENERAL).await;
+    let payload = s.slack.block_actions(defaults::ANA, &message, status_action("CLOSED"));
+    let body = url::form_urlencoded::Serializer::new(String::new()).append_pair("payload", &payload.to_string()).finish();
+    let url = s.interactivity_url();
+    let form = "application/x-www-form-urlencoded";
+
+    let unsigned = s.herald.http.post(&url).header("content-type", form).body(body.clone()).send().await.unwrap();
+    assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
+    let now = unix_now().to_string();
+    let tampered = s
+        .herald
+        .http
+        .post(&url)
+        .header("content-type", form)
+        .header("X-Slack-Request-Timestamp", &now)
+        .header("X-Slack-Signature", sign(defaults::SIGNING_SECRET, &now, body.as_bytes()))
+        .body(body.replace("CLOSED", "OPEN"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tampered.status(), StatusCode::UNAUTHORIZED);
+    let stale = s.slack.post_signed_at(&url, defaults::SIGNING_SECRET, form, body.clone(), None, unix_now() - 301).await;
+    assert_eq!(stale.status(), StatusCode::UNAUTHORIZED);
+    let not_json = s.slack.post_signed(&url, defaults::SIGNING_SECRET, form, "payload=%7Bnope".into(), None).await;
+    assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
+
+    let fixed = unix_now();
+    let first = s.slack.post_signed_at(&url, defaults::SIGNING_SECRET, form, body.clone(), None, fixed).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let replay = s.slack.post_signed_at(&url, defaults::SIGNING_SECRET, form, body, None, fixed).await;
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+    s.until_message_shows(defaults::GENERAL, "*Status*\\nInvalid").await;
+    assert_eq!(s.alert().await["activity"].as_array().unwrap().len(), 1, "acted on once");
+}
+
+#[tokio::test]
+async fn the_interactivity_endpoint_answers_slack_before_it_calls_slack() {
+    let s = scene().await;
+    s.add_user(defaults::ANA_EMAIL, "Ana", ANALYST).await;
+    let message = s.alert_message(defaults::GENERAL).await;
+    // Slack takes 5 s to answer any call from now on.
+    s.slack.set_latency(std::time::Duration::from_secs(5));
+    let payload = s.slack.block_actions(defaults::ANA, &message, status_action("TRIAGED"));
+    let started = std::time::Instant::now();
+    let answered = s.slack.send_interaction(&s.interactivity_url(), defaults::SIGNING_SECRET, &payload).await;
+    let took = started.elapsed();
+    assert_eq!(answered.status(), StatusCode::OK);
+    assert!(took < std::time::Duration::from_secs(2), "Slack got its answer without waiting for Slack: {took:?}");
+    // The work goes on after the answer.
+    poll::until("Herald to ask Slack who clicked", || async {
+        if s.slack.calls("users.info").is_empty() { Err("not yet") } else { Ok(()) }
+    })
+    .await;
 }

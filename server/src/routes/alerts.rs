@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use herald_model::account::UserView;
 use herald_model::alert::{
-    ActivityAction, ActivitySource, ActivityView, AlertList, AlertPatch, AlertStatus, AlertSummary, AlertView, AssigneeList, AssigneeView,
+    ActivityAction, ActivityView, AlertList, AlertPatch, AlertStatus, AlertSummary, AlertView, AssigneeList, AssigneeView,
     DeliveryState, DeliveryView, IngestAnswer, NewComment, parse_comment,
 };
 use herald_model::api::FieldError;
@@ -100,7 +100,7 @@ async fn full_view(state: &AppState, alert: AlertRecord) -> Result<AlertView, Ap
 }
 
 fn console_actor(user: UserView) -> Actor {
-    Actor { user, slack_id: None, source: ActivitySource::Console }
+    Actor::console(user)
 }
 
 /// Changes the status and/or the assignee from the console; Slack follows.

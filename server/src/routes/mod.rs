@@ -6,6 +6,7 @@ mod health;
 mod session;
 mod slack_app;
 mod slack_events;
+mod slack_interactivity;
 mod slack_oauth;
 mod tokens;
 mod users;
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
     // /slack paths answer like unknown API routes, never with the web app.
     let slack = Router::new()
         .route("/events", post(slack_events::events))
+        .route("/interactivity", post(slack_interactivity::interactivity))
         .route("/install", get(slack_oauth::install))
         .route("/oauth/callback", get(slack_oauth::callback))
         .fallback(no_such_route)

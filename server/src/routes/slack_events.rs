@@ -21,7 +21,7 @@ fn refused(reason: SignatureError) -> ApiError {
 }
 
 /// The stored app whose signing secret signed this request.
-async fn signing_app(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<SlackAppRecord, ApiError> {
+pub(super) async fn signing_app(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<SlackAppRecord, ApiError> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let (Some(timestamp), Some(sent)) = (header("x-slack-request-timestamp"), header("x-slack-signature")) else {
         return Err(refused(SignatureError::Missing));

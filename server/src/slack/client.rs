@@ -104,6 +104,13 @@ pub struct Named {
     pub name: Option<String>,
 }
 
+/// A Slack user, as `users.info` describes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlackUser {
+    pub name: String,
+    pub email: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Posted {
     pub channel: String,
@@ -259,23 +266,30 @@ impl SlackClient {
         self.call::<Value>("views.open", token, Some(&body), &[]).await.map(|_| ())
     }
 
-    /// A Slack user's email (`users:read.email`), when Slack shows it.
-    pub async fn user_email(&self, token: &str, user: &str) -> Result<Option<String>, SlackError> {
+    /// A Slack user's name and email (`users:read.email`).
+    pub async fn user_info(&self, token: &str, user: &str) -> Result<SlackUser, SlackError> {
         #[derive(Deserialize)]
         struct Answer {
-            user: SlackUser,
+            user: RawUser,
         }
         #[derive(Deserialize)]
-        struct SlackUser {
+        struct RawUser {
+            #[serde(default)]
+            name: String,
+            #[serde(default)]
+            real_name: Option<String>,
             #[serde(default)]
             profile: Profile,
         }
         #[derive(Deserialize, Default)]
         struct Profile {
             email: Option<String>,
+            display_name: Option<String>,
         }
         let answer: Answer = self.call("users.info", token, None, &[("user", user)]).await?;
-        Ok(answer.user.profile.email)
+        let u = answer.user;
+        let name = [u.profile.display_name, u.real_name].into_iter().flatten().find(|n| !n.is_empty()).unwrap_or(u.name);
+        Ok(SlackUser { name, email: u.profile.email.filter(|e| !e.is_empty()) })
     }
 
     /// Trades a refresh token for a new token pair (token rotation); the old

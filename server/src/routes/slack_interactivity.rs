@@ -1,0 +1,55 @@
+//! `POST /slack/interactivity`: clicks on Herald's messages and submitted
+//! modals. The signature is checked on the raw body first; a replayed
+//! request is refused; then Slack gets its answer at once and the work
+//! (which calls Slack) goes on after it, well within Slack's 3 seconds.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::slack_events::signing_app;
+use crate::AppState;
+use crate::error::ApiError;
+use crate::slack::interactions;
+
+fn bad(reason: impl std::fmt::Display) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_payload", format!("Not an interaction Herald can handle: {reason}."))
+}
+
+pub async fn interactivity(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let app = signing_app(&state, &headers, &body).await?;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let now = jiff::Timestamp::now().as_second();
+    if state.slack_replays.seen_before(header("x-slack-request-timestamp"), header("x-slack-signature"), now) {
+        tracing::warn!("refused a replayed Slack interaction");
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "replayed", "This request was received before; it is not acted on twice."));
+    }
+    let payload = url::form_urlencoded::parse(&body)
+        .find(|(name, _)| name == "payload")
+        .map(|(_, value)| value.into_owned())
+        .ok_or_else(|| bad("the form has no payload field"))?;
+    let payload: Value = serde_json::from_str(&payload).map_err(|_| bad("the payload is not JSON"))?;
+    match payload["type"].as_str() {
+        Some("block_actions") => {
+            let click = interactions::read_click(&payload).map_err(bad)?;
+            tracing::info!(slack.action = %click.action_id, alert.id = %click.alert_id, "Slack click");
+            tokio::spawn(interactions::click(state.clone(), app, click));
+            Ok(StatusCode::OK.into_response())
+        }
+        Some("view_submission") => match interactions::read_submission(&payload).map_err(bad)? {
+            // Shown in the modal, which stays open.
+            Err(errors) => Ok(Json(json!({"response_action": "errors", "errors": errors})).into_response()),
+            Ok(submission) => {
+                tokio::spawn(interactions::submit(state.clone(), app, submission));
+                Ok(StatusCode::OK.into_response())
+            }
+        },
+        // A modal closed without submitting: nothing to do.
+        Some("view_closed") => Ok(StatusCode::OK.into_response()),
+        Some(other) => Err(bad(format!("type {other:?}"))),
+        None => Err(bad("the payload has no type")),
+    }
+}
