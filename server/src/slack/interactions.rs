@@ -422,7 +422,7 @@ mod tests {
 
     #[test]
     fn details_are_escaped_and_fit_a_message() {
-        let context = Some(json!({"user": "<!channel>", "blob": "x".repeat(10_000)}).to_string());
+        let context = Some(json!({"actor": "<!channel>", "blob": "x".repeat(10_000)}).to_string());
         let text = details_text(&context);
         assert!(text.contains("&lt;!channel&gt;") && text.ends_with("…```"), "{}", &text[..200]);
         assert!(text.chars().count() <= 3_000);
