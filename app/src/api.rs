@@ -6,7 +6,7 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use herald_model::account::{
     ApiTokenList, ApiTokenView, CreatedApiToken, Me, NewApiToken, NewUser, SignIn, UserList, UserPatch, UserView,
 };
-use herald_model::alert::{AlertList, AlertView};
+use herald_model::alert::{AlertList, AlertPatch, AlertView, AssigneeList, NewComment};
 use herald_model::api::{DestinationList, ErrorBody, FieldError};
 use herald_model::destination::{
     AppCredentials, ChannelCheck, DestinationKind, DestinationView, DraftUpdate, NewDestination, SlackBotForm, TimezoneList,
@@ -134,6 +134,19 @@ pub async fn resend_alert(id: &str, destination_id: Option<&str>) -> Result<Aler
     }
     let url = format!("/api/alerts/{}/resend", js_sys::encode_uri_component(id));
     send_json(Request::post(&url), &Resend { destination_id }).await
+}
+
+/// Changes the status and/or the assignee (`assignee_id: ""`: no one).
+pub async fn update_alert(id: &str, patch: &AlertPatch) -> Result<AlertView, ApiError> {
+    send_json(Request::patch(&format!("/api/alerts/{}", js_sys::encode_uri_component(id))), patch).await
+}
+
+pub async fn add_comment(id: &str, comment: &NewComment) -> Result<AlertView, ApiError> {
+    send_json(Request::post(&format!("/api/alerts/{}/comments", js_sys::encode_uri_component(id))), comment).await
+}
+
+pub async fn assignees() -> Result<AssigneeList, ApiError> {
+    send(Request::get("/api/assignees")).await
 }
 
 // ---- users ----

@@ -114,6 +114,12 @@ impl Browser {
         field.send_keys(text).await.unwrap_or_else(|e| panic!("typing into {css}: {e}"));
     }
 
+    /// Chooses the option with `value` in the select matching `css`.
+    pub async fn select(&self, css: &str, value: &str) {
+        let select = poll::until(&format!("a select `{css}`"), || async { self.client.find(Locator::Css(css)).await }).await;
+        select.select_by_value(value).await.unwrap_or_else(|e| panic!("choosing {value:?} in {css}: {e}"));
+    }
+
     /// The current value of the field matching `css`.
     pub async fn value(&self, css: &str) -> String {
         let field = poll::until(&format!("a field `{css}`"), || async { self.client.find(Locator::Css(css)).await }).await;

@@ -213,3 +213,43 @@ async fn an_alert_sent_through_the_api_shows_as_sent_in_the_alerts_list_and_on_i
     browser.find_text("tr[data-destination=SecOps] td.delivery", "sent").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn changing_an_alert_s_status_in_the_console_changes_the_message_in_slack() {
+    use herald_tests::fake_slack::defaults;
+    use serde_json::json;
+
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let admin = herald.sign_in_as_admin().await;
+    admin
+        .add_destination(json!({
+            "displayName": "SecOps", "channel": "#general", "clientId": defaults::CLIENT_ID,
+            "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
+            "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
+        }))
+        .await;
+    let token = admin.api_token().await;
+    herald.send_alerts(&token, &json!({"alertId": "a1", "title": "Suspicious console login", "severity": "HIGH"})).await;
+
+    let browser = Browser::start().await;
+    browser.sign_in(&herald, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/destinations").await;
+    browser.goto(&herald.url("/alerts/a1")).await;
+    browser.find_text("tr[data-destination=SecOps] td.delivery", "sent").await;
+    browser.select("select[name=status]", "TRIAGED").await;
+    browser.find_text("dd.status", "Triaged").await;
+    browser.find_text("ol.timeline .summary", "admin changed the status from Open to Triaged").await;
+
+    herald_tests::poll::until("the Slack message to show the new status", || async {
+        let message = slack.messages_in(defaults::GENERAL).into_iter().find(|m| m.thread_ts.is_none()).ok_or("no message")?;
+        let blocks = serde_json::to_string(&message.blocks).unwrap();
+        if blocks.contains("*Status*\\nTriaged") { Ok(()) } else { Err("not yet") }
+    })
+    .await;
+
+    browser.fill("textarea[name=comment]", "Talked to the user").await;
+    browser.click_text("form.comment button", "Add comment").await;
+    browser.find_text("ol.timeline .summary", "admin commented: Talked to the user").await;
+    browser.close().await;
+}

@@ -4,7 +4,9 @@
 //! pages refresh themselves while open, so deliveries are seen to progress.
 
 use herald_model::account::Permission;
-use herald_model::alert::{AlertList, AlertStatus, AlertSummary, AlertView, DeliveryState, DeliveryView};
+use herald_model::alert::{
+    AlertList, AlertPatch, AlertStatus, AlertSummary, AlertView, AssigneeView, DeliveryState, DeliveryView, NewComment,
+};
 use herald_model::destination::Severity;
 use herald_model::time::short_utc;
 use leptos::prelude::*;
@@ -172,20 +174,115 @@ pub fn AlertPage() -> impl IntoView {
             }
         });
     });
+    let assignees = RwSignal::new(Vec::<AssigneeView>::new());
+    spawn_local(async move {
+        if let Ok(list) = api::assignees().await {
+            assignees.set(list.users);
+        }
+    });
+    let change = Callback::new(move |patch: AlertPatch| {
+        let id = id();
+        spawn_local(async move {
+            match api::update_alert(&id, &patch).await {
+                Ok(view) => {
+                    error.set(None);
+                    alert.set(Some(Ok(view)));
+                }
+                Err(err) => error.set(Some(err.message)),
+            }
+        });
+    });
+    let manage = Auth::get().may(Permission::ManageAlerts);
     view! {
         <section class="page">
             {move || match alert.get() {
                 None => view! { <Loading what="the alert" /> }.into_any(),
                 Some(Err(e)) => view! { <ErrorNotice error=e retry=reload /> }.into_any(),
-                Some(Ok(a)) => view! { <AlertDetails a resend error /> }.into_any(),
+                Some(Ok(a)) => view! { <AlertDetails a resend change assignees=assignees.get() error /> }.into_any(),
             }}
+            // Outside the part that refreshes, so typing is never lost.
+            <Show when=move || manage && matches!(alert.get(), Some(Ok(_)))>
+                <CommentBox id=id() alert />
+            </Show>
         </section>
     }
 }
 
 #[component]
-fn AlertDetails(a: AlertView, resend: Callback<Option<String>>, error: RwSignal<Option<String>>) -> impl IntoView {
+fn CommentBox(id: String, alert: RwSignal<Option<Result<AlertView, ApiError>>>) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let id = id.clone();
+        let comment = NewComment { comment: text.get_untracked() };
+        spawn_local(async move {
+            match api::add_comment(&id, &comment).await {
+                Ok(view) => {
+                    text.set(String::new());
+                    error.set(None);
+                    alert.set(Some(Ok(view)));
+                }
+                Err(err) => error.set(Some(err.field("comment").unwrap_or(err.message))),
+            }
+        });
+    };
+    view! {
+        <form class="comment" on:submit=submit>
+            <label for="comment">"Comment"</label>
+            <textarea id="comment" name="comment" rows="3" prop:value=move || text.get()
+                on:input=move |e| text.set(event_target_value(&e))></textarea>
+            <FormError error=error.into() />
+            <button type="submit" class="button">"Add comment"</button>
+        </form>
+    }
+}
+
+#[component]
+fn AlertDetails(
+    a: AlertView,
+    resend: Callback<Option<String>>,
+    change: Callback<AlertPatch>,
+    assignees: Vec<AssigneeView>,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
     let manage = Auth::get().may(Permission::ManageAlerts);
+    let current_status = a.status;
+    let current_assignee = a.assignee.as_ref().and_then(|x| x.id.clone()).unwrap_or_default();
+    let mut people = assignees;
+    if let Some(x) = &a.assignee {
+        if !people.iter().any(|p| p.id == x.id) {
+            people.push(x.clone());
+        }
+    }
+    let controls = manage.then(|| view! {
+        <div class="triage">
+            <label>
+                "Status "
+                <select name="status" on:change=move |e| {
+                    if let Some(status) = AlertStatus::parse(&event_target_value(&e)) {
+                        change.run(AlertPatch { status: Some(status), assignee_id: None });
+                    }
+                }>
+                    {AlertStatus::ALL.into_iter().map(|s| view! {
+                        <option value=s.as_str() selected=s == current_status>{s.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                "Assignee "
+                <select name="assignee" on:change=move |e| change.run(AlertPatch { status: None, assignee_id: Some(event_target_value(&e)) })>
+                    <option value="" selected=current_assignee.is_empty()>"Nobody"</option>
+                    {people.into_iter().map(|p| {
+                        let value = p.id.clone().unwrap_or_default();
+                        let selected = value == current_assignee;
+                        view! { <option value=value selected=selected>{p.name}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+        </div>
+    });
+    let activity = a.activity.clone();
     let log_types = if a.log_types.is_empty() { "—".to_owned() } else { a.log_types.join(", ") };
     let context = a.alert_context.as_ref().map(|c| serde_json::to_string_pretty(c).unwrap_or_default());
     view! {
@@ -197,8 +294,10 @@ fn AlertDetails(a: AlertView, resend: Callback<Option<String>>, error: RwSignal<
             </h1>
             <a class="button quiet" href="/alerts">"All alerts"</a>
         </header>
+        {controls}
         <dl class="facts">
-            <dt>"Status"</dt><dd>{a.status.label()}</dd>
+            <dt>"Status"</dt><dd class="status">{a.status.label()}</dd>
+            <dt>"Assignee"</dt><dd class="assignee">{a.assignee.as_ref().map_or_else(|| "Nobody".to_owned(), |x| x.name.clone())}</dd>
             <dt>"Alert type"</dt><dd>{a.alert_type.label()}</dd>
             <dt>"Detection"</dt><dd>{a.detection_id.clone().unwrap_or_else(|| "—".to_owned())}</dd>
             <dt>"Log types"</dt><dd>{log_types}</dd>
@@ -234,6 +333,25 @@ fn AlertDetails(a: AlertView, resend: Callback<Option<String>>, error: RwSignal<
             .into_any()
         }}
         {context.map(|c| view! { <h2>"Alert context"</h2><pre class="context">{c}</pre> })}
+        <h2>"Activity"</h2>
+        {if activity.is_empty() {
+            view! { <p class="hint">"Nothing has happened to this alert yet."</p> }.into_any()
+        } else {
+            view! {
+                <ol class="timeline">
+                    {activity.into_iter().map(|entry| view! {
+                        <li>
+                            <time>{short_utc(&entry.at)}</time>
+                            " "
+                            <span class="summary">{entry.summary}</span>
+                            " "
+                            <span class="source">{format!("in {}", entry.source.label())}</span>
+                        </li>
+                    }).collect_view()}
+                </ol>
+            }
+            .into_any()
+        }}
     }
 }
 
