@@ -77,7 +77,7 @@ pub fn read_click(payload: &Value) -> Result<Click, String> {
         }
         _ => action["block_id"]
             .as_str()
-            .and_then(|b| b.strip_prefix("alert:"))
+            .and_then(|b| b.strip_prefix("alert:").or_else(|| b.strip_prefix("boomerang:")))
             .or_else(|| action["value"].as_str())
             .ok_or("the action names no alert")?
             .to_owned(),
