@@ -143,7 +143,7 @@ pub fn cut(text: &str, limit: usize) -> String {
 }
 
 /// [`cut`] for escaped text: never ends inside an entity such as `&amp;`.
-fn cut_escaped(text: &str, limit: usize) -> String {
+pub fn cut_escaped(text: &str, limit: usize) -> String {
     if text.char_indices().nth(limit).is_none() {
         return text.to_owned();
     }

@@ -69,7 +69,10 @@ async fn load(state: &AppState, alert_id: &str) -> Result<AlertRecord, ApiError>
 }
 
 async fn apply(state: &AppState, change: TriageChange) -> Result<AlertRecord, ApiError> {
-    let alert = state.store.apply_triage(&change, crate::delivery::now_ms()).await?;
+    let Some(alert) = state.store.apply_triage(&change, crate::delivery::now_ms()).await? else {
+        // Someone else changed it first: theirs stands, as it is now.
+        return load(state, &change.alert_id).await;
+    };
     tracing::info!(alert.id = %change.alert_id, action = change.activity.action.as_str(), source = change.activity.source.as_str(), "alert changed");
     state.delivery.wake();
     Ok(alert)
@@ -89,6 +92,8 @@ pub async fn set_status(state: &AppState, alert_id: &str, actor: &Actor, status:
     };
     let change = TriageChange {
         alert_id: alert_id.to_owned(),
+        expected_status: Some(before.status),
+        expected_assignee: None,
         status: Some(status),
         assignee: None,
         activity,
@@ -118,8 +123,16 @@ pub async fn assign(state: &AppState, alert_id: &str, actor: &Actor, assignee: O
         new_value: assignee.as_ref().map(|a| a.name.clone()),
         ..actor.activity(ActivityAction::Assign)
     };
-    let change =
-        TriageChange { alert_id: alert_id.to_owned(), status: None, assignee: Some(assignee), activity, update_messages: true, reply: Some(reply) };
+    let change = TriageChange {
+        alert_id: alert_id.to_owned(),
+        expected_status: None,
+        expected_assignee: Some(before.assignee.as_ref().and_then(|a| a.user_id.clone())),
+        status: None,
+        assignee: Some(assignee),
+        activity,
+        update_messages: true,
+        reply: Some(reply),
+    };
     apply(state, change).await
 }
 
@@ -135,6 +148,8 @@ pub async fn resolve(state: &AppState, alert_id: &str, actor: &Actor, comment: &
     };
     let change = TriageChange {
         alert_id: alert_id.to_owned(),
+        expected_status: None,
+        expected_assignee: None,
         status: Some(AlertStatus::Resolved),
         assignee: None,
         activity,
@@ -149,7 +164,16 @@ pub async fn comment(state: &AppState, alert_id: &str, actor: &Actor, comment: &
     load(state, alert_id).await?;
     let reply = format!("{} commented: {}", actor.mention(), escape(comment));
     let activity = NewActivity { comment: Some(comment.to_owned()), ..actor.activity(ActivityAction::Comment) };
-    let change = TriageChange { alert_id: alert_id.to_owned(), status: None, assignee: None, activity, update_messages: false, reply: Some(reply) };
+    let change = TriageChange {
+        alert_id: alert_id.to_owned(),
+        expected_status: None,
+        expected_assignee: None,
+        status: None,
+        assignee: None,
+        activity,
+        update_messages: false,
+        reply: Some(reply),
+    };
     apply(state, change).await
 }
 
@@ -159,7 +183,16 @@ pub async fn question(state: &AppState, alert_id: &str, actor: &Actor, asked: (&
     let reply = format!("{} asked {}: {}", actor.mention(), mention(Some(asked.0), asked.1), escape(question));
     let activity =
         NewActivity { new_value: Some(asked.1.to_owned()), comment: Some(question.to_owned()), ..actor.activity(ActivityAction::Question) };
-    let change = TriageChange { alert_id: alert_id.to_owned(), status: None, assignee: None, activity, update_messages: false, reply: Some(reply) };
+    let change = TriageChange {
+        alert_id: alert_id.to_owned(),
+        expected_status: None,
+        expected_assignee: None,
+        status: None,
+        assignee: None,
+        activity,
+        update_messages: false,
+        reply: Some(reply),
+    };
     apply(state, change).await
 }
 
@@ -172,6 +205,15 @@ pub async fn answer(state: &AppState, alert_id: &str, actor: &Actor, question: &
         comment: Some(answer.to_owned()),
         ..actor.activity(ActivityAction::Answer)
     };
-    let change = TriageChange { alert_id: alert_id.to_owned(), status: None, assignee: None, activity, update_messages: false, reply: Some(reply) };
+    let change = TriageChange {
+        alert_id: alert_id.to_owned(),
+        expected_status: None,
+        expected_assignee: None,
+        status: None,
+        assignee: None,
+        activity,
+        update_messages: false,
+        reply: Some(reply),
+    };
     apply(state, change).await
 }

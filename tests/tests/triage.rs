@@ -359,3 +359,27 @@ async fn the_interactivity_endpoint_answers_slack_before_it_calls_slack() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn two_clicks_at_once_change_the_alert_once_and_replies_keep_their_order() {
+    let s = scene().await;
+    s.add_user(defaults::ANA_EMAIL, "Ana", ANALYST).await;
+    let (first, second) = tokio::join!(
+        s.click(defaults::ANA, defaults::GENERAL, status_action("TRIAGED")),
+        s.click(defaults::ANA, defaults::SEC_ALERTS, status_action("TRIAGED")),
+    );
+    assert_eq!((first.status(), second.status()), (StatusCode::OK, StatusCode::OK));
+    s.until_reply(defaults::GENERAL, "changed the status").await;
+    s.admin.post("/api/alerts/a1/comments", json!({"comment": "one"})).await;
+    s.admin.post("/api/alerts/a1/comments", json!({"comment": "two"})).await;
+    s.until_reply(defaults::SEC_ALERTS, "commented: two").await;
+    let activity = s.alert().await["activity"].clone();
+    let statuses = activity.as_array().unwrap().iter().filter(|a| a["action"] == "STATUS").count();
+    assert_eq!(statuses, 1, "changed once: {activity}");
+    for channel in [defaults::GENERAL, defaults::SEC_ALERTS] {
+        let replies: Vec<String> =
+            s.slack.messages_in(channel).into_iter().filter(|m| m.thread_ts.is_some()).map(|m| m.text.unwrap()).collect();
+        assert_eq!(replies.len(), 3, "{replies:?}");
+        assert!(replies[0].contains("changed the status") && replies[1].ends_with("one") && replies[2].ends_with("two"), "{replies:?}");
+    }
+}

@@ -156,9 +156,28 @@ pub fn AlertPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let alert = RwSignal::new(None::<Result<AlertView, ApiError>>);
     let error = RwSignal::new(None::<String>);
+    // Bumped by every change made here: a refresh that started before it
+    // is dropped, so the page never shows the alert as it was.
+    let version = StoredValue::new(0u64);
     let load = move || {
         let id = id();
-        spawn_local(async move { alert.set(Some(api::alert(&id).await)) });
+        let started = version.get_value();
+        spawn_local(async move {
+            let fresh = api::alert(&id).await;
+            if version.get_value() != started {
+                return;
+            }
+            // A refresh that fails keeps what is shown; an unchanged alert
+            // is not drawn again (open selects stay open, typing stays).
+            let keep = matches!((&fresh, alert.get_untracked()), (Err(_), Some(Ok(_))));
+            if !keep && alert.with_untracked(|shown| shown.as_ref() != Some(&fresh)) {
+                alert.set(Some(fresh));
+            }
+        });
+    };
+    let changed = move |view: AlertView| {
+        version.update_value(|v| *v += 1);
+        alert.set(Some(Ok(view)));
     };
     keep_fresh(load);
     let reload = Callback::new(move |()| load());
@@ -168,7 +187,7 @@ pub fn AlertPage() -> impl IntoView {
             match api::resend_alert(&id, destination.as_deref()).await {
                 Ok(view) => {
                     error.set(None);
-                    alert.set(Some(Ok(view)));
+                    changed(view);
                 }
                 Err(err) => error.set(Some(err.message)),
             }
@@ -186,7 +205,7 @@ pub fn AlertPage() -> impl IntoView {
             match api::update_alert(&id, &patch).await {
                 Ok(view) => {
                     error.set(None);
-                    alert.set(Some(Ok(view)));
+                    changed(view);
                 }
                 Err(err) => error.set(Some(err.message)),
             }
@@ -202,14 +221,14 @@ pub fn AlertPage() -> impl IntoView {
             }}
             // Outside the part that refreshes, so typing is never lost.
             <Show when=move || manage && matches!(alert.get(), Some(Ok(_)))>
-                <CommentBox id=id() alert />
+                <CommentBox id=id() done=Callback::new(changed) />
             </Show>
         </section>
     }
 }
 
 #[component]
-fn CommentBox(id: String, alert: RwSignal<Option<Result<AlertView, ApiError>>>) -> impl IntoView {
+fn CommentBox(id: String, done: Callback<AlertView>) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let submit = move |e: leptos::ev::SubmitEvent| {
@@ -221,7 +240,7 @@ fn CommentBox(id: String, alert: RwSignal<Option<Result<AlertView, ApiError>>>) 
                 Ok(view) => {
                     text.set(String::new());
                     error.set(None);
-                    alert.set(Some(Ok(view)));
+                    done.run(view);
                 }
                 Err(err) => error.set(Some(err.field("comment").unwrap_or(err.message))),
             }

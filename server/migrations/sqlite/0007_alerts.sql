@@ -49,6 +49,8 @@ CREATE TABLE deliveries (
 ) STRICT;
 -- One message per alert and destination.
 CREATE UNIQUE INDEX deliveries_one_post ON deliveries (alert_id, destination_id) WHERE kind = 'POST';
+-- Updates and replies go out in order, after the message they follow.
+CREATE INDEX deliveries_in_order ON deliveries (alert_id, destination_id, id);
 CREATE INDEX deliveries_due ON deliveries (due_at) WHERE state IN ('QUEUED', 'RETRYING', 'SENDING');
 CREATE INDEX deliveries_by_destination ON deliveries (destination_id, state, updated_at);
 

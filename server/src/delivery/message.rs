@@ -59,7 +59,7 @@ pub fn build_reply(channel: &str, thread_ts: &str, text: &str) -> Vec<u8> {
         unfurl_links: bool,
         unfurl_media: bool,
     }
-    let text = herald_model::blocks::cut(text, herald_model::blocks::MAX_FALLBACK_TEXT);
+    let text = herald_model::blocks::cut_escaped(text, herald_model::blocks::MAX_FALLBACK_TEXT);
     serde_json::to_vec(&Reply { channel, thread_ts, text: &text, unfurl_links: false, unfurl_media: false }).expect("plain data serialises")
 }
 

@@ -417,7 +417,6 @@ async fn record(state: AppState, mut done: mpsc::UnboundedReceiver<Done>) {
             };
             outcomes.push((*id, *claim, outcome.clone()));
         }
-        let soonest_wait = outcomes.iter().filter_map(|(_, _, o)| if let Outcome::Wait { due_at } = o { Some(*due_at) } else { None }).min();
         // A busy or briefly failing database is waited for (holding the
         // room, so the dispatcher claims no more meanwhile); after that the
         // claims lapse and the messages are sent again: late, never lost.
@@ -436,9 +435,9 @@ async fn record(state: AppState, mut done: mpsc::UnboundedReceiver<Done>) {
                 }
             }
         }
-        if soonest_wait.is_some_and(|due| due <= now_ms() + 1_000) {
-            state.delivery.wake();
-        }
+        // Something may be claimable now: a retry falling due, or the update
+        // or reply that waited for what was just recorded.
+        state.delivery.wake();
         outcomes.clear();
         // Dropping the batch frees its room for new claims.
         batch.clear();

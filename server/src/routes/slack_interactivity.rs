@@ -23,7 +23,7 @@ pub async fn interactivity(State(state): State<AppState>, headers: HeaderMap, bo
     let app = signing_app(&state, &headers, &body).await?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let now = jiff::Timestamp::now().as_second();
-    if state.slack_replays.seen_before(header("x-slack-request-timestamp"), header("x-slack-signature"), now) {
+    if state.slack_replays.seen_before(header("x-slack-signature"), now) {
         tracing::warn!("refused a replayed Slack interaction");
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "replayed", "This request was received before; it is not acted on twice."));
     }
@@ -32,6 +32,14 @@ pub async fn interactivity(State(state): State<AppState>, headers: HeaderMap, bo
         .map(|(_, value)| value.into_owned())
         .ok_or_else(|| bad("the form has no payload field"))?;
     let payload: Value = serde_json::from_str(&payload).map_err(|_| bad("the payload is not JSON"))?;
+    // Only from the workspace (or org) the app is installed in.
+    if let Some(installation) = &app.installation {
+        let ours = installation.team_id.as_deref().or(installation.enterprise_id.as_deref());
+        let theirs = [&payload["team"]["id"], &payload["user"]["team_id"], &payload["enterprise"]["id"]];
+        if ours.is_some_and(|ours| !theirs.iter().any(|t| t.as_str() == Some(ours))) {
+            return Err(bad("it comes from a workspace this app is not installed in"));
+        }
+    }
     match payload["type"].as_str() {
         Some("block_actions") => {
             let click = interactions::read_click(&payload).map_err(bad)?;

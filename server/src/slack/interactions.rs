@@ -10,7 +10,7 @@
 
 use herald_model::account::{Email, Permission, UserView};
 use herald_model::alert::{AlertStatus, MAX_COMMENT_CHARS};
-use herald_model::blocks::{actions, cut, escape};
+use herald_model::blocks::{actions, cut, cut_escaped, escape};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -124,6 +124,11 @@ pub fn read_submission(payload: &Value) -> Result<Result<Submission, Value>, Str
             if question.is_empty() || too_long(&question, MAX_QUESTION_CHARS) {
                 return Ok(Err(json!({"question": format!("Write a question of at most {MAX_QUESTION_CHARS} characters.")})));
             }
+            // It travels in the Reply button's value (at most 2,000 characters as JSON).
+            let carried = ModalContext { alert: context.alert.clone(), channel: None, asker: Some(user.clone()), question: Some(question.clone()) };
+            if serde_json::to_string(&carried).map_or(usize::MAX, |j| j.chars().count()) > 2_000 {
+                return Ok(Err(json!({"question": "Shorten the question (quotes and line breaks count extra)."})));
+            }
             Ok(Ok(Submission::Boomerang { user, context, asked, question }))
         }
         Some(ANSWER_VIEW) => {
@@ -187,8 +192,8 @@ async fn herald_user(state: &AppState, app: &SlackAppRecord, token: &str, user: 
     };
     match found {
         Some(record) if record.user.enabled => Ok((record.user, name)),
-        Some(_) => Err(format!("Your Herald account ({email}) is disabled; ask an admin to enable it.")),
-        None => Err(format!("Your Slack email {email} matches no Herald user; ask an admin to add you.")),
+        Some(_) => Err(format!("Your Herald account ({}) is disabled; ask an admin to enable it.", escape(&email))),
+        None => Err(format!("Your Slack email {} matches no Herald user; ask an admin to add you.", escape(&email))),
     }
 }
 
@@ -298,7 +303,10 @@ pub async fn submit(state: AppState, app: SlackAppRecord, submission: Submission
             let asked_name = slack_user(&state, &app, &token, asked).await.map(|(name, _)| name).unwrap_or_else(|_| asked.clone());
             let alert = match state.store.alert(&context.alert).await {
                 Ok(Some(alert)) => alert,
-                _ => return,
+                _ => {
+                    tell(&state, &token, context.channel.as_deref(), user, "Herald could not find the alert; the question was not sent.").await;
+                    return;
+                }
             };
             let reply_context =
                 ModalContext { alert: alert.id.clone(), channel: None, asker: Some(user.clone()), question: Some(question.clone()) };
@@ -359,7 +367,7 @@ fn modal(callback_id: &str, title: &str, submit: &str, context: &ModalContext, b
 }
 
 fn about(title: &str) -> Value {
-    json!({"type": "section", "text": {"type": "mrkdwn", "text": cut(&format!("*{}*", escape(title)), 3_000)}})
+    json!({"type": "section", "text": {"type": "mrkdwn", "text": cut_escaped(&format!("*{}*", escape(title)), 3_000)}})
 }
 
 fn text_input(block: &str, label: &str, max: usize) -> Value {
@@ -383,7 +391,7 @@ fn boomerang_view(title: &str, context: &ModalContext) -> Value {
 
 fn answer_view(title: &str, context: &ModalContext) -> Value {
     let question = context.question.as_deref().unwrap_or_default();
-    let asked = json!({"type": "section", "text": {"type": "mrkdwn", "text": cut(&format!("> {}", escape(question)), 3_000)}});
+    let asked = json!({"type": "section", "text": {"type": "mrkdwn", "text": cut_escaped(&format!("> {}", escape(question)), 3_000)}});
     modal(ANSWER_VIEW, "Answer", "Send answer", context, vec![about(title), asked, text_input("answer", "Your answer", MAX_COMMENT_CHARS)])
 }
 
@@ -394,9 +402,9 @@ fn question_dm(asked: &str, asker: &str, title: &str, question: &str, context: &
     let value = serde_json::to_string(context).expect("plain data serialises");
     let body = json!({
         "channel": asked,
-        "text": cut(&text, 3_000),
+        "text": cut_escaped(&text, 3_000),
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": cut(&text, 3_000)}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": cut_escaped(&text, 3_000)}},
             {"type": "actions", "block_id": format!("boomerang:{}", cut(&context.alert, 200)), "elements": [
                 {"type": "button", "action_id": BOOMERANG_REPLY, "text": plain("Reply", 75), "value": value, "style": "primary"},
                 {"type": "button", "action_id": actions::VIEW, "text": plain("View in Herald", 75), "url": link},
@@ -413,7 +421,7 @@ fn details_text(context: &Option<String>) -> String {
     let pretty = serde_json::from_str::<Value>(context).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or_else(|| context.clone());
     // Inside ``` Slack still reads <…> and entities: escape, then cut so the
     // closing fence always fits.
-    format!("*Alert context*\n```{}```", cut(&escape(&pretty), 2_900))
+    format!("*Alert context*\n```{}```", cut_escaped(&escape(&pretty), 2_900))
 }
 
 #[cfg(test)]

@@ -153,6 +153,10 @@ pub struct AssigneeRecord {
 #[derive(Debug, Clone)]
 pub struct TriageChange {
     pub alert_id: String,
+    /// Applied only if the status is still this (the change was decided on it).
+    pub expected_status: Option<AlertStatus>,
+    /// Applied only if the assignee is still this Herald user (`Some(None)`: no one).
+    pub expected_assignee: Option<Option<String>>,
     pub status: Option<AlertStatus>,
     /// `Some(None)`: no one.
     pub assignee: Option<Option<AssigneeRecord>>,
@@ -408,8 +412,9 @@ pub trait Store: Send + Sync + 'static {
     async fn alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError>;
 
     /// Applies a triage change, records it in the history and queues the
-    /// Slack updates and replies, in one transaction; the alert after it.
-    async fn apply_triage(&self, change: &TriageChange, now: i64) -> Result<AlertRecord, StoreError>;
+    /// Slack updates and replies, in one transaction; the alert after it, or
+    /// `None` when the alert is gone or no longer as expected.
+    async fn apply_triage(&self, change: &TriageChange, now: i64) -> Result<Option<AlertRecord>, StoreError>;
 
     /// The alert's history, oldest first.
     async fn activity_of(&self, alert_id: &str) -> Result<Vec<ActivityRecord>, StoreError>;

@@ -54,13 +54,21 @@ fn state(value: &str) -> Result<DeliveryState, StoreError> {
     DeliveryState::parse(value).ok_or_else(|| StoreError::Corrupt(format!("unknown delivery state {value:?}")))
 }
 
+/// Back to commits that do not wait for the disk. Should this fail, the
+/// connection stays in the safer mode: slower, never less durable.
+async fn restore_normal(connection: &mut sqlx::SqliteConnection) {
+    if let Err(error) = sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *connection).await {
+        tracing::warn!(%error, "the writer connection stays in FULL mode");
+    }
+}
+
 pub(super) async fn insert_alerts(pool: &SqlitePool, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError> {
     let mut connection = pool.acquire().await?;
     // This connection commits without flushing by default; alerts wait for
     // the disk. Set each time: a connection left half-way keeps the safer mode.
     sqlx::query("PRAGMA synchronous = FULL").execute(&mut *connection).await?;
     let stored = insert_alerts_on(&mut connection, alerts, now).await;
-    sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *connection).await?;
+    restore_normal(&mut connection).await;
     stored
 }
 
@@ -121,7 +129,10 @@ async fn insert_alerts_on(connection: &mut sqlx::SqliteConnection, alerts: &[New
 pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError> {
     let sql = format!(
         "UPDATE deliveries SET state = 'SENDING', due_at = ?, claim = claim + 1 WHERE id IN \
-         (SELECT id FROM deliveries WHERE state IN {PENDING} AND due_at <= ? ORDER BY due_at, id LIMIT ?) \
+         (SELECT id FROM deliveries WHERE state IN {PENDING} AND due_at <= ? AND (kind = 'POST' OR NOT EXISTS \
+            (SELECT 1 FROM deliveries e WHERE e.alert_id = deliveries.alert_id AND e.destination_id = deliveries.destination_id \
+             AND e.id < deliveries.id AND e.state IN {PENDING})) \
+          ORDER BY due_at, id LIMIT ?) \
          RETURNING id, alert_id, destination_id, attempts, claim, kind, body"
     );
     let rows = sqlx::query(&sql).bind(now + lease_ms).bind(now).bind(limit).fetch_all(pool).await?;
@@ -406,16 +417,16 @@ pub(super) async fn queue_depth(pool: &SqlitePool) -> Result<u64, StoreError> {
     Ok(u64::try_from(count).unwrap_or(0))
 }
 
-pub(super) async fn apply_triage(pool: &SqlitePool, change: &TriageChange, now: i64) -> Result<AlertRecord, StoreError> {
+pub(super) async fn apply_triage(pool: &SqlitePool, change: &TriageChange, now: i64) -> Result<Option<AlertRecord>, StoreError> {
     let mut connection = pool.acquire().await?;
     // A person's change: on disk before Herald answers, like an alert.
     sqlx::query("PRAGMA synchronous = FULL").execute(&mut *connection).await?;
     let applied = apply_triage_on(&mut connection, change, now).await;
-    sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *connection).await?;
+    restore_normal(&mut connection).await;
     applied
 }
 
-async fn apply_triage_on(connection: &mut sqlx::SqliteConnection, change: &TriageChange, now: i64) -> Result<AlertRecord, StoreError> {
+async fn apply_triage_on(connection: &mut sqlx::SqliteConnection, change: &TriageChange, now: i64) -> Result<Option<AlertRecord>, StoreError> {
     use sqlx::Connection as _;
     let mut tx = connection.begin().await?;
     let (set_assignee, assignee) = match &change.assignee {
@@ -427,8 +438,13 @@ async fn apply_triage_on(connection: &mut sqlx::SqliteConnection, change: &Triag
          assignee_id = CASE WHEN ? THEN ? ELSE assignee_id END, \
          assignee_name = CASE WHEN ? THEN ? ELSE assignee_name END, \
          assignee_slack_id = CASE WHEN ? THEN ? ELSE assignee_slack_id END \
-         WHERE id = ? RETURNING {ALERT_COLUMNS}"
+         WHERE id = ? AND (? IS NULL OR status = ?) AND (NOT ? OR assignee_id IS ?) RETURNING {ALERT_COLUMNS}"
     );
+    let expected_status = change.expected_status.map(AlertStatus::as_str);
+    let (check_assignee, expected_assignee) = match &change.expected_assignee {
+        Some(id) => (true, id.as_deref()),
+        None => (false, None),
+    };
     let row = sqlx::query(&sql)
         .bind(change.status.map(AlertStatus::as_str))
         .bind(set_assignee)
@@ -438,9 +454,16 @@ async fn apply_triage_on(connection: &mut sqlx::SqliteConnection, change: &Triag
         .bind(set_assignee)
         .bind(assignee.and_then(|a| a.slack_id.as_deref()))
         .bind(&change.alert_id)
+        .bind(expected_status)
+        .bind(expected_status)
+        .bind(check_assignee)
+        .bind(expected_assignee)
         .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound("alert"))?;
+        .await?;
+    let Some(row) = row else {
+        // Gone, or changed meanwhile (two clicks at once): the caller looks again.
+        return Ok(None);
+    };
     let alert = alert_from_row(&row)?;
     let a = &change.activity;
     sqlx::query(
@@ -474,7 +497,7 @@ async fn apply_triage_on(connection: &mut sqlx::SqliteConnection, change: &Triag
         follow("REPLY").bind(reply).bind(now).bind(now).bind(&change.alert_id).execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    Ok(alert)
+    Ok(Some(alert))
 }
 
 pub(super) async fn activity_of(pool: &SqlitePool, alert_id: &str) -> Result<Vec<ActivityRecord>, StoreError> {

@@ -457,7 +457,7 @@ impl Store for SqliteStore {
         alerts::alert(&self.pool, id).await
     }
 
-    async fn apply_triage(&self, change: &TriageChange, now: i64) -> Result<AlertRecord, StoreError> {
+    async fn apply_triage(&self, change: &TriageChange, now: i64) -> Result<Option<AlertRecord>, StoreError> {
         alerts::apply_triage(&self.writer, change, now).await
     }
 
