@@ -435,9 +435,12 @@ async fn record(state: AppState, mut done: mpsc::UnboundedReceiver<Done>) {
                 }
             }
         }
-        // Something may be claimable now: a retry falling due, or the update
-        // or reply that waited for what was just recorded.
-        state.delivery.wake();
+        // Something may be claimable now: a retry falling due, or an update
+        // or reply that waited for what was just recorded. Under load the
+        // dispatcher is claiming anyway; a wake-up would only cost a query.
+        if outcomes.len() < 16 || outcomes.iter().any(|(_, _, o)| !matches!(o, Outcome::Sent { .. })) {
+            state.delivery.wake();
+        }
         outcomes.clear();
         // Dropping the batch frees its room for new claims.
         batch.clear();

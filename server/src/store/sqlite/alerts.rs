@@ -129,13 +129,24 @@ async fn insert_alerts_on(connection: &mut sqlx::SqliteConnection, alerts: &[New
 pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError> {
     let sql = format!(
         "UPDATE deliveries SET state = 'SENDING', due_at = ?, claim = claim + 1 WHERE id IN \
-         (SELECT id FROM deliveries WHERE state IN {PENDING} AND due_at <= ? AND (kind = 'POST' OR NOT EXISTS \
+         (SELECT id FROM deliveries WHERE state IN {PENDING} AND kind = 'POST' AND due_at <= ? ORDER BY due_at, id LIMIT ?) \
+         OR id IN (SELECT id FROM deliveries WHERE state IN {PENDING} AND kind != 'POST' AND due_at <= ? AND NOT EXISTS \
             (SELECT 1 FROM deliveries e WHERE e.alert_id = deliveries.alert_id AND e.destination_id = deliveries.destination_id \
-             AND e.id < deliveries.id AND e.state IN {PENDING})) \
+             AND e.id < deliveries.id AND e.state IN {PENDING}) \
           ORDER BY due_at, id LIMIT ?) \
          RETURNING id, alert_id, destination_id, attempts, claim, kind, body"
     );
-    let rows = sqlx::query(&sql).bind(now + lease_ms).bind(now).bind(limit).fetch_all(pool).await?;
+    // Updates and replies take at most a quarter of the room: never more
+    // than `limit` in all.
+    let follow_up_limit = limit / 4;
+    let rows = sqlx::query(&sql)
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit - follow_up_limit)
+        .bind(now)
+        .bind(follow_up_limit)
+        .fetch_all(pool)
+        .await?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -412,7 +423,10 @@ pub(super) async fn delivery_health(pool: &SqlitePool, now: i64) -> Result<HashM
 }
 
 pub(super) async fn queue_depth(pool: &SqlitePool) -> Result<u64, StoreError> {
-    let sql = format!("SELECT count(*) FROM deliveries WHERE state IN {PENDING}");
+    let sql = format!(
+        "SELECT (SELECT count(*) FROM deliveries WHERE state IN {PENDING} AND kind = 'POST') \
+         + (SELECT count(*) FROM deliveries WHERE state IN {PENDING} AND kind != 'POST')"
+    );
     let count: i64 = sqlx::query_scalar(&sql).fetch_one(pool).await?;
     Ok(u64::try_from(count).unwrap_or(0))
 }
