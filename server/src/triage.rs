@@ -159,12 +159,9 @@ pub async fn resolve(state: &AppState, alert_id: &str, actor: &Actor, comment: &
     apply(state, change).await
 }
 
-/// A comment in the alert's history and threads.
-pub async fn comment(state: &AppState, alert_id: &str, actor: &Actor, comment: &str) -> Result<AlertRecord, ApiError> {
-    load(state, alert_id).await?;
-    let reply = format!("{} commented: {}", actor.mention(), escape(comment));
-    let activity = NewActivity { comment: Some(comment.to_owned()), ..actor.activity(ActivityAction::Comment) };
-    let change = TriageChange {
+/// A change that only adds to the history and the threads.
+fn note(alert_id: &str, activity: NewActivity, reply: String) -> TriageChange {
+    TriageChange {
         alert_id: alert_id.to_owned(),
         expected_status: None,
         expected_assignee: None,
@@ -173,8 +170,15 @@ pub async fn comment(state: &AppState, alert_id: &str, actor: &Actor, comment: &
         activity,
         update_messages: false,
         reply: Some(reply),
-    };
-    apply(state, change).await
+    }
+}
+
+/// A comment in the alert's history and threads.
+pub async fn comment(state: &AppState, alert_id: &str, actor: &Actor, comment: &str) -> Result<AlertRecord, ApiError> {
+    load(state, alert_id).await?;
+    let reply = format!("{} commented: {}", actor.mention(), escape(comment));
+    let activity = NewActivity { comment: Some(comment.to_owned()), ..actor.activity(ActivityAction::Comment) };
+    apply(state, note(alert_id, activity, reply)).await
 }
 
 /// A Boomerang question to someone (`asked`: their Slack ID and name).
@@ -183,17 +187,7 @@ pub async fn question(state: &AppState, alert_id: &str, actor: &Actor, asked: (&
     let reply = format!("{} asked {}: {}", actor.mention(), mention(Some(asked.0), asked.1), escape(question));
     let activity =
         NewActivity { new_value: Some(asked.1.to_owned()), comment: Some(question.to_owned()), ..actor.activity(ActivityAction::Question) };
-    let change = TriageChange {
-        alert_id: alert_id.to_owned(),
-        expected_status: None,
-        expected_assignee: None,
-        status: None,
-        assignee: None,
-        activity,
-        update_messages: false,
-        reply: Some(reply),
-    };
-    apply(state, change).await
+    apply(state, note(alert_id, activity, reply)).await
 }
 
 /// The answer to a Boomerang question.
@@ -205,15 +199,5 @@ pub async fn answer(state: &AppState, alert_id: &str, actor: &Actor, question: &
         comment: Some(answer.to_owned()),
         ..actor.activity(ActivityAction::Answer)
     };
-    let change = TriageChange {
-        alert_id: alert_id.to_owned(),
-        expected_status: None,
-        expected_assignee: None,
-        status: None,
-        assignee: None,
-        activity,
-        update_messages: false,
-        reply: Some(reply),
-    };
-    apply(state, change).await
+    apply(state, note(alert_id, activity, reply)).await
 }

@@ -171,23 +171,8 @@ async fn a_crafted_next_link_never_leads_off_the_site() {
 #[tokio::test]
 async fn an_alert_sent_through_the_api_shows_as_sent_in_the_alerts_list_and_on_its_page() {
     use herald_tests::fake_slack::defaults;
-    use serde_json::json;
 
-    let slack = FakeSlack::start().await;
-    let herald = Herald::start(&slack).await;
-    let admin = herald.sign_in_as_admin().await;
-    admin
-        .add_destination(json!({
-            "displayName": "SecOps", "channel": "#general", "clientId": defaults::CLIENT_ID,
-            "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
-            "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
-        }))
-        .await;
-    let token = admin.api_token().await;
-    let sent = herald
-        .send_alerts(&token, &json!({"alertId": "b90c19e6", "title": "Suspicious console login", "severity": "HIGH"}))
-        .await;
-    assert_eq!(sent.status(), reqwest::StatusCode::ACCEPTED);
+    let (slack, herald) = herald_with_an_alert("b90c19e6").await;
 
     let browser = Browser::start().await;
     browser.sign_in(&herald, ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -217,20 +202,8 @@ async fn an_alert_sent_through_the_api_shows_as_sent_in_the_alerts_list_and_on_i
 #[tokio::test]
 async fn changing_an_alert_s_status_in_the_console_changes_the_message_in_slack() {
     use herald_tests::fake_slack::defaults;
-    use serde_json::json;
 
-    let slack = FakeSlack::start().await;
-    let herald = Herald::start(&slack).await;
-    let admin = herald.sign_in_as_admin().await;
-    admin
-        .add_destination(json!({
-            "displayName": "SecOps", "channel": "#general", "clientId": defaults::CLIENT_ID,
-            "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
-            "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
-        }))
-        .await;
-    let token = admin.api_token().await;
-    herald.send_alerts(&token, &json!({"alertId": "a1", "title": "Suspicious console login", "severity": "HIGH"})).await;
+    let (slack, herald) = herald_with_an_alert("a1").await;
 
     let browser = Browser::start().await;
     browser.sign_in(&herald, ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -252,4 +225,25 @@ async fn changing_an_alert_s_status_in_the_console_changes_the_message_in_slack(
     browser.click_text("form.comment button", "Add comment").await;
     browser.find_text("ol.timeline .summary", "admin commented: Talked to the user").await;
     browser.close().await;
+}
+
+/// Herald with a destination posting to #general, and an alert sent to it.
+async fn herald_with_an_alert(alert_id: &str) -> (FakeSlack, Herald) {
+    use herald_tests::fake_slack::defaults;
+    use serde_json::json;
+
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let admin = herald.sign_in_as_admin().await;
+    admin
+        .add_destination(json!({
+            "displayName": "SecOps", "channel": "#general", "clientId": defaults::CLIENT_ID,
+            "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
+            "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
+        }))
+        .await;
+    let token = admin.api_token().await;
+    let sent = herald.send_alerts(&token, &json!({"alertId": alert_id, "title": "Suspicious console login", "severity": "HIGH"})).await;
+    assert_eq!(sent.status(), reqwest::StatusCode::ACCEPTED);
+    (slack, herald)
 }
