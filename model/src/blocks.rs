@@ -197,7 +197,7 @@ impl Assignee<'_> {
     /// `<@U0ANA00001>`, or the name, escaped.
     pub fn mention(&self) -> String {
         match self.slack_id {
-            Some(id) if id.chars().all(|c| c.is_ascii_alphanumeric()) => format!("<@{id}>"),
+            Some(id) if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()) => format!("<@{id}>"),
             _ => escape(self.name),
         }
     }

@@ -6,11 +6,11 @@
 
 use herald_model::account::UserView;
 use herald_model::alert::{ActivityAction, ActivitySource, AlertStatus};
-use herald_model::blocks::escape;
+use herald_model::blocks::{Assignee, escape};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::store::{AlertRecord, AssigneeRecord, NewActivity, TriageChange};
+use crate::store::{AlertRecord, AssigneeRecord, Activity, TriageChange};
 
 /// Who made a change.
 #[derive(Debug, Clone)]
@@ -43,8 +43,8 @@ impl Actor {
         mention(self.slack_id.as_deref(), &self.name)
     }
 
-    fn activity(&self, action: ActivityAction) -> NewActivity {
-        NewActivity {
+    fn activity(&self, action: ActivityAction) -> Activity {
+        Activity {
             actor_id: self.user_id.clone(),
             actor_name: self.name.clone(),
             source: self.source,
@@ -58,10 +58,7 @@ impl Actor {
 
 /// `<@U…>` for a Slack user, else the name (escaped).
 pub fn mention(slack_id: Option<&str>, name: &str) -> String {
-    match slack_id {
-        Some(id) if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()) => format!("<@{id}>"),
-        _ => escape(name),
-    }
+    Assignee { name, slack_id: slack_id.filter(|id| !id.is_empty()) }.mention()
 }
 
 async fn load(state: &AppState, alert_id: &str) -> Result<AlertRecord, ApiError> {
@@ -85,7 +82,7 @@ pub async fn set_status(state: &AppState, alert_id: &str, actor: &Actor, status:
         return Ok(before);
     }
     let reply = format!("{} changed the status from *{}* to *{}*", actor.mention(), before.status.label(), status.label());
-    let activity = NewActivity {
+    let activity = Activity {
         old_value: Some(before.status.label().to_owned()),
         new_value: Some(status.label().to_owned()),
         ..actor.activity(ActivityAction::Status)
@@ -118,7 +115,7 @@ pub async fn assign(state: &AppState, alert_id: &str, actor: &Actor, assignee: O
         Some(a) => format!("{} assigned the alert to {}", actor.mention(), mention(a.slack_id.as_deref(), &a.name)),
         None => format!("{} took the assignment away", actor.mention()),
     };
-    let activity = NewActivity {
+    let activity = Activity {
         old_value: before.assignee.as_ref().map(|a| a.name.clone()),
         new_value: assignee.as_ref().map(|a| a.name.clone()),
         ..actor.activity(ActivityAction::Assign)
@@ -140,7 +137,7 @@ pub async fn assign(state: &AppState, alert_id: &str, actor: &Actor, assignee: O
 pub async fn resolve(state: &AppState, alert_id: &str, actor: &Actor, comment: &str) -> Result<AlertRecord, ApiError> {
     let before = load(state, alert_id).await?;
     let reply = format!("{} resolved the alert: {}", actor.mention(), escape(comment));
-    let activity = NewActivity {
+    let activity = Activity {
         old_value: Some(before.status.label().to_owned()),
         new_value: Some(AlertStatus::Resolved.label().to_owned()),
         comment: Some(comment.to_owned()),
@@ -160,7 +157,7 @@ pub async fn resolve(state: &AppState, alert_id: &str, actor: &Actor, comment: &
 }
 
 /// A change that only adds to the history and the threads.
-fn note(alert_id: &str, activity: NewActivity, reply: String) -> TriageChange {
+fn note(alert_id: &str, activity: Activity, reply: String) -> TriageChange {
     TriageChange {
         alert_id: alert_id.to_owned(),
         expected_status: None,
@@ -177,7 +174,7 @@ fn note(alert_id: &str, activity: NewActivity, reply: String) -> TriageChange {
 pub async fn comment(state: &AppState, alert_id: &str, actor: &Actor, comment: &str) -> Result<AlertRecord, ApiError> {
     load(state, alert_id).await?;
     let reply = format!("{} commented: {}", actor.mention(), escape(comment));
-    let activity = NewActivity { comment: Some(comment.to_owned()), ..actor.activity(ActivityAction::Comment) };
+    let activity = Activity { comment: Some(comment.to_owned()), ..actor.activity(ActivityAction::Comment) };
     apply(state, note(alert_id, activity, reply)).await
 }
 
@@ -186,7 +183,7 @@ pub async fn question(state: &AppState, alert_id: &str, actor: &Actor, asked: (&
     load(state, alert_id).await?;
     let reply = format!("{} asked {}: {}", actor.mention(), mention(Some(asked.0), asked.1), escape(question));
     let activity =
-        NewActivity { new_value: Some(asked.1.to_owned()), comment: Some(question.to_owned()), ..actor.activity(ActivityAction::Question) };
+        Activity { new_value: Some(asked.1.to_owned()), comment: Some(question.to_owned()), ..actor.activity(ActivityAction::Question) };
     apply(state, note(alert_id, activity, reply)).await
 }
 
@@ -194,7 +191,7 @@ pub async fn question(state: &AppState, alert_id: &str, actor: &Actor, asked: (&
 pub async fn answer(state: &AppState, alert_id: &str, actor: &Actor, question: &str, answer: &str) -> Result<AlertRecord, ApiError> {
     load(state, alert_id).await?;
     let reply = format!("{} answered “{}”: {}", actor.mention(), escape(question), escape(answer));
-    let activity = NewActivity {
+    let activity = Activity {
         old_value: Some(question.to_owned()),
         comment: Some(answer.to_owned()),
         ..actor.activity(ActivityAction::Answer)

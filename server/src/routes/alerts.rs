@@ -20,7 +20,7 @@ use crate::AppState;
 use crate::auth::{ApiCaller, Authorized, need};
 use crate::delivery::{ingest, now_ms};
 use crate::error::ApiError;
-use crate::store::{ActivityRecord, AlertFilter, AlertRecord, AssigneeRecord, DeliveryRecord};
+use crate::store::{Activity, ActivityRecord, AlertFilter, AlertRecord, AssigneeRecord, DeliveryRecord};
 use crate::triage::{self, Actor};
 
 pub async fn create(caller: ApiCaller, State(state): State<AppState>, Body(body): Body<Value>) -> Result<(StatusCode, Json<IngestAnswer>), ApiError> {
@@ -214,7 +214,7 @@ fn delivery_view(d: DeliveryRecord) -> DeliveryView {
 }
 
 /// An entry of the history in words.
-fn summary(a: &ActivityRecord) -> String {
+fn summary(a: &Activity) -> String {
     let who = &a.actor_name;
     let old = a.old_value.as_deref().unwrap_or("—");
     let new = a.new_value.as_deref().unwrap_or("—");
@@ -230,10 +230,12 @@ fn summary(a: &ActivityRecord) -> String {
     }
 }
 
-fn activity_view(a: ActivityRecord) -> ActivityView {
+fn activity_view(record: ActivityRecord) -> ActivityView {
+    let summary = summary(&record.activity);
+    let a = record.activity;
     ActivityView {
-        at: rfc3339(a.at),
-        summary: summary(&a),
+        at: rfc3339(record.at),
+        summary,
         actor_name: a.actor_name,
         source: a.source,
         action: a.action,

@@ -12,9 +12,7 @@ pub mod tokens;
 
 /// Text for Slack's mrkdwn: only `&`, `<` and `>` are escaped, so user text
 /// cannot mention `<!channel>` or forge links.
-pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
+pub use herald_model::blocks::escape;
 
 #[cfg(test)]
 mod tests {

@@ -160,16 +160,16 @@ pub struct TriageChange {
     pub status: Option<AlertStatus>,
     /// `Some(None)`: no one.
     pub assignee: Option<Option<AssigneeRecord>>,
-    pub activity: NewActivity,
+    pub activity: Activity,
     /// Update every message of the alert in place.
     pub update_messages: bool,
     /// Reply in every message's thread (mrkdwn).
     pub reply: Option<String>,
 }
 
-/// One entry of an alert's history, to store.
-#[derive(Debug, Clone)]
-pub struct NewActivity {
+/// One entry of an alert's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
     pub actor_id: Option<String>,
     pub actor_name: String,
     pub source: ActivitySource,
@@ -179,16 +179,11 @@ pub struct NewActivity {
     pub comment: Option<String>,
 }
 
-/// One entry of an alert's history, as stored.
+/// An entry as stored: when it happened (Unix ms), and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityRecord {
     pub at: i64,
-    pub actor_name: String,
-    pub source: ActivitySource,
-    pub action: ActivityAction,
-    pub old_value: Option<String>,
-    pub new_value: Option<String>,
-    pub comment: Option<String>,
+    pub activity: Activity,
 }
 
 /// What a delivery row asks of Slack.

@@ -12,7 +12,7 @@ use sqlx::{Row as _, SqlitePool};
 
 use super::{json_column, to_json};
 use crate::store::{
-    ActivityRecord, AssigneeRecord, DeliveryKind, PostRef, TriageChange, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryRecord, NewAlertRecord, Outcome, StoreError,
+    Activity, ActivityRecord, AssigneeRecord, DeliveryKind, PostRef, TriageChange, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryRecord, NewAlertRecord, Outcome, StoreError,
     Stored,
 };
 
@@ -516,7 +516,7 @@ async fn apply_triage_on(connection: &mut sqlx::SqliteConnection, change: &Triag
 
 pub(super) async fn activity_of(pool: &SqlitePool, alert_id: &str) -> Result<Vec<ActivityRecord>, StoreError> {
     let rows = sqlx::query(
-        "SELECT at, actor_name, source, action, old_value, new_value, comment FROM alert_activity WHERE alert_id = ? ORDER BY at, id",
+        "SELECT at, actor_id, actor_name, source, action, old_value, new_value, comment FROM alert_activity WHERE alert_id = ? ORDER BY at, id",
     )
     .bind(alert_id)
     .fetch_all(pool)
@@ -527,12 +527,15 @@ pub(super) async fn activity_of(pool: &SqlitePool, alert_id: &str) -> Result<Vec
             let action: String = row.try_get("action")?;
             Ok(ActivityRecord {
                 at: row.try_get("at")?,
-                actor_name: row.try_get("actor_name")?,
-                source: ActivitySource::parse(&source).ok_or_else(|| StoreError::Corrupt(format!("activity source {source:?}")))?,
-                action: ActivityAction::parse(&action).ok_or_else(|| StoreError::Corrupt(format!("activity action {action:?}")))?,
-                old_value: row.try_get("old_value")?,
-                new_value: row.try_get("new_value")?,
-                comment: row.try_get("comment")?,
+                activity: Activity {
+                    actor_id: row.try_get("actor_id")?,
+                    actor_name: row.try_get("actor_name")?,
+                    source: ActivitySource::parse(&source).ok_or_else(|| StoreError::Corrupt(format!("activity source {source:?}")))?,
+                    action: ActivityAction::parse(&action).ok_or_else(|| StoreError::Corrupt(format!("activity action {action:?}")))?,
+                    old_value: row.try_get("old_value")?,
+                    new_value: row.try_get("new_value")?,
+                    comment: row.try_get("comment")?,
+                },
             })
         })
         .collect()
