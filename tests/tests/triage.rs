@@ -204,6 +204,14 @@ async fn a_slack_user_herald_does_not_know_or_who_lacks_the_permission_is_told_w
     s.add_user(defaults::RAJ_EMAIL, "Raj", "VIEWER").await;
     s.click(defaults::RAJ, defaults::GENERAL, status_action("CLOSED")).await;
     s.until_ephemeral(defaults::RAJ, "You need the Manage Alerts permission").await;
+    // Told before a form opens, not after it was filled in.
+    s.click(defaults::RAJ, defaults::GENERAL, button("alert.resolve")).await;
+    poll::until("a second refusal", || async {
+        let told = s.slack.ephemerals().iter().filter(|e| e.text.as_deref().is_some_and(|t| t.contains("Manage Alerts"))).count();
+        if told == 2 { Ok(()) } else { Err(told) }
+    })
+    .await;
+    assert!(s.slack.views().is_empty(), "no modal for someone who may not resolve");
     // A viewer may still see the details.
     s.click(defaults::RAJ, defaults::GENERAL, button("alert.details")).await;
     let details = s.until_reply(defaults::GENERAL, "Alert context").await.text.unwrap();

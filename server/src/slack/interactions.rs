@@ -255,14 +255,20 @@ pub async fn click(state: AppState, app: SlackAppRecord, click: Click) {
                 }
             }
         }
-        actions::RESOLVE => {
-            // The trigger lasts 3 seconds: open the modal first, check who
-            // submits it afterwards.
-            open(&state, &token, &click, resolve_view(&alert.title, &context)).await;
-            return;
-        }
-        actions::BOOMERANG => {
-            open(&state, &token, &click, boomerang_view(&alert.title, &context)).await;
+        actions::RESOLVE | actions::BOOMERANG => {
+            // Someone who may not change the alert is told before typing.
+            // The trigger lasts 3 seconds: should Slack be slow to say who
+            // clicked, the modal opens anyway and the submission is checked.
+            let check = actor(&state, &app, &token, &click.user, channel, Permission::ManageAlerts);
+            if let Ok(None) = tokio::time::timeout(std::time::Duration::from_millis(1_500), check).await {
+                return;
+            }
+            let view = if click.action_id == actions::RESOLVE {
+                resolve_view(&alert.title, &context)
+            } else {
+                boomerang_view(&alert.title, &context)
+            };
+            open(&state, &token, &click, view).await;
             return;
         }
         BOOMERANG_REPLY => {
