@@ -114,3 +114,75 @@ async fn an_outcome_counts_only_for_the_claim_it_ends_and_a_re_send_waits_for_a_
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn re_sending_a_failed_message_brings_back_the_thread_replies_that_failed_for_want_of_it() {
+    use herald_model::alert::{ActivityAction, ActivitySource, AlertStatus, AlertType};
+    use herald_model::destination::{DestinationKind, Severity};
+    use herald_server::store::{Activity, AlertRecord, DeliveryKind, DestinationValues, NewAlertRecord, Outcome, TriageChange};
+    for (_dir, url) in backends() {
+        let store = store::open(&url).await.unwrap();
+        let values = DestinationValues {
+            display_name: "SecOps".into(),
+            channel: "#sec".into(),
+            client_id: "1.2".into(),
+            severities: vec![],
+            alert_kinds: vec![],
+            log_types: vec![],
+            timezone: "UTC".into(),
+        };
+        let destination = store.create_destination(DestinationKind::SlackBot, &values).await.unwrap();
+        let alert = AlertRecord {
+            id: "a1".into(),
+            title: "t".into(),
+            severity: Severity::High,
+            alert_type: AlertType::Rule,
+            status: AlertStatus::Open,
+            detection_id: None,
+            log_types: vec![],
+            tags: vec![],
+            description: None,
+            runbook: None,
+            reference: None,
+            alert_context: None,
+            created_at: 1_000,
+            received_at: 1_000,
+            assignee: None,
+        };
+        store.insert_alerts(&[NewAlertRecord { alert, destination_ids: vec![destination.id.clone()] }], 1_000).await.unwrap();
+        let post = store.claim_deliveries(1_000, 60_000, 10).await.unwrap().remove(0);
+        // A comment while the message is on its way: a reply waits for it.
+        let change = TriageChange {
+            alert_id: "a1".into(),
+            expected_status: None,
+            expected_assignee: None,
+            status: None,
+            assignee: None,
+            activity: Activity {
+                actor_id: None,
+                actor_name: "Ana".into(),
+                source: ActivitySource::Console,
+                action: ActivityAction::Comment,
+                old_value: None,
+                new_value: None,
+                comment: Some("looking".into()),
+            },
+            update_messages: false,
+            reply: Some("Ana commented: looking".into()),
+        };
+        store.apply_triage(&change, 1_100).await.unwrap().expect("applied");
+        assert!(store.claim_deliveries(1_200, 60_000, 10).await.unwrap().is_empty(), "the reply waits for its message");
+        store.finish_deliveries(&[(post.id, post.claim, Outcome::Failed { error: "archived".into() })], 1_300).await.unwrap();
+        let reply = store.claim_deliveries(1_400, 60_000, 10).await.unwrap().remove(0);
+        assert_eq!(reply.kind, DeliveryKind::Reply("Ana commented: looking".into()));
+        store.finish_deliveries(&[(reply.id, reply.claim, Outcome::Failed { error: "no thread".into() })], 1_500).await.unwrap();
+        assert_eq!(store.queue_depth().await.unwrap(), 0);
+
+        assert_eq!(store.requeue("a1", None, 2_000).await.unwrap(), 1, "one message re-sent");
+        assert_eq!(store.queue_depth().await.unwrap(), 2, "and its reply with it");
+        let again = store.claim_deliveries(2_000, 60_000, 10).await.unwrap();
+        assert_eq!(again.len(), 1, "the message first: {again:?}");
+        assert_eq!(again[0].kind, DeliveryKind::Post);
+        store.close().await;
+    }
+}

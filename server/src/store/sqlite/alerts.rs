@@ -296,18 +296,29 @@ pub(super) async fn release_claims(pool: &SqlitePool, now: i64) -> Result<u64, S
 }
 
 pub(super) async fn requeue(pool: &SqlitePool, alert_id: &str, destination_id: Option<&str>, now: i64) -> Result<u64, StoreError> {
-    let done = sqlx::query(
-        "UPDATE deliveries SET state = 'QUEUED', attempts = 0, due_at = ?, last_error = NULL, updated_at = ? \
-         WHERE alert_id = ? AND (? IS NULL OR destination_id = ?) AND state != 'SENDING' AND kind = 'POST'",
-    )
-    .bind(now)
-    .bind(now)
-    .bind(alert_id)
-    .bind(destination_id)
-    .bind(destination_id)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected())
+    let mut tx = pool.begin().await?;
+    let requeue = |kinds: &'static str| {
+        sqlx::query(if kinds == "POST" {
+            "UPDATE deliveries SET state = 'QUEUED', attempts = 0, due_at = ?, last_error = NULL, updated_at = ? \
+             WHERE alert_id = ? AND (? IS NULL OR destination_id = ?) AND state != 'SENDING' AND kind = 'POST'"
+        } else {
+            // The thread replies that failed for want of the message follow
+            // it again, in their order, once it is posted.
+            "UPDATE deliveries SET state = 'QUEUED', attempts = 0, due_at = ?, last_error = NULL, updated_at = ? \
+             WHERE alert_id = ? AND (? IS NULL OR destination_id = ?) AND state = 'FAILED' AND kind = 'REPLY'"
+        })
+        .bind(now)
+        .bind(now)
+        .bind(alert_id)
+        .bind(destination_id)
+        .bind(destination_id)
+    };
+    let posts = requeue("POST").execute(&mut *tx).await?.rows_affected();
+    if posts > 0 {
+        requeue("REPLY").execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(posts)
 }
 
 pub(super) async fn alert(pool: &SqlitePool, id: &str) -> Result<Option<AlertRecord>, StoreError> {
