@@ -27,11 +27,10 @@ pub struct Metrics {
 impl Metrics {
     /// One `chat.postMessage` round trip.
     pub fn observe_slack(&self, took: Duration) {
+        // One count in the first bucket that holds it; `render` adds them up.
         let seconds = took.as_secs_f64();
-        for (bound, bucket) in BUCKETS.iter().zip(&self.latency_buckets) {
-            if seconds <= *bound {
-                bucket.fetch_add(1, Relaxed);
-            }
+        if let Some(i) = BUCKETS.iter().position(|bound| seconds <= *bound) {
+            self.latency_buckets[i].fetch_add(1, Relaxed);
         }
         self.latency_count.fetch_add(1, Relaxed);
         self.latency_micros.fetch_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX), Relaxed);
@@ -67,8 +66,10 @@ impl Metrics {
         );
         let name = "herald_slack_request_duration_seconds";
         let _ = writeln!(out, "# HELP {name} chat.postMessage round trips.\n# TYPE {name} histogram");
+        let mut cumulative = 0;
         for (bound, bucket) in BUCKETS.iter().zip(&self.latency_buckets) {
-            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {}", bucket.load(Relaxed));
+            cumulative += bucket.load(Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
         }
         let count = self.latency_count.load(Relaxed);
         let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");

@@ -140,7 +140,9 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             let shared = shared.clone();
             let done_tx = done_tx.clone();
             sends.spawn(async move {
-                tokio::time::sleep_until(at.into()).await;
+                if at > Instant::now() {
+                    tokio::time::sleep_until(at.into()).await;
+                }
                 let outcome = send(&shared, job).await;
                 let _ = done_tx.send((id, claim, outcome, permit));
             });
