@@ -50,12 +50,12 @@ CREATE TABLE deliveries (
 -- One message per alert and destination.
 CREATE UNIQUE INDEX deliveries_one_post ON deliveries (alert_id, destination_id) WHERE kind = 'POST';
 -- Updates and replies go out in order, after the message they follow.
-CREATE INDEX deliveries_in_order ON deliveries (alert_id, destination_id, id);
+CREATE INDEX deliveries_in_order ON deliveries (alert_id, destination_id, id) WHERE kind != 'POST';
 -- What is due, messages apart from their updates and replies: the
 -- messages are claimed straight from the index, in order.
 CREATE INDEX deliveries_due_posts ON deliveries (due_at) WHERE state IN ('QUEUED', 'RETRYING', 'SENDING') AND kind = 'POST';
 CREATE INDEX deliveries_due_follow_ups ON deliveries (due_at) WHERE state IN ('QUEUED', 'RETRYING', 'SENDING') AND kind != 'POST';
-CREATE INDEX deliveries_by_destination ON deliveries (destination_id, state, updated_at);
+CREATE INDEX deliveries_by_destination ON deliveries (destination_id, updated_at);
 
 -- Why deliveries to a destination fail for good (not in the channel, token
 -- revoked); cleared by the next message that gets through.

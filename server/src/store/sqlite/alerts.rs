@@ -130,9 +130,11 @@ pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64,
     let sql = format!(
         "UPDATE deliveries SET state = 'SENDING', due_at = ?, claim = claim + 1 WHERE id IN \
          (SELECT id FROM deliveries WHERE state IN {PENDING} AND kind = 'POST' AND due_at <= ? ORDER BY due_at, id LIMIT ?) \
-         OR id IN (SELECT id FROM deliveries WHERE state IN {PENDING} AND kind != 'POST' AND due_at <= ? AND NOT EXISTS \
-            (SELECT 1 FROM deliveries e WHERE e.alert_id = deliveries.alert_id AND e.destination_id = deliveries.destination_id \
-             AND e.id < deliveries.id AND e.state IN {PENDING}) \
+         OR id IN (SELECT id FROM deliveries WHERE state IN {PENDING} AND kind != 'POST' AND due_at <= ? \
+            AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.alert_id = deliveries.alert_id \
+              AND p.destination_id = deliveries.destination_id AND p.kind = 'POST' AND p.state IN {PENDING}) \
+            AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.alert_id = deliveries.alert_id \
+              AND e.destination_id = deliveries.destination_id AND e.kind != 'POST' AND e.id < deliveries.id AND e.state IN {PENDING}) \
           ORDER BY due_at, id LIMIT ?) \
          RETURNING id, alert_id, destination_id, attempts, claim, kind, body"
     );
