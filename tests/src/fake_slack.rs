@@ -716,6 +716,9 @@ async fn web_api(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if method == "chat.postMessage" && world.lock().unwrap().lean {
+        return lean_post(&world, &headers, &body);
+    }
     let params = params(&method, &headers, &query, &body);
     let token = bearer(&headers).or_else(|| str_param(&params, "token").map(Into::into));
     let (fault, latency) = {
@@ -765,6 +768,29 @@ async fn web_api(
         "views.open" => open_view(&mut w, &params),
         _ => slack_error("unknown_method"),
     }
+}
+
+/// Benchmarks: a message is read only as far as the arrival log needs (the
+/// tests check everything else), so the fake takes little of the machine
+/// the server under measurement runs on.
+fn lean_post(world: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Post {
+        channel: String,
+        #[serde(default)]
+        text: String,
+    }
+    let Ok(post) = serde_json::from_slice::<Post>(body) else { return slack_error("invalid_arguments") };
+    let mut w = world.lock().unwrap();
+    if bearer(headers).is_none_or(|t| !w.tokens.contains_key(&t)) {
+        return slack_error("invalid_auth");
+    }
+    if !w.channels.contains_key(&post.channel) {
+        return slack_error("channel_not_found");
+    }
+    let n = w.next();
+    w.arrivals.push((Instant::now(), post.text));
+    ok(json!({"channel": post.channel, "ts": format!("{}.{:06}", unix_now(), n % 1_000_000)}))
 }
 
 struct Auth {
@@ -987,10 +1013,6 @@ fn post_message(w: &mut World, auth: &Auth, params: &Map<String, Value>) -> Resp
     }
     let n = w.next();
     let ts = format!("{}.{:06}", unix_now(), n % 1_000_000);
-    if w.lean {
-        w.arrivals.push((Instant::now(), text.unwrap_or_default()));
-        return ok(json!({"channel": channel.id, "ts": ts}));
-    }
     let message = Message {
         channel: channel.id.clone(),
         ts: ts.clone(),
