@@ -765,6 +765,7 @@ async fn web_api(
         "conversations.info" => conversation_info(&w, &auth, &params),
         "conversations.list" => conversation_list(&w, &auth, &params),
         "users.info" => user_info(&w, &auth, &params),
+        "users.lookupByEmail" => user_by_email(&w, &auth, &params),
         "views.open" => open_view(&mut w, &params),
         _ => slack_error("unknown_method"),
     }
@@ -1165,6 +1166,17 @@ fn user_info(w: &World, auth: &Auth, params: &Map<String, Value>) -> Response {
         "id": user.id, "team_id": defaults::TEAM_ID, "name": user.name, "real_name": user.name,
         "is_bot": user.id == defaults::BOT_USER_ID, "deleted": false, "profile": profile,
     }}))
+}
+
+fn user_by_email(w: &World, auth: &Auth, params: &Map<String, Value>) -> Response {
+    if !auth.has_scope("users:read.email") {
+        return slack_error("missing_scope");
+    }
+    let wanted = str_param(params, "email").unwrap_or_default().to_ascii_lowercase();
+    match w.users.values().find(|u| u.email.as_deref().is_some_and(|e| e.to_ascii_lowercase() == wanted)) {
+        Some(user) => ok(json!({"user": {"id": user.id, "team_id": defaults::TEAM_ID, "name": user.name}})),
+        None => slack_error("users_not_found"),
+    }
 }
 
 fn open_view(w: &mut World, params: &Map<String, Value>) -> Response {

@@ -391,3 +391,15 @@ async fn two_clicks_at_once_change_the_alert_once_and_replies_keep_their_order()
         assert!(replies[0].contains("changed the status") && replies[1].ends_with("one") && replies[2].ends_with("two"), "{replies:?}");
     }
 }
+
+#[tokio::test]
+async fn assigning_someone_in_the_console_mentions_them_in_slack_when_slack_knows_their_email() {
+    let s = scene().await;
+    s.add_user(defaults::ANA_EMAIL, "Ana", ANALYST).await;
+    let assignees: Value = s.admin.get("/api/assignees").await.json().await.unwrap();
+    let ana = assignees["users"].as_array().unwrap().iter().find(|u| u["name"] == "Ana").unwrap()["id"].as_str().unwrap().to_owned();
+    let assigned = s.admin.patch("/api/alerts/a1", json!({"assigneeId": ana})).await;
+    assert_eq!(assigned.status(), StatusCode::OK);
+    s.until_message_shows(defaults::GENERAL, &format!("*Assignee*\\n<@{}>", defaults::ANA)).await;
+    s.until_reply(defaults::SEC_ALERTS, &format!("admin assigned the alert to <@{}>", defaults::ANA)).await;
+}

@@ -120,7 +120,8 @@ pub async fn update(
             let user = users.into_iter().find(|u| &u.id == assignee_id && u.enabled).ok_or_else(|| {
                 ApiError::invalid(vec![FieldError::new("assigneeId", "No enabled user has this ID: GET /api/assignees lists them.")])
             })?;
-            Some(AssigneeRecord { user_id: Some(user.id), name: user.display_name, slack_id: None })
+            let slack_id = slack_id_of(&state, &user.email).await;
+            Some(AssigneeRecord { user_id: Some(user.id), name: user.display_name, slack_id })
         };
         alert = triage::assign(&state, &id, &actor, assignee).await?;
     }
@@ -128,6 +129,23 @@ pub async fn update(
         alert = triage::set_status(&state, &id, &actor, status).await?;
     }
     full_view(&state, alert).await.map(Json)
+}
+
+/// The Slack user with this email in the workspace of the app destinations
+/// use, so the message can mention them; `None` when Slack does not say
+/// soon (the message then shows the name).
+async fn slack_id_of(state: &AppState, email: &str) -> Option<String> {
+    let app = state.store.latest_slack_app().await.ok().flatten()?;
+    let token = crate::slack::tokens::bot_token(state, &app, None).await.ok()?;
+    let lookup = state.slack.user_id_by_email(&token, email);
+    match tokio::time::timeout(std::time::Duration::from_secs(2), lookup).await {
+        Ok(Ok(found)) => found,
+        Ok(Err(error)) => {
+            tracing::info!(%error, "Slack could not look the assignee up by email");
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 /// A comment in the alert's history, and in each of its Slack threads.

@@ -292,6 +292,19 @@ impl SlackClient {
         Ok(SlackUser { name, email: u.profile.email.filter(|e| !e.is_empty()) })
     }
 
+    /// The Slack user with this email, if there is one (`users:read.email`).
+    pub async fn user_id_by_email(&self, token: &str, email: &str) -> Result<Option<String>, SlackError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            user: Named,
+        }
+        match self.call::<Answer>("users.lookupByEmail", token, None, &[("email", email)]).await {
+            Ok(answer) => Ok(Some(answer.user.id)),
+            Err(SlackError::Api(code)) if code == "users_not_found" => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
     /// Trades a refresh token for a new token pair (token rotation); the old
     /// refresh token stops working.
     pub async fn refresh_token(&self, client_id: &str, client_secret: &str, refresh_token: &str) -> Result<RefreshedTokens, SlackError> {
