@@ -58,38 +58,12 @@ async fn an_install_state_works_once_and_not_after_it_expires() {
 
 #[tokio::test]
 async fn an_outcome_counts_only_for_the_claim_it_ends_and_a_re_send_waits_for_a_send_in_flight() {
-    use herald_model::alert::{AlertStatus, AlertType, DeliveryState};
-    use herald_model::destination::{DestinationKind, Severity};
-    use herald_server::store::{AlertRecord, DestinationValues, NewAlertRecord, Outcome};
+    use herald_model::alert::DeliveryState;
+    use herald_server::store::{NewAlertRecord, Outcome};
     for (_dir, url) in backends() {
         let store = store::open(&url).await.unwrap();
-        let values = DestinationValues {
-            display_name: "SecOps".into(),
-            channel: "#sec".into(),
-            client_id: "1.2".into(),
-            severities: vec![],
-            alert_kinds: vec![],
-            log_types: vec![],
-            timezone: "UTC".into(),
-        };
-        let destination = store.create_destination(DestinationKind::SlackBot, &values).await.unwrap();
-        let alert = AlertRecord {
-            id: "a1".into(),
-            title: "t".into(),
-            severity: Severity::High,
-            alert_type: AlertType::Rule,
-            status: AlertStatus::Open,
-            detection_id: None,
-            log_types: vec![],
-            tags: vec![],
-            description: None,
-            runbook: None,
-            reference: None,
-            alert_context: None,
-            created_at: 1_000,
-            received_at: 1_000,
-            assignee: None,
-        };
+        let destination = a_destination(store.as_ref()).await;
+        let alert = an_alert("a1");
         let new = NewAlertRecord { alert, destination_ids: vec![destination.id.clone(), "gone".into()] };
         let stored = store.insert_alerts(&[new.clone(), new], 1_000).await.unwrap();
         assert_eq!((stored[0].created, stored[0].deliveries), (true, 1), "an unknown destination is skipped");
@@ -117,38 +91,12 @@ async fn an_outcome_counts_only_for_the_claim_it_ends_and_a_re_send_waits_for_a_
 
 #[tokio::test]
 async fn re_sending_a_failed_message_brings_back_the_thread_replies_that_failed_for_want_of_it() {
-    use herald_model::alert::{ActivityAction, ActivitySource, AlertStatus, AlertType};
-    use herald_model::destination::{DestinationKind, Severity};
-    use herald_server::store::{Activity, AlertRecord, DeliveryKind, DestinationValues, NewAlertRecord, Outcome, TriageChange};
+    use herald_model::alert::{ActivityAction, ActivitySource};
+    use herald_server::store::{Activity, DeliveryKind, NewAlertRecord, Outcome, TriageChange};
     for (_dir, url) in backends() {
         let store = store::open(&url).await.unwrap();
-        let values = DestinationValues {
-            display_name: "SecOps".into(),
-            channel: "#sec".into(),
-            client_id: "1.2".into(),
-            severities: vec![],
-            alert_kinds: vec![],
-            log_types: vec![],
-            timezone: "UTC".into(),
-        };
-        let destination = store.create_destination(DestinationKind::SlackBot, &values).await.unwrap();
-        let alert = AlertRecord {
-            id: "a1".into(),
-            title: "t".into(),
-            severity: Severity::High,
-            alert_type: AlertType::Rule,
-            status: AlertStatus::Open,
-            detection_id: None,
-            log_types: vec![],
-            tags: vec![],
-            description: None,
-            runbook: None,
-            reference: None,
-            alert_context: None,
-            created_at: 1_000,
-            received_at: 1_000,
-            assignee: None,
-        };
+        let destination = a_destination(store.as_ref()).await;
+        let alert = an_alert("a1");
         store.insert_alerts(&[NewAlertRecord { alert, destination_ids: vec![destination.id.clone()] }], 1_000).await.unwrap();
         let post = store.claim_deliveries(1_000, 60_000, 10).await.unwrap().remove(0);
         // A comment while the message is on its way: a reply waits for it.
@@ -184,5 +132,43 @@ async fn re_sending_a_failed_message_brings_back_the_thread_replies_that_failed_
         assert_eq!(again.len(), 1, "the message first: {again:?}");
         assert_eq!(again[0].kind, DeliveryKind::Post);
         store.close().await;
+    }
+}
+
+/// A Slack Bot destination, as the outbox tests need one.
+async fn a_destination(store: &dyn store::Store) -> herald_server::store::DestinationRecord {
+    use herald_model::destination::DestinationKind;
+    let values = herald_server::store::DestinationValues {
+        display_name: "SecOps".into(),
+        channel: "#sec".into(),
+        client_id: "1.2".into(),
+        severities: vec![],
+        alert_kinds: vec![],
+        log_types: vec![],
+        timezone: "UTC".into(),
+    };
+    store.create_destination(DestinationKind::SlackBot, &values).await.unwrap()
+}
+
+/// A HIGH rule alert received at 1,000 ms.
+fn an_alert(id: &str) -> herald_server::store::AlertRecord {
+    use herald_model::alert::{AlertStatus, AlertType};
+    use herald_model::destination::Severity;
+    herald_server::store::AlertRecord {
+        id: id.into(),
+        title: "t".into(),
+        severity: Severity::High,
+        alert_type: AlertType::Rule,
+        status: AlertStatus::Open,
+        detection_id: None,
+        log_types: vec![],
+        tags: vec![],
+        description: None,
+        runbook: None,
+        reference: None,
+        alert_context: None,
+        created_at: 1_000,
+        received_at: 1_000,
+        assignee: None,
     }
 }
