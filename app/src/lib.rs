@@ -26,6 +26,10 @@ use pages::users::Users;
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
+    // index.html's shell stood in for the app while it loaded.
+    if let Some(shell) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot-shell")) {
+        shell.remove();
+    }
     leptos::mount::mount_to_body(App);
 }
 

@@ -20,6 +20,9 @@ const COMPRESSIBLE: &[&str] = &["html", "js", "wasm", "css", "svg", "json", "txt
 /// running Herald never serves a half-written folder. Returns the absolute
 /// path of `dist/`.
 pub fn build_app() -> anyhow::Result<PathBuf> {
+    // Every command that builds the app comes through here, so this is the
+    // one place that makes sure rustup has the target.
+    super::setup::wasm_target()?;
     super::cargo(&["build", "--package", "herald-app", "--lib", "--target", WASM_TARGET, "--profile", PROFILE])?;
     let target_dir = PathBuf::from(std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into()));
     let wasm_in = target_dir.join(WASM_TARGET).join(PROFILE).join("herald_app.wasm");
@@ -56,7 +59,7 @@ pub fn build_app() -> anyhow::Result<PathBuf> {
         &staging,
     )?;
     let template = fs::read_to_string("app/index.html").context("reading app/index.html")?;
-    let index = template.replace("{{css}}", &css).replace("{{boot}}", &boot);
+    let index = template.replace("{{css}}", &css).replace("{{boot}}", &boot).replace("{{js}}", &js).replace("{{wasm}}", &wasm);
     if index.contains("{{") {
         bail!("app/index.html has a placeholder xtask does not fill");
     }
@@ -139,17 +142,23 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The size table, with the whole console (every file a first visit
+/// loads) as its last row: the figure the size budget is about.
 fn print_sizes(dist: &Path, names: &[&str]) -> anyhow::Result<()> {
     println!("\nWeb app in {}/:", dist.display());
     println!("| file | raw | gzip | brotli |");
     println!("|---|---:|---:|---:|");
-    for name in names {
-        let size = |suffix: &str| -> anyhow::Result<String> {
+    let mut total = [0u64; 3];
+    for name in ["index.html"].iter().chain(names) {
+        let mut row = [0u64; 3];
+        for (i, suffix) in ["", "gz", "br"].into_iter().enumerate() {
             let path = if suffix.is_empty() { dist.join(name) } else { with_suffix(&dist.join(name), suffix) };
-            Ok(kib(fs::metadata(&path).with_context(|| format!("reading {}", path.display()))?.len()))
-        };
-        println!("| {name} | {} | {} | {} |", size("")?, size("gz")?, size("br")?);
+            row[i] = fs::metadata(&path).with_context(|| format!("reading {}", path.display()))?.len();
+            total[i] += row[i];
+        }
+        println!("| {name} | {} | {} | {} |", kib(row[0]), kib(row[1]), kib(row[2]));
     }
+    println!("| **whole console** | {} | {} | **{}** |", kib(total[0]), kib(total[1]), kib(total[2]));
     println!();
     Ok(())
 }

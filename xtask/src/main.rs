@@ -81,7 +81,6 @@ fn serve(herald_args: &[String]) -> anyhow::Result<()> {
 const HOST_PACKAGES: &[&str] = &["herald-model", "herald-server", "herald-tests", "xtask"];
 
 fn test(cargo_test_args: &[String]) -> anyhow::Result<()> {
-    setup::wasm_target()?;
     let browser = setup::browser()?;
     let dist = dist::build_app()?;
     let mut args: Vec<String> = vec!["test".into()];

@@ -5,13 +5,19 @@ use std::process::Command;
 
 use anyhow::{Context as _, bail};
 
-/// rust-toolchain.toml names the wasm32 target, so rustup normally adds it
-/// by itself; this covers toolchains set up another way.
+/// rust-toolchain.toml names the wasm32 target, but rustup adds it only when
+/// it installs the toolchain: a toolchain that was already there (set up
+/// before, a CI image, installed another way) lacks it, and the wasm build
+/// then fails with "can't find crate for core". Every command that builds
+/// the app calls this first.
 pub fn wasm_target() -> anyhow::Result<()> {
     let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
     match installed {
         Ok(out) if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == "wasm32-unknown-unknown") => Ok(()),
-        Ok(_) => run("rustup", &["target", "add", "wasm32-unknown-unknown"]),
+        Ok(_) => {
+            println!("Adding the wasm32-unknown-unknown target to the pinned toolchain (rustup target add)…");
+            run("rustup", &["target", "add", "wasm32-unknown-unknown"])
+        }
         Err(_) => {
             // No rustup: the build will tell whether the target is there.
             Ok(())
