@@ -104,6 +104,15 @@ pub async fn get(state: &AppState, id: &str) -> Result<DestinationView, ApiError
 /// later destinations need only a name and a channel.
 pub async fn create(state: &AppState, kind: DestinationKind) -> Result<DestinationView, ApiError> {
     let app = state.store.latest_slack_app().await?;
+    // The team's time zone is most likely the one its first destination uses.
+    let timezone = state
+        .store
+        .list_destinations()
+        .await?
+        .into_iter()
+        .filter(|d| d.status != DestinationStatus::Draft)
+        .min_by(|a, b| a.created_at.cmp(&b.created_at))
+        .map_or_else(|| "UTC".to_owned(), |d| d.values.timezone);
     let values = DestinationValues {
         display_name: String::new(),
         channel: String::new(),
@@ -111,7 +120,7 @@ pub async fn create(state: &AppState, kind: DestinationKind) -> Result<Destinati
         severities: vec![Severity::Medium, Severity::High, Severity::Critical],
         alert_kinds: AlertKind::ALL.to_vec(),
         log_types: Vec::new(),
-        timezone: "UTC".to_owned(),
+        timezone,
     };
     let record = state.store.create_destination(kind, &values).await?;
     Ok(view(record, app.as_ref()))
@@ -224,11 +233,19 @@ fn stored_secrets(app: Option<&SlackAppRecord>) -> StoredSecrets {
 /// reload shows them); the secrets stay in the form until the save works.
 pub async fn save_settings(state: &AppState, id: &str, form: SlackBotForm) -> Result<DestinationView, ApiError> {
     let (record, _) = load(state, id).await?;
-    let existing = match parse_client_id("clientId", &form.client_id) {
-        Ok(client_id) => state.store.slack_app(&client_id).await?,
-        Err(_) => None,
+    let (existing, judged) = match parse_client_id("clientId", &form.client_id) {
+        Ok(client_id) => {
+            let app = state.store.slack_app(&client_id).await?;
+            let stored = stored_secrets(app.as_ref());
+            (app, stored)
+        }
+        // A Client ID that is not one at all (a typo) is the one error to
+        // fix: the secrets left empty are not also asked for, as if for a
+        // new app, while the form says they are saved. Once the ID is
+        // right, they are judged against that app.
+        Err(_) => (None, StoredSecrets { client_secret: true, signing_secret: true, bot_token: true }),
     };
-    let mut checked = check(&form, stored_secrets(existing.as_ref()));
+    let mut checked = check(&form, judged);
     // An org-wide (Enterprise Grid) install posts by channel ID only.
     let org_wide = existing.as_ref().and_then(|a| a.installation.as_ref()).is_some_and(|i| i.is_enterprise_install);
     if org_wide && !herald_model::destination::looks_like_channel_id(form.channel.trim()) {

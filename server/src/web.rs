@@ -22,6 +22,16 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
 
+/// The app's stylesheet (its name is content-hashed), as `index.html`
+/// links it: for the few pages the server writes itself.
+pub fn stylesheet_href(dist: &Path) -> Option<String> {
+    let index = std::fs::read_to_string(dist.join("index.html")).ok()?;
+    let start = index.find("href=\"/app-")? + "href=\"".len();
+    let end = start + index[start..].find('"')?;
+    let href = &index[start..end];
+    (href.ends_with(".css") && crate::web::looks_like_a_file(href)).then(|| href.to_owned())
+}
+
 /// Serves `dist/` for every path `router` leaves unclaimed.
 pub fn with_static_files<S: Clone + Send + Sync + 'static>(router: Router<S>, dist: &Path) -> Router<S> {
     let index = dist.join("index.html");

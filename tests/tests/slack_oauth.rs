@@ -97,7 +97,7 @@ async fn each_failed_install_says_what_happened_and_stores_nothing() {
     let (url, cookie) = start(&herald, &admin, &id).await;
     let page = callback(&authorize(&url).await, Some(&cookie)).await.text().await.unwrap();
     assert!(page.contains("The install was cancelled in Slack"), "{page}");
-    assert!(page.contains(&format!("/destinations/{id}/setup/3")), "offers to retry");
+    assert!(page.contains(&format!("/destinations/{id}/setup/4")), "offers to retry");
     assert!(!token_saved(&admin, &id).await);
 
     // Finished in another browser (the cookie does not match).

@@ -2,7 +2,7 @@
 //! Manage Destinations to change), and the setup wizard's drafts.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use herald_model::api::DestinationList;
 use herald_model::destination::{
@@ -103,13 +103,20 @@ pub async fn save_credentials(
     Ok(Json(destinations::save_credentials(&state, &id, credentials).await?))
 }
 
-/// Step 6's live check of the channel.
+/// `?channel=#name`: a channel typed in step 5, checked before it is saved.
+#[derive(Debug, serde::Deserialize)]
+pub struct ChannelQuery {
+    channel: Option<String>,
+}
+
+/// Step 6's live check of the channel (step 5's, with `?channel=`).
 pub async fn channel(
     _: Authorized<need::ManageDestinations>,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(query): Query<ChannelQuery>,
 ) -> Result<Json<ChannelCheck>, ApiError> {
-    Ok(Json(crate::slack::channel::check(&state, &id).await?))
+    Ok(Json(crate::slack::channel::check(&state, &id, query.channel.as_deref()).await?))
 }
 
 /// Step 7's welcome message: 200 with what happened, sent or not.

@@ -42,7 +42,7 @@ pub async fn install(
     // another site must not start one in an admin's browser.
     let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     if matches!(site, Some("cross-site" | "same-site")) {
-        return Ok(page(
+        return Ok(page(&state,
             StatusCode::FORBIDDEN,
             "Start the install from Herald",
             "This install was started from another site and was refused. Use Add to Slack in Herald's setup wizard.",
@@ -51,7 +51,7 @@ pub async fn install(
     }
     let (record, app) = destinations::load(&state, &query.destination).await?;
     let Some(app) = app.filter(|a| a.client_secret.is_some()) else {
-        return Ok(page(
+        return Ok(page(&state,
             StatusCode::CONFLICT,
             "Save the app's credentials first",
             "Add to Slack needs the app's Client ID and Client Secret: enter them in the wizard, then try again.",
@@ -95,7 +95,7 @@ pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(q
 /// The install, checked step by step; `Err` is the page to show.
 async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQuery) -> Result<String, Response> {
     let Some(sent_state) = query.state.filter(|s| !s.is_empty()) else {
-        return Err(page(
+        return Err(page(state,
             StatusCode::BAD_REQUEST,
             "Start the install from Herald",
             "This install did not start in Herald, so Herald cannot tell which destination it is for. Open Alert Destinations in Herald and use Add to Slack there.",
@@ -107,9 +107,9 @@ async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQu
         .store
         .take_oauth_state(&secrets::hash(&sent_state), now)
         .await
-        .map_err(|e| internal(e))?
+        .map_err(|e| internal(state, e))?
         .ok_or_else(|| {
-            page(
+            page(state,
                 StatusCode::BAD_REQUEST,
                 "This install link has expired",
                 "The link was used already, is older than 10 minutes, or was not made by this Herald. Start the install again.",
@@ -117,7 +117,7 @@ async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQu
             )
         })?;
     if auth::cookie(headers, STATE_COOKIE) != Some(sent_state.as_str()) {
-        return Err(page(
+        return Err(page(state,
             StatusCode::BAD_REQUEST,
             "This install was started in another browser",
             "For your safety the install must finish in the browser that started it. Start it again here.",
@@ -130,23 +130,23 @@ async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQu
         } else {
             format!("Slack stopped the install ({error}). Nothing changed.")
         };
-        return Err(page(StatusCode::BAD_REQUEST, "The app was not installed", &message, Some(&destination_id)));
+        return Err(page(state, StatusCode::BAD_REQUEST, "The app was not installed", &message, Some(&destination_id)));
     }
     let code = query.code.unwrap_or_default();
     let (_record, app) = destinations::load(state, &destination_id).await.map_err(IntoResponse::into_response)?;
-    let app = app.ok_or_else(|| internal("the destination's Slack app is gone"))?;
-    let client_secret = app.client_secret.as_ref().ok_or_else(|| internal("the Slack app has no client secret"))?;
+    let app = app.ok_or_else(|| internal(state, "the destination's Slack app is gone"))?;
+    let client_secret = app.client_secret.as_ref().ok_or_else(|| internal(state, "the Slack app has no client secret"))?;
     let client_secret = state
         .secret_key
         .open(&client_secret.sealed, &context("client_secret", &app.client_id))
-        .map_err(internal)?;
+        .map_err(|e| internal(state, e))?;
     let access = state
         .slack
         .oauth_access(&app.client_id, &client_secret, &code, &redirect_uri(state))
         .await
-        .map_err(|error| page(StatusCode::BAD_GATEWAY, "Slack did not complete the install", &exchange_failure(&error), Some(&destination_id)))?;
+        .map_err(|error| page(state, StatusCode::BAD_GATEWAY, "Slack did not complete the install", &exchange_failure(&error), Some(&destination_id)))?;
     let me = state.slack.auth_test(&access.access_token).await.map_err(|error| {
-        page(StatusCode::BAD_GATEWAY, "Slack did not complete the install", &exchange_failure(&error), Some(&destination_id))
+        page(state, StatusCode::BAD_GATEWAY, "Slack did not complete the install", &exchange_failure(&error), Some(&destination_id))
     })?;
     let seal = |field: &str, secret: &str| StoredSecret {
         sealed: state.secret_key.seal(secret, &context(field, &app.client_id)),
@@ -167,7 +167,7 @@ async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQu
         .store
         .save_installation(&app.client_id, &seal("bot_token", &access.access_token), &installation)
         .await
-        .map_err(internal)?;
+        .map_err(|e| internal(state, e))?;
     tracing::info!(
         destination.id = %destination_id,
         slack.team = installation.team_id.as_deref().unwrap_or("-"),
@@ -190,21 +190,32 @@ fn exchange_failure(error: &SlackError) -> String {
     }
 }
 
-fn internal(cause: impl std::fmt::Display) -> Response {
+fn internal(state: &AppState, cause: impl std::fmt::Display) -> Response {
     tracing::error!(error = %cause, "install failed");
-    page(StatusCode::INTERNAL_SERVER_ERROR, "The install failed", "Herald could not store the installation. The server log has the details.", None)
+    page(state, StatusCode::INTERNAL_SERVER_ERROR, "The install failed", "Herald could not store the installation. The server log has the details.", None)
 }
 
-/// A plain page: what happened, and the way back.
-fn page(status: StatusCode, title: &str, message: &str, destination: Option<&str>) -> Response {
+/// A page in the app's look (its stylesheet, no script: the CSP stays
+/// strict): what happened, and the way back.
+fn page(state: &AppState, status: StatusCode, title: &str, message: &str, destination: Option<&str>) -> Response {
     let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let back = match destination {
-        Some(id) => format!("<p><a href=\"/destinations/{}/setup/3\">Back to the setup, to try again</a></p>", escape(id)),
-        None => "<p><a href=\"/destinations\">Back to Alert Destinations</a></p>".to_owned(),
+        Some(id) => format!(
+            "<a class=\"button primary\" href=\"/destinations/{}/setup/4\">Back to the setup, to try again</a>",
+            escape(id)
+        ),
+        None => "<a class=\"button primary\" href=\"/destinations\">Back to Alert Destinations</a>".to_owned(),
     };
+    let stylesheet = crate::web::stylesheet_href(&state.settings.dist_dir)
+        .map(|href| format!("<link rel=\"stylesheet\" href=\"{}\">", escape(&href)))
+        .unwrap_or_default();
     let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Herald: {title}</title></head>\
-         <body><main><h1>{title}</h1><p>{message}</p>{back}</main></body></html>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} — Herald</title><link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">{stylesheet}</head>\
+         <body><header class=\"topbar\"><a class=\"brand\" href=\"/\"><img src=\"/favicon.svg\" alt=\"\" width=\"24\" height=\"24\">Herald</a></header>\
+         <main class=\"content\"><section class=\"page narrow\"><h1>{title}</h1>\
+         <p class=\"notice error\" role=\"alert\">{message}</p><p>{back}</p></section></main></body></html>",
         title = escape(title),
         message = escape(message),
     );

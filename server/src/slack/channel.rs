@@ -45,10 +45,12 @@ pub async fn bot_name(state: &AppState, app: &str, token: &str) -> String {
     }
 }
 
-/// Step 6's live check: is the bot in the channel yet?
-pub async fn check(state: &AppState, id: &str) -> Result<ChannelCheck, ApiError> {
+/// Step 6's live check: is the bot in the channel yet? With `typed`, the
+/// same question about a channel typed in step 5 but not saved yet, so a
+/// channel Slack has never heard of is caught where it is typed.
+pub async fn check(state: &AppState, id: &str, typed: Option<&str>) -> Result<ChannelCheck, ApiError> {
     let (record, app) = destinations::load(state, id).await?;
-    let channel = ChannelRef::parse("channel", &record.values.channel)?;
+    let channel = ChannelRef::parse("channel", typed.unwrap_or(&record.values.channel))?;
     let app = app.ok_or_else(destinations::missing_token)?;
     let token = super::tokens::bot_token(state, &app, None).await?;
     let shown = channel.display();
