@@ -98,6 +98,12 @@ pub async fn channel_check(id: &str) -> Result<ChannelCheck, ApiError> {
     send(Request::get(&format!("/api/destinations/{id}/channel"))).await
 }
 
+/// The same check for a channel typed but not saved yet (step 5).
+pub async fn channel_check_typed(id: &str, channel: &str) -> Result<ChannelCheck, ApiError> {
+    let channel = String::from(js_sys::encode_uri_component(channel));
+    send(Request::get(&format!("/api/destinations/{id}/channel?channel={channel}"))).await
+}
+
 pub async fn send_welcome(id: &str) -> Result<WelcomeOutcome, ApiError> {
     send(Request::post(&format!("/api/destinations/{id}/welcome"))).await
 }

@@ -77,9 +77,15 @@ pub fn Protected(#[prop(optional)] permission: Option<Permission>, children: Chi
     move || match auth.session.get() {
         Session::Checking => view! { <Loading what="your session" /> }.into_any(),
         Session::SignedOut => {
-            let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
-            let next = String::from(js_sys::encode_uri_component(&here));
-            view! { <Redirect path=format!("/sign-in?next={next}") /> }.into_any()
+            let path = location.pathname.get_untracked();
+            // Back to the page asked for, never to the sign-in page itself.
+            let target = if path.starts_with("/sign-in") {
+                "/sign-in".to_owned()
+            } else {
+                let here = format!("{path}{}", location.search.get_untracked());
+                format!("/sign-in?next={}", String::from(js_sys::encode_uri_component(&here)))
+            };
+            view! { <Redirect path=target /> }.into_any()
         }
         Session::Failed(error) => {
             view! { <ErrorNotice error retry=Callback::new(move |()| auth.check()) /> }.into_any()

@@ -54,6 +54,8 @@ impl Browser {
             .unwrap_or_else(|e| panic!("starting {}: {e}", chromedriver.display()));
         let profile = tempfile::tempdir().expect("a profile folder");
         let capabilities = json!({
+            // The console, for tests that a page logs no error.
+            "goog:loggingPrefs": {"browser": "ALL"},
             "goog:chromeOptions": {
                 "binary": chromium,
                 "args": [
@@ -158,9 +160,102 @@ impl Browser {
         .await
     }
 
+    /// Makes the page as wide and tall as a phone's screen. Headless
+    /// Chromium will not size its window below about 500 px, so this goes
+    /// through the DevTools protocol, as the device toolbar does.
+    pub async fn set_viewport(&self, width: u32, height: u32) {
+        let params = json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false});
+        self.cdp("Emulation.setDeviceMetricsOverride", params).await;
+    }
+
+    async fn cdp(&self, cmd: &str, params: serde_json::Value) -> serde_json::Value {
+        let command = SessionPost { path: "goog/cdp/execute", body: json!({"cmd": cmd, "params": params}) };
+        self.client.issue_cmd(command).await.unwrap_or_else(|e| panic!("DevTools {cmd}: {e}"))
+    }
+
+    /// What the page wrote to the console at error level since the last
+    /// call, leaving out failed requests (a 401 before sign-in is logged
+    /// by Chromium itself, and is the app working as meant).
+    pub async fn console_errors(&self) -> Vec<String> {
+        let entries = self
+            .client
+            .issue_cmd(SessionPost { path: "se/log", body: json!({"type": "browser"}) })
+            .await
+            .expect("reading the browser's console");
+        entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["level"] == "SEVERE")
+            .filter_map(|e| e["message"].as_str().map(str::to_owned))
+            .filter(|m| !m.contains("Failed to load resource"))
+            .collect()
+    }
+
+    /// Asserts that the page is no wider than the window, naming the
+    /// widest elements when it is.
+    pub async fn assert_no_sideways_scroll(&self, page: &str) {
+        let measured = self
+            .client
+            .execute(
+                "const w = window.innerWidth;
+                 const wide = [...document.querySelectorAll('body *')]
+                   .filter(e => e.getBoundingClientRect().right > w + 0.5)
+                   .slice(0, 5)
+                   .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + String(e.className).split(' ').join('.') : '') + ' right=' + Math.round(e.getBoundingClientRect().right));
+                 return [document.documentElement.scrollWidth, w, wide];",
+                vec![],
+            )
+            .await
+            .expect("measuring the page");
+        let (scroll, inner) = (measured[0].as_f64().unwrap_or(0.0), measured[1].as_f64().unwrap_or(0.0));
+        assert!(scroll <= inner, "{page}: the page is {scroll} px wide in a {inner} px window; too wide: {}", measured[2]);
+    }
+
+    /// The page's title, as the browser tab shows it.
+    pub async fn title(&self) -> String {
+        self.client.title().await.expect("reading the title")
+    }
+
+    /// Waits until the tab's title is `expected`.
+    pub async fn wait_for_title(&self, expected: &str) {
+        poll::until(&format!("the title to be {expected:?}"), || async {
+            let title = self.title().await;
+            if title == expected { Ok(()) } else { Err(title) }
+        })
+        .await
+    }
+
+    /// Saves a PNG of the page to `$HERALD_TEST_SCREENSHOTS/<name>.png`
+    /// when that variable is set, for looking at screens by eye.
+    pub async fn screenshot(&self, name: &str) {
+        let Some(dir) = std::env::var_os("HERALD_TEST_SCREENSHOTS") else { return };
+        let png = self.client.screenshot().await.expect("taking a screenshot");
+        std::fs::create_dir_all(&dir).expect("the screenshot folder");
+        std::fs::write(PathBuf::from(dir).join(format!("{name}.png")), png).expect("writing the screenshot");
+    }
+
     /// Closes the session; dropping the `Browser` stops ChromeDriver.
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
+    }
+}
+
+/// A ChromeDriver command fantoccini has no method for: a POST under the
+/// session's URL.
+#[derive(Debug)]
+struct SessionPost {
+    path: &'static str,
+    body: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for SessionPost {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/{}", session_id.unwrap_or_default(), self.path))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.body.to_string()))
     }
 }
 

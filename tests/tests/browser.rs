@@ -211,7 +211,7 @@ async fn changing_an_alert_s_status_in_the_console_changes_the_message_in_slack(
     browser.goto(&herald.url("/alerts/a1")).await;
     browser.find_text("tr[data-destination=SecOps] td.delivery", "sent").await;
     browser.select("select[name=status]", "TRIAGED").await;
-    browser.find_text("dd.status", "Triaged").await;
+    browser.find_text(".triage .saved", "Saved: the status is Triaged.").await;
     browser.find_text("ol.timeline .summary", "admin changed the status from Open to Triaged").await;
 
     herald_tests::poll::until("the Slack message to show the new status", || async {

@@ -45,15 +45,14 @@ async fn a_new_user_walks_every_step_then_a_second_destination_reuses_the_app() 
     browser.find_text(".instructions li", "Opt in").await;
     browser.find_text(".hint", "Request to Install").await;
 
-    // Steps 3 and 4: the icon and where the credentials are; then back to
-    // step 3 to install with Add to Slack, through the fake Slack's
-    // authorize page and back.
-    next(&browser, "3. Install the app").await;
-    browser.find_text(".instructions li", "Install to Workspace").await;
-    next(&browser, "4. Configure the app").await;
+    // Steps 3 and 4: the icon and where the credentials are, then the
+    // install with Add to Slack, through the fake Slack's authorize page
+    // and back to step 5.
+    next(&browser, "3. Configure the app").await;
     browser.find_text("a.button", "Download the icon").await;
-    browser.find_text(".instructions li", "App Credentials").await;
-    browser.click_text(".wizard-nav button", "Back").await;
+    browser.find_text("p", "App Credentials").await;
+    next(&browser, "4. Install the app").await;
+    browser.find_text(".instructions li", "Install to Workspace").await;
     browser.find_text("h3", "Install with Add to Slack").await;
     browser.fill("#install-client-id", defaults::CLIENT_ID).await;
     browser.fill("#install-client-secret", defaults::CLIENT_SECRET).await;
@@ -91,14 +90,15 @@ async fn a_new_user_walks_every_step_then_a_second_destination_reuses_the_app() 
     browser.wait_for_path("/destinations").await;
     browser.find_text("tr[data-destination='Security alerts'] td", "Active").await;
     browser.find_text("tr[data-destination='Security alerts'] td", "#sec-alerts").await;
-    browser.click_text("tr[data-destination='Security alerts'] button", "Send test message").await;
-    browser.find_text("tr[data-destination='Security alerts'] [role=status]", "Sent: the welcome message is in #sec-alerts.").await;
-    assert_eq!(slack.messages_in(defaults::SEC_ALERTS).len(), 2, "the list's test message went out too");
+    browser.click_text("tr[data-destination='Security alerts'] summary", "More").await;
+    browser.click_text("tr[data-destination='Security alerts'] button", "Send welcome message").await;
+    browser.find_text(".outcome[role=status]", "Security alerts: Sent: the welcome message is in #sec-alerts.").await;
+    assert_eq!(slack.messages_in(defaults::SEC_ALERTS).len(), 2, "the list's welcome message went out too");
 
-    // Step 8: another destination; the Slack app's credentials are there already.
-    begin(&browser).await;
-    browser.find_text("[role=status]", "uses the Slack app you set up before").await;
-    browser.click_text("button", "Skip to the destination details").await;
+    // Step 8: another destination starts at the form: the Slack app's
+    // credentials are there already.
+    browser.click_text("a.button", "Create New").await;
+    browser.click_text("button", "Set up a Slack Bot").await;
     browser.find_text("h2", "5. Destination details").await;
     browser.find_text(".credentials", defaults::CLIENT_ID).await;
     assert!(browser.client.find(fantoccini::Locator::Css("#clientSecret")).await.is_err(), "only name and channel are asked");
@@ -166,11 +166,11 @@ async fn poll_manifest(browser: &Browser, needle: &str) -> String {
 async fn a_reload_in_the_middle_of_the_wizard_resumes_at_the_same_step_with_the_same_values() {
     let (_slack, herald, browser) = start().await;
     begin(&browser).await;
-    next(&browser, "3. Install the app").await;
+    next(&browser, "3. Configure the app").await;
     browser.reload().await;
-    browser.find_text("h2", "3. Install the app").await;
+    browser.find_text("h2", "3. Configure the app").await;
 
-    next(&browser, "4. Configure the app").await;
+    next(&browser, "4. Install the app").await;
     next(&browser, "5. Destination details").await;
     browser.fill("#displayName", "Half done").await;
     browser.fill("#channel", "#sec-alerts").await;
@@ -197,7 +197,7 @@ async fn a_reload_in_the_middle_of_the_wizard_resumes_at_the_same_step_with_the_
     })
     .await;
     browser.click_text(".wizard-nav button", "Back").await;
-    browser.find_text("h2", "4. Configure the app").await;
+    browser.find_text("h2", "4. Install the app").await;
     next(&browser, "5. Destination details").await;
     browser.wait_for_value("#displayName", "Half done").await;
     let info = browser.client.find(fantoccini::Locator::Css("#severities input[name=Info]")).await.unwrap();
@@ -205,7 +205,24 @@ async fn a_reload_in_the_middle_of_the_wizard_resumes_at_the_same_step_with_the_
 
     // Leaving altogether: the list offers to continue where it stopped.
     browser.goto(&herald.url("/destinations")).await;
-    browser.click_text("tr[data-destination='Half done'] a", "Continue").await;
+    browser.click_text("tr[data-destination='Half done'] a", "Continue setup").await;
     browser.find_text("h2", "5. Destination details").await;
+
+    // Another click on Set up a Slack Bot makes one new draft, not one a
+    // click; Cancel setup deletes it again.
+    for _ in 0..2 {
+        browser.goto(&herald.url("/destinations/new")).await;
+        browser.click_text("button", "Set up a Slack Bot").await;
+        browser.find_text("h2", "2. Create the Slack app from a manifest").await;
+    }
+    let count = || async {
+        let list: Value = admin.get("/api/destinations").await.json().await.unwrap();
+        list["destinations"].as_array().unwrap().len()
+    };
+    assert_eq!(count().await, 2, "Half done and one fresh draft");
+    browser.click_text(".cancel-setup button", "Cancel setup").await;
+    browser.click_text(".cancel-setup button", "Delete draft").await;
+    browser.wait_for_path("/destinations").await;
+    assert_eq!(count().await, 1, "the fresh draft is gone");
     browser.close().await;
 }

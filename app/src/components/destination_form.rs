@@ -2,15 +2,48 @@
 //! field is checked as it is typed, by the same rules the server applies;
 //! the server's answer is shown next to the fields it names.
 
+use std::time::Duration;
+
 use herald_model::destination::{
-    AlertKind, ChannelRef, DestinationStatus, DestinationView, DraftUpdate, SUPPORTED_LOG_TYPES, Severity, SlackBotForm,
-    parse_bot_token, parse_client_id, parse_destination_name, parse_hex_secret, parse_log_type,
+    AlertKind, ChannelCheck, ChannelRef, ChannelState, DestinationStatus, DestinationView, DraftUpdate, SUPPORTED_LOG_TYPES,
+    Severity, SlackBotForm, parse_bot_token, parse_client_id, parse_destination_name, parse_hex_secret, parse_log_type,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
-use crate::components::notice::{FieldMessage, FormError};
+use crate::components::notice::{FieldMessage, FormError, focus_first_invalid};
+
+/// How long typing pauses before a draft saves what was typed, and before
+/// Slack is asked about a typed channel.
+const TYPING_PAUSE: Duration = Duration::from_millis(600);
+
+/// Runs the latest call `pause` after the calls stop coming.
+#[derive(Clone, Copy)]
+struct Debounce {
+    pending: StoredValue<Option<leptos::leptos_dom::helpers::TimeoutHandle>, LocalStorage>,
+}
+
+impl Debounce {
+    fn new() -> Debounce {
+        let pending = StoredValue::new_local(None::<leptos::leptos_dom::helpers::TimeoutHandle>);
+        on_cleanup(move || {
+            if let Some(handle) = pending.try_update_value(Option::take).flatten() {
+                handle.clear();
+            }
+        });
+        Debounce { pending }
+    }
+
+    fn call(self, pause: Duration, f: impl FnOnce() + 'static) {
+        if let Some(handle) = self.pending.try_update_value(Option::take).flatten() {
+            handle.clear();
+        }
+        if let Ok(handle) = set_timeout_with_handle(f, pause) {
+            self.pending.set_value(Some(handle));
+        }
+    }
+}
 
 /// One text field's state: what is typed, and the server's last word on it.
 #[derive(Clone, Copy)]
@@ -65,8 +98,12 @@ pub fn DestinationForm(
     let all_log_types = RwSignal::new(destination.log_types.is_empty());
     let log_types = RwSignal::new(destination.log_types.clone());
     let other_log_type = RwSignal::new(String::new());
+    let log_filter = RwSignal::new(String::new());
     let list_errors = RwSignal::new(Vec::<(String, String)>::new());
+    // A problem with the form as a whole (not one field's).
     let form_error = RwSignal::new(None::<String>);
+    // What Slack said of the channel typed, when the bot token is known.
+    let slack_channel = RwSignal::new(None::<(String, ChannelCheck)>);
     let pending = RwSignal::new(false);
     let timezones = LocalResource::new(api::timezones);
     let timezone_done = RwSignal::new(true);
@@ -93,19 +130,64 @@ pub fn DestinationForm(
     };
 
     // A draft keeps what is typed as it goes (not the secrets), so a reload
-    // or a later visit finds it.
+    // or a later visit finds it: on every change, and after a pause in
+    // typing. One save at a time, the last one with the latest values.
     let draft_id = id.clone();
+    let saving = StoredValue::new(false);
+    let save_again = StoredValue::new(false);
     let autosave = Callback::new(move |()| {
         if !is_draft {
             return;
         }
+        if saving.get_value() {
+            save_again.set_value(true);
+            return;
+        }
+        saving.set_value(true);
         let id = draft_id.clone();
-        let update = DraftUpdate { step: 5, form: form() };
         spawn_local(async move {
-            if let (Ok(view), Some(drafted)) = (api::save_draft(&id, &update).await, drafted) {
-                drafted.run(view);
+            loop {
+                let update = DraftUpdate { step: 5, form: form() };
+                if let (Ok(view), Some(drafted)) = (api::save_draft(&id, &update).await, drafted) {
+                    drafted.run(view);
+                }
+                if !save_again.try_update_value(std::mem::take).unwrap_or(false) {
+                    break;
+                }
             }
+            saving.set_value(false);
         });
+    });
+    let typing_pause = Debounce::new();
+    let typed = Callback::new(move |()| typing_pause.call(TYPING_PAUSE, move || autosave.run(())));
+
+    // With a bot token stored, Slack is asked about the channel as it is
+    // typed, so a channel it has never heard of is caught here, not at the
+    // invite step. Answers about an older value are dropped.
+    let channel_pause = Debounce::new();
+    let channel_id = id.clone();
+    let channel_typed = Callback::new(move |()| {
+        typed.run(());
+        slack_channel.set(None);
+        let value = channel.value.get_untracked();
+        if !secrets.with_untracked(|s| s.2.set) || ChannelRef::parse("channel", &value).is_err() {
+            return;
+        }
+        let id = channel_id.clone();
+        channel_pause.call(TYPING_PAUSE, move || {
+            spawn_local(async move {
+                if let Ok(check) = api::channel_check_typed(&id, &value).await {
+                    if channel.value.get_untracked() == value {
+                        slack_channel.set(Some((value, check)));
+                    }
+                }
+            });
+        });
+    });
+    // A list's own message goes once the list changes.
+    let list_changed = Callback::new(move |()| {
+        list_errors.set(Vec::new());
+        autosave.run(());
     });
 
     let fields = [
@@ -130,12 +212,17 @@ pub fn DestinationForm(
                 .filter_map(|f| error.field(f).map(|m| (f.to_owned(), m)))
                 .collect(),
         );
-        form_error.set(Some(if error.fields.is_empty() {
-            error.message.clone()
-        } else {
-            "Some fields need fixing: see the messages next to them.".to_owned()
-        }));
+        form_error.set(error.fields.is_empty().then(|| error.message.clone()));
+        focus_first_invalid();
     };
+    // Said while any field still carries the server's word; each message
+    // goes as soon as its field changes.
+    let flagged = Signal::derive(move || {
+        fields.iter().any(|(_, state)| state.server_error.with(Option::is_some)) || list_errors.with(|l| !l.is_empty())
+    });
+    let banner = Signal::derive(move || {
+        form_error.get().or_else(|| flagged.get().then(|| "Some fields need fixing: see the messages next to them.".to_owned()))
+    });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -145,7 +232,6 @@ pub fn DestinationForm(
         // An empty list would mean every log type: say so instead.
         if !all_log_types.get_untracked() && log_types.with_untracked(Vec::is_empty) {
             list_errors.set(vec![("logTypes".to_owned(), "Pick at least one log type, or tick All log types.".to_owned())]);
-            form_error.set(Some("Some fields need fixing: see the messages next to them.".to_owned()));
             return;
         }
         pending.set(true);
@@ -178,6 +264,14 @@ pub fn DestinationForm(
         });
     };
 
+    let add_log_type = Callback::new(move |()| {
+        let typed = other_log_type.get_untracked();
+        if let Ok(t) = parse_log_type("logTypes", &typed) {
+            log_types.update(|list| if !list.contains(&t) { list.push(t) });
+            other_log_type.set(String::new());
+            list_changed.run(());
+        }
+    });
     let list_error = move |field: &'static str| {
         Signal::derive(move || list_errors.get().into_iter().find(|(f, _)| f == field).map(|(_, m)| m))
     };
@@ -191,12 +285,20 @@ pub fn DestinationForm(
 
     view! {
         <form class="form wide" on:submit=submit novalidate>
-            <TextField id="displayName" label="Display Name" field=name autosave
+            <TextField id="displayName" label="Display Name" field=name autosave typed
                 hint="How Herald names this destination, e.g. Security alerts."
                 message=name.message(|v| parse_destination_name("displayName", v).err().map(|e| e.message)) />
-            <TextField id="channel" label="Channel ID or Channel Name" field=channel autosave
+            <TextField id="channel" label="Channel ID or Channel Name" field=channel autosave typed=channel_typed
                 hint="#sec-alerts, or an ID like C0123ABCD (needed for Enterprise Grid org-wide installs)."
-                message=channel.message(|v| ChannelRef::parse("channel", v).err().map(|e| e.message)) />
+                message={
+                    let rule = channel.message(|v| ChannelRef::parse("channel", v).err().map(|e| e.message));
+                    Signal::derive(move || rule.get().or_else(|| slack_channel.with(|answer| match answer {
+                        Some((typed, check)) if check.state == ChannelState::Problem && *typed == channel.value.get() => {
+                            Some(check.message.clone())
+                        }
+                        _ => None,
+                    })))
+                } />
             <Show
                 when=move || show_credentials.get()
                 fallback=move || view! {
@@ -209,7 +311,7 @@ pub fn DestinationForm(
                     </div>
                 }
             >
-                <TextField id="clientId" label="Client ID" field=client_id autosave
+                <TextField id="clientId" label="Client ID" field=client_id autosave typed
                     hint="Basic Information → App Credentials."
                     message=client_id.message(|v| parse_client_id("clientId", v).err().map(|e| e.message)) />
                 <SecretField id="clientSecret" label="Client Secret" field=client_secret placeholder=secret_placeholder(0)
@@ -224,7 +326,7 @@ pub fn DestinationForm(
                 <legend>"Severity"</legend>
                 {Severity::ALL
                     .into_iter()
-                    .map(|severity| view! { <Toggle label=severity.label() value=severity set=severities changed=autosave /> })
+                    .map(|severity| view! { <Toggle label=severity.label() value=severity set=severities changed=list_changed /> })
                     .collect_view()}
                 <FieldMessage id="severities-error" message=list_error("severities") />
             </fieldset>
@@ -232,7 +334,7 @@ pub fn DestinationForm(
                 <legend>"Alert Types"</legend>
                 {AlertKind::ALL
                     .into_iter()
-                    .map(|kind| view! { <Toggle label=kind.label() value=kind set=alert_kinds changed=autosave /> })
+                    .map(|kind| view! { <Toggle label=kind.label() value=kind set=alert_kinds changed=list_changed /> })
                     .collect_view()}
                 <FieldMessage id="alertKinds-error" message=list_error("alertKinds") />
             </fieldset>
@@ -240,29 +342,43 @@ pub fn DestinationForm(
                 <legend>"Log Types"</legend>
                 <label class="check">
                     <input type="checkbox" name="allLogTypes" prop:checked=move || all_log_types.get()
-                        on:change:target=move |ev| { all_log_types.set(ev.target().checked()); autosave.run(()) } />
+                        on:change:target=move |ev| { all_log_types.set(ev.target().checked()); list_changed.run(()) } />
                     "All log types"
                 </label>
                 <Show when=move || !all_log_types.get()>
+                    <input id="logTypeFilter" class="filter" type="search" placeholder="Filter log types, e.g. AWS"
+                        aria-label="Filter log types" autocomplete="off"
+                        prop:value=move || log_filter.get()
+                        on:input:target=move |ev| log_filter.set(ev.target().value())
+                        on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { ev.prevent_default() } />
                     <div class="choices-grid">
                         {SUPPORTED_LOG_TYPES
                             .iter()
-                            .map(|t| view! { <Toggle label=*t value=t.to_string() set=log_types changed=autosave /> })
+                            .map(|t| {
+                                let lower = t.to_lowercase();
+                                let hidden = move || {
+                                    let filter = log_filter.get();
+                                    !filter.trim().is_empty() && !lower.contains(&filter.trim().to_lowercase())
+                                };
+                                view! {
+                                    <span class="log-type" hidden=hidden>
+                                        <Toggle label=*t value=t.to_string() set=log_types changed=list_changed />
+                                    </span>
+                                }
+                            })
                             .collect_view()}
                     </div>
                     <div class="inline-add">
                         <label for="otherLogType">"Another log type"</label>
                         <input id="otherLogType" type="text" placeholder="Vendor.Name"
                             prop:value=move || other_log_type.get()
-                            on:input:target=move |ev| other_log_type.set(ev.target().value()) />
-                        <button type="button" class="button" on:click=move |_| {
-                            let typed = other_log_type.get_untracked();
-                            if let Ok(t) = parse_log_type("logTypes", &typed) {
-                                log_types.update(|list| if !list.contains(&t) { list.push(t) });
-                                other_log_type.set(String::new());
-                                autosave.run(());
-                            }
-                        }>"Add"</button>
+                            on:input:target=move |ev| other_log_type.set(ev.target().value())
+                            // Enter adds the log type; it never submits the whole form.
+                            on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" {
+                                ev.prevent_default();
+                                add_log_type.run(());
+                            } />
+                        <button type="button" class="button" on:click=move |_| add_log_type.run(())>"Add"</button>
                         <FieldMessage id="otherLogType-error" message=Signal::derive(move || {
                             let typed = other_log_type.get();
                             if typed.trim().is_empty() { None } else { parse_log_type("logTypes", &typed).err().map(|e| e.message) }
@@ -280,7 +396,7 @@ pub fn DestinationForm(
                                         {t.clone()}
                                         <button type="button" aria-label=format!("Remove {t}") on:click=move |_| {
                                             log_types.update(|list| list.retain(|x| *x != gone));
-                                            autosave.run(());
+                                            list_changed.run(());
                                         }>"×"</button>
                                     </li>
                                 }
@@ -293,6 +409,8 @@ pub fn DestinationForm(
 
             <label for="timezone">"Timezone"</label>
             <input id="timezone" name="timezone" type="text" list="timezone-list" autocomplete="off"
+                aria-invalid=move || timezone.server_error.with(Option::is_some).then_some("true")
+                aria-describedby="timezone-error"
                 prop:value=move || timezone.value.get()
                 on:input:target=move |ev| {
                     timezone.server_error.set(None);
@@ -318,7 +436,7 @@ pub fn DestinationForm(
                 })
             }) />
 
-            <FormError error=form_error.into() />
+            <FormError error=banner />
             <button type="submit" class="button primary" disabled=move || pending.get()>
                 {move || if pending.get() { "Saving…".to_owned() } else { submit_label.clone() }}
             </button>
@@ -333,16 +451,27 @@ fn TextField(
     hint: &'static str,
     field: Field,
     message: Signal<Option<String>>,
+    /// Saves at once (the field was left, or Enter).
     autosave: Callback<()>,
+    /// Called at each keystroke.
+    typed: Callback<()>,
 ) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
     view! {
         <label for=id>{label}</label>
         <input id=id name=id type="text" autocomplete="off"
+            aria-invalid=move || message.with(Option::is_some).then_some("true")
+            aria-describedby=format!("{hint_id} {error_id}")
             prop:value=move || field.value.get()
-            on:input:target=move |ev| { field.server_error.set(None); field.value.set(ev.target().value()) }
+            on:input:target=move |ev| {
+                field.server_error.set(None);
+                field.value.set(ev.target().value());
+                typed.run(());
+            }
             on:change=move |_| autosave.run(()) />
-        <p class="hint">{hint}</p>
-        <FieldMessage id=format!("{id}-error") message />
+        <p class="hint" id=hint_id>{hint}</p>
+        <FieldMessage id=error_id message />
     }
 }
 
@@ -354,13 +483,24 @@ fn SecretField(
     placeholder: Signal<String>,
     message: Signal<Option<String>>,
 ) -> impl IntoView {
+    let shown = RwSignal::new(false);
+    let error_id = format!("{id}-error");
     view! {
         <label for=id>{label}</label>
-        <input id=id name=id type="password" autocomplete="off"
-            placeholder=move || placeholder.get()
-            prop:value=move || field.value.get()
-            on:input:target=move |ev| { field.server_error.set(None); field.value.set(ev.target().value()) } />
-        <FieldMessage id=format!("{id}-error") message />
+        <div class="secret-input">
+            <input id=id name=id type=move || if shown.get() { "text" } else { "password" } autocomplete="off" spellcheck="false"
+                placeholder=move || placeholder.get()
+                aria-invalid=move || message.with(Option::is_some).then_some("true")
+                aria-describedby=error_id.clone()
+                prop:value=move || field.value.get()
+                on:input:target=move |ev| { field.server_error.set(None); field.value.set(ev.target().value()) } />
+            <button type="button" class="button quiet" aria-controls=id aria-pressed=move || shown.get().to_string()
+                aria-label=move || format!("{} {label}", if shown.get() { "Hide" } else { "Show" })
+                on:click=move |_| shown.update(|s| *s = !*s)>
+                {move || if shown.get() { "Hide" } else { "Show" }}
+            </button>
+        </div>
+        <FieldMessage id=error_id message />
     }
 }
 

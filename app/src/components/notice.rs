@@ -27,6 +27,21 @@ pub fn FormError(error: Signal<Option<String>>) -> impl IntoView {
     move || error.get().map(|message| view! { <p class="notice error" role="alert">{message}</p> })
 }
 
+/// Moves the keyboard focus to the first field marked invalid, once the
+/// page shows the marks: after a refused save, the person starts there.
+pub fn focus_first_invalid() {
+    request_animation_frame(|| {
+        use wasm_bindgen::JsCast as _;
+        let first = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector("[aria-invalid=true]").ok().flatten())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(field) = first {
+            let _ = field.focus();
+        }
+    });
+}
+
 /// The problem with one field, shown under it.
 #[component]
 pub fn FieldMessage(#[prop(into)] id: String, message: Signal<Option<String>>) -> impl IntoView {

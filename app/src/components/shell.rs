@@ -5,7 +5,6 @@ use herald_model::account::Permission;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
 
 use crate::api;
 use crate::auth::Auth;
@@ -13,24 +12,35 @@ use crate::auth::Auth;
 #[component]
 pub fn Shell(children: Children) -> impl IntoView {
     let auth = Auth::get();
-    let navigate = use_navigate();
     let sign_out = move |_| {
-        let navigate = navigate.clone();
         spawn_local(async move {
             // Signed out locally even if the server is gone: the cookie is
             // HttpOnly, and the server forgets the session when it can.
             let _ = api::sign_out().await;
-            auth.session_ended();
-            navigate("/sign-in", Default::default());
+            // A fresh page load, not a route change: the page being left is
+            // torn down whole (nothing of it runs on with a disposed owner),
+            // and nothing the last person saw stays in memory.
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().replace("/sign-in");
+            }
         });
     };
+    // On a phone the navigation folds behind a Menu button; a click on
+    // anything in it (a page, Sign out) folds it again.
+    let menu_open = RwSignal::new(false);
     view! {
-        <header class="topbar">
+        <header class="topbar" class:open=move || menu_open.get()>
             <a class="brand" href="/">
                 <img src="/favicon.svg" alt="" width="24" height="24" />
                 "Herald"
             </a>
             <Show when=move || auth.me().is_some()>
+                <button type="button" class="button quiet menu-toggle" aria-controls="main-menu"
+                    aria-expanded=move || menu_open.get().to_string()
+                    on:click=move |_| menu_open.update(|open| *open = !*open)>
+                    "Menu"
+                </button>
+                <div class="menu" id="main-menu" on:click=move |_| menu_open.set(false)>
                 <nav aria-label="Main">
                     <A href="/alerts">"Alerts"</A>
                     <A href="/destinations">"Alert Destinations"</A>
@@ -44,6 +54,7 @@ pub fn Shell(children: Children) -> impl IntoView {
                 <div class="account">
                     <span class="who">{move || auth.me().map(|me| me.user.display_name)}</span>
                     <button type="button" class="button quiet" on:click=sign_out.clone()>"Sign out"</button>
+                </div>
                 </div>
             </Show>
         </header>

@@ -11,7 +11,8 @@ use herald_model::destination::Severity;
 use herald_model::time::short_utc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_params_map;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::{self, ApiError};
 use crate::auth::Auth;
@@ -36,9 +37,32 @@ const PERIODS: [(&str, u32); 4] = [("Last hour", 1), ("Last 24 hours", 24), ("La
 
 #[component]
 pub fn Alerts() -> impl IntoView {
-    let severity = RwSignal::new(String::new());
-    let status = RwSignal::new(String::new());
-    let hours = RwSignal::new(0u32);
+    crate::components::title::set_title("Alerts");
+    // The filters live in the address (`?severity=HIGH&status=OPEN&hours=24`),
+    // so a reload, Back, or a link sent to a colleague keeps them.
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let from_query = move |key: &str| Memo::new({
+        let key = key.to_owned();
+        move |_| query.with(|q| q.get(&key).unwrap_or_default())
+    });
+    let severity = from_query("severity");
+    let status = from_query("status");
+    let hours_text = from_query("hours");
+    let hours = Memo::new(move |_| hours_text.get().parse::<u32>().unwrap_or(0));
+    let set_filter = move |key: &'static str, value: String| {
+        let mut pairs: Vec<(String, String)> = [("severity", severity.get_untracked()), ("status", status.get_untracked()), ("hours", hours_text.get_untracked())]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), if k == key { value.clone() } else { v }))
+            .filter(|(k, v)| !v.is_empty() && !(k == "hours" && v == "0"))
+            .collect();
+        pairs.sort();
+        let search: Vec<String> =
+            pairs.iter().map(|(k, v)| format!("{k}={}", String::from(js_sys::encode_uri_component(v)))).collect();
+        let url = if search.is_empty() { "/alerts".to_owned() } else { format!("/alerts?{}", search.join("&")) };
+        navigate(&url, NavigateOptions { replace: true, scroll: false, ..Default::default() });
+    };
+    let filtered = move || !severity.get().is_empty() || !status.get().is_empty() || hours.get() > 0;
     let alerts = RwSignal::new(None::<Result<AlertList, ApiError>>);
     let busy = StoredValue::new(false);
     let load = move || {
@@ -80,32 +104,48 @@ pub fn Alerts() -> impl IntoView {
             </header>
             <form class="filters" on:submit=|e| e.prevent_default()>
                 <label>
-                    "Severity "
-                    <select on:change=move |e| severity.set(event_target_value(&e))>
+                    "Severity"
+                    <select name="severity" prop:value=move || severity.get()
+                        on:change={let set = set_filter.clone(); move |e| set("severity", event_target_value(&e))}>
                         <option value="">"Any"</option>
-                        {Severity::ALL.into_iter().rev().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                        {Severity::ALL.into_iter().rev().map(|s| view! {
+                            <option value=s.as_str() selected=move || severity.get() == s.as_str()>{s.label()}</option>
+                        }).collect_view()}
                     </select>
                 </label>
                 <label>
-                    "Status "
-                    <select on:change=move |e| status.set(event_target_value(&e))>
+                    "Status"
+                    <select name="status" prop:value=move || status.get()
+                        on:change={let set = set_filter.clone(); move |e| set("status", event_target_value(&e))}>
                         <option value="">"Any"</option>
-                        {AlertStatus::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                        {AlertStatus::ALL.into_iter().map(|s| view! {
+                            <option value=s.as_str() selected=move || status.get() == s.as_str()>{s.label()}</option>
+                        }).collect_view()}
                     </select>
                 </label>
                 <label>
-                    "Time "
-                    <select on:change=move |e| hours.set(event_target_value(&e).parse().unwrap_or(0))>
-                        {PERIODS.into_iter().map(|(label, h)| view! { <option value=h.to_string() selected=h == 0>{label}</option> }).collect_view()}
+                    "Time"
+                    <select name="hours" prop:value=move || hours.get().to_string()
+                        on:change={let set = set_filter.clone(); move |e| set("hours", event_target_value(&e))}>
+                        {PERIODS.into_iter().map(|(label, h)| view! {
+                            <option value=h.to_string() selected=move || hours.get() == h>{label}</option>
+                        }).collect_view()}
                     </select>
                 </label>
             </form>
             {move || match alerts.get() {
                 None => view! { <Loading what="alerts" /> }.into_any(),
                 Some(Err(error)) => view! { <ErrorNotice error retry=reload /> }.into_any(),
+                Some(Ok(list)) if list.alerts.is_empty() && filtered() => view! {
+                    <div class="empty">
+                        <p>"No alerts match these filters."</p>
+                        <p><a class="button" href="/alerts">"Clear filters"</a></p>
+                    </div>
+                }
+                .into_any(),
                 Some(Ok(list)) if list.alerts.is_empty() => view! {
                     <div class="empty">
-                        <p>"No alerts match."</p>
+                        <p>"No alerts yet."</p>
                         <p>"Detection pipelines send alerts with POST /api/alerts and an API token."</p>
                     </div>
                 }
@@ -139,8 +179,8 @@ fn AlertTable(alerts: Vec<AlertSummary>) -> impl IntoView {
                                 <td class="time">{short_utc(&a.created_at)}</td>
                                 <td><span class=format!("severity {}", a.severity.as_str().to_lowercase())>{a.severity.label()}</span></td>
                                 <td><a href=href>{a.title}</a></td>
-                                <td>{a.status.label()}</td>
-                                <td class=delivery_class(a.delivery)>{a.delivery.map_or("not routed", |d| d.label())}</td>
+                                <td data-label="Status">{a.status.label()}</td>
+                                <td data-label="Delivery" class=delivery_class(a.delivery)>{a.delivery.map_or("not routed", |d| d.label())}</td>
                             </tr>
                         }
                     })
@@ -152,6 +192,7 @@ fn AlertTable(alerts: Vec<AlertSummary>) -> impl IntoView {
 
 #[component]
 pub fn AlertPage() -> impl IntoView {
+    crate::components::title::set_title("Alert");
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let alert = RwSignal::new(None::<Result<AlertView, ApiError>>);
@@ -199,15 +240,27 @@ pub fn AlertPage() -> impl IntoView {
             assignees.set(list.users);
         }
     });
+    // "Saved", next to the controls, once the server has the change.
+    let saved = RwSignal::new(None::<String>);
     let change = Callback::new(move |patch: AlertPatch| {
         let id = id();
+        saved.set(Some("Saving…".to_owned()));
         spawn_local(async move {
             match api::update_alert(&id, &patch).await {
                 Ok(view) => {
                     error.set(None);
+                    let what = if patch.status.is_some() {
+                        format!("Saved: the status is {}.", view.status.label())
+                    } else {
+                        format!("Saved: assigned to {}.", view.assignee.as_ref().map_or("nobody", |a| a.name.as_str()))
+                    };
+                    saved.set(Some(what));
                     changed(view);
                 }
-                Err(err) => error.set(Some(err.message)),
+                Err(err) => {
+                    saved.set(None);
+                    error.set(Some(err.message));
+                }
             }
         });
     });
@@ -217,7 +270,7 @@ pub fn AlertPage() -> impl IntoView {
             {move || match alert.get() {
                 None => view! { <Loading what="the alert" /> }.into_any(),
                 Some(Err(e)) => view! { <ErrorNotice error=e retry=reload /> }.into_any(),
-                Some(Ok(a)) => view! { <AlertDetails a resend change assignees=assignees.get() error /> }.into_any(),
+                Some(Ok(a)) => view! { <AlertDetails a resend change assignees=assignees.get() error saved /> }.into_any(),
             }}
             // Outside the part that refreshes, so typing is never lost.
             <Show when=move || manage && matches!(alert.get(), Some(Ok(_)))>
@@ -264,7 +317,9 @@ fn AlertDetails(
     change: Callback<AlertPatch>,
     assignees: Vec<AssigneeView>,
     error: RwSignal<Option<String>>,
+    saved: RwSignal<Option<String>>,
 ) -> impl IntoView {
+    crate::components::title::set_title(&format!("{}: {}", a.severity.label(), a.title));
     let manage = Auth::get().may(Permission::ManageAlerts);
     let current_status = a.status;
     let current_assignee = a.assignee.as_ref().and_then(|x| x.id.clone()).unwrap_or_default();
@@ -299,6 +354,7 @@ fn AlertDetails(
                     }).collect_view()}
                 </select>
             </label>
+            <p class="saved" role="status">{move || saved.get()}</p>
         </div>
     });
     let activity = a.activity.clone();
@@ -313,10 +369,14 @@ fn AlertDetails(
             </h1>
             <a class="button quiet" href="/alerts">"All alerts"</a>
         </header>
+        // Those who may change the status and assignee see them once, as
+        // the controls; the others read them among the facts.
         {controls}
         <dl class="facts">
-            <dt>"Status"</dt><dd class="status">{a.status.label()}</dd>
-            <dt>"Assignee"</dt><dd class="assignee">{a.assignee.as_ref().map_or_else(|| "Nobody".to_owned(), |x| x.name.clone())}</dd>
+            {(!manage).then(|| view! {
+                <dt>"Status"</dt><dd class="status">{a.status.label()}</dd>
+                <dt>"Assignee"</dt><dd class="assignee">{a.assignee.as_ref().map_or_else(|| "Nobody".to_owned(), |x| x.name.clone())}</dd>
+            })}
             <dt>"Alert type"</dt><dd>{a.alert_type.label()}</dd>
             <dt>"Detection"</dt><dd>{a.detection_id.clone().unwrap_or_else(|| "—".to_owned())}</dd>
             <dt>"Log types"</dt><dd>{log_types}</dd>
@@ -401,7 +461,7 @@ fn DeliveryRow(d: DeliveryView, resend: Callback<Option<String>>, manage: bool) 
         <tr data-destination=d.destination_name.clone()>
             <td>{d.destination_name.clone()}</td>
             <td class=delivery_class(Some(d.state))>{state}</td>
-            <td>{d.attempts}</td>
+            <td data-label="Attempts">{d.attempts}</td>
             <td class="actions">
                 <Show when=move || manage>
                     <button type="button" class="button quiet" on:click={

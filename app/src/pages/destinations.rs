@@ -9,10 +9,18 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::auth::Auth;
-use crate::components::notice::{ErrorNotice, FormError, Loading};
+use crate::components::notice::{ErrorNotice, Loading};
+
+/// What came of the last action on a row, shown above the table.
+#[derive(Clone)]
+struct Outcome {
+    ok: bool,
+    message: String,
+}
 
 #[component]
 pub fn Destinations() -> impl IntoView {
+    crate::components::title::set_title("Alert Destinations");
     let destinations = LocalResource::new(api::list_destinations);
     let reload = Callback::new(move |()| destinations.refetch());
     let may_manage = move || Auth::get().may(Permission::ManageDestinations);
@@ -47,10 +55,13 @@ fn DestinationTable(destinations: Vec<DestinationSummary>, reload: Callback<()>,
         }
         .into_any();
     }
-    let error = RwSignal::new(None::<String>);
+    let outcome = RwSignal::new(None::<Outcome>);
     view! {
-        <FormError error=error.into() />
-        <table class="list">
+        {move || outcome.get().map(|o| {
+            let class = if o.ok { "notice success outcome" } else { "notice error outcome" };
+            view! { <p class=class role="status">{o.message}</p> }
+        })}
+        <table class="list destinations">
             <thead>
                 <tr>
                     <th scope="col">"Name"</th>
@@ -61,7 +72,7 @@ fn DestinationTable(destinations: Vec<DestinationSummary>, reload: Callback<()>,
                 </tr>
             </thead>
             <tbody>
-                {destinations.into_iter().map(|d| view! { <Row d reload error manage /> }).collect_view()}
+                {destinations.into_iter().map(|d| view! { <Row d reload outcome manage /> }).collect_view()}
             </tbody>
         </table>
     }
@@ -95,18 +106,19 @@ fn health(d: &DestinationSummary) -> String {
 }
 
 #[component]
-fn Row(d: DestinationSummary, reload: Callback<()>, error: RwSignal<Option<String>>, manage: bool) -> impl IntoView {
+fn Row(d: DestinationSummary, reload: Callback<()>, outcome: RwSignal<Option<Outcome>>, manage: bool) -> impl IntoView {
     let confirming = RwSignal::new(false);
-    let (id_toggle, id_delete) = (d.id.clone(), d.id.clone());
+    let (id_toggle, id_delete, id_welcome) = (d.id.clone(), d.id.clone(), d.id.clone());
     let status = d.status;
+    let name = if d.display_name.is_empty() { "(unnamed)".to_owned() } else { d.display_name.clone() };
     let act = move |result: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), api::ApiError>>>>| {
         spawn_local(async move {
             match result.await {
                 Ok(()) => {
-                    error.set(None);
+                    outcome.set(None);
                     reload.run(());
                 }
-                Err(err) => error.set(Some(err.message)),
+                Err(err) => outcome.set(Some(Outcome { ok: false, message: err.message })),
             }
         });
     };
@@ -118,58 +130,69 @@ fn Row(d: DestinationSummary, reload: Callback<()>, error: RwSignal<Option<Strin
         let id = id_delete.clone();
         act(Box::pin(async move { api::delete_destination(&id).await }));
     });
-    // The welcome message, from here too: a quick test that the path works.
-    let tested = RwSignal::new(None::<(bool, String)>);
-    let id_test = d.id.clone();
-    let test = move |_| {
-        let id = id_test.clone();
+    // The welcome message, from here too: a quick proof that the path to
+    // the channel works. Its answer goes to the page's one outcome line.
+    let welcome_name = name.clone();
+    let welcome = move |_| {
+        let (id, name) = (id_welcome.clone(), welcome_name.clone());
+        outcome.set(Some(Outcome { ok: true, message: format!("{name}: sending the welcome message…") }));
         spawn_local(async move {
-            let outcome = match api::send_welcome(&id).await {
+            let (ok, message) = match api::send_welcome(&id).await {
                 Ok(o) => (o.sent, o.message),
                 Err(err) => (false, err.message),
             };
-            tested.set(Some(outcome));
+            outcome.set(Some(Outcome { ok, message: format!("{name}: {message}") }));
         });
     };
     let status_cell = match d.status {
-        DestinationStatus::Draft if manage => view! {
-            <span class="status draft">"Setup incomplete — "</span>
-            <a href=format!("/destinations/{}/setup/{}", d.id, d.wizard_step.max(2))>"Continue"</a>
-        }
-        .into_any(),
+        DestinationStatus::Draft if manage => view! { <span class="status draft">"Setup incomplete"</span> }.into_any(),
         status => view! { <span class=format!("status {}", status.as_str().to_lowercase())>{status.label()}</span> }.into_any(),
     };
+    // One primary action a row: finish the setup of a draft, edit the rest;
+    // everything else sits in the row's menu.
+    let primary = if d.status == DestinationStatus::Draft {
+        view! { <a class="button primary" href=format!("/destinations/{}/setup/{}", d.id, d.wizard_step.max(2))>"Continue setup"</a> }
+            .into_any()
+    } else {
+        view! { <a class="button" href=format!("/destinations/{}/edit", d.id)>"Edit"</a> }.into_any()
+    };
+    let menu_label = format!("More actions for {name}");
     view! {
         <tr data-destination=d.display_name.clone()>
-            <td>{if d.display_name.is_empty() { "(unnamed)".to_owned() } else { d.display_name.clone() }}</td>
-            <td class="channel">{d.channel.clone()}</td>
-            <td class="filters">{filters(&d)}</td>
+            <td class="name">{name.clone()}</td>
+            <td class="channel" data-label="Channel">{d.channel.clone()}</td>
+            <td class="filters" data-label="Sends">{filters(&d)}</td>
             <td>
                 {status_cell}
                 {d.problem.clone().map(|p| view! { <p class="status problem">{p}</p> })}
                 {(d.status != DestinationStatus::Draft).then(|| view! { <p class="health">{health(&d)}</p> })}
-                {move || tested.get().map(|(sent, message)| {
-                    let class = if sent { "status tested ok" } else { "status problem" };
-                    view! { <p class=class role="status">{message}</p> }
-                })}
             </td>
             <td class="actions">
-                <Show when=move || manage>
-                    {(status != DestinationStatus::Draft).then(|| view! {
-                        <button type="button" class="button quiet" on:click=test.clone()>"Send test message"</button>
-                        <a class="button quiet" href=format!("/destinations/{}/edit", d.id)>"Edit"</a>
-                        <button type="button" class="button quiet" on:click=toggle.clone()>
-                            {if status == DestinationStatus::Active { "Disable" } else { "Enable" }}
-                        </button>
-                    })}
-                    <Show
-                        when=move || confirming.get()
-                        fallback=move || view! { <button type="button" class="button quiet" on:click=move |_| confirming.set(true)>"Delete"</button> }
-                    >
-                        <button type="button" class="button danger" on:click=move |_| delete.run(())>"Confirm delete"</button>
-                        <button type="button" class="button quiet" on:click=move |_| confirming.set(false)>"Keep"</button>
-                    </Show>
-                </Show>
+                {manage.then(move || view! {
+                    {primary}
+                    <details class="row-menu">
+                        <summary class="button quiet" aria-label=menu_label.clone()>"More"</summary>
+                        <div class="row-menu-items">
+                            {(status != DestinationStatus::Draft).then(|| view! {
+                                <button type="button" class="button quiet" on:click=welcome.clone()>"Send welcome message"</button>
+                                <button type="button" class="button quiet" on:click=toggle.clone()>
+                                    {if status == DestinationStatus::Active { "Disable" } else { "Enable" }}
+                                </button>
+                            })}
+                            <Show
+                                when=move || confirming.get()
+                                fallback=move || view! {
+                                    <button type="button" class="button quiet" on:click=move |_| confirming.set(true)>
+                                        {if status == DestinationStatus::Draft { "Delete draft" } else { "Delete" }}
+                                    </button>
+                                }
+                            >
+                                <button type="button" class="button danger" on:click=move |_| delete.run(())>"Confirm delete"</button>
+                                <button type="button" class="button quiet" on:click=move |_| confirming.set(false)>"Keep"</button>
+                            </Show>
+                        </div>
+                    </details>
+                })}
             </td>
         </tr>
     }

@@ -10,6 +10,7 @@ use crate::components::notice::{ErrorNotice, Loading};
 
 #[component]
 pub fn EditDestination() -> impl IntoView {
+    crate::components::title::set_title("Edit Destination");
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let destination = LocalResource::new(move || {

@@ -1,7 +1,7 @@
 //! `/destinations/new`: pick the kind of destination; a draft is created
 //! and the setup wizard starts.
 
-use herald_model::destination::DestinationKind;
+use herald_model::destination::{DestinationKind, DestinationStatus, DestinationView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
@@ -9,8 +9,23 @@ use leptos_router::hooks::use_navigate;
 use crate::api;
 use crate::components::notice::FormError;
 
+/// A draft nobody has typed into yet is picked up again, rather than a
+/// new one made at every click.
+async fn open_draft() -> Result<DestinationView, api::ApiError> {
+    let list = api::list_destinations().await?;
+    let untouched = list
+        .destinations
+        .into_iter()
+        .find(|d| d.status == DestinationStatus::Draft && d.display_name.is_empty() && d.channel.is_empty());
+    match untouched {
+        Some(draft) => api::destination(&draft.id).await,
+        None => api::create_destination(DestinationKind::SlackBot).await,
+    }
+}
+
 #[component]
 pub fn NewDestination() -> impl IntoView {
+    crate::components::title::set_title("Create New Destination");
     let navigate = use_navigate();
     let error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
@@ -21,8 +36,13 @@ pub fn NewDestination() -> impl IntoView {
         pending.set(true);
         let navigate = navigate.clone();
         spawn_local(async move {
-            match api::create_destination(DestinationKind::SlackBot).await {
-                Ok(draft) => navigate(&format!("/destinations/{}/setup/2", draft.id), Default::default()),
+            match open_draft().await {
+                Ok(draft) => {
+                    // With the Slack app stored already, only the form is left.
+                    let reuses_app = draft.client_secret.set && draft.signing_secret.set && draft.bot_token.set;
+                    let step = if reuses_app { 5 } else { draft.wizard_step.max(2) };
+                    navigate(&format!("/destinations/{}/setup/{step}", draft.id), Default::default());
+                }
                 Err(err) => error.set(Some(err.message)),
             }
             pending.set(false);

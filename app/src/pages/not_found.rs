@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
+    crate::components::title::set_title("Page not found");
     view! {
         <section class="page">
             <h1>"Page not found"</h1>

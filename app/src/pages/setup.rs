@@ -13,10 +13,11 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::api;
 use crate::components::copy::CopyButton;
 use crate::components::destination_form::DestinationForm;
-use crate::components::notice::{ErrorNotice, FormError, Loading};
+use crate::api::ApiError;
+use crate::components::notice::{ErrorNotice, FieldMessage, FormError, Loading, focus_first_invalid};
 
 const STEP_NAMES: [&str; WIZARD_STEPS as usize] =
-    ["Create", "Slack app", "Install", "Configure", "Destination", "Invite", "Finish"];
+    ["Create", "Slack app", "Configure", "Install", "Destination", "Invite", "Finish"];
 
 /// Slack's page for creating an app.
 const SLACK_NEW_APP_URL: &str = "https://api.slack.com/apps?new_app=1";
@@ -29,6 +30,7 @@ struct Wizard {
 
 #[component]
 pub fn Setup() -> impl IntoView {
+    crate::components::title::set_title("Set up a Slack Bot");
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let step = Memo::new(move |_| {
@@ -54,17 +56,50 @@ pub fn Setup() -> impl IntoView {
     }
 }
 
+/// Leaves the setup. A draft is deleted (after a confirmation), so
+/// abandoned attempts do not pile up in the list as "(unnamed)".
+#[component]
+fn CancelSetup(id: String) -> impl IntoView {
+    let navigate = use_navigate();
+    let confirming = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let delete = move |_| {
+        let (navigate, id) = (navigate.clone(), id.clone());
+        spawn_local(async move {
+            match api::delete_destination(&id).await {
+                Ok(()) => navigate("/destinations", Default::default()),
+                Err(err) => error.set(Some(err.message)),
+            }
+        });
+    };
+    view! {
+        <div class="cancel-setup">
+            <Show
+                when=move || confirming.get()
+                fallback=move || view! { <button type="button" class="button quiet" on:click=move |_| confirming.set(true)>"Cancel setup"</button> }
+            >
+                <span class="hint">"Delete this unfinished destination?"</span>
+                <button type="button" class="button danger" on:click=delete.clone()>"Delete draft"</button>
+                <button type="button" class="button quiet" on:click=move |_| confirming.set(false)>"Keep going"</button>
+            </Show>
+            <FormError error=error.into() />
+        </div>
+    }
+}
+
 #[component]
 fn Steps(destination: DestinationView, step: Memo<u8>) -> impl IntoView {
+    let cancel = (destination.status == DestinationStatus::Draft).then(|| view! { <CancelSetup id=destination.id.clone() /> });
     let wizard = Wizard { destination: RwSignal::new(destination) };
     provide_context(wizard);
     view! {
+        {cancel}
         <Stepper step />
         {move || match step.get() {
             1 => view! { <Created /> }.into_any(),
             2 => view! { <CreateApp /> }.into_any(),
-            3 => view! { <InstallApp /> }.into_any(),
-            4 => view! { <ConfigureApp /> }.into_any(),
+            3 => view! { <ConfigureApp /> }.into_any(),
+            4 => view! { <InstallApp /> }.into_any(),
             5 => view! { <Details /> }.into_any(),
             6 => view! { <InviteBot /> }.into_any(),
             _ => view! { <Finish /> }.into_any(),
@@ -238,7 +273,7 @@ fn SkipTo(step: u8, label: &'static str) -> impl IntoView {
 #[component]
 fn InstallApp() -> impl IntoView {
     view! {
-        <h2>"3. Install the app"</h2>
+        <h2>"4. Install the app"</h2>
         <AddToSlack />
         <h3>"Or install it from Slack's page"</h3>
         <ol class="instructions">
@@ -249,8 +284,8 @@ fn InstallApp() -> impl IntoView {
             </li>
             <li>"Review the permissions and click "<strong>"Allow"</strong>"."</li>
         </ol>
-        <p class="hint">"Then copy the Bot User OAuth Token into step 5. Needs an admin's approval? Request it, and come back here through Alert Destinations → Continue."</p>
-        <StepNav back=2 next=4 />
+        <p class="hint">"Then copy the Bot User OAuth Token ("<strong>"OAuth & Permissions"</strong>" → "<strong>"OAuth Tokens"</strong>", it starts with xoxb-) into the next step. Needs an admin's approval? Request it, and come back here through Alert Destinations → Continue setup."</p>
+        <StepNav back=3 next=5 />
     }
 }
 
@@ -262,7 +297,9 @@ fn AddToSlack() -> impl IntoView {
     let client_id = RwSignal::new(wizard.destination.with_untracked(|d| d.client_id.clone()));
     let client_secret = RwSignal::new(String::new());
     let signing_secret = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<ApiError>);
+    let field_error = move |name: &'static str| Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| e.field(name))));
+    let form_error = Signal::derive(move || error.with(|e| e.as_ref().filter(|e| e.fields.is_empty()).map(|e| e.message.clone())));
     let saved = move || wizard.destination.with(|d| d.client_secret.set && !d.client_id.is_empty());
     let install_href = move || wizard.destination.with(|d| format!("/slack/install?destination={}", d.id));
     let save_and_install = move |ev: leptos::ev::SubmitEvent| {
@@ -282,7 +319,10 @@ fn AddToSlack() -> impl IntoView {
                         let _ = window.location().set_href(&format!("/slack/install?destination={id}"));
                     }
                 }
-                Err(err) => error.set(Some(err.fields.first().map_or(err.message.clone(), |f| f.message.clone()))),
+                Err(err) => {
+                    error.set(Some(err));
+                    focus_first_invalid();
+                }
             }
         });
     };
@@ -294,23 +334,38 @@ fn AddToSlack() -> impl IntoView {
             <Show
                 when=saved
                 fallback=move || view! {
-                    <form class="form inline" on:submit=save_and_install novalidate>
-                        <label for="install-client-id">"Client ID"</label>
-                        <input id="install-client-id" type="text" autocomplete="off"
-                            prop:value=move || client_id.get() on:input:target=move |ev| client_id.set(ev.target().value()) />
-                        <label for="install-client-secret">"Client Secret"</label>
-                        <input id="install-client-secret" type="password" autocomplete="off"
-                            prop:value=move || client_secret.get() on:input:target=move |ev| client_secret.set(ev.target().value()) />
-                        <label for="install-signing-secret">"Signing Secret"</label>
-                        <input id="install-signing-secret" type="password" autocomplete="off"
-                            prop:value=move || signing_secret.get() on:input:target=move |ev| signing_secret.set(ev.target().value()) />
+                    <form class="form" on:submit=save_and_install novalidate>
+                        {[
+                            ("install-client-id", "Client ID", "clientId", "text", client_id),
+                            ("install-client-secret", "Client Secret", "clientSecret", "password", client_secret),
+                            ("install-signing-secret", "Signing Secret", "signingSecret", "password", signing_secret),
+                        ]
+                        .into_iter()
+                        .map(|(id, label, field, kind, value)| {
+                            let message = field_error(field);
+                            let error_id = format!("{id}-error");
+                            view! {
+                                <label for=id>{label}</label>
+                                <input id=id type=kind autocomplete="off" spellcheck="false"
+                                    aria-invalid=move || message.with(Option::is_some).then_some("true")
+                                    aria-describedby=error_id.clone()
+                                    prop:value=move || value.get()
+                                    on:input:target=move |ev| {
+                                        value.set(ev.target().value());
+                                        // The server's word on this field goes once it changes.
+                                        error.update(|e| if let Some(e) = e { e.fields.retain(|f| f.field != field) });
+                                    } />
+                                <FieldMessage id=error_id message />
+                            }
+                        })
+                        .collect_view()}
                         <button type="submit" class="button primary">"Save and Add to Slack"</button>
                     </form>
                 }
             >
                 <a class="button primary" rel="external" href=install_href>"Add to Slack"</a>
             </Show>
-            <FormError error=error.into() />
+            <FormError error=form_error />
         </div>
     }
 }
@@ -318,7 +373,7 @@ fn AddToSlack() -> impl IntoView {
 #[component]
 fn ConfigureApp() -> impl IntoView {
     view! {
-        <h2>"4. Configure the app"</h2>
+        <h2>"3. Configure the app"</h2>
         <div class="icon-download">
             <img src="/herald-icon.png" alt="Herald's app icon" width="96" height="96" />
             <div>
@@ -327,13 +382,10 @@ fn ConfigureApp() -> impl IntoView {
                 <a class="button" href="/herald-icon.png" download="herald-icon.png">"Download the icon (PNG, 512 × 512)"</a>
             </div>
         </div>
-        <p>"Then gather what the next step asks for:"</p>
-        <ul class="instructions">
-            <li><strong>"Client ID"</strong>", "<strong>"Client Secret"</strong>" and "<strong>"Signing Secret"</strong>
-                ": "<strong>"Basic Information"</strong>" → "<strong>"App Credentials"</strong>" (click Show for the secrets)."</li>
-            <li><strong>"Bot User OAuth Token"</strong>" (starts with xoxb-): "<strong>"OAuth & Permissions"</strong>" → "<strong>"OAuth Tokens"</strong>"."</li>
-        </ul>
-        <StepNav back=3 next=5 />
+        <p>"Then keep this page at hand: the next step asks for the app's "<strong>"Client ID"</strong>", "
+            <strong>"Client Secret"</strong>" and "<strong>"Signing Secret"</strong>", found under "<strong>"Basic Information"</strong>
+            " → "<strong>"App Credentials"</strong>" (click Show for the secrets)."</p>
+        <StepNav back=2 next=4 />
     }
 }
 

@@ -12,11 +12,16 @@ use crate::components::notice::FormError;
 
 /// Only paths on this site: `next` must not send people elsewhere.
 fn safe_next(next: Option<String>) -> String {
-    next.as_deref().and_then(local_path).unwrap_or("/destinations").to_owned()
+    next.as_deref()
+        .and_then(local_path)
+        .filter(|path| !path.starts_with("/sign-in"))
+        .unwrap_or("/destinations")
+        .to_owned()
 }
 
 #[component]
 pub fn SignIn() -> impl IntoView {
+    crate::components::title::set_title("Sign in");
     let auth = Auth::get();
     let query = use_query_map();
     let navigate = use_navigate();

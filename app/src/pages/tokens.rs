@@ -12,6 +12,7 @@ use crate::components::notice::{ErrorNotice, FieldMessage, FormError, Loading};
 
 #[component]
 pub fn Tokens() -> impl IntoView {
+    crate::components::title::set_title("API Tokens");
     let tokens = LocalResource::new(api::list_tokens);
     let reload = Callback::new(move |()| tokens.refetch());
     let created = RwSignal::new(None::<CreatedApiToken>);
@@ -123,10 +124,10 @@ fn TokenRow(token: ApiTokenView, reload: Callback<()>) -> impl IntoView {
         <tr data-token=token.name.clone()>
             <td>{token.name.clone()}</td>
             <td><code>{token.hint.clone()}</code></td>
-            <td>{short_utc(&token.created_at)}</td>
-            <td>{token.last_used_at.as_deref().map_or_else(|| "Never".to_owned(), short_utc)}</td>
-            <td>{if revoked { "Revoked" } else { "Active" }}</td>
-            <td>
+            <td data-label="Created">{short_utc(&token.created_at)}</td>
+            <td data-label="Last used">{token.last_used_at.as_deref().map_or_else(|| "Never".to_owned(), short_utc)}</td>
+            <td data-label="Status">{if revoked { "Revoked" } else { "Active" }}</td>
+            <td class="actions">
                 <Show when=move || !revoked>
                     <Show
                         when=move || confirming.get()

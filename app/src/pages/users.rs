@@ -9,39 +9,52 @@ use crate::api;
 use crate::auth::Auth;
 use crate::components::notice::{ErrorNotice, FieldMessage, FormError, Loading};
 
+/// What came of the last change, shown at the top of the page.
+#[derive(Clone)]
+struct Outcome {
+    ok: bool,
+    message: String,
+}
+
 #[component]
 pub fn Users() -> impl IntoView {
+    crate::components::title::set_title("Users");
     let users = LocalResource::new(api::list_users);
     let reload = Callback::new(move |()| users.refetch());
-    // Problems with a change in the table (e.g. the last admin).
-    let change_error = RwSignal::new(None::<String>);
+    // The outcome of the last thing done on the page, good or bad: one
+    // banner, so an old refusal never sits above a later success.
+    let outcome = RwSignal::new(None::<Outcome>);
     view! {
         <section class="page">
             <header class="page-header">
                 <h1>"Users"</h1>
             </header>
-            <FormError error=change_error.into() />
+            {move || outcome.get().map(|o| {
+                let class = if o.ok { "notice success" } else { "notice error" };
+                view! { <p class=class role=if o.ok { "status" } else { "alert" }>{o.message}</p> }
+            })}
             <Suspense fallback=|| view! { <Loading what="users" /> }>
                 {move || Suspend::new(async move {
                     match users.await {
-                        Ok(list) => view! { <UserTable users=list.users reload change_error /> }.into_any(),
+                        Ok(list) => view! { <UserTable users=list.users reload outcome /> }.into_any(),
                         Err(error) => view! { <ErrorNotice error retry=reload /> }.into_any(),
                     }
                 })}
             </Suspense>
-            <AddUser added=reload />
+            <AddUser added=reload outcome />
         </section>
     }
 }
 
 #[component]
-fn UserTable(users: Vec<UserView>, reload: Callback<()>, change_error: RwSignal<Option<String>>) -> impl IntoView {
+fn UserTable(users: Vec<UserView>, reload: Callback<()>, outcome: RwSignal<Option<Outcome>>) -> impl IntoView {
     let me = Auth::get().me().map(|me| me.user.id);
     let change = move |id: String, patch: UserPatch| {
-        change_error.set(None);
+        outcome.set(None);
         spawn_local(async move {
-            if let Err(err) = api::update_user(&id, &patch).await {
-                change_error.set(Some(err.message));
+            match api::update_user(&id, &patch).await {
+                Ok(user) => outcome.set(Some(Outcome { ok: true, message: format!("Saved the changes to {}.", user.email) })),
+                Err(err) => outcome.set(Some(Outcome { ok: false, message: err.message })),
             }
             // Either way the table shows what the server holds, not the
             // choice it refused.
@@ -69,7 +82,7 @@ fn UserTable(users: Vec<UserView>, reload: Callback<()>, change_error: RwSignal<
                         view! {
                             <tr data-email=user.email.clone()>
                                 <td>{user.display_name.clone()} {you.then_some(" (you)")}</td>
-                                <td>{user.email.clone()}</td>
+                                <td class="email">{user.email.clone()}</td>
                                 <td>
                                     <select
                                         aria-label=format!("Role of {}", user.email)
@@ -87,8 +100,8 @@ fn UserTable(users: Vec<UserView>, reload: Callback<()>, change_error: RwSignal<
                                             .collect_view()}
                                     </select>
                                 </td>
-                                <td>{if enabled { "Enabled" } else { "Disabled" }}</td>
-                                <td>
+                                <td data-label="Status">{if enabled { "Enabled" } else { "Disabled" }}</td>
+                                <td class="actions">
                                     <button
                                         type="button"
                                         class="button quiet"
@@ -107,13 +120,12 @@ fn UserTable(users: Vec<UserView>, reload: Callback<()>, change_error: RwSignal<
 }
 
 #[component]
-fn AddUser(added: Callback<()>) -> impl IntoView {
+fn AddUser(added: Callback<()>, outcome: RwSignal<Option<Outcome>>) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Analyst);
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<api::ApiError>);
-    let done = RwSignal::new(None::<String>);
     let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(name)));
     let form_error = Signal::derive(move || error.get().filter(|e| e.fields.is_empty()).map(|e| e.message));
 
@@ -134,10 +146,10 @@ fn AddUser(added: Callback<()>) -> impl IntoView {
         spawn_local(async move {
             match api::create_user(&new).await {
                 Ok(user) => {
-                    done.set(Some(format!(
-                        "Added {}. Give them their password through a safe channel.",
-                        user.email
-                    )));
+                    outcome.set(Some(Outcome {
+                        ok: true,
+                        message: format!("Added {}. Give them their password through a safe channel.", user.email),
+                    }));
                     email.set(String::new());
                     name.set(String::new());
                     password.set(String::new());
@@ -173,7 +185,6 @@ fn AddUser(added: Callback<()>) -> impl IntoView {
             <FieldMessage id="new-password-error" message=field("password") />
             <FormError error=form_error />
             <button type="submit" class="button primary">"Add user"</button>
-            {move || done.get().map(|m| view! { <p class="notice success" role="status">{m}</p> })}
         </form>
     }
 }

@@ -1,0 +1,265 @@
+//! The console as an operator meets it, in a real browser: every page on a
+//! phone's width, titles that name the page, the wizard's form keeping and
+//! checking what is typed, and filters that survive a reload.
+
+use fantoccini::Locator;
+use herald_tests::fake_slack::defaults;
+use herald_tests::herald::{ADMIN_EMAIL, ADMIN_PASSWORD, Session};
+use herald_tests::{Browser, FakeSlack, Herald, poll};
+use serde_json::{Value, json};
+
+/// Herald with one active destination on #general (the Slack app and its
+/// token stored), an alert delivered to it, and a draft destination.
+async fn herald_in_use() -> (FakeSlack, Herald, Session, String) {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let admin = herald.sign_in_as_admin().await;
+    admin
+        .add_destination(json!({
+            "displayName": "SecOps", "channel": "#general", "clientId": defaults::CLIENT_ID,
+            "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
+            "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "Europe/Berlin",
+        }))
+        .await;
+    let token = admin.api_token().await;
+    let alert = json!({
+        "alertId": "a1", "title": "Suspicious console login from an address never seen before in this account",
+        "severity": "HIGH", "detectionId": "AWS.Console.LoginWithoutMFA.FromANewAddress", "logTypes": ["AWS.CloudTrail"],
+        "alertContext": {"sourceIPAddress": "203.0.113.7", "userIdentity": {"arn": "arn:aws:iam::123456789012:user/a-rather-long-user-name"}},
+    });
+    assert_eq!(herald.send_alerts(&token, &alert).await.status(), reqwest::StatusCode::ACCEPTED);
+    let draft: Value = admin.post("/api/destinations", json!({"kind": "SLACK_BOT"})).await.json().await.unwrap();
+    let draft = draft["id"].as_str().unwrap().to_owned();
+    (slack, herald, admin, draft)
+}
+
+async fn signed_in(herald: &Herald) -> Browser {
+    let browser = Browser::start().await;
+    browser.sign_in(herald, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    browser.wait_for_path("/destinations").await;
+    browser
+}
+
+#[tokio::test]
+async fn every_page_fits_a_360_px_phone_without_sideways_scrolling_and_its_title_names_it() {
+    let (_slack, herald, _admin, draft) = herald_in_use().await;
+    let browser = signed_in(&herald).await;
+    browser.find_text("tr[data-destination=SecOps] td", "Active").await;
+
+    let mut pages: Vec<(String, &str, String)> = vec![
+        ("/destinations".into(), "Alert Destinations", "Alert Destinations — Herald".into()),
+        ("/destinations/new".into(), "Create New Destination", "Create New Destination — Herald".into()),
+    ];
+    for step in 1..=7 {
+        pages.push((format!("/destinations/{draft}/setup/{step}"), "Set up a Slack Bot", "Set up a Slack Bot — Herald".into()));
+    }
+    pages.extend([
+        ("/alerts".into(), "Alerts", "Alerts — Herald".into()),
+        ("/alerts/a1".into(), "Suspicious console login", "High: Suspicious console login from an address never seen before in this account — Herald".into()),
+        ("/users".into(), "Users", "Users — Herald".into()),
+        ("/tokens".into(), "API Tokens", "API Tokens — Herald".into()),
+    ]);
+
+    for (width, height, device) in [(360, 780, "phone"), (1280, 900, "desktop")] {
+        browser.set_viewport(width, height).await;
+        for (path, heading, title) in &pages {
+            browser.goto(&herald.url(path)).await;
+            browser.find_text("h1", heading).await;
+            browser.wait_for_title(title).await;
+            if path.ends_with("/setup/5") {
+                browser.find_text("label", "Display Name").await;
+            }
+            browser.assert_no_sideways_scroll(&format!("{path} at {width} px")).await;
+            browser.screenshot(&format!("{device}{}", path.replace('/', "-").replace(&draft, "draft"))).await;
+        }
+    }
+
+    // On a phone the navigation sits behind Menu, and works.
+    browser.set_viewport(360, 780).await;
+    browser.goto(&herald.url("/destinations")).await;
+    browser.find_text("h1", "Alert Destinations").await;
+    let users_link = browser.client.find(Locator::Css("nav a[href='/users']")).await.unwrap();
+    assert!(!users_link.is_displayed().await.unwrap(), "the navigation is folded on a phone");
+    browser.click_text("button.menu-toggle", "Menu").await;
+    browser.screenshot("phone-menu-open").await;
+    browser.click_text("nav a", "Users").await;
+    browser.wait_for_path("/users").await;
+    browser.wait_for_title("Users — Herald").await;
+    let users_link = browser.client.find(Locator::Css("nav a[href='/users']")).await.unwrap();
+    assert!(!users_link.is_displayed().await.unwrap(), "moving to a page folds the menu again");
+
+    // The row menu of a destination opens within the screen.
+    browser.goto(&herald.url("/destinations")).await;
+    browser.click_text("tr[data-destination=SecOps] summary", "More").await;
+    browser.find_text("tr[data-destination=SecOps] .row-menu-items button", "Send welcome message").await;
+    browser.assert_no_sideways_scroll("/destinations with a row menu open").await;
+    browser.screenshot("phone-row-menu").await;
+
+    // Signed out, the sign-in page fits too.
+    browser.click_text("button.menu-toggle", "Menu").await;
+    browser.click_text("button", "Sign out").await;
+    browser.wait_for_path("/sign-in").await;
+    browser.wait_for_title("Sign in — Herald").await;
+    browser.assert_no_sideways_scroll("/sign-in at 360 px").await;
+    browser.screenshot("phone-sign-in").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn signing_out_leaves_a_working_sign_in_page_and_no_error_in_the_console() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let browser = signed_in(&herald).await;
+    browser.goto(&herald.url("/users")).await;
+    browser.find_text("h1", "Users").await;
+    let before = browser.console_errors().await;
+    assert!(before.is_empty(), "errors before signing out: {before:?}");
+
+    browser.click_text("button", "Sign out").await;
+    browser.wait_for_path("/sign-in").await;
+    browser.find_text("h1", "Sign in to Herald").await;
+    let url = browser.client.current_url().await.unwrap();
+    assert_eq!(url.query(), None, "no `next` after signing out: {url}");
+    // The page works: signing in again leads on.
+    browser.fill("input[name=email]", ADMIN_EMAIL).await;
+    browser.fill("input[name=password]", ADMIN_PASSWORD).await;
+    browser.click_text("button[type=submit]", "Sign in").await;
+    browser.wait_for_path("/destinations").await;
+    browser.find_text("h1", "Alert Destinations").await;
+    let after = browser.console_errors().await;
+    assert!(after.is_empty(), "console errors around signing out: {after:?}");
+
+    // A signed-out visit to the sign-in page never names itself as `next`.
+    browser.click_text("button", "Sign out").await;
+    browser.wait_for_path("/sign-in").await;
+    browser.goto(&herald.url("/sign-in?next=%2Fsign-in")).await;
+    browser.fill("input[name=email]", ADMIN_EMAIL).await;
+    browser.fill("input[name=password]", ADMIN_PASSWORD).await;
+    browser.click_text("button[type=submit]", "Sign in").await;
+    browser.wait_for_path("/destinations").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn step_5_checks_the_channel_with_slack_adds_a_log_type_on_enter_and_keeps_what_is_typed() {
+    let (_slack, herald, admin, draft) = herald_in_use().await;
+    let browser = signed_in(&herald).await;
+    browser.goto(&herald.url(&format!("/destinations/{draft}/setup/5"))).await;
+    browser.find_text("h2", "5. Destination details").await;
+    // A new destination starts in the time zone of the first.
+    browser.wait_for_value("#timezone", "Europe/Berlin").await;
+
+    // A channel Slack has never heard of is named here, not at step 6.
+    browser.fill("#channel", "#does-not-exist").await;
+    browser.find_text("#channel-error", "Slack cannot find #does-not-exist").await;
+    assert_eq!(attr(&browser, "#channel", "aria-invalid").await.as_deref(), Some("true"));
+    browser.fill("#channel", "#general").await;
+    poll::until("the channel error to go", || async {
+        match browser.client.find(Locator::Css("#channel-error")).await {
+            Ok(_) => Err("still shown"),
+            Err(_) => Ok(()),
+        }
+    })
+    .await;
+
+    // Enter in "Another log type" adds it and stays on the step.
+    browser.click_text("label.check", "All log types").await;
+    browser.fill("#otherLogType", "Acme.Custom\u{E007}").await;
+    browser.find_text(".chips .chip", "Acme.Custom").await;
+    browser.find_text("h2", "5. Destination details").await;
+    assert_eq!(browser.value("#otherLogType").await, "", "the field is ready for the next one");
+    // The filter box narrows the 50 checkboxes.
+    browser.fill("#logTypeFilter", "okta").await;
+    let shown = browser.client.execute("return [...document.querySelectorAll('.log-type')].filter(e => !e.hidden).map(e => e.textContent)", vec![]).await.unwrap();
+    let shown: Vec<String> = serde_json::from_value(shown).unwrap();
+    assert!(!shown.is_empty() && shown.iter().all(|t| t.to_lowercase().contains("okta")), "{shown:?}");
+
+    // What is typed is kept before the field is even left: a reload finds it.
+    browser.fill("#displayName", "Cloud alerts").await;
+    poll::until("the draft to hold the typed name", || async {
+        let draft: Value = admin.get(&format!("/api/destinations/{draft}")).await.json().await.unwrap();
+        if draft["displayName"] == "Cloud alerts" { Ok(()) } else { Err(draft["displayName"].clone()) }
+    })
+    .await;
+    browser.reload().await;
+    browser.wait_for_value("#displayName", "Cloud alerts").await;
+    browser.wait_for_value("#channel", "#general").await;
+
+    // The server's word on a field (Slack refusing a token) is shown at the
+    // field, focus goes there, and it clears as soon as the field changes.
+    browser.click_text(".credentials button", "Change credentials").await;
+    browser.fill("#botToken", "xoxb-1111111111-2222222222-notknowntoslack").await;
+    browser.click_text("button[type=submit]", "Save and continue").await;
+    browser.find_text("#botToken-error", "Slack does not know this token").await;
+    browser.find_text("[role=alert]", "Some fields need fixing").await;
+    poll::until("the focus to move to the token", || async {
+        let focused = browser.client.execute("return document.activeElement.id", vec![]).await.map_err(|e| e.to_string())?;
+        if focused == "botToken" { Ok(()) } else { Err(focused.to_string()) }
+    })
+    .await;
+    // Nothing else is flagged: the stored secrets are kept, not asked for.
+    for kept in ["#clientSecret-error", "#signingSecret-error"] {
+        assert!(browser.client.find(Locator::Css(kept)).await.is_err(), "{kept} shown");
+    }
+    browser.fill("#botToken", defaults::BOT_TOKEN).await;
+    poll::until("the server's message to clear", || async {
+        let gone = browser.client.find(Locator::Css("#botToken-error")).await.is_err();
+        let banner = browser.client.find(Locator::Css("form [role=alert]")).await.is_ok();
+        if gone && !banner { Ok(()) } else { Err(format!("error shown: {}, banner: {banner}", !gone)) }
+    })
+    .await;
+    assert_eq!(attr(&browser, "#botToken", "aria-invalid").await, None);
+    browser.click_text("button[type=submit]", "Save and continue").await;
+    browser.find_text("h2", "6. Invite the bot").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_client_id_typo_is_the_only_error_while_the_secrets_are_saved() {
+    let (_slack, herald, admin, _draft) = herald_in_use().await;
+    let list: Value = admin.get("/api/destinations").await.json().await.unwrap();
+    let id = list["destinations"].as_array().unwrap().iter().find(|d| d["displayName"] == "SecOps").unwrap()["id"].as_str().unwrap().to_owned();
+    let browser = signed_in(&herald).await;
+    browser.goto(&herald.url(&format!("/destinations/{id}/edit"))).await;
+    browser.click_text(".credentials button", "Change credentials").await;
+    browser.fill("#clientId", "1111111111.22222x").await;
+    browser.click_text("button[type=submit]", "Save").await;
+    browser.find_text("#clientId-error", "").await;
+    for kept in ["#clientSecret-error", "#signingSecret-error", "#botToken-error"] {
+        assert!(browser.client.find(Locator::Css(kept)).await.is_err(), "{kept} contradicts the Saved placeholder");
+    }
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn alert_filters_live_in_the_address_and_survive_a_reload() {
+    let (_slack, herald, _admin, _draft) = herald_in_use().await;
+    let browser = signed_in(&herald).await;
+    browser.goto(&herald.url("/alerts")).await;
+    browser.find_text("tr[data-alert=a1] td", "Open").await;
+
+    browser.select("select[name=severity]", "HIGH").await;
+    browser.select("select[name=status]", "OPEN").await;
+    poll::until("the filters in the address", || async {
+        let url = browser.client.current_url().await.map_err(|e| e.to_string())?;
+        if url.query() == Some("severity=HIGH&status=OPEN") { Ok(()) } else { Err(url.to_string()) }
+    })
+    .await;
+    browser.reload().await;
+    browser.find_text("tr[data-alert=a1] td", "Open").await;
+    browser.wait_for_value("select[name=severity]", "HIGH").await;
+    browser.wait_for_value("select[name=status]", "OPEN").await;
+
+    // Nothing matching says so, and offers the way back.
+    browser.select("select[name=severity]", "CRITICAL").await;
+    browser.find_text(".empty", "No alerts match these filters.").await;
+    browser.click_text(".empty a", "Clear filters").await;
+    browser.wait_for_path("/alerts").await;
+    browser.find_text("tr[data-alert=a1] td", "Open").await;
+    browser.wait_for_value("select[name=severity]", "").await;
+    browser.close().await;
+}
+
+async fn attr(browser: &Browser, css: &str, name: &str) -> Option<String> {
+    browser.client.find(Locator::Css(css)).await.unwrap().attr(name).await.unwrap()
+}
