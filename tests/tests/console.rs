@@ -95,6 +95,25 @@ async fn every_page_fits_a_360_px_phone_without_sideways_scrolling_and_its_title
     browser.assert_no_sideways_scroll("/destinations with a row menu open").await;
     browser.screenshot("phone-row-menu").await;
 
+    // The alert's story starts with its arrival and where it was posted.
+    browser.goto(&herald.url("/alerts/a1")).await;
+    browser.find_text("ol.timeline .summary", "Received").await;
+    browser.find_text("ol.timeline .summary", "Posted to SecOps").await;
+
+    // The plan tabs answer the arrow keys, and keep the focus.
+    browser.goto(&herald.url(&format!("/destinations/{draft}/setup/2"))).await;
+    let standard = browser.find_text("[role=tab]", "Free, Pro").await;
+    standard.send_keys("\u{E014}").await.unwrap(); // Arrow Right
+    poll::until("the Enterprise Grid tab to be chosen and focused", || async {
+        let state = browser
+            .client
+            .execute("const t = document.getElementById('plan-grid'); return [t.getAttribute('aria-selected'), document.activeElement === t, document.activeElement.outerHTML.slice(0, 120)]", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        if state[0] == "true" && state[1] == true { Ok(()) } else { Err(state.to_string()) }
+    })
+    .await;
+
     // Signed out, the sign-in page fits too.
     browser.click_text("button.menu-toggle", "Menu").await;
     browser.click_text("button", "Sign out").await;

@@ -98,6 +98,12 @@ async fn each_failed_install_says_what_happened_and_stores_nothing() {
     let page = callback(&authorize(&url).await, Some(&cookie)).await.text().await.unwrap();
     assert!(page.contains("The install was cancelled in Slack"), "{page}");
     assert!(page.contains(&format!("/destinations/{id}/setup/4")), "offers to retry");
+    // In the app's look: its stylesheet, its frame, and no script (the CSP
+    // allows none inline).
+    let stylesheet = page.split("rel=\"stylesheet\" href=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default().to_owned();
+    assert!(stylesheet.starts_with("/app-") && stylesheet.ends_with(".css"), "{page}");
+    assert_eq!(herald.get(&stylesheet).await.status(), StatusCode::OK, "the stylesheet it links is served");
+    assert!(page.contains("class=\"topbar\"") && !page.contains("<script"), "{page}");
     assert!(!token_saved(&admin, &id).await);
 
     // Finished in another browser (the cookie does not match).

@@ -357,7 +357,7 @@ fn AlertDetails(
             <p class="saved" role="status">{move || saved.get()}</p>
         </div>
     });
-    let activity = a.activity.clone();
+    let activity = timeline(&a);
     let log_types = if a.log_types.is_empty() { "—".to_owned() } else { a.log_types.join(", ") };
     let context = a.alert_context.as_ref().map(|c| serde_json::to_string_pretty(c).unwrap_or_default());
     view! {
@@ -413,25 +413,48 @@ fn AlertDetails(
         }}
         {context.map(|c| view! { <h2>"Alert context"</h2><pre class="context">{c}</pre> })}
         <h2>"Activity"</h2>
-        {if activity.is_empty() {
-            view! { <p class="hint">"Nothing has happened to this alert yet."</p> }.into_any()
-        } else {
-            view! {
-                <ol class="timeline">
-                    {activity.into_iter().map(|entry| view! {
-                        <li>
-                            <time>{short_utc(&entry.at)}</time>
-                            " "
-                            <span class="summary">{entry.summary}</span>
-                            " "
-                            <span class="source">{format!("in {}", entry.source.label())}</span>
-                        </li>
-                    }).collect_view()}
-                </ol>
-            }
-            .into_any()
-        }}
+        <ol class="timeline">
+            {activity.into_iter().map(|entry| view! {
+                <li>
+                    <time>{short_utc(&entry.at)}</time>
+                    " "
+                    <span class="summary">{entry.summary}</span>
+                    " "
+                    <span class="source">{entry.source}</span>
+                </li>
+            }).collect_view()}
+        </ol>
     }
+}
+
+/// One line of the alert's story.
+struct Entry {
+    at: String,
+    summary: String,
+    source: String,
+}
+
+/// The alert's story in time order: its arrival and where its messages
+/// were posted (from its deliveries), then what people did (its history).
+fn timeline(a: &AlertView) -> Vec<Entry> {
+    let mut entries = vec![Entry { at: a.received_at.clone(), summary: "Received".to_owned(), source: "from the pipeline".to_owned() }];
+    entries.extend(a.deliveries.iter().filter(|d| d.state == DeliveryState::Sent).map(|d| Entry {
+        at: d.updated_at.clone(),
+        summary: match &d.slack_channel {
+            Some(channel) if !channel.is_empty() => format!("Posted to {} ({channel})", d.destination_name),
+            _ => format!("Posted to {}", d.destination_name),
+        },
+        source: "in Slack".to_owned(),
+    }));
+    entries.extend(a.activity.iter().map(|e| Entry {
+        at: e.at.clone(),
+        summary: e.summary.clone(),
+        source: format!("in {}", e.source.label()),
+    }));
+    // RFC 3339 times in UTC sort as text; the sort is stable, so entries of
+    // the same second keep their order.
+    entries.sort_by(|x, y| x.at.cmp(&y.at));
+    entries
 }
 
 #[component]

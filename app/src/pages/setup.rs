@@ -118,7 +118,10 @@ fn Stepper(step: Memo<u8>) -> impl IntoView {
                 .enumerate()
                 .map(|(i, name)| {
                     let n = i as u8 + 1;
-                    let reached = move || n <= wizard.destination.with(|d| d.wizard_step.max(2)) && n != 1;
+                    // Every step up to the furthest reached is a link, those
+                    // passed on the way (an install that came back at step 5)
+                    // included.
+                    let reached = move || n <= wizard.destination.with(|d| d.wizard_step.max(2)).max(step.get()) && n != 1;
                     view! {
                         <li
                             class:done=move || n < step.get()
@@ -186,17 +189,55 @@ fn CreateApp() -> impl IntoView {
     let wizard = expect_context::<Wizard>();
     let plan = RwSignal::new(Plan::Standard);
     let format = RwSignal::new(ManifestFormat::Yaml);
-    let manifest = LocalResource::new(move || {
+    let format_now = move || format.get_untracked();
+    // A plain signal, not a resource: a resource read here would suspend
+    // the whole wizard at each tab or format change (the page flickering,
+    // the focus lost); this keeps the old text until the new one is in.
+    let manifest = RwSignal::new(None::<Result<herald_model::manifest::ManifestText, ApiError>>);
+    Effect::new(move |_| {
         let (format, grid) = (format.get(), plan.get() == Plan::EnterpriseGrid);
-        async move { api::manifest(format, grid).await }
+        spawn_local(async move {
+            let answer = api::manifest(format, grid).await;
+            // Only the answer for what is chosen now.
+            if (format, grid) == (format_now(), plan.get_untracked() == Plan::EnterpriseGrid) {
+                manifest.set(Some(answer));
+            }
+        });
     });
     let text = Signal::derive(move || manifest.get().and_then(Result::ok).map(|m| m.text).unwrap_or_default());
     let reuses_app = move || wizard.destination.with(|d| d.client_secret.set && d.bot_token.set);
     let tab = move |which: Plan, label: &'static str| {
+        let id = match which {
+            Plan::Standard => "plan-standard",
+            Plan::EnterpriseGrid => "plan-grid",
+        };
         view! {
-            <button type="button" role="tab" class="tab"
+            <button type="button" role="tab" class="tab" id=id aria-controls="manifest-text"
                 aria-selected=move || (plan.get() == which).to_string()
+                tabindex=move || if plan.get() == which { "0" } else { "-1" }
                 on:click=move |_| plan.set(which)>{label}</button>
+        }
+    };
+    // The arrow keys move between the tabs (and Home/End to the ends), as
+    // in any tab list; Tab leaves it.
+    let tab_keys = move |ev: leptos::ev::KeyboardEvent| {
+        let to = match ev.key().as_str() {
+            "ArrowRight" | "ArrowLeft" => Some(if plan.get_untracked() == Plan::Standard { Plan::EnterpriseGrid } else { Plan::Standard }),
+            "Home" => Some(Plan::Standard),
+            "End" => Some(Plan::EnterpriseGrid),
+            _ => None,
+        };
+        if let Some(to) = to {
+            ev.prevent_default();
+            plan.set(to);
+            let id = if to == Plan::Standard { "plan-standard" } else { "plan-grid" };
+            request_animation_frame(move || {
+                use wasm_bindgen::JsCast as _;
+                let tab = document().get_element_by_id(id).and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok());
+                if let Some(tab) = tab {
+                    let _ = tab.focus();
+                }
+            });
         }
     };
     let format_button = move |which: ManifestFormat, label: &'static str| {
@@ -213,7 +254,7 @@ fn CreateApp() -> impl IntoView {
                 <SkipTo step=5 label="Skip to the destination details" />
             </div>
         </Show>
-        <div class="tabs" role="tablist">
+        <div class="tabs" role="tablist" aria-label="Slack plan" on:keydown=tab_keys>
             {tab(Plan::Standard, "Free, Pro and Business+ plans")}
             {tab(Plan::EnterpriseGrid, "Enterprise Grid")}
         </div>
@@ -420,14 +461,26 @@ fn InviteBot() -> impl IntoView {
         let channel = wizard.destination.with(|d| d.channel.clone());
         if channel.is_empty() { "the channel".to_owned() } else { channel }
     };
+    let check = RwSignal::new(None::<Result<ChannelCheck, String>>);
+    // Slack not finding the channel means a private channel the bot is not
+    // in yet, or a name that is wrong: the page says both, not "invite"
+    // and "cannot find" side by side.
+    let not_found = move || matches!(check.get(), Some(Ok(ChannelCheck { state: ChannelState::Problem, channel_id: None, .. })));
+    let back_to_form = move || wizard.destination.with(|d| format!("/destinations/{}/setup/5", d.id));
     view! {
         <h2>"6. Invite the bot to the channel"</h2>
-        <p>"In Slack, open "<strong>{channel}</strong>" and send:"</p>
+        <Show
+            when=not_found
+            fallback=move || view! { <p>"In Slack, open "<strong>{channel}</strong>" and send:"</p> }
+        >
+            <p>"If "<strong>{channel}</strong>" is a private channel, open it in Slack and send the command below. If the name is wrong, "
+                <a href=back_to_form>"correct the channel in step 5"</a>"."</p>
+        </Show>
         <div class="command">
             <input id="invite-command" class="code" type="text" readonly prop:value=command.clone() aria-label="Invite command" />
             <CopyButton text=Signal::stored(command.clone()) select="invite-command" />
         </div>
-        <ChannelStatus />
+        <ChannelStatus check />
         <p class="hint">"Private channels must invite the bot before Herald can see them."</p>
         <StepNav back=5 next=7 />
     }
@@ -439,9 +492,8 @@ const CHANNEL_POLL: std::time::Duration = std::time::Duration::from_secs(3);
 /// The live answer to "is the bot in the channel yet?", asked again every
 /// few seconds until it is.
 #[component]
-fn ChannelStatus() -> impl IntoView {
+fn ChannelStatus(check: RwSignal<Option<Result<ChannelCheck, String>>>) -> impl IntoView {
     let wizard = expect_context::<Wizard>();
-    let check = RwSignal::new(None::<Result<ChannelCheck, String>>);
     let asking = RwSignal::new(false);
     let ask = move || {
         let ready = matches!(check.get_untracked(), Some(Ok(ChannelCheck { state: ChannelState::Ready, .. })));
