@@ -213,12 +213,21 @@ fn unreachable() -> ApiError {
 
 async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
     if response.ok() {
-        return response
-            .json::<T>()
+        let status = response.status();
+        return read_json(response)
             .await
-            .map_err(|_| ApiError::plain(response.status(), "Herald's server sent an answer this page cannot read. Reload the page."));
+            .ok_or_else(|| ApiError::plain(status, "Herald's server sent an answer this page cannot read. Reload the page."));
     }
     Err(error_of(response).await)
+}
+
+/// The body as `T`: parsed by the browser's JSON.parse, then read from
+/// the JS value. serde_json's parser inlined into every answer type was
+/// the largest single part of the app's wasm.
+async fn read_json<T: DeserializeOwned>(response: Response) -> Option<T> {
+    let promise = web_sys::Response::from(response).json().ok()?;
+    let value = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    serde_wasm_bindgen::from_value(value).ok()
 }
 
 thread_local! {
@@ -237,8 +246,9 @@ async fn error_of(response: Response) -> ApiError {
     if status == 401 && !response.url().ends_with("/api/session") {
         ON_SESSION_ENDED.with(|h| h.borrow().as_ref().map(|hook| hook()));
     }
-    match response.json::<ErrorBody>().await {
-        Ok(body) => {
+    let status_text = response.status_text();
+    match read_json::<ErrorBody>(response).await {
+        Some(body) => {
             let mut fields = body.error.fields;
             if fields.is_empty() {
                 if let Some(field) = body.error.field {
@@ -247,9 +257,9 @@ async fn error_of(response: Response) -> ApiError {
             }
             ApiError { status, message: body.error.message, fields }
         }
-        Err(_) => ApiError::plain(
+        None => ApiError::plain(
             status,
-            format!("Herald's server answered {status} {}. Try again in a moment.", response.status_text()),
+            format!("Herald's server answered {status} {status_text}. Try again in a moment."),
         ),
     }
 }
