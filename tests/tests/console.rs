@@ -42,7 +42,9 @@ async fn signed_in(herald: &Herald) -> Browser {
 
 #[tokio::test]
 async fn every_page_fits_a_360_px_phone_without_sideways_scrolling_and_its_title_names_it() {
-    let (_slack, herald, _admin, draft) = herald_in_use().await;
+    let (_slack, herald, admin, draft) = herald_in_use().await;
+    let list: Value = admin.get("/api/destinations").await.json().await.unwrap();
+    let secops = list["destinations"].as_array().unwrap().iter().find(|d| d["displayName"] == "SecOps").unwrap()["id"].as_str().unwrap().to_owned();
     let browser = signed_in(&herald).await;
     browser.find_text("tr[data-destination=SecOps] td", "Active").await;
 
@@ -56,6 +58,7 @@ async fn every_page_fits_a_360_px_phone_without_sideways_scrolling_and_its_title
     pages.extend([
         ("/alerts".into(), "Alerts", "Alerts — Herald".into()),
         ("/alerts/a1".into(), "Suspicious console login", "High: Suspicious console login from an address never seen before in this account — Herald".into()),
+        (format!("/destinations/{secops}/edit"), "Edit destination", "Edit Destination — Herald".into()),
         ("/users".into(), "Users", "Users — Herald".into()),
         ("/tokens".into(), "API Tokens", "API Tokens — Herald".into()),
     ]);
@@ -70,7 +73,7 @@ async fn every_page_fits_a_360_px_phone_without_sideways_scrolling_and_its_title
                 browser.find_text("label", "Display Name").await;
             }
             browser.assert_no_sideways_scroll(&format!("{path} at {width} px")).await;
-            browser.screenshot(&format!("{device}{}", path.replace('/', "-").replace(&draft, "draft"))).await;
+            browser.screenshot(&format!("{device}{}", path.replace('/', "-").replace(&draft, "draft").replace(&secops, "secops"))).await;
         }
     }
 
