@@ -218,6 +218,18 @@ impl Session {
         id
     }
 
+    /// "SecOps": an active destination on `channel` through the fake Slack's
+    /// app (its credentials and bot token), for HIGH alerts; its ID.
+    pub async fn add_secops(&self, channel: &str, timezone: &str) -> String {
+        use crate::fake_slack::defaults;
+        self.add_destination(serde_json::json!({
+            "displayName": "SecOps", "channel": channel, "clientId": defaults::CLIENT_ID,
+            "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
+            "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": timezone,
+        }))
+        .await
+    }
+
     /// A new API token for sending alerts.
     pub async fn api_token(&self) -> String {
         let created: serde_json::Value = self.post("/api/tokens", serde_json::json!({"name": "pipeline"})).await.json().await.unwrap();

@@ -229,19 +229,12 @@ async fn changing_an_alert_s_status_in_the_console_changes_the_message_in_slack(
 
 /// Herald with a destination posting to #general, and an alert sent to it.
 async fn herald_with_an_alert(alert_id: &str) -> (FakeSlack, Herald) {
-    use herald_tests::fake_slack::defaults;
     use serde_json::json;
 
     let slack = FakeSlack::start().await;
     let herald = Herald::start(&slack).await;
     let admin = herald.sign_in_as_admin().await;
-    admin
-        .add_destination(json!({
-            "displayName": "SecOps", "channel": "#general", "clientId": defaults::CLIENT_ID,
-            "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
-            "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
-        }))
-        .await;
+    admin.add_secops("#general", "UTC").await;
     let token = admin.api_token().await;
     let sent = herald.send_alerts(&token, &json!({"alertId": alert_id, "title": "Suspicious console login", "severity": "HIGH"})).await;
     assert_eq!(sent.status(), reqwest::StatusCode::ACCEPTED);

@@ -10,17 +10,11 @@ use serde_json::{Value, json};
 
 /// Herald with one active destination on #general (the Slack app and its
 /// token stored), an alert delivered to it, and a draft destination.
-async fn herald_in_use() -> (FakeSlack, Herald, Session, String) {
+async fn herald_in_use() -> (FakeSlack, Herald, Session, String, String) {
     let slack = FakeSlack::start().await;
     let herald = Herald::start(&slack).await;
     let admin = herald.sign_in_as_admin().await;
-    admin
-        .add_destination(json!({
-            "displayName": "SecOps", "channel": "#general", "clientId": defaults::CLIENT_ID,
-            "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
-            "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "Europe/Berlin",
-        }))
-        .await;
+    let secops = admin.add_secops("#general", "Europe/Berlin").await;
     let token = admin.api_token().await;
     let alert = json!({
         "alertId": "a1", "title": "Suspicious console login from an address never seen before in this account",
@@ -30,7 +24,7 @@ async fn herald_in_use() -> (FakeSlack, Herald, Session, String) {
     assert_eq!(herald.send_alerts(&token, &alert).await.status(), reqwest::StatusCode::ACCEPTED);
     let draft: Value = admin.post("/api/destinations", json!({"kind": "SLACK_BOT"})).await.json().await.unwrap();
     let draft = draft["id"].as_str().unwrap().to_owned();
-    (slack, herald, admin, draft)
+    (slack, herald, admin, secops, draft)
 }
 
 async fn signed_in(herald: &Herald) -> Browser {
@@ -42,9 +36,7 @@ async fn signed_in(herald: &Herald) -> Browser {
 
 #[tokio::test]
 async fn every_page_fits_a_360_px_phone_without_sideways_scrolling_and_its_title_names_it() {
-    let (_slack, herald, admin, draft) = herald_in_use().await;
-    let list: Value = admin.get("/api/destinations").await.json().await.unwrap();
-    let secops = list["destinations"].as_array().unwrap().iter().find(|d| d["displayName"] == "SecOps").unwrap()["id"].as_str().unwrap().to_owned();
+    let (_slack, herald, _admin, secops, draft) = herald_in_use().await;
     let browser = signed_in(&herald).await;
     browser.find_text("tr[data-destination=SecOps] td", "Active").await;
 
@@ -164,7 +156,7 @@ async fn signing_out_leaves_a_working_sign_in_page_and_no_error_in_the_console()
 
 #[tokio::test]
 async fn step_5_checks_the_channel_with_slack_adds_a_log_type_on_enter_and_keeps_what_is_typed() {
-    let (_slack, herald, admin, draft) = herald_in_use().await;
+    let (_slack, herald, admin, _secops, draft) = herald_in_use().await;
     let browser = signed_in(&herald).await;
     browser.goto(&herald.url(&format!("/destinations/{draft}/setup/5"))).await;
     browser.find_text("h2", "5. Destination details").await;
@@ -238,9 +230,7 @@ async fn step_5_checks_the_channel_with_slack_adds_a_log_type_on_enter_and_keeps
 
 #[tokio::test]
 async fn a_client_id_typo_is_the_only_error_while_the_secrets_are_saved() {
-    let (_slack, herald, admin, _draft) = herald_in_use().await;
-    let list: Value = admin.get("/api/destinations").await.json().await.unwrap();
-    let id = list["destinations"].as_array().unwrap().iter().find(|d| d["displayName"] == "SecOps").unwrap()["id"].as_str().unwrap().to_owned();
+    let (_slack, herald, _admin, id, _draft) = herald_in_use().await;
     let browser = signed_in(&herald).await;
     browser.goto(&herald.url(&format!("/destinations/{id}/edit"))).await;
     browser.click_text(".credentials button", "Change credentials").await;
@@ -255,7 +245,7 @@ async fn a_client_id_typo_is_the_only_error_while_the_secrets_are_saved() {
 
 #[tokio::test]
 async fn alert_filters_live_in_the_address_and_survive_a_reload() {
-    let (_slack, herald, _admin, _draft) = herald_in_use().await;
+    let (_slack, herald, _admin, _secops, _draft) = herald_in_use().await;
     let browser = signed_in(&herald).await;
     browser.goto(&herald.url("/alerts")).await;
     browser.find_text("tr[data-alert=a1] td", "Open").await;
