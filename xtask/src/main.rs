@@ -101,9 +101,11 @@ fn test(cargo_test_args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds the release server and the benchmark driver, then runs the
-/// driver against the server and the fake Slack; it prints the table.
+/// Builds the web app, the release server and the benchmark driver, then
+/// runs the driver against the server and the fake Slack; it prints the
+/// table (the console's size among its rows).
 fn bench() -> anyhow::Result<()> {
+    let dist = dist::build_app()?;
     let status = Command::new(cargo_bin())
         .args(["build", "--release", "--package", "herald-server", "--bin", "herald", "--package", "herald-tests", "--bin", "herald-bench"])
         .status()
@@ -114,6 +116,7 @@ fn bench() -> anyhow::Result<()> {
     let target = workspace_root().join("target/release");
     let status = Command::new(target.join("herald-bench"))
         .arg(target.join("herald"))
+        .arg(&dist)
         .status()
         .context("running the benchmark")?;
     if !status.success() {

@@ -76,7 +76,7 @@ impl Herald {
     }
 }
 
-async fn start_herald(binary: &Path, slack: &FakeSlack, dir: &Path) -> Herald {
+async fn start_herald(binary: &Path, slack: &FakeSlack, dir: &Path, dist: Option<&Path>) -> Herald {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let password = "bench password for herald";
     std::fs::write(dir.join("admin-password"), password).unwrap();
@@ -85,7 +85,7 @@ async fn start_herald(binary: &Path, slack: &FakeSlack, dir: &Path) -> Herald {
         .env("HERALD_DATABASE_URL", format!("sqlite://{}", dir.join("herald.db").display()))
         .env("HERALD_SECRET_KEY_FILE", dir.join("secret.key"))
         .env("HERALD_SLACK_API_URL", slack.api_url())
-        .env("HERALD_DIST_DIR", dir.join("no-app"))
+        .env("HERALD_DIST_DIR", dist.map_or_else(|| dir.join("no-app"), Path::to_path_buf))
         .env("HERALD_ADMIN_EMAIL", "bench@acme.example")
         .env("HERALD_ADMIN_PASSWORD_FILE", dir.join("admin-password"))
         .env("HERALD_SLACK_PACING", "off")
@@ -151,10 +151,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[tokio::main]
 async fn main() {
-    let binary = std::env::args().nth(1).expect("usage: herald-bench <path to the herald binary>");
+    let binary = std::env::args().nth(1).expect("usage: herald-bench <path to the herald binary> [dist folder]");
+    let dist = std::env::args().nth(2).map(std::path::PathBuf::from);
     let slack = FakeSlack::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let herald = start_herald(Path::new(&binary), &slack, dir.path()).await;
+    let herald = start_herald(Path::new(&binary), &slack, dir.path(), dist.as_deref()).await;
     let created = herald.admin(reqwest::Method::POST, "/api/tokens", json!({"name": "bench"})).await;
     let token = created["secret"].as_str().unwrap().to_owned();
     let mut destinations = Vec::with_capacity(CHANNELS);
@@ -255,10 +256,38 @@ async fn main() {
     rows.push(("Herald RSS, idle".into(), format!("{idle_rss:.1} MB"), "—".into()));
     rows.push((format!("Herald RSS, peak through the {BURST}-alert burst"), format!("{peak_rss:.1} MB"), mark(peak_rss <= 60.0, "≤ 60 MB")));
 
+    rows.push(match console_bytes(&herald).await {
+        Some(bytes) => {
+            let kb = bytes as f64 / 1_000.0;
+            ("web console, first visit (every file, brotli)".into(), format!("{kb:.1} KB"), mark(kb <= 200.0, "≤ 200 KB"))
+        }
+        None => ("web console, first visit".into(), "not measured: no app built (cargo xtask build-app)".into(), "≤ 200 KB".into()),
+    });
+
     println!("\n| benchmark | result | target |\n|---|---|---|");
     for (what, result, target) in rows {
         println!("| {what} | {result} | {target} |");
     }
+}
+
+/// What a first visit downloads from the server, as a browser asks for it
+/// (`Accept-Encoding: br`): index.html and every hashed file it names.
+async fn console_bytes(herald: &Herald) -> Option<u64> {
+    let get = |path: String| {
+        let request = herald.http.get(herald.url(&path)).header(reqwest::header::ACCEPT_ENCODING, "br");
+        async move { request.send().await.ok()?.error_for_status().ok()?.bytes().await.ok() }
+    };
+    let html = herald.http.get(herald.url("/")).send().await.ok()?.text().await.ok()?;
+    if !html.contains("boot-") {
+        return None;
+    }
+    let mut total = get("/".into()).await?.len() as u64;
+    for file in html.split("\"/").skip(1).filter_map(|rest| rest.split('"').next()) {
+        if file.starts_with("app-") || file.starts_with("boot-") {
+            total += get(format!("/{file}")).await?.len() as u64;
+        }
+    }
+    Some(total)
 }
 
 fn ms(d: Duration) -> f64 {
