@@ -29,7 +29,7 @@ pub fn stylesheet_href(dist: &Path) -> Option<String> {
     let start = index.find("href=\"/app-")? + "href=\"".len();
     let end = start + index[start..].find('"')?;
     let href = &index[start..end];
-    (href.ends_with(".css") && crate::web::looks_like_a_file(href)).then(|| href.to_owned())
+    (href.ends_with(".css") && looks_like_a_file(href)).then(|| href.to_owned())
 }
 
 /// Serves `dist/` for every path `router` leaves unclaimed.

@@ -160,6 +160,17 @@ impl Browser {
         .await
     }
 
+    /// Waits until nothing on the page matches `css`.
+    pub async fn wait_for_absence(&self, css: &str) {
+        poll::until(&format!("`{css}` to go"), || async {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(_) => Err("still there"),
+                Err(_) => Ok(()),
+            }
+        })
+        .await
+    }
+
     /// Makes the page as wide and tall as a phone's screen. Headless
     /// Chromium will not size its window below about 500 px, so this goes
     /// through the DevTools protocol, as the device toolbar does.

@@ -39,6 +39,7 @@ async fn every_page_fits_a_360_px_phone_without_sideways_scrolling_and_its_title
     let (_slack, herald, _admin, secops, draft) = herald_in_use().await;
     let browser = signed_in(&herald).await;
     browser.find_text("tr[data-destination=SecOps] td", "Active").await;
+    browser.wait_for_absence("#boot-shell").await;
 
     let mut pages: Vec<(String, &str, String)> = vec![
         ("/destinations".into(), "Alert Destinations", "Alert Destinations — Herald".into()),
@@ -168,13 +169,7 @@ async fn step_5_checks_the_channel_with_slack_adds_a_log_type_on_enter_and_keeps
     browser.find_text("#channel-error", "Slack cannot find #does-not-exist").await;
     assert_eq!(attr(&browser, "#channel", "aria-invalid").await.as_deref(), Some("true"));
     browser.fill("#channel", "#general").await;
-    poll::until("the channel error to go", || async {
-        match browser.client.find(Locator::Css("#channel-error")).await {
-            Ok(_) => Err("still shown"),
-            Err(_) => Ok(()),
-        }
-    })
-    .await;
+    browser.wait_for_absence("#channel-error").await;
 
     // Enter in "Another log type" adds it and stays on the step.
     browser.click_text("label.check", "All log types").await;
@@ -202,6 +197,15 @@ async fn step_5_checks_the_channel_with_slack_adds_a_log_type_on_enter_and_keeps
     // The server's word on a field (Slack refusing a token) is shown at the
     // field, focus goes there, and it clears as soon as the field changes.
     browser.click_text(".credentials button", "Change credentials").await;
+    // A secret can be shown to check what was pasted, and hidden again.
+    assert_eq!(attr(&browser, "#botToken", "type").await.as_deref(), Some("password"));
+    browser.click_text(".secret-input button[aria-controls=botToken]", "Show").await;
+    poll::until("the token to be shown", || async {
+        let kind = attr(&browser, "#botToken", "type").await;
+        if kind.as_deref() == Some("text") { Ok(()) } else { Err(kind) }
+    })
+    .await;
+    browser.click_text(".secret-input button[aria-controls=botToken]", "Hide").await;
     browser.fill("#botToken", "xoxb-1111111111-2222222222-notknowntoslack").await;
     browser.click_text("button[type=submit]", "Save and continue").await;
     browser.find_text("#botToken-error", "Slack does not know this token").await;
@@ -216,15 +220,50 @@ async fn step_5_checks_the_channel_with_slack_adds_a_log_type_on_enter_and_keeps
         assert!(browser.client.find(Locator::Css(kept)).await.is_err(), "{kept} shown");
     }
     browser.fill("#botToken", defaults::BOT_TOKEN).await;
-    poll::until("the server's message to clear", || async {
-        let gone = browser.client.find(Locator::Css("#botToken-error")).await.is_err();
-        let banner = browser.client.find(Locator::Css("form [role=alert]")).await.is_ok();
-        if gone && !banner { Ok(()) } else { Err(format!("error shown: {}, banner: {banner}", !gone)) }
-    })
-    .await;
+    browser.wait_for_absence("#botToken-error").await;
+    browser.wait_for_absence("form [role=alert]").await;
     assert_eq!(attr(&browser, "#botToken", "aria-invalid").await, None);
     browser.click_text("button[type=submit]", "Save and continue").await;
     browser.find_text("h2", "6. Invite the bot").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn step_6_says_what_a_channel_slack_cannot_find_means_instead_of_only_asking_for_an_invite() {
+    let (_slack, herald, admin, _secops, draft) = herald_in_use().await;
+    let form = json!({
+        "displayName": "Private", "channel": "#secret-room", "clientId": defaults::CLIENT_ID,
+        "severities": ["HIGH"], "alertKinds": ["ALERTS"], "logTypes": [], "timezone": "UTC",
+    });
+    let saved = admin.patch(&format!("/api/destinations/{draft}/draft"), json!({"step": 6, "form": form})).await;
+    assert_eq!(saved.status(), reqwest::StatusCode::OK);
+    let browser = signed_in(&herald).await;
+    browser.goto(&herald.url(&format!("/destinations/{draft}/setup/6"))).await;
+    browser.find_text(".channel-status.problem", "Slack cannot find #secret-room").await;
+    browser.find_text("p", "If #secret-room is a private channel").await;
+    browser.click_text("p a", "correct the channel in step 5").await;
+    browser.find_text("h2", "5. Destination details").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn on_users_a_later_success_replaces_an_earlier_refusal() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start(&slack).await;
+    let browser = signed_in(&herald).await;
+    browser.goto(&herald.url("/users")).await;
+    // The last enabled admin cannot be demoted.
+    browser.select(&format!("tr[data-email='{ADMIN_EMAIL}'] select"), "VIEWER").await;
+    browser.find_text(".outcome", "admin").await;
+    let refusal = browser.find_text(".notice.outcome", "").await.text().await.unwrap();
+    assert!(browser.client.find(Locator::Css(".notice.error.outcome")).await.is_ok(), "refused: {refusal}");
+    browser.fill("#new-email", "raj@acme.example").await;
+    browser.fill("#new-name", "Raj").await;
+    browser.fill("#new-password", "a long enough first password").await;
+    browser.click_text("button[type=submit]", "Add user").await;
+    browser.find_text(".notice.success.outcome", "Added raj@acme.example").await;
+    let outcomes = browser.client.find_all(Locator::Css(".outcome")).await.unwrap();
+    assert_eq!(outcomes.len(), 1, "one outcome line, not the refusal above the success");
     browser.close().await;
 }
 

@@ -103,7 +103,8 @@ pub fn DestinationForm(
     // A problem with the form as a whole (not one field's).
     let form_error = RwSignal::new(None::<String>);
     // What Slack said of the channel typed, when the bot token is known.
-    let slack_channel = RwSignal::new(None::<(String, ChannelCheck)>);
+    // Cleared at each keystroke; an answer about an older value is dropped.
+    let slack_channel = RwSignal::new(None::<ChannelCheck>);
     let pending = RwSignal::new(false);
     let timezones = LocalResource::new(api::timezones);
     let timezone_done = RwSignal::new(true);
@@ -178,7 +179,7 @@ pub fn DestinationForm(
             spawn_local(async move {
                 if let Ok(check) = api::channel_check_typed(&id, &value).await {
                     if channel.value.get_untracked() == value {
-                        slack_channel.set(Some((value, check)));
+                        slack_channel.set(Some(check));
                     }
                 }
             });
@@ -292,12 +293,9 @@ pub fn DestinationForm(
                 hint="#sec-alerts, or an ID like C0123ABCD (needed for Enterprise Grid org-wide installs)."
                 message={
                     let rule = channel.message(|v| ChannelRef::parse("channel", v).err().map(|e| e.message));
-                    Signal::derive(move || rule.get().or_else(|| slack_channel.with(|answer| match answer {
-                        Some((typed, check)) if check.state == ChannelState::Problem && *typed == channel.value.get() => {
-                            Some(check.message.clone())
-                        }
-                        _ => None,
-                    })))
+                    Signal::derive(move || rule.get().or_else(|| {
+                        slack_channel.get().filter(|check| check.state == ChannelState::Problem).map(|check| check.message)
+                    }))
                 } />
             <Show
                 when=move || show_credentials.get()

@@ -21,6 +21,25 @@ pub fn ErrorNotice(error: ApiError, retry: Callback<()>) -> impl IntoView {
     }
 }
 
+/// What came of the last thing done on a page, good or bad.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub ok: bool,
+    pub message: String,
+}
+
+/// The page's one outcome line: a later success replaces an earlier
+/// refusal, never stands under it.
+#[component]
+pub fn OutcomeNotice(outcome: RwSignal<Option<Outcome>>) -> impl IntoView {
+    move || {
+        outcome.get().map(|o| {
+            let class = if o.ok { "notice success outcome" } else { "notice error outcome" };
+            view! { <p class=class role="status">{o.message}</p> }
+        })
+    }
+}
+
 /// A form-level problem, or nothing.
 #[component]
 pub fn FormError(error: Signal<Option<String>>) -> impl IntoView {

@@ -9,14 +9,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::auth::Auth;
-use crate::components::notice::{ErrorNotice, Loading};
-
-/// What came of the last action on a row, shown above the table.
-#[derive(Clone)]
-struct Outcome {
-    ok: bool,
-    message: String,
-}
+use crate::components::notice::{ErrorNotice, Loading, Outcome, OutcomeNotice};
 
 #[component]
 pub fn Destinations() -> impl IntoView {
@@ -57,10 +50,7 @@ fn DestinationTable(destinations: Vec<DestinationSummary>, reload: Callback<()>,
     }
     let outcome = RwSignal::new(None::<Outcome>);
     view! {
-        {move || outcome.get().map(|o| {
-            let class = if o.ok { "notice success outcome" } else { "notice error outcome" };
-            view! { <p class=class role="status">{o.message}</p> }
-        })}
+        <OutcomeNotice outcome />
         <table class="list destinations">
             <thead>
                 <tr>

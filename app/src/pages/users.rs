@@ -7,14 +7,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::auth::Auth;
-use crate::components::notice::{ErrorNotice, FieldMessage, FormError, Loading};
-
-/// What came of the last change, shown at the top of the page.
-#[derive(Clone)]
-struct Outcome {
-    ok: bool,
-    message: String,
-}
+use crate::components::notice::{ErrorNotice, FieldMessage, FormError, Loading, Outcome, OutcomeNotice};
 
 #[component]
 pub fn Users() -> impl IntoView {
@@ -29,10 +22,7 @@ pub fn Users() -> impl IntoView {
             <header class="page-header">
                 <h1>"Users"</h1>
             </header>
-            {move || outcome.get().map(|o| {
-                let class = if o.ok { "notice success" } else { "notice error" };
-                view! { <p class=class role=if o.ok { "status" } else { "alert" }>{o.message}</p> }
-            })}
+            <OutcomeNotice outcome />
             <Suspense fallback=|| view! { <Loading what="users" /> }>
                 {move || Suspend::new(async move {
                     match users.await {
