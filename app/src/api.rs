@@ -192,14 +192,16 @@ fn prepare(request: RequestBuilder) -> RequestBuilder {
 }
 
 async fn send<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ApiError> {
-    let response = prepare(request).send().await.map_err(|_| unreachable())?;
-    decode(response).await
+    read(fetch(prepare(request)).await?)
 }
 
 async fn send_json<B: Serialize, T: DeserializeOwned>(request: RequestBuilder, body: &B) -> Result<T, ApiError> {
-    let request = prepare(request).json(body).map_err(|_| ApiError::plain(0, "This form could not be sent."))?;
-    let response = request.send().await.map_err(|_| unreachable())?;
-    decode(response).await
+    let body = serde_json::to_string(body).map_err(|_| ApiError::plain(0, "This form could not be sent."))?;
+    let request = prepare(request)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .map_err(|_| ApiError::plain(0, "This form could not be sent."))?;
+    read(fetch_built(request).await?)
 }
 
 async fn send_empty(request: RequestBuilder) -> Result<(), ApiError> {
@@ -211,23 +213,38 @@ fn unreachable() -> ApiError {
     ApiError::plain(0, "Herald's server cannot be reached. Check that it is running, then try again.")
 }
 
-async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
-    if response.ok() {
-        let status = response.status();
-        return read_json(response)
-            .await
-            .ok_or_else(|| ApiError::plain(status, "Herald's server sent an answer this page cannot read. Reload the page."));
-    }
-    Err(error_of(response).await)
+/// What the server answered, as a JS value. Not generic: the one copy of
+/// the request plumbing serves every answer type.
+async fn fetch(request: RequestBuilder) -> Result<(u16, wasm_bindgen::JsValue), ApiError> {
+    let request = request.build().map_err(|_| unreachable())?;
+    fetch_built(request).await
 }
 
-/// The body as `T`: parsed by the browser's JSON.parse, then read from
-/// the JS value. serde_json's parser inlined into every answer type was
-/// the largest single part of the app's wasm.
-async fn read_json<T: DeserializeOwned>(response: Response) -> Option<T> {
-    let promise = web_sys::Response::from(response).json().ok()?;
-    let value = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+async fn fetch_built(request: gloo_net::http::Request) -> Result<(u16, wasm_bindgen::JsValue), ApiError> {
+    let response = request.send().await.map_err(|_| unreachable())?;
+    if !response.ok() {
+        return Err(error_of(response).await);
+    }
+    let status = response.status();
+    Ok((status, json_of(response).await.unwrap_or(wasm_bindgen::JsValue::UNDEFINED)))
+}
+
+/// The answer read as `T`.
+fn read<T: DeserializeOwned>((status, value): (u16, wasm_bindgen::JsValue)) -> Result<T, ApiError> {
+    from_js(value)
+        .ok_or_else(|| ApiError::plain(status, "Herald's server sent an answer this page cannot read. Reload the page."))
+}
+
+fn from_js<T: DeserializeOwned>(value: wasm_bindgen::JsValue) -> Option<T> {
     serde_wasm_bindgen::from_value(value).ok()
+}
+
+/// The body parsed by the browser's JSON.parse. serde_json's parser
+/// inlined into every answer type was the largest single part of the
+/// app's wasm.
+async fn json_of(response: Response) -> Option<wasm_bindgen::JsValue> {
+    let promise = web_sys::Response::from(response).json().ok()?;
+    wasm_bindgen_futures::JsFuture::from(promise).await.ok()
 }
 
 thread_local! {
@@ -247,7 +264,7 @@ async fn error_of(response: Response) -> ApiError {
         ON_SESSION_ENDED.with(|h| h.borrow().as_ref().map(|hook| hook()));
     }
     let status_text = response.status_text();
-    match read_json::<ErrorBody>(response).await {
+    match json_of(response).await.and_then(from_js::<ErrorBody>) {
         Some(body) => {
             let mut fields = body.error.fields;
             if fields.is_empty() {

@@ -353,10 +353,10 @@ pub fn DestinationForm(
                         {SUPPORTED_LOG_TYPES
                             .iter()
                             .map(|t| {
-                                let lower = t.to_lowercase();
+                                let lower = t.to_ascii_lowercase();
                                 let hidden = move || {
                                     let filter = log_filter.get();
-                                    !filter.trim().is_empty() && !lower.contains(&filter.trim().to_lowercase())
+                                    !filter.trim().is_empty() && !lower.contains(&filter.trim().to_ascii_lowercase())
                                 };
                                 view! {
                                     <span class="log-type" hidden=hidden>

@@ -21,6 +21,22 @@ pub fn ErrorNotice(error: ApiError, retry: Callback<()>) -> impl IntoView {
     }
 }
 
+/// A request's answer on a page: a loading line until it comes, then
+/// `show(answer)`, or the error with "Try again". One plain reactive
+/// closure rather than a `<Suspense>` per page: the same behaviour for
+/// a fraction of the wasm.
+pub fn loaded<T: Clone + 'static>(
+    what: &'static str,
+    resource: LocalResource<Result<T, ApiError>>,
+    show: impl Fn(T) -> AnyView + Send + 'static,
+) -> impl IntoView {
+    move || match resource.get() {
+        None => view! { <Loading what /> }.into_any(),
+        Some(Ok(answer)) => show(answer),
+        Some(Err(error)) => view! { <ErrorNotice error retry=Callback::new(move |()| resource.refetch()) /> }.into_any(),
+    }
+}
+
 /// What came of the last thing done on a page, good or bad.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {

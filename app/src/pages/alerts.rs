@@ -177,7 +177,7 @@ fn AlertTable(alerts: Vec<AlertSummary>) -> impl IntoView {
                         view! {
                             <tr data-alert=a.id.clone()>
                                 <td class="time">{short_utc(&a.created_at)}</td>
-                                <td><span class=format!("severity {}", a.severity.as_str().to_lowercase())>{a.severity.label()}</span></td>
+                                <td><span class=format!("severity {}", a.severity.as_str().to_ascii_lowercase())>{a.severity.label()}</span></td>
                                 <td><a href=href>{a.title}</a></td>
                                 <td data-label="Status">{a.status.label()}</td>
                                 <td data-label="Delivery" class=delivery_class(a.delivery)>{a.delivery.map_or("not routed", |d| d.label())}</td>
@@ -363,7 +363,7 @@ fn AlertDetails(
     view! {
         <header class="page-header">
             <h1>
-                <span class=format!("severity {}", a.severity.as_str().to_lowercase())>{a.severity.label()}</span>
+                <span class=format!("severity {}", a.severity.as_str().to_ascii_lowercase())>{a.severity.label()}</span>
                 " "
                 {a.title.clone()}
             </h1>

@@ -9,7 +9,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::auth::Auth;
-use crate::components::notice::{ErrorNotice, Loading, Outcome, OutcomeNotice};
+use crate::components::notice::{Outcome, OutcomeNotice, loaded};
 
 #[component]
 pub fn Destinations() -> impl IntoView {
@@ -25,14 +25,7 @@ pub fn Destinations() -> impl IntoView {
                     <a class="button primary" href="/destinations/new">"Create New"</a>
                 </Show>
             </header>
-            <Suspense fallback=|| view! { <Loading what="destinations" /> }>
-                {move || Suspend::new(async move {
-                    match destinations.await {
-                        Ok(list) => view! { <DestinationTable destinations=list.destinations reload manage=may_manage() /> }.into_any(),
-                        Err(error) => view! { <ErrorNotice error retry=reload /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded("destinations", destinations, move |list| view! { <DestinationTable destinations=list.destinations reload manage=may_manage() /> }.into_any())}
         </section>
     }
 }
@@ -136,7 +129,7 @@ fn Row(d: DestinationSummary, reload: Callback<()>, outcome: RwSignal<Option<Out
     };
     let status_cell = match d.status {
         DestinationStatus::Draft if manage => view! { <span class="status draft">"Setup incomplete"</span> }.into_any(),
-        status => view! { <span class=format!("status {}", status.as_str().to_lowercase())>{status.label()}</span> }.into_any(),
+        status => view! { <span class=format!("status {}", status.as_str().to_ascii_lowercase())>{status.label()}</span> }.into_any(),
     };
     // One primary action a row: finish the setup of a draft, edit the rest;
     // everything else sits in the row's menu.

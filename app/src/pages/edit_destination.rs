@@ -6,7 +6,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api;
 use crate::components::destination_form::DestinationForm;
-use crate::components::notice::{ErrorNotice, Loading};
+use crate::components::notice::loaded;
 
 #[component]
 pub fn EditDestination() -> impl IntoView {
@@ -17,7 +17,6 @@ pub fn EditDestination() -> impl IntoView {
         let id = id.get();
         async move { api::destination(&id).await }
     });
-    let retry = Callback::new(move |()| destination.refetch());
     let navigate = use_navigate();
     let saved = Callback::new(move |_: DestinationView| navigate("/destinations", Default::default()));
     view! {
@@ -26,14 +25,7 @@ pub fn EditDestination() -> impl IntoView {
                 <h1>"Edit destination"</h1>
                 <a class="button" href="/destinations">"Cancel"</a>
             </header>
-            <Suspense fallback=|| view! { <Loading what="the destination" /> }>
-                {move || Suspend::new(async move {
-                    match destination.await {
-                        Ok(d) => view! { <DestinationForm destination=d saved submit_label="Save" /> }.into_any(),
-                        Err(error) => view! { <ErrorNotice error retry /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded("the destination", destination, move |d| view! { <DestinationForm destination=d saved submit_label="Save" /> }.into_any())}
         </section>
     }
 }

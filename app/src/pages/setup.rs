@@ -14,7 +14,7 @@ use crate::api;
 use crate::components::copy::CopyButton;
 use crate::components::destination_form::DestinationForm;
 use crate::api::ApiError;
-use crate::components::notice::{ErrorNotice, FieldMessage, FormError, Loading, focus_first_invalid};
+use crate::components::notice::{FieldMessage, FormError, focus_first_invalid, loaded};
 
 const STEP_NAMES: [&str; WIZARD_STEPS as usize] =
     ["Create", "Slack app", "Configure", "Install", "Destination", "Invite", "Finish"];
@@ -40,18 +40,10 @@ pub fn Setup() -> impl IntoView {
         let id = id.get();
         async move { api::destination(&id).await }
     });
-    let retry = Callback::new(move |()| destination.refetch());
     view! {
         <section class="page wizard">
             <h1>"Set up a Slack Bot destination"</h1>
-            <Suspense fallback=|| view! { <Loading what="the setup" /> }>
-                {move || Suspend::new(async move {
-                    match destination.await {
-                        Ok(d) => view! { <Steps destination=d step /> }.into_any(),
-                        Err(error) => view! { <ErrorNotice error retry /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded("the setup", destination, move |d| view! { <Steps destination=d step /> }.into_any())}
         </section>
     }
 }

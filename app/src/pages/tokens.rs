@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::copy::CopyButton;
-use crate::components::notice::{ErrorNotice, FieldMessage, FormError, Loading};
+use crate::components::notice::{FieldMessage, FormError, loaded};
 
 #[component]
 pub fn Tokens() -> impl IntoView {
@@ -33,14 +33,7 @@ pub fn Tokens() -> impl IntoView {
                     <CopyButton text=Signal::stored(c.secret.clone()) />
                 </div>
             })}
-            <Suspense fallback=|| view! { <Loading what="API tokens" /> }>
-                {move || Suspend::new(async move {
-                    match tokens.await {
-                        Ok(list) => view! { <TokenTable tokens=list.tokens reload /> }.into_any(),
-                        Err(error) => view! { <ErrorNotice error retry=reload /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded("API tokens", tokens, move |list| view! { <TokenTable tokens=list.tokens reload /> }.into_any())}
         </section>
     }
 }

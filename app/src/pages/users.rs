@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::auth::Auth;
-use crate::components::notice::{ErrorNotice, FieldMessage, FormError, Loading, Outcome, OutcomeNotice};
+use crate::components::notice::{FieldMessage, FormError, Outcome, OutcomeNotice, loaded};
 
 #[component]
 pub fn Users() -> impl IntoView {
@@ -23,14 +23,7 @@ pub fn Users() -> impl IntoView {
                 <h1>"Users"</h1>
             </header>
             <OutcomeNotice outcome />
-            <Suspense fallback=|| view! { <Loading what="users" /> }>
-                {move || Suspend::new(async move {
-                    match users.await {
-                        Ok(list) => view! { <UserTable users=list.users reload outcome /> }.into_any(),
-                        Err(error) => view! { <ErrorNotice error retry=reload /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {loaded("users", users, move |list| view! { <UserTable users=list.users reload outcome /> }.into_any())}
             <AddUser added=reload outcome />
         </section>
     }
