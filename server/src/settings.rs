@@ -120,11 +120,17 @@ pub struct Settings {
     #[arg(long, env = "HERALD_SESSION_TTL", default_value = "12h", value_parser = parse_session_ttl)]
     pub session_ttl: std::time::Duration,
 
-    /// Pace messages as Slack asks (about one a second per channel, short
-    /// bursts, and a ceiling per workspace). Turn off only against a fake
-    /// Slack, for benchmarks.
+    /// Pace messages as Slack asks (about one a second per channel, and a
+    /// ceiling per workspace). Turn off only against a fake Slack, for
+    /// benchmarks.
     #[arg(long, env = "HERALD_SLACK_PACING", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
     pub slack_pacing: bool,
+
+    /// Messages a minute to one channel. Slack allows about 60; 58 keeps
+    /// clear of it when messages bunch up on the way. Lower it if Slack
+    /// still answers 429 (the log and `/metrics` say so).
+    #[arg(long, env = "HERALD_SLACK_CHANNEL_RATE", default_value = "58", value_parser = parse_channel_rate)]
+    pub slack_channel_rate: u32,
 
     /// How many times a delivery that fails for a passing reason (Slack
     /// down, a timeout) is tried before it is given up.
@@ -317,6 +323,14 @@ fn parse_on_off(s: &str) -> Result<bool, String> {
     }
 }
 
+fn parse_channel_rate(s: &str) -> Result<u32, String> {
+    s.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=60).contains(n))
+        .ok_or_else(|| hint("HERALD_SLACK_CHANNEL_RATE", "messages a minute per channel, a whole number from 1 to 60, e.g. 58"))
+}
+
 fn parse_attempts(s: &str) -> Result<u32, String> {
     s.trim()
         .parse::<u32>()
@@ -421,11 +435,15 @@ mod tests {
     fn delivery_settings_have_safe_defaults_and_bad_values_name_the_variable() {
         let s = parse(&[]).unwrap();
         assert!(s.slack_pacing, "pacing is on unless turned off");
+        assert_eq!(s.slack_channel_rate, 58, "a little under Slack's one a second");
+        assert_eq!(parse(&["--slack-channel-rate=30"]).unwrap().slack_channel_rate, 30);
         assert_eq!((s.delivery_attempts, s.delivery_retry_base), (10, std::time::Duration::from_secs(5)));
         let s = parse(&["--slack-pacing=off", "--delivery-attempts=3", "--delivery-retry-base=250ms"]).unwrap();
         assert_eq!((s.slack_pacing, s.delivery_attempts, s.delivery_retry_base), (false, 3, std::time::Duration::from_millis(250)));
         for (flag, var) in [
             ("--slack-pacing=sometimes", "HERALD_SLACK_PACING"),
+            ("--slack-channel-rate=61", "HERALD_SLACK_CHANNEL_RATE"),
+            ("--slack-channel-rate=0", "HERALD_SLACK_CHANNEL_RATE"),
             ("--delivery-attempts=0", "HERALD_DELIVERY_ATTEMPTS"),
             ("--delivery-attempts=many", "HERALD_DELIVERY_ATTEMPTS"),
             ("--delivery-retry-base=0s", "HERALD_DELIVERY_RETRY_BASE"),

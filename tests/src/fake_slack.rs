@@ -90,6 +90,8 @@ pub struct Call {
 /// A message in a channel, as Slack would store it.
 #[derive(Debug, Clone)]
 pub struct Message {
+    /// When the fake received it.
+    pub at: Instant,
     pub channel: String,
     pub ts: String,
     pub thread_ts: Option<String>,
@@ -191,6 +193,12 @@ struct World {
     arrivals: Vec<(Instant, String)>,
     /// Added to every Web API answer.
     latency: Duration,
+    /// Slack's per-channel limit: a post sooner than this after the last
+    /// one to the same channel is answered 429.
+    channel_gap: Option<Duration>,
+    last_post: HashMap<String, Instant>,
+    /// Every 429 the channel limit gave: when, and to which channel.
+    limited: Vec<(Instant, String)>,
 }
 
 impl World {
@@ -345,6 +353,17 @@ impl FakeSlack {
     /// bad day).
     pub fn set_latency(&self, latency: Duration) {
         self.world().latency = latency;
+    }
+
+    /// Limits `chat.postMessage` as Slack does: one message per `gap` per
+    /// channel; a faster one is answered HTTP 429 with `Retry-After: 1`.
+    pub fn limit_channels(&self, gap: Duration) {
+        self.world().channel_gap = Some(gap);
+    }
+
+    /// The 429s the channel limit gave, by channel.
+    pub fn rate_limited_in(&self, channel: &str) -> usize {
+        self.world().limited.iter().filter(|(_, c)| c == channel).count()
     }
 
     /// The direct-message channel between the bot and `user`, once the bot
@@ -732,14 +751,7 @@ async fn web_api(
         tokio::time::sleep(latency).await;
     }
     match fault {
-        Some(Fault::RateLimited { retry_after_secs }) => {
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, retry_after_secs.to_string())],
-                axum::Json(json!({"ok": false, "error": "ratelimited"})),
-            )
-                .into_response();
-        }
+        Some(Fault::RateLimited { retry_after_secs }) => return rate_limited(retry_after_secs),
         Some(Fault::Status(status)) => {
             return (StatusCode::from_u16(status).expect("a valid status"), "upstream trouble").into_response();
         }
@@ -967,6 +979,15 @@ fn blocks_param(params: &Map<String, Value>) -> Result<Option<Value>, &'static s
     }
 }
 
+fn rate_limited(retry_after_secs: u64) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, retry_after_secs.to_string())],
+        axum::Json(json!({"ok": false, "error": "ratelimited"})),
+    )
+        .into_response()
+}
+
 fn post_message(w: &mut World, auth: &Auth, params: &Map<String, Value>) -> Response {
     if !auth.has_scope("chat:write") {
         return slack_error("missing_scope");
@@ -1012,9 +1033,18 @@ fn post_message(w: &mut World, auth: &Auth, params: &Map<String, Value>) -> Resp
     if text.as_ref().is_some_and(|t| t.chars().count() > 40_000) {
         return slack_error("msg_too_long");
     }
+    let now = Instant::now();
+    if let Some(gap) = w.channel_gap {
+        if w.last_post.get(&channel.id).is_some_and(|last| now < *last + gap) {
+            w.limited.push((now, channel.id.clone()));
+            return rate_limited(1);
+        }
+        w.last_post.insert(channel.id.clone(), now);
+    }
     let n = w.next();
     let ts = format!("{}.{:06}", unix_now(), n % 1_000_000);
     let message = Message {
+        at: now,
         channel: channel.id.clone(),
         ts: ts.clone(),
         thread_ts: str_param(params, "thread_ts").map(Into::into),

@@ -326,11 +326,52 @@ async fn retry_after_holds_back_only_the_channel_slack_limited() {
 }
 
 #[tokio::test]
+async fn a_busy_channel_keeps_slack_s_pace_without_a_429_and_holds_up_no_other() {
+    let s = scene(|_| {}).await;
+    // Slack's limit, exactly: a message sooner than a second after the
+    // last one to the channel is answered 429.
+    s.slack.limit_channels(Duration::from_secs(1));
+    let busy = s.admin.add_destination(settings("Busy", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    let other = s.admin.add_destination(settings("Other", "#sec-alerts", &["HIGH"], &["ALERTS"], &[])).await;
+    let storm: Vec<Value> = (0..60).map(|i| json!({"title": format!("busy {i}"), "severity": "HIGH", "destinations": [busy]})).collect();
+    let (status, _) = s.send(json!({"alerts": storm})).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let few: Vec<Value> = (0..5).map(|i| json!({"title": format!("other {i}"), "severity": "HIGH", "destinations": [other]})).collect();
+    let sent_at = Instant::now();
+    let (status, _) = s.send(json!({"alerts": few})).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    let others = s.until_messages_in(defaults::SEC_ALERTS, 5).await;
+    let other_took = others[4].at - sent_at;
+    // Five at one a second: about four seconds, not behind the sixty.
+    assert!(other_took < Duration::from_secs(8), "the other channel's five took {other_took:?}");
+    assert!(
+        s.slack.messages_in(defaults::GENERAL).len() < 30,
+        "the other channel did not wait for the busy one to drain"
+    );
+
+    // Sixty at one a second: a minute, and a margin for a busy machine.
+    let busy_messages = poll::until_within(Duration::from_secs(120), "the busy channel's 60 messages", || async {
+        let messages = s.slack.messages_in(defaults::GENERAL);
+        if messages.len() >= 60 { Ok(messages) } else { Err(messages.len()) }
+    })
+    .await;
+    assert_eq!(s.slack.rate_limited_in(defaults::GENERAL), 0, "no 429 in the busy channel");
+    assert_eq!(s.slack.rate_limited_in(defaults::SEC_ALERTS), 0, "no 429 in the other");
+    let span = busy_messages[59].at - busy_messages[0].at;
+    let rate = 59.0 / span.as_secs_f64();
+    assert!(rate >= 0.95, "the busy channel drained at {rate:.3} messages a second (59 gaps in {span:?})");
+    assert!(rate <= 1.0, "and never faster than Slack allows: {rate:.3}");
+    let metrics = s.herald.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("herald_slack_rate_limited_total 0\n"), "{metrics}");
+}
+
+#[tokio::test]
 async fn a_crash_mid_queue_loses_nothing_accepted() {
     let mut s = scene(|_| {}).await;
     s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
-    // The channel's pace (bursts of three, then one a second) keeps most
-    // of these queued when Herald dies.
+    // The channel's pace (one a second) keeps most of these queued when
+    // Herald dies.
     let alerts: Vec<Value> = (0..8).map(|i| json!({"title": format!("alert {i}"), "severity": "HIGH"})).collect();
     let (status, _) = s.send(json!({"alerts": alerts})).await;
     assert_eq!(status, StatusCode::ACCEPTED);

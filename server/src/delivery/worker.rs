@@ -1,5 +1,5 @@
 //! The delivery worker. One dispatcher claims due deliveries from the
-//! outbox in batches, books each a send time with the [`Pacer`], and starts
+//! outbox in batches, plans each a send time with the [`Pacer`], and starts
 //! a task per message (at most [`CONCURRENCY`] talking to Slack at once);
 //! one recorder writes the outcomes back in batches. A message whose slot
 //! is far off goes back to the outbox until then, so nothing waits in
@@ -60,7 +60,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     }
     let shared = Arc::new(Shared {
         state: state.clone(),
-        pacer: Pacer::new(state.settings.slack_pacing),
+        pacer: Pacer::new(state.settings.slack_pacing.then_some(state.settings.slack_channel_rate)),
         slack_slots: Semaphore::new(CONCURRENCY),
     });
     let held = Arc::new(Semaphore::new(MAX_HELD));
@@ -128,12 +128,13 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             let at = match booked.remove(&id) {
                 // Its slot was booked when it was put back.
                 Some(slot) => slot.max(now).max(shared.pacer.blocked_until(&job.lane, now).unwrap_or(now)),
-                None => shared.pacer.book(&job.lane, now),
+                None => shared.pacer.plan(&job.lane, now),
             };
             if at > now + HORIZON {
                 booked.insert(id, at);
                 state.delivery.metrics.paced.fetch_add(1, Relaxed);
-                let due_at = now_ms() + millis(at - now);
+                // Back a little before its slot, to wait the rest here.
+                let due_at = now_ms() + millis(at - now - HORIZON / 2);
                 let _ = done_tx.send((id, claim, Outcome::Wait { due_at }, permit));
                 continue;
             }
@@ -142,6 +143,11 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             sends.spawn(async move {
                 if at > Instant::now() {
                     tokio::time::sleep_until(at.into()).await;
+                }
+                // The workspace's slot, and the channel's gap, only now.
+                let go = shared.pacer.admit(&job.lane, Instant::now());
+                if go > Instant::now() {
+                    tokio::time::sleep_until(go.into()).await;
                 }
                 let outcome = send(&shared, job).await;
                 let _ = done_tx.send((id, claim, outcome, permit));
