@@ -24,7 +24,15 @@ fn hint(secret: &Option<StoredSecret>) -> SecretHint {
     SecretHint::of(secret.as_ref().map(|s| s.last_four.as_str()))
 }
 
+/// What stops the destination's messages, for the list and the single
+/// view alike: the app's trouble (a revoked token) first, else the
+/// destination's own (the bot not in the channel).
+fn problem(record: &DestinationRecord, app: Option<&SlackAppRecord>) -> Option<String> {
+    app.and_then(|a| a.problem.clone()).or_else(|| record.delivery_problem.clone())
+}
+
 pub fn view(record: DestinationRecord, app: Option<&SlackAppRecord>) -> DestinationView {
+    let problem = problem(&record, app);
     let v = record.values;
     DestinationView {
         id: record.id,
@@ -41,18 +49,14 @@ pub fn view(record: DestinationRecord, app: Option<&SlackAppRecord>) -> Destinat
         alert_kinds: v.alert_kinds,
         log_types: v.log_types,
         timezone: v.timezone,
-        problem: app.and_then(|a| a.problem.clone()),
+        problem,
         created_at: record.created_at,
         updated_at: record.updated_at,
     }
 }
 
 pub fn summary(record: DestinationRecord, apps: &[SlackAppRecord], health: Option<&DeliveryHealth>) -> DestinationSummary {
-    let problem = apps
-        .iter()
-        .find(|a| a.client_id == record.values.client_id)
-        .and_then(|a| a.problem.clone())
-        .or_else(|| health.and_then(|h| h.problem.clone()));
+    let problem = problem(&record, apps.iter().find(|a| a.client_id == record.values.client_id));
     let health = health.map(|h| DeliveryHealthView {
         last_sent_at: h.last_sent_at.map(rfc3339_ms),
         failures_24h: h.failures_24h,

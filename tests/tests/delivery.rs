@@ -259,6 +259,8 @@ async fn a_permanent_error_marks_the_destination_and_is_not_retried_until_re_sen
     let list: Value = s.admin.get("/api/destinations").await.json().await.unwrap();
     let destination = &list["destinations"][0];
     assert!(destination["problem"].as_str().unwrap().contains("archived"), "the destination shows why: {destination}");
+    let single: Value = s.admin.get(&format!("/api/destinations/{id}")).await.json().await.unwrap();
+    assert_eq!(single["problem"], destination["problem"], "the single view says the same as the list");
 
     // Fixed in Slack, then re-sent from Herald: delivered, and healthy again.
     s.slack.unarchive_channel(defaults::SEC_ALERTS);
@@ -267,6 +269,8 @@ async fn a_permanent_error_marks_the_destination_and_is_not_retried_until_re_sen
     s.until_delivered(&alert_id, "SENT").await;
     let list: Value = s.admin.get("/api/destinations").await.json().await.unwrap();
     assert!(list["destinations"][0]["problem"].is_null(), "{}", list["destinations"][0]);
+    let single: Value = s.admin.get(&format!("/api/destinations/{id}")).await.json().await.unwrap();
+    assert!(single["problem"].is_null(), "{single}");
 }
 
 #[tokio::test]

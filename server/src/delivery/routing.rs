@@ -60,6 +60,7 @@ mod tests {
             kind: DestinationKind::SlackBot,
             status,
             wizard_step: 7,
+            delivery_problem: None,
             values: DestinationValues {
                 display_name: id.into(),
                 channel: "#x".into(),

@@ -62,6 +62,8 @@ pub struct DestinationRecord {
     pub status: DestinationStatus,
     pub wizard_step: u8,
     pub values: DestinationValues,
+    /// Why its messages do not get through, until one does.
+    pub delivery_problem: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -291,7 +293,6 @@ pub struct DeliveryHealth {
     /// Deliveries failed or retrying in the last 24 hours.
     pub failures_24h: u64,
     pub last_error: Option<String>,
-    pub problem: Option<String>,
 }
 
 /// What creating an API token stores: the hash, never the token.

@@ -223,8 +223,11 @@ pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64,
         .collect())
 }
 
-pub(super) async fn finish_deliveries(pool: &SqlitePool, outcomes: &[(i64, i64, Outcome)], now: i64) -> Result<(), StoreError> {
+/// Records the outcomes; `true` when a destination's delivery problem was
+/// cleared by a message that got through.
+pub(super) async fn finish_deliveries(pool: &SqlitePool, outcomes: &[(i64, i64, Outcome)], now: i64) -> Result<bool, StoreError> {
     let mut tx = pool.begin().await?;
+    let mut cleared = false;
     // Each outcome counts only for the claim it ends (`claim`, still
     // SENDING): a later claim records its own.
     let sent: Vec<(i64, i64, &str, &str)> = outcomes
@@ -246,13 +249,14 @@ pub(super) async fn finish_deliveries(pool: &SqlitePool, outcomes: &[(i64, i64, 
         .execute(&mut *tx)
         .await?;
         let ids: Vec<i64> = sent.iter().map(|s| s.0).collect();
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE destinations SET delivery_problem = NULL WHERE delivery_problem IS NOT NULL AND id IN \
              (SELECT destination_id FROM deliveries WHERE id IN (SELECT value FROM json_each(?)))",
         )
         .bind(to_json(&ids))
         .execute(&mut *tx)
         .await?;
+        cleared = done.rows_affected() > 0;
     }
     for (id, claim, outcome) in outcomes {
         let query = match outcome {
@@ -284,7 +288,7 @@ pub(super) async fn finish_deliveries(pool: &SqlitePool, outcomes: &[(i64, i64, 
         query.bind(id).bind(claim).execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(cleared)
 }
 
 pub(super) async fn release_claims(pool: &SqlitePool, now: i64) -> Result<u64, StoreError> {
@@ -407,7 +411,7 @@ pub(super) async fn set_delivery_problem(pool: &SqlitePool, destination_id: &str
 pub(super) async fn delivery_health(pool: &SqlitePool, now: i64) -> Result<HashMap<String, DeliveryHealth>, StoreError> {
     let day_ago = now - 86_400_000;
     let rows = sqlx::query(
-        "SELECT t.id, t.delivery_problem, \
+        "SELECT t.id, \
          (SELECT max(updated_at) FROM deliveries WHERE destination_id = t.id AND state = 'SENT' AND kind = 'POST') \
             AS last_sent_at, \
          (SELECT count(*) FROM deliveries WHERE destination_id = t.id AND state IN ('FAILED', 'RETRYING') AND updated_at >= ? \
@@ -428,7 +432,6 @@ pub(super) async fn delivery_health(pool: &SqlitePool, now: i64) -> Result<HashM
                     last_sent_at: row.try_get("last_sent_at")?,
                     failures_24h: u64::try_from(failures).unwrap_or(0),
                     last_error: row.try_get("last_error")?,
-                    problem: row.try_get("delivery_problem")?,
                 },
             ))
         })

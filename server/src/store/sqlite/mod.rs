@@ -25,7 +25,7 @@ use super::{
 };
 
 const DESTINATION_COLUMNS: &str = "id, kind, status, wizard_step, display_name, channel, client_id, severities, \
-     alert_kinds, log_types, timezone, created_at, updated_at";
+     alert_kinds, log_types, timezone, created_at, updated_at, delivery_problem";
 const SLACK_APP_COLUMNS: &str = "client_id, client_secret, client_secret_hint, signing_secret, signing_secret_hint, \
      bot_token, bot_token_hint, problem, team_id, team_name, enterprise_id, is_enterprise_install, bot_user_id, \
      app_id, scopes, refresh_token, refresh_token_hint, token_expires_at, updated_at";
@@ -72,6 +72,7 @@ fn destination_from_row(row: &SqliteRow) -> Result<DestinationRecord, StoreError
             log_types: json_column(row, "log_types")?,
             timezone: row.try_get("timezone")?,
         },
+        delivery_problem: row.try_get("delivery_problem")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -442,7 +443,11 @@ impl Store for SqliteStore {
     }
 
     async fn finish_deliveries(&self, outcomes: &[(i64, i64, Outcome)], now: i64) -> Result<(), StoreError> {
-        alerts::finish_deliveries(&self.writer, outcomes, now).await
+        // A problem cleared is a change to the destination (its record).
+        if alerts::finish_deliveries(&self.writer, outcomes, now).await? {
+            self.destinations.changed();
+        }
+        Ok(())
     }
 
     async fn release_claims(&self, now: i64) -> Result<u64, StoreError> {
@@ -474,7 +479,11 @@ impl Store for SqliteStore {
     }
 
     async fn set_delivery_problem(&self, destination_id: &str, problem: Option<&str>) -> Result<bool, StoreError> {
-        alerts::set_delivery_problem(&self.writer, destination_id, problem).await
+        let changed = alerts::set_delivery_problem(&self.writer, destination_id, problem).await?;
+        if changed {
+            self.destinations.changed();
+        }
+        Ok(changed)
     }
 
     async fn delivery_health(&self, now: i64) -> Result<HashMap<String, DeliveryHealth>, StoreError> {
