@@ -277,10 +277,18 @@ pub async fn save_settings(state: &AppState, id: &str, form: SlackBotForm) -> Re
             return Err(ApiError::invalid(errors));
         }
     };
-    if let Some(token) = &valid.bot_token {
-        check_token_with_slack(state, token).await?;
+    let pasted = match &valid.bot_token {
+        Some(token) => Some(check_token_with_slack(state, token).await?),
+        None => None,
+    };
+    let mut app = store_secrets(state, &valid).await?;
+    // A pasted token names its workspace: requests from any other are
+    // refused, as after an OAuth install (whose identity it replaces).
+    if let (Some(me), Some(stored)) = (pasted, app.as_ref()) {
+        let token = stored.bot_token.as_ref().ok_or_else(|| ApiError::internal("the token just stored is missing"))?;
+        let installation = crate::slack::installation::of_token(&me);
+        app = Some(state.store.save_installation(&stored.client_id, token, &installation).await?);
     }
-    let app = store_secrets(state, &valid).await?;
     let values = DestinationValues {
         display_name: valid.display_name,
         channel: valid.channel.display(),
@@ -297,12 +305,12 @@ pub async fn save_settings(state: &AppState, id: &str, form: SlackBotForm) -> Re
     Ok(view(record, app.as_ref()))
 }
 
-/// Asks Slack (`auth.test`) whether a pasted token works: a bad token is a
-/// field error, never a silent save.
-async fn check_token_with_slack(state: &AppState, token: &str) -> Result<(), ApiError> {
+/// Asks Slack (`auth.test`) whether a pasted token works, and where it is
+/// installed: a bad token is a field error, never a silent save.
+async fn check_token_with_slack(state: &AppState, token: &str) -> Result<crate::slack::client::AuthTest, ApiError> {
     use crate::slack::client::SlackError;
     let message = match state.slack.auth_test(token).await {
-        Ok(_) => return Ok(()),
+        Ok(me) => return Ok(me),
         Err(SlackError::Api(code)) => match code.as_str() {
             "invalid_auth" | "not_authed" => {
                 "Slack does not know this token: copy the Bot User OAuth Token again (OAuth & Permissions).".to_owned()

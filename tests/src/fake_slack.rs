@@ -506,11 +506,17 @@ impl FakeSlack {
     /// Posts an Events API `event_callback` wrapping `event`; returns the
     /// event ID (to replay it) and Herald's answer.
     pub async fn send_event(&self, url: &str, signing_secret: &str, event: Value) -> (String, String, reqwest::Response) {
+        self.send_event_from(defaults::TEAM_ID, url, signing_secret, event).await
+    }
+
+    /// The same, as Slack would send it for another workspace `team_id`
+    /// (signed correctly: one app can be installed in many).
+    pub async fn send_event_from(&self, team_id: &str, url: &str, signing_secret: &str, event: Value) -> (String, String, reqwest::Response) {
         let n = self.world().next();
         let event_id = format!("Ev{n:010}");
         let body = json!({
             "token": "verification-token-unused",
-            "team_id": defaults::TEAM_ID,
+            "team_id": team_id,
             "api_app_id": defaults::APP_ID,
             "event": event,
             "type": "event_callback",

@@ -110,6 +110,27 @@ async fn an_uninstalled_app_shows_on_its_destination_and_a_retry_changes_nothing
 }
 
 #[tokio::test]
+async fn with_a_pasted_token_news_from_another_workspace_or_about_another_bot_changes_nothing() {
+    // The token was pasted in the form, not installed through OAuth.
+    let (slack, herald, admin, id) = herald_with_app().await;
+    let url = herald.url("/slack/events");
+    let (_, _, uninstalled) =
+        slack.send_event_from("T0EVIL001", &url, defaults::SIGNING_SECRET, json!({"type": "app_uninstalled"})).await;
+    assert_eq!(uninstalled.status(), StatusCode::OK, "acknowledged, so Slack does not retry");
+    let revoked_other = json!({"type": "tokens_revoked", "tokens": {"bot": ["U0SOMEBOT9"]}});
+    let (_, _, revoked) = slack.send_event(&url, defaults::SIGNING_SECRET, revoked_other).await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let view: Value = admin.get(&format!("/api/destinations/{id}")).await.json().await.unwrap();
+    assert!(view.get("problem").is_none_or(Value::is_null), "nothing changed: {view}");
+
+    // The same news from the token's own workspace is believed.
+    let (_, _, ours) = slack.send_event(&url, defaults::SIGNING_SECRET, json!({"type": "app_uninstalled"})).await;
+    assert_eq!(ours.status(), StatusCode::OK);
+    let view: Value = admin.get(&format!("/api/destinations/{id}")).await.json().await.unwrap();
+    assert!(view["problem"].as_str().is_some_and(|p| p.starts_with("Disconnected")), "{view}");
+}
+
+#[tokio::test]
 async fn a_bot_joining_a_channel_is_acknowledged() {
     let (slack, herald, _admin, _id) = herald_with_app().await;
     let response = slack.join_and_notify(&herald.url("/slack/events"), defaults::SIGNING_SECRET, defaults::SEC_ALERTS, defaults::BOT_USER_ID).await;

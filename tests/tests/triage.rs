@@ -196,6 +196,23 @@ async fn a_status_change_in_slack_updates_the_copy_in_the_other_channel_too() {
 }
 
 #[tokio::test]
+async fn with_a_pasted_token_a_signed_click_from_another_workspace_changes_nothing() {
+    // The scene's bot token was pasted in the form, not installed through OAuth.
+    let s = scene().await;
+    s.add_user(defaults::ANA_EMAIL, "Ana", ANALYST).await;
+    let message = s.alert_message(defaults::GENERAL).await;
+    let mut payload = s.slack.block_actions(defaults::ANA, &message, status_action("TRIAGED"));
+    payload["team"]["id"] = json!("T0EVIL001");
+    payload["user"]["team_id"] = json!("T0EVIL001");
+    let clicked = s.slack.send_interaction(&s.interactivity_url(), defaults::SIGNING_SECRET, &payload).await;
+    assert_eq!(clicked.status(), StatusCode::BAD_REQUEST);
+    assert!(clicked.text().await.unwrap().contains("not installed in"));
+    let alert = s.alert().await;
+    assert_eq!(alert["status"], "OPEN", "nothing changed");
+    assert!(s.slack.calls("chat.update").is_empty(), "no message was touched");
+}
+
+#[tokio::test]
 async fn a_slack_user_herald_does_not_know_or_who_lacks_the_permission_is_told_why_and_nothing_changes() {
     let s = scene().await;
     s.click(defaults::RAJ, defaults::GENERAL, status_action("CLOSED")).await;

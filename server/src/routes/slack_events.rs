@@ -69,13 +69,14 @@ async fn handle(state: &AppState, app: &SlackAppRecord, payload: &Value) -> Resu
     let event = &payload["event"];
     let kind = event["type"].as_str().unwrap_or_default();
     tracing::info!(slack.event_id = payload["event_id"].as_str().unwrap_or_default(), slack.event = kind, "Slack event");
-    // Only news about this app's own installation counts.
-    let installation = app.installation.as_ref();
-    let same_team = installation.and_then(|i| i.team_id.as_deref().or(i.enterprise_id.as_deref())).is_none_or(|ours| {
-        payload["team_id"].as_str() == Some(ours) || payload["enterprise_id"].as_str() == Some(ours)
+    // Only news about this app's own installation counts, whichever way
+    // it was installed; an unknown installation believes nothing.
+    let installation = crate::slack::installation::known(state, app).await;
+    let same_team = installation.as_ref().is_some_and(|i| {
+        crate::slack::installation::is_from(i, payload["team_id"].as_str(), payload["enterprise_id"].as_str())
     });
     let our_bot = |list: &Value| {
-        installation.is_none_or(|i| list.as_array().is_some_and(|bots| bots.iter().any(|b| b.as_str() == Some(i.bot_user_id.as_str()))))
+        installation.as_ref().is_some_and(|i| list.as_array().is_some_and(|bots| bots.iter().any(|b| b.as_str() == Some(i.bot_user_id.as_str()))))
     };
     let problem = match kind {
         "app_uninstalled" if same_team => Some("Disconnected: the app was uninstalled from Slack. Reinstall it and save the new bot token."),

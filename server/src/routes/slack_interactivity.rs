@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::slack_events::signing_app;
 use crate::AppState;
 use crate::error::ApiError;
-use crate::slack::interactions;
+use crate::slack::{installation, interactions};
 
 fn bad(reason: impl std::fmt::Display) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_payload", format!("Not an interaction Herald can handle: {reason}."))
@@ -32,13 +32,15 @@ pub async fn interactivity(State(state): State<AppState>, headers: HeaderMap, bo
         .map(|(_, value)| value.into_owned())
         .ok_or_else(|| bad("the form has no payload field"))?;
     let payload: Value = serde_json::from_str(&payload).map_err(|_| bad("the payload is not JSON"))?;
-    // Only from the workspace (or org) the app is installed in.
-    if let Some(installation) = &app.installation {
-        let ours = installation.team_id.as_deref().or(installation.enterprise_id.as_deref());
-        let theirs = [&payload["team"]["id"], &payload["user"]["team_id"], &payload["enterprise"]["id"]];
-        if ours.is_some_and(|ours| !theirs.iter().any(|t| t.as_str() == Some(ours))) {
-            return Err(bad("it comes from a workspace this app is not installed in"));
-        }
+    // Only from the workspace (or org) the app is installed in, whichever
+    // way it was installed.
+    let Some(installation) = installation::known(&state, &app).await else {
+        tracing::warn!(slack.client_id = %app.client_id, "refused a Slack interaction: the app's workspace is not known yet");
+        return Err(bad("Herald does not know yet which workspace this app is installed in; save the bot token again"));
+    };
+    if !installation::is_from(&installation, payload["team"]["id"].as_str(), payload["enterprise"]["id"].as_str()) {
+        tracing::warn!(slack.team_id = payload["team"]["id"].as_str().unwrap_or_default(), "refused a Slack interaction from another workspace");
+        return Err(bad("it comes from a workspace this app is not installed in"));
     }
     match payload["type"].as_str() {
         Some("block_actions") => {

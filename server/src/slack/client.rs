@@ -49,6 +49,7 @@ pub struct AuthTest {
     pub user_id: String,
     pub user: Option<String>,
     pub bot_id: Option<String>,
+    pub enterprise_id: Option<String>,
     #[serde(default)]
     pub is_enterprise_install: bool,
 }

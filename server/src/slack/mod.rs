@@ -5,6 +5,7 @@ pub mod cache;
 pub mod channel;
 pub mod client;
 pub mod explain;
+pub mod installation;
 pub mod interactions;
 pub mod manifest;
 pub mod signature;
