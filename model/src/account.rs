@@ -113,9 +113,10 @@ impl Email {
         &self.0
     }
 
-    /// The form uniqueness and look-ups use: lower case.
+    /// The form uniqueness and look-ups use: ASCII lower case only, so a
+    /// look-alike (the Kelvin sign `\u{212a}` for `k`) is another address.
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        self.0.to_ascii_lowercase()
     }
 }
 

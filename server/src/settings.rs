@@ -132,6 +132,11 @@ pub struct Settings {
     #[arg(long, env = "HERALD_SLACK_CHANNEL_RATE", default_value = "58", value_parser = parse_channel_rate)]
     pub slack_channel_rate: u32,
 
+    /// Let workspace guests (single- and multi-channel) act on alerts from
+    /// Slack, as the Herald user with their email. Off: only full members.
+    #[arg(long, env = "HERALD_SLACK_ALLOW_GUESTS", default_value = "off", value_parser = parse_allow_guests, action = clap::ArgAction::Set)]
+    pub slack_allow_guests: bool,
+
     /// How many times a delivery that fails for a passing reason (Slack
     /// down, a timeout) is tried before it is given up.
     #[arg(long, env = "HERALD_DELIVERY_ATTEMPTS", default_value = "10", value_parser = parse_attempts)]
@@ -315,12 +320,20 @@ fn parse_duration(var: &str, example: &str, s: &str) -> Result<std::time::Durati
     Ok(std::time::Duration::from_millis(number.saturating_mul(millis)))
 }
 
-fn parse_on_off(s: &str) -> Result<bool, String> {
+fn on_off(s: &str) -> Option<bool> {
     match s.trim().to_ascii_lowercase().as_str() {
-        "on" | "true" | "1" | "yes" => Ok(true),
-        "off" | "false" | "0" | "no" => Ok(false),
-        _ => Err(hint("HERALD_SLACK_PACING", "on or off")),
+        "on" | "true" | "1" | "yes" => Some(true),
+        "off" | "false" | "0" | "no" => Some(false),
+        _ => None,
     }
+}
+
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    on_off(s).ok_or_else(|| hint("HERALD_SLACK_PACING", "on or off"))
+}
+
+fn parse_allow_guests(s: &str) -> Result<bool, String> {
+    on_off(s).ok_or_else(|| hint("HERALD_SLACK_ALLOW_GUESTS", "on or off"))
 }
 
 fn parse_channel_rate(s: &str) -> Result<u32, String> {
@@ -436,6 +449,7 @@ mod tests {
         let s = parse(&[]).unwrap();
         assert!(s.slack_pacing, "pacing is on unless turned off");
         assert_eq!(s.slack_channel_rate, 58, "a little under Slack's one a second");
+        assert!(!s.slack_allow_guests, "guests may not act unless allowed");
         assert_eq!(parse(&["--slack-channel-rate=30"]).unwrap().slack_channel_rate, 30);
         assert_eq!((s.delivery_attempts, s.delivery_retry_base), (10, std::time::Duration::from_secs(5)));
         let s = parse(&["--slack-pacing=off", "--delivery-attempts=3", "--delivery-retry-base=250ms"]).unwrap();
@@ -444,6 +458,7 @@ mod tests {
             ("--slack-pacing=sometimes", "HERALD_SLACK_PACING"),
             ("--slack-channel-rate=61", "HERALD_SLACK_CHANNEL_RATE"),
             ("--slack-channel-rate=0", "HERALD_SLACK_CHANNEL_RATE"),
+            ("--slack-allow-guests=maybe", "HERALD_SLACK_ALLOW_GUESTS"),
             ("--delivery-attempts=0", "HERALD_DELIVERY_ATTEMPTS"),
             ("--delivery-attempts=many", "HERALD_DELIVERY_ATTEMPTS"),
             ("--delivery-retry-base=0s", "HERALD_DELIVERY_RETRY_BASE"),

@@ -131,6 +131,28 @@ pub struct User {
     pub id: String,
     pub name: String,
     pub email: Option<String>,
+    /// Their own workspace: another one for a Slack Connect guest.
+    pub team_id: String,
+    pub is_bot: bool,
+    pub deleted: bool,
+    /// `is_restricted`: a multi-channel guest.
+    pub guest: bool,
+    pub email_confirmed: bool,
+}
+
+impl User {
+    fn new(id: &str, name: &str, email: Option<&str>) -> User {
+        User {
+            id: id.into(),
+            name: name.into(),
+            email: email.map(Into::into),
+            team_id: defaults::TEAM_ID.into(),
+            is_bot: false,
+            deleted: false,
+            guest: false,
+            email_confirmed: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -237,9 +259,9 @@ impl FakeSlack {
             BOT_TOKEN.into(),
             Token { org_wide: false, scopes: SCOPES.into(), revoked: false, expires_at: None },
         );
-        world.users.insert(BOT_USER_ID.into(), User { id: BOT_USER_ID.into(), name: BOT_NAME.into(), email: None });
+        world.users.insert(BOT_USER_ID.into(), User { is_bot: true, ..User::new(BOT_USER_ID, BOT_NAME, None) });
         for (id, name, email) in [(ANA, "ana", ANA_EMAIL), (RAJ, "raj", RAJ_EMAIL)] {
-            world.users.insert(id.into(), User { id: id.into(), name: name.into(), email: Some(email.into()) });
+            world.users.insert(id.into(), User::new(id, name, Some(email)));
         }
         for (id, name, private, bot_in) in
             [(SEC_ALERTS, "sec-alerts", false, false), (GENERAL, "general", false, true), (INCIDENT_ROOM, "incident-room", true, false)]
@@ -305,8 +327,13 @@ impl FakeSlack {
     pub fn add_user(&self, name: &str, email: Option<&str>) -> String {
         let mut world = self.world();
         let id = format!("U{:09}", world.next());
-        world.users.insert(id.clone(), User { id: id.clone(), name: name.into(), email: email.map(Into::into) });
+        world.users.insert(id.clone(), User::new(&id, name, email));
         id
+    }
+
+    /// Changes what Slack says of a user (guest, bot, another team, …).
+    pub fn edit_user(&self, id: &str, edit: impl FnOnce(&mut User)) {
+        edit(self.world().users.get_mut(id).expect("no such user"));
     }
 
     /// Puts a user (or the bot, [`defaults::BOT_USER_ID`]) in a channel.
@@ -1199,8 +1226,9 @@ fn user_info(w: &World, auth: &Auth, params: &Map<String, Value>) -> Response {
         }
     }
     ok(json!({"user": {
-        "id": user.id, "team_id": defaults::TEAM_ID, "name": user.name, "real_name": user.name,
-        "is_bot": user.id == defaults::BOT_USER_ID, "deleted": false, "profile": profile,
+        "id": user.id, "team_id": user.team_id, "name": user.name, "real_name": user.name,
+        "is_bot": user.is_bot, "deleted": user.deleted, "is_restricted": user.guest, "is_ultra_restricted": false,
+        "is_email_confirmed": user.email_confirmed, "profile": profile,
     }}))
 }
 

@@ -213,6 +213,40 @@ async fn with_a_pasted_token_a_signed_click_from_another_workspace_changes_nothi
 }
 
 #[tokio::test]
+async fn only_a_confirmed_member_of_the_installed_workspace_may_act_as_a_herald_user() {
+    let s = scene().await;
+    s.add_user("kim@acme.example", "Kim", ANALYST).await;
+    let cases: [(&str, &str, fn(&mut herald_tests::fake_slack::User)); 5] = [
+        ("kim@acme.example", "Slack Connect", |u| u.team_id = "T0PARTNER1".into()),
+        ("kim@acme.example", "Guests of the workspace", |u| u.guest = true),
+        ("kim@acme.example", "Bots cannot", |u| u.is_bot = true),
+        ("kim@acme.example", "deactivated", |u| u.deleted = true),
+        ("kim@acme.example", "not confirmed your email", |u| u.email_confirmed = false),
+    ];
+    for (email, why, edit) in cases {
+        let slack_user = s.slack.add_user("Kim", Some(email));
+        s.slack.edit_user(&slack_user, edit);
+        s.slack.join(defaults::GENERAL, &slack_user);
+        let clicked = s.click(&slack_user, defaults::GENERAL, status_action("TRIAGED")).await;
+        assert_eq!(clicked.status(), StatusCode::OK);
+        s.until_ephemeral(&slack_user, why).await;
+    }
+    // A look-alike address (the Kelvin sign for K) is another address.
+    let kelvin = s.slack.add_user("Kim", Some("\u{212a}im@acme.example"));
+    s.slack.join(defaults::GENERAL, &kelvin);
+    s.click(&kelvin, defaults::GENERAL, status_action("TRIAGED")).await;
+    s.until_ephemeral(&kelvin, "matches no Herald user").await;
+    assert_eq!(s.alert().await["status"], "OPEN", "nobody of these changed the alert");
+
+    // A full member with the same, confirmed email may.
+    let member = s.slack.add_user("Kim", Some("KIM@acme.example"));
+    s.slack.join(defaults::GENERAL, &member);
+    s.click(&member, defaults::GENERAL, status_action("TRIAGED")).await;
+    s.until_message_shows(defaults::GENERAL, "*Status*\\nTriaged").await;
+    assert_eq!(s.alert().await["status"], "TRIAGED");
+}
+
+#[tokio::test]
 async fn a_slack_user_herald_does_not_know_or_who_lacks_the_permission_is_told_why_and_nothing_changes() {
     let s = scene().await;
     s.click(defaults::RAJ, defaults::GENERAL, status_action("CLOSED")).await;
@@ -231,8 +265,10 @@ async fn a_slack_user_herald_does_not_know_or_who_lacks_the_permission_is_told_w
     assert!(s.slack.views().is_empty(), "no modal for someone who may not resolve");
     // A viewer may still see the details.
     s.click(defaults::RAJ, defaults::GENERAL, button("alert.details")).await;
-    let details = s.until_reply(defaults::GENERAL, "Alert context").await.text.unwrap();
+    let details = s.until_ephemeral(defaults::RAJ, "Alert context").await;
     assert!(details.contains("\"sourceIPAddress\": \"203.0.113.7\"") && details.contains("&lt;!channel&gt;"), "{details}");
+    let in_thread = s.slack.messages_in(defaults::GENERAL).into_iter().filter(|m| m.text.as_deref().is_some_and(|t| t.contains("Alert context")));
+    assert_eq!(in_thread.count(), 0, "the details are shown to the one who asked, not posted to the channel");
 
     let alert = s.alert().await;
     assert_eq!(alert["status"], "OPEN");

@@ -42,6 +42,7 @@ pub async fn interactivity(State(state): State<AppState>, headers: HeaderMap, bo
         tracing::warn!(slack.team_id = payload["team"]["id"].as_str().unwrap_or_default(), "refused a Slack interaction from another workspace");
         return Err(bad("it comes from a workspace this app is not installed in"));
     }
+    let app = crate::store::SlackAppRecord { installation: Some(installation), ..app };
     match payload["type"].as_str() {
         Some("block_actions") => {
             let click = interactions::read_click(&payload).map_err(bad)?;

@@ -106,10 +106,19 @@ pub struct Named {
 }
 
 /// A Slack user, as `users.info` describes them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, Deserialize)]
 pub struct SlackUser {
     pub name: String,
     pub email: Option<String>,
+    /// The user's own workspace, and org (Enterprise Grid): in a Slack
+    /// Connect channel, another organisation's.
+    pub team_id: Option<String>,
+    pub enterprise_id: Option<String>,
+    pub is_bot: bool,
+    pub deleted: bool,
+    /// A guest (single- or multi-channel).
+    pub is_guest: bool,
+    pub is_email_confirmed: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -281,16 +290,41 @@ impl SlackClient {
             real_name: Option<String>,
             #[serde(default)]
             profile: Profile,
+            team_id: Option<String>,
+            enterprise_user: Option<EnterpriseUser>,
+            #[serde(default)]
+            is_bot: bool,
+            #[serde(default)]
+            deleted: bool,
+            #[serde(default)]
+            is_restricted: bool,
+            #[serde(default)]
+            is_ultra_restricted: bool,
+            #[serde(default)]
+            is_email_confirmed: bool,
         }
         #[derive(Deserialize, Default)]
         struct Profile {
             email: Option<String>,
             display_name: Option<String>,
         }
+        #[derive(Deserialize)]
+        struct EnterpriseUser {
+            enterprise_id: Option<String>,
+        }
         let answer: Answer = self.call("users.info", token, None, &[("user", user)]).await?;
         let u = answer.user;
         let name = [u.profile.display_name, u.real_name].into_iter().flatten().find(|n| !n.is_empty()).unwrap_or(u.name);
-        Ok(SlackUser { name, email: u.profile.email.filter(|e| !e.is_empty()) })
+        Ok(SlackUser {
+            name,
+            email: u.profile.email.filter(|e| !e.is_empty()),
+            team_id: u.team_id,
+            enterprise_id: u.enterprise_user.and_then(|e| e.enterprise_id),
+            is_bot: u.is_bot,
+            deleted: u.deleted,
+            is_guest: u.is_restricted || u.is_ultra_restricted,
+            is_email_confirmed: u.is_email_confirmed,
+        })
     }
 
     /// The Slack user with this email, if there is one (`users:read.email`).

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::store::{AssigneeRecord, SlackAppRecord};
+use super::client::SlackUser;
+use crate::store::{AssigneeRecord, Installation, SlackAppRecord};
 use crate::triage::{self, Actor};
 
 pub const RESOLVE_VIEW: &str = "alert.resolve";
@@ -167,23 +168,50 @@ async fn tell(state: &AppState, token: &str, channel: Option<&str>, user: &str, 
     }
 }
 
-/// A Slack user's name and email, remembered for a minute.
-async fn slack_user(state: &AppState, app: &SlackAppRecord, token: &str, user: &str) -> Result<(String, Option<String>), String> {
+/// What Slack says of a user, remembered for a minute.
+async fn slack_user(state: &AppState, app: &SlackAppRecord, token: &str, user: &str) -> Result<SlackUser, String> {
     let key = format!("user:{}:{user}", app.client_id);
     if let Some(cached) = state.slack_cache.get(&key) {
-        if let Ok((name, email)) = serde_json::from_str::<(String, Option<String>)>(&cached) {
-            return Ok((name, email));
+        if let Ok(known) = serde_json::from_str::<SlackUser>(&cached) {
+            return Ok(known);
         }
     }
     let info = state.slack.user_info(token, user).await.map_err(|e| format!("Slack could not say who you are ({e})."))?;
-    state.slack_cache.put(key, serde_json::to_string(&(&info.name, &info.email)).expect("plain data serialises"));
-    Ok((info.name, info.email))
+    state.slack_cache.put(key, serde_json::to_string(&info).expect("plain data serialises"));
+    Ok(info)
 }
 
-/// The Herald user a Slack user is: matched by email, without regard to case.
+/// Whether a Slack user may act as the Herald user with their email: a
+/// person (not a bot, not deactivated) of the workspace or org the app is
+/// installed in — not another organisation's member in a Slack Connect
+/// channel — with a confirmed email, and not a guest unless guests are
+/// allowed. Otherwise, why not, in words for them.
+pub fn may_act(user: &SlackUser, installation: Option<&Installation>, allow_guests: bool) -> Result<(), String> {
+    if user.is_bot {
+        return Err("Bots cannot act on Herald's alerts.".into());
+    }
+    if user.deleted {
+        return Err("This Slack account is deactivated.".into());
+    }
+    let ours = installation.is_some_and(|i| super::installation::is_from(i, user.team_id.as_deref(), user.enterprise_id.as_deref()));
+    if !ours {
+        return Err("Only members of the workspace Herald is installed in can act on its alerts; a shared (Slack Connect) channel does not share Herald's permissions.".into());
+    }
+    if user.is_guest && !allow_guests {
+        return Err("Guests of the workspace cannot act on Herald's alerts; an admin can allow it (HERALD_SLACK_ALLOW_GUESTS).".into());
+    }
+    if !user.is_email_confirmed {
+        return Err("Slack has not confirmed your email address, so Herald cannot tell which Herald user you are; confirm it in Slack, then try again.".into());
+    }
+    Ok(())
+}
+
+/// The Herald user a Slack user is: one [`may_act`] allows, matched by
+/// email without regard to (ASCII) case.
 async fn herald_user(state: &AppState, app: &SlackAppRecord, token: &str, user: &str) -> Result<(UserView, String), String> {
-    let (name, email) = slack_user(state, app, token, user).await?;
-    let Some(email) = email else {
+    let slack = slack_user(state, app, token, user).await?;
+    may_act(&slack, app.installation.as_ref(), state.settings.slack_allow_guests)?;
+    let Some(email) = slack.email else {
         return Err("Herald cannot see your Slack email address (the app needs the users:read.email scope); ask an admin to reinstall it.".into());
     };
     let found = match Email::parse("email", &email) {
@@ -191,7 +219,7 @@ async fn herald_user(state: &AppState, app: &SlackAppRecord, token: &str, user: 
         Err(_) => None,
     };
     match found {
-        Some(record) if record.user.enabled => Ok((record.user, name)),
+        Some(record) if record.user.enabled => Ok((record.user, slack.name)),
         Some(_) => Err(format!("Your Herald account ({}) is disabled; ask an admin to enable it.", escape(&email))),
         None => Err(format!("Your Slack email {} matches no Herald user; ask an admin to add you.", escape(&email))),
     }
@@ -280,12 +308,9 @@ pub async fn click(state: AppState, app: SlackAppRecord, click: Click) {
             if actor(&state, &app, &token, &click.user, channel, Permission::ViewAlerts).await.is_none() {
                 return;
             }
-            let (Some(channel), Some(ts)) = (channel, click.message_ts.as_deref()) else { return };
-            let details = details_text(&alert.alert_context);
-            let body = crate::delivery::message::build_reply(channel, ts, &details);
-            if let Err(error) = state.slack.post_message_once(&token, body).await {
-                tracing::warn!(%error, "could not post an alert's details");
-            }
+            // Only to the one who asked: the channel may hold guests and
+            // people Herald does not know.
+            tell(&state, &token, channel, &click.user, &details_text(&alert.alert_context)).await;
             return;
         }
         // "View in Herald" is a link; Slack still reports the click.
@@ -306,7 +331,7 @@ pub async fn submit(state: AppState, app: SlackAppRecord, submission: Submission
         }
         Submission::Boomerang { user, context, asked, question } => {
             let Some(actor) = actor(&state, &app, &token, user, context.channel.as_deref(), Permission::ManageAlerts).await else { return };
-            let asked_name = slack_user(&state, &app, &token, asked).await.map(|(name, _)| name).unwrap_or_else(|_| asked.clone());
+            let asked_name = slack_user(&state, &app, &token, asked).await.map(|u| u.name).unwrap_or_else(|_| asked.clone());
             let alert = match state.store.alert(&context.alert).await {
                 Ok(Some(alert)) => alert,
                 _ => {
@@ -330,7 +355,7 @@ pub async fn submit(state: AppState, app: SlackAppRecord, submission: Submission
             let actor = match herald_user(&state, &app, &token, user).await {
                 Ok((herald, _)) => Actor::slack(&herald, user),
                 Err(_) => {
-                    let name = slack_user(&state, &app, &token, user).await.map(|(name, _)| name).unwrap_or_else(|_| user.clone());
+                    let name = slack_user(&state, &app, &token, user).await.map(|u| u.name).unwrap_or_else(|_| user.clone());
                     Actor { user_id: None, name, slack_id: Some(user.clone()), source: herald_model::alert::ActivitySource::Slack }
                 }
             };
