@@ -60,7 +60,10 @@ pub enum Block {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Text {
     PlainText { text: String, emoji: bool },
-    Mrkdwn { text: String },
+    /// Always `verbatim`: Slack then turns no bare URL, `#channel` or
+    /// `@here` into a link or a mention; Herald's own `<@U…>`, `<url|…>`
+    /// and `<!date…>` still work.
+    Mrkdwn { text: String, verbatim: bool },
 }
 
 impl Text {
@@ -71,17 +74,17 @@ impl Text {
 
     /// Text people or programs wrote, escaped for mrkdwn, then cut.
     pub fn mrkdwn_escaped(text: &str, limit: usize) -> Text {
-        Text::Mrkdwn { text: cut_escaped(&escape(text), limit) }
+        Text::Mrkdwn { text: cut_escaped(&escape(text), limit), verbatim: true }
     }
 
     /// Herald's own mrkdwn (already escaped where needed), cut.
     pub fn mrkdwn(text: String, limit: usize) -> Text {
-        Text::Mrkdwn { text: cut_escaped(&text, limit) }
+        Text::Mrkdwn { text: cut_escaped(&text, limit), verbatim: true }
     }
 
     pub fn as_str(&self) -> &str {
         match self {
-            Text::PlainText { text, .. } | Text::Mrkdwn { text } => text,
+            Text::PlainText { text, .. } | Text::Mrkdwn { text, .. } => text,
         }
     }
 }

@@ -123,17 +123,20 @@ fn hostile_and_oversized_alerts_stay_within_slack_limits_and_cannot_mention_or_l
 
     // No mention or link may come from the alert's text: every `<` Herald
     // sends opens one of its own tokens (the date, the assignee).
+    // Nor may Slack link or mention anything bare in it: every mrkdwn
+    // text object is verbatim.
     let mut mrkdwn = vec![message["text"].as_str().unwrap().to_owned()];
+    let mut objects = 0;
     for block in message["blocks"].as_array().unwrap() {
-        mrkdwn.extend(block["text"]["text"].as_str().filter(|_| block["text"]["type"] == "mrkdwn").map(str::to_owned));
-        for list in ["fields", "elements"] {
-            for item in block[list].as_array().into_iter().flatten() {
-                if item["type"] == "mrkdwn" {
-                    mrkdwn.push(item["text"].as_str().unwrap().to_owned());
-                }
-            }
+        let texts = std::iter::once(&block["text"])
+            .chain(["fields", "elements"].into_iter().flat_map(|list| block[list].as_array().into_iter().flatten()));
+        for item in texts.filter(|t| t["type"] == "mrkdwn") {
+            assert_eq!(item["verbatim"], true, "a mrkdwn text object Slack would parse: {item}");
+            mrkdwn.push(item["text"].as_str().unwrap().to_owned());
+            objects += 1;
         }
     }
+    assert!(objects >= 9, "the fields, description, runbook and reference: {objects}");
     for text in &mrkdwn {
         for (i, _) in text.match_indices('<') {
             let rest = &text[i..];

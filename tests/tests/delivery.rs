@@ -119,6 +119,9 @@ async fn an_alert_reaches_slack_as_an_interactive_message_with_the_time_in_the_d
     for action in ["alert.assign", "alert.status", "alert.resolve", "alert.details", "alert.boomerang"] {
         assert!(blocks.contains(action), "the {action} control: {blocks}");
     }
+    // Slack parses nothing bare in the alert's text: every mrkdwn object is verbatim.
+    let mrkdwn = blocks.matches("\"type\":\"mrkdwn\"").count();
+    assert!(mrkdwn > 0 && blocks.matches("\"verbatim\":true").count() == mrkdwn, "verbatim mrkdwn: {blocks}");
 }
 
 #[tokio::test]

@@ -398,7 +398,7 @@ fn modal(callback_id: &str, title: &str, submit: &str, context: &ModalContext, b
 }
 
 fn about(title: &str) -> Value {
-    json!({"type": "section", "text": {"type": "mrkdwn", "text": cut_escaped(&format!("*{}*", escape(title)), 3_000)}})
+    json!({"type": "section", "text": {"type": "mrkdwn", "verbatim": true, "text": cut_escaped(&format!("*{}*", escape(title)), 3_000)}})
 }
 
 fn text_input(block: &str, label: &str, max: usize) -> Value {
@@ -422,7 +422,7 @@ fn boomerang_view(title: &str, context: &ModalContext) -> Value {
 
 fn answer_view(title: &str, context: &ModalContext) -> Value {
     let question = context.question.as_deref().unwrap_or_default();
-    let asked = json!({"type": "section", "text": {"type": "mrkdwn", "text": cut_escaped(&format!("> {}", escape(question)), 3_000)}});
+    let asked = json!({"type": "section", "text": {"type": "mrkdwn", "verbatim": true, "text": cut_escaped(&format!("> {}", escape(question)), 3_000)}});
     modal(ANSWER_VIEW, "Answer", "Send answer", context, vec![about(title), asked, text_input("answer", "Your answer", MAX_COMMENT_CHARS)])
 }
 
@@ -435,7 +435,7 @@ fn question_dm(asked: &str, asker: &str, title: &str, question: &str, context: &
         "channel": asked,
         "text": cut_escaped(&text, 3_000),
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": cut_escaped(&text, 3_000)}},
+            {"type": "section", "text": {"type": "mrkdwn", "verbatim": true, "text": cut_escaped(&text, 3_000)}},
             {"type": "actions", "block_id": format!("boomerang:{}", cut(&context.alert, 200)), "elements": [
                 {"type": "button", "action_id": BOOMERANG_REPLY, "text": plain("Reply", 75), "value": value, "style": "primary"},
                 {"type": "button", "action_id": actions::VIEW, "text": plain("View in Herald", 75), "url": link},
