@@ -256,14 +256,29 @@ fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>>
     let detection_id = text("detectionId", MAX_SHORT_CHARS * 4, &mut fail);
     let description = text("description", MAX_TEXT_CHARS, &mut fail);
     let runbook = text("runbook", MAX_TEXT_CHARS, &mut fail);
-    let reference = text("reference", MAX_REFERENCE_CHARS, &mut fail);
-    if let Some(reference) = &reference {
+    let reference = text("reference", MAX_REFERENCE_CHARS, &mut fail).and_then(|reference| {
+        // Kept as a browser reads it (WHATWG URL rules: `\` is `/`), so
+        // the link Slack shows and its host label name the same site.
         if !(reference.starts_with("https://") || reference.starts_with("http://")) {
             fail("reference", "reference must be an http(s) link.".into());
-        } else if reference.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            fail("reference", "reference must be one link, without spaces (encode them as %20).".into());
+            return None;
         }
-    }
+        if reference.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            fail("reference", "reference must be one link, without spaces (encode them as %20).".into());
+            return None;
+        }
+        match url::Url::parse(&reference) {
+            Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => Some(url.to_string()),
+            Ok(_) => {
+                fail("reference", "reference must name a site, like https://docs.example.com/runbook.".into());
+                None
+            }
+            Err(error) => {
+                fail("reference", format!("reference is not a link a browser can open ({error})."));
+                None
+            }
+        }
+    });
     let created_at = text("createdAt", 64, &mut fail);
     if created_at.as_ref().is_some_and(|at| !looks_like_rfc3339(at)) {
         fail("createdAt", "createdAt must be an RFC 3339 time such as 2026-11-29T08:00:00Z.".into());

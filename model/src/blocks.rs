@@ -160,11 +160,10 @@ pub fn cut_escaped(text: &str, limit: usize) -> String {
 }
 
 /// `https://docs.acme.example:8443/x` → `docs.acme.example:8443`.
-fn link_host(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
-    let host = rest.split(['/', '?', '#']).next()?;
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    (!host.is_empty()).then_some(host)
+fn link_host(reference: &str) -> Option<String> {
+    let url = url::Url::parse(reference).ok()?;
+    matches!(url.scheme(), "http" | "https").then_some(())?;
+    url.host_str().filter(|h| !h.is_empty()).map(str::to_owned)
 }
 
 /// Action IDs the triage controls carry; the interactivity handler matches
@@ -266,7 +265,7 @@ impl AlertMessage<'_> {
             // another site; plain text when it would not fit whole.
             let text = match link_host(reference) {
                 Some(host) if !reference.contains(['<', '>', '|']) && !reference.chars().any(char::is_whitespace) => {
-                    format!("Reference: <{}|{}>", escape(reference), escape(&cut(host, 80)))
+                    format!("Reference: <{}|{}>", escape(reference), escape(&cut(&host, 80)))
                 }
                 _ => format!("Reference: {}", escape(reference)),
             };

@@ -125,6 +125,26 @@ async fn an_alert_reaches_slack_as_an_interactive_message_with_the_time_in_the_d
 }
 
 #[tokio::test]
+async fn a_reference_is_read_as_a_browser_reads_it_and_labelled_with_the_host_it_opens() {
+    let s = scene(|_| {}).await;
+    s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    // Browsers treat `\` as `/`: this opens evil.example, not docs.acme.example.
+    let spoof = "https://evil.example\\@docs.acme.example/x";
+    let (status, answer) = s.send(json!({"title": "Spoof", "severity": "HIGH", "reference": spoof})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    let alert = s.until_delivered(&alert_id(&answer, 0), "SENT").await;
+    assert_eq!(alert["reference"], "https://evil.example/@docs.acme.example/x", "kept as a browser reads it");
+    let blocks = serde_json::to_string(s.slack.messages_in(defaults::GENERAL)[0].blocks.as_ref().unwrap()).unwrap();
+    assert!(blocks.contains("<https://evil.example/@docs.acme.example/x|evil.example>"), "labelled with the real host: {blocks}");
+
+    for bad in ["https://", "http://[::1", "https://exa mple.com"] {
+        let (status, answer) = s.send(json!({"title": "Bad", "severity": "HIGH", "reference": bad})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {answer}");
+        assert!(answer.to_string().contains("reference"), "{bad}: the field is named: {answer}");
+    }
+}
+
+#[tokio::test]
 async fn alerts_go_where_the_filters_say_and_named_destinations_override_them() {
     let s = scene(|_| {}).await;
     let ops = s.slack.add_channel("ops", false);
