@@ -288,6 +288,7 @@ pub async fn save_settings(state: &AppState, id: &str, form: SlackBotForm) -> Re
         let token = stored.bot_token.as_ref().ok_or_else(|| ApiError::internal("the token just stored is missing"))?;
         let installation = crate::slack::installation::of_token(&me);
         app = Some(state.store.save_installation(&stored.client_id, token, &installation).await?);
+        state.delivery.tokens_changed();
     }
     let values = DestinationValues {
         display_name: valid.display_name,

@@ -329,6 +329,30 @@ async fn a_revoked_token_raises_one_system_error_delivered_to_another_destinatio
 }
 
 #[tokio::test]
+async fn alerts_sent_right_after_a_new_token_is_pasted_go_out_with_it() {
+    let s = scene(fast_retries).await;
+    let id = s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    let (_, first) = s.send(json!({"title": "before", "severity": "HIGH"})).await;
+    s.until_delivered(&alert_id(&first, 0), "SENT").await;
+
+    // Reinstalled in Slack: the old token is revoked, a new one pasted.
+    const NEW_TOKEN: &str = "xoxb-1111111111-2222222222-reinstalledtok1";
+    s.slack.add_bot_token(NEW_TOKEN);
+    s.slack.revoke_token(defaults::BOT_TOKEN);
+    let mut renewed = settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[]);
+    renewed["botToken"] = json!(NEW_TOKEN);
+    let saved = s.admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&renewed).send().await.unwrap();
+    assert_eq!(saved.status(), StatusCode::OK);
+    let alerts: Vec<Value> = (0..3).map(|i| json!({"title": format!("after {i}"), "severity": "HIGH"})).collect();
+    let (_, after) = s.send(json!({"alerts": alerts})).await;
+    for i in 0..3 {
+        s.until_delivered(&alert_id(&after, i), "SENT").await;
+    }
+    let posts = s.slack.calls("chat.postMessage");
+    assert!(posts.iter().skip(1).all(|c| c.token.as_deref() == Some(NEW_TOKEN)), "every later message used the new token");
+}
+
+#[tokio::test]
 async fn retry_after_holds_back_only_the_channel_slack_limited() {
     let s = scene(|_| {}).await;
     let limited = s.admin.add_destination(settings("Limited", "#general", &["HIGH"], &["ALERTS"], &[])).await;

@@ -221,6 +221,48 @@ async fn a_rotating_token_that_expired_is_renewed_and_the_message_goes_out() {
 }
 
 #[tokio::test]
+async fn a_token_renewal_that_meets_a_passing_slack_failure_is_retried_and_the_alert_arrives() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start_with(&slack, |s| s.delivery_retry_base = std::time::Duration::from_millis(50)).await;
+    let admin = herald.sign_in_as_admin().await;
+    let draft: Value = admin.post("/api/destinations", json!({"kind": "SLACK_BOT"})).await.json().await.unwrap();
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let credentials = json!({"clientId": defaults::CLIENT_ID, "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET});
+    admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}/credentials")).json(&credentials).send().await.unwrap();
+    slack.enable_token_rotation(defaults::CLIENT_ID);
+    let (url, cookie) = start(&herald, &admin, &id).await;
+    assert_eq!(callback(&authorize(&url).await, Some(&cookie)).await.status(), StatusCode::SEE_OTHER);
+    let settings = json!({
+        "displayName": "Alerts", "channel": "#general", "clientId": defaults::CLIENT_ID,
+        "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
+    });
+    let path = format!("/api/destinations/{id}");
+    assert_eq!(admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(admin.post(&format!("{path}/finish"), json!({})).await.status(), StatusCode::OK);
+
+    let rotating: Vec<String> = slack.calls("auth.test").iter().filter_map(|c| c.token.clone()).collect();
+    slack.expire_token(rotating.last().expect("the install checked its token"));
+    // The renewal meets Slack having a bad moment, once.
+    slack.inject("oauth.v2.access", Fault::Status(500));
+    let token = admin.api_token().await;
+    let sent = herald.send_alerts(&token, &json!({"alertId": "r1", "title": "Renewed", "severity": "HIGH"})).await;
+    assert_eq!(sent.status(), StatusCode::ACCEPTED);
+    let delivered = herald_tests::poll::until("the alert to arrive", || async {
+        let alert: Value = admin.get("/api/alerts/r1").await.json().await.unwrap();
+        match alert["deliveries"][0]["state"].as_str() {
+            Some("SENT") => Ok(alert),
+            Some("FAILED") => panic!("failed for good: {alert}"),
+            _ => Err(alert["deliveries"].clone()),
+        }
+    })
+    .await;
+    assert!(delivered["deliveries"][0]["attempts"].as_u64().unwrap() >= 2, "{delivered}");
+    let view: Value = admin.get(&path).await.json().await.unwrap();
+    assert!(view.get("problem").is_none_or(Value::is_null), "the destination was not marked: {view}");
+    assert_eq!(slack.messages_in(defaults::GENERAL).len(), 1);
+}
+
+#[tokio::test]
 async fn another_site_cannot_start_an_install_in_an_admin_s_browser() {
     let (_slack, herald, admin, id) = ready(defaults::CLIENT_SECRET).await;
     let response = no_redirects()

@@ -11,6 +11,7 @@ pub mod system;
 pub mod worker;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use tokio::sync::Notify;
 
@@ -21,11 +22,23 @@ pub struct Delivery {
     pub queued: Notify,
     /// Counters and histograms for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// Grows whenever an app's bot token changes (an install, a pasted
+    /// token, a refresh): the worker then reads tokens again at once.
+    pub tokens: AtomicU64,
 }
 
 impl Delivery {
     pub fn wake(&self) {
         self.queued.notify_one();
+    }
+
+    /// An app's bot token changed.
+    pub fn tokens_changed(&self) {
+        self.tokens.fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+
+    fn tokens_version(&self) -> u64 {
+        self.tokens.load(std::sync::atomic::Ordering::Acquire)
     }
 }
 

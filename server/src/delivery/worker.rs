@@ -72,7 +72,8 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     // Deliveries put back until a slot already booked for them.
     let mut booked: HashMap<i64, Instant> = HashMap::new();
     let mut last_tidy = Instant::now();
-    let mut context: Option<(Instant, Context)> = None;
+    // With the token version it was read at.
+    let mut context: Option<(Instant, u64, Context)> = None;
 
     while !*stop.borrow() {
         while sends.try_join_next().is_some() {}
@@ -110,10 +111,11 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             }
             continue;
         }
-        if context.as_ref().is_none_or(|(loaded, _)| loaded.elapsed() > CONTEXT_TTL) {
-            context = Some((Instant::now(), Context::load(&state).await));
+        let tokens = state.delivery.tokens_version();
+        if context.as_ref().is_none_or(|(loaded, version, _)| loaded.elapsed() > CONTEXT_TTL || *version != tokens) {
+            context = Some((Instant::now(), tokens, Context::load(&state).await));
         }
-        let context = &mut context.as_mut().expect("loaded above").1;
+        let context = &mut context.as_mut().expect("loaded above").2;
         for delivery in claimed {
             let permit = held.clone().try_acquire_owned().expect("claimed no more than there is room for");
             let (id, claim) = (delivery.id, delivery.claim);
@@ -319,11 +321,31 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
     };
     let mut token = job.token.clone();
     let mut result = attempt(shared, &job, &token, at_message).await;
-    if matches!(&result, Err(SlackError::Api(code)) if code == "token_expired") {
-        if let Ok(renewed) = crate::slack::tokens::bot_token(state, &job.app, Some(&token)).await {
-            token = renewed;
-            result = attempt(shared, &job, &token, at_message).await;
+    match &result {
+        Err(SlackError::Api(code)) if code == "token_expired" => {
+            match crate::slack::tokens::bot_token(state, &job.app, Some(&token)).await {
+                Ok(renewed) => {
+                    token = renewed;
+                    result = attempt(shared, &job, &token, at_message).await;
+                }
+                // Slack could not be asked to renew it: a passing failure,
+                // retried with backoff, not an expired token for good.
+                Err(error) if error.code() == crate::slack::tokens::SLACK_UNREACHABLE => {
+                    result = Err(SlackError::Transport(format!("renewing the bot token: {}", error.message())));
+                }
+                Err(_) => {}
+            }
         }
+        // The token may have been replaced (a reinstall, a pasted token)
+        // since it was read: once more with the stored one before this
+        // counts as revoked.
+        Err(SlackError::Api(code)) if matches!(code.as_str(), "token_revoked" | "invalid_auth" | "account_inactive") => {
+            if let Some(fresh) = stored_token(state, &job.app.client_id).await.filter(|fresh| *fresh != token) {
+                token = fresh;
+                result = attempt(shared, &job, &token, at_message).await;
+            }
+        }
+        _ => {}
     }
     let error = match result {
         Ok(posted) => {
@@ -375,6 +397,12 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
             Outcome::Failed { error: reason }
         }
     }
+}
+
+/// The app's bot token as stored now.
+async fn stored_token(state: &AppState, client_id: &str) -> Option<String> {
+    let app = state.store.slack_app(client_id).await.ok()??;
+    crate::slack::tokens::bot_token(state, &app, None).await.ok()
 }
 
 /// One call to Slack for the job: the message, its update, or a reply in

@@ -168,6 +168,7 @@ async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQu
         .save_installation(&app.client_id, &seal("bot_token", &access.access_token), &installation)
         .await
         .map_err(|e| internal(state, e))?;
+    state.delivery.tokens_changed();
     tracing::info!(
         destination.id = %destination_id,
         slack.team = installation.team_id.as_deref().unwrap_or("-"),

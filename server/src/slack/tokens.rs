@@ -70,6 +70,7 @@ async fn refresh(state: &AppState, client_id: &str, expired: Option<&str>) -> Re
     let expires_at = now + access.expires_in.unwrap_or(43_200);
     let new_bot = seal("bot_token", &access.access_token);
     let stored = state.store.rotate_tokens(client_id, &old_refresh.sealed, &new_bot, &seal("refresh_token", new_refresh), expires_at).await?;
+    state.delivery.tokens_changed();
     if !stored {
         // A new install replaced the pair while this refresh ran; keep it.
         let app = state.store.slack_app(client_id).await?;
