@@ -224,6 +224,25 @@ fn check(form: &SlackBotForm, stored: StoredSecrets) -> Result<ValidSlackBot, Ve
     if errors.is_empty() { form.validate(stored) } else { Err(errors) }
 }
 
+/// Why an org-wide install needs a channel ID.
+pub const ORG_WIDE_NEEDS_ID: &str =
+    "The app is installed org-wide (Enterprise Grid), where Slack needs the channel ID, like C0123ABCD: find it under the channel's details → About.";
+
+/// [`check`], and what the app's installation adds: an org-wide
+/// (Enterprise Grid) install posts by channel ID only. Every path to an
+/// active destination (save, finish, enable) goes through here.
+fn check_with_app(form: &SlackBotForm, stored: StoredSecrets, app: Option<&SlackAppRecord>) -> Result<ValidSlackBot, Vec<FieldError>> {
+    let checked = check(form, stored);
+    let org_wide = app.and_then(|a| a.installation.as_ref()).is_some_and(|i| i.is_enterprise_install);
+    if !org_wide || herald_model::destination::looks_like_channel_id(form.channel.trim()) {
+        return checked;
+    }
+    let mut errors = checked.err().unwrap_or_default();
+    errors.retain(|e| e.field != "channel");
+    errors.push(FieldError::new("channel", ORG_WIDE_NEEDS_ID));
+    Err(errors)
+}
+
 fn stored_secrets(app: Option<&SlackAppRecord>) -> StoredSecrets {
     app.map_or_else(StoredSecrets::default, |a| StoredSecrets {
         client_secret: a.client_secret.is_some(),
@@ -249,23 +268,7 @@ pub async fn save_settings(state: &AppState, id: &str, form: SlackBotForm) -> Re
         // right, they are judged against that app.
         Err(_) => (None, StoredSecrets { client_secret: true, signing_secret: true, bot_token: true }),
     };
-    let mut checked = check(&form, judged);
-    // An org-wide (Enterprise Grid) install posts by channel ID only.
-    let org_wide = existing.as_ref().and_then(|a| a.installation.as_ref()).is_some_and(|i| i.is_enterprise_install);
-    if org_wide && !herald_model::destination::looks_like_channel_id(form.channel.trim()) {
-        let error = FieldError::new(
-            "channel",
-            "The app is installed org-wide (Enterprise Grid), where Slack needs the channel ID, like C0123ABCD: find it under the channel's details → About.",
-        );
-        checked = match checked {
-            Ok(_) => Err(vec![error]),
-            Err(mut errors) => {
-                errors.retain(|e| e.field != "channel");
-                errors.push(error);
-                Err(errors)
-            }
-        };
-    }
+    let checked = check_with_app(&form, judged, existing.as_ref());
     let valid = match checked {
         Ok(valid) => valid,
         Err(errors) => {
@@ -356,7 +359,7 @@ async fn store_secrets(state: &AppState, valid: &ValidSlackBot) -> Result<Option
 pub async fn finish(state: &AppState, id: &str) -> Result<DestinationView, ApiError> {
     let (record, app) = load(state, id).await?;
     let current = view(record, app.as_ref());
-    if let Err(errors) = check(&current.form(), current.stored_secrets()) {
+    if let Err(errors) = check_with_app(&current.form(), current.stored_secrets(), app.as_ref()) {
         let first = errors[0].message.clone();
         return Err(ApiError::invalid(errors).with_message(format!("Setup is not complete yet: {first}")));
     }
@@ -394,6 +397,13 @@ pub async fn set_enabled(state: &AppState, id: &str, enabled: bool) -> Result<De
             "setup_incomplete",
             "Finish setting this destination up first; a draft receives nothing anyway.",
         ));
+    }
+    if enabled {
+        let current = view(record, app.as_ref());
+        if let Err(errors) = check_with_app(&current.form(), current.stored_secrets(), app.as_ref()) {
+            let first = errors[0].message.clone();
+            return Err(ApiError::invalid(errors).with_message(format!("Edit the destination first: {first}")));
+        }
     }
     let status = if enabled { DestinationStatus::Active } else { DestinationStatus::Disabled };
     let record = state.store.set_destination_status(id, status).await?;

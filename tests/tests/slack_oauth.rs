@@ -185,9 +185,23 @@ async fn an_org_wide_install_is_stored_as_such_and_then_needs_a_channel_id() {
     assert_eq!(error["field"], "channel");
     assert!(error["message"].as_str().unwrap().contains("Enterprise Grid"), "{error}");
 
+    // The same rule when a draft saved with a name is finished, and the
+    // step-6 check says plainly that it needs an ID.
+    let drafted = admin.request(reqwest::Method::PATCH, &format!("{path}/draft")).json(&json!({"step": 6, "form": settings})).send().await.unwrap();
+    assert_eq!(drafted.status(), StatusCode::OK, "{}", drafted.text().await.unwrap());
+    let finished = admin.post(&format!("{path}/finish"), json!({})).await;
+    assert_eq!(finished.status(), StatusCode::UNPROCESSABLE_ENTITY, "a name does not become active");
+    assert!(finished.text().await.unwrap().contains("Enterprise Grid"));
+    let check: Value = admin.get(&format!("{path}/channel")).await.json().await.unwrap();
+    assert_eq!(check["state"], "PROBLEM", "{check}");
+    assert!(check["message"].as_str().unwrap().contains("channel ID"), "{check}");
+    assert!(slack.calls("conversations.list").is_empty(), "no listing that Slack would refuse (missing_argument)");
+
     settings["channel"] = json!(defaults::GENERAL);
     let by_id = admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap();
     assert_eq!(by_id.status(), StatusCode::OK, "{}", by_id.text().await.unwrap());
+    let check: Value = admin.get(&format!("{path}/channel")).await.json().await.unwrap();
+    assert_ne!(check["state"], "PROBLEM", "{check}");
 }
 
 #[tokio::test]
@@ -211,6 +225,9 @@ async fn a_rotating_token_that_expired_is_renewed_and_the_message_goes_out() {
     let rotating: Vec<String> = slack.calls("auth.test").iter().filter_map(|c| c.token.clone()).collect();
     slack.expire_token(rotating.last().expect("the install checked its token"));
 
+    // The step-6 check renews it too, rather than asking for a reinstall.
+    let check: Value = admin.get(&format!("{path}/channel")).await.json().await.unwrap();
+    assert_ne!(check["state"], "PROBLEM", "{check}");
     let outcome: Value = admin.post(&format!("{path}/welcome"), json!({})).await.json().await.unwrap();
     assert_eq!(outcome["sent"], true, "{outcome}");
     let refreshes: Vec<_> = slack.calls("oauth.v2.access").into_iter().filter(|c| c.params.get("grant_type").and_then(Value::as_str) == Some("refresh_token")).collect();
@@ -220,8 +237,9 @@ async fn a_rotating_token_that_expired_is_renewed_and_the_message_goes_out() {
     assert_eq!(slack.messages_in(defaults::GENERAL).len(), 1);
 }
 
-#[tokio::test]
-async fn a_token_renewal_that_meets_a_passing_slack_failure_is_retried_and_the_alert_arrives() {
+/// An active destination on #general whose app was installed through Add
+/// to Slack with token rotation on (fast retries).
+async fn active_with_rotating_token() -> (FakeSlack, Herald, Session, String) {
     let slack = FakeSlack::start().await;
     let herald = Herald::start_with(&slack, |s| s.delivery_retry_base = std::time::Duration::from_millis(50)).await;
     let admin = herald.sign_in_as_admin().await;
@@ -239,9 +257,20 @@ async fn a_token_renewal_that_meets_a_passing_slack_failure_is_retried_and_the_a
     let path = format!("/api/destinations/{id}");
     assert_eq!(admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap().status(), StatusCode::OK);
     assert_eq!(admin.post(&format!("{path}/finish"), json!({})).await.status(), StatusCode::OK);
+    (slack, herald, admin, id)
+}
 
+/// Slack's side of the 12 hours passes for the installed token.
+fn expire_installed_token(slack: &FakeSlack) {
     let rotating: Vec<String> = slack.calls("auth.test").iter().filter_map(|c| c.token.clone()).collect();
     slack.expire_token(rotating.last().expect("the install checked its token"));
+}
+
+#[tokio::test]
+async fn a_token_renewal_that_meets_a_passing_slack_failure_is_retried_and_the_alert_arrives() {
+    let (slack, herald, admin, id) = active_with_rotating_token().await;
+    let path = format!("/api/destinations/{id}");
+    expire_installed_token(&slack);
     // The renewal meets Slack having a bad moment, once.
     slack.inject("oauth.v2.access", Fault::Status(500));
     let token = admin.api_token().await;
@@ -260,6 +289,29 @@ async fn a_token_renewal_that_meets_a_passing_slack_failure_is_retried_and_the_a
     let view: Value = admin.get(&path).await.json().await.unwrap();
     assert!(view.get("problem").is_none_or(Value::is_null), "the destination was not marked: {view}");
     assert_eq!(slack.messages_in(defaults::GENERAL).len(), 1);
+}
+
+#[tokio::test]
+async fn a_click_in_slack_with_an_expired_rotating_token_renews_it_and_is_answered() {
+    let (slack, herald, admin, _id) = active_with_rotating_token().await;
+    let user = json!({"email": defaults::ANA_EMAIL, "displayName": "Ana", "role": "ANALYST", "password": "a long enough password"});
+    assert_eq!(admin.post("/api/users", user).await.status(), StatusCode::CREATED);
+    let token = admin.api_token().await;
+    herald.send_alerts(&token, &json!({"alertId": "c1", "title": "Click", "severity": "HIGH"})).await;
+    let message = herald_tests::poll::until("the alert's message", || async {
+        slack.messages_in(defaults::GENERAL).into_iter().next().ok_or("not yet")
+    })
+    .await;
+    expire_installed_token(&slack);
+    let action = json!({"type": "static_select", "action_id": "alert.status", "block_id": "alert:c1", "selected_option": {"value": "TRIAGED"}});
+    let payload = slack.block_actions(defaults::ANA, &message, action);
+    let clicked = slack.send_interaction(&herald.url("/slack/interactivity"), defaults::SIGNING_SECRET, &payload).await;
+    assert_eq!(clicked.status(), StatusCode::OK);
+    herald_tests::poll::until("the click to change the alert", || async {
+        let alert: Value = admin.get("/api/alerts/c1").await.json().await.unwrap();
+        if alert["status"] == "TRIAGED" { Ok(()) } else { Err(alert["status"].clone()) }
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -318,6 +370,9 @@ async fn a_rotating_token_about_to_expire_is_renewed_before_it_is_used() {
     assert_eq!(admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap().status(), StatusCode::OK);
     slack.set_token_lifetime(defaults::CLIENT_ID, 43_200);
 
+    // The step-6 check renews it too, rather than asking for a reinstall.
+    let check: Value = admin.get(&format!("{path}/channel")).await.json().await.unwrap();
+    assert_ne!(check["state"], "PROBLEM", "{check}");
     let outcome: Value = admin.post(&format!("{path}/welcome"), json!({})).await.json().await.unwrap();
     assert_eq!(outcome["sent"], true, "{outcome}");
     let refreshes = slack.calls("oauth.v2.access").into_iter().filter(|c| c.params.get("grant_type").and_then(Value::as_str) == Some("refresh_token")).count();

@@ -52,10 +52,20 @@ pub async fn check(state: &AppState, id: &str, typed: Option<&str>) -> Result<Ch
     let (record, app) = destinations::load(state, id).await?;
     let channel = ChannelRef::parse("channel", typed.unwrap_or(&record.values.channel))?;
     let app = app.ok_or_else(destinations::missing_token)?;
-    let token = super::tokens::bot_token(state, &app, None).await?;
     let shown = channel.display();
+    // An org-wide install sees every workspace's channels: Slack lists
+    // them per workspace only, so a name cannot be looked up.
+    let org_wide = app.installation.as_ref().is_some_and(|i| i.is_enterprise_install);
+    if org_wide && matches!(channel, ChannelRef::Name(_)) {
+        return Ok(ChannelCheck { state: ChannelState::Problem, channel_id: None, message: destinations::ORG_WIDE_NEEDS_ID.to_owned() });
+    }
+    let (token, found) = super::tokens::renewing(state, &app, |token| {
+        let (client_id, channel) = (&app.client_id, &channel);
+        async move { find(state, client_id, &token, channel).await }
+    })
+    .await?;
     let bot = bot_name(state, &app.client_id, &token).await;
-    Ok(match find(state, &app.client_id, &token, &channel).await {
+    Ok(match found {
         Ok(found) if found.is_archived => ChannelCheck {
             state: ChannelState::Problem,
             channel_id: Some(found.id),
@@ -78,7 +88,6 @@ pub async fn welcome(state: &AppState, id: &str) -> Result<WelcomeOutcome, ApiEr
     let (record, app) = destinations::load(state, id).await?;
     let channel = ChannelRef::parse("channel", &record.values.channel)?;
     let app = app.ok_or_else(destinations::missing_token)?;
-    let mut token = super::tokens::bot_token(state, &app, None).await?;
     let shown = channel.display();
     let target = match &channel {
         ChannelRef::Id(id) => id.clone(),
@@ -89,11 +98,11 @@ pub async fn welcome(state: &AppState, id: &str) -> Result<WelcomeOutcome, ApiEr
         "👋 Herald is connected. Alerts for *{name}* will arrive in this channel, and you can triage them right here."
     );
     let message = json!({"channel": target, "text": text, "unfurl_links": false});
-    let mut sent = state.slack.post_message(&token, &message).await;
-    if matches!(&sent, Err(SlackError::Api(code)) if code == "token_expired") {
-        token = super::tokens::bot_token(state, &app, Some(&token)).await?;
-        sent = state.slack.post_message(&token, &message).await;
-    }
+    let (token, sent) = super::tokens::renewing(state, &app, |token| {
+        let message = &message;
+        async move { state.slack.post_message(&token, message).await }
+    })
+    .await?;
     match sent {
         Ok(posted) => {
             tracing::info!(destination.id = %record.id, slack.channel = %posted.channel, "welcome message sent");

@@ -145,7 +145,15 @@ pub fn read_submission(payload: &Value) -> Result<Result<Submission, Value>, Str
 
 /// The app's bot token, for answering in Slack.
 async fn token(state: &AppState, app: &SlackAppRecord) -> Option<String> {
-    match super::tokens::bot_token(state, app, None).await {
+    // A rotating token may have expired in Slack before Herald's clock
+    // says so: asked once, and renewed, so the click is answered.
+    let rotating = app.installation.as_ref().is_some_and(|i| i.refresh_token.is_some());
+    let answer = if rotating {
+        super::tokens::renewing(state, app, |token| async move { state.slack.auth_test(&token).await.map(|_| ()) }).await.map(|(token, _)| token)
+    } else {
+        super::tokens::bot_token(state, app, None).await
+    };
+    match answer {
         Ok(token) => Some(token),
         Err(error) => {
             tracing::warn!(error = error.message(), "no bot token to answer an interaction with");

@@ -26,6 +26,25 @@ pub async fn bot_token(state: &AppState, app: &SlackAppRecord, expired: Option<&
     crate::destinations::bot_token(state, Some(app))
 }
 
+/// Calls Slack with the app's bot token; when Slack says the token has
+/// expired, renews it and calls once more. Every call someone waits on
+/// goes through here (the worker has its own, with the outbox's retries).
+/// The token used last comes back with the answer.
+pub async fn renewing<T, F, Fut>(state: &AppState, app: &SlackAppRecord, mut call: F) -> Result<(String, Result<T, SlackError>), ApiError>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, SlackError>>,
+{
+    let token = bot_token(state, app, None).await?;
+    let answer = call(token.clone()).await;
+    if matches!(&answer, Err(SlackError::Api(code)) if code == "token_expired") {
+        let renewed = bot_token(state, app, Some(&token)).await?;
+        let answer = call(renewed.clone()).await;
+        return Ok((renewed, answer));
+    }
+    Ok((token, answer))
+}
+
 async fn refresh(state: &AppState, client_id: &str, expired: Option<&str>) -> Result<String, ApiError> {
     let _one_at_a_time = state.token_refresh.lock().await;
     // Read again under the lock: another request may have renewed it already.
