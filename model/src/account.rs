@@ -138,7 +138,7 @@ pub fn check_new_password(field: &'static str, password: &str) -> Result<(), Fie
 /// A display name: what colleagues see in messages and lists.
 pub fn parse_display_name(field: &'static str, input: &str) -> Result<String, FieldError> {
     let name = input.trim();
-    if name.is_empty() {
+    if crate::text::is_blank(name) {
         return Err(FieldError::new(field, "Enter a name."));
     }
     if name.chars().count() > 100 {

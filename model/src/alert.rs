@@ -211,11 +211,11 @@ fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>>
     };
 
     let alert_id = text("alertId", MAX_ID_CHARS, &mut fail).map(|s| s.trim().to_owned());
-    if alert_id.as_ref().is_some_and(|id| id.chars().any(char::is_control)) {
-        fail("alertId", "alertId must not contain control characters.".into());
+    if let Some(problem) = alert_id.as_deref().and_then(alert_id_problem) {
+        fail("alertId", problem.into());
     }
     let title = text("title", MAX_TITLE_CHARS, &mut fail);
-    if matches!(object.get("title"), None | Some(Value::Null)) || matches!(object.get("title"), Some(Value::String(s)) if s.trim().is_empty()) {
+    if matches!(object.get("title"), None | Some(Value::Null)) || matches!(object.get("title"), Some(Value::String(s)) if crate::text::is_blank(s)) {
         fail("title", "title is required: say in a few words what happened.".into());
     }
     let severity = match object.get("severity") {
@@ -362,9 +362,50 @@ fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>>
 }
 
 /// A quick shape check; the server parses the time properly.
+/// RFC 3339's shape: `YYYY-MM-DDTHH:MM:SS`, optional fraction, then `Z`
+/// or an offset within ±23:59. (Whether it is a real time, month 13 or
+/// February 30th, the server's time library says.)
 pub fn looks_like_rfc3339(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() >= 20 && b[4] == b'-' && b[7] == b'-' && (b[10] == b'T' || b[10] == b't' || b[10] == b' ') && b[13] == b':'
+    let digits = |range: std::ops::Range<usize>| b.get(range).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let two = |at: usize| (b[at] - b'0') * 10 + (b[at + 1] - b'0');
+    let shaped = b.len() >= 20
+        && digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10)
+        && matches!(b[10], b'T' | b't' | b' ')
+        && digits(11..13) && b[13] == b':' && digits(14..16) && b[16] == b':' && digits(17..19);
+    if !shaped {
+        return false;
+    }
+    let mut i = 19;
+    if b[i] == b'.' {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    match &b[i..] {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', ..] if b.len() == i + 6 => {
+            digits(i + 1..i + 3) && b[i + 3] == b':' && digits(i + 4..i + 6) && two(i + 1) <= 23 && two(i + 4) <= 59
+        }
+        _ => false,
+    }
+}
+
+/// Why an alert ID cannot be one: it must be a safe URL path segment, so
+/// its page in Herald and Slack's "View in Herald" link open it.
+fn alert_id_problem(id: &str) -> Option<&'static str> {
+    if id == "." || id == ".." {
+        return Some("alertId cannot be . or .. (a path segment browsers remove); use letters, numbers, - or _.");
+    }
+    if id.chars().any(|c| c.is_control() || c.is_whitespace() || matches!(c, '/' | '\\' | '?' | '#')) {
+        return Some("alertId must be one URL path segment: no spaces, control characters, / \\ ? or #.");
+    }
+    None
 }
 
 /// A destination's filters, as the routing rule reads them.

@@ -420,8 +420,13 @@ impl ChannelRef {
         if name.chars().any(char::is_uppercase) {
             return error(format!("Channel names are lowercase: did you mean {}?", suggestion()));
         }
-        if name.contains(['.', '#', ',', '@', '/', '\\', '\'', '"', '<', '>']) {
-            return error(format!("A channel name has only letters, numbers, - and _: did you mean {}?", suggestion()));
+        // What Slack allows, exactly: lower-case letters, numbers, - and _
+        // (letters of any script; no symbols, controls or direction marks).
+        let allowed = |c: char| c == '-' || c == '_' || (c.is_alphanumeric() && !c.is_uppercase());
+        if let Some(bad) = name.chars().find(|&c| !allowed(c)) {
+            let fixed: String = suggestion().chars().filter(|&c| c == '#' || allowed(c)).collect();
+            let hint = if fixed.len() > 1 { format!(": did you mean {fixed}?") } else { ".".to_owned() };
+            return error(format!("A channel name has only lower-case letters, numbers, - and _ (not {bad:?}){hint}"));
         }
         if name.chars().count() > 80 {
             return error("A channel name has at most 80 characters.".to_owned());
@@ -515,7 +520,7 @@ pub fn parse_log_type(field: &'static str, input: &str) -> Result<String, FieldE
 /// A destination's display name.
 pub fn parse_destination_name(field: &'static str, input: &str) -> Result<String, FieldError> {
     let name = input.trim();
-    if name.is_empty() {
+    if crate::text::is_blank(name) {
         return Err(FieldError::new(field, "Name the destination, e.g. \"Security alerts\"."));
     }
     if name.chars().count() > 100 {

@@ -10,4 +10,5 @@ pub mod blocks;
 pub mod destination;
 pub mod manifest;
 pub mod redirect;
+pub mod text;
 pub mod time;

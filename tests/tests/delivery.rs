@@ -220,11 +220,22 @@ async fn bad_alerts_are_refused_whole_with_every_field_named_and_nothing_stored(
             {"severity": "URGENT", "title": "t".repeat(1_001)},
             {"title": "x", "severity": "LOW", "destinations": ["no-such-destination"]},
             {"title": "x", "severity": "LOW", "createdAt": "2026-13-45T08:00:00Z"},
+            {"title": "x", "severity": "LOW", "createdAt": "2026-11-29T08:00:00+25:00"},
+            {"title": "x", "severity": "LOW", "alertId": "."},
+            {"title": "x", "severity": "LOW", "alertId": ".."},
+            {"title": "x", "severity": "LOW", "alertId": "a/b"},
+            {"title": "\u{200b}\u{200d}", "severity": "LOW"},
         ]}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     let fields: Vec<&str> = answer["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, ["alerts[1].title", "alerts[1].severity", "alerts[2].destinations", "alerts[3].createdAt"]);
+    assert_eq!(
+        fields,
+        [
+            "alerts[1].title", "alerts[1].severity", "alerts[2].destinations", "alerts[3].createdAt", "alerts[4].createdAt",
+            "alerts[5].alertId", "alerts[6].alertId", "alerts[7].alertId", "alerts[8].title",
+        ]
+    );
     let messages: Vec<&str> = answer["error"]["fields"].as_array().unwrap().iter().map(|f| f["message"].as_str().unwrap()).collect();
     assert!(messages[0].contains("1000"), "{messages:?}");
     assert!(messages[2].contains("no-such-destination"), "{messages:?}");

@@ -140,6 +140,28 @@ async fn settings_are_checked_field_by_field_and_secrets_come_back_only_as_hints
 }
 
 #[tokio::test]
+async fn channel_names_are_what_slack_allows_and_a_name_must_show_something() {
+    let (_slack, _herald, admin) = signed_in().await;
+    let id = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/destinations/{id}");
+    for channel in ["*", "#sec\u{0}alerts", "#\u{202e}strela", "#sec+alerts", "#a:b"] {
+        let response = admin.request(reqwest::Method::PUT, &path).json(&form("Security alerts", channel)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{channel:?}");
+        let error: Value = response.json::<Value>().await.unwrap()["error"].clone();
+        assert_eq!(error["field"], "channel", "{channel:?}: {error}");
+        assert!(error["message"].as_str().unwrap().contains("lower-case letters, numbers, - and _"), "{error}");
+    }
+    for name in ["\u{200b}", "\u{200c}\u{200d}", " \u{2060}\u{feff} "] {
+        let response = admin.request(reqwest::Method::PUT, &path).json(&form(name, "#sec-alerts")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name:?}");
+        let error: Value = response.json::<Value>().await.unwrap()["error"].clone();
+        assert_eq!(error["field"], "displayName", "{name:?}: {error}");
+    }
+    let fine = admin.request(reqwest::Method::PUT, &path).json(&form("Sécurité", "#sécurité_1-a")).send().await.unwrap();
+    assert_eq!(fine.status(), StatusCode::OK, "letters of any script, digits, - and _");
+}
+
+#[tokio::test]
 async fn a_second_destination_reuses_the_stored_slack_app() {
     let (_slack, _herald, admin) = signed_in().await;
     let first = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
