@@ -120,6 +120,23 @@ pub fn app_name(input: &str) -> String {
     if name.is_empty() { DEFAULT_APP_NAME.to_owned() } else { name }
 }
 
+/// What [`app_name`] changed in `input`, in words for the person who typed
+/// it; `None` when it is used as given.
+pub fn app_name_note(input: &str) -> Option<String> {
+    let name = app_name(input);
+    if name == input {
+        return None;
+    }
+    let one_line: String = input.split_whitespace().collect::<Vec<_>>().join(" ");
+    Some(if one_line.is_empty() {
+        format!("The app name was empty, so the manifest names the app \"{DEFAULT_APP_NAME}\".")
+    } else if one_line.chars().count() > APP_NAME_MAX_CHARS {
+        format!("Slack allows app names of at most {APP_NAME_MAX_CHARS} characters: the manifest names the app \"{name}\".")
+    } else {
+        format!("Line breaks and runs of spaces in the app name became single spaces: the manifest names the app \"{name}\".")
+    })
+}
+
 /// The bot's handle, from the app name: what people type after `/invite @`.
 /// Only `a-z 0-9 - _ .` (the stricter of Slack's two schemas), at most 80
 /// characters, never empty.
@@ -167,10 +184,72 @@ impl Manifest {
         serde_json::to_string_pretty(self).expect("a manifest serialises")
     }
 
-    #[cfg(feature = "yaml")]
+    /// YAML that means the same to YAML 1.1 readers (PyYAML, older Ruby
+    /// and Go libraries) as to YAML 1.2 ones: every string is
+    /// double-quoted, so a name like `yes`, `2026-11-29`, `0x1F` or `=`
+    /// stays a string.
     pub fn to_yaml(&self) -> String {
-        serde_yaml::to_string(self).expect("a manifest serialises")
+        let value = serde_json::to_value(self).expect("a manifest serialises");
+        let mut out = String::new();
+        yaml_mapping(&value, 0, &mut out);
+        out
     }
+}
+
+fn yaml_mapping(value: &serde_json::Value, indent: usize, out: &mut String) {
+    use serde_json::Value;
+    let Value::Object(map) = value else { return };
+    for (key, item) in map {
+        // Keys are Herald's own (`display_information`, …): plain is safe.
+        out.push_str(&" ".repeat(indent));
+        out.push_str(key);
+        out.push(':');
+        match item {
+            Value::Object(inner) if !inner.is_empty() => {
+                out.push('\n');
+                yaml_mapping(item, indent + 2, out);
+            }
+            Value::Array(items) if !items.is_empty() && items.iter().all(|i| !i.is_object() && !i.is_array()) => {
+                out.push('\n');
+                for item in items {
+                    out.push_str(&" ".repeat(indent + 2));
+                    out.push_str("- ");
+                    yaml_scalar(item, out);
+                    out.push('\n');
+                }
+            }
+            _ => {
+                out.push(' ');
+                yaml_scalar(item, out);
+                out.push('\n');
+            }
+        }
+    }
+}
+
+/// A scalar, strings double-quoted with escapes both YAML versions read;
+/// anything else (empty or nested collections) as JSON, which is YAML.
+fn yaml_scalar(value: &serde_json::Value, out: &mut String) {
+    let serde_json::Value::String(text) = value else {
+        out.push_str(&value.to_string());
+        return;
+    };
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            // Controls, C1 (NEL included), line and paragraph separators
+            // and the BOM: YAML 1.1 readers refuse or fold them raw.
+            c if (c as u32) < 0x20 || (0x7f..=0x9f).contains(&(c as u32)) || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// The manifest in the form the wizard shows.

@@ -72,6 +72,63 @@ fn hostile_names_stay_valid_and_mean_what_was_typed() {
     }
 }
 
+/// Reads each YAML text as a YAML 1.1 parser does (PyYAML's `safe_load`,
+/// as Python tools, older Ruby and Go libraries read it), as JSON values.
+fn read_as_yaml_1_1(texts: &[String]) -> Vec<Value> {
+    use std::io::Write as _;
+    let script = "import json, sys, yaml\n\
+                  texts = json.load(sys.stdin)\n\
+                  print(json.dumps([yaml.safe_load(t) for t in texts], default=lambda v: {'not a string': str(v)}))";
+    let mut python = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("this test reads the manifest as YAML 1.1 with python3 and PyYAML: apt-get install python3-yaml");
+    python.stdin.take().unwrap().write_all(serde_json::to_string(texts).unwrap().as_bytes()).unwrap();
+    let output = python.wait_with_output().unwrap();
+    assert!(output.status.success(), "python3 with PyYAML (apt-get install python3-yaml) could not read the manifests");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn a_yaml_1_1_reader_sees_the_same_manifest_whatever_the_name() {
+    let validators = validators();
+    let names = [
+        "yes", "no", "on", "off", "y", "n", "Yes", "NO", "true", "null", "~", "2026-11-29", "2026-11-29 10:00:00", "1e3",
+        "0x1F", "012", "0o17", "1_000", ".inf", "-.nan", "=", "<<", "- a", "? a", ": a", "#a", "&a", "*a", "!a", "%a", "@a",
+        "`a", "'a", "\"a", "a: b", "a #b", "\u{7f}a", "a\u{85}b", "a\u{2028}b", "\u{feff}a", "a\u{0}b", "10:20:30", "0b101",
+    ];
+    let manifests: Vec<Manifest> = names
+        .iter()
+        .map(|name| {
+            let mut options = ManifestOptions::new("https://herald.acme.example/");
+            options.app_name = name.to_string();
+            Manifest::new(&options)
+        })
+        .collect();
+    let texts: Vec<String> = manifests.iter().map(Manifest::to_yaml).collect();
+    let read = read_as_yaml_1_1(&texts);
+    for ((name, manifest), as_1_1) in names.iter().zip(&manifests).zip(&read) {
+        let json: Value = serde_json::from_str(&manifest.to_json()).unwrap();
+        assert_eq!(as_1_1, &json, "{name:?}: a YAML 1.1 reader reads another manifest");
+        for (file, validator) in &validators {
+            let errors: Vec<String> = validator.iter_errors(as_1_1).map(|e| format!("{e} at {}", e.instance_path())).collect();
+            assert!(errors.is_empty(), "{name:?}: {file} refuses the manifest as YAML 1.1 reads it: {errors:?}");
+        }
+    }
+}
+
+#[test]
+fn a_changed_name_is_said_not_made_silently() {
+    use herald_model::manifest::app_name_note;
+    assert_eq!(app_name_note("Acme alerts"), None);
+    assert!(app_name_note("").unwrap().contains("empty"));
+    assert!(app_name_note("   ").unwrap().contains("\"Herald\""));
+    assert!(app_name_note(&"x".repeat(50)).unwrap().contains("35 characters"));
+    assert!(app_name_note("Acme\n  alerts").unwrap().contains("\"Acme alerts\""));
+}
+
 #[test]
 fn the_manifest_points_slack_at_herald_s_endpoints() {
     let manifest = Manifest::new(&ManifestOptions::new("https://herald.acme.example"));

@@ -82,6 +82,7 @@ const HOST_PACKAGES: &[&str] = &["herald-model", "herald-server", "herald-tests"
 
 fn test(cargo_test_args: &[String]) -> anyhow::Result<()> {
     let browser = setup::browser()?;
+    setup::yaml_1_1_reader()?;
     let dist = dist::build_app()?;
     let mut args: Vec<String> = vec!["test".into()];
     for package in HOST_PACKAGES {

@@ -25,6 +25,37 @@ pub fn wasm_target() -> anyhow::Result<()> {
     }
 }
 
+/// The manifest test reads the YAML as a YAML 1.1 parser would (Python's
+/// PyYAML): installs Debian's python3-yaml when it is missing and we are
+/// root, else says how.
+pub fn yaml_1_1_reader() -> anyhow::Result<()> {
+    let has = || Command::new("python3").args(["-c", "import yaml"]).output().is_ok_and(|o| o.status.success());
+    if has() {
+        return Ok(());
+    }
+    if is_root() && Path::new("/usr/bin/apt-get").exists() {
+        println!("Installing python3-yaml for the manifest's YAML 1.1 test (apt-get)…");
+        run("apt-get", &["update", "-qq"])?;
+        let status = Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends", "python3", "python3-yaml"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .context("running apt-get install")?;
+        if status.success() && has() {
+            return Ok(());
+        }
+    }
+    bail!(
+        "the manifest test reads the YAML as a YAML 1.1 parser does, with Python's PyYAML.\n\
+         On Debian or Ubuntu: sudo apt-get install python3-yaml\n\
+         Elsewhere: pip install pyyaml"
+    )
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
+}
+
 pub struct Browser {
     pub chromium: PathBuf,
     pub chromedriver: PathBuf,
@@ -36,9 +67,7 @@ pub fn browser() -> anyhow::Result<Browser> {
     if let Some(found) = find_browser() {
         return Ok(found);
     }
-    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
-    let has_apt = Path::new("/usr/bin/apt-get").exists();
-    if is_root && has_apt {
+    if is_root() && Path::new("/usr/bin/apt-get").exists() {
         println!("Installing Chromium and ChromeDriver for the browser tests (apt-get)…");
         run("apt-get", &["update", "-qq"])?;
         let status = Command::new("apt-get")
