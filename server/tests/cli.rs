@@ -154,10 +154,21 @@ fn the_manifest_command_prints_a_manifest_for_the_public_url() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let yaml = String::from_utf8(out.stdout).unwrap();
-    assert!(yaml.contains("name: Acme Alerts"), "{yaml}");
-    assert!(yaml.contains("display_name: acme-alerts"), "{yaml}");
-    assert!(yaml.contains("- https://herald.acme.example/slack/oauth/callback"), "{yaml}");
+    assert!(yaml.contains("name: \"Acme Alerts\""), "{yaml}");
+    assert!(yaml.contains("display_name: \"acme-alerts\""), "{yaml}");
+    assert!(yaml.contains("- \"https://herald.acme.example/slack/oauth/callback\""), "{yaml}");
     assert!(String::from_utf8_lossy(&out.stderr).is_empty(), "no warning for an https URL");
+
+    // A name Slack would not take is changed, and the change is said.
+    let out = herald(dir.path())
+        .args(["manifest", "--public-url", "https://herald.acme.example", "--name", &"Acme ".repeat(10)])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("at most 35 characters"), "{stderr}");
+    let out = herald(dir.path()).args(["manifest", "--public-url", "https://herald.acme.example", "--name", "yes"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("name: \"yes\""), "a YAML 1.1 reader keeps it a name");
 
     let out = herald(dir.path()).args(["manifest", "--format", "json", "--enterprise-grid"]).output().unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

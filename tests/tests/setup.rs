@@ -12,7 +12,7 @@ async fn the_manifest_comes_as_yaml_or_json_for_herald_s_public_url() {
 
     let yaml: Value = admin.get("/api/slack/manifest").await.json().await.unwrap();
     assert_eq!(yaml["format"], "yaml");
-    assert!(yaml["text"].as_str().unwrap().contains("request_url: https://herald.acme.example/slack/events"), "{yaml}");
+    assert!(yaml["text"].as_str().unwrap().contains("request_url: \"https://herald.acme.example/slack/events\""), "{yaml}");
     assert_eq!(yaml["botDisplayName"], "herald");
     assert!(yaml.get("warning").is_none());
 
@@ -21,6 +21,10 @@ async fn the_manifest_comes_as_yaml_or_json_for_herald_s_public_url() {
     assert_eq!(manifest["display_information"]["name"], "Acme SecOps");
     assert_eq!(manifest["settings"]["org_deploy_enabled"], true);
     assert_eq!(json["botDisplayName"], "acme-secops");
+
+    // A name Slack would not take is changed, and the wizard says so.
+    let cut: Value = admin.get(&format!("/api/slack/manifest?name={}", "x".repeat(40))).await.json().await.unwrap();
+    assert!(cut["warning"].as_str().unwrap().contains("at most 35 characters"), "{cut}");
 }
 
 #[tokio::test]
