@@ -106,11 +106,21 @@ async fn each_failed_install_says_what_happened_and_stores_nothing() {
     assert!(page.contains("class=\"topbar\"") && !page.contains("<script"), "{page}");
     assert!(!token_saved(&admin, &id).await);
 
-    // Finished in another browser (the cookie does not match).
+    // Finished in another browser (the cookie does not match): refused
+    // before the state is used, so a stranger who saw it cannot burn it.
     slack.set_authorize_outcome(AuthorizeOutcome::Approve);
-    let (url, _cookie) = start(&herald, &admin, &id).await;
-    let page = callback(&authorize(&url).await, Some("herald_oauth_state=someone-else")).await.text().await.unwrap();
-    assert!(page.contains("started in another browser"), "{page}");
+    let (url, right_cookie) = start(&herald, &admin, &id).await;
+    let back = authorize(&url).await;
+    let stranger = callback(&back, Some("herald_oauth_state=someone-else")).await;
+    assert_eq!(stranger.status(), StatusCode::BAD_REQUEST);
+    assert!(stranger.text().await.unwrap().contains("started in another browser"));
+    let exchanges = slack.calls("oauth.v2.access").len();
+    let mut no_code = back.clone();
+    no_code.set_query(Some(&format!("state={}", query(&back, "state").unwrap())));
+    let response = callback(&no_code, Some(&right_cookie)).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "a callback with no code");
+    assert!(response.text().await.unwrap().contains("Slack sent no install code"));
+    assert_eq!(slack.calls("oauth.v2.access").len(), exchanges, "Slack was not asked to exchange an empty code");
 
     // A state Herald never made.
     let forged = Url::parse(&herald.url("/slack/oauth/callback?code=x&state=made-up")).unwrap();
@@ -128,8 +138,15 @@ async fn each_failed_install_says_what_happened_and_stores_nothing() {
     let mut back = authorize(&url).await;
     let state = query(&back, "state").unwrap();
     back.set_query(Some(&format!("code=not-a-code&state={state}")));
-    let page = callback(&back, Some(&cookie)).await.text().await.unwrap();
+    let refused = callback(&back, Some(&cookie)).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "Slack refusing the code is not a gateway failure");
+    let page = refused.text().await.unwrap();
     assert!(page.contains("The install code expired or was used already"), "{page}");
+
+    // Slack out of reach: a gateway failure, and still nothing stored.
+    slack.inject("oauth.v2.access", Fault::Status(503));
+    let (url, cookie) = start(&herald, &admin, &id).await;
+    assert_eq!(callback(&authorize(&url).await, Some(&cookie)).await.status(), StatusCode::BAD_GATEWAY);
 
     // Slack refuses the redirect URI.
     slack.inject("oauth.v2.access", Fault::Error("bad_redirect_uri"));

@@ -102,6 +102,16 @@ async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQu
             None,
         ));
     };
+    // The cookie first: a stranger who saw the state (in a log, a
+    // shoulder) cannot use it up before the admin's browser comes back.
+    if auth::cookie(headers, STATE_COOKIE) != Some(sent_state.as_str()) {
+        return Err(page(state,
+            StatusCode::BAD_REQUEST,
+            "This install was started in another browser",
+            "For your safety the install must finish in the browser that started it. Start it again there, or here.",
+            None,
+        ));
+    }
     let now = jiff::Timestamp::now().as_second();
     let destination_id = state
         .store
@@ -116,14 +126,6 @@ async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQu
                 None,
             )
         })?;
-    if auth::cookie(headers, STATE_COOKIE) != Some(sent_state.as_str()) {
-        return Err(page(state,
-            StatusCode::BAD_REQUEST,
-            "This install was started in another browser",
-            "For your safety the install must finish in the browser that started it. Start it again here.",
-            Some(&destination_id),
-        ));
-    }
     if let Some(error) = query.error {
         let message = if error == "access_denied" {
             "The install was cancelled in Slack, so nothing changed. Try again when you are ready.".to_owned()
@@ -132,7 +134,14 @@ async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQu
         };
         return Err(page(state, StatusCode::BAD_REQUEST, "The app was not installed", &message, Some(&destination_id)));
     }
-    let code = query.code.unwrap_or_default();
+    let Some(code) = query.code.filter(|c| !c.is_empty()) else {
+        return Err(page(state,
+            StatusCode::BAD_REQUEST,
+            "Slack sent no install code",
+            "The link back from Slack has no code, so Herald cannot finish the install. Start the install again.",
+            Some(&destination_id),
+        ));
+    };
     let (_record, app) = destinations::load(state, &destination_id).await.map_err(IntoResponse::into_response)?;
     let app = app.ok_or_else(|| internal(state, "the destination's Slack app is gone"))?;
     let client_secret = app.client_secret.as_ref().ok_or_else(|| internal(state, "the Slack app has no client secret"))?;
@@ -144,9 +153,9 @@ async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQu
         .slack
         .oauth_access(&app.client_id, &client_secret, &code, &redirect_uri(state))
         .await
-        .map_err(|error| page(state, StatusCode::BAD_GATEWAY, "Slack did not complete the install", &exchange_failure(&error), Some(&destination_id)))?;
+        .map_err(|error| page(state, exchange_status(&error), "Slack did not complete the install", &exchange_failure(&error), Some(&destination_id)))?;
     let me = state.slack.auth_test(&access.access_token).await.map_err(|error| {
-        page(state, StatusCode::BAD_GATEWAY, "Slack did not complete the install", &exchange_failure(&error), Some(&destination_id))
+        page(state, exchange_status(&error), "Slack did not complete the install", &exchange_failure(&error), Some(&destination_id))
     })?;
     let seal = |field: &str, secret: &str| StoredSecret {
         sealed: state.secret_key.seal(secret, &context(field, &app.client_id)),
@@ -179,14 +188,24 @@ async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQu
 }
 
 /// What went wrong in the code exchange, and the fix.
+/// Slack refusing (a bad, used or foreign code, a wrong secret) is the
+/// request's problem: 400, start again. Only Slack out of reach is a
+/// gateway's: 502.
+fn exchange_status(error: &SlackError) -> StatusCode {
+    match error {
+        SlackError::Api(_) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::BAD_GATEWAY,
+    }
+}
+
 fn exchange_failure(error: &SlackError) -> String {
     match error.code() {
-        Some("invalid_code") => "The install code expired or was used already. Start the install again.".to_owned(),
+        Some("invalid_code" | "code_already_used") => "The install code expired or was used already. Start the install again.".to_owned(),
         Some("bad_redirect_uri") => "Slack does not accept Herald's callback address: update the app from Herald's manifest (its redirect URL must match HERALD_PUBLIC_URL), then try again.".to_owned(),
         Some("bad_client_secret") | Some("invalid_client_id") => "Slack refused the app's credentials: check the Client ID and Client Secret in the wizard, then try again.".to_owned(),
         Some("oauth_authorization_url_mismatch") => "The app was opened from another Slack address: start the install from Herald again.".to_owned(),
         Some("cannot_install_an_org_installed_app") => "The app is installed to the whole organization already: ask the org admin to add this workspace.".to_owned(),
-        Some(other) => format!("Slack answered “{other}”."),
+        Some(other) => format!("Slack answered “{other}”. Start the install again."),
         None => format!("Herald could not finish with Slack: {error}."),
     }
 }
