@@ -15,7 +15,7 @@ pub mod store;
 pub mod triage;
 pub mod web;
 
-use std::future::{Future, IntoFuture as _};
+use std::future::Future;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
@@ -45,27 +45,75 @@ pub async fn run(
     // Should this future be dropped (a crash, in tests), the worker goes with it.
     let worker_guard = AbortOnDrop(worker.abort_handle());
 
-    let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
-    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let serving = axum::serve(listener, service).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stopping_tx.send(true);
-    });
-    // Requests in flight get a grace period, not forever.
-    let deadline = async move {
-        let _ = stopping.wait_for(|&stopping| stopping).await;
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
-    };
-    tokio::select! {
-        served = serving.into_future() => served.context("serving HTTP")?,
-        () = deadline => tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still running after the grace period; stopping anyway"),
-    }
+    serve(listener, router, &state.settings, shutdown).await;
     let _ = stop_worker.send(true);
     let _ = worker.await;
     drop(worker_guard);
     state.store.close().await;
     tracing::info!("herald stopped");
     Ok(())
+}
+
+/// Accepts connections until `shutdown`, each served by hyper with the
+/// settings' header-read timeout, at most `max_connections` at once (the
+/// rest wait in the listen queue); then lets requests in flight finish
+/// within [`SHUTDOWN_GRACE`].
+async fn serve(listener: TcpListener, router: axum::Router, settings: &Settings, shutdown: impl Future<Output = ()>) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(settings.max_connections));
+    let mut full_since_warned = false;
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        if slots.available_permits() == 0 && !full_since_warned {
+            tracing::warn!(max = settings.max_connections, "every connection slot is taken; new connections wait (HERALD_MAX_CONNECTIONS)");
+            full_since_warned = true;
+        }
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: pass, then go on.
+                    tracing::warn!(%error, "could not accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        if slots.available_permits() > 0 {
+            full_since_warned = false;
+        }
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            router.clone().oneshot(request.map(axum::body::Body::new))
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(settings.header_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still running after the grace period; stopping anyway");
+        }
+    }
 }
 
 /// How long requests in flight may take to finish once shutdown begins.

@@ -137,6 +137,24 @@ pub struct Settings {
     #[arg(long, env = "HERALD_SLACK_ALLOW_GUESTS", default_value = "off", value_parser = parse_allow_guests, action = clap::ArgAction::Set)]
     pub slack_allow_guests: bool,
 
+    /// How long a client may take to send a request's headers; a slower
+    /// one (or an idle connection) is closed.
+    #[arg(long, env = "HERALD_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_header_timeout)]
+    pub header_timeout: std::time::Duration,
+
+    /// How long a client may take to send a request's body.
+    #[arg(long, env = "HERALD_BODY_TIMEOUT", default_value = "30s", value_parser = parse_body_timeout)]
+    pub body_timeout: std::time::Duration,
+
+    /// How long Herald works on one request before answering 408 (longer
+    /// than any call it makes to Slack while someone waits).
+    #[arg(long, env = "HERALD_REQUEST_TIMEOUT", default_value = "60s", value_parser = parse_request_timeout)]
+    pub request_timeout: std::time::Duration,
+
+    /// Connections open at once; more wait in the queue until one closes.
+    #[arg(long, env = "HERALD_MAX_CONNECTIONS", default_value = "1024", value_parser = parse_max_connections)]
+    pub max_connections: usize,
+
     /// How many times a delivery that fails for a passing reason (Slack
     /// down, a timeout) is tried before it is given up.
     #[arg(long, env = "HERALD_DELIVERY_ATTEMPTS", default_value = "10", value_parser = parse_attempts)]
@@ -328,6 +346,26 @@ fn on_off(s: &str) -> Option<bool> {
     }
 }
 
+fn parse_header_timeout(s: &str) -> Result<std::time::Duration, String> {
+    parse_duration("HERALD_HEADER_TIMEOUT", "10s", s)
+}
+
+fn parse_body_timeout(s: &str) -> Result<std::time::Duration, String> {
+    parse_duration("HERALD_BODY_TIMEOUT", "30s", s)
+}
+
+fn parse_request_timeout(s: &str) -> Result<std::time::Duration, String> {
+    parse_duration("HERALD_REQUEST_TIMEOUT", "60s", s)
+}
+
+fn parse_max_connections(s: &str) -> Result<usize, String> {
+    s.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (16..=1_000_000).contains(n))
+        .ok_or_else(|| hint("HERALD_MAX_CONNECTIONS", "a whole number from 16 up, e.g. 1024"))
+}
+
 fn parse_on_off(s: &str) -> Result<bool, String> {
     on_off(s).ok_or_else(|| hint("HERALD_SLACK_PACING", "on or off"))
 }
@@ -450,6 +488,8 @@ mod tests {
         assert!(s.slack_pacing, "pacing is on unless turned off");
         assert_eq!(s.slack_channel_rate, 58, "a little under Slack's one a second");
         assert!(!s.slack_allow_guests, "guests may not act unless allowed");
+        assert_eq!((s.header_timeout.as_secs(), s.body_timeout.as_secs(), s.request_timeout.as_secs()), (10, 30, 60));
+        assert_eq!(s.max_connections, 1024);
         assert_eq!(parse(&["--slack-channel-rate=30"]).unwrap().slack_channel_rate, 30);
         assert_eq!((s.delivery_attempts, s.delivery_retry_base), (10, std::time::Duration::from_secs(5)));
         let s = parse(&["--slack-pacing=off", "--delivery-attempts=3", "--delivery-retry-base=250ms"]).unwrap();
@@ -459,6 +499,10 @@ mod tests {
             ("--slack-channel-rate=61", "HERALD_SLACK_CHANNEL_RATE"),
             ("--slack-channel-rate=0", "HERALD_SLACK_CHANNEL_RATE"),
             ("--slack-allow-guests=maybe", "HERALD_SLACK_ALLOW_GUESTS"),
+            ("--header-timeout=0s", "HERALD_HEADER_TIMEOUT"),
+            ("--body-timeout=soon", "HERALD_BODY_TIMEOUT"),
+            ("--request-timeout=5", "HERALD_REQUEST_TIMEOUT"),
+            ("--max-connections=3", "HERALD_MAX_CONNECTIONS"),
             ("--delivery-attempts=0", "HERALD_DELIVERY_ATTEMPTS"),
             ("--delivery-attempts=many", "HERALD_DELIVERY_ATTEMPTS"),
             ("--delivery-retry-base=0s", "HERALD_DELIVERY_RETRY_BASE"),

@@ -158,3 +158,43 @@ async fn the_app_icon_is_a_square_png_of_at_least_512_pixels() {
     assert_eq!(width, height);
     assert!(width >= 512, "{width}");
 }
+
+#[tokio::test]
+async fn idle_and_trickling_connections_do_not_stop_an_ingest_request_from_answering() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start_with(&slack, |s| s.header_timeout = std::time::Duration::from_secs(1)).await;
+    let admin = herald.sign_in_as_admin().await;
+    let token = admin.api_token().await;
+    let address = herald.base_url.trim_start_matches("http://").to_owned();
+    let mut held = Vec::new();
+    for i in 0..500 {
+        let mut connection = tokio::net::TcpStream::connect(&address).await.expect("a connection");
+        if i % 2 == 1 {
+            // A slow client: the headers begin, and never end.
+            connection.write_all(b"POST /api/alerts HTTP/1.1\r\nHost: herald\r\nContent-Type: app").await.unwrap();
+        }
+        held.push(connection);
+    }
+    let answered = herald.send_alerts(&token, &serde_json::json!({"title": "Still heard", "severity": "HIGH"})).await;
+    assert_eq!(answered.status(), StatusCode::ACCEPTED, "an ingest request answers while 500 others hang");
+
+    // The header timeout closes a slow client's connection (with a 408 or
+    // without a word), rather than holding it forever.
+    let mut slow = held.swap_remove(1);
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(20), slow.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the server closed the slow connection");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
+#[tokio::test]
+async fn slack_s_endpoints_read_at_most_64_kib() {
+    let (_slack, herald) = herald().await;
+    let big = "x".repeat(65 * 1024);
+    let response = herald.http.post(herald.url("/slack/events")).body(big).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let small = herald.http.post(herald.url("/slack/events")).body("{}").send().await.unwrap();
+    assert_eq!(small.status(), StatusCode::UNAUTHORIZED, "a small unsigned body is read, and refused for its signature");
+}

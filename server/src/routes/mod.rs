@@ -26,6 +26,8 @@ use crate::web;
 
 /// Largest request body Herald reads (the ingest API's batch limit).
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// Slack's events and interactions are a few KiB.
+pub const SLACK_BODY_LIMIT: usize = 64 * 1024;
 
 pub fn router(state: AppState) -> Router {
     // Each handler names what it requires in its signature:
@@ -66,6 +68,9 @@ pub fn router(state: AppState) -> Router {
         .route("/install", get(slack_oauth::install))
         .route("/oauth/callback", get(slack_oauth::callback))
         .fallback(no_such_route)
+        // Slack's requests are small; nothing bigger is read.
+        .layer(DefaultBodyLimit::max(SLACK_BODY_LIMIT))
+        .layer(middleware::from_fn(refuse_oversized_slack_bodies))
         .layer(middleware::map_response(never_cache));
 
     let routes = Router::new()
@@ -76,6 +81,10 @@ pub fn router(state: AppState) -> Router {
     web::with_static_files(routes, &state.settings.dist_dir)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(refuse_oversized_bodies))
+        // A body sent too slowly, or a request Herald cannot answer in
+        // time, ends rather than holding a connection.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(state.settings.body_timeout))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.settings.request_timeout))
         .layer(middleware::map_response(web::security_headers))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             // The path only: query strings carry OAuth codes and states.
@@ -107,12 +116,7 @@ async fn never_cache(mut response: Response) -> Response {
 /// every route, with the API's error shape. Bodies without a length are held
 /// to the same limit by `DefaultBodyLimit` when a handler reads them.
 async fn refuse_oversized_bodies(request: Request, next: Next) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > BODY_LIMIT as u64) {
+    if declared_length(&request).is_some_and(|len| len > BODY_LIMIT as u64) {
         return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
@@ -121,4 +125,17 @@ async fn refuse_oversized_bodies(request: Request, next: Next) -> Response {
         .into_response();
     }
     next.run(request).await
+}
+
+/// The same for `/slack/*`, at [`SLACK_BODY_LIMIT`].
+async fn refuse_oversized_slack_bodies(request: Request, next: Next) -> Response {
+    if declared_length(&request).is_some_and(|len| len > SLACK_BODY_LIMIT as u64) {
+        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "Slack's requests are at most 64 KiB; this one is larger.")
+            .into_response();
+    }
+    next.run(request).await
+}
+
+fn declared_length(request: &Request) -> Option<u64> {
+    request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok())
 }
