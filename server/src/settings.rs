@@ -137,6 +137,14 @@ pub struct Settings {
     #[arg(long, env = "HERALD_SLACK_ALLOW_GUESTS", default_value = "off", value_parser = parse_allow_guests, action = clap::ArgAction::Set)]
     pub slack_allow_guests: bool,
 
+    /// Proxies in front of Herald (comma-separated addresses or CIDRs, e.g.
+    /// `10.0.0.0/8,::1`). A request from one of them names its client in
+    /// `X-Forwarded-For` or `Forwarded`: the rightmost hop that is not a
+    /// trusted proxy is the client. Empty: the socket's address, and
+    /// those headers are ignored.
+    #[arg(long, env = "HERALD_TRUSTED_PROXIES", default_value = "", value_parser = parse_trusted_proxies)]
+    pub trusted_proxies: TrustedProxies,
+
     /// How long a client may take to send a request's headers; a slower
     /// one (or an idle connection) is closed.
     #[arg(long, env = "HERALD_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_header_timeout)]
@@ -346,6 +354,29 @@ fn on_off(s: &str) -> Option<bool> {
     }
 }
 
+/// The proxies whose forwarding headers Herald believes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+}
+
+fn parse_trusted_proxies(s: &str) -> Result<TrustedProxies, String> {
+    let mut nets = Vec::new();
+    for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let net = item
+            .parse::<ipnet::IpNet>()
+            .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map_err(|_| hint("HERALD_TRUSTED_PROXIES", &format!("addresses or CIDRs separated by commas, e.g. 10.0.0.0/8,::1 (not {item:?})")))?;
+        nets.push(net);
+    }
+    Ok(TrustedProxies(nets))
+}
+
 fn parse_header_timeout(s: &str) -> Result<std::time::Duration, String> {
     parse_duration("HERALD_HEADER_TIMEOUT", "10s", s)
 }
@@ -490,6 +521,10 @@ mod tests {
         assert!(!s.slack_allow_guests, "guests may not act unless allowed");
         assert_eq!((s.header_timeout.as_secs(), s.body_timeout.as_secs(), s.request_timeout.as_secs()), (10, 30, 60));
         assert_eq!(s.max_connections, 1024);
+        assert!(s.trusted_proxies.0.is_empty(), "no proxy is trusted unless named");
+        let proxies = parse(&["--trusted-proxies", "10.0.0.0/8, ::1"]).unwrap().trusted_proxies;
+        assert!(proxies.contains("10.2.3.4".parse().unwrap()) && proxies.contains("::1".parse().unwrap()));
+        assert!(!proxies.contains("192.0.2.1".parse().unwrap()));
         assert_eq!(parse(&["--slack-channel-rate=30"]).unwrap().slack_channel_rate, 30);
         assert_eq!((s.delivery_attempts, s.delivery_retry_base), (10, std::time::Duration::from_secs(5)));
         let s = parse(&["--slack-pacing=off", "--delivery-attempts=3", "--delivery-retry-base=250ms"]).unwrap();
@@ -503,6 +538,7 @@ mod tests {
             ("--body-timeout=soon", "HERALD_BODY_TIMEOUT"),
             ("--request-timeout=5", "HERALD_REQUEST_TIMEOUT"),
             ("--max-connections=3", "HERALD_MAX_CONNECTIONS"),
+            ("--trusted-proxies=10.0.0.0/33", "HERALD_TRUSTED_PROXIES"),
             ("--delivery-attempts=0", "HERALD_DELIVERY_ATTEMPTS"),
             ("--delivery-attempts=many", "HERALD_DELIVERY_ATTEMPTS"),
             ("--delivery-retry-base=0s", "HERALD_DELIVERY_RETRY_BASE"),

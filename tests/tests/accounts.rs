@@ -425,3 +425,79 @@ async fn one_address_trying_many_accounts_is_slowed_down() {
     }
     assert_eq!(limited, Some(30), "the 31st attempt from one address waits");
 }
+
+/// A sign-in as a browser behind a proxy sends it: the proxy adds the
+/// client's address.
+async fn sign_in_via_proxy(herald: &Herald, client: &str, email: &str, password: &str) -> reqwest::Response {
+    herald
+        .http
+        .post(herald.url("/api/session"))
+        .header("X-Requested-With", "Herald")
+        .header("X-Forwarded-For", client)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_right_password_gets_through_an_address_that_others_exhausted_and_successes_spend_nothing() {
+    let (_slack, herald) = herald().await;
+    for i in 0..40 {
+        let response = herald.try_sign_in(&format!("guess{i}@acme.example"), "wrong password, again").await;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            break;
+        }
+    }
+    assert_eq!(herald.try_sign_in("guess99@acme.example", "wrong").await.status(), StatusCode::TOO_MANY_REQUESTS);
+    for _ in 0..10 {
+        assert_eq!(herald.try_sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), StatusCode::OK, "the admin signs in from the same address");
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_limit_and_others_cannot_pretend() {
+    let slack = FakeSlack::start().await;
+    let proxy = herald_server::settings::TrustedProxies(vec!["127.0.0.1/32".parse().unwrap()]);
+    let proxied = Herald::start_with(&slack, |s| s.trusted_proxies = proxy).await;
+    for _ in 0..31 {
+        sign_in_via_proxy(&proxied, "203.0.113.5", "guess@acme.example", "wrong").await;
+    }
+    let other = sign_in_via_proxy(&proxied, "198.51.100.7", "someone@acme.example", "wrong").await;
+    assert_eq!(other.status(), StatusCode::UNAUTHORIZED, "another client behind the proxy is not held back");
+    // A client cannot hide behind a made-up hop: the proxy's own (rightmost) entry counts.
+    let spoofed = sign_in_via_proxy(&proxied, "192.0.2.1, 203.0.113.5", "guess@acme.example", "wrong").await;
+    assert_eq!(spoofed.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    // Without trusted proxies the header is ignored: rotating it changes nothing.
+    let (_slack, direct) = herald().await;
+    for i in 0..30 {
+        sign_in_via_proxy(&direct, &format!("203.0.113.{i}"), &format!("guess{i}@acme.example"), "wrong").await;
+    }
+    let rotated = sign_in_via_proxy(&direct, "198.51.100.99", "guess99@acme.example", "wrong").await;
+    assert_eq!(rotated.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn with_a_public_url_only_its_host_and_origin_may_change_anything() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start_with(&slack, |s| s.public_url = Some("https://herald.acme.example".parse().unwrap())).await;
+    let admin = herald.sign_in_as_admin().await;
+    // DNS rebinding: a page at evil.example, resolved to Herald's address.
+    let rebound = admin.request(Method::POST, "/api/tokens").header("host", "evil.example:8080").json(&json!({"name": "x"}));
+    let (status, error) = error_of(rebound.send().await.unwrap()).await;
+    assert_eq!((status, error["code"].as_str()), (StatusCode::FORBIDDEN, Some("csrf")), "{error}");
+    assert!(error["message"].as_str().unwrap().contains("HERALD_PUBLIC_URL"), "{error}");
+    let own_address = format!("http://{}", herald.base_url.trim_start_matches("http://"));
+    let other_origin = admin.request(Method::POST, "/api/tokens").header("origin", own_address).json(&json!({"name": "x"}));
+    assert_eq!(error_of(other_origin.send().await.unwrap()).await.0, StatusCode::FORBIDDEN, "only the public URL's origin");
+
+    let proxied = admin
+        .request(Method::POST, "/api/tokens")
+        .header("host", "herald.acme.example")
+        .header("origin", "https://herald.acme.example")
+        .json(&json!({"name": "fine"}));
+    assert_eq!(proxied.send().await.unwrap().status(), StatusCode::CREATED, "as the proxy passes it on");
+    let local = admin.request(Method::POST, "/api/tokens").json(&json!({"name": "local"}));
+    assert_eq!(local.send().await.unwrap().status(), StatusCode::CREATED, "a proxy on the machine may name a loopback address");
+}

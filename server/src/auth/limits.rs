@@ -1,67 +1,104 @@
 //! Sign-in attempts are limited per account and per IP address, so
-//! passwords cannot be guessed quickly. Limits are per server process.
+//! passwords cannot be guessed quickly. Only *failed* attempts count: a
+//! colleague signing in often spends nothing. The limit on an account from
+//! one address decides first; an address held back by others' failures
+//! (one office, one NAT) still lets a correct password through. Limits are
+//! per server process.
+//!
+//! Each limit is a GCRA schedule of failures. (Rate-limiter crates spend a
+//! cell to answer "may I?"; here the question comes before the password is
+//! checked and only a failure may spend.)
 
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use governor::clock::{Clock as _, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-
-/// Attempts at one account from one address: 5 at once, then one every 12 s.
+/// Failures at one account from one address: 5 at once, then one every 12 s.
 const PER_ACCOUNT_AND_IP: (u32, Duration) = (5, Duration::from_secs(12));
-/// Attempts at one account from anywhere: looser, so that one stranger
+/// Failures at one account from anywhere: looser, so that one stranger
 /// cannot lock a colleague out, yet a botnet cannot guess freely.
 const PER_ACCOUNT: (u32, Duration) = (30, Duration::from_secs(4));
-/// Attempts from one address at any accounts: 30 at once, then one every 2 s.
+/// Failures from one address at any accounts: 30 at once, then one every 2 s.
 const PER_IP: (u32, Duration) = (30, Duration::from_secs(2));
 
-pub struct SignInLimits {
-    by_account_and_ip: DefaultKeyedRateLimiter<(String, IpAddr)>,
-    by_account: DefaultKeyedRateLimiter<String>,
-    by_ip: DefaultKeyedRateLimiter<IpAddr>,
-    clock: DefaultClock,
+/// Failures per key: when the schedule is `burst` failures ahead of now,
+/// the key waits.
+struct Failures<K> {
+    burst: u32,
+    period: Duration,
+    ahead: Mutex<HashMap<K, Instant>>,
 }
 
-fn quota((burst, period): (u32, Duration)) -> Quota {
-    Quota::with_period(period).expect("a non-zero period").allow_burst(NonZeroU32::new(burst).expect("a non-zero burst"))
+impl<K: Hash + Eq + Clone> Failures<K> {
+    fn new((burst, period): (u32, Duration)) -> Self {
+        Failures { burst, period, ahead: Mutex::new(HashMap::new()) }
+    }
+
+    /// How long `key` must wait before its next attempt, if at all.
+    fn wait(&self, key: &K, now: Instant) -> Option<Duration> {
+        let ahead = self.ahead.lock().expect("the limiter's lock");
+        let tat = *ahead.get(key)?;
+        let allowance = self.period * (self.burst - 1);
+        tat.checked_duration_since(now).and_then(|d| d.checked_sub(allowance)).filter(|w| !w.is_zero())
+    }
+
+    fn failed(&self, key: &K, now: Instant) {
+        let mut ahead = self.ahead.lock().expect("the limiter's lock");
+        // Memory stays bounded under a spray of made-up accounts.
+        if ahead.len() > 10_000 {
+            ahead.retain(|_, tat| *tat > now);
+        }
+        let tat = ahead.entry(key.clone()).or_insert(now);
+        *tat = (*tat).max(now) + self.period;
+    }
+}
+
+pub struct SignInLimits {
+    by_account_and_ip: Failures<(String, IpAddr)>,
+    by_account: Failures<String>,
+    by_ip: Failures<IpAddr>,
 }
 
 impl Default for SignInLimits {
     fn default() -> Self {
         SignInLimits {
-            by_account_and_ip: RateLimiter::keyed(quota(PER_ACCOUNT_AND_IP)),
-            by_account: RateLimiter::keyed(quota(PER_ACCOUNT)),
-            by_ip: RateLimiter::keyed(quota(PER_IP)),
-            clock: DefaultClock::default(),
+            by_account_and_ip: Failures::new(PER_ACCOUNT_AND_IP),
+            by_account: Failures::new(PER_ACCOUNT),
+            by_ip: Failures::new(PER_IP),
         }
     }
 }
 
 impl SignInLimits {
-    /// Counts one attempt; `Err` says how long to wait. Unknown accounts
-    /// are limited exactly like known ones, so limits reveal nothing.
-    pub fn check(&self, account_key: &str, ip: IpAddr) -> Result<(), Duration> {
-        let now = self.clock.now();
-        let ip = network_of(ip);
-        let results = [
-            self.by_ip.check_key(&ip).err(),
-            self.by_account_and_ip.check_key(&(account_key.to_owned(), ip)).err(),
-            self.by_account.check_key(&account_key.to_owned()).err(),
-        ];
-        let wait = results.into_iter().flatten().map(|n| n.wait_time_from(now)).max();
-        // Memory stays bounded under a spray of made-up accounts.
-        if self.by_account.len() > 10_000 {
-            self.by_account.retain_recent();
-            self.by_account_and_ip.retain_recent();
-        }
-        if self.by_ip.len() > 10_000 {
-            self.by_ip.retain_recent();
-        }
-        match wait {
+    /// Before the password is checked: `Err` (how long to wait) when this
+    /// account has failed too often, from this address or from anywhere.
+    /// Unknown accounts are limited exactly like known ones, so limits
+    /// reveal nothing.
+    pub fn may_try(&self, account_key: &str, ip: IpAddr) -> Result<(), Duration> {
+        let now = Instant::now();
+        let pair = (account_key.to_owned(), network_of(ip));
+        let wait = [self.by_account_and_ip.wait(&pair, now), self.by_account.wait(&account_key.to_owned(), now)];
+        match wait.into_iter().flatten().max() {
             Some(wait) => Err(wait),
             None => Ok(()),
         }
+    }
+
+    /// Whether the address as a whole is held back (by failures at any
+    /// accounts): only a correct password gets through it.
+    pub fn address_wait(&self, ip: IpAddr) -> Option<Duration> {
+        self.by_ip.wait(&network_of(ip), Instant::now())
+    }
+
+    /// A wrong password (or an unknown account): counts against all three.
+    pub fn failed(&self, account_key: &str, ip: IpAddr) {
+        let now = Instant::now();
+        let ip = network_of(ip);
+        self.by_account_and_ip.failed(&(account_key.to_owned(), ip), now);
+        self.by_account.failed(&account_key.to_owned(), now);
+        self.by_ip.failed(&ip, now);
     }
 }
 
@@ -82,25 +119,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_account_gets_five_quick_attempts_then_must_wait() {
+    fn an_account_fails_five_times_quickly_then_must_wait() {
         let limits = SignInLimits::default();
         let ip = IpAddr::from([127, 0, 0, 1]);
         for _ in 0..5 {
-            assert!(limits.check("ana@acme.example", ip).is_ok());
+            assert!(limits.may_try("ana@acme.example", ip).is_ok());
+            limits.failed("ana@acme.example", ip);
         }
-        let wait = limits.check("ana@acme.example", ip).unwrap_err();
+        let wait = limits.may_try("ana@acme.example", ip).unwrap_err();
         assert!(wait > Duration::ZERO && wait <= PER_ACCOUNT_AND_IP.1, "{wait:?}");
-        assert!(limits.check("raj@acme.example", ip).is_ok(), "other accounts are not affected");
-        assert!(limits.check("ana@acme.example", IpAddr::from([127, 0, 0, 2])).is_ok(), "nor Ana from her own desk");
+        assert!(limits.may_try("raj@acme.example", ip).is_ok(), "other accounts are not affected");
+        assert!(limits.may_try("ana@acme.example", IpAddr::from([127, 0, 0, 2])).is_ok(), "nor Ana from her own desk");
+    }
+
+    #[test]
+    fn attempts_that_do_not_fail_spend_nothing() {
+        let limits = SignInLimits::default();
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        for _ in 0..100 {
+            assert!(limits.may_try("ana@acme.example", ip).is_ok());
+        }
+        assert_eq!(limits.address_wait(ip), None);
     }
 
     #[test]
     fn many_addresses_cannot_guess_one_account_freely() {
         let limits = SignInLimits::default();
         for i in 0..PER_ACCOUNT.0 {
-            assert!(limits.check("ana@acme.example", IpAddr::from([10, 1, 0, i as u8])).is_ok());
+            limits.failed("ana@acme.example", IpAddr::from([10, 1, 0, i as u8]));
         }
-        assert!(limits.check("ana@acme.example", IpAddr::from([10, 2, 0, 1])).is_err());
+        assert!(limits.may_try("ana@acme.example", IpAddr::from([10, 2, 0, 1])).is_err());
     }
 
     #[test]
@@ -111,13 +159,14 @@ mod tests {
     }
 
     #[test]
-    fn one_address_cannot_spray_many_accounts() {
+    fn one_address_spraying_many_accounts_is_held_back_but_a_right_password_is_not() {
         let limits = SignInLimits::default();
         let ip = IpAddr::from([10, 0, 0, 7]);
         for i in 0..PER_IP.0 {
-            assert!(limits.check(&format!("user{i}@acme.example"), ip).is_ok());
+            limits.failed(&format!("user{i}@acme.example"), ip);
         }
-        assert!(limits.check("one-more@acme.example", ip).is_err());
-        assert!(limits.check("one-more@acme.example", IpAddr::from([10, 0, 0, 8])).is_ok());
+        assert!(limits.address_wait(ip).is_some(), "the address is held back");
+        assert!(limits.may_try("ana@acme.example", ip).is_ok(), "yet Ana may try her password from it");
+        assert_eq!(limits.address_wait(IpAddr::from([10, 0, 0, 8])), None);
     }
 }

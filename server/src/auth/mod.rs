@@ -127,19 +127,66 @@ impl FromRequestParts<AppState> for ApiCaller {
     }
 }
 
-/// The caller's IP address as the socket saw it.
+/// The caller's IP address: the socket's, or, when that is a trusted
+/// proxy (`HERALD_TRUSTED_PROXIES`), the client it names.
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| addr.ip());
-        Ok(ClientIp(ip))
+        Ok(ClientIp(client_ip(peer, &parts.headers, &state.settings.trusted_proxies)))
     }
+}
+
+/// The rightmost hop that is not a trusted proxy, walking back from the
+/// socket through `Forwarded` (RFC 7239) or else `X-Forwarded-For`; hops
+/// Herald cannot read end the walk (nothing left of them is believed).
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &crate::settings::TrustedProxies) -> IpAddr {
+    if !trusted.contains(peer) {
+        return peer.to_canonical();
+    }
+    let values = |name: header::HeaderName| -> Vec<String> {
+        headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).map(|h| h.trim().to_owned()).collect()
+    };
+    let forwarded = values(header::FORWARDED);
+    let hops: Vec<Option<IpAddr>> = if forwarded.is_empty() {
+        values(header::HeaderName::from_static("x-forwarded-for")).iter().map(|h| parse_hop(h)).collect()
+    } else {
+        forwarded
+            .iter()
+            .map(|element| {
+                element.split(';').find_map(|pair| {
+                    let (key, value) = pair.trim().split_once('=')?;
+                    key.eq_ignore_ascii_case("for").then(|| parse_hop(value.trim_matches('"'))).flatten()
+                })
+            })
+            .collect()
+    };
+    let mut client = peer;
+    for hop in hops.into_iter().rev() {
+        match hop {
+            Some(ip) if trusted.contains(client) => client = ip,
+            _ => break,
+        }
+    }
+    client.to_canonical()
+}
+
+/// `203.0.113.7`, `203.0.113.7:4711`, `[2001:db8::1]:4711` or `2001:db8::1`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    if let Ok(addr) = hop.parse::<SocketAddr>() {
+        return Some(addr.ip());
+    }
+    hop.strip_prefix('[').and_then(|rest| rest.split(']').next()).and_then(|ip| ip.parse().ok())
 }
 
 /// Refuses state-changing API calls that did not come from Herald's own
@@ -158,8 +205,16 @@ pub async fn csrf_guard(axum::extract::State(state): axum::extract::State<AppSta
         return next.run(request).await;
     }
     let refuse = |message: &str| ApiError::new(StatusCode::FORBIDDEN, "csrf", message.to_owned()).into_response();
+    // DNS rebinding: a page at another name that resolves to Herald. Its
+    // requests name that host; Herald answers only to its own.
+    let configured = state.settings.public_url.is_some();
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if configured && !is_own_host(host, &state.public_url) {
+        return refuse("This request named another host than Herald's public URL (HERALD_PUBLIC_URL) and was refused.");
+    }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        if !same_origin(origin, &state.public_url, headers) {
+        let ours = if configured { origin == state.public_url.origin().ascii_serialization() } else { same_origin(origin, &state.public_url, headers) };
+        if !ours {
             return refuse("This request came from another site and was refused.");
         }
     }
@@ -168,6 +223,20 @@ pub async fn csrf_guard(axum::extract::State(state): axum::extract::State<AppSta
         return refuse("This request did not come from Herald's pages and was refused (it lacks the X-Requested-With: Herald header).");
     }
     next.run(request).await
+}
+
+/// Whether a `Host` header names Herald: the public URL's host, or a
+/// loopback address (what a proxy on the same machine may rewrite it to).
+fn is_own_host(host: &str, public_url: &url::Url) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !name.ends_with(':') => name,
+        _ => host,
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    if public_url.host_str().is_some_and(|own| own.trim_start_matches('[').trim_end_matches(']').eq_ignore_ascii_case(name)) {
+        return true;
+    }
+    name.eq_ignore_ascii_case("localhost") || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Whether a request's `Origin` is Herald itself: the public URL, or the

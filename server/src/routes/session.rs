@@ -17,6 +17,16 @@ fn wrong_credentials() -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "The email or password is not right.")
 }
 
+fn too_many_attempts(wait: std::time::Duration) -> ApiError {
+    let seconds = wait.as_secs().max(1);
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!("Too many sign-in attempts. Wait {seconds} seconds, then try again."),
+    )
+    .with_header(header::RETRY_AFTER, seconds.to_string())
+}
+
 pub async fn sign_in(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -24,22 +34,27 @@ pub async fn sign_in(
     Body(form): Body<SignIn>,
 ) -> Result<Response, ApiError> {
     let email = Email::parse("email", &form.email)?;
-    if let Err(wait) = state.sign_in_limits.check(&email.key(), ip) {
-        let seconds = wait.as_secs().max(1);
+    let limits = &state.sign_in_limits;
+    if let Err(wait) = limits.may_try(&email.key(), ip) {
         tracing::warn!(client.ip = %ip, "sign-in attempts limited");
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            format!("Too many sign-in attempts. Wait {seconds} seconds, then try again."),
-        )
-        .with_header(header::RETRY_AFTER, seconds.to_string()));
+        return Err(too_many_attempts(wait));
     }
+    // Others' failures from this address hold back guesses, not a
+    // correct password.
+    let address_wait = limits.address_wait(ip);
     let record = state.store.user_by_email(&email).await?;
     let stored_hash = record.as_ref().map(|r| r.password_hash.clone());
     let matches = password::verify(form.password, stored_hash).await;
     let user = match record {
         Some(record) if matches => record.user,
-        _ => return Err(wrong_credentials()),
+        _ => {
+            limits.failed(&email.key(), ip);
+            if let Some(wait) = address_wait {
+                tracing::warn!(client.ip = %ip, "sign-in attempts limited");
+                return Err(too_many_attempts(wait));
+            }
+            return Err(wrong_credentials());
+        }
     };
     if !user.enabled {
         // Said only to someone who knows the password.
