@@ -7,6 +7,7 @@ pub mod auth;
 pub mod delivery;
 pub mod destinations;
 pub mod error;
+pub mod retention;
 pub mod routes;
 pub mod secret_key;
 pub mod settings;
@@ -44,6 +45,8 @@ pub async fn run(
     let worker = tokio::spawn(delivery::worker::run(state.clone(), worker_stop));
     // Should this future be dropped (a crash, in tests), the worker goes with it.
     let worker_guard = AbortOnDrop(worker.abort_handle());
+    let retention = tokio::spawn(retention::run(state.clone(), stop_worker.subscribe()));
+    let _retention_guard = AbortOnDrop(retention.abort_handle());
 
     serve(listener, router, &state.settings, shutdown).await;
     let _ = stop_worker.send(true);

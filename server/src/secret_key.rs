@@ -82,6 +82,7 @@ impl SecretKey {
     }
 
     fn read(path: &Path) -> anyhow::Result<Option<Self>> {
+        warn_if_others_can_read(path);
         match std::fs::read_to_string(path) {
             Ok(text) => Self::parse(text.trim()).map(Some).with_context(|| {
                 format!(
@@ -105,7 +106,7 @@ impl SecretKey {
         let mut key = [0u8; 32];
         getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("the system random source failed: {e}"))?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let mut options = std::fs::OpenOptions::new();
         // create_new: two starts racing must not both write a key.
@@ -120,6 +121,37 @@ impl SecretKey {
         file.sync_all()?;
         tracing::info!(path = %path.display(), "generated a new secret key; back it up with the database");
         Ok(SecretKey(key))
+    }
+}
+
+/// Creates a folder (and its parents) that only its owner may enter; an
+/// existing one is left as it is.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Says so when the key file is readable by others than its owner.
+fn warn_if_others_can_read(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    path = %path.display(),
+                    mode = format!("{mode:o}"),
+                    "the secret key file is readable by others: run chmod 600 on it"
+                );
+            }
+        }
     }
 }
 

@@ -145,6 +145,15 @@ pub struct Settings {
     #[arg(long, env = "HERALD_TRUSTED_PROXIES", default_value = "", value_parser = parse_trusted_proxies)]
     pub trusted_proxies: TrustedProxies,
 
+    /// When set, `GET /metrics` answers only `Authorization: Bearer <this>`.
+    #[arg(long, env = "HERALD_METRICS_TOKEN", value_parser = parse_metrics_token, hide_env_values = true)]
+    pub metrics_token: Option<MetricsToken>,
+
+    /// How long alerts are kept after their last change (their deliveries
+    /// and history go with them), e.g. 180d; `0` keeps them for ever.
+    #[arg(long, env = "HERALD_RETENTION", default_value = "180d", value_parser = parse_retention)]
+    pub retention: Retention,
+
     /// How long a client may take to send a request's headers; a slower
     /// one (or an idle connection) is closed.
     #[arg(long, env = "HERALD_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_header_timeout)]
@@ -354,6 +363,39 @@ fn on_off(s: &str) -> Option<bool> {
     }
 }
 
+/// The bearer token `/metrics` asks for; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(pub String);
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(••••)")
+    }
+}
+
+fn parse_metrics_token(s: &str) -> Result<MetricsToken, String> {
+    let token = s.trim();
+    if token.len() < 16 || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(hint("HERALD_METRICS_TOKEN", "at least 16 characters without spaces, e.g. from `openssl rand -hex 24`"));
+    }
+    Ok(MetricsToken(token.to_owned()))
+}
+
+/// How long alerts are kept; `None`: for ever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention(pub Option<std::time::Duration>);
+
+fn parse_retention(s: &str) -> Result<Retention, String> {
+    if s.trim() == "0" {
+        return Ok(Retention(None));
+    }
+    let keep = parse_duration("HERALD_RETENTION", "180d, 30d or 0 (keep for ever)", s)?;
+    if keep < std::time::Duration::from_secs(86_400) {
+        return Err(hint("HERALD_RETENTION", "at least a day, e.g. 180d or 30d, or 0 to keep alerts for ever"));
+    }
+    Ok(Retention(Some(keep)))
+}
+
 /// The proxies whose forwarding headers Herald believes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
@@ -522,6 +564,11 @@ mod tests {
         assert_eq!((s.header_timeout.as_secs(), s.body_timeout.as_secs(), s.request_timeout.as_secs()), (10, 30, 60));
         assert_eq!(s.max_connections, 1024);
         assert!(s.trusted_proxies.0.is_empty(), "no proxy is trusted unless named");
+        assert_eq!(s.retention, Retention(Some(std::time::Duration::from_secs(180 * 86_400))));
+        assert_eq!(parse(&["--retention=0"]).unwrap().retention, Retention(None));
+        assert!(s.metrics_token.is_none());
+        let token = parse(&["--metrics-token=0123456789abcdef0123"]).unwrap().metrics_token.unwrap();
+        assert!(!format!("{token:?}").contains("0123456789"), "the token is never printed");
         let proxies = parse(&["--trusted-proxies", "10.0.0.0/8, ::1"]).unwrap().trusted_proxies;
         assert!(proxies.contains("10.2.3.4".parse().unwrap()) && proxies.contains("::1".parse().unwrap()));
         assert!(!proxies.contains("192.0.2.1".parse().unwrap()));
@@ -539,6 +586,9 @@ mod tests {
             ("--request-timeout=5", "HERALD_REQUEST_TIMEOUT"),
             ("--max-connections=3", "HERALD_MAX_CONNECTIONS"),
             ("--trusted-proxies=10.0.0.0/33", "HERALD_TRUSTED_PROXIES"),
+            ("--metrics-token=short", "HERALD_METRICS_TOKEN"),
+            ("--retention=1h", "HERALD_RETENTION"),
+            ("--retention=forever", "HERALD_RETENTION"),
             ("--delivery-attempts=0", "HERALD_DELIVERY_ATTEMPTS"),
             ("--delivery-attempts=many", "HERALD_DELIVERY_ATTEMPTS"),
             ("--delivery-retry-base=0s", "HERALD_DELIVERY_RETRY_BASE"),

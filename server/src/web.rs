@@ -87,8 +87,12 @@ pub async fn cache_control(request: Request, next: Next) -> Response {
     response
 }
 
-pub async fn security_headers(mut response: Response) -> Response {
+pub async fn security_headers(axum::extract::State(state): axum::extract::State<crate::AppState>, mut response: Response) -> Response {
     let headers: &mut HeaderMap = response.headers_mut();
+    // Browsers that reached Herald over https keep to https for a year.
+    if state.public_url.scheme() == "https" {
+        headers.entry(header::STRICT_TRANSPORT_SECURITY).or_insert(HeaderValue::from_static("max-age=31536000"));
+    }
     for (name, value) in [
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),

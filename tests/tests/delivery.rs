@@ -467,3 +467,33 @@ async fn a_slow_slack_answer_for_one_channel_does_not_hold_up_another() {
     assert!(s.slack.messages_in(defaults::GENERAL).is_empty(), "the quick one did not wait for the slow one");
     s.until_delivered(&alert_id(&first, 0), "SENT").await;
 }
+
+#[tokio::test]
+async fn alerts_past_the_retention_are_deleted_with_their_deliveries_and_others_stay() {
+    let mut s = scene(|_| {}).await;
+    s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    for id in ["old", "fresh"] {
+        s.send(json!({"alertId": id, "title": id, "severity": "HIGH"})).await;
+        s.until_delivered(id, "SENT").await;
+    }
+    s.herald.crash().await;
+    // 200 days pass for the old alert (the default keeps 180).
+    let db = s.herald.data_dir.path().join("herald.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    let long_ago = 200 * 86_400_000_i64;
+    sqlx::query("UPDATE alerts SET received_at = received_at - ? WHERE id = 'old'").bind(long_ago).execute(&pool).await.unwrap();
+    sqlx::query("UPDATE deliveries SET updated_at = updated_at - ? WHERE alert_id = 'old'").bind(long_ago).execute(&pool).await.unwrap();
+    pool.close().await;
+
+    s.herald.resume().await;
+    let admin = s.herald.sign_in_as_admin().await;
+    poll::until("the old alert to be deleted", || async {
+        let status = admin.get("/api/alerts/old").await.status();
+        if status == StatusCode::NOT_FOUND { Ok(()) } else { Err(status) }
+    })
+    .await;
+    assert_eq!(admin.get("/api/alerts/fresh").await.status(), StatusCode::OK, "the fresh alert stays");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", s.herald.data_dir.path().join("herald.db").display())).await.unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE alert_id = 'old'").fetch_one(&pool).await.unwrap();
+    assert_eq!(left, 0, "its deliveries went with it");
+}

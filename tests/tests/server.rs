@@ -198,3 +198,36 @@ async fn slack_s_endpoints_read_at_most_64_kib() {
     let small = herald.http.post(herald.url("/slack/events")).body("{}").send().await.unwrap();
     assert_eq!(small.status(), StatusCode::UNAUTHORIZED, "a small unsigned body is read, and refused for its signature");
 }
+
+#[tokio::test]
+async fn metrics_can_ask_for_a_token_and_https_sites_ask_browsers_to_stay_on_https() {
+    let slack = FakeSlack::start().await;
+    let token = herald_server::settings::MetricsToken("scrape-0123456789abcdef".into());
+    let herald = Herald::start_with(&slack, |s| {
+        s.metrics_token = Some(token);
+        s.public_url = Some("https://herald.acme.example".parse().unwrap());
+    })
+    .await;
+    assert_eq!(herald.get("/metrics").await.status(), StatusCode::UNAUTHORIZED);
+    let wrong = herald.http.get(herald.url("/metrics")).bearer_auth("scrape-wrong").send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let scraped = herald.http.get(herald.url("/metrics")).bearer_auth("scrape-0123456789abcdef").send().await.unwrap();
+    assert_eq!(scraped.status(), StatusCode::OK);
+    assert!(scraped.text().await.unwrap().contains("herald_delivery_queue_depth"));
+    let page = herald.get("/healthz").await;
+    assert_eq!(page.headers()["strict-transport-security"], "max-age=31536000");
+
+    let (_slack, plain) = self::herald().await;
+    assert!(plain.get("/healthz").await.headers().get("strict-transport-security").is_none(), "not over plain http");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_and_the_key_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (_slack, herald) = herald().await;
+    for file in ["herald.db", "secret.key"] {
+        let mode = std::fs::metadata(herald.data_dir.path().join(file)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file}: {mode:o}");
+    }
+}

@@ -15,6 +15,9 @@ use std::sync::atomic::AtomicU64;
 
 use tokio::sync::Notify;
 
+/// How old the queue depth `/metrics` shows may be.
+const DEPTH_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// What the HTTP side shares with the worker.
 #[derive(Default)]
 pub struct Delivery {
@@ -22,6 +25,9 @@ pub struct Delivery {
     pub queued: Notify,
     /// Counters and histograms for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// The outbox's depth as last counted, and when: a scrape every few
+    /// seconds costs no count over the deliveries.
+    depth: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
     /// Grows whenever an app's bot token changes (an install, a pasted
     /// token, a refresh): the worker then reads tokens again at once.
     pub tokens: AtomicU64,
@@ -30,6 +36,18 @@ pub struct Delivery {
 impl Delivery {
     pub fn wake(&self) {
         self.queued.notify_one();
+    }
+
+    /// Deliveries waiting, counted at most every [`DEPTH_EVERY`].
+    pub async fn queue_depth(&self, store: &dyn crate::store::Store) -> Result<u64, crate::store::StoreError> {
+        if let Some((at, depth)) = *self.depth.lock().expect("the depth's lock") {
+            if at.elapsed() < DEPTH_EVERY {
+                return Ok(depth);
+            }
+        }
+        let depth = store.queue_depth().await?;
+        *self.depth.lock().expect("the depth's lock") = Some((std::time::Instant::now(), depth));
+        Ok(depth)
     }
 
     /// An app's bot token changed.

@@ -286,7 +286,26 @@ fn view(a: AlertRecord, deliveries: Vec<DeliveryRecord>, activity: Vec<ActivityR
 }
 
 /// `GET /metrics`, in Prometheus' text format.
-pub async fn metrics(State(state): State<AppState>) -> Result<([(axum::http::HeaderName, &'static str); 1], String), ApiError> {
-    let depth = state.store.queue_depth().await?;
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<([(axum::http::HeaderName, &'static str); 1], String), ApiError> {
+    if let Some(expected) = &state.settings.metrics_token {
+        let given = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        // Compared as hashes: the time taken says nothing about the token.
+        if crate::auth::secrets::hash(given.trim()) != crate::auth::secrets::hash(&expected.0) {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "metrics_token",
+                "/metrics needs Authorization: Bearer with HERALD_METRICS_TOKEN.",
+            )
+            .with_header(axum::http::header::WWW_AUTHENTICATE, "Bearer"));
+        }
+    }
+    let depth = state.delivery.queue_depth(&*state.store).await?;
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.delivery.metrics.render(depth)))
 }

@@ -85,7 +85,7 @@ pub fn router(state: AppState) -> Router {
         // time, ends rather than holding a connection.
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(state.settings.body_timeout))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.settings.request_timeout))
-        .layer(middleware::map_response(web::security_headers))
+        .layer(middleware::map_response_with_state(state.clone(), web::security_headers))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             // The path only: query strings carry OAuth codes and states.
             tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())

@@ -16,8 +16,26 @@ use crate::slack::signature::{self, SignatureError};
 use crate::store::SlackAppRecord;
 
 fn refused(reason: SignatureError) -> ApiError {
-    tracing::warn!(reason = %reason, "refused a request claiming to come from Slack");
+    warn_at_most_once_a_minute(&reason);
     ApiError::new(StatusCode::UNAUTHORIZED, "invalid_signature", format!("Not a verified Slack request: {reason}."))
+}
+
+/// Unsigned traffic to `/slack/*` (scanners, a wrong signing secret) is
+/// logged once a minute with a count, not once a request: a flood cannot
+/// fill the log.
+fn warn_at_most_once_a_minute(reason: &SignatureError) {
+    use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+    static LAST_WARNED: AtomicI64 = AtomicI64::new(i64::MIN);
+    static SINCE: AtomicU64 = AtomicU64::new(0);
+    let now = jiff::Timestamp::now().as_second();
+    let last = LAST_WARNED.load(Ordering::Relaxed);
+    if now.saturating_sub(last) >= 60 && LAST_WARNED.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+        let more = SINCE.swap(0, Ordering::Relaxed);
+        tracing::warn!(reason = %reason, refused_since_last_warning = more, "refused a request claiming to come from Slack (this warning comes at most once a minute)");
+    } else {
+        SINCE.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(reason = %reason, "refused a request claiming to come from Slack");
+    }
 }
 
 /// The stored app whose signing secret signed this request.

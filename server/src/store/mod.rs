@@ -463,6 +463,15 @@ pub trait Store: Send + Sync + 'static {
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
 
+    /// Retention: deletes up to `limit` alerts whose last change is before
+    /// `changed_before` (Unix ms), with their deliveries and history; how
+    /// many went.
+    async fn prune_alerts(&self, changed_before: i64, limit: u32) -> Result<u64, StoreError>;
+
+    /// Housekeeping (Unix seconds): expired sessions and install states,
+    /// Slack event IDs older than a day.
+    async fn prune_bookkeeping(&self, now: i64) -> Result<(), StoreError>;
+
     /// Housekeeping: forgets sessions that expired before `now`.
     async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError>;
 

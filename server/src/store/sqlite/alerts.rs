@@ -438,6 +438,20 @@ pub(super) async fn delivery_health(pool: &SqlitePool, now: i64) -> Result<HashM
         .collect()
 }
 
+/// Deletes up to `limit` alerts (their deliveries and history with them)
+/// whose last change — arrival, a delivery, an activity — is older than
+/// `changed_before`, oldest first; none with a delivery still to go.
+pub(super) async fn prune_alerts(pool: &SqlitePool, changed_before: i64, limit: u32) -> Result<u64, StoreError> {
+    let sql = format!(
+        "DELETE FROM alerts WHERE id IN (SELECT a.id FROM alerts a WHERE a.received_at < ?1 \
+           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id AND (d.updated_at >= ?1 OR d.state IN {PENDING})) \
+           AND NOT EXISTS (SELECT 1 FROM alert_activity t WHERE t.alert_id = a.id AND t.at >= ?1) \
+           ORDER BY a.received_at LIMIT ?2)"
+    );
+    let done = sqlx::query(&sql).bind(changed_before).bind(i64::from(limit)).execute(pool).await?;
+    Ok(done.rows_affected())
+}
+
 pub(super) async fn queue_depth(pool: &SqlitePool) -> Result<u64, StoreError> {
     let sql = format!(
         "SELECT (SELECT count(*) FROM deliveries WHERE state IN {PENDING} AND kind = 'POST') \

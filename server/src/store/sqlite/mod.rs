@@ -149,6 +149,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "slack installs", include_str!("../../../migrations/sqlite/0006_slack_installs.sql")),
     (7, "alerts", include_str!("../../../migrations/sqlite/0007_alerts.sql")),
     (8, "triage", include_str!("../../../migrations/sqlite/0008_triage.sql")),
+    (9, "retention", include_str!("../../../migrations/sqlite/0009_retention.sql")),
 ];
 
 #[derive(Debug)]
@@ -221,14 +222,20 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5));
         let file = options.get_filename().to_path_buf();
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty() && file.as_path() != std::path::Path::new(":memory:")) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating the database folder {}", dir.display()))?;
+            crate::secret_key::private_dir(dir).with_context(|| format!("creating the database folder {}", dir.display()))?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(6)
             .connect_with(options.clone())
             .await
             .with_context(|| format!("opening the SQLite database {}", file.display()))?;
+        // The database holds sealed secrets and every alert: its owner's only.
+        #[cfg(unix)]
+        if file.is_file() {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("making {} readable by its owner only", file.display()))?;
+        }
         Migrator::new(Embedded)
             .await
             .context("loading the embedded migrations")?
@@ -659,6 +666,18 @@ impl Store for SqliteStore {
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn prune_alerts(&self, changed_before: i64, limit: u32) -> Result<u64, StoreError> {
+        alerts::prune_alerts(&self.writer, changed_before, limit).await
+    }
+
+    async fn prune_bookkeeping(&self, now: i64) -> Result<(), StoreError> {
+        let day_ago = jiff::Timestamp::from_second(now - 86_400).map(|t| t.to_string()).unwrap_or_default();
+        sqlx::query("DELETE FROM slack_events WHERE received_at < ?").bind(day_ago).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM oauth_states WHERE expires_at < ?").bind(now).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?").bind(now).execute(&self.pool).await?;
         Ok(())
     }
 
