@@ -171,6 +171,8 @@ struct Token {
     scopes: String,
     revoked: bool,
     expires_at: Option<Instant>,
+    /// The workspace it belongs to, when not [`defaults::TEAM_ID`].
+    team_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -257,7 +259,7 @@ impl FakeSlack {
         );
         world.tokens.insert(
             BOT_TOKEN.into(),
-            Token { org_wide: false, scopes: SCOPES.into(), revoked: false, expires_at: None },
+            Token { org_wide: false, scopes: SCOPES.into(), revoked: false, expires_at: None, team_id: None },
         );
         world.users.insert(BOT_USER_ID.into(), User { is_bot: true, ..User::new(BOT_USER_ID, BOT_NAME, None) });
         for (id, name, email) in [(ANA, "ana", ANA_EMAIL), (RAJ, "raj", RAJ_EMAIL)] {
@@ -373,7 +375,15 @@ impl FakeSlack {
     pub fn add_bot_token(&self, token: &str) {
         self.world()
             .tokens
-            .insert(token.into(), Token { org_wide: false, scopes: defaults::SCOPES.into(), revoked: false, expires_at: None });
+            .insert(token.into(), Token { org_wide: false, scopes: defaults::SCOPES.into(), revoked: false, expires_at: None, team_id: None });
+    }
+
+    /// A bot token of the same app installed in another workspace.
+    pub fn add_bot_token_of_team(&self, token: &str, team_id: &str) {
+        self.world().tokens.insert(
+            token.into(),
+            Token { org_wide: false, scopes: defaults::SCOPES.into(), revoked: false, expires_at: None, team_id: Some(team_id.into()) },
+        );
     }
 
     /// Every Web API answer from now on comes `latency` late (Slack on a
@@ -842,6 +852,7 @@ fn lean_post(world: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
 struct Auth {
     org_wide: bool,
     scopes: String,
+    team_id: Option<String>,
 }
 
 impl Auth {
@@ -859,7 +870,7 @@ fn check_token(w: &World, token: Option<&str>) -> Result<Auth, &'static str> {
     if info.expires_at.is_some_and(|at| Instant::now() >= at) {
         return Err("token_expired");
     }
-    Ok(Auth { org_wide: info.org_wide, scopes: info.scopes.clone() })
+    Ok(Auth { org_wide: info.org_wide, scopes: info.scopes.clone(), team_id: info.team_id.clone() })
 }
 
 fn oauth_access(w: &mut World, headers: &HeaderMap, params: &Map<String, Value>) -> Response {
@@ -921,7 +932,7 @@ fn oauth_access(w: &mut World, headers: &HeaderMap, params: &Map<String, Value>)
         (format!("xoxb-{n}-fakeinstalled{n:012}"), None)
     };
     answer["access_token"] = json!(token);
-    w.tokens.insert(token, Token { org_wide, scopes, revoked: false, expires_at });
+    w.tokens.insert(token, Token { org_wide, scopes, revoked: false, expires_at, team_id: None });
     ok(answer)
 }
 
@@ -930,7 +941,7 @@ fn auth_test(auth: &Auth) -> Response {
         "url": format!("https://{}.slack.com/", defaults::TEAM_DOMAIN),
         "team": defaults::TEAM_NAME,
         "user": defaults::BOT_NAME,
-        "team_id": defaults::TEAM_ID,
+        "team_id": auth.team_id.as_deref().unwrap_or(defaults::TEAM_ID),
         "user_id": defaults::BOT_USER_ID,
         "bot_id": defaults::BOT_ID,
         "is_enterprise_install": auth.org_wide,

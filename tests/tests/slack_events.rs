@@ -131,6 +131,19 @@ async fn with_a_pasted_token_news_from_another_workspace_or_about_another_bot_ch
 }
 
 #[tokio::test]
+async fn unsigned_slack_traffic_is_logged_at_most_once_a_minute() {
+    let (_slack, herald, _admin, _id) = herald_with_app().await;
+    for _ in 0..20 {
+        let response = herald.http.post(herald.url("/slack/events")).body("{}").send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let logs = herald_tests::logs();
+    let warnings = logs.matches("refused a request claiming to come from Slack (this warning comes at most once a minute)").count();
+    // This test binary runs well within a minute, whatever else it sends.
+    assert_eq!(warnings, 1, "one warning for a flood, not one a request");
+}
+
+#[tokio::test]
 async fn a_bot_joining_a_channel_is_acknowledged() {
     let (slack, herald, _admin, _id) = herald_with_app().await;
     let response = slack.join_and_notify(&herald.url("/slack/events"), defaults::SIGNING_SECRET, defaults::SEC_ALERTS, defaults::BOT_USER_ID).await;

@@ -332,6 +332,33 @@ async fn a_click_in_slack_with_an_expired_rotating_token_renews_it_and_is_answer
 }
 
 #[tokio::test]
+async fn a_token_pasted_after_an_install_replaces_the_workspace_herald_believes() {
+    let (slack, herald, admin, id) = ready(defaults::CLIENT_SECRET).await;
+    let (url, cookie) = start(&herald, &admin, &id).await;
+    assert_eq!(callback(&authorize(&url).await, Some(&cookie)).await.status(), StatusCode::SEE_OTHER);
+    // The app moves to another workspace: its token is pasted in the form.
+    const OTHER_TEAM: &str = "T0OTHER001";
+    const OTHER_TOKEN: &str = "xoxb-5555555555-6666666666-otherteamtoken1";
+    slack.add_bot_token_of_team(OTHER_TOKEN, OTHER_TEAM);
+    let settings = json!({
+        "displayName": "Alerts", "channel": "#general", "clientId": defaults::CLIENT_ID, "botToken": OTHER_TOKEN,
+        "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
+    });
+    let path = format!("/api/destinations/{id}");
+    assert_eq!(admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap().status(), StatusCode::OK);
+
+    let events = herald.url("/slack/events");
+    let (_, _, from_old) = slack.send_event(&events, defaults::SIGNING_SECRET, json!({"type": "app_uninstalled"})).await;
+    assert_eq!(from_old.status(), StatusCode::OK);
+    let view: Value = admin.get(&path).await.json().await.unwrap();
+    assert!(view.get("problem").is_none_or(Value::is_null), "news from the old workspace changes nothing: {view}");
+    let (_, _, from_new) = slack.send_event_from(OTHER_TEAM, &events, defaults::SIGNING_SECRET, json!({"type": "app_uninstalled"})).await;
+    assert_eq!(from_new.status(), StatusCode::OK);
+    let view: Value = admin.get(&path).await.json().await.unwrap();
+    assert!(view["problem"].as_str().is_some_and(|p| p.starts_with("Disconnected")), "{view}");
+}
+
+#[tokio::test]
 async fn another_site_cannot_start_an_install_in_an_admin_s_browser() {
     let (_slack, herald, admin, id) = ready(defaults::CLIENT_SECRET).await;
     let response = no_redirects()
