@@ -136,11 +136,11 @@ pub async fn update(
 /// soon (the message then shows the name).
 async fn slack_id_of(state: &AppState, email: &str) -> Option<String> {
     let app = state.store.latest_slack_app().await.ok().flatten()?;
-    let token = crate::slack::tokens::bot_token(state, &app, None).await.ok()?;
-    let lookup = state.slack.user_id_by_email(&token, email);
+    let lookup = crate::slack::tokens::renewing(state, &app, |token| async move { state.slack.user_id_by_email(&token, email).await });
     match tokio::time::timeout(std::time::Duration::from_secs(2), lookup).await {
-        Ok(Ok(found)) => found,
-        Ok(Err(error)) => {
+        Ok(Ok((_, Ok(found)))) => found,
+        Ok(Err(_)) => None,
+        Ok(Ok((_, Err(error)))) => {
             tracing::info!(%error, "Slack could not look the assignee up by email");
             None
         }
