@@ -59,6 +59,20 @@ fn query(url: &Url, key: &str) -> Option<String> {
     url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
 }
 
+/// Add to Slack from Herald, approved on the fake Slack's page.
+async fn install(herald: &Herald, admin: &Session, id: &str) {
+    let (url, cookie) = start(herald, admin, id).await;
+    assert_eq!(callback(&authorize(&url).await, Some(&cookie)).await.status(), StatusCode::SEE_OTHER);
+}
+
+/// A destination's settings once Add to Slack has stored the bot token.
+fn installed_settings() -> Value {
+    json!({
+        "displayName": "Alerts", "channel": "#general", "clientId": defaults::CLIENT_ID,
+        "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
+    })
+}
+
 async fn token_saved(admin: &Session, id: &str) -> bool {
     admin.get(&format!("/api/destinations/{id}")).await.json::<Value>().await.unwrap()["botToken"]["set"] == true
 }
@@ -188,8 +202,7 @@ async fn an_install_needs_the_app_s_credentials_first() {
 async fn an_org_wide_install_is_stored_as_such_and_then_needs_a_channel_id() {
     let (slack, herald, admin, id) = ready(defaults::CLIENT_SECRET).await;
     slack.set_authorize_outcome(AuthorizeOutcome::ApproveOrgWide);
-    let (url, cookie) = start(&herald, &admin, &id).await;
-    assert_eq!(callback(&authorize(&url).await, Some(&cookie)).await.status(), StatusCode::SEE_OTHER);
+    install(&herald, &admin, &id).await;
 
     let mut settings = json!({
         "displayName": "Org alerts", "channel": "#general", "clientId": defaults::CLIENT_ID,
@@ -225,22 +238,17 @@ async fn an_org_wide_install_is_stored_as_such_and_then_needs_a_channel_id() {
 async fn a_rotating_token_that_expired_is_renewed_and_the_message_goes_out() {
     let (slack, herald, admin, id) = ready(defaults::CLIENT_SECRET).await;
     slack.enable_token_rotation(defaults::CLIENT_ID);
-    let (url, cookie) = start(&herald, &admin, &id).await;
-    assert_eq!(callback(&authorize(&url).await, Some(&cookie)).await.status(), StatusCode::SEE_OTHER);
+    install(&herald, &admin, &id).await;
     let installed = slack.calls("oauth.v2.access");
     assert_eq!(installed.len(), 1);
 
-    let settings = json!({
-        "displayName": "Alerts", "channel": "#general", "clientId": defaults::CLIENT_ID,
-        "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
-    });
+    let settings = installed_settings();
     let path = format!("/api/destinations/{id}");
     let saved: Value = admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap().json().await.unwrap();
     let old_hint = saved["botToken"]["hint"].as_str().unwrap().to_owned();
 
     // Slack's side of the 12 hours passes.
-    let rotating: Vec<String> = slack.calls("auth.test").iter().filter_map(|c| c.token.clone()).collect();
-    slack.expire_token(rotating.last().expect("the install checked its token"));
+    expire_installed_token(&slack);
 
     // The step-6 check renews it too, rather than asking for a reinstall.
     let check: Value = admin.get(&format!("{path}/channel")).await.json().await.unwrap();
@@ -265,12 +273,8 @@ async fn active_with_rotating_token() -> (FakeSlack, Herald, Session, String) {
     let credentials = json!({"clientId": defaults::CLIENT_ID, "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET});
     admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}/credentials")).json(&credentials).send().await.unwrap();
     slack.enable_token_rotation(defaults::CLIENT_ID);
-    let (url, cookie) = start(&herald, &admin, &id).await;
-    assert_eq!(callback(&authorize(&url).await, Some(&cookie)).await.status(), StatusCode::SEE_OTHER);
-    let settings = json!({
-        "displayName": "Alerts", "channel": "#general", "clientId": defaults::CLIENT_ID,
-        "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
-    });
+    install(&herald, &admin, &id).await;
+    let settings = installed_settings();
     let path = format!("/api/destinations/{id}");
     assert_eq!(admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap().status(), StatusCode::OK);
     assert_eq!(admin.post(&format!("{path}/finish"), json!({})).await.status(), StatusCode::OK);
@@ -334,8 +338,7 @@ async fn a_click_in_slack_with_an_expired_rotating_token_renews_it_and_is_answer
 #[tokio::test]
 async fn a_token_pasted_after_an_install_replaces_the_workspace_herald_believes() {
     let (slack, herald, admin, id) = ready(defaults::CLIENT_SECRET).await;
-    let (url, cookie) = start(&herald, &admin, &id).await;
-    assert_eq!(callback(&authorize(&url).await, Some(&cookie)).await.status(), StatusCode::SEE_OTHER);
+    install(&herald, &admin, &id).await;
     // The app moves to another workspace: its token is pasted in the form.
     const OTHER_TEAM: &str = "T0OTHER001";
     const OTHER_TOKEN: &str = "xoxb-5555555555-6666666666-otherteamtoken1";
@@ -375,8 +378,7 @@ async fn another_site_cannot_start_an_install_in_an_admin_s_browser() {
 #[tokio::test]
 async fn events_about_another_workspace_or_bot_change_nothing() {
     let (slack, herald, admin, id) = ready(defaults::CLIENT_SECRET).await;
-    let (url, cookie) = start(&herald, &admin, &id).await;
-    assert_eq!(callback(&authorize(&url).await, Some(&cookie)).await.status(), StatusCode::SEE_OTHER);
+    install(&herald, &admin, &id).await;
     let events = herald.url("/slack/events");
     let problem = |admin: Session, id: String| async move {
         admin.get(&format!("/api/destinations/{id}")).await.json::<Value>().await.unwrap().get("problem").cloned()
@@ -404,12 +406,8 @@ async fn a_rotating_token_about_to_expire_is_renewed_before_it_is_used() {
     slack.enable_token_rotation(defaults::CLIENT_ID);
     // Within Herald's five-minute margin from the start.
     slack.set_token_lifetime(defaults::CLIENT_ID, 120);
-    let (url, cookie) = start(&herald, &admin, &id).await;
-    assert_eq!(callback(&authorize(&url).await, Some(&cookie)).await.status(), StatusCode::SEE_OTHER);
-    let settings = json!({
-        "displayName": "Alerts", "channel": "#general", "clientId": defaults::CLIENT_ID,
-        "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
-    });
+    install(&herald, &admin, &id).await;
+    let settings = installed_settings();
     let path = format!("/api/destinations/{id}");
     assert_eq!(admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap().status(), StatusCode::OK);
     slack.set_token_lifetime(defaults::CLIENT_ID, 43_200);

@@ -33,17 +33,8 @@ pub fn yaml_1_1_reader() -> anyhow::Result<()> {
     if has() {
         return Ok(());
     }
-    if is_root() && Path::new("/usr/bin/apt-get").exists() {
-        println!("Installing python3-yaml for the manifest's YAML 1.1 test (apt-get)…");
-        run("apt-get", &["update", "-qq"])?;
-        let status = Command::new("apt-get")
-            .args(["install", "-y", "-qq", "--no-install-recommends", "python3", "python3-yaml"])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .context("running apt-get install")?;
-        if status.success() && has() {
-            return Ok(());
-        }
+    if apt_install("python3-yaml for the manifest's YAML 1.1 test", &["python3", "python3-yaml"])? && has() {
+        return Ok(());
     }
     bail!(
         "the manifest test reads the YAML as a YAML 1.1 parser does, with Python's PyYAML.\n\
@@ -52,8 +43,25 @@ pub fn yaml_1_1_reader() -> anyhow::Result<()> {
     )
 }
 
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
+/// Installs Debian packages when we are root on a machine with apt-get;
+/// `false` when we cannot (the caller then says how).
+fn apt_install(what: &str, packages: &[&str]) -> anyhow::Result<bool> {
+    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    if !is_root || !Path::new("/usr/bin/apt-get").exists() {
+        return Ok(false);
+    }
+    println!("Installing {what} (apt-get)…");
+    run("apt-get", &["update", "-qq"])?;
+    let status = Command::new("apt-get")
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .context("running apt-get install")?;
+    if !status.success() {
+        bail!("apt-get install {} failed ({status})", packages.join(" "));
+    }
+    Ok(true)
 }
 
 pub struct Browser {
@@ -67,17 +75,7 @@ pub fn browser() -> anyhow::Result<Browser> {
     if let Some(found) = find_browser() {
         return Ok(found);
     }
-    if is_root() && Path::new("/usr/bin/apt-get").exists() {
-        println!("Installing Chromium and ChromeDriver for the browser tests (apt-get)…");
-        run("apt-get", &["update", "-qq"])?;
-        let status = Command::new("apt-get")
-            .args(["install", "-y", "-qq", "--no-install-recommends", "chromium", "chromium-driver"])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .context("running apt-get install")?;
-        if !status.success() {
-            bail!("apt-get install chromium chromium-driver failed ({status})");
-        }
+    if apt_install("Chromium and ChromeDriver for the browser tests", &["chromium", "chromium-driver"])? {
         if let Some(found) = find_browser() {
             return Ok(found);
         }
