@@ -128,7 +128,7 @@ pub async fn list_alerts(query: &str) -> Result<AlertList, ApiError> {
 }
 
 pub async fn alert(id: &str) -> Result<AlertView, ApiError> {
-    send(Request::get(&format!("/api/alerts/{}", js_sys::encode_uri_component(id)))).await
+    read_alert(fetch(prepare(Request::get(&format!("/api/alerts/{}", js_sys::encode_uri_component(id))))).await?)
 }
 
 /// Queues the alert's message again: to one destination, or to all.
@@ -139,16 +139,18 @@ pub async fn resend_alert(id: &str, destination_id: Option<&str>) -> Result<Aler
         destination_id: Option<&'a str>,
     }
     let url = format!("/api/alerts/{}/resend", js_sys::encode_uri_component(id));
-    send_json(Request::post(&url), &Resend { destination_id }).await
+    read_alert(post(Request::post(&url), serde_json::to_string(&Resend { destination_id }).ok()).await?)
 }
 
 /// Changes the status and/or the assignee (`assignee_id: ""`: no one).
 pub async fn update_alert(id: &str, patch: &AlertPatch) -> Result<AlertView, ApiError> {
-    send_json(Request::patch(&format!("/api/alerts/{}", js_sys::encode_uri_component(id))), patch).await
+    let url = format!("/api/alerts/{}", js_sys::encode_uri_component(id));
+    read_alert(post(Request::patch(&url), serde_json::to_string(patch).ok()).await?)
 }
 
 pub async fn add_comment(id: &str, comment: &NewComment) -> Result<AlertView, ApiError> {
-    send_json(Request::post(&format!("/api/alerts/{}/comments", js_sys::encode_uri_component(id))), comment).await
+    let url = format!("/api/alerts/{}/comments", js_sys::encode_uri_component(id));
+    read_alert(post(Request::post(&url), serde_json::to_string(comment).ok()).await?)
 }
 
 pub async fn assignees() -> Result<AssigneeList, ApiError> {
@@ -196,12 +198,18 @@ async fn send<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ApiErro
 }
 
 async fn send_json<B: Serialize, T: DeserializeOwned>(request: RequestBuilder, body: &B) -> Result<T, ApiError> {
-    let body = serde_json::to_string(body).map_err(|_| ApiError::plain(0, "This form could not be sent."))?;
+    read(post(request, serde_json::to_string(body).ok()).await?)
+}
+
+/// Sends `body`, JSON text, and gives what the server answered as a JS
+/// value. Serialised by the caller, so this is one copy for every body.
+async fn post(request: RequestBuilder, body: Option<String>) -> Result<(u16, wasm_bindgen::JsValue), ApiError> {
+    let body = body.ok_or_else(|| ApiError::plain(0, "This form could not be sent."))?;
     let request = prepare(request)
         .header("Content-Type", "application/json")
         .body(body)
         .map_err(|_| ApiError::plain(0, "This form could not be sent."))?;
-    read(fetch_built(request).await?)
+    fetch_built(request).await
 }
 
 async fn send_empty(request: RequestBuilder) -> Result<(), ApiError> {
@@ -233,6 +241,22 @@ async fn fetch_built(request: gloo_net::http::Request) -> Result<(u16, wasm_bind
 fn read<T: DeserializeOwned>((status, value): (u16, wasm_bindgen::JsValue)) -> Result<T, ApiError> {
     from_js(value)
         .ok_or_else(|| ApiError::plain(status, "Herald's server sent an answer this page cannot read. Reload the page."))
+}
+
+/// An alert as its page shows it. Its context is shown, never read, so the
+/// browser indents it (`JSON.stringify`) and the app needs no JSON value
+/// parser: `alert_context` is that text as one `Value::String`.
+fn read_alert(answer: (u16, wasm_bindgen::JsValue)) -> Result<AlertView, ApiError> {
+    let context = js_sys::Reflect::get(&answer.1, &"alertContext".into())
+        .ok()
+        .filter(|context| !context.is_undefined() && !context.is_null())
+        .and_then(|context| {
+            js_sys::JSON::stringify_with_replacer_and_space(&context, &wasm_bindgen::JsValue::NULL, &2.into()).ok()
+        })
+        .map(String::from);
+    let mut alert: AlertView = read(answer)?;
+    alert.alert_context = context.map(serde_json::Value::String);
+    Ok(alert)
 }
 
 fn from_js<T: DeserializeOwned>(value: wasm_bindgen::JsValue) -> Option<T> {

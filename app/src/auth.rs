@@ -4,11 +4,9 @@
 use herald_model::account::{Me, Permission};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::Redirect;
-use leptos_router::hooks::use_location;
-
 use crate::api::{self, ApiError};
 use crate::components::notice::{ErrorNotice, Loading};
+use crate::router;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Session {
@@ -68,16 +66,20 @@ impl Auth {
     }
 }
 
-/// Shows `children` to signed-in users with `permission` (if given); sends
-/// everyone else to sign in, and back here afterwards.
-#[component]
-pub fn Protected(#[prop(optional)] permission: Option<Permission>, children: ChildrenFn) -> impl IntoView {
+/// Shows `page` to signed-in users with `permission`; sends everyone else
+/// to sign in, and back here afterwards.
+pub fn protected(permission: Permission, page: impl Fn() -> AnyView + Send + Sync + 'static) -> AnyView {
+    guard(permission, std::sync::Arc::new(page))
+}
+
+/// One copy for every page.
+fn guard(permission: Permission, page: std::sync::Arc<dyn Fn() -> AnyView + Send + Sync>) -> AnyView {
     let auth = Auth::get();
-    let location = use_location();
-    move || match auth.session.get() {
+    let location = router::location();
+    (move || match auth.session.get() {
         Session::Checking => view! { <Loading what="your session" /> }.into_any(),
         Session::SignedOut => {
-            let path = location.pathname.get_untracked();
+            let path = location.path.get_untracked();
             // Back to the page asked for, never to the sign-in page itself.
             let target = if path.starts_with("/sign-in") {
                 "/sign-in".to_owned()
@@ -85,26 +87,26 @@ pub fn Protected(#[prop(optional)] permission: Option<Permission>, children: Chi
                 let here = format!("{path}{}", location.search.get_untracked());
                 format!("/sign-in?next={}", String::from(js_sys::encode_uri_component(&here)))
             };
-            view! { <Redirect path=target /> }.into_any()
+            router::redirect(target);
+            ().into_any()
         }
         Session::Failed(error) => {
             view! { <ErrorNotice error retry=Callback::new(move |()| auth.check()) /> }.into_any()
         }
-        Session::SignedIn(me) => match permission {
-            Some(permission) if !me.may(permission) => view! {
-                <section class="page">
-                    <h1>"Not available to your role"</h1>
-                    <p class="notice">
-                        {format!(
-                            "This page needs {}, which your role ({}) does not include. Ask an admin.",
-                            permission.label(),
-                            me.user.role.label(),
-                        )}
-                    </p>
-                </section>
-            }
-            .into_any(),
-            _ => children().into_any(),
-        },
-    }
+        Session::SignedIn(me) if !me.may(permission) => view! {
+            <section class="page">
+                <h1>"Not available to your role"</h1>
+                <p class="notice">
+                    {format!(
+                        "This page needs {}, which your role ({}) does not include. Ask an admin.",
+                        permission.label(),
+                        me.user.role.label(),
+                    )}
+                </p>
+            </section>
+        }
+        .into_any(),
+        Session::SignedIn(_) => page(),
+    })
+    .into_any()
 }

@@ -6,22 +6,24 @@ mod api;
 mod auth;
 mod components;
 mod pages;
+mod router;
 
 use leptos::prelude::*;
-use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::path;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use auth::{Auth, Protected};
+use auth::{Auth, protected};
 use components::shell::Shell;
 use herald_model::account::Permission;
 use pages::alerts::{AlertPage, Alerts};
 use pages::destinations::Destinations;
 use pages::edit_destination::EditDestination;
-use pages::setup::Setup;
 use pages::new_destination::NewDestination;
+use pages::not_found::NotFound;
+use pages::setup::Setup;
+use pages::sign_in::SignIn;
 use pages::tokens::Tokens;
 use pages::users::Users;
+use router::Route;
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -36,46 +38,27 @@ pub fn start() {
 #[component]
 fn App() -> impl IntoView {
     Auth::provide();
-    view! {
-        <Router>
-            <Shell>
-                <Routes fallback=pages::not_found::NotFound>
-                    <Route path=path!("/") view=|| view! { <Redirect path="/destinations" /> } />
-                    <Route path=path!("/sign-in") view=pages::sign_in::SignIn />
-                    <Route
-                        path=path!("/alerts")
-                        view=|| view! { <Protected permission=Permission::ViewAlerts><Alerts /></Protected> }
-                    />
-                    <Route
-                        path=path!("/alerts/:id")
-                        view=|| view! { <Protected permission=Permission::ViewAlerts><AlertPage /></Protected> }
-                    />
-                    <Route
-                        path=path!("/destinations")
-                        view=|| view! { <Protected permission=Permission::ViewAlerts><Destinations /></Protected> }
-                    />
-                    <Route
-                        path=path!("/destinations/new")
-                        view=|| view! { <Protected permission=Permission::ManageDestinations><NewDestination /></Protected> }
-                    />
-                    <Route
-                        path=path!("/destinations/:id/setup/:step")
-                        view=|| view! { <Protected permission=Permission::ManageDestinations><Setup /></Protected> }
-                    />
-                    <Route
-                        path=path!("/destinations/:id/edit")
-                        view=|| view! { <Protected permission=Permission::ManageDestinations><EditDestination /></Protected> }
-                    />
-                    <Route
-                        path=path!("/users")
-                        view=|| view! { <Protected permission=Permission::ManageUsers><Users /></Protected> }
-                    />
-                    <Route
-                        path=path!("/tokens")
-                        view=|| view! { <Protected permission=Permission::ManageApiTokens><Tokens /></Protected> }
-                    />
-                </Routes>
-            </Shell>
-        </Router>
-    }
+    let location = router::start();
+    // Only a change of page draws a new one: the wizard's step and the
+    // alert filters are read by the page itself.
+    let route = Memo::new(move |_| Route::of(&location.path.get()));
+    let page = move || match route.get() {
+        Route::Home => {
+            router::redirect("/destinations".to_owned());
+            ().into_any()
+        }
+        Route::SignIn => view! { <SignIn /> }.into_any(),
+        Route::Alerts => protected(Permission::ViewAlerts, || view! { <Alerts /> }.into_any()),
+        Route::Alert(id) => protected(Permission::ViewAlerts, move || view! { <AlertPage id=id.clone() /> }.into_any()),
+        Route::Destinations => protected(Permission::ViewAlerts, || view! { <Destinations /> }.into_any()),
+        Route::NewDestination => protected(Permission::ManageDestinations, || view! { <NewDestination /> }.into_any()),
+        Route::Setup(id) => protected(Permission::ManageDestinations, move || view! { <Setup id=id.clone() /> }.into_any()),
+        Route::EditDestination(id) => {
+            protected(Permission::ManageDestinations, move || view! { <EditDestination id=id.clone() /> }.into_any())
+        }
+        Route::Users => protected(Permission::ManageUsers, || view! { <Users /> }.into_any()),
+        Route::Tokens => protected(Permission::ManageApiTokens, || view! { <Tokens /> }.into_any()),
+        Route::NotFound => view! { <NotFound /> }.into_any(),
+    };
+    view! { <Shell>{page}</Shell> }
 }

@@ -688,6 +688,11 @@ pub struct AlertView {
     pub tags: Vec<String>,
     pub created_at: String,
     pub received_at: String,
+    /// In the browser the app never parses the context, it only shows it:
+    /// there it arrives as one `Value::String`, the JSON text the browser's
+    /// `JSON.stringify` indented (a JSON value parser in the wasm cost
+    /// 5 KiB brotli).
+    #[cfg_attr(target_arch = "wasm32", serde(skip_deserializing))]
     pub alert_context: Option<Value>,
     pub assignee: Option<AssigneeView>,
     pub deliveries: Vec<DeliveryView>,

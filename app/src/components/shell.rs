@@ -4,10 +4,10 @@
 use herald_model::account::Permission;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
 
 use crate::api;
 use crate::auth::Auth;
+use crate::router;
 
 #[component]
 pub fn Shell(children: Children) -> impl IntoView {
@@ -42,13 +42,13 @@ pub fn Shell(children: Children) -> impl IntoView {
                 </button>
                 <div class="menu" id="main-menu" on:click=move |_| menu_open.set(false)>
                 <nav aria-label="Main">
-                    <A href="/alerts">"Alerts"</A>
-                    <A href="/destinations">"Alert Destinations"</A>
+                    {nav_link("/alerts", "Alerts")}
+                    {nav_link("/destinations", "Alert Destinations")}
                     <Show when=move || auth.may(Permission::ManageUsers)>
-                        <A href="/users">"Users"</A>
+                        {nav_link("/users", "Users")}
                     </Show>
                     <Show when=move || auth.may(Permission::ManageApiTokens)>
-                        <A href="/tokens">"API Tokens"</A>
+                        {nav_link("/tokens", "API Tokens")}
                     </Show>
                 </nav>
                 <div class="account">
@@ -60,4 +60,9 @@ pub fn Shell(children: Children) -> impl IntoView {
         </header>
         <main class="content">{children()}</main>
     }
+}
+
+/// A link in the navigation, marked while its page (or one below it) is shown.
+fn nav_link(href: &'static str, label: &'static str) -> impl IntoView {
+    view! { <a href=href aria-current=move || router::is_current(href).then_some("page")>{label}</a> }
 }

@@ -11,12 +11,11 @@ use herald_model::destination::Severity;
 use herald_model::time::short_utc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::api::{self, ApiError};
 use crate::auth::Auth;
 use crate::components::notice::{ErrorNotice, FormError, Loading};
+use crate::router;
 
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(3);
 
@@ -40,12 +39,7 @@ pub fn Alerts() -> impl IntoView {
     crate::components::title::set_title("Alerts");
     // The filters live in the address (`?severity=HIGH&status=OPEN&hours=24`),
     // so a reload, Back, or a link sent to a colleague keeps them.
-    let query = use_query_map();
-    let navigate = use_navigate();
-    let from_query = move |key: &str| Memo::new({
-        let key = key.to_owned();
-        move |_| query.with(|q| q.get(&key).unwrap_or_default())
-    });
+    let from_query = |key: &'static str| Memo::new(move |_| router::query(key).unwrap_or_default());
     let severity = from_query("severity");
     let status = from_query("status");
     let hours_text = from_query("hours");
@@ -60,7 +54,7 @@ pub fn Alerts() -> impl IntoView {
         let search: Vec<String> =
             pairs.iter().map(|(k, v)| format!("{k}={}", String::from(js_sys::encode_uri_component(v)))).collect();
         let url = if search.is_empty() { "/alerts".to_owned() } else { format!("/alerts?{}", search.join("&")) };
-        navigate(&url, NavigateOptions { replace: true, scroll: false, ..Default::default() });
+        router::navigate_with(&url, router::Go { replace: true, scroll: false });
     };
     let filtered = move || !severity.get().is_empty() || !status.get().is_empty() || hours.get() > 0;
     let alerts = RwSignal::new(None::<Result<AlertList, ApiError>>);
@@ -191,10 +185,10 @@ fn AlertTable(alerts: Vec<AlertSummary>) -> impl IntoView {
 }
 
 #[component]
-pub fn AlertPage() -> impl IntoView {
+pub fn AlertPage(id: String) -> impl IntoView {
     crate::components::title::set_title("Alert");
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let id = StoredValue::new(id);
+    let id = move || id.get_value();
     let alert = RwSignal::new(None::<Result<AlertView, ApiError>>);
     let error = RwSignal::new(None::<String>);
     // Bumped by every change made here: a refresh that started before it
@@ -359,7 +353,11 @@ fn AlertDetails(
     });
     let activity = timeline(&a);
     let log_types = if a.log_types.is_empty() { "—".to_owned() } else { a.log_types.join(", ") };
-    let context = a.alert_context.as_ref().map(|c| serde_json::to_string_pretty(c).unwrap_or_default());
+    // Indented by the browser as it arrived (api::read_alert).
+    let context = match &a.alert_context {
+        Some(serde_json::Value::String(text)) => Some(text.clone()),
+        _ => None,
+    };
     view! {
         <header class="page-header">
             <h1>

@@ -2,23 +2,20 @@
 
 use herald_model::destination::DestinationView;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api;
 use crate::components::destination_form::DestinationForm;
 use crate::components::notice::loaded;
+use crate::router;
 
 #[component]
-pub fn EditDestination() -> impl IntoView {
+pub fn EditDestination(id: String) -> impl IntoView {
     crate::components::title::set_title("Edit Destination");
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let destination = LocalResource::new(move || {
-        let id = id.get();
+        let id = id.clone();
         async move { api::destination(&id).await }
     });
-    let navigate = use_navigate();
-    let saved = Callback::new(move |_: DestinationView| navigate("/destinations", Default::default()));
+    let saved = Callback::new(move |_: DestinationView| router::navigate("/destinations"));
     view! {
         <section class="page">
             <header class="page-header">

@@ -4,10 +4,10 @@
 use herald_model::destination::{DestinationKind, DestinationStatus, DestinationView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 
 use crate::api;
 use crate::components::notice::FormError;
+use crate::router;
 
 /// A draft nobody has typed into yet is picked up again, rather than a
 /// new one made at every click.
@@ -26,7 +26,6 @@ async fn open_draft() -> Result<DestinationView, api::ApiError> {
 #[component]
 pub fn NewDestination() -> impl IntoView {
     crate::components::title::set_title("Create New Destination");
-    let navigate = use_navigate();
     let error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
     let start = move |_| {
@@ -34,14 +33,13 @@ pub fn NewDestination() -> impl IntoView {
             return;
         }
         pending.set(true);
-        let navigate = navigate.clone();
         spawn_local(async move {
             match open_draft().await {
                 Ok(draft) => {
                     // With the Slack app stored already, only the form is left.
                     let reuses_app = draft.client_secret.set && draft.signing_secret.set && draft.bot_token.set;
                     let step = if reuses_app { 5 } else { draft.wizard_step.max(2) };
-                    navigate(&format!("/destinations/{}/setup/{step}", draft.id), Default::default());
+                    router::navigate(&format!("/destinations/{}/setup/{step}", draft.id));
                 }
                 Err(err) => error.set(Some(err.message)),
             }

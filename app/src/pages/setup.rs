@@ -8,13 +8,13 @@ use herald_model::destination::{
 use herald_model::manifest::{DEFAULT_APP_NAME, ManifestFormat, bot_display_name};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api;
 use crate::components::copy::CopyButton;
 use crate::components::destination_form::DestinationForm;
 use crate::api::ApiError;
 use crate::components::notice::{FieldMessage, FormError, focus_first_invalid, loaded};
+use crate::router;
 
 const STEP_NAMES: [&str; WIZARD_STEPS as usize] =
     ["Create", "Slack app", "Configure", "Install", "Destination", "Invite", "Finish"];
@@ -29,15 +29,21 @@ struct Wizard {
 }
 
 #[component]
-pub fn Setup() -> impl IntoView {
+pub fn Setup(id: String) -> impl IntoView {
     crate::components::title::set_title("Set up a Slack Bot");
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
-    let step = Memo::new(move |_| {
-        params.read().get("step").and_then(|s| s.parse::<u8>().ok()).filter(|s| (1..=WIZARD_STEPS).contains(s)).unwrap_or(2)
+    // `/destinations/:id/setup/:step`. Leaving the wizard keeps the last
+    // step until the page is gone.
+    let location = router::location();
+    let step = Memo::new(move |shown: Option<&u8>| {
+        location
+            .path
+            .with(|path| path.rsplit('/').next().and_then(|s| s.parse::<u8>().ok()))
+            .filter(|s| (1..=WIZARD_STEPS).contains(s))
+            .or(shown.copied())
+            .unwrap_or(2)
     });
     let destination = LocalResource::new(move || {
-        let id = id.get();
+        let id = id.clone();
         async move { api::destination(&id).await }
     });
     view! {
@@ -52,14 +58,13 @@ pub fn Setup() -> impl IntoView {
 /// abandoned attempts do not pile up in the list as "(unnamed)".
 #[component]
 fn CancelSetup(id: String) -> impl IntoView {
-    let navigate = use_navigate();
     let confirming = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let delete = move |_| {
-        let (navigate, id) = (navigate.clone(), id.clone());
+        let id = id.clone();
         spawn_local(async move {
             match api::delete_destination(&id).await {
-                Ok(()) => navigate("/destinations", Default::default()),
+                Ok(()) => router::navigate("/destinations"),
                 Err(err) => error.set(Some(err.message)),
             }
         });
@@ -138,10 +143,8 @@ fn Stepper(step: Memo<u8>) -> impl IntoView {
 #[component]
 fn StepNav(#[prop(optional)] back: Option<u8>, #[prop(optional)] next: Option<u8>) -> impl IntoView {
     let wizard = expect_context::<Wizard>();
-    let navigate = use_navigate();
     let go = move |n: u8| {
         let destination = wizard.destination.get_untracked();
-        let navigate = navigate.clone();
         spawn_local(async move {
             if destination.status == DestinationStatus::Draft && n > destination.wizard_step {
                 let update = DraftUpdate { step: n, form: destination.form() };
@@ -149,7 +152,7 @@ fn StepNav(#[prop(optional)] back: Option<u8>, #[prop(optional)] next: Option<u8
                     wizard.destination.set(saved);
                 }
             }
-            navigate(&format!("/destinations/{}/setup/{n}", destination.id), Default::default());
+            router::navigate(&format!("/destinations/{}/setup/{n}", destination.id));
         });
     };
     let go_back = go.clone();
@@ -289,15 +292,13 @@ fn CreateApp() -> impl IntoView {
 #[component]
 fn SkipTo(step: u8, label: &'static str) -> impl IntoView {
     let wizard = expect_context::<Wizard>();
-    let navigate = use_navigate();
     let skip = move |_| {
         let destination = wizard.destination.get_untracked();
-        let navigate = navigate.clone();
         spawn_local(async move {
             if let Ok(saved) = api::save_draft(&destination.id, &DraftUpdate { step, form: destination.form() }).await {
                 wizard.destination.set(saved);
             }
-            navigate(&format!("/destinations/{}/setup/{step}", destination.id), Default::default());
+            router::navigate(&format!("/destinations/{}/setup/{step}", destination.id));
         });
     };
     view! { <button type="button" class="button" on:click=skip>{label}</button> }
@@ -425,16 +426,14 @@ fn ConfigureApp() -> impl IntoView {
 #[component]
 fn Details() -> impl IntoView {
     let wizard = expect_context::<Wizard>();
-    let navigate = use_navigate();
     let saved = Callback::new(move |view: DestinationView| {
         let id = view.id.clone();
         wizard.destination.set(view);
-        navigate(&format!("/destinations/{id}/setup/6"), Default::default());
+        router::navigate(&format!("/destinations/{id}/setup/6"));
     });
     // Back and Next start from what was typed, not from the page's first load.
     let drafted = Callback::new(move |view: DestinationView| wizard.destination.set(view));
-    let query = leptos_router::hooks::use_query_map();
-    let installed = move || query.read().get("installed").is_some();
+    let installed = move || router::query("installed").is_some();
     view! {
         <h2>"5. Destination details"</h2>
         <Show when=installed>
@@ -522,7 +521,6 @@ fn ChannelStatus(check: RwSignal<Option<Result<ChannelCheck, String>>>) -> impl 
 #[component]
 fn Finish() -> impl IntoView {
     let wizard = expect_context::<Wizard>();
-    let navigate = use_navigate();
     let error = RwSignal::new(None::<String>);
     let outcome = RwSignal::new(None::<WelcomeOutcome>);
     let sending = RwSignal::new(false);
@@ -539,10 +537,9 @@ fn Finish() -> impl IntoView {
     };
     let finish = move |_| {
         let id = wizard.destination.with_untracked(|d| d.id.clone());
-        let navigate = navigate.clone();
         spawn_local(async move {
             match api::finish_destination(&id).await {
-                Ok(_) => navigate("/destinations", Default::default()),
+                Ok(_) => router::navigate("/destinations"),
                 Err(err) => error.set(Some(err.message)),
             }
         });

@@ -4,11 +4,11 @@ use herald_model::account::SignIn as SignInForm;
 use herald_model::redirect::local_path;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api;
 use crate::auth::{Auth, Session};
 use crate::components::notice::FormError;
+use crate::router;
 
 /// Only paths on this site: `next` must not send people elsewhere.
 fn safe_next(next: Option<String>) -> String {
@@ -23,18 +23,15 @@ fn safe_next(next: Option<String>) -> String {
 pub fn SignIn() -> impl IntoView {
     crate::components::title::set_title("Sign in");
     let auth = Auth::get();
-    let query = use_query_map();
-    let navigate = use_navigate();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
 
     // Already signed in (or just signed in): go on.
-    let go_on = navigate.clone();
     Effect::new(move |_| {
         if matches!(auth.session.get(), Session::SignedIn(_)) {
-            go_on(&safe_next(query.get_untracked().get("next")), Default::default());
+            router::navigate(&safe_next(untrack(|| router::query("next"))));
         }
     });
 
