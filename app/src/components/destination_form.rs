@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
-use crate::components::notice::{FieldMessage, FormError, focus_first_invalid};
+use crate::components::notice::{FieldMessage, FormError, Loader, focus_first_invalid};
 
 /// How long typing pauses before a draft saves what was typed, and before
 /// Slack is asked about a typed channel.
@@ -106,7 +106,7 @@ pub fn DestinationForm(
     // Cleared at each keystroke; an answer about an older value is dropped.
     let slack_channel = RwSignal::new(None::<ChannelCheck>);
     let pending = RwSignal::new(false);
-    let timezones = LocalResource::new(api::timezones);
+    let timezones = Loader::new(api::timezones);
     let timezone_done = RwSignal::new(true);
     // With the Slack app's credentials stored, only the destination's own
     // fields are asked; the credentials open on request.

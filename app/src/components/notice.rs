@@ -1,8 +1,53 @@
 //! Loading and error notices, the same on every page.
 
+use std::future::Future;
+
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::api::ApiError;
+
+/// A request's answer for a page: asked for when made, and again by
+/// [`Loader::reloader`], which keeps what is shown until the new answer
+/// comes. A signal and a callback: leptos' `LocalResource` did the same
+/// with ~2 KiB of wasm for each answer type.
+pub struct Loader<T: Send + Sync + 'static> {
+    answer: RwSignal<Option<Result<T, ApiError>>>,
+    reload: Callback<()>,
+}
+
+impl<T: Send + Sync + 'static> Clone for Loader<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for Loader<T> {}
+
+impl<T: Send + Sync + 'static> Loader<T> {
+    pub fn new<F: Future<Output = Result<T, ApiError>> + 'static>(fetch: impl Fn() -> F + Send + Sync + 'static) -> Self {
+        let answer = RwSignal::new(None);
+        let reload = Callback::new(move |()| {
+            let answered = fetch();
+            spawn_local(async move { answer.set(Some(answered.await)) });
+        });
+        reload.run(());
+        Loader { answer, reload }
+    }
+
+    /// The answer, once it came; tracked.
+    pub fn get(self) -> Option<Result<T, ApiError>>
+    where
+        T: Clone,
+    {
+        self.answer.get()
+    }
+
+    /// Asks again, for a "Try again" button or after a change.
+    pub fn reloader(self) -> Callback<()> {
+        self.reload
+    }
+}
 
 #[component]
 pub fn Loading(#[prop(into)] what: String) -> impl IntoView {
@@ -25,15 +70,15 @@ pub fn ErrorNotice(error: ApiError, retry: Callback<()>) -> impl IntoView {
 /// `show(answer)`, or the error with "Try again". One plain reactive
 /// closure rather than a `<Suspense>` per page: the same behaviour for
 /// a fraction of the wasm.
-pub fn loaded<T: Clone + 'static>(
+pub fn loaded<T: Clone + Send + Sync + 'static>(
     what: &'static str,
-    resource: LocalResource<Result<T, ApiError>>,
+    loader: Loader<T>,
     show: impl Fn(T) -> AnyView + Send + 'static,
 ) -> impl IntoView {
-    move || match resource.get() {
+    move || match loader.get() {
         None => view! { <Loading what /> }.into_any(),
         Some(Ok(answer)) => show(answer),
-        Some(Err(error)) => view! { <ErrorNotice error retry=Callback::new(move |()| resource.refetch()) /> }.into_any(),
+        Some(Err(error)) => view! { <ErrorNotice error retry=loader.reloader() /> }.into_any(),
     }
 }
 

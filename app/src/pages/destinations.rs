@@ -9,13 +9,13 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::auth::Auth;
-use crate::components::notice::{Outcome, OutcomeNotice, loaded};
+use crate::components::notice::{Loader, Outcome, OutcomeNotice, loaded};
 
 #[component]
 pub fn Destinations() -> impl IntoView {
     crate::components::title::set_title("Alert Destinations");
-    let destinations = LocalResource::new(api::list_destinations);
-    let reload = Callback::new(move |()| destinations.refetch());
+    let destinations = Loader::new(api::list_destinations);
+    let reload = destinations.reloader();
     let may_manage = move || Auth::get().may(Permission::ManageDestinations);
     view! {
         <section class="page">

@@ -5,13 +5,13 @@ use leptos::prelude::*;
 
 use crate::api;
 use crate::components::destination_form::DestinationForm;
-use crate::components::notice::loaded;
+use crate::components::notice::{Loader, loaded};
 use crate::router;
 
 #[component]
 pub fn EditDestination(id: String) -> impl IntoView {
     crate::components::title::set_title("Edit Destination");
-    let destination = LocalResource::new(move || {
+    let destination = Loader::new(move || {
         let id = id.clone();
         async move { api::destination(&id).await }
     });

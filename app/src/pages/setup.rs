@@ -13,7 +13,7 @@ use crate::api;
 use crate::components::copy::CopyButton;
 use crate::components::destination_form::DestinationForm;
 use crate::api::ApiError;
-use crate::components::notice::{FieldMessage, FormError, focus_first_invalid, loaded};
+use crate::components::notice::{FieldMessage, FormError, Loader, focus_first_invalid, loaded};
 use crate::router;
 
 const STEP_NAMES: [&str; WIZARD_STEPS as usize] =
@@ -42,7 +42,7 @@ pub fn Setup(id: String) -> impl IntoView {
             .or(shown.copied())
             .unwrap_or(2)
     });
-    let destination = LocalResource::new(move || {
+    let destination = Loader::new(move || {
         let id = id.clone();
         async move { api::destination(&id).await }
     });

@@ -8,13 +8,13 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::copy::CopyButton;
-use crate::components::notice::{FieldMessage, FormError, loaded};
+use crate::components::notice::{FieldMessage, FormError, Loader, loaded};
 
 #[component]
 pub fn Tokens() -> impl IntoView {
     crate::components::title::set_title("API Tokens");
-    let tokens = LocalResource::new(api::list_tokens);
-    let reload = Callback::new(move |()| tokens.refetch());
+    let tokens = Loader::new(api::list_tokens);
+    let reload = tokens.reloader();
     let created = RwSignal::new(None::<CreatedApiToken>);
     view! {
         <section class="page">

@@ -7,13 +7,13 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::auth::Auth;
-use crate::components::notice::{FieldMessage, FormError, Outcome, OutcomeNotice, loaded};
+use crate::components::notice::{FieldMessage, FormError, Loader, Outcome, OutcomeNotice, loaded};
 
 #[component]
 pub fn Users() -> impl IntoView {
     crate::components::title::set_title("Users");
-    let users = LocalResource::new(api::list_users);
-    let reload = Callback::new(move |()| users.refetch());
+    let users = Loader::new(api::list_users);
+    let reload = users.reloader();
     // The outcome of the last thing done on the page, good or bad: one
     // banner, so an old refusal never sits above a later success.
     let outcome = RwSignal::new(None::<Outcome>);
