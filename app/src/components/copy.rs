@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen_futures::JsFuture;
+use crate::components::handler;
 
 /// `select`: the id of the element holding the text (a textarea or input),
 /// selected when the clipboard cannot be written.
@@ -45,7 +46,7 @@ pub fn CopyButton(
         });
     };
     view! {
-        <button type="button" class="button" on:click=copy>{label}</button>
+        <button type="button" class="button" on:click=handler(copy)>{label}</button>
         {move || state.get().map(|s| view! { <span class="copied" role="status">{s}</span> })}
     }
 }

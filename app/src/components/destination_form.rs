@@ -13,6 +13,7 @@ use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
 use crate::components::notice::{FieldMessage, FormError, Loader, focus_first_invalid};
+use crate::components::handler;
 
 /// How long typing pauses before a draft saves what was typed, and before
 /// Slack is asked about a typed channel.
@@ -285,7 +286,7 @@ pub fn DestinationForm(
     };
 
     view! {
-        <form class="form wide" on:submit=submit novalidate>
+        <form class="form wide" on:submit=handler(submit) novalidate>
             <TextField id="displayName" label="Display Name" field=name autosave typed
                 hint="How Herald names this destination, e.g. Security alerts."
                 message=name.message(|v| parse_destination_name("displayName", v).err().map(|e| e.message)) />
@@ -305,7 +306,7 @@ pub fn DestinationForm(
                             "Slack app credentials: saved (Client ID "<code>{saved_client_id.clone()}</code>
                             ", Client Secret, Signing Secret and Bot OAuth Token)."
                         </p>
-                        <button type="button" class="button quiet" on:click=move |_| show_credentials.set(true)>"Change credentials"</button>
+                        <button type="button" class="button quiet" on:click=handler(move |_| show_credentials.set(true))>"Change credentials"</button>
                     </div>
                 }
             >
@@ -340,15 +341,15 @@ pub fn DestinationForm(
                 <legend>"Log Types"</legend>
                 <label class="check">
                     <input type="checkbox" name="allLogTypes" prop:checked=move || all_log_types.get()
-                        on:change:target=move |ev| { all_log_types.set(ev.target().checked()); list_changed.run(()) } />
+                        on:change=handler(move |ev: leptos::ev::Event| { all_log_types.set(event_target_checked(&ev)); list_changed.run(()) }) />
                     "All log types"
                 </label>
                 <Show when=move || !all_log_types.get()>
                     <input id="logTypeFilter" class="filter" type="search" placeholder="Filter log types, e.g. AWS"
                         aria-label="Filter log types" autocomplete="off"
                         prop:value=move || log_filter.get()
-                        on:input:target=move |ev| log_filter.set(ev.target().value())
-                        on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { ev.prevent_default() } />
+                        on:input=handler(move |ev: leptos::ev::Event| log_filter.set(event_target_value(&ev)))
+                        on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { ev.prevent_default() }) />
                     <div class="choices-grid">
                         {SUPPORTED_LOG_TYPES
                             .iter()
@@ -370,13 +371,13 @@ pub fn DestinationForm(
                         <label for="otherLogType">"Another log type"</label>
                         <input id="otherLogType" type="text" placeholder="Vendor.Name"
                             prop:value=move || other_log_type.get()
-                            on:input:target=move |ev| other_log_type.set(ev.target().value())
+                            on:input=handler(move |ev: leptos::ev::Event| other_log_type.set(event_target_value(&ev)))
                             // Enter adds the log type; it never submits the whole form.
-                            on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" {
+                            on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" {
                                 ev.prevent_default();
                                 add_log_type.run(());
-                            } />
-                        <button type="button" class="button" on:click=move |_| add_log_type.run(())>"Add"</button>
+                            }) />
+                        <button type="button" class="button" on:click=handler(move |_| add_log_type.run(()))>"Add"</button>
                         <FieldMessage id="otherLogType-error" message=Signal::derive(move || {
                             let typed = other_log_type.get();
                             if typed.trim().is_empty() { None } else { parse_log_type("logTypes", &typed).err().map(|e| e.message) }
@@ -392,10 +393,10 @@ pub fn DestinationForm(
                                 view! {
                                     <li class="chip">
                                         {t.clone()}
-                                        <button type="button" aria-label=format!("Remove {t}") on:click=move |_| {
+                                        <button type="button" aria-label=format!("Remove {t}") on:click=handler(move |_| {
                                             log_types.update(|list| list.retain(|x| *x != gone));
                                             list_changed.run(());
-                                        }>"×"</button>
+                                        })>"×"</button>
                                     </li>
                                 }
                             })
@@ -410,12 +411,12 @@ pub fn DestinationForm(
                 aria-invalid=move || timezone.server_error.with(Option::is_some).then_some("true")
                 aria-describedby="timezone-error"
                 prop:value=move || timezone.value.get()
-                on:input:target=move |ev| {
+                on:input=handler(move |ev: leptos::ev::Event| {
                     timezone.server_error.set(None);
                     timezone_done.set(false);
-                    timezone.value.set(ev.target().value())
-                }
-                on:change=move |_| { timezone_done.set(true); autosave.run(()) } />
+                    timezone.value.set(event_target_value(&ev))
+                })
+                on:change=handler(move |_| { timezone_done.set(true); autosave.run(()) }) />
             <datalist id="timezone-list">
                 {move || timezones.get().and_then(Result::ok).map(|list| {
                     list.timezones.into_iter().map(|z| view! { <option value=z></option> }).collect_view()
@@ -462,12 +463,12 @@ fn TextField(
             aria-invalid=move || message.with(Option::is_some).then_some("true")
             aria-describedby=format!("{hint_id} {error_id}")
             prop:value=move || field.value.get()
-            on:input:target=move |ev| {
+            on:input=handler(move |ev: leptos::ev::Event| {
                 field.server_error.set(None);
-                field.value.set(ev.target().value());
+                field.value.set(event_target_value(&ev));
                 typed.run(());
-            }
-            on:change=move |_| autosave.run(()) />
+            })
+            on:change=handler(move |_| autosave.run(())) />
         <p class="hint" id=hint_id>{hint}</p>
         <FieldMessage id=error_id message />
     }
@@ -491,10 +492,10 @@ fn SecretField(
                 aria-invalid=move || message.with(Option::is_some).then_some("true")
                 aria-describedby=error_id.clone()
                 prop:value=move || field.value.get()
-                on:input:target=move |ev| { field.server_error.set(None); field.value.set(ev.target().value()) } />
+                on:input=handler(move |ev: leptos::ev::Event| { field.server_error.set(None); field.value.set(event_target_value(&ev)) }) />
             <button type="button" class="button quiet" aria-controls=id aria-pressed=move || shown.get().to_string()
                 aria-label=move || format!("{} {label}", if shown.get() { "Hide" } else { "Show" })
-                on:click=move |_| shown.update(|s| *s = !*s)>
+                on:click=handler(move |_| shown.update(|s| *s = !*s))>
                 {move || if shown.get() { "Hide" } else { "Show" }}
             </button>
         </div>
@@ -513,15 +514,15 @@ where
         <label class="check">
             <input type="checkbox" name=label
                 prop:checked=move || set.with(|s| s.contains(&checked_value))
-                on:change:target=move |ev| {
-                    let on = ev.target().checked();
+                on:change=handler(move |ev: leptos::ev::Event| {
+                    let on = event_target_checked(&ev);
                     let value = value.clone();
                     set.update(|s| {
                         s.retain(|v| *v != value);
                         if on { s.push(value) }
                     });
                     changed.run(());
-                } />
+                }) />
             {label}
         </label>
     }

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::ApiError;
+use crate::components::handler;
 
 /// A request's answer for a page: asked for when made, and again by
 /// [`Loader::reloader`], which keeps what is shown until the new answer
@@ -61,7 +62,7 @@ pub fn ErrorNotice(error: ApiError, retry: Callback<()>) -> impl IntoView {
     view! {
         <div class="notice error" role="alert">
             <p>{error.message}</p>
-            <button type="button" class="button" on:click=move |_| retry.run(())>"Try again"</button>
+            <button type="button" class="button" on:click=handler(move |_| retry.run(()))>"Try again"</button>
         </div>
     }
 }

@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::auth::Auth;
 use crate::router;
+use crate::components::handler;
 
 #[component]
 pub fn Shell(children: Children) -> impl IntoView {
@@ -37,10 +38,10 @@ pub fn Shell(children: Children) -> impl IntoView {
             <Show when=move || auth.me().is_some()>
                 <button type="button" class="button quiet menu-toggle" aria-controls="main-menu"
                     aria-expanded=move || menu_open.get().to_string()
-                    on:click=move |_| menu_open.update(|open| *open = !*open)>
+                    on:click=handler(move |_| menu_open.update(|open| *open = !*open))>
                     "Menu"
                 </button>
-                <div class="menu" id="main-menu" on:click=move |_| menu_open.set(false)>
+                <div class="menu" id="main-menu" on:click=handler(move |_| menu_open.set(false))>
                 <nav aria-label="Main">
                     {nav_link("/alerts", "Alerts")}
                     {nav_link("/destinations", "Alert Destinations")}
@@ -53,7 +54,7 @@ pub fn Shell(children: Children) -> impl IntoView {
                 </nav>
                 <div class="account">
                     <span class="who">{move || auth.me().map(|me| me.user.display_name)}</span>
-                    <button type="button" class="button quiet" on:click=sign_out.clone()>"Sign out"</button>
+                    <button type="button" class="button quiet" on:click=handler(sign_out.clone())>"Sign out"</button>
                 </div>
                 </div>
             </Show>

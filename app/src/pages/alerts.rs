@@ -16,6 +16,7 @@ use crate::api::{self, ApiError};
 use crate::auth::Auth;
 use crate::components::notice::{ErrorNotice, FormError, Loading};
 use crate::router;
+use crate::components::handler;
 
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(3);
 
@@ -96,11 +97,11 @@ pub fn Alerts() -> impl IntoView {
             <header class="page-header">
                 <h1>"Alerts"</h1>
             </header>
-            <form class="filters" on:submit=|e| e.prevent_default()>
+            <form class="filters" on:submit=handler(|e: leptos::ev::SubmitEvent| e.prevent_default())>
                 <label>
                     "Severity"
                     <select name="severity" prop:value=move || severity.get()
-                        on:change={let set = set_filter.clone(); move |e| set("severity", event_target_value(&e))}>
+                        on:change=handler({let set = set_filter.clone(); move |e| set("severity", event_target_value(&e))})>
                         <option value="">"Any"</option>
                         {Severity::ALL.into_iter().rev().map(|s| view! {
                             <option value=s.as_str() selected=move || severity.get() == s.as_str()>{s.label()}</option>
@@ -110,7 +111,7 @@ pub fn Alerts() -> impl IntoView {
                 <label>
                     "Status"
                     <select name="status" prop:value=move || status.get()
-                        on:change={let set = set_filter.clone(); move |e| set("status", event_target_value(&e))}>
+                        on:change=handler({let set = set_filter.clone(); move |e| set("status", event_target_value(&e))})>
                         <option value="">"Any"</option>
                         {AlertStatus::ALL.into_iter().map(|s| view! {
                             <option value=s.as_str() selected=move || status.get() == s.as_str()>{s.label()}</option>
@@ -120,7 +121,7 @@ pub fn Alerts() -> impl IntoView {
                 <label>
                     "Time"
                     <select name="hours" prop:value=move || hours.get().to_string()
-                        on:change={let set = set_filter.clone(); move |e| set("hours", event_target_value(&e))}>
+                        on:change=handler({let set = set_filter.clone(); move |e| set("hours", event_target_value(&e))})>
                         {PERIODS.into_iter().map(|(label, h)| view! {
                             <option value=h.to_string() selected=move || hours.get() == h>{label}</option>
                         }).collect_view()}
@@ -294,10 +295,10 @@ fn CommentBox(id: String, done: Callback<AlertView>) -> impl IntoView {
         });
     };
     view! {
-        <form class="comment" on:submit=submit>
+        <form class="comment" on:submit=handler(submit)>
             <label for="comment">"Comment"</label>
             <textarea id="comment" name="comment" rows="3" prop:value=move || text.get()
-                on:input=move |e| text.set(event_target_value(&e))></textarea>
+                on:input=handler(move |e: leptos::ev::Event| text.set(event_target_value(&e)))></textarea>
             <FormError error=error.into() />
             <button type="submit" class="button">"Add comment"</button>
         </form>
@@ -327,11 +328,11 @@ fn AlertDetails(
         <div class="triage">
             <label>
                 "Status "
-                <select name="status" on:change=move |e| {
+                <select name="status" on:change=handler(move |e: leptos::ev::Event| {
                     if let Some(status) = AlertStatus::parse(&event_target_value(&e)) {
                         change.run(AlertPatch { status: Some(status), assignee_id: None });
                     }
-                }>
+                })>
                     {AlertStatus::ALL.into_iter().map(|s| view! {
                         <option value=s.as_str() selected=s == current_status>{s.label()}</option>
                     }).collect_view()}
@@ -339,7 +340,7 @@ fn AlertDetails(
             </label>
             <label>
                 "Assignee "
-                <select name="assignee" on:change=move |e| change.run(AlertPatch { status: None, assignee_id: Some(event_target_value(&e)) })>
+                <select name="assignee" on:change=handler(move |e: leptos::ev::Event| change.run(AlertPatch { status: None, assignee_id: Some(event_target_value(&e)) }))>
                     <option value="" selected=current_assignee.is_empty()>"Nobody"</option>
                     {people.into_iter().map(|p| {
                         let value = p.id.clone().unwrap_or_default();
@@ -485,10 +486,10 @@ fn DeliveryRow(d: DeliveryView, resend: Callback<Option<String>>, manage: bool) 
             <td data-label="Attempts">{d.attempts}</td>
             <td class="actions">
                 <Show when=move || manage>
-                    <button type="button" class="button quiet" on:click={
+                    <button type="button" class="button quiet" on:click=handler({
                         let destination = destination.clone();
                         move |_| resend.run(Some(destination.clone()))
-                    }>"Re-send"</button>
+                    })>"Re-send"</button>
                 </Show>
             </td>
         </tr>

@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::auth::Auth;
 use crate::components::notice::{Loader, Outcome, OutcomeNotice, loaded};
+use crate::components::handler;
 
 #[component]
 pub fn Destinations() -> impl IntoView {
@@ -157,21 +158,21 @@ fn Row(d: DestinationSummary, reload: Callback<()>, outcome: RwSignal<Option<Out
                         <summary class="button quiet" aria-label=menu_label.clone()>"More"</summary>
                         <div class="row-menu-items">
                             {(status != DestinationStatus::Draft).then(|| view! {
-                                <button type="button" class="button quiet" on:click=welcome.clone()>"Send welcome message"</button>
-                                <button type="button" class="button quiet" on:click=toggle.clone()>
+                                <button type="button" class="button quiet" on:click=handler(welcome.clone())>"Send welcome message"</button>
+                                <button type="button" class="button quiet" on:click=handler(toggle.clone())>
                                     {if status == DestinationStatus::Active { "Disable" } else { "Enable" }}
                                 </button>
                             })}
                             <Show
                                 when=move || confirming.get()
                                 fallback=move || view! {
-                                    <button type="button" class="button quiet" on:click=move |_| confirming.set(true)>
+                                    <button type="button" class="button quiet" on:click=handler(move |_| confirming.set(true))>
                                         {if status == DestinationStatus::Draft { "Delete draft" } else { "Delete" }}
                                     </button>
                                 }
                             >
-                                <button type="button" class="button danger" on:click=move |_| delete.run(())>"Confirm delete"</button>
-                                <button type="button" class="button quiet" on:click=move |_| confirming.set(false)>"Keep"</button>
+                                <button type="button" class="button danger" on:click=handler(move |_| delete.run(()))>"Confirm delete"</button>
+                                <button type="button" class="button quiet" on:click=handler(move |_| confirming.set(false))>"Keep"</button>
                             </Show>
                         </div>
                     </details>

@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::components::notice::FormError;
 use crate::router;
+use crate::components::handler;
 
 /// A draft nobody has typed into yet is picked up again, rather than a
 /// new one made at every click.
@@ -57,7 +58,7 @@ pub fn NewDestination() -> impl IntoView {
                 <li class="choice">
                     <h2>{DestinationKind::SlackBot.label()}</h2>
                     <p>"Post alerts to a Slack channel through your own Slack app, and triage them from Slack."</p>
-                    <button type="button" class="button primary" on:click=start disabled=move || pending.get()>
+                    <button type="button" class="button primary" on:click=handler(start) disabled=move || pending.get()>
                         "Set up a Slack Bot"
                     </button>
                 </li>

@@ -15,6 +15,7 @@ use crate::components::destination_form::DestinationForm;
 use crate::api::ApiError;
 use crate::components::notice::{FieldMessage, FormError, Loader, focus_first_invalid, loaded};
 use crate::router;
+use crate::components::handler;
 
 const STEP_NAMES: [&str; WIZARD_STEPS as usize] =
     ["Create", "Slack app", "Configure", "Install", "Destination", "Invite", "Finish"];
@@ -73,11 +74,11 @@ fn CancelSetup(id: String) -> impl IntoView {
         <div class="cancel-setup">
             <Show
                 when=move || confirming.get()
-                fallback=move || view! { <button type="button" class="button quiet" on:click=move |_| confirming.set(true)>"Cancel setup"</button> }
+                fallback=move || view! { <button type="button" class="button quiet" on:click=handler(move |_| confirming.set(true))>"Cancel setup"</button> }
             >
                 <span class="hint">"Delete this unfinished destination?"</span>
-                <button type="button" class="button danger" on:click=delete.clone()>"Delete draft"</button>
-                <button type="button" class="button quiet" on:click=move |_| confirming.set(false)>"Keep going"</button>
+                <button type="button" class="button danger" on:click=handler(delete.clone())>"Delete draft"</button>
+                <button type="button" class="button quiet" on:click=handler(move |_| confirming.set(false))>"Keep going"</button>
             </Show>
             <FormError error=error.into() />
         </div>
@@ -158,8 +159,8 @@ fn StepNav(#[prop(optional)] back: Option<u8>, #[prop(optional)] next: Option<u8
     let go_back = go.clone();
     view! {
         <div class="wizard-nav">
-            {back.map(|n| view! { <button type="button" class="button" on:click=move |_| go_back(n)>"Back"</button> })}
-            {next.map(|n| view! { <button type="button" class="button primary" on:click=move |_| go(n)>"Next"</button> })}
+            {back.map(|n| view! { <button type="button" class="button" on:click=handler(move |_| go_back(n))>"Back"</button> })}
+            {next.map(|n| view! { <button type="button" class="button primary" on:click=handler(move |_| go(n))>"Next"</button> })}
         </div>
     }
 }
@@ -210,7 +211,7 @@ fn CreateApp() -> impl IntoView {
             <button type="button" role="tab" class="tab" id=id aria-controls="manifest-text"
                 aria-selected=move || (plan.get() == which).to_string()
                 tabindex=move || if plan.get() == which { "0" } else { "-1" }
-                on:click=move |_| plan.set(which)>{label}</button>
+                on:click=handler(move |_| plan.set(which))>{label}</button>
         }
     };
     // The arrow keys move between the tabs (and Home/End to the ends), as
@@ -238,7 +239,7 @@ fn CreateApp() -> impl IntoView {
     let format_button = move |which: ManifestFormat, label: &'static str| {
         view! {
             <button type="button" class="toggle" aria-pressed=move || (format.get() == which).to_string()
-                on:click=move |_| format.set(which)>{label}</button>
+                on:click=handler(move |_| format.set(which))>{label}</button>
         }
     };
     view! {
@@ -249,7 +250,7 @@ fn CreateApp() -> impl IntoView {
                 <SkipTo step=5 label="Skip to the destination details" />
             </div>
         </Show>
-        <div class="tabs" role="tablist" aria-label="Slack plan" on:keydown=tab_keys>
+        <div class="tabs" role="tablist" aria-label="Slack plan" on:keydown=handler(tab_keys)>
             {tab(Plan::Standard, "Free, Pro and Business+ plans")}
             {tab(Plan::EnterpriseGrid, "Enterprise Grid")}
         </div>
@@ -301,7 +302,7 @@ fn SkipTo(step: u8, label: &'static str) -> impl IntoView {
             router::navigate(&format!("/destinations/{}/setup/{step}", destination.id));
         });
     };
-    view! { <button type="button" class="button" on:click=skip>{label}</button> }
+    view! { <button type="button" class="button" on:click=handler(skip)>{label}</button> }
 }
 
 #[component]
@@ -368,7 +369,7 @@ fn AddToSlack() -> impl IntoView {
             <Show
                 when=saved
                 fallback=move || view! {
-                    <form class="form" on:submit=save_and_install novalidate>
+                    <form class="form" on:submit=handler(save_and_install) novalidate>
                         {[
                             ("install-client-id", "Client ID", "clientId", "text", client_id),
                             ("install-client-secret", "Client Secret", "clientSecret", "password", client_secret),
@@ -384,11 +385,11 @@ fn AddToSlack() -> impl IntoView {
                                     aria-invalid=move || message.with(Option::is_some).then_some("true")
                                     aria-describedby=error_id.clone()
                                     prop:value=move || value.get()
-                                    on:input:target=move |ev| {
-                                        value.set(ev.target().value());
+                                    on:input=handler(move |ev: leptos::ev::Event| {
+                                        value.set(event_target_value(&ev));
                                         // The server's word on this field goes once it changes.
                                         error.update(|e| if let Some(e) = e { e.fields.retain(|f| f.field != field) });
-                                    } />
+                                    }) />
                                 <FieldMessage id=error_id message />
                             }
                         })
@@ -547,7 +548,7 @@ fn Finish() -> impl IntoView {
     view! {
         <h2>"7. Finish"</h2>
         <p>"A welcome message in the channel proves the whole path works."</p>
-        <button type="button" class="button" on:click=send disabled=move || sending.get()>
+        <button type="button" class="button" on:click=handler(send) disabled=move || sending.get()>
             {move || if sending.get() { "Sending…" } else { "Send Welcome Message" }}
         </button>
         {move || outcome.get().map(|o| {
@@ -557,7 +558,7 @@ fn Finish() -> impl IntoView {
         <FormError error=error.into() />
         <div class="wizard-nav">
             <StepNav back=6 />
-            <button type="button" class="button primary" on:click=finish>"Finish Setup"</button>
+            <button type="button" class="button primary" on:click=handler(finish)>"Finish Setup"</button>
         </div>
     }
 }

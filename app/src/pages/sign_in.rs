@@ -9,6 +9,7 @@ use crate::api;
 use crate::auth::{Auth, Session};
 use crate::components::notice::FormError;
 use crate::router;
+use crate::components::handler;
 
 /// Only paths on this site: `next` must not send people elsewhere.
 fn safe_next(next: Option<String>) -> String {
@@ -58,7 +59,7 @@ pub fn SignIn() -> impl IntoView {
     view! {
         <section class="page narrow">
             <h1>"Sign in to Herald"</h1>
-            <form class="form" on:submit=submit>
+            <form class="form" on:submit=handler(submit)>
                 <label for="email">"Email"</label>
                 <input
                     id="email"
@@ -67,7 +68,7 @@ pub fn SignIn() -> impl IntoView {
                     autocomplete="username"
                     required
                     prop:value=move || email.get()
-                    on:input:target=move |ev| email.set(ev.target().value())
+                    on:input=handler(move |ev: leptos::ev::Event| email.set(event_target_value(&ev)))
                 />
                 <label for="password">"Password"</label>
                 <input
@@ -77,7 +78,7 @@ pub fn SignIn() -> impl IntoView {
                     autocomplete="current-password"
                     required
                     prop:value=move || password.get()
-                    on:input:target=move |ev| password.set(ev.target().value())
+                    on:input=handler(move |ev: leptos::ev::Event| password.set(event_target_value(&ev)))
                 />
                 <FormError error=error.into() />
                 <button type="submit" class="button primary" disabled=move || pending.get()>

@@ -9,6 +9,7 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::components::copy::CopyButton;
 use crate::components::notice::{FieldMessage, FormError, Loader, loaded};
+use crate::components::handler;
 
 #[component]
 pub fn Tokens() -> impl IntoView {
@@ -62,10 +63,10 @@ fn NewToken(created: RwSignal<Option<CreatedApiToken>>, reload: Callback<()>) ->
         });
     };
     view! {
-        <form class="form inline" on:submit=submit novalidate>
+        <form class="form inline" on:submit=handler(submit) novalidate>
             <label for="token-name">"Name"</label>
             <input id="token-name" name="name" type="text" placeholder="detection pipeline" autocomplete="off"
-                prop:value=move || name.get() on:input:target=move |ev| name.set(ev.target().value()) />
+                prop:value=move || name.get() on:input=handler(move |ev: leptos::ev::Event| name.set(event_target_value(&ev))) />
             <button type="submit" class="button primary">"Create token"</button>
             <FieldMessage id="token-name-error" message=Signal::derive(move || error.get().and_then(|e| e.field("name"))) />
             <FormError error=Signal::derive(move || error.get().filter(|e| e.fields.is_empty()).map(|e| e.message)) />
@@ -125,11 +126,11 @@ fn TokenRow(token: ApiTokenView, reload: Callback<()>) -> impl IntoView {
                     <Show
                         when=move || confirming.get()
                         fallback=move || view! {
-                            <button type="button" class="button quiet" on:click=move |_| confirming.set(true)>"Revoke"</button>
+                            <button type="button" class="button quiet" on:click=handler(move |_| confirming.set(true))>"Revoke"</button>
                         }
                     >
-                        <button type="button" class="button danger" on:click=move |_| revoke.run(())>"Confirm revoke"</button>
-                        <button type="button" class="button quiet" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                        <button type="button" class="button danger" on:click=handler(move |_| revoke.run(()))>"Confirm revoke"</button>
+                        <button type="button" class="button quiet" on:click=handler(move |_| confirming.set(false))>"Cancel"</button>
                     </Show>
                 </Show>
                 {move || error.get().map(|m| view! { <p class="field-error">{m}</p> })}

@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::auth::Auth;
 use crate::components::notice::{FieldMessage, FormError, Loader, Outcome, OutcomeNotice, loaded};
+use crate::components::handler;
 
 #[component]
 pub fn Users() -> impl IntoView {
@@ -69,11 +70,11 @@ fn UserTable(users: Vec<UserView>, reload: Callback<()>, outcome: RwSignal<Optio
                                 <td>
                                     <select
                                         aria-label=format!("Role of {}", user.email)
-                                        on:change:target=move |ev| {
-                                            if let Some(role) = Role::parse(&ev.target().value()) {
+                                        on:change=handler(move |ev: leptos::ev::Event| {
+                                            if let Some(role) = Role::parse(&event_target_value(&ev)) {
                                                 change(id_role.clone(), UserPatch { role: Some(role), ..Default::default() });
                                             }
-                                        }
+                                        })
                                     >
                                         {Role::ALL
                                             .into_iter()
@@ -88,7 +89,7 @@ fn UserTable(users: Vec<UserView>, reload: Callback<()>, outcome: RwSignal<Optio
                                     <button
                                         type="button"
                                         class="button quiet"
-                                        on:click=move |_| change(id_toggle.clone(), UserPatch { enabled: Some(!enabled), ..Default::default() })
+                                        on:click=handler(move |_| change(id_toggle.clone(), UserPatch { enabled: Some(!enabled), ..Default::default() }))
                                     >
                                         {if enabled { "Disable" } else { "Enable" }}
                                     </button>
@@ -145,18 +146,18 @@ fn AddUser(added: Callback<()>, outcome: RwSignal<Option<Outcome>>) -> impl Into
 
     view! {
         <h2>"Add a user"</h2>
-        <form class="form" on:submit=submit novalidate>
+        <form class="form" on:submit=handler(submit) novalidate>
             <label for="new-email">"Email"</label>
             <input id="new-email" name="email" type="email" autocomplete="off"
-                prop:value=move || email.get() on:input:target=move |ev| email.set(ev.target().value()) />
+                prop:value=move || email.get() on:input=handler(move |ev: leptos::ev::Event| email.set(event_target_value(&ev))) />
             <FieldMessage id="new-email-error" message=field("email") />
             <label for="new-name">"Name"</label>
             <input id="new-name" name="displayName" type="text" autocomplete="off"
-                prop:value=move || name.get() on:input:target=move |ev| name.set(ev.target().value()) />
+                prop:value=move || name.get() on:input=handler(move |ev: leptos::ev::Event| name.set(event_target_value(&ev))) />
             <FieldMessage id="new-name-error" message=field("displayName") />
             <label for="new-role">"Role"</label>
             <select id="new-role" name="role"
-                on:change:target=move |ev| if let Some(r) = Role::parse(&ev.target().value()) { role.set(r) }>
+                on:change=handler(move |ev: leptos::ev::Event| if let Some(r) = Role::parse(&event_target_value(&ev)) { role.set(r) })>
                 {Role::ALL
                     .into_iter()
                     .map(|r| view! { <option value=r.as_str() selected=move || role.get() == r>{r.label()}</option> })
@@ -164,7 +165,7 @@ fn AddUser(added: Callback<()>, outcome: RwSignal<Option<Outcome>>) -> impl Into
             </select>
             <label for="new-password">"First password"</label>
             <input id="new-password" name="password" type="password" autocomplete="new-password"
-                prop:value=move || password.get() on:input:target=move |ev| password.set(ev.target().value()) />
+                prop:value=move || password.get() on:input=handler(move |ev: leptos::ev::Event| password.set(event_target_value(&ev))) />
             <FieldMessage id="new-password-error" message=field("password") />
             <FormError error=form_error />
             <button type="submit" class="button primary">"Add user"</button>
