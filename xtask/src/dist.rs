@@ -13,6 +13,8 @@ use sha2::{Digest as _, Sha256};
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const PROFILE: &str = "wasm-release";
 const DIST: &str = "dist";
+/// What a first visit to the console may download, brotli, in kB.
+const CONSOLE_GOAL_KB: u64 = 200;
 /// Files worth compressing; images in `public/` are compressed already.
 const COMPRESSIBLE: &[&str] = &["html", "js", "wasm", "css", "svg", "json", "txt", "map"];
 
@@ -159,6 +161,13 @@ fn print_sizes(dist: &Path, names: &[&str]) -> anyhow::Result<()> {
         println!("| {name} | {} | {} | {} |", kib(row[0]), kib(row[1]), kib(row[2]));
     }
     println!("| **whole console** | {} | {} | **{}** |", kib(total[0]), kib(total[1]), kib(total[2]));
+    // The size goal (issue 11) is set in kB of 1,000 bytes.
+    println!(
+        "\nA first visit downloads {:.1} kB brotli ({} bytes); the goal is at most {} kB.",
+        total[2] as f64 / 1000.0,
+        total[2],
+        CONSOLE_GOAL_KB
+    );
     println!();
     Ok(())
 }
