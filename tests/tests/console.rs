@@ -311,6 +311,48 @@ async fn alert_filters_live_in_the_address_and_survive_a_reload() {
     browser.close().await;
 }
 
+#[tokio::test]
+async fn links_in_the_app_change_the_page_without_a_reload_and_back_returns() {
+    let (_slack, herald, _admin, _secops, _draft) = herald_in_use().await;
+    let browser = signed_in(&herald).await;
+    browser.find_text("tr[data-destination=SecOps] td", "Active").await;
+    // A reload would forget this.
+    browser.client.execute("window.heraldSamePage = true;", vec![]).await.unwrap();
+    let same_page = || async { browser.client.execute("return window.heraldSamePage === true;", vec![]).await.unwrap() };
+    assert_eq!(attr(&browser, "nav a[href='/destinations']", "aria-current").await.as_deref(), Some("page"));
+
+    browser.click_text("nav a", "Alerts").await;
+    browser.wait_for_path("/alerts").await;
+    browser.wait_for_title("Alerts — Herald").await;
+    browser.find_text("tr[data-alert=a1] td", "Open").await;
+    assert_eq!(attr(&browser, "nav a[href='/alerts']", "aria-current").await.as_deref(), Some("page"));
+    assert_eq!(attr(&browser, "nav a[href='/destinations']", "aria-current").await, None);
+
+    // A page below Alerts keeps it marked.
+    browser.click_text("tr[data-alert=a1] a", "Suspicious console login").await;
+    browser.wait_for_path("/alerts/a1").await;
+    browser.find_text("h2", "Deliveries").await;
+    assert_eq!(attr(&browser, "nav a[href='/alerts']", "aria-current").await.as_deref(), Some("page"));
+    assert_eq!(same_page().await, serde_json::Value::Bool(true), "following links reloaded the page");
+
+    browser.client.back().await.unwrap();
+    browser.wait_for_path("/alerts").await;
+    browser.wait_for_title("Alerts — Herald").await;
+    browser.find_text("tr[data-alert=a1] td", "Open").await;
+    browser.client.back().await.unwrap();
+    browser.wait_for_path("/destinations").await;
+    browser.find_text("tr[data-destination=SecOps] td", "Active").await;
+    assert_eq!(same_page().await, serde_json::Value::Bool(true), "Back reloaded the page");
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
+
+    // The bare address leads to the destinations; an unknown one says so.
+    browser.goto(&herald.url("/")).await;
+    browser.wait_for_path("/destinations").await;
+    browser.goto(&herald.url("/no/such/page")).await;
+    browser.find_text("h1", "Page not found").await;
+    browser.close().await;
+}
+
 async fn attr(browser: &Browser, css: &str, name: &str) -> Option<String> {
     browser.client.find(Locator::Css(css)).await.unwrap().attr(name).await.unwrap()
 }
