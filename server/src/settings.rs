@@ -132,6 +132,12 @@ pub struct Settings {
     #[arg(long, env = "HERALD_SLACK_CHANNEL_RATE", default_value = "58", value_parser = parse_channel_rate)]
     pub slack_channel_rate: u32,
 
+    /// The longest a message waits behind more severe ones for the same
+    /// channel: after this long since its alert came, it goes next whatever
+    /// its severity (e.g. 10m).
+    #[arg(long, env = "HERALD_PRIORITY_MAX_WAIT", default_value = "10m", value_parser = parse_priority_max_wait)]
+    pub priority_max_wait: std::time::Duration,
+
     /// Let workspace guests (single- and multi-channel) act on alerts from
     /// Slack, as the Herald user with their email. Off: only full members.
     #[arg(long, env = "HERALD_SLACK_ALLOW_GUESTS", default_value = "off", value_parser = parse_allow_guests, action = clap::ArgAction::Set)]
@@ -419,6 +425,10 @@ fn parse_trusted_proxies(s: &str) -> Result<TrustedProxies, String> {
     Ok(TrustedProxies(nets))
 }
 
+fn parse_priority_max_wait(s: &str) -> Result<std::time::Duration, String> {
+    parse_duration("HERALD_PRIORITY_MAX_WAIT", "10m", s)
+}
+
 fn parse_header_timeout(s: &str) -> Result<std::time::Duration, String> {
     parse_duration("HERALD_HEADER_TIMEOUT", "10s", s)
 }
@@ -560,6 +570,7 @@ mod tests {
         let s = parse(&[]).unwrap();
         assert!(s.slack_pacing, "pacing is on unless turned off");
         assert_eq!(s.slack_channel_rate, 58, "a little under Slack's one a second");
+        assert_eq!(s.priority_max_wait.as_secs(), 600, "ten minutes at most behind more severe messages");
         assert!(!s.slack_allow_guests, "guests may not act unless allowed");
         assert_eq!((s.header_timeout.as_secs(), s.body_timeout.as_secs(), s.request_timeout.as_secs()), (10, 30, 60));
         assert_eq!(s.max_connections, 1024);

@@ -428,6 +428,71 @@ async fn a_busy_channel_keeps_slack_s_pace_without_a_429_and_holds_up_no_other()
     assert!(metrics.contains("herald_slack_rate_limited_total 0\n"), "{metrics}");
 }
 
+fn titled(message: &herald_tests::fake_slack::Message, title: &str) -> bool {
+    message.text.as_deref().is_some_and(|text| text.contains(title))
+}
+
+#[tokio::test]
+async fn a_critical_alert_behind_a_storm_of_low_ones_for_its_channel_goes_next() {
+    let s = scene(|_| {}).await;
+    s.slack.limit_channels(Duration::from_secs(1));
+    let secops = s.admin.add_destination(settings("SecOps", "#general", &["LOW", "CRITICAL"], &["ALERTS"], &[])).await;
+    let storm: Vec<Value> =
+        (0..300).map(|i| json!({"title": format!("storm {i:03}"), "severity": "LOW", "destinations": [secops]})).collect();
+    let (status, _) = s.send(json!({"alerts": storm})).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    s.until_messages_in(defaults::GENERAL, 1).await;
+
+    let sent_at = Instant::now();
+    let critical = json!({"title": "the critical one", "severity": "CRITICAL", "destinations": [secops]});
+    assert_eq!(s.send(critical).await.0, StatusCode::ACCEPTED);
+    let (ahead, critical) = poll::until_within(Duration::from_secs(30), "the CRITICAL alert in #general", || async {
+        let messages = s.slack.messages_in(defaults::GENERAL);
+        match messages.iter().position(|m| titled(m, "the critical one")) {
+            Some(at) => Ok((at, messages[at].clone())),
+            None => Err(messages.len()),
+        }
+    })
+    .await;
+    let took = critical.at - sent_at;
+    assert!(took < Duration::from_secs(3), "the CRITICAL alert reached Slack {took:?} after it came");
+    assert!(ahead < 6, "it waited for the storm: {ahead} LOW messages went first");
+
+    // The storm goes on behind it at the channel's pace, in its own order.
+    let messages = s.until_messages_in(defaults::GENERAL, ahead + 6).await;
+    let storm: Vec<&str> = messages.iter().filter_map(|m| m.text.as_deref()).filter(|t| t.contains("storm")).collect();
+    let mut in_order = storm.clone();
+    in_order.sort_unstable();
+    assert_eq!(storm, in_order, "the LOW alerts kept their order");
+    assert_eq!(s.slack.rate_limited_in(defaults::GENERAL), 0, "no 429 in the channel");
+}
+
+#[tokio::test]
+async fn a_message_waits_behind_more_severe_ones_no_longer_than_the_priority_max_wait() {
+    // Five messages a second, so the test is quick; LOW ones may wait one.
+    let s = scene(|settings| {
+        settings.slack_channel_rate = 290;
+        settings.priority_max_wait = Duration::from_secs(1);
+    })
+    .await;
+    s.slack.limit_channels(Duration::from_millis(200));
+    let secops = s.admin.add_destination(settings("SecOps", "#general", &["LOW", "HIGH"], &["ALERTS"], &[])).await;
+    let low: Vec<Value> = (0..20).map(|i| json!({"title": format!("low {i:02}"), "severity": "LOW", "destinations": [secops]})).collect();
+    assert_eq!(s.send(json!({"alerts": low})).await.0, StatusCode::ACCEPTED);
+    s.until_messages_in(defaults::GENERAL, 1).await;
+    let high: Vec<Value> = (0..20).map(|i| json!({"title": format!("high {i:02}"), "severity": "HIGH", "destinations": [secops]})).collect();
+    assert_eq!(s.send(json!({"alerts": high})).await.0, StatusCode::ACCEPTED);
+
+    let messages = s.until_messages_in(defaults::GENERAL, 40).await;
+    let order: Vec<&str> = messages.iter().filter_map(|m| m.text.as_deref()).collect();
+    let position = |title: &str| order.iter().position(|t| t.contains(title)).unwrap_or_else(|| panic!("{title} in {order:?}"));
+    // HIGH ones went ahead at first…
+    assert!(position("high 00") < position("low 19"), "more severe first: {order:?}");
+    // …but the LOW ones did not wait for all twenty.
+    assert!(position("low 19") < position("high 19"), "a LOW alert waited past its second: {order:?}");
+    assert_eq!(s.slack.rate_limited_in(defaults::GENERAL), 0, "no 429 in the channel");
+}
+
 #[tokio::test]
 async fn a_crash_mid_queue_loses_nothing_accepted() {
     let mut s = scene(|_| {}).await;

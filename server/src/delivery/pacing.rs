@@ -2,16 +2,19 @@
 //! ceiling per workspace; after an HTTP 429, nothing to that channel until
 //! `Retry-After` has passed.
 //!
-//! Two steps per message. When the worker claims it, [`Pacer::plan`] gives
-//! it the channel's next free slot (a GCRA schedule that *reserves* a time:
-//! rate-limiter crates answer "now or not", but the worker needs "when", to
-//! sleep until then or put the delivery back). Only when the message is
-//! about to go does [`Pacer::admit`] take a workspace slot and check the
-//! gap since the channel's last send: a backlog planned far ahead in one
-//! channel books nothing in the workspace, so it holds up no other channel.
-//! A channel starts with no burst, so a steady backlog never earns a 429.
+//! Two steps per message. When the worker claims it, [`Pacer::plan`] places
+//! it in its channel's queue, most severe first and then in order of
+//! arrival, and says when its turn comes (rate-limiter crates answer "now
+//! or not", but the worker needs "when", to sleep until then or put the
+//! delivery back). A CRITICAL alert behind a storm of LOW ones takes the
+//! next slot; the storm's messages come back later. Only when the message
+//! is about to go does [`Pacer::admit`] take a workspace slot and check the
+//! gap since the channel's last send: a backlog queued in one channel books
+//! nothing in the workspace, so it holds up no other channel. A channel
+//! starts with no burst, so a steady backlog never earns a 429.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -64,6 +67,33 @@ impl Lane {
     }
 }
 
+/// A place in a channel's queue: the higher rank first, then the earlier
+/// arrival.
+type Place = (Reverse<u8>, u64);
+
+/// A place kept longer than this past its turn, without its delivery
+/// coming back (re-sent, deleted), is given up.
+const GIVE_UP: Duration = Duration::from_secs(30);
+
+/// The deliveries waiting for one channel.
+#[derive(Default)]
+struct Queue {
+    order: BTreeMap<Place, i64>,
+    /// Each waiting delivery's place, and when its turn was to come.
+    places: HashMap<i64, (Place, Instant)>,
+    /// Sent on their way, not yet through [`Pacer::admit`].
+    going: u32,
+}
+
+/// When a delivery's turn comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    /// Soon: it waits here until then, then goes through [`Pacer::admit`].
+    Soon(Instant),
+    /// Later than the horizon: back to the outbox, keeping its place.
+    Later(Instant),
+}
+
 /// Where a message goes: the app (one workspace) and the channel.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LaneKey {
@@ -83,6 +113,8 @@ pub struct Pacer {
 struct Lanes {
     channels: HashMap<LaneKey, Lane>,
     workspaces: HashMap<String, Lane>,
+    queues: HashMap<LaneKey, Queue>,
+    arrivals: u64,
 }
 
 impl Pacer {
@@ -95,15 +127,58 @@ impl Pacer {
         Pacer { channel, workspace, lanes: Mutex::new(Lanes::default()) }
     }
 
-    /// Books the channel's next slot for one message to `key`. The worker
-    /// sleeps until then when it is near, or puts the delivery back in the
-    /// queue until then; either way the slot is its own.
-    pub fn plan(&self, key: &LaneKey, now: Instant) -> Instant {
+    /// Places delivery `id` (of `rank`: higher goes first) in the queue of
+    /// `key`'s channel, or finds the place it kept, and says when its turn
+    /// comes: after every delivery ahead of it and those already on their
+    /// way, one channel gap each. A turn within `horizon` leaves the queue.
+    pub fn plan(&self, key: &LaneKey, id: i64, rank: u8, now: Instant, horizon: Duration) -> Turn {
         let mut lanes = self.lanes.lock().expect("the pacer's lock");
-        let lane = lanes.channels.entry(key.clone()).or_insert_with(|| Lane::new(now));
-        let at = lane.earliest(now, self.channel);
-        lane.reserve(at, self.channel);
-        at
+        let Lanes { channels, queues, arrivals, .. } = &mut *lanes;
+        let lane = channels.entry(key.clone()).or_insert_with(|| Lane::new(now));
+        let queue = queues.entry(key.clone()).or_default();
+        let place = match queue.places.get(&id) {
+            Some(&(place, _)) if place.0 == Reverse(rank) => place,
+            kept => {
+                // New, or its rank changed (it waited long enough): the
+                // arrival order stays.
+                let arrival = kept.map(|(place, _)| place.1).unwrap_or_else(|| {
+                    *arrivals += 1;
+                    *arrivals
+                });
+                if let Some((old, _)) = kept {
+                    queue.order.remove(old);
+                }
+                let place = (Reverse(rank), arrival);
+                queue.order.insert(place, id);
+                queue.places.insert(id, (place, now));
+                place
+            }
+        };
+        let mut ahead = 0u32;
+        let mut given_up = Vec::new();
+        for (other_place, other) in queue.order.range(..place) {
+            match queue.places.get(other) {
+                Some(&(_, turn)) if turn + GIVE_UP < now => given_up.push((*other_place, *other)),
+                _ => ahead += 1,
+            }
+        }
+        for (other_place, other) in given_up {
+            queue.order.remove(&other_place);
+            queue.places.remove(&other);
+        }
+        let mut at = lane.earliest(now, None);
+        if let Some(rate) = self.channel {
+            at = at.max(lane.next_send) + rate.interval * (queue.going + ahead);
+        }
+        if at <= now + horizon {
+            queue.order.remove(&place);
+            queue.places.remove(&id);
+            queue.going += 1;
+            Turn::Soon(at)
+        } else {
+            queue.places.insert(id, (place, at));
+            Turn::Later(at)
+        }
     }
 
     /// The message is about to go: when it may. Takes a workspace slot and
@@ -111,7 +186,10 @@ impl Pacer {
     /// (a delivery put back may come back a little late or early).
     pub fn admit(&self, key: &LaneKey, now: Instant) -> Instant {
         let mut lanes = self.lanes.lock().expect("the pacer's lock");
-        let Lanes { channels, workspaces } = &mut *lanes;
+        let Lanes { channels, workspaces, queues, .. } = &mut *lanes;
+        if let Some(queue) = queues.get_mut(key) {
+            queue.going = queue.going.saturating_sub(1);
+        }
         let channel = channels.entry(key.clone()).or_insert_with(|| Lane::new(now));
         let workspace = workspaces.entry(key.workspace.clone()).or_insert_with(|| Lane::new(now));
         let mut at = workspace.earliest(now, self.workspace).max(channel.earliest(now, None));
@@ -142,8 +220,10 @@ impl Pacer {
     /// Forgets idle lanes, so the map does not grow with every channel ever seen.
     pub fn forget_idle(&self, now: Instant) {
         let mut lanes = self.lanes.lock().expect("the pacer's lock");
-        lanes.channels.retain(|_, l| l.busy(now));
-        lanes.workspaces.retain(|_, l| l.busy(now));
+        lanes.queues.retain(|_, q| !q.order.is_empty() || q.going > 0);
+        let Lanes { channels, workspaces, queues, .. } = &mut *lanes;
+        channels.retain(|key, l| l.busy(now) || queues.contains_key(key));
+        workspaces.retain(|_, l| l.busy(now));
     }
 }
 
@@ -156,22 +236,33 @@ mod tests {
     }
 
     const ONE_A_SECOND: Option<u32> = Some(60);
+    const LOW: u8 = 1;
+    const CRITICAL: u8 = 4;
+    /// Far enough that every turn is `Soon`.
+    const ALL_SOON: Duration = Duration::from_secs(3_600);
+
+    fn soon(turn: Turn) -> Instant {
+        match turn {
+            Turn::Soon(at) => at,
+            Turn::Later(at) => panic!("expected a turn within the horizon, got one at {at:?}"),
+        }
+    }
 
     #[test]
     fn a_channel_starts_with_no_burst_then_one_a_second() {
         let pacer = Pacer::new(ONE_A_SECOND);
         let now = Instant::now();
-        let times: Vec<Duration> = (0..3).map(|_| pacer.plan(&key("a"), now) - now).collect();
+        let times: Vec<Duration> = (0..3).map(|id| soon(pacer.plan(&key("a"), id, LOW, now, ALL_SOON)) - now).collect();
         assert_eq!(times, [Duration::ZERO, Duration::from_secs(1), Duration::from_secs(2)]);
         // Another channel is not held back by the first.
-        assert_eq!(pacer.plan(&key("b"), now), now);
+        assert_eq!(pacer.plan(&key("b"), 9, LOW, now, ALL_SOON), Turn::Soon(now));
     }
 
     #[test]
     fn fifty_eight_a_minute_is_a_minute_for_fifty_eight_gaps() {
         let pacer = Pacer::new(Some(58));
         let now = Instant::now();
-        let last = (0..59).map(|_| pacer.plan(&key("a"), now)).last().unwrap();
+        let last = (0..59).map(|id| soon(pacer.plan(&key("a"), id, LOW, now, ALL_SOON))).last().unwrap();
         let minute = (last - now).as_millis();
         assert!((59_999..=60_000).contains(&minute), "58 slots after the first take a minute: {minute} ms");
     }
@@ -180,10 +271,43 @@ mod tests {
     fn a_backlog_planned_far_ahead_books_nothing_in_the_workspace() {
         let pacer = Pacer::new(ONE_A_SECOND);
         let now = Instant::now();
-        let last = (0..100).map(|_| pacer.plan(&key("a"), now)).last().unwrap();
+        let last = (0..100).map(|id| soon(pacer.plan(&key("a"), id, LOW, now, ALL_SOON))).last().unwrap();
         assert_eq!(last - now, Duration::from_secs(99));
         assert_eq!(pacer.admit(&key("b"), now), now, "the other channel goes at once");
         assert_eq!(pacer.admit(&key("a"), now), now, "the first of the backlog too");
+    }
+
+    #[test]
+    fn a_critical_delivery_takes_the_next_turn_ahead_of_a_queued_storm_and_the_storm_keeps_its_order() {
+        let pacer = Pacer::new(ONE_A_SECOND);
+        let now = Instant::now();
+        let horizon = Duration::from_secs(2);
+        let storm: Vec<Turn> = (1..=10).map(|id| pacer.plan(&key("a"), id, LOW, now, horizon)).collect();
+        assert_eq!(&storm[..3], &[Turn::Soon(now), Turn::Soon(now + Duration::from_secs(1)), Turn::Soon(now + Duration::from_secs(2))]);
+        assert_eq!(storm[9], Turn::Later(now + Duration::from_secs(9)));
+        // Behind the three on their way, ahead of the seven waiting.
+        assert_eq!(pacer.plan(&key("a"), 99, CRITICAL, now, horizon), Turn::Later(now + Duration::from_secs(3)));
+        let later = now + Duration::from_secs(2);
+        for sent in 0..3 {
+            pacer.admit(&key("a"), now + Duration::from_secs(sent));
+        }
+        assert_eq!(pacer.plan(&key("a"), 99, CRITICAL, later, horizon), Turn::Soon(now + Duration::from_secs(3)));
+        // The storm's next one now comes after it, the last one a gap later than planned.
+        assert_eq!(pacer.plan(&key("a"), 4, LOW, later, horizon), Turn::Soon(now + Duration::from_secs(4)));
+        assert_eq!(pacer.plan(&key("a"), 10, LOW, later, horizon), Turn::Later(now + Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn a_place_whose_delivery_never_came_back_is_given_up() {
+        let pacer = Pacer::new(ONE_A_SECOND);
+        let now = Instant::now();
+        let horizon = Duration::ZERO;
+        assert_eq!(pacer.plan(&key("a"), 1, CRITICAL, now, horizon), Turn::Soon(now));
+        assert_eq!(pacer.plan(&key("a"), 2, CRITICAL, now, horizon), Turn::Later(now + Duration::from_secs(1)));
+        pacer.admit(&key("a"), now);
+        // Delivery 2 was re-sent by hand and never returns to its place.
+        let much_later = now + Duration::from_secs(60);
+        assert_eq!(pacer.plan(&key("a"), 3, LOW, much_later, horizon), Turn::Soon(much_later));
     }
 
     #[test]
@@ -200,9 +324,9 @@ mod tests {
         let pacer = Pacer::new(None);
         let now = Instant::now();
         pacer.block(&key("a"), now, Duration::from_secs(3));
-        assert_eq!(pacer.plan(&key("a"), now) - now, Duration::from_secs(3));
+        assert_eq!(pacer.plan(&key("a"), 1, LOW, now, ALL_SOON), Turn::Soon(now + Duration::from_secs(3)));
         assert_eq!(pacer.admit(&key("a"), now) - now, Duration::from_secs(3));
-        assert_eq!(pacer.plan(&key("b"), now), now);
+        assert_eq!(pacer.plan(&key("b"), 2, LOW, now, ALL_SOON), Turn::Soon(now));
         assert_eq!(pacer.admit(&key("b"), now), now);
         assert_eq!(pacer.blocked_until(&key("a"), now), Some(now + Duration::from_secs(3)));
     }

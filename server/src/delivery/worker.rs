@@ -11,20 +11,20 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use herald_model::destination::DestinationStatus;
+use herald_model::destination::{DestinationStatus, Severity};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::message;
 use super::now_ms;
-use super::pacing::{LaneKey, Pacer};
+use super::pacing::{LaneKey, Pacer, Turn};
 use super::system;
 use crate::AppState;
 use crate::slack::client::SlackError;
 use crate::slack::explain::explain;
 use herald_model::alert::DeliveryState;
 
-use crate::store::{ClaimedDelivery, DeliveryKind, DestinationRecord, Outcome, PostRef, SlackAppRecord};
+use crate::store::{AlertRecord, ClaimedDelivery, DeliveryKind, DestinationRecord, Outcome, PostRef, SlackAppRecord};
 
 /// Deliveries claimed per trip to the database.
 const CLAIM_BATCH: usize = 256;
@@ -69,8 +69,6 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     // Aborted with the worker: a crash stops every send at once.
     let _recorder_guard = crate::AbortOnDrop(recorder.abort_handle());
     let mut sends = JoinSet::new();
-    // Deliveries put back until a slot already booked for them.
-    let mut booked: HashMap<i64, Instant> = HashMap::new();
     let mut last_tidy = Instant::now();
     // With the token version it was read at.
     let mut context: Option<(Instant, u64, Context)> = None;
@@ -80,8 +78,6 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         if last_tidy.elapsed() > Duration::from_secs(60) {
             let now = Instant::now();
             shared.pacer.forget_idle(now);
-            // A booked delivery re-sent or deleted meanwhile never comes back.
-            booked.retain(|_, at| *at + Duration::from_secs(3_600) > now);
             last_tidy = now;
         }
         let room = held.available_permits().min(CLAIM_BATCH);
@@ -127,19 +123,18 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                 }
             };
             let now = Instant::now();
-            let at = match booked.remove(&id) {
-                // Its slot was booked when it was put back.
-                Some(slot) => slot.max(now).max(shared.pacer.blocked_until(&job.lane, now).unwrap_or(now)),
-                None => shared.pacer.plan(&job.lane, now),
+            let rank = rank(&job.delivery.alert, now_ms(), state.settings.priority_max_wait);
+            let at = match shared.pacer.plan(&job.lane, id, rank, now, HORIZON) {
+                Turn::Soon(at) => at,
+                Turn::Later(at) => {
+                    state.delivery.metrics.paced.fetch_add(1, Relaxed);
+                    // Back a little before its turn, keeping its place, to
+                    // wait the rest here.
+                    let due_at = now_ms() + millis(at - now - HORIZON / 2);
+                    let _ = done_tx.send((id, claim, Outcome::Wait { due_at }, permit));
+                    continue;
+                }
             };
-            if at > now + HORIZON {
-                booked.insert(id, at);
-                state.delivery.metrics.paced.fetch_add(1, Relaxed);
-                // Back a little before its slot, to wait the rest here.
-                let due_at = now_ms() + millis(at - now - HORIZON / 2);
-                let _ = done_tx.send((id, claim, Outcome::Wait { due_at }, permit));
-                continue;
-            }
             let shared = shared.clone();
             let done_tx = done_tx.clone();
             sends.spawn(async move {
@@ -168,6 +163,21 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let _ = tokio::time::timeout(STOP_GRACE, recorder).await;
 }
 
+
+/// A delivery's place in its channel's queue: the more severe first; one
+/// that has waited `max_wait` since its alert came goes ahead of all.
+fn rank(alert: &AlertRecord, now_ms: i64, max_wait: Duration) -> u8 {
+    if now_ms.saturating_sub(alert.received_at) >= millis(max_wait) {
+        return u8::MAX;
+    }
+    match alert.severity {
+        Severity::Info => 0,
+        Severity::Low => 1,
+        Severity::Medium => 2,
+        Severity::High => 3,
+        Severity::Critical => 4,
+    }
+}
 
 struct Shared {
     state: AppState,
