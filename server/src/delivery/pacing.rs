@@ -220,6 +220,16 @@ impl Pacer {
     /// Forgets idle lanes, so the map does not grow with every channel ever seen.
     pub fn forget_idle(&self, now: Instant) {
         let mut lanes = self.lanes.lock().expect("the pacer's lock");
+        for queue in lanes.queues.values_mut() {
+            let Queue { order, places, .. } = queue;
+            places.retain(|_, (place, turn)| {
+                let kept = *turn + GIVE_UP >= now;
+                if !kept {
+                    order.remove(place);
+                }
+                kept
+            });
+        }
         lanes.queues.retain(|_, q| !q.order.is_empty() || q.going > 0);
         let Lanes { channels, workspaces, queues, .. } = &mut *lanes;
         channels.retain(|key, l| l.busy(now) || queues.contains_key(key));
@@ -308,6 +318,18 @@ mod tests {
         // Delivery 2 was re-sent by hand and never returns to its place.
         let much_later = now + Duration::from_secs(60);
         assert_eq!(pacer.plan(&key("a"), 3, LOW, much_later, horizon), Turn::Soon(much_later));
+    }
+
+    #[test]
+    fn an_idle_channel_whose_deliveries_never_came_back_is_forgotten() {
+        let pacer = Pacer::new(ONE_A_SECOND);
+        let now = Instant::now();
+        assert!(matches!(pacer.plan(&key("a"), 1, LOW, now, Duration::ZERO), Turn::Soon(_)));
+        assert!(matches!(pacer.plan(&key("a"), 2, LOW, now, Duration::ZERO), Turn::Later(_)));
+        pacer.admit(&key("a"), now);
+        pacer.forget_idle(now + Duration::from_secs(120));
+        let lanes = pacer.lanes.lock().unwrap();
+        assert!(lanes.queues.is_empty() && lanes.channels.is_empty(), "nothing is kept for the channel");
     }
 
     #[test]
