@@ -154,9 +154,9 @@ pub fn is_current(href: &str) -> bool {
 
 /// A click on a link to one of the app's pages changes the page without a
 /// reload. The browser keeps what it does best: new tabs and windows
-/// (modifier keys, middle button, `target`), downloads, `rel="external"`
-/// (links to Herald's server routes, like the Slack install), other
-/// sites, and jumps within the page.
+/// (modifier keys, middle button, `target`), downloads, `rel="external"`,
+/// paths that are not the app's pages (Herald's server routes, like the
+/// Slack install), other sites, and jumps within the page.
 fn on_click(event: web_sys::MouseEvent) {
     if event.default_prevented()
         || event.button() != 0
@@ -175,7 +175,8 @@ fn on_click(event: web_sys::MouseEvent) {
     let Some(link) = link else { return };
     let external =
         link.get_attribute("rel").is_some_and(|rel| rel.split_ascii_whitespace().any(|word| word == "external"));
-    if !link.target().is_empty() || link.has_attribute("download") || external {
+    let target = link.target();
+    if !(target.is_empty() || target == "_self") || link.has_attribute("download") || external {
         return;
     }
     let here = window().location();
@@ -183,10 +184,14 @@ fn on_click(event: web_sys::MouseEvent) {
         return;
     }
     let (path, search, hash) = (link.pathname(), link.search(), link.hash());
+    if Route::of(&path) == Route::NotFound {
+        return;
+    }
     if !hash.is_empty() && Some(&path) == here.pathname().ok().as_ref() && Some(&search) == here.search().ok().as_ref()
     {
         return;
     }
     event.prevent_default();
-    navigate(&format!("{path}{search}{hash}"));
+    // A link to a part of a page lets the browser find that part.
+    navigate_with(&format!("{path}{search}{hash}"), Go { replace: false, scroll: hash.is_empty() });
 }

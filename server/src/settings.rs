@@ -132,9 +132,9 @@ pub struct Settings {
     #[arg(long, env = "HERALD_SLACK_CHANNEL_RATE", default_value = "58", value_parser = parse_channel_rate)]
     pub slack_channel_rate: u32,
 
-    /// The longest a message waits behind more severe ones for the same
-    /// channel: after this long since its alert came, it goes next whatever
-    /// its severity (e.g. 10m).
+    /// The longest a message waits while more severe ones for the same
+    /// channel overtake it: after this long it goes next, whatever its
+    /// severity (e.g. 10m).
     #[arg(long, env = "HERALD_PRIORITY_MAX_WAIT", default_value = "10m", value_parser = parse_priority_max_wait)]
     pub priority_max_wait: std::time::Duration,
 

@@ -32,7 +32,9 @@ pub fn SignIn() -> impl IntoView {
     // Already signed in (or just signed in): go on.
     Effect::new(move |_| {
         if matches!(auth.session.get(), Session::SignedIn(_)) {
-            router::navigate(&safe_next(untrack(|| router::query("next"))));
+            // In place of the sign-in page: Back does not return to it.
+            let next = safe_next(untrack(|| router::query("next")));
+            router::navigate_with(&next, router::Go { replace: true, scroll: true });
         }
     });
 

@@ -14,7 +14,7 @@
 //! starts with no burst, so a steady backlog never earns a 429.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -68,8 +68,14 @@ impl Lane {
 }
 
 /// A place in a channel's queue: the higher rank first, then the earlier
-/// arrival.
-type Place = (Reverse<u8>, u64);
+/// delivery (IDs grow as deliveries are made, so a delivery that comes
+/// back, after a 429 say, finds its place again).
+type Place = (Reverse<u8>, i64);
+
+/// Severities are ranks 0 (INFO) to 4 (CRITICAL); a delivery overtaken by
+/// more severe ones for longer than the longest wait goes ahead of all.
+const SEVERITIES: usize = 5;
+const OVERDUE: u8 = SEVERITIES as u8;
 
 /// A place kept longer than this past its turn, without its delivery
 /// coming back (re-sent, deleted), is given up.
@@ -78,11 +84,22 @@ const GIVE_UP: Duration = Duration::from_secs(30);
 /// The deliveries waiting for one channel.
 #[derive(Default)]
 struct Queue {
-    order: BTreeMap<Place, i64>,
-    /// Each waiting delivery's place, and when its turn was to come.
-    places: HashMap<i64, (Place, Instant)>,
+    order: BTreeSet<Place>,
+    places: HashMap<i64, Waiting>,
+    /// The newest delivery placed at each severity: one placed before a
+    /// more severe one has been overtaken.
+    newest: [i64; SEVERITIES],
     /// Sent on their way, not yet through [`Pacer::admit`].
     going: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    place: Place,
+    /// When it first waited here.
+    since: Instant,
+    /// When its turn was to come.
+    turn: Instant,
 }
 
 /// When a delivery's turn comes.
@@ -90,8 +107,10 @@ struct Queue {
 pub enum Turn {
     /// Soon: it waits here until then, then goes through [`Pacer::admit`].
     Soon(Instant),
-    /// Later than the horizon: back to the outbox, keeping its place.
-    Later(Instant),
+    /// Later than the horizon: back to the outbox, keeping its place, to
+    /// be planned again at `back` (a little before its turn, or when it
+    /// has waited the longest it may, whichever is first).
+    Later { turn: Instant, back: Instant },
 }
 
 /// Where a message goes: the app (one workspace) and the channel.
@@ -106,6 +125,8 @@ pub struct Pacer {
     /// `None`: not paced (only Retry-After holds).
     channel: Option<Rate>,
     workspace: Option<Rate>,
+    /// The longest a delivery waits while more severe ones overtake it.
+    max_wait: Duration,
     lanes: Mutex<Lanes>,
 }
 
@@ -114,70 +135,72 @@ struct Lanes {
     channels: HashMap<LaneKey, Lane>,
     workspaces: HashMap<String, Lane>,
     queues: HashMap<LaneKey, Queue>,
-    arrivals: u64,
 }
 
 impl Pacer {
     /// `channel_per_minute: None` keeps only Retry-After (benchmarks
     /// against a fake Slack).
-    pub fn new(channel_per_minute: Option<u32>) -> Pacer {
+    pub fn new(channel_per_minute: Option<u32>, max_wait: Duration) -> Pacer {
         let channel = channel_per_minute
             .map(|n| Rate { interval: Duration::from_secs(60).div_f64(f64::from(n.max(1))), burst: 1 });
         let workspace = channel.map(|_| WORKSPACE);
-        Pacer { channel, workspace, lanes: Mutex::new(Lanes::default()) }
+        Pacer { channel, workspace, max_wait, lanes: Mutex::new(Lanes::default()) }
     }
 
-    /// Places delivery `id` (of `rank`: higher goes first) in the queue of
-    /// `key`'s channel, or finds the place it kept, and says when its turn
-    /// comes: after every delivery ahead of it and those already on their
-    /// way, one channel gap each. A turn within `horizon` leaves the queue.
-    pub fn plan(&self, key: &LaneKey, id: i64, rank: u8, now: Instant, horizon: Duration) -> Turn {
+    /// Places delivery `id` (of `severity`, 0 INFO to 4 CRITICAL: the more
+    /// severe goes first) in the queue of `key`'s channel, or finds the
+    /// place it kept, and says when its turn comes: after every delivery
+    /// ahead of it and those already on their way, one channel gap each. A
+    /// delivery that more severe ones have overtaken for `max_wait` goes
+    /// ahead of all. A turn within `horizon` leaves the queue.
+    pub fn plan(&self, key: &LaneKey, id: i64, severity: u8, now: Instant, horizon: Duration) -> Turn {
+        let severity = usize::from(severity).min(SEVERITIES - 1);
         let mut lanes = self.lanes.lock().expect("the pacer's lock");
-        let Lanes { channels, queues, arrivals, .. } = &mut *lanes;
+        let Lanes { channels, queues, .. } = &mut *lanes;
         let lane = channels.entry(key.clone()).or_insert_with(|| Lane::new(now));
         let queue = queues.entry(key.clone()).or_default();
-        let place = match queue.places.get(&id) {
-            Some(&(place, _)) if place.0 == Reverse(rank) => place,
-            kept => {
-                // New, or its rank changed (it waited long enough): the
-                // arrival order stays.
-                let arrival = kept.map(|(place, _)| place.1).unwrap_or_else(|| {
-                    *arrivals += 1;
-                    *arrivals
-                });
-                if let Some((old, _)) = kept {
-                    queue.order.remove(old);
-                }
-                let place = (Reverse(rank), arrival);
-                queue.order.insert(place, id);
-                queue.places.insert(id, (place, now));
-                place
+        queue.newest[severity] = queue.newest[severity].max(id);
+        let kept = queue.places.get(&id).copied();
+        let since = kept.map_or(now, |w| w.since);
+        let overtaken = queue.newest[severity + 1..].iter().any(|&newest| newest > id);
+        let overdue = overtaken && now.saturating_duration_since(since) >= self.max_wait;
+        let place = (Reverse(if overdue { OVERDUE } else { severity as u8 }), id);
+        if kept.map(|w| w.place) != Some(place) {
+            if let Some(old) = kept {
+                queue.order.remove(&old.place);
             }
-        };
-        let mut ahead = 0u32;
-        let mut given_up = Vec::new();
-        for (other_place, other) in queue.order.range(..place) {
-            match queue.places.get(other) {
-                Some(&(_, turn)) if turn + GIVE_UP < now => given_up.push((*other_place, *other)),
-                _ => ahead += 1,
-            }
+            queue.order.insert(place);
         }
-        for (other_place, other) in given_up {
-            queue.order.remove(&other_place);
-            queue.places.remove(&other);
-        }
+        let ahead = u32::try_from(queue.order.range(..place).count()).unwrap_or(u32::MAX);
         let mut at = lane.earliest(now, None);
         if let Some(rate) = self.channel {
-            at = at.max(lane.next_send) + rate.interval * (queue.going + ahead);
+            at = at.max(lane.next_send) + rate.interval * queue.going.saturating_add(ahead);
         }
         if at <= now + horizon {
             queue.order.remove(&place);
             queue.places.remove(&id);
             queue.going += 1;
-            Turn::Soon(at)
-        } else {
-            queue.places.insert(id, (place, at));
-            Turn::Later(at)
+            return Turn::Soon(at);
+        }
+        queue.places.insert(id, Waiting { place, since, turn: at });
+        let mut back = at - horizon / 2;
+        let due = since + self.max_wait;
+        if !overdue && due > now {
+            // Planned again when it has waited long enough, in case it is
+            // overtaken meanwhile.
+            back = back.min(due);
+        }
+        Turn::Later { turn: at, back }
+    }
+
+    /// Delivery `id` will not be sent (its destination changed, say): its
+    /// place goes, so nothing waits behind it.
+    pub fn forget(&self, id: i64) {
+        let mut lanes = self.lanes.lock().expect("the pacer's lock");
+        for queue in lanes.queues.values_mut() {
+            if let Some(waiting) = queue.places.remove(&id) {
+                queue.order.remove(&waiting.place);
+            }
         }
     }
 
@@ -222,10 +245,10 @@ impl Pacer {
         let mut lanes = self.lanes.lock().expect("the pacer's lock");
         for queue in lanes.queues.values_mut() {
             let Queue { order, places, .. } = queue;
-            places.retain(|_, (place, turn)| {
-                let kept = *turn + GIVE_UP >= now;
+            places.retain(|_, waiting| {
+                let kept = waiting.turn + GIVE_UP >= now;
                 if !kept {
-                    order.remove(place);
+                    order.remove(&waiting.place);
                 }
                 kept
             });
@@ -247,20 +270,29 @@ mod tests {
 
     const ONE_A_SECOND: Option<u32> = Some(60);
     const LOW: u8 = 1;
+    const HIGH: u8 = 3;
     const CRITICAL: u8 = 4;
+    const WAIT: Duration = Duration::from_secs(600);
     /// Far enough that every turn is `Soon`.
     const ALL_SOON: Duration = Duration::from_secs(3_600);
 
     fn soon(turn: Turn) -> Instant {
         match turn {
             Turn::Soon(at) => at,
-            Turn::Later(at) => panic!("expected a turn within the horizon, got one at {at:?}"),
+            Turn::Later { turn, .. } => panic!("expected a turn within the horizon, got one at {turn:?}"),
+        }
+    }
+
+    fn later(turn: Turn) -> Instant {
+        match turn {
+            Turn::Later { turn, .. } => turn,
+            Turn::Soon(at) => panic!("expected a turn beyond the horizon, got one at {at:?}"),
         }
     }
 
     #[test]
     fn a_channel_starts_with_no_burst_then_one_a_second() {
-        let pacer = Pacer::new(ONE_A_SECOND);
+        let pacer = Pacer::new(ONE_A_SECOND, WAIT);
         let now = Instant::now();
         let times: Vec<Duration> = (0..3).map(|id| soon(pacer.plan(&key("a"), id, LOW, now, ALL_SOON)) - now).collect();
         assert_eq!(times, [Duration::ZERO, Duration::from_secs(1), Duration::from_secs(2)]);
@@ -270,7 +302,7 @@ mod tests {
 
     #[test]
     fn fifty_eight_a_minute_is_a_minute_for_fifty_eight_gaps() {
-        let pacer = Pacer::new(Some(58));
+        let pacer = Pacer::new(Some(58), WAIT);
         let now = Instant::now();
         let last = (0..59).map(|id| soon(pacer.plan(&key("a"), id, LOW, now, ALL_SOON))).last().unwrap();
         let minute = (last - now).as_millis();
@@ -279,7 +311,7 @@ mod tests {
 
     #[test]
     fn a_backlog_planned_far_ahead_books_nothing_in_the_workspace() {
-        let pacer = Pacer::new(ONE_A_SECOND);
+        let pacer = Pacer::new(ONE_A_SECOND, WAIT);
         let now = Instant::now();
         let last = (0..100).map(|id| soon(pacer.plan(&key("a"), id, LOW, now, ALL_SOON))).last().unwrap();
         assert_eq!(last - now, Duration::from_secs(99));
@@ -289,43 +321,81 @@ mod tests {
 
     #[test]
     fn a_critical_delivery_takes_the_next_turn_ahead_of_a_queued_storm_and_the_storm_keeps_its_order() {
-        let pacer = Pacer::new(ONE_A_SECOND);
+        let pacer = Pacer::new(ONE_A_SECOND, WAIT);
         let now = Instant::now();
         let horizon = Duration::from_secs(2);
         let storm: Vec<Turn> = (1..=10).map(|id| pacer.plan(&key("a"), id, LOW, now, horizon)).collect();
         assert_eq!(&storm[..3], &[Turn::Soon(now), Turn::Soon(now + Duration::from_secs(1)), Turn::Soon(now + Duration::from_secs(2))]);
-        assert_eq!(storm[9], Turn::Later(now + Duration::from_secs(9)));
+        assert_eq!(later(storm[9]), now + Duration::from_secs(9));
         // Behind the three on their way, ahead of the seven waiting.
-        assert_eq!(pacer.plan(&key("a"), 99, CRITICAL, now, horizon), Turn::Later(now + Duration::from_secs(3)));
-        let later = now + Duration::from_secs(2);
+        assert_eq!(later(pacer.plan(&key("a"), 99, CRITICAL, now, horizon)), now + Duration::from_secs(3));
+        let after = now + Duration::from_secs(2);
         for sent in 0..3 {
             pacer.admit(&key("a"), now + Duration::from_secs(sent));
         }
-        assert_eq!(pacer.plan(&key("a"), 99, CRITICAL, later, horizon), Turn::Soon(now + Duration::from_secs(3)));
+        assert_eq!(pacer.plan(&key("a"), 99, CRITICAL, after, horizon), Turn::Soon(now + Duration::from_secs(3)));
         // The storm's next one now comes after it, the last one a gap later than planned.
-        assert_eq!(pacer.plan(&key("a"), 4, LOW, later, horizon), Turn::Soon(now + Duration::from_secs(4)));
-        assert_eq!(pacer.plan(&key("a"), 10, LOW, later, horizon), Turn::Later(now + Duration::from_secs(10)));
+        assert_eq!(pacer.plan(&key("a"), 4, LOW, after, horizon), Turn::Soon(now + Duration::from_secs(4)));
+        assert_eq!(later(pacer.plan(&key("a"), 10, LOW, after, horizon)), now + Duration::from_secs(10));
     }
 
     #[test]
     fn a_place_whose_delivery_never_came_back_is_given_up() {
-        let pacer = Pacer::new(ONE_A_SECOND);
+        let pacer = Pacer::new(ONE_A_SECOND, WAIT);
         let now = Instant::now();
         let horizon = Duration::ZERO;
         assert_eq!(pacer.plan(&key("a"), 1, CRITICAL, now, horizon), Turn::Soon(now));
-        assert_eq!(pacer.plan(&key("a"), 2, CRITICAL, now, horizon), Turn::Later(now + Duration::from_secs(1)));
+        assert_eq!(later(pacer.plan(&key("a"), 2, CRITICAL, now, horizon)), now + Duration::from_secs(1));
         pacer.admit(&key("a"), now);
         // Delivery 2 was re-sent by hand and never returns to its place.
         let much_later = now + Duration::from_secs(60);
+        pacer.forget_idle(much_later);
         assert_eq!(pacer.plan(&key("a"), 3, LOW, much_later, horizon), Turn::Soon(much_later));
+        // One that will not be sent gives its place up at once.
+        assert_eq!(later(pacer.plan(&key("a"), 4, CRITICAL, much_later, horizon)), much_later + Duration::from_secs(1));
+        pacer.forget(4);
+        assert_eq!(later(pacer.plan(&key("a"), 5, LOW, much_later, horizon)), much_later + Duration::from_secs(1));
+    }
+
+    #[test]
+    fn only_a_delivery_overtaken_by_more_severe_ones_for_the_longest_wait_goes_ahead_of_them() {
+        let pacer = Pacer::new(ONE_A_SECOND, Duration::from_secs(10));
+        let now = Instant::now();
+        let horizon = Duration::ZERO;
+        // A long LOW backlog on its own is never "overdue": a CRITICAL
+        // still goes first, even an hour in.
+        for id in 1..=5 {
+            pacer.plan(&key("a"), id, LOW, now, horizon);
+        }
+        let hour = now + Duration::from_secs(3_600);
+        assert_eq!(later(pacer.plan(&key("a"), 5, LOW, hour, horizon)), hour + Duration::from_secs(4));
+        let critical = pacer.plan(&key("a"), 6, CRITICAL, hour, horizon);
+        assert!(later(critical) < hour + Duration::from_secs(2), "{critical:?}");
+
+        // Overtaken by HIGH ones: it comes back when it has waited ten
+        // seconds, and then goes ahead of them.
+        let pacer = Pacer::new(ONE_A_SECOND, Duration::from_secs(10));
+        let low = pacer.plan(&key("b"), 1, LOW, now, horizon);
+        assert!(matches!(low, Turn::Soon(_)));
+        pacer.plan(&key("b"), 2, LOW, now, horizon);
+        for id in 3..=30 {
+            pacer.plan(&key("b"), id, HIGH, now, horizon);
+        }
+        let low = pacer.plan(&key("b"), 2, LOW, now, horizon);
+        let Turn::Later { turn, back } = low else { panic!("{low:?}") };
+        assert_eq!(turn, now + Duration::from_secs(29), "behind the one on its way and the 28 HIGH ones");
+        assert_eq!(back, now + Duration::from_secs(10), "planned again when its wait is up");
+        let due = now + Duration::from_secs(10);
+        // Next after the one on its way.
+        assert_eq!(later(pacer.plan(&key("b"), 2, LOW, due, horizon)), due + Duration::from_secs(1), "ahead of the HIGH ones");
     }
 
     #[test]
     fn an_idle_channel_whose_deliveries_never_came_back_is_forgotten() {
-        let pacer = Pacer::new(ONE_A_SECOND);
+        let pacer = Pacer::new(ONE_A_SECOND, WAIT);
         let now = Instant::now();
         assert!(matches!(pacer.plan(&key("a"), 1, LOW, now, Duration::ZERO), Turn::Soon(_)));
-        assert!(matches!(pacer.plan(&key("a"), 2, LOW, now, Duration::ZERO), Turn::Later(_)));
+        assert!(matches!(pacer.plan(&key("a"), 2, LOW, now, Duration::ZERO), Turn::Later { .. }));
         pacer.admit(&key("a"), now);
         pacer.forget_idle(now + Duration::from_secs(120));
         let lanes = pacer.lanes.lock().unwrap();
@@ -334,7 +404,7 @@ mod tests {
 
     #[test]
     fn admission_keeps_the_channel_s_gap_whatever_the_plan_said() {
-        let pacer = Pacer::new(ONE_A_SECOND);
+        let pacer = Pacer::new(ONE_A_SECOND, WAIT);
         let now = Instant::now();
         assert_eq!(pacer.admit(&key("a"), now), now);
         // A delivery put back came back early: it still waits its second.
@@ -343,7 +413,7 @@ mod tests {
 
     #[test]
     fn retry_after_holds_back_one_channel_only_even_unpaced() {
-        let pacer = Pacer::new(None);
+        let pacer = Pacer::new(None, WAIT);
         let now = Instant::now();
         pacer.block(&key("a"), now, Duration::from_secs(3));
         assert_eq!(pacer.plan(&key("a"), 1, LOW, now, ALL_SOON), Turn::Soon(now + Duration::from_secs(3)));
@@ -355,7 +425,7 @@ mod tests {
 
     #[test]
     fn the_workspace_ceiling_spans_channels() {
-        let pacer = Pacer::new(ONE_A_SECOND);
+        let pacer = Pacer::new(ONE_A_SECOND, WAIT);
         let now = Instant::now();
         let last = (0..21).map(|i| pacer.admit(&key(&format!("c{i}")), now)).last().unwrap();
         assert_eq!(last - now, Duration::from_millis(200));

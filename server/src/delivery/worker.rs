@@ -24,7 +24,7 @@ use crate::slack::client::SlackError;
 use crate::slack::explain::explain;
 use herald_model::alert::DeliveryState;
 
-use crate::store::{AlertRecord, ClaimedDelivery, DeliveryKind, DestinationRecord, Outcome, PostRef, SlackAppRecord};
+use crate::store::{ClaimedDelivery, DeliveryKind, DestinationRecord, Outcome, PostRef, SlackAppRecord};
 
 /// Deliveries claimed per trip to the database.
 const CLAIM_BATCH: usize = 256;
@@ -60,7 +60,10 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     }
     let shared = Arc::new(Shared {
         state: state.clone(),
-        pacer: Pacer::new(state.settings.slack_pacing.then_some(state.settings.slack_channel_rate)),
+        pacer: Pacer::new(
+            state.settings.slack_pacing.then_some(state.settings.slack_channel_rate),
+            state.settings.priority_max_wait,
+        ),
         slack_slots: Semaphore::new(CONCURRENCY),
     });
     let held = Arc::new(Semaphore::new(MAX_HELD));
@@ -118,19 +121,20 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             let job = match context.job(&state, delivery).await {
                 Ok(job) => job,
                 Err(outcome) => {
+                    // Not sent now: nothing should wait behind its place.
+                    shared.pacer.forget(id);
                     let _ = done_tx.send((id, claim, outcome, permit));
                     continue;
                 }
             };
             let now = Instant::now();
-            let rank = rank(&job.delivery.alert, now_ms(), state.settings.priority_max_wait);
-            let at = match shared.pacer.plan(&job.lane, id, rank, now, HORIZON) {
+            let at = match shared.pacer.plan(&job.lane, id, severity_rank(job.delivery.alert.severity), now, HORIZON) {
                 Turn::Soon(at) => at,
-                Turn::Later(at) => {
+                Turn::Later { back, .. } => {
                     state.delivery.metrics.paced.fetch_add(1, Relaxed);
-                    // Back a little before its turn, keeping its place, to
-                    // wait the rest here.
-                    let due_at = now_ms() + millis(at - now - HORIZON / 2);
+                    // Back when the pacer asks (keeping its place), to
+                    // wait the rest of its turn here.
+                    let due_at = now_ms() + millis(back.saturating_duration_since(now));
                     let _ = done_tx.send((id, claim, Outcome::Wait { due_at }, permit));
                     continue;
                 }
@@ -164,13 +168,9 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 }
 
 
-/// A delivery's place in its channel's queue: the more severe first; one
-/// that has waited `max_wait` since its alert came goes ahead of all.
-fn rank(alert: &AlertRecord, now_ms: i64, max_wait: Duration) -> u8 {
-    if now_ms.saturating_sub(alert.received_at) >= millis(max_wait) {
-        return u8::MAX;
-    }
-    match alert.severity {
+/// The pacer's severity rank: 0 INFO to 4 CRITICAL.
+fn severity_rank(severity: Severity) -> u8 {
+    match severity {
         Severity::Info => 0,
         Severity::Low => 1,
         Severity::Medium => 2,
