@@ -34,8 +34,9 @@ pub fn build_app() -> anyhow::Result<PathBuf> {
     let bindgen_out = target_dir.join("bindgen");
     remove_dir_if_present(&bindgen_out)?;
 
+    let wasm = without_unused_exports(&wasm_in)?;
     wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&wasm_in)
+        .input_bytes("herald_app", wasm)
         .web(true)?
         .typescript(false)
         .remove_name_section(true)
@@ -47,7 +48,8 @@ pub fn build_app() -> anyhow::Result<PathBuf> {
         .context("generating the JS glue with wasm-bindgen")?;
 
     fs::create_dir_all(&staging)?;
-    let js = publish(&bindgen_out.join("herald_app.js"), "app", "js", &staging)?;
+    let glue = fs::read_to_string(bindgen_out.join("herald_app.js")).context("reading the JS glue")?;
+    let js = publish_bytes(without_comment_lines(&glue).as_bytes(), "app", "js", &staging)?;
     let wasm = publish(&bindgen_out.join("herald_app_bg.wasm"), "app", "wasm", &staging)?;
     let snippets = bindgen_out.join("snippets");
     if snippets.is_dir() {
@@ -75,6 +77,62 @@ pub fn build_app() -> anyhow::Result<PathBuf> {
     Ok(std::env::current_dir()?.join(DIST))
 }
 
+/// Classes that dependencies export to JavaScript and the app never
+/// hands out: wasm-streams' adapters, which leptos' server functions
+/// (always on in leptos) link in. An export keeps its code alive, so they
+/// are taken out before wasm-bindgen runs, with the descriptions
+/// wasm-bindgen would make JS classes from.
+const UNUSED_EXPORTED_CLASSES: &[&str] = &["IntoUnderlyingByteSource", "IntoUnderlyingSink", "IntoUnderlyingSource"];
+
+fn without_unused_exports(wasm: &Path) -> anyhow::Result<Vec<u8>> {
+    let mut module = walrus::Module::from_file(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    let prefixes: Vec<String> = UNUSED_EXPORTED_CLASSES.iter().map(|c| c.to_ascii_lowercase()).collect();
+    let exported_by_class = |name: &str| {
+        let name = name.strip_prefix("__wbg_").unwrap_or(name);
+        prefixes.iter().any(|p| name.strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with('_')))
+    };
+    let exports: Vec<_> = module.exports.iter().filter(|e| exported_by_class(&e.name)).map(|e| e.id()).collect();
+    if exports.is_empty() {
+        bail!("the app no longer exports {UNUSED_EXPORTED_CLASSES:?}: take them out of xtask's UNUSED_EXPORTED_CLASSES");
+    }
+    for id in exports {
+        module.exports.delete(id);
+    }
+    // wasm-bindgen's section is a run of length-prefixed blobs (u32
+    // little-endian, then the bytes), in pairs: a schema version, then one
+    // program, which describes one exported or imported item. A class's
+    // own items name the class.
+    let mut sections = Vec::new();
+    while let Some(section) = module.customs.remove_raw("__wasm_bindgen_unstable") {
+        sections.push(section);
+    }
+    for mut section in sections {
+        let mut kept = Vec::with_capacity(section.data.len());
+        let mut rest = &section.data[..];
+        while !rest.is_empty() {
+            let (Some(schema), Some(program)) = (blob(&mut rest), blob(&mut rest)) else {
+                bail!("wasm-bindgen's custom section is not a run of (schema, program) pairs: has its format changed?");
+            };
+            let names_class = UNUSED_EXPORTED_CLASSES.iter().any(|c| program.windows(c.len()).any(|w| w == c.as_bytes()));
+            if !names_class {
+                kept.extend_from_slice(schema);
+                kept.extend_from_slice(program);
+            }
+        }
+        section.data = kept;
+        module.customs.add(section);
+    }
+    Ok(module.emit_wasm())
+}
+
+/// The next length-prefixed blob of `rest`, with its prefix.
+fn blob<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let len = rest.get(..4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)?;
+    let blob = rest.get(..4 + len)?;
+    *rest = &rest[blob.len()..];
+    Some(blob)
+}
+
 /// Copies `file` into `dir` under a content-hashed name; returns the name.
 fn publish(file: &Path, stem: &str, extension: &str, dir: &Path) -> anyhow::Result<String> {
     let bytes = fs::read(file).with_context(|| format!("reading {}", file.display()))?;
@@ -87,6 +145,38 @@ fn publish_bytes(bytes: &[u8], stem: &str, extension: &str, dir: &Path) -> anyho
     Ok(name)
 }
 
+/// The generated glue without its whole-line comments (JSDoc blocks and
+/// `//` lines), which no browser reads: about 0.5 KiB of the brotli copy.
+/// Code lines are kept as they are.
+fn without_comment_lines(js: &str) -> String {
+    let mut out = String::with_capacity(js.len());
+    let mut in_block = false;
+    for line in js.lines() {
+        let code = line.trim();
+        if in_block {
+            in_block = !code.ends_with("*/");
+        } else if code.starts_with("/*") {
+            in_block = !code.ends_with("*/");
+        } else if !code.starts_with("//") && !code.is_empty() {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A stylesheet without its comments.
+fn without_css_comments(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = rest[start..].find("*/").map_or("", |end| &rest[start + end + 2..]);
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Every stylesheet in `style/`, in name order, as one file.
 fn stylesheet() -> anyhow::Result<Vec<u8>> {
     let mut files: Vec<PathBuf> = fs::read_dir("style")
@@ -95,12 +185,13 @@ fn stylesheet() -> anyhow::Result<Vec<u8>> {
         .collect::<Result<_, _>>()?;
     files.retain(|p| p.extension().is_some_and(|e| e == "css"));
     files.sort();
-    let mut css = Vec::new();
+    let mut css = String::new();
     for file in files {
-        css.extend(fs::read(&file)?);
-        css.push(b'\n');
+        let text = fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        css.push_str(&without_css_comments(&text));
+        css.push('\n');
     }
-    Ok(css)
+    Ok(css.into_bytes())
 }
 
 fn compress_all(dir: &Path) -> anyhow::Result<()> {
@@ -211,6 +302,13 @@ mod tests {
         let mut back = Vec::new();
         std::io::Read::read_to_end(&mut brotli::Decompressor::new(&brotli(&raw).unwrap()[..], 4096), &mut back).unwrap();
         assert_eq!(back, raw);
+    }
+
+    #[test]
+    fn comments_go_and_code_stays() {
+        let js = "/**\n * @param {number} a\n */\nexport function f(a) {\n    // why\n    return `/* ${a} */`;\n}\n";
+        assert_eq!(without_comment_lines(js), "export function f(a) {\n    return `/* ${a} */`;\n}\n");
+        assert_eq!(without_css_comments("/* a */a { b: c; } /* d\n e */f{}"), "a { b: c; } f{}");
     }
 
     #[test]
