@@ -89,8 +89,10 @@ struct Queue {
     /// The newest delivery placed at each severity: one placed before a
     /// more severe one has been overtaken.
     newest: [i64; SEVERITIES],
-    /// Sent on their way, not yet through [`Pacer::admit`].
-    going: u32,
+    /// Sent on their way, not yet through [`Pacer::admit`], with their
+    /// rank: a delivery is planned behind those of its rank or above only,
+    /// as admission pushes a less severe one back by the gap it takes.
+    going: HashMap<i64, u8>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -171,15 +173,17 @@ impl Pacer {
             }
             queue.order.insert(place);
         }
-        let ahead = u32::try_from(queue.order.range(..place).count()).unwrap_or(u32::MAX);
+        let rank = place.0.0;
+        let going = queue.going.iter().filter(|&(&other, &r)| other != id && r >= rank).count();
+        let ahead = u32::try_from(queue.order.range(..place).count() + going).unwrap_or(u32::MAX);
         let mut at = lane.earliest(now, None);
         if let Some(rate) = self.channel {
-            at = at.max(lane.next_send) + rate.interval * queue.going.saturating_add(ahead);
+            at = at.max(lane.next_send) + rate.interval * ahead;
         }
         if at <= now + horizon {
             queue.order.remove(&place);
             queue.places.remove(&id);
-            queue.going += 1;
+            queue.going.insert(id, rank);
             return Turn::Soon(at);
         }
         queue.places.insert(id, Waiting { place, since, turn: at });
@@ -204,14 +208,15 @@ impl Pacer {
         }
     }
 
-    /// The message is about to go: when it may. Takes a workspace slot and
-    /// keeps the channel's gap since its last send, whatever the plan said
-    /// (a delivery put back may come back a little late or early).
-    pub fn admit(&self, key: &LaneKey, now: Instant) -> Instant {
+    /// Delivery `id` is about to go: when it may. Takes a workspace slot
+    /// and keeps the channel's gap since its last send, whatever the plan
+    /// said (a delivery put back may come back a little late or early, a
+    /// more severe one may have taken the slot it was planned for).
+    pub fn admit(&self, key: &LaneKey, id: i64, now: Instant) -> Instant {
         let mut lanes = self.lanes.lock().expect("the pacer's lock");
         let Lanes { channels, workspaces, queues, .. } = &mut *lanes;
         if let Some(queue) = queues.get_mut(key) {
-            queue.going = queue.going.saturating_sub(1);
+            queue.going.remove(&id);
         }
         let channel = channels.entry(key.clone()).or_insert_with(|| Lane::new(now));
         let workspace = workspaces.entry(key.workspace.clone()).or_insert_with(|| Lane::new(now));
@@ -253,7 +258,7 @@ impl Pacer {
                 kept
             });
         }
-        lanes.queues.retain(|_, q| !q.order.is_empty() || q.going > 0);
+        lanes.queues.retain(|_, q| !q.order.is_empty() || !q.going.is_empty());
         let Lanes { channels, workspaces, queues, .. } = &mut *lanes;
         channels.retain(|key, l| l.busy(now) || queues.contains_key(key));
         workspaces.retain(|_, l| l.busy(now));
@@ -315,8 +320,8 @@ mod tests {
         let now = Instant::now();
         let last = (0..100).map(|id| soon(pacer.plan(&key("a"), id, LOW, now, ALL_SOON))).last().unwrap();
         assert_eq!(last - now, Duration::from_secs(99));
-        assert_eq!(pacer.admit(&key("b"), now), now, "the other channel goes at once");
-        assert_eq!(pacer.admit(&key("a"), now), now, "the first of the backlog too");
+        assert_eq!(pacer.admit(&key("b"), 100, now), now, "the other channel goes at once");
+        assert_eq!(pacer.admit(&key("a"), 0, now), now, "the first of the backlog too");
     }
 
     #[test]
@@ -327,16 +332,26 @@ mod tests {
         let storm: Vec<Turn> = (1..=10).map(|id| pacer.plan(&key("a"), id, LOW, now, horizon)).collect();
         assert_eq!(&storm[..3], &[Turn::Soon(now), Turn::Soon(now + Duration::from_secs(1)), Turn::Soon(now + Duration::from_secs(2))]);
         assert_eq!(later(storm[9]), now + Duration::from_secs(9));
-        // Behind the three on their way, ahead of the seven waiting.
-        assert_eq!(later(pacer.plan(&key("a"), 99, CRITICAL, now, horizon)), now + Duration::from_secs(3));
+        // Ahead of the seven waiting and of the three on their way: it
+        // takes the next slot, and admission pushes each of those back a gap.
+        assert_eq!(pacer.plan(&key("a"), 99, CRITICAL, now, horizon), Turn::Soon(now));
+        assert_eq!(pacer.admit(&key("a"), 99, now), now);
+        let admitted: Vec<Duration> = (1..=3).map(|id| pacer.admit(&key("a"), id, now + Duration::from_secs(id as u64 - 1)) - now).collect();
+        assert_eq!(admitted, [1, 2, 3].map(Duration::from_secs), "the three keep their order, a gap later each");
+        // The storm's next one comes after them, the last one a gap later than planned.
         let after = now + Duration::from_secs(2);
-        for sent in 0..3 {
-            pacer.admit(&key("a"), now + Duration::from_secs(sent));
-        }
-        assert_eq!(pacer.plan(&key("a"), 99, CRITICAL, after, horizon), Turn::Soon(now + Duration::from_secs(3)));
-        // The storm's next one now comes after it, the last one a gap later than planned.
         assert_eq!(pacer.plan(&key("a"), 4, LOW, after, horizon), Turn::Soon(now + Duration::from_secs(4)));
         assert_eq!(later(pacer.plan(&key("a"), 10, LOW, after, horizon)), now + Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_delivery_is_planned_behind_those_on_their_way_of_its_severity_or_above() {
+        let pacer = Pacer::new(ONE_A_SECOND, WAIT);
+        let now = Instant::now();
+        assert_eq!(pacer.plan(&key("a"), 1, CRITICAL, now, ALL_SOON), Turn::Soon(now));
+        assert_eq!(pacer.plan(&key("a"), 2, HIGH, now, ALL_SOON), Turn::Soon(now + Duration::from_secs(1)));
+        assert_eq!(pacer.plan(&key("a"), 3, CRITICAL, now, ALL_SOON), Turn::Soon(now + Duration::from_secs(1)), "behind 1 only");
+        assert_eq!(pacer.plan(&key("a"), 4, LOW, now, ALL_SOON), Turn::Soon(now + Duration::from_secs(3)), "behind all three");
     }
 
     #[test]
@@ -346,13 +361,13 @@ mod tests {
         let horizon = Duration::ZERO;
         assert_eq!(pacer.plan(&key("a"), 1, CRITICAL, now, horizon), Turn::Soon(now));
         assert_eq!(later(pacer.plan(&key("a"), 2, CRITICAL, now, horizon)), now + Duration::from_secs(1));
-        pacer.admit(&key("a"), now);
+        pacer.admit(&key("a"), 1, now);
         // Delivery 2 was re-sent by hand and never returns to its place.
         let much_later = now + Duration::from_secs(60);
         pacer.forget_idle(much_later);
         assert_eq!(pacer.plan(&key("a"), 3, LOW, much_later, horizon), Turn::Soon(much_later));
         // One that will not be sent gives its place up at once.
-        assert_eq!(later(pacer.plan(&key("a"), 4, CRITICAL, much_later, horizon)), much_later + Duration::from_secs(1));
+        assert_eq!(later(pacer.plan(&key("a"), 4, LOW, much_later, horizon)), much_later + Duration::from_secs(1));
         pacer.forget(4);
         assert_eq!(later(pacer.plan(&key("a"), 5, LOW, much_later, horizon)), much_later + Duration::from_secs(1));
     }
@@ -369,8 +384,7 @@ mod tests {
         }
         let hour = now + Duration::from_secs(3_600);
         assert_eq!(later(pacer.plan(&key("a"), 5, LOW, hour, horizon)), hour + Duration::from_secs(4));
-        let critical = pacer.plan(&key("a"), 6, CRITICAL, hour, horizon);
-        assert!(later(critical) < hour + Duration::from_secs(2), "{critical:?}");
+        assert_eq!(pacer.plan(&key("a"), 6, CRITICAL, hour, horizon), Turn::Soon(hour));
 
         // Overtaken by HIGH ones: it comes back when it has waited ten
         // seconds, and then goes ahead of them.
@@ -383,11 +397,11 @@ mod tests {
         }
         let low = pacer.plan(&key("b"), 2, LOW, now, horizon);
         let Turn::Later { turn, back } = low else { panic!("{low:?}") };
-        assert_eq!(turn, now + Duration::from_secs(29), "behind the one on its way and the 28 HIGH ones");
+        assert_eq!(turn, now + Duration::from_secs(29), "behind the two on their way and the 27 HIGH ones waiting");
         assert_eq!(back, now + Duration::from_secs(10), "planned again when its wait is up");
         let due = now + Duration::from_secs(10);
-        // Next after the one on its way.
-        assert_eq!(later(pacer.plan(&key("b"), 2, LOW, due, horizon)), due + Duration::from_secs(1), "ahead of the HIGH ones");
+        // The next slot, ahead of the HIGH ones (those on their way too).
+        assert_eq!(pacer.plan(&key("b"), 2, LOW, due, horizon), Turn::Soon(due), "ahead of the HIGH ones");
     }
 
     #[test]
@@ -396,7 +410,7 @@ mod tests {
         let now = Instant::now();
         assert!(matches!(pacer.plan(&key("a"), 1, LOW, now, Duration::ZERO), Turn::Soon(_)));
         assert!(matches!(pacer.plan(&key("a"), 2, LOW, now, Duration::ZERO), Turn::Later { .. }));
-        pacer.admit(&key("a"), now);
+        pacer.admit(&key("a"), 1, now);
         pacer.forget_idle(now + Duration::from_secs(120));
         let lanes = pacer.lanes.lock().unwrap();
         assert!(lanes.queues.is_empty() && lanes.channels.is_empty(), "nothing is kept for the channel");
@@ -406,9 +420,9 @@ mod tests {
     fn admission_keeps_the_channel_s_gap_whatever_the_plan_said() {
         let pacer = Pacer::new(ONE_A_SECOND, WAIT);
         let now = Instant::now();
-        assert_eq!(pacer.admit(&key("a"), now), now);
+        assert_eq!(pacer.admit(&key("a"), 1, now), now);
         // A delivery put back came back early: it still waits its second.
-        assert_eq!(pacer.admit(&key("a"), now + Duration::from_millis(300)) - now, Duration::from_secs(1));
+        assert_eq!(pacer.admit(&key("a"), 2, now + Duration::from_millis(300)) - now, Duration::from_secs(1));
     }
 
     #[test]
@@ -417,9 +431,9 @@ mod tests {
         let now = Instant::now();
         pacer.block(&key("a"), now, Duration::from_secs(3));
         assert_eq!(pacer.plan(&key("a"), 1, LOW, now, ALL_SOON), Turn::Soon(now + Duration::from_secs(3)));
-        assert_eq!(pacer.admit(&key("a"), now) - now, Duration::from_secs(3));
+        assert_eq!(pacer.admit(&key("a"), 1, now) - now, Duration::from_secs(3));
         assert_eq!(pacer.plan(&key("b"), 2, LOW, now, ALL_SOON), Turn::Soon(now));
-        assert_eq!(pacer.admit(&key("b"), now), now);
+        assert_eq!(pacer.admit(&key("b"), 2, now), now);
         assert_eq!(pacer.blocked_until(&key("a"), now), Some(now + Duration::from_secs(3)));
     }
 
@@ -427,7 +441,7 @@ mod tests {
     fn the_workspace_ceiling_spans_channels() {
         let pacer = Pacer::new(ONE_A_SECOND, WAIT);
         let now = Instant::now();
-        let last = (0..21).map(|i| pacer.admit(&key(&format!("c{i}")), now)).last().unwrap();
+        let last = (0..21).map(|i| pacer.admit(&key(&format!("c{i}")), i, now)).last().unwrap();
         assert_eq!(last - now, Duration::from_millis(200));
     }
 }

@@ -146,7 +146,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                     tokio::time::sleep_until(at.into()).await;
                 }
                 // The workspace's slot, and the channel's gap, only now.
-                let go = shared.pacer.admit(&job.lane, Instant::now());
+                let go = shared.pacer.admit(&job.lane, id, Instant::now());
                 if go > Instant::now() {
                     tokio::time::sleep_until(go.into()).await;
                 }
