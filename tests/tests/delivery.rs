@@ -469,10 +469,11 @@ async fn a_critical_alert_behind_a_storm_of_low_ones_for_its_channel_goes_next()
 
 #[tokio::test]
 async fn a_message_waits_behind_more_severe_ones_no_longer_than_the_priority_max_wait() {
-    // Five messages a second, so the test is quick; LOW ones may wait
-    // three seconds while HIGH ones overtake them.
+    // Four messages a second against a limit of five, so the test is
+    // quick and a busy machine's jitter in sending earns no 429; LOW ones
+    // may wait three seconds while HIGH ones overtake them.
     let s = scene(|settings| {
-        settings.slack_channel_rate = 290;
+        settings.slack_channel_rate = 240;
         settings.priority_max_wait = Duration::from_secs(3);
     })
     .await;
