@@ -405,20 +405,26 @@ impl ChannelRef {
         if name.is_empty() {
             return error(CHANNEL_HINT.to_owned());
         }
+        // ASCII letters only are lowered: Unicode's case table would be
+        // the largest part of the web app's data, for a hint.
         let suggestion = || {
             let fixed: String = name
-                .to_lowercase()
+                .to_ascii_lowercase()
                 .split(|c: char| c.is_whitespace() || c == '.')
                 .filter(|part| !part.is_empty())
                 .collect::<Vec<_>>()
                 .join("-");
             format!("#{fixed}")
         };
+        let did_you_mean = || {
+            let fixed = suggestion();
+            if fixed.chars().any(char::is_uppercase) { ".".to_owned() } else { format!(": did you mean {fixed}?") }
+        };
         if name.chars().any(|c| c.is_whitespace()) {
-            return error(format!("Channel names have no spaces: did you mean {}?", suggestion()));
+            return error(format!("Channel names have no spaces{}", did_you_mean()));
         }
         if name.chars().any(char::is_uppercase) {
-            return error(format!("Channel names are lowercase: did you mean {}?", suggestion()));
+            return error(format!("Channel names are lowercase{}", did_you_mean()));
         }
         // What Slack allows, exactly: lower-case letters, numbers, - and _
         // (letters of any script; no symbols, controls or direction marks).
@@ -727,6 +733,9 @@ mod tests {
         let message = |input: &str| ChannelRef::parse("channel", input).unwrap_err().message;
         assert!(message("#Sec Alerts").contains("#sec-alerts"), "{}", message("#Sec Alerts"));
         assert!(message("#SecAlerts").contains("lowercase"));
+        // Only ASCII letters are lowered for a hint; without one, the rule.
+        assert_eq!(message("#Équipe"), "Channel names are lowercase.");
+        assert!(message("#Sécurité Ops").contains("#sécurité-ops"), "{}", message("#Sécurité Ops"));
         assert!(message("#sec.alerts").contains("#sec-alerts"));
         assert!(message("").contains("C0123ABCD"));
         assert!(message("#").contains("#sec-alerts"));

@@ -25,6 +25,22 @@ pub fn wasm_target() -> anyhow::Result<()> {
     }
 }
 
+/// The standard library's source (rustup's `rust-src` component), which
+/// the app's build compiles for its own size (see `dist.rs`); added when
+/// missing, like the target. `false`: rustup cannot say or add it, and the
+/// build uses the prebuilt standard library instead.
+pub fn rust_src() -> bool {
+    let installed = Command::new("rustup").args(["component", "list", "--installed"]).output();
+    match installed {
+        Ok(out) if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim().starts_with("rust-src")) => true,
+        Ok(_) => {
+            println!("Adding the standard library's source to the pinned toolchain (rustup component add rust-src)…");
+            run("rustup", &["component", "add", "rust-src"]).is_ok()
+        }
+        Err(_) => false,
+    }
+}
+
 /// The manifest test reads the YAML as a YAML 1.1 parser would (Python's
 /// PyYAML): installs Debian's python3-yaml when it is missing and we are
 /// root, else says how.
