@@ -139,6 +139,9 @@ pub struct NewAlert {
     pub alert_context: Option<String>,
     /// Overrides routing when present.
     pub destinations: Option<Vec<String>>,
+    /// Events with the same key fold into one alert while it is open
+    /// (`None`: the detection ID and title are the key).
+    pub dedup_key: Option<String>,
 }
 
 /// The two shapes of `POST /api/alerts`.
@@ -254,6 +257,7 @@ fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>>
         }
     };
     let detection_id = text("detectionId", MAX_SHORT_CHARS * 4, &mut fail);
+    let dedup_key = text("dedupKey", MAX_SHORT_CHARS * 4, &mut fail);
     let description = text("description", MAX_TEXT_CHARS, &mut fail);
     let runbook = text("runbook", MAX_TEXT_CHARS, &mut fail);
     let reference = text("reference", MAX_REFERENCE_CHARS, &mut fail).and_then(|reference| {
@@ -358,6 +362,7 @@ fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>>
         created_at,
         alert_context,
         destinations,
+        dedup_key,
     })
 }
 
@@ -441,6 +446,10 @@ pub struct Accepted {
     /// How many destinations it is queued for (for a repeat: how many the
     /// first one went to).
     pub deliveries: usize,
+    /// `true`: an event of an open alert with the same deduplication key,
+    /// folded into it (`alertId` is that alert's); its message is updated.
+    #[serde(default)]
+    pub folded: bool,
 }
 
 /// The answer to `POST /api/alerts`: 202 when anything new was queued, 200
@@ -529,6 +538,16 @@ pub struct AlertSummary {
     /// The least advanced of its deliveries (failed before retrying before
     /// queued before sent); `None` when it went nowhere.
     pub delivery: Option<DeliveryState>,
+    /// Events folded into it, the first included.
+    #[serde(default = "one")]
+    pub event_count: u64,
+    /// RFC 3339: the latest event.
+    #[serde(default)]
+    pub last_seen_at: String,
+}
+
+fn one() -> u64 {
+    1
 }
 
 /// `GET /api/alerts`.
@@ -550,16 +569,19 @@ pub enum ActivityAction {
     Question,
     /// Their answer.
     Answer,
+    /// More events folded in (`new_value`: how many).
+    Events,
 }
 
 impl ActivityAction {
-    pub const ALL: [ActivityAction; 6] = [
+    pub const ALL: [ActivityAction; 7] = [
         ActivityAction::Status,
         ActivityAction::Assign,
         ActivityAction::Comment,
         ActivityAction::Resolve,
         ActivityAction::Question,
         ActivityAction::Answer,
+        ActivityAction::Events,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -570,6 +592,7 @@ impl ActivityAction {
             ActivityAction::Resolve => "RESOLVE",
             ActivityAction::Question => "QUESTION",
             ActivityAction::Answer => "ANSWER",
+            ActivityAction::Events => "EVENTS",
         }
     }
 
@@ -584,6 +607,8 @@ impl ActivityAction {
 pub enum ActivitySource {
     Slack,
     Console,
+    /// The alert pipeline, through the ingest API.
+    Api,
 }
 
 impl ActivitySource {
@@ -591,6 +616,7 @@ impl ActivitySource {
         match self {
             ActivitySource::Slack => "SLACK",
             ActivitySource::Console => "CONSOLE",
+            ActivitySource::Api => "API",
         }
     }
 
@@ -598,11 +624,12 @@ impl ActivitySource {
         match self {
             ActivitySource::Slack => "Slack",
             ActivitySource::Console => "Herald",
+            ActivitySource::Api => "the alert pipeline",
         }
     }
 
     pub fn parse(s: &str) -> Option<ActivitySource> {
-        [ActivitySource::Slack, ActivitySource::Console].into_iter().find(|a| a.as_str() == s)
+        [ActivitySource::Slack, ActivitySource::Console, ActivitySource::Api].into_iter().find(|a| a.as_str() == s)
     }
 }
 
@@ -698,6 +725,30 @@ pub struct AlertView {
     pub deliveries: Vec<DeliveryView>,
     /// Oldest first.
     pub activity: Vec<ActivityView>,
+    /// Events folded into it, the first included; `alertContext` is the
+    /// latest one's.
+    #[serde(default = "one")]
+    pub event_count: u64,
+    /// RFC 3339: the latest event.
+    #[serde(default)]
+    pub last_seen_at: String,
+    /// The events before the latest, newest first (at most
+    /// [`MAX_EARLIER_EVENTS`]).
+    #[serde(default)]
+    pub earlier_events: Vec<EarlierEvent>,
+}
+
+/// How many of the events before the latest an alert keeps.
+pub const MAX_EARLIER_EVENTS: usize = 20;
+
+/// One of the events folded into an alert before the latest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EarlierEvent {
+    /// RFC 3339: when Herald received it.
+    pub at: String,
+    /// Its `alertContext`, compact JSON text as sent.
+    pub context: Option<String>,
 }
 
 #[cfg(test)]

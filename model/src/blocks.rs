@@ -228,6 +228,18 @@ pub struct AlertMessage<'a> {
     pub created_local: &'a str,
     /// `<public URL>/alerts/<id>`.
     pub herald_url: &'a str,
+    /// Events folded into the alert, when more than one.
+    pub events: Option<Events<'a>>,
+}
+
+/// How many events an alert stands for, and when the latest came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Events<'a> {
+    pub count: u64,
+    /// Unix seconds of the latest.
+    pub last_unix: i64,
+    /// Its time of day in the destination's timezone, e.g. `10:42 CET`.
+    pub last_local: &'a str,
 }
 
 impl AlertMessage<'_> {
@@ -253,6 +265,10 @@ impl AlertMessage<'_> {
                 field("Assignee", self.assignee.map_or_else(|| "Nobody yet".to_owned(), |a| a.mention())),
             ],
         });
+        if let Some(events) = self.events.filter(|e| e.count > 1) {
+            let text = format!("×{} · last at <!date^{}^{{time}}|{}>", events.count, events.last_unix, escape(events.last_local));
+            blocks.push(Block::Context { elements: vec![Text::mrkdwn(text, MAX_SECTION_TEXT)] });
+        }
         if let Some(description) = self.description {
             blocks.push(Block::Section { text: Some(Text::mrkdwn_escaped(description, MAX_SECTION_TEXT)), fields: Vec::new() });
         }
@@ -309,6 +325,9 @@ impl AlertMessage<'_> {
         let mut text = format!("{emoji} [{}] {}", self.severity.as_str(), escape(self.title));
         if let Some(detection) = self.detection_id {
             text.push_str(&format!(" ({})", escape(detection)));
+        }
+        if let Some(events) = self.events.filter(|e| e.count > 1) {
+            text.push_str(&format!(" ×{}", events.count));
         }
         Message { text: cut_escaped(&text, MAX_FALLBACK_TEXT), blocks }
     }

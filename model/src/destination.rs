@@ -148,6 +148,10 @@ pub struct DestinationView {
     pub alert_kinds: Vec<AlertKind>,
     pub log_types: Vec<String>,
     pub timezone: String,
+    /// Minutes within which events with the same key fold into one alert;
+    /// 0: off.
+    #[serde(default = "default_dedup_window")]
+    pub dedup_window: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
     pub created_at: String,
@@ -168,6 +172,7 @@ impl DestinationView {
             alert_kinds: self.alert_kinds.clone(),
             log_types: self.log_types.clone(),
             timezone: self.timezone.clone(),
+            dedup_window: Some(self.dedup_window),
         }
     }
 
@@ -551,6 +556,18 @@ pub struct SlackBotForm {
     /// Empty: every log type.
     pub log_types: Vec<String>,
     pub timezone: String,
+    /// Minutes; `None`: keep the stored window ([`DEFAULT_DEDUP_WINDOW`]
+    /// for a new destination).
+    pub dedup_window: Option<u32>,
+}
+
+/// Events with the same key fold into one alert within an hour.
+pub const DEFAULT_DEDUP_WINDOW: u32 = 60;
+/// The longest window: a week, in minutes.
+pub const MAX_DEDUP_WINDOW: u32 = 7 * 24 * 60;
+
+fn default_dedup_window() -> u32 {
+    DEFAULT_DEDUP_WINDOW
 }
 
 impl std::fmt::Debug for SlackBotForm {
@@ -612,6 +629,8 @@ pub struct ValidSlackBot {
     pub alert_kinds: Vec<AlertKind>,
     pub log_types: Vec<String>,
     pub timezone: String,
+    /// `None`: keep the stored one.
+    pub dedup_window: Option<u32>,
 }
 
 impl std::fmt::Debug for ValidSlackBot {
@@ -674,6 +693,12 @@ impl SlackBotForm {
         if timezone.is_empty() {
             errors.push(FieldError::new("timezone", "Pick a time zone, e.g. UTC or Europe/Berlin."));
         }
+        if self.dedup_window.is_some_and(|minutes| minutes > MAX_DEDUP_WINDOW) {
+            errors.push(FieldError::new(
+                "dedupWindow",
+                format!("The deduplication window is at most {MAX_DEDUP_WINDOW} minutes (a week); 0 turns folding off."),
+            ));
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -694,6 +719,7 @@ impl SlackBotForm {
             alert_kinds,
             log_types,
             timezone: timezone.to_owned(),
+            dedup_window: self.dedup_window,
         })
     }
 }
@@ -781,7 +807,20 @@ mod tests {
             alert_kinds: vec![AlertKind::Alerts],
             log_types: vec![],
             timezone: "UTC".into(),
+            dedup_window: None,
         }
+    }
+
+    #[test]
+    fn the_deduplication_window_is_at_most_a_week() {
+        assert_eq!(filled().validate(StoredSecrets::default()).unwrap().dedup_window, None, "kept when not given");
+        let week = SlackBotForm { dedup_window: Some(MAX_DEDUP_WINDOW), ..filled() };
+        assert_eq!(week.validate(StoredSecrets::default()).unwrap().dedup_window, Some(10_080));
+        let off = SlackBotForm { dedup_window: Some(0), ..filled() };
+        assert_eq!(off.validate(StoredSecrets::default()).unwrap().dedup_window, Some(0));
+        let errors = SlackBotForm { dedup_window: Some(MAX_DEDUP_WINDOW + 1), ..filled() }.validate(StoredSecrets::default()).unwrap_err();
+        assert_eq!(errors[0].field, "dedupWindow");
+        assert!(errors[0].message.contains("0 turns folding off"), "{}", errors[0].message);
     }
 
     #[test]

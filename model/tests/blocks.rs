@@ -4,7 +4,7 @@
 //! rather than taken from the builder's constants).
 
 use herald_model::alert::{AlertStatus, AlertType};
-use herald_model::blocks::AlertMessage;
+use herald_model::blocks::{AlertMessage, Events};
 use herald_model::destination::Severity;
 use serde_json::Value;
 
@@ -24,6 +24,7 @@ fn typical<'a>(log_types: &'a [String]) -> AlertMessage<'a> {
         created_unix: 1_795_939_200,
         created_local: "2026-11-29 09:00 CET",
         herald_url: "https://herald.acme.example/alerts/b90c19e6a3f24c1d9e0a7b6c5d4e3f21",
+        events: None,
     }
 }
 
@@ -116,6 +117,7 @@ fn hostile_and_oversized_alerts_stay_within_slack_limits_and_cannot_mention_or_l
         reference: Some("https://x.example/<!channel>|y"),
         assignee: Some(herald_model::blocks::Assignee { name: "<!channel> Ana", slack_id: Some("U0ANA00001") }),
         herald_url: &url,
+        events: Some(Events { count: u64::MAX, last_unix: 1_795_939_200, last_local: "<!channel> 10:42" }),
         ..typical(&log_types)
     };
     let message = serde_json::to_value(hostile.build()).unwrap();
@@ -146,6 +148,20 @@ fn hostile_and_oversized_alerts_stay_within_slack_limits_and_cannot_mention_or_l
     }
     let header = message["blocks"][0]["text"]["text"].as_str().unwrap();
     assert!(header.ends_with('…'), "a cut header ends with the marker");
+}
+
+#[test]
+fn a_folded_alert_s_message_says_how_many_events_and_when_the_last_came() {
+    let log_types = Vec::new();
+    let single = serde_json::to_value(AlertMessage { events: Some(Events { count: 1, last_unix: 0, last_local: "" }), ..typical(&log_types) }.build()).unwrap();
+    assert!(!single.to_string().contains('×'), "one event is no storm: {single}");
+
+    let events = Events { count: 48, last_unix: 1_795_947_720, last_local: "10:42 CET" };
+    let message = serde_json::to_value(AlertMessage { events: Some(events), ..typical(&log_types) }.build()).unwrap();
+    assert_within_limits(&message);
+    let context = message["blocks"].as_array().unwrap().iter().find(|b| b["type"] == "context").expect("a context block");
+    assert_eq!(context["elements"][0]["text"], "×48 · last at <!date^1795947720^{time}|10:42 CET>");
+    assert!(message["text"].as_str().unwrap().ends_with(" ×48"), "{}", message["text"]);
 }
 
 #[test]

@@ -13,6 +13,7 @@ use herald_model::destination::{
 
 use crate::AppState;
 use crate::error::ApiError;
+use herald_model::destination::{DEFAULT_DEDUP_WINDOW, MAX_DEDUP_WINDOW};
 use crate::store::{DeliveryHealth, DestinationRecord, DestinationValues, SlackAppRecord, SlackAppSecrets, StoredSecret};
 
 /// Where each secret is sealed; the context binds a sealed value to its app.
@@ -49,6 +50,7 @@ pub fn view(record: DestinationRecord, app: Option<&SlackAppRecord>) -> Destinat
         alert_kinds: v.alert_kinds,
         log_types: v.log_types,
         timezone: v.timezone,
+        dedup_window: v.dedup_window,
         problem,
         created_at: record.created_at,
         updated_at: record.updated_at,
@@ -125,6 +127,7 @@ pub async fn create(state: &AppState, kind: DestinationKind) -> Result<Destinati
         alert_kinds: AlertKind::ALL.to_vec(),
         log_types: Vec::new(),
         timezone,
+        dedup_window: DEFAULT_DEDUP_WINDOW,
     };
     let record = state.store.create_destination(kind, &values).await?;
     Ok(view(record, app.as_ref()))
@@ -169,6 +172,7 @@ fn draft_values(form: &SlackBotForm) -> Result<DestinationValues, ApiError> {
         alert_kinds: form.alert_kinds.clone(),
         log_types: form.log_types.clone(),
         timezone: form.timezone.clone(),
+        dedup_window: form.dedup_window.unwrap_or(DEFAULT_DEDUP_WINDOW).min(MAX_DEDUP_WINDOW),
     })
 }
 
@@ -301,6 +305,7 @@ pub async fn save_settings(state: &AppState, id: &str, form: SlackBotForm) -> Re
         alert_kinds: valid.alert_kinds,
         log_types: valid.log_types,
         timezone: valid.timezone,
+        dedup_window: valid.dedup_window.unwrap_or(record.values.dedup_window),
     };
     // A draft moves on to inviting the bot (step 6).
     let step = (record.status == DestinationStatus::Draft).then_some(6);

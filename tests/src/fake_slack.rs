@@ -81,6 +81,8 @@ pub enum AuthorizeOutcome {
 /// One Web API call as the fake received it.
 #[derive(Debug, Clone)]
 pub struct Call {
+    /// When the fake received it.
+    pub at: Instant,
     pub method: String,
     pub token: Option<String>,
     /// Form fields or JSON body, merged with the query string.
@@ -786,7 +788,7 @@ async fn web_api(
     let (fault, latency) = {
         let mut w = world.lock().unwrap();
         if !w.lean {
-            w.calls.push(Call { method: method.clone(), token: token.clone(), params: params.clone() });
+            w.calls.push(Call { at: Instant::now(), method: method.clone(), token: token.clone(), params: params.clone() });
         }
         (w.faults.get_mut(&method).and_then(VecDeque::pop_front), w.latency)
     };

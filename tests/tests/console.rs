@@ -22,6 +22,14 @@ async fn herald_in_use() -> (FakeSlack, Herald, Session, String, String) {
         "alertContext": {"sourceIPAddress": "203.0.113.7", "userIdentity": {"arn": "arn:aws:iam::123456789012:user/a-rather-long-user-name"}},
     });
     assert_eq!(herald.send_alerts(&token, &alert).await.status(), reqwest::StatusCode::ACCEPTED);
+    // Two more events of the same detection and title fold into it.
+    for ip in ["203.0.113.8", "203.0.113.9"] {
+        let mut again = alert.clone();
+        again.as_object_mut().unwrap().remove("alertId");
+        again["alertContext"]["sourceIPAddress"] = json!(ip);
+        let answer: Value = herald.send_alerts(&token, &again).await.json().await.unwrap();
+        assert_eq!(answer["alerts"][0]["alertId"], "a1", "{answer}");
+    }
     let draft: Value = admin.post("/api/destinations", json!({"kind": "SLACK_BOT"})).await.json().await.unwrap();
     let draft = draft["id"].as_str().unwrap().to_owned();
     (slack, herald, admin, secops, draft)
@@ -117,6 +125,23 @@ async fn every_page_fits_a_360_px_phone_without_sideways_scrolling_and_its_title
     browser.wait_for_title("Sign in — Herald").await;
     browser.assert_no_sideways_scroll("/sign-in at 360 px").await;
     browser.screenshot("phone-sign-in").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_folded_alert_shows_its_count_in_the_list_and_its_earlier_events_on_its_page() {
+    let (_slack, herald, _admin, _secops, _draft) = herald_in_use().await;
+    let browser = signed_in(&herald).await;
+    browser.goto(&herald.url("/alerts")).await;
+    browser.find_text("tr[data-alert=a1] .count", "×3").await;
+    browser.goto(&herald.url("/alerts/a1")).await;
+    browser.find_text("dd.events", "×3 · last at").await;
+    browser.find_text("h2", "Latest event's context").await;
+    browser.find_text("pre.context", "203.0.113.9").await;
+    browser.find_text("h2", "Earlier events").await;
+    browser.find_text("ol.earlier-events li:first-child pre", "203.0.113.8").await;
+    browser.find_text("ol.earlier-events li:last-child pre", "203.0.113.7").await;
+    browser.find_text("ol.timeline .summary", "2 more events").await;
     browser.close().await;
 }
 

@@ -198,7 +198,7 @@ async fn a_repeated_alert_id_is_stored_once_and_notifies_once() {
     s.until_delivered("b90c19e6", "SENT").await;
     let (again, answer_again) = s.send(alert.clone()).await;
     assert_eq!(again, StatusCode::OK, "a repeat is not accepted as new: {answer_again}");
-    assert_eq!(answer_again["alerts"][0], json!({"alertId": "b90c19e6", "created": false, "deliveries": 1}));
+    assert_eq!(answer_again["alerts"][0], json!({"alertId": "b90c19e6", "created": false, "deliveries": 1, "folded": false}));
     // Within one batch too.
     let (batch, answer_batch) = s.send(json!({"alerts": [alert.clone(), {"alertId": "other", "title": "x", "severity": "HIGH"}, {"alertId": "other", "title": "x", "severity": "HIGH"}]})).await;
     assert_eq!(batch, StatusCode::ACCEPTED);

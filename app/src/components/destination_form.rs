@@ -129,6 +129,7 @@ pub fn DestinationForm(
         alert_kinds: alert_kinds.get_untracked(),
         log_types: if all_log_types.get_untracked() { Vec::new() } else { log_types.get_untracked() },
         timezone: timezone.value.get_untracked(),
+        dedup_window: None,
     };
 
     // A draft keeps what is typed as it goes (not the secrets), so a reload

@@ -173,7 +173,12 @@ fn AlertTable(alerts: Vec<AlertSummary>) -> impl IntoView {
                             <tr data-alert=a.id.clone()>
                                 <td class="time">{short_utc(&a.created_at)}</td>
                                 <td><span class=format!("severity {}", a.severity.as_str().to_ascii_lowercase())>{a.severity.label()}</span></td>
-                                <td><a href=href>{a.title}</a></td>
+                                <td>
+                                    <a href=href>{a.title}</a>
+                                    {(a.event_count > 1).then(|| view! {
+                                        " "<span class="count" title="Events folded into this alert">{format!("×{}", a.event_count)}</span>
+                                    })}
+                                </td>
                                 <td data-label="Status">{a.status.label()}</td>
                                 <td data-label="Delivery" class=delivery_class(a.delivery)>{a.delivery.map_or("not routed", |d| d.label())}</td>
                             </tr>
@@ -381,6 +386,9 @@ fn AlertDetails(
             <dt>"Log types"</dt><dd>{log_types}</dd>
             <dt>"Created"</dt><dd>{short_utc(&a.created_at)}</dd>
             <dt>"Received"</dt><dd>{short_utc(&a.received_at)}</dd>
+            {(a.event_count > 1).then(|| view! {
+                <dt>"Events"</dt><dd class="events">{format!("×{} · last at {}", a.event_count, short_utc(&a.last_seen_at))}</dd>
+            })}
             <dt>"Alert ID"</dt><dd><code>{a.id.clone()}</code></dd>
         </dl>
         {a.description.clone().map(|d| view! { <h2>"Description"</h2><p class="prose">{d}</p> })}
@@ -410,7 +418,18 @@ fn AlertDetails(
             }
             .into_any()
         }}
-        {context.map(|c| view! { <h2>"Alert context"</h2><pre class="context">{c}</pre> })}
+        {context.map(|c| view! { <h2>{if a.event_count > 1 { "Latest event's context" } else { "Alert context" }}</h2><pre class="context">{c}</pre> })}
+        {(!a.earlier_events.is_empty()).then(|| view! {
+            <h2>"Earlier events"</h2>
+            <ol class="earlier-events">
+                {a.earlier_events.into_iter().map(|e| view! {
+                    <li>
+                        <time>{short_utc(&e.at)}</time>
+                        {e.context.map(|c| view! { <pre class="context">{c}</pre> })}
+                    </li>
+                }).collect_view()}
+            </ol>
+        })}
         <h2>"Activity"</h2>
         <ol class="timeline">
             {activity.into_iter().map(|entry| view! {

@@ -40,7 +40,10 @@ pub async fn ingest(state: &AppState, body: &Value) -> Result<(StatusCode, Inges
         // Checked by `impossible_times` already.
         let created_at = alert.created_at.as_deref().and_then(|at| at.parse::<jiff::Timestamp>().ok()).map_or(now, |at| at.as_millisecond());
         match routing::route_new(&alert, &destinations) {
-            Ok(destination_ids) => records.push(NewAlertRecord { alert: record(alert, created_at, now), destination_ids }),
+            Ok(destination_ids) => {
+                let fold_since = fold_window(&destination_ids, &destinations).map(|window| now - window);
+                records.push(NewAlertRecord { alert: record(alert, created_at, now), destination_ids, fold_since });
+            }
             Err(unknown) => errors.push(FieldError::new(
                 field("destinations"),
                 format!("No destination has the ID {}: GET /api/destinations lists them.", unknown.join(", ")),
@@ -52,14 +55,20 @@ pub async fn ingest(state: &AppState, body: &Value) -> Result<(StatusCode, Inges
     }
     let stored = state.store.insert_alerts(&records, now).await?;
     let created = stored.iter().filter(|s| s.created).count();
+    let folded = stored.iter().filter(|s| s.folded).count();
     let metrics = &state.delivery.metrics;
     metrics.alerts_ingested.fetch_add(created as u64, Relaxed);
-    metrics.alerts_repeated.fetch_add((stored.len() - created) as u64, Relaxed);
-    if stored.iter().any(|s| s.created && s.deliveries > 0) {
+    metrics.alerts_folded.fetch_add(folded as u64, Relaxed);
+    metrics.alerts_repeated.fetch_add((stored.len() - created - folded) as u64, Relaxed);
+    if stored.iter().any(|s| (s.created || s.folded) && s.deliveries > 0) {
         state.delivery.wake();
     }
-    let status = if created > 0 { StatusCode::ACCEPTED } else { StatusCode::OK };
-    let alerts = stored.into_iter().map(|s| Accepted { alert_id: s.id, created: s.created, deliveries: s.deliveries }).collect();
+    // A folded event was taken in (its alert's messages are updated): 202.
+    let status = if created + folded > 0 { StatusCode::ACCEPTED } else { StatusCode::OK };
+    let alerts = stored
+        .into_iter()
+        .map(|s| Accepted { alert_id: s.id, created: s.created, deliveries: s.deliveries, folded: s.folded })
+        .collect();
     Ok((status, IngestAnswer { alerts }))
 }
 
@@ -93,12 +102,35 @@ fn impossible_times(body: &Value) -> Vec<FieldError> {
     }
 }
 
+/// How far back (ms) an event may fold into an open alert with its key:
+/// the shortest window of the destinations it goes to, `None` when one of
+/// them has folding off. An alert that goes nowhere folds within the
+/// default window, so the list stays readable too.
+fn fold_window(routed: &[String], destinations: &[crate::store::DestinationRecord]) -> Option<i64> {
+    let minutes = destinations
+        .iter()
+        .filter(|d| routed.contains(&d.id))
+        .map(|d| d.values.dedup_window)
+        .min()
+        .unwrap_or(herald_model::destination::DEFAULT_DEDUP_WINDOW);
+    (minutes > 0).then(|| i64::from(minutes) * 60_000)
+}
+
+/// The key events fold by: the one sent, else the detection and the title.
+fn dedup_key(alert: &NewAlert) -> String {
+    match &alert.dedup_key {
+        Some(key) => format!("key:{key}"),
+        None => format!("detection:{}\u{1f}{}", alert.detection_id.as_deref().unwrap_or_default(), alert.title),
+    }
+}
+
 /// `alerts[12].title` → 12; fields of a single alert → 0.
 fn item_index(field: &str) -> usize {
     field.strip_prefix("alerts[").and_then(|rest| rest.split(']').next()).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 fn record(alert: NewAlert, created_at: i64, now: i64) -> AlertRecord {
+    let dedup_key = Some(dedup_key(&alert));
     AlertRecord {
         id: alert.alert_id.unwrap_or_else(new_id),
         status: AlertStatus::initial(alert.severity),
@@ -115,5 +147,9 @@ fn record(alert: NewAlert, created_at: i64, now: i64) -> AlertRecord {
         created_at,
         received_at: now,
         assignee: None,
+        dedup_key,
+        event_count: 1,
+        last_seen_at: now,
+        earlier_events: Vec::new(),
     }
 }

@@ -1,7 +1,7 @@
 //! The alert message for one destination: the Block Kit of `herald_model`
 //! with the time in the destination's timezone, sent to its channel.
 
-use herald_model::blocks::{AlertMessage, Assignee};
+use herald_model::blocks::{AlertMessage, Assignee, Events};
 use herald_model::destination::ChannelRef;
 use url::Url;
 
@@ -65,6 +65,11 @@ pub fn build_reply(channel: &str, thread_ts: &str, text: &str) -> Vec<u8> {
 
 fn body(alert: &AlertRecord, zone: &jiff::tz::TimeZone, channel: &str, ts: Option<&str>, public_url: &Url) -> Vec<u8> {
     let local = local_time_in(alert.created_at, zone);
+    let last_local = jiff::Timestamp::from_millisecond(alert.last_seen_at)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned_datetime(zone.clone())
+        .strftime("%H:%M %Z")
+        .to_string();
     let url = herald_url(public_url, &alert.id);
     let message = AlertMessage {
         id: &alert.id,
@@ -81,6 +86,7 @@ fn body(alert: &AlertRecord, zone: &jiff::tz::TimeZone, channel: &str, ts: Optio
         created_unix: alert.created_at.div_euclid(1000),
         created_local: &local,
         herald_url: &url,
+        events: Some(Events { count: alert.event_count, last_unix: alert.last_seen_at.div_euclid(1000), last_local: &last_local }),
     }
     .build();
     #[derive(serde::Serialize)]

@@ -12,6 +12,8 @@ const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
 pub struct Metrics {
     pub alerts_ingested: AtomicU64,
     pub alerts_repeated: AtomicU64,
+    /// Events folded into an open alert with the same deduplication key.
+    pub alerts_folded: AtomicU64,
     pub sent: AtomicU64,
     pub retried: AtomicU64,
     pub failed: AtomicU64,
@@ -51,6 +53,10 @@ impl Metrics {
         counter(&mut out, "herald_alerts_repeated_total", "Alerts refused as repeats of an alertId seen before.", &[(
             "",
             self.alerts_repeated.load(Relaxed),
+        )]);
+        counter(&mut out, "herald_alerts_folded_total", "Events folded into an open alert with the same deduplication key.", &[(
+            "",
+            self.alerts_folded.load(Relaxed),
         )]);
         counter(&mut out, "herald_deliveries_total", "Delivery attempts by outcome.", &[
             ("{outcome=\"sent\"}", self.sent.load(Relaxed)),

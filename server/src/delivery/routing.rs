@@ -69,6 +69,7 @@ mod tests {
                 alert_kinds: kinds.to_vec(),
                 log_types: logs.iter().map(|s| s.to_string()).collect(),
                 timezone: "UTC".into(),
+                dedup_window: 60,
             },
             created_at: String::new(),
             updated_at: String::new(),

@@ -104,9 +104,14 @@ async fn raise(
         created_at: now,
         received_at: now,
         assignee: None,
+        // Herald's own problems are raised once each already.
+        dedup_key: None,
+        event_count: 1,
+        last_seen_at: now,
+        earlier_events: Vec::new(),
     };
     tracing::info!(alert.id = %alert.id, destinations = routed.len(), "raised a system error alert");
-    state.store.insert_alerts(&[NewAlertRecord { alert, destination_ids: routed }], now).await?;
+    state.store.insert_alerts(&[NewAlertRecord { alert, destination_ids: routed, fold_since: None }], now).await?;
     state.delivery.wake();
     Ok(())
 }

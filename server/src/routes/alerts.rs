@@ -83,6 +83,8 @@ pub async fn list(
             detection_id: row.alert.detection_id,
             created_at: rfc3339(row.alert.created_at),
             delivery: row.delivery,
+            event_count: row.alert.event_count,
+            last_seen_at: rfc3339(row.alert.last_seen_at),
         })
         .collect();
     Ok(Json(AlertList { alerts }))
@@ -245,6 +247,8 @@ fn summary(a: &Activity) -> String {
         ActivityAction::Resolve => format!("{who} resolved the alert: {comment}"),
         ActivityAction::Question => format!("{who} asked {new}: {comment}"),
         ActivityAction::Answer => format!("{who} answered “{old}”: {comment}"),
+        ActivityAction::Events if new == "1" => "1 more event".to_owned(),
+        ActivityAction::Events => format!("{new} more events"),
     }
 }
 
@@ -282,6 +286,13 @@ fn view(a: AlertRecord, deliveries: Vec<DeliveryRecord>, activity: Vec<ActivityR
         assignee: a.assignee.map(|x| AssigneeView { id: x.user_id, name: x.name }),
         deliveries: deliveries.into_iter().map(delivery_view).collect(),
         activity: activity.into_iter().map(activity_view).collect(),
+        event_count: a.event_count,
+        last_seen_at: rfc3339(a.last_seen_at),
+        earlier_events: a
+            .earlier_events
+            .into_iter()
+            .map(|e| herald_model::alert::EarlierEvent { at: rfc3339(e.at), context: e.context })
+            .collect(),
     }
 }
 

@@ -53,6 +53,8 @@ pub struct DestinationValues {
     pub alert_kinds: Vec<AlertKind>,
     pub log_types: Vec<String>,
     pub timezone: String,
+    /// Minutes; 0: every event is an alert of its own.
+    pub dedup_window: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,6 +140,23 @@ pub struct AlertRecord {
     pub created_at: i64,
     pub received_at: i64,
     pub assignee: Option<AssigneeRecord>,
+    /// Events with this key fold into the alert while it is open.
+    pub dedup_key: Option<String>,
+    /// Events folded in, the first included.
+    pub event_count: u64,
+    /// The latest event (`received_at` until a second comes).
+    pub last_seen_at: i64,
+    /// The events before the latest, newest first.
+    pub earlier_events: Vec<EarlierEventRecord>,
+}
+
+/// An event folded into an alert before its latest one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EarlierEventRecord {
+    /// Unix ms: when it was received.
+    pub at: i64,
+    /// Its context, compact JSON.
+    pub context: Option<String>,
 }
 
 /// Who an alert is assigned to.
@@ -212,15 +231,21 @@ pub struct PostRef {
 pub struct NewAlertRecord {
     pub alert: AlertRecord,
     pub destination_ids: Vec<String>,
+    /// Fold it into the newest OPEN or TRIAGED alert of the same key and
+    /// severity whose latest event came at this time (Unix ms) or later and
+    /// whose messages include every one of `destination_ids`; `None`: never.
+    pub fold_since: Option<i64>,
 }
 
 /// What storing one alert did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
     pub id: String,
-    /// `false`: an alert with this ID existed; nothing was queued.
+    /// `false`: an alert with this ID existed, or it was folded into one.
     pub created: bool,
     pub deliveries: usize,
+    /// Folded into the alert `id`: counted there, its messages updated.
+    pub folded: bool,
 }
 
 /// A delivery a worker claimed: its alert, and where it goes.

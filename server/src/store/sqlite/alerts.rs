@@ -17,7 +17,12 @@ use crate::store::{
 };
 
 const ALERT_COLUMNS: &str = "id, title, severity, type, status, detection_id, log_types, tags, description, runbook, \
-     reference, alert_context, created_at, received_at, assignee_id, assignee_name, assignee_slack_id";
+     reference, alert_context, created_at, received_at, assignee_id, assignee_name, assignee_slack_id, dedup_key, event_count, \
+     last_seen_at, earlier_events";
+
+/// A folded alert's message is updated at most this often (ms), however
+/// fast its events come.
+const FOLD_UPDATE_GAP_MS: i64 = 10_000;
 
 /// The states a worker may claim from.
 const PENDING: &str = "('QUEUED', 'RETRYING', 'SENDING')";
@@ -47,6 +52,10 @@ fn alert_from_row(row: &SqliteRow) -> Result<AlertRecord, StoreError> {
             name,
             slack_id: row.try_get("assignee_slack_id").ok().flatten(),
         }),
+        dedup_key: row.try_get("dedup_key")?,
+        event_count: u64::try_from(row.try_get::<i64, _>("event_count")?).unwrap_or(1),
+        last_seen_at: row.try_get::<Option<i64>, _>("last_seen_at")?.map_or_else(|| row.try_get("received_at"), Ok)?,
+        earlier_events: json_column(row, "earlier_events")?,
     })
 }
 
@@ -78,9 +87,13 @@ async fn insert_alerts_on(connection: &mut sqlx::SqliteConnection, alerts: &[New
     let mut stored = Vec::with_capacity(alerts.len());
     for new in alerts {
         let a = &new.alert;
+        if let Some(folded) = fold(&mut tx, new, now).await? {
+            stored.push(folded);
+            continue;
+        }
         let inserted = sqlx::query(
             "INSERT INTO alerts (id, title, severity, type, status, detection_id, log_types, tags, description, runbook, \
-             reference, alert_context, created_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             reference, alert_context, created_at, received_at, dedup_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(&a.id)
@@ -97,6 +110,7 @@ async fn insert_alerts_on(connection: &mut sqlx::SqliteConnection, alerts: &[New
         .bind(&a.alert_context)
         .bind(a.created_at)
         .bind(a.received_at)
+        .bind(&a.dedup_key)
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -120,10 +134,89 @@ async fn insert_alerts_on(connection: &mut sqlx::SqliteConnection, alerts: &[New
             let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE alert_id = ?").bind(&a.id).fetch_one(&mut *tx).await?;
             deliveries = usize::try_from(existing).unwrap_or(0);
         }
-        stored.push(Stored { id: a.id.clone(), created: inserted, deliveries });
+        stored.push(Stored { id: a.id.clone(), created: inserted, deliveries, folded: false });
     }
     tx.commit().await?;
     Ok(stored)
+}
+
+/// Folds the alert into an open one with its key, if there is one (see
+/// [`NewAlertRecord::fold_since`]): one more event, the latest context, the
+/// history's count of events, and an update of each message posted, at most
+/// one every [`FOLD_UPDATE_GAP_MS`]. An alert sent with an `alertId` seen
+/// before is a repeat, not an event.
+async fn fold(tx: &mut sqlx::SqliteConnection, new: &NewAlertRecord, now: i64) -> Result<Option<Stored>, StoreError> {
+    let a = &new.alert;
+    let (Some(key), Some(since)) = (&a.dedup_key, new.fold_since) else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "SELECT {ALERT_COLUMNS} FROM alerts WHERE dedup_key = ? AND severity = ? AND status IN ('OPEN', 'TRIAGED') \
+         AND coalesce(last_seen_at, received_at) >= ? AND NOT EXISTS (SELECT 1 FROM alerts WHERE id = ?) \
+         AND NOT EXISTS (SELECT 1 FROM json_each(?) AS j WHERE j.value NOT IN \
+           (SELECT destination_id FROM deliveries WHERE alert_id = alerts.id AND kind = 'POST')) \
+         ORDER BY received_at DESC, rowid DESC LIMIT 1"
+    );
+    let row = sqlx::query(&sql)
+        .bind(key)
+        .bind(a.severity.as_str())
+        .bind(since)
+        .bind(&a.id)
+        .bind(to_json(&new.destination_ids))
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let into = alert_from_row(&row)?;
+    let mut earlier = into.earlier_events;
+    earlier.insert(0, crate::store::EarlierEventRecord { at: into.last_seen_at, context: into.alert_context });
+    earlier.truncate(herald_model::alert::MAX_EARLIER_EVENTS);
+    sqlx::query("UPDATE alerts SET event_count = event_count + 1, last_seen_at = ?, alert_context = ?, earlier_events = ? WHERE id = ?")
+        .bind(now)
+        .bind(&a.alert_context)
+        .bind(to_json(&earlier))
+        .bind(&into.id)
+        .execute(&mut *tx)
+        .await?;
+    // "12 more events": one entry for a run of them, the latest at its end.
+    let counted = sqlx::query(
+        "UPDATE alert_activity SET at = ?, new_value = CAST(CAST(new_value AS INTEGER) + 1 AS TEXT) WHERE id = \
+         (SELECT id FROM alert_activity WHERE alert_id = ? ORDER BY at DESC, id DESC LIMIT 1) AND action = 'EVENTS'",
+    )
+    .bind(now)
+    .bind(&into.id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if counted == 0 {
+        sqlx::query(
+            "INSERT INTO alert_activity (alert_id, at, actor_name, source, action, new_value) VALUES (?, ?, ?, 'API', 'EVENTS', '1')",
+        )
+        .bind(&into.id)
+        .bind(now)
+        .bind(ActivitySource::Api.label())
+        .execute(&mut *tx)
+        .await?;
+    }
+    // A message not claimed yet is built as the alert is when it goes; one
+    // that is (or is being) posted gets an update, unless one is waiting
+    // already (it too is built when it goes).
+    sqlx::query(
+        "INSERT INTO deliveries (alert_id, destination_id, kind, state, due_at, updated_at) \
+         SELECT p.alert_id, p.destination_id, 'UPDATE', 'QUEUED', max(?, coalesce((SELECT max(u.updated_at) FROM deliveries u \
+           WHERE u.alert_id = p.alert_id AND u.destination_id = p.destination_id AND u.state = 'SENT'), 0) + ?), ? \
+         FROM deliveries p WHERE p.alert_id = ? AND p.kind = 'POST' AND p.state IN ('SENT', 'SENDING') \
+         AND NOT EXISTS (SELECT 1 FROM deliveries q WHERE q.alert_id = p.alert_id AND q.destination_id = p.destination_id \
+           AND q.kind = 'UPDATE' AND q.state IN ('QUEUED', 'RETRYING')) ORDER BY p.id",
+    )
+    .bind(now)
+    .bind(FOLD_UPDATE_GAP_MS)
+    .bind(now)
+    .bind(&into.id)
+    .execute(&mut *tx)
+    .await?;
+    let deliveries: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE alert_id = ? AND kind = 'POST'").bind(&into.id).fetch_one(&mut *tx).await?;
+    Ok(Some(Stored { id: into.id, created: false, deliveries: usize::try_from(deliveries).unwrap_or(0), folded: true }))
 }
 
 pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError> {

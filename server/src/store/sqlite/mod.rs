@@ -25,7 +25,7 @@ use super::{
 };
 
 const DESTINATION_COLUMNS: &str = "id, kind, status, wizard_step, display_name, channel, client_id, severities, \
-     alert_kinds, log_types, timezone, created_at, updated_at, delivery_problem";
+     alert_kinds, log_types, timezone, created_at, updated_at, delivery_problem, dedup_window";
 const SLACK_APP_COLUMNS: &str = "client_id, client_secret, client_secret_hint, signing_secret, signing_secret_hint, \
      bot_token, bot_token_hint, problem, team_id, team_name, enterprise_id, is_enterprise_install, bot_user_id, \
      app_id, scopes, refresh_token, refresh_token_hint, token_expires_at, updated_at";
@@ -42,7 +42,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
 /// Binds a destination's values in column order: display_name, channel,
-/// client_id, severities, alert_kinds, log_types, timezone.
+/// client_id, severities, alert_kinds, log_types, timezone, dedup_window.
 fn bind_values<'q>(query: SqliteQuery<'q>, values: &'q DestinationValues) -> SqliteQuery<'q> {
     query
         .bind(&values.display_name)
@@ -52,6 +52,7 @@ fn bind_values<'q>(query: SqliteQuery<'q>, values: &'q DestinationValues) -> Sql
         .bind(to_json(&values.alert_kinds))
         .bind(to_json(&values.log_types))
         .bind(&values.timezone)
+        .bind(i64::from(values.dedup_window))
 }
 
 fn destination_from_row(row: &SqliteRow) -> Result<DestinationRecord, StoreError> {
@@ -71,6 +72,7 @@ fn destination_from_row(row: &SqliteRow) -> Result<DestinationRecord, StoreError
             alert_kinds: json_column(row, "alert_kinds")?,
             log_types: json_column(row, "log_types")?,
             timezone: row.try_get("timezone")?,
+            dedup_window: u32::try_from(row.try_get::<i64, _>("dedup_window")?).unwrap_or(0),
         },
         delivery_problem: row.try_get("delivery_problem")?,
         created_at: row.try_get("created_at")?,
@@ -150,6 +152,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "alerts", include_str!("../../../migrations/sqlite/0007_alerts.sql")),
     (8, "triage", include_str!("../../../migrations/sqlite/0008_triage.sql")),
     (9, "retention", include_str!("../../../migrations/sqlite/0009_retention.sql")),
+    (10, "dedup", include_str!("../../../migrations/sqlite/0010_dedup.sql")),
 ];
 
 #[derive(Debug)]
@@ -279,8 +282,8 @@ impl Store for SqliteStore {
         let now = now_rfc3339();
         let sql = format!(
             "INSERT INTO destinations (id, kind, status, wizard_step, display_name, channel, client_id, severities, \
-             alert_kinds, log_types, timezone, created_at, updated_at) \
-             VALUES (?, ?, 'DRAFT', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {DESTINATION_COLUMNS}"
+             alert_kinds, log_types, timezone, dedup_window, created_at, updated_at) \
+             VALUES (?, ?, 'DRAFT', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {DESTINATION_COLUMNS}"
         );
         let row = bind_values(sqlx::query(&sql).bind(new_id()).bind(kind.as_str()), values)
             .bind(&now)
@@ -304,7 +307,7 @@ impl Store for SqliteStore {
     ) -> Result<DestinationRecord, StoreError> {
         let sql = format!(
             "UPDATE destinations SET display_name = ?, channel = ?, client_id = ?, severities = ?, alert_kinds = ?, \
-             log_types = ?, timezone = ?, wizard_step = max(wizard_step, coalesce(?, wizard_step)), updated_at = ? \
+             log_types = ?, timezone = ?, dedup_window = ?, wizard_step = max(wizard_step, coalesce(?, wizard_step)), updated_at = ? \
              WHERE id = ? RETURNING {DESTINATION_COLUMNS}"
         );
         let row = bind_values(sqlx::query(&sql), values)
@@ -320,7 +323,7 @@ impl Store for SqliteStore {
     async fn save_draft(&self, id: &str, values: &DestinationValues, wizard_step: u8) -> Result<DestinationRecord, StoreError> {
         let sql = format!(
             "UPDATE destinations SET display_name = ?, channel = ?, client_id = ?, severities = ?, alert_kinds = ?, \
-             log_types = ?, timezone = ?, wizard_step = max(wizard_step, ?), updated_at = ? \
+             log_types = ?, timezone = ?, dedup_window = ?, wizard_step = max(wizard_step, ?), updated_at = ? \
              WHERE id = ? AND status = 'DRAFT' RETURNING {DESTINATION_COLUMNS}"
         );
         let row = bind_values(sqlx::query(&sql), values)
