@@ -55,7 +55,7 @@ impl Herald {
             let _ = rx.await;
         }));
         let herald =
-            Herald { base_url, data_dir, http: reqwest::Client::new(), settings, shutdown: Some(tx), server: Some(server) };
+            Herald { base_url, data_dir, http: client(), settings, shutdown: Some(tx), server: Some(server) };
         herald.wait_until_healthy().await;
         herald
     }
@@ -262,4 +262,12 @@ pub fn dist_dir() -> PathBuf {
     std::env::var_os("HERALD_TEST_DIST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"))
+}
+
+/// The tests' HTTP client. Herald closes a connection that sends no
+/// request within `HERALD_HEADER_TIMEOUT` (10 s): a pooled connection idle
+/// that long may be closed just as a request goes out on it (hyper's
+/// `IncompleteMessage`), so the pool lets idle connections go sooner.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().pool_idle_timeout(std::time::Duration::from_secs(5)).build().expect("an HTTP client")
 }
