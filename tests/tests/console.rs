@@ -142,6 +142,10 @@ async fn a_folded_alert_shows_its_count_in_the_list_and_its_earlier_events_on_it
     browser.find_text("ol.earlier-events li:first-child pre", "203.0.113.8").await;
     browser.find_text("ol.earlier-events li:last-child pre", "203.0.113.7").await;
     browser.find_text("ol.timeline .summary", "2 more events").await;
+    // The list's Events filter finds it, and keeps the choice in the address.
+    browser.goto(&herald.url("/alerts?events=repeated")).await;
+    browser.find_text("tr[data-alert=a1] .count", "×3").await;
+    assert_eq!(browser.value("select[name=events]").await, "repeated");
     browser.close().await;
 }
 

@@ -203,6 +203,12 @@ async fn an_event_after_its_alert_was_resolved_starts_a_new_alert_and_a_triaged_
     assert_eq!(status, StatusCode::OK);
     assert_eq!(again["alerts"][0]["folded"], false);
     assert_eq!(s.alert(&new_id).await["eventCount"], 1);
+    // The list finds the alerts that events were folded into.
+    let repeated: Value = s.admin.get("/api/alerts?repeated=true").await.json().await.unwrap();
+    let listed: Vec<&str> = repeated["alerts"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert_eq!(listed, [id.as_str()], "only the alert with two events");
+    let all: Value = s.admin.get("/api/alerts").await.json().await.unwrap();
+    assert_eq!(all["alerts"].as_array().unwrap().len(), 3);
     s.until_messages(3).await;
 }
 

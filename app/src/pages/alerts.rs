@@ -45,8 +45,15 @@ pub fn Alerts() -> impl IntoView {
     let status = from_query("status");
     let hours_text = from_query("hours");
     let hours = Memo::new(move |_| hours_text.get().parse::<u32>().unwrap_or(0));
+    // `events=repeated`: only alerts that events were folded into.
+    let events = from_query("events");
     let set_filter = move |key: &'static str, value: String| {
-        let mut pairs: Vec<(String, String)> = [("severity", severity.get_untracked()), ("status", status.get_untracked()), ("hours", hours_text.get_untracked())]
+        let mut pairs: Vec<(String, String)> = [
+            ("severity", severity.get_untracked()),
+            ("status", status.get_untracked()),
+            ("hours", hours_text.get_untracked()),
+            ("events", events.get_untracked()),
+        ]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), if k == key { value.clone() } else { v }))
             .filter(|(k, v)| !v.is_empty() && !(k == "hours" && v == "0"))
@@ -57,7 +64,7 @@ pub fn Alerts() -> impl IntoView {
         let url = if search.is_empty() { "/alerts".to_owned() } else { format!("/alerts?{}", search.join("&")) };
         router::navigate_with(&url, router::Go { replace: true, scroll: false });
     };
-    let filtered = move || !severity.get().is_empty() || !status.get().is_empty() || hours.get() > 0;
+    let filtered = move || !severity.get().is_empty() || !status.get().is_empty() || hours.get() > 0 || !events.get().is_empty();
     let alerts = RwSignal::new(None::<Result<AlertList, ApiError>>);
     let busy = StoredValue::new(false);
     let load = move || {
@@ -73,6 +80,9 @@ pub fn Alerts() -> impl IntoView {
         if !st.is_empty() {
             query.push(format!("status={st}"));
         }
+        if events.get_untracked() == "repeated" {
+            query.push("repeated=true".to_owned());
+        }
         if h > 0 {
             let since = js_sys::Date::new(&(js_sys::Date::now() - f64::from(h) * 3_600_000.0).into());
             query.push(format!("since={}", String::from(since.to_iso_string())));
@@ -87,6 +97,7 @@ pub fn Alerts() -> impl IntoView {
         severity.track();
         status.track();
         hours.track();
+        events.track();
         if first.is_some() {
             load();
         }
@@ -125,6 +136,14 @@ pub fn Alerts() -> impl IntoView {
                         {PERIODS.into_iter().map(|(label, h)| view! {
                             <option value=h.to_string() selected=move || hours.get() == h>{label}</option>
                         }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Events"
+                    <select name="events" prop:value=move || events.get()
+                        on:change=handler({let set = set_filter.clone(); move |e| set("events", event_target_value(&e))})>
+                        <option value="" selected=move || events.get().is_empty()>"Any"</option>
+                        <option value="repeated" selected=move || events.get() == "repeated">"Repeated (×2 or more)"</option>
                     </select>
                 </label>
             </form>

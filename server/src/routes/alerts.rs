@@ -29,13 +29,15 @@ pub async fn create(caller: ApiCaller, State(state): State<AppState>, Body(body)
     Ok((status, Json(answer)))
 }
 
-/// `?severity=HIGH,CRITICAL&status=OPEN&since=<RFC 3339>&until=…&limit=100`.
+/// `?severity=HIGH,CRITICAL&status=OPEN&since=<RFC 3339>&until=…&repeated=true&limit=100`.
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
     severity: Option<String>,
     status: Option<String>,
     since: Option<String>,
     until: Option<String>,
+    /// `true`: only alerts that events were folded into.
+    repeated: Option<bool>,
     limit: Option<u32>,
 }
 
@@ -69,6 +71,7 @@ pub async fn list(
         statuses: parse_list("status", query.status.as_deref(), AlertStatus::parse, "OPEN, TRIAGED, RESOLVED or CLOSED")?,
         since: parse_time("since", query.since.as_deref())?,
         until: parse_time("until", query.until.as_deref())?,
+        repeated: query.repeated.unwrap_or(false),
         limit: query.limit.unwrap_or(100).clamp(1, 500),
     };
     let rows = state.store.list_alerts(&filter).await?;

@@ -300,6 +300,8 @@ pub struct AlertFilter {
     /// Unix ms bounds on the alert's creation time.
     pub since: Option<i64>,
     pub until: Option<i64>,
+    /// Only alerts that events were folded into.
+    pub repeated: bool,
     pub limit: u32,
 }
 

@@ -459,7 +459,7 @@ pub(super) async fn list_alerts(pool: &SqlitePool, filter: &AlertFilter) -> Resu
          WHEN 'QUEUED' THEN 3 ELSE 4 END) FROM deliveries WHERE alert_id = alerts.id AND kind = 'POST') AS delivery_rank \
          FROM alerts WHERE (? = '[]' OR severity IN (SELECT value FROM json_each(?))) \
          AND (? = '[]' OR status IN (SELECT value FROM json_each(?))) \
-         AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?) \
+         AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?) AND (NOT ? OR event_count > 1) \
          ORDER BY created_at DESC, rowid DESC LIMIT ?"
     );
     let severities = to_json(&filter.severities);
@@ -473,6 +473,7 @@ pub(super) async fn list_alerts(pool: &SqlitePool, filter: &AlertFilter) -> Resu
         .bind(filter.since)
         .bind(filter.until)
         .bind(filter.until)
+        .bind(filter.repeated)
         .bind(filter.limit)
         .fetch_all(pool)
         .await?;
