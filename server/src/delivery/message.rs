@@ -30,8 +30,12 @@ pub fn zone(timezone: &str) -> jiff::tz::TimeZone {
 
 /// `2026-11-29 09:00 CET`.
 pub fn local_time_in(unix_ms: i64, zone: &jiff::tz::TimeZone) -> String {
+    formatted_in(unix_ms, zone, "%Y-%m-%d %H:%M %Z")
+}
+
+fn formatted_in(unix_ms: i64, zone: &jiff::tz::TimeZone, format: &str) -> String {
     let at = jiff::Timestamp::from_millisecond(unix_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    at.to_zoned_datetime(zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
+    at.to_zoned_datetime(zone.clone()).strftime(format).to_string()
 }
 
 #[cfg(test)]
@@ -65,11 +69,8 @@ pub fn build_reply(channel: &str, thread_ts: &str, text: &str) -> Vec<u8> {
 
 fn body(alert: &AlertRecord, zone: &jiff::tz::TimeZone, channel: &str, ts: Option<&str>, public_url: &Url) -> Vec<u8> {
     let local = local_time_in(alert.created_at, zone);
-    let last_local = jiff::Timestamp::from_millisecond(alert.last_seen_at)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-        .to_zoned_datetime(zone.clone())
-        .strftime("%H:%M %Z")
-        .to_string();
+    // `10:42 CET`, for an alert that events were folded into.
+    let last_local = (alert.event_count > 1).then(|| formatted_in(alert.last_seen_at, zone, "%H:%M %Z"));
     let url = herald_url(public_url, &alert.id);
     let message = AlertMessage {
         id: &alert.id,
@@ -86,7 +87,11 @@ fn body(alert: &AlertRecord, zone: &jiff::tz::TimeZone, channel: &str, ts: Optio
         created_unix: alert.created_at.div_euclid(1000),
         created_local: &local,
         herald_url: &url,
-        events: Some(Events { count: alert.event_count, last_unix: alert.last_seen_at.div_euclid(1000), last_local: &last_local }),
+        events: last_local.as_deref().map(|last_local| Events {
+            count: alert.event_count,
+            last_unix: alert.last_seen_at.div_euclid(1000),
+            last_local,
+        }),
     }
     .build();
     #[derive(serde::Serialize)]
