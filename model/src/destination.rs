@@ -540,6 +540,19 @@ pub fn parse_destination_name(field: &'static str, input: &str) -> Result<String
     Ok(name.to_owned())
 }
 
+/// The deduplication window as typed: whole minutes, 0 (off) to a week.
+pub fn parse_dedup_window(field: &'static str, input: &str) -> Result<u32, FieldError> {
+    match input.trim().parse::<u32>() {
+        Ok(minutes) if minutes <= MAX_DEDUP_WINDOW => Ok(minutes),
+        Ok(_) => Err(dedup_window_too_long(field)),
+        Err(_) => Err(FieldError::new(field, "Enter whole minutes, e.g. 60; 0 turns folding off.")),
+    }
+}
+
+fn dedup_window_too_long(field: &'static str) -> FieldError {
+    FieldError::new(field, format!("The deduplication window is at most {MAX_DEDUP_WINDOW} minutes (a week); 0 turns folding off."))
+}
+
 /// The Slack Bot destination form, as the wizard and the API send it.
 /// Secrets left out (or empty) keep what is stored.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -694,10 +707,7 @@ impl SlackBotForm {
             errors.push(FieldError::new("timezone", "Pick a time zone, e.g. UTC or Europe/Berlin."));
         }
         if self.dedup_window.is_some_and(|minutes| minutes > MAX_DEDUP_WINDOW) {
-            errors.push(FieldError::new(
-                "dedupWindow",
-                format!("The deduplication window is at most {MAX_DEDUP_WINDOW} minutes (a week); 0 turns folding off."),
-            ));
+            errors.push(dedup_window_too_long("dedupWindow"));
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -821,6 +831,18 @@ mod tests {
         let errors = SlackBotForm { dedup_window: Some(MAX_DEDUP_WINDOW + 1), ..filled() }.validate(StoredSecrets::default()).unwrap_err();
         assert_eq!(errors[0].field, "dedupWindow");
         assert!(errors[0].message.contains("0 turns folding off"), "{}", errors[0].message);
+    }
+
+    #[test]
+    fn a_typed_deduplication_window_is_whole_minutes_up_to_a_week() {
+        assert_eq!(parse_dedup_window("dedupWindow", " 90 ").unwrap(), 90);
+        assert_eq!(parse_dedup_window("dedupWindow", "0").unwrap(), 0);
+        for typed in ["", "1.5", "-1", "an hour"] {
+            let error = parse_dedup_window("dedupWindow", typed).unwrap_err();
+            assert_eq!(error.field, "dedupWindow");
+            assert!(error.message.contains("whole minutes"), "{typed:?}: {}", error.message);
+        }
+        assert!(parse_dedup_window("dedupWindow", "10081").unwrap_err().message.contains("at most 10080"));
     }
 
     #[test]

@@ -212,16 +212,27 @@ async fn step_5_checks_the_channel_with_slack_adds_a_log_type_on_enter_and_keeps
     let shown: Vec<String> = serde_json::from_value(shown).unwrap();
     assert!(!shown.is_empty() && shown.iter().all(|t| t.to_lowercase().contains("okta")), "{shown:?}");
 
+    // The deduplication window is whole minutes up to a week; 0 is off.
+    browser.wait_for_value("#dedupWindow", "60").await;
+    browser.fill("#dedupWindow", "an hour").await;
+    browser.find_text("#dedupWindow-error", "Enter whole minutes").await;
+    browser.fill("#dedupWindow", "20000").await;
+    browser.find_text("#dedupWindow-error", "at most 10080 minutes").await;
+    browser.fill("#dedupWindow", "0").await;
+    browser.wait_for_absence("#dedupWindow-error").await;
+
     // What is typed is kept before the field is even left: a reload finds it.
     browser.fill("#displayName", "Cloud alerts").await;
-    poll::until("the draft to hold the typed name", || async {
+    poll::until("the draft to hold the typed name and window", || async {
         let draft: Value = admin.get(&format!("/api/destinations/{draft}")).await.json().await.unwrap();
-        if draft["displayName"] == "Cloud alerts" { Ok(()) } else { Err(draft["displayName"].clone()) }
+        let kept = (draft["displayName"].clone(), draft["dedupWindow"].clone());
+        if kept == (json!("Cloud alerts"), json!(0)) { Ok(()) } else { Err(kept) }
     })
     .await;
     browser.reload().await;
     browser.wait_for_value("#displayName", "Cloud alerts").await;
     browser.wait_for_value("#channel", "#general").await;
+    browser.wait_for_value("#dedupWindow", "0").await;
 
     // The server's word on a field (Slack refusing a token) is shown at the
     // field, focus goes there, and it clears as soon as the field changes.

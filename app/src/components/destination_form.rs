@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use herald_model::destination::{
     AlertKind, ChannelCheck, ChannelRef, ChannelState, DestinationStatus, DestinationView, DraftUpdate, SUPPORTED_LOG_TYPES,
-    Severity, SlackBotForm, parse_bot_token, parse_client_id, parse_destination_name, parse_hex_secret, parse_log_type,
+    Severity, SlackBotForm, parse_bot_token, parse_client_id, parse_dedup_window, parse_destination_name, parse_hex_secret, parse_log_type,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -94,6 +94,7 @@ pub fn DestinationForm(
     let signing_secret = Field::new(String::new());
     let bot_token = Field::new(String::new());
     let timezone = Field::new(destination.timezone.clone());
+    let dedup_window = Field::new(destination.dedup_window.to_string());
     let severities = RwSignal::new(destination.severities.clone());
     let alert_kinds = RwSignal::new(destination.alert_kinds.clone());
     let all_log_types = RwSignal::new(destination.log_types.is_empty());
@@ -129,7 +130,9 @@ pub fn DestinationForm(
         alert_kinds: alert_kinds.get_untracked(),
         log_types: if all_log_types.get_untracked() { Vec::new() } else { log_types.get_untracked() },
         timezone: timezone.value.get_untracked(),
-        dedup_window: None,
+        // What is not whole minutes keeps the stored window; submitting
+        // says why first.
+        dedup_window: parse_dedup_window("dedupWindow", &dedup_window.value.get_untracked()).ok(),
     };
 
     // A draft keeps what is typed as it goes (not the secrets), so a reload
@@ -201,6 +204,7 @@ pub fn DestinationForm(
         ("signingSecret", signing_secret),
         ("botToken", bot_token),
         ("timezone", timezone),
+        ("dedupWindow", dedup_window),
     ];
     let show_errors = move |error: &ApiError| {
         for (field, state) in fields {
@@ -235,6 +239,11 @@ pub fn DestinationForm(
         // An empty list would mean every log type: say so instead.
         if !all_log_types.get_untracked() && log_types.with_untracked(Vec::is_empty) {
             list_errors.set(vec![("logTypes".to_owned(), "Pick at least one log type, or tick All log types.".to_owned())]);
+            return;
+        }
+        if let Err(error) = parse_dedup_window("dedupWindow", &dedup_window.value.get_untracked()) {
+            dedup_window.server_error.set(Some(error.message));
+            focus_first_invalid();
             return;
         }
         pending.set(true);
@@ -436,6 +445,10 @@ pub fn DestinationForm(
                 })
             }) />
 
+            <TextField id="dedupWindow" label="Deduplication window (minutes)" field=dedup_window autosave typed inputmode="numeric"
+                hint="Repeats of an open alert within this many minutes (same dedupKey, else detection and title) fold into it instead of posting again. 0 turns folding off."
+                message=dedup_window.message(|v| parse_dedup_window("dedupWindow", v).err().map(|e| e.message)) />
+
             <FormError error=banner />
             <button type="submit" class="button primary" disabled=move || pending.get()>
                 {move || if pending.get() { "Saving…".to_owned() } else { submit_label.clone() }}
@@ -455,12 +468,15 @@ fn TextField(
     autosave: Callback<()>,
     /// Called at each keystroke.
     typed: Callback<()>,
+    /// The phone keyboard to offer, e.g. "numeric".
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
 ) -> impl IntoView {
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     view! {
         <label for=id>{label}</label>
-        <input id=id name=id type="text" autocomplete="off"
+        <input id=id name=id type="text" autocomplete="off" inputmode=inputmode
             aria-invalid=move || message.with(Option::is_some).then_some("true")
             aria-describedby=format!("{hint_id} {error_id}")
             prop:value=move || field.value.get()
