@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use url::Url;
 
-use crate::auth::limits::SignInLimits;
-use crate::secret_key::SecretKey;
+use crate::domain::accounts::limits::SignInLimits;
+use crate::domain::secret_key::SecretKey;
 use crate::slack::client::SlackClient;
 use crate::settings::Settings;
 use crate::store::{self, Store};
@@ -34,9 +34,9 @@ pub struct App {
     /// once would leave one of them holding a dead pair.
     pub token_refresh: tokio::sync::Mutex<()>,
     /// Channel IDs and bot names Slack told Herald in the last minute.
-    pub slack_cache: crate::slack::cache::SlackCache,
+    pub slack_cache: crate::domain::slack_app::cache::SlackCache,
     /// The delivery worker's wake-up call and its metrics.
-    pub delivery: crate::delivery::Delivery,
+    pub delivery: crate::domain::outbox::Delivery,
     /// Slack interactions seen lately, so a replay does not act twice.
     pub slack_replays: crate::slack::signature::ReplayGuard,
 }
@@ -46,8 +46,8 @@ impl AppState {
     pub async fn start(settings: Settings, local_addr: SocketAddr) -> anyhow::Result<Self> {
         let store = store::open(&settings.database).await?;
         let secret_key = check_secret_key(store.as_ref(), &settings.secret_key_file).await?;
-        crate::accounts::bootstrap(store.as_ref(), &settings).await?;
-        crate::auth::password::warm_up().await;
+        crate::domain::accounts::bootstrap(store.as_ref(), &settings).await?;
+        crate::domain::accounts::password::warm_up().await;
         let public_url = settings.public_url_or(local_addr);
         let sign_in_limits = SignInLimits::default();
         let slack = SlackClient::new(settings.slack_api_url.clone());

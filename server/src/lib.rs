@@ -1,20 +1,13 @@
 //! Herald's server as a library: the `herald` binary and the tests both start
 //! it through [`run`], so tests exercise exactly what operators run.
 
-pub mod accounts;
 pub mod app;
-pub mod auth;
 pub mod delivery;
-pub mod destinations;
-pub mod error;
-pub mod retention;
-pub mod routes;
-pub mod secret_key;
+pub mod domain;
+pub mod http;
 pub mod settings;
 pub mod slack;
 pub mod store;
-pub mod triage;
-pub mod web;
 
 use std::future::Future;
 
@@ -34,18 +27,18 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let local_addr = listener.local_addr().context("reading the listener's address")?;
     let state = AppState::start(settings, local_addr).await?;
-    web::warn_if_app_missing(&state.settings.dist_dir);
+    http::web::warn_if_app_missing(&state.settings.dist_dir);
     tracing::info!(
         address = %local_addr,
         public_url = %state.public_url,
         "herald is listening"
     );
-    let router = routes::router(state.clone());
+    let router = http::router(state.clone());
     let (stop_worker, worker_stop) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(delivery::worker::run(state.clone(), worker_stop));
     // Should this future be dropped (a crash, in tests), the worker goes with it.
     let worker_guard = AbortOnDrop(worker.abort_handle());
-    let retention = tokio::spawn(retention::run(state.clone(), stop_worker.subscribe()));
+    let retention = tokio::spawn(delivery::retention::run(state.clone(), stop_worker.subscribe()));
     let _retention_guard = AbortOnDrop(retention.abort_handle());
 
     serve(listener, router, &state.settings, shutdown).await;

@@ -93,7 +93,7 @@ async fn create_user(
     password_file: Option<std::path::PathBuf>,
 ) -> anyhow::Result<()> {
     let password = match password_file {
-        Some(path) => herald_server::accounts::read_password_file(&path, "--password-file")?,
+        Some(path) => herald_server::domain::accounts::read_password_file(&path, "--password-file")?,
         None => {
             let first = rpassword::prompt_password(format!("Password for {email}: "))?;
             let again = rpassword::prompt_password("The same password again: ")?;
@@ -102,8 +102,8 @@ async fn create_user(
         }
     };
     let store = herald_server::store::open(&settings.database).await?;
-    let display_name = name.unwrap_or_else(|| herald_server::accounts::default_display_name(&email));
-    let created = herald_server::accounts::create_user(store.as_ref(), NewUser { email, display_name, role, password }).await;
+    let display_name = name.unwrap_or_else(|| herald_server::domain::accounts::default_display_name(&email));
+    let created = herald_server::domain::accounts::create_user(store.as_ref(), NewUser { email, display_name, role, password }).await;
     store.close().await;
     let user = created?;
     println!(

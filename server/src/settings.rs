@@ -10,6 +10,8 @@ use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::filter::Targets;
 use url::Url;
 
+pub use crate::store::DatabaseUrl;
+
 /// The `herald` command line.
 #[derive(Debug, Parser)]
 #[command(name = "herald", version, about = "Self-hosted Slack Bot alert destination")]
@@ -221,24 +223,6 @@ impl Settings {
         match &self.public_url {
             Some(url) => url.clone(),
             None => Url::parse(&format!("http://{listening}")).expect("a socket address forms a URL"),
-        }
-    }
-}
-
-/// Where the data lives. Postgres is recognised so that its URL gets a clear
-/// answer rather than a parse error, but only SQLite is built so far.
-#[derive(Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    Sqlite(String),
-    /// May hold a password: never printed.
-    Postgres(String),
-}
-
-impl std::fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DatabaseUrl::Sqlite(url) => f.debug_tuple("Sqlite").field(url).finish(),
-            DatabaseUrl::Postgres(_) => f.write_str("Postgres(***)"),
         }
     }
 }

@@ -5,7 +5,7 @@ use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use axum::response::Response;
 use herald_server::settings::Settings;
-use herald_server::{AppState, routes};
+use herald_server::{AppState, http};
 use tower::ServiceExt as _;
 
 const INDEX: &str = "<!doctype html><title>Herald test app</title>";
@@ -33,7 +33,7 @@ async fn fixture() -> Fixture {
 }
 
 async fn get(state: &AppState, path: &str) -> (Response, String) {
-    let response = routes::router(state.clone())
+    let response = http::router(state.clone())
         .oneshot(Request::get(path).body(Body::empty()).unwrap())
         .await
         .unwrap();

@@ -128,7 +128,7 @@ async fn index_html_has_no_inline_script_or_style_for_the_csp_to_block() {
 #[tokio::test]
 async fn a_body_over_the_limit_is_refused() {
     let (_slack, herald) = herald().await;
-    let big = vec![b'x'; herald_server::routes::BODY_LIMIT + 1];
+    let big = vec![b'x'; herald_server::http::BODY_LIMIT + 1];
     let response = herald.http.post(herald.url("/api/destinations")).body(big).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let body: Value = response.json().await.unwrap();

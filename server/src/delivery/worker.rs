@@ -15,10 +15,10 @@ use herald_model::destination::{DestinationStatus, Severity};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
-use super::message;
-use super::now_ms;
+use crate::domain::alerts::message;
+use crate::domain::time::now_ms;
 use super::pacing::{LaneKey, Pacer, Turn};
-use super::system;
+use crate::domain::system;
 use crate::AppState;
 use crate::slack::client::SlackError;
 use crate::slack::explain::explain;
@@ -240,8 +240,8 @@ impl Context {
             return Err(Outcome::Failed { error: "The destination's Slack app has no bot token: reinstall it.".to_owned() });
         };
         if !self.tokens.contains_key(&client_id) {
-            let token = crate::slack::tokens::bot_token(state, &app, None).await.map_err(|e| TokenTrouble {
-                passing: e.code() == crate::slack::tokens::SLACK_UNREACHABLE || e.status().is_server_error() && e.code() == "internal",
+            let token = crate::domain::slack_app::tokens::bot_token(state, &app, None).await.map_err(|e| TokenTrouble {
+                passing: e.code() == crate::domain::slack_app::tokens::SLACK_UNREACHABLE || e.status().is_server_error() && e.code() == "internal",
                 message: e.message().to_owned(),
             });
             self.tokens.insert(client_id.clone(), token);
@@ -333,14 +333,14 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
     let mut result = attempt(shared, &job, &token, at_message).await;
     match &result {
         Err(SlackError::Api(code)) if code == "token_expired" => {
-            match crate::slack::tokens::bot_token(state, &job.app, Some(&token)).await {
+            match crate::domain::slack_app::tokens::bot_token(state, &job.app, Some(&token)).await {
                 Ok(renewed) => {
                     token = renewed;
                     result = attempt(shared, &job, &token, at_message).await;
                 }
                 // Slack could not be asked to renew it: a passing failure,
                 // retried with backoff, not an expired token for good.
-                Err(error) if error.code() == crate::slack::tokens::SLACK_UNREACHABLE => {
+                Err(error) if error.code() == crate::domain::slack_app::tokens::SLACK_UNREACHABLE => {
                     result = Err(SlackError::Transport(format!("renewing the bot token: {}", error.message())));
                 }
                 Err(_) => {}
@@ -367,7 +367,7 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
     // Only this explanation names the bot; asking Slack for the name on
     // every failure would double the calls while Slack is in trouble.
     let bot = if error.code() == Some("not_in_channel") {
-        crate::slack::channel::bot_name(state, &job.app.client_id, &token).await
+        crate::domain::slack_app::channel::bot_name(state, &job.app.client_id, &token).await
     } else {
         herald_model::manifest::bot_display_name(herald_model::manifest::DEFAULT_APP_NAME)
     };
@@ -412,7 +412,7 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
 /// The app's bot token as stored now.
 async fn stored_token(state: &AppState, client_id: &str) -> Option<String> {
     let app = state.store.slack_app(client_id).await.ok()??;
-    crate::slack::tokens::bot_token(state, &app, None).await.ok()
+    crate::domain::slack_app::tokens::bot_token(state, &app, None).await.ok()
 }
 
 /// One call to Slack for the job: the message, its update, or a reply in

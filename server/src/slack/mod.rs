@@ -1,15 +1,11 @@
-//! Everything Slack: the app manifest now; the Web API client, OAuth,
-//! signatures and interactivity as they arrive.
+//! Slack's side, knowing nothing of Herald's records or rules: the Web
+//! API client, request signatures, what Slack's errors mean, and the app
+//! manifest.
 
-pub mod cache;
-pub mod channel;
 pub mod client;
 pub mod explain;
-pub mod installation;
-pub mod interactions;
 pub mod manifest;
 pub mod signature;
-pub mod tokens;
 
 /// Text for Slack's mrkdwn: only `&`, `<` and `>` are escaped, so user text
 /// cannot mention `<!channel>` or forge links.

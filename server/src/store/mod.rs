@@ -11,7 +11,6 @@ use herald_model::account::{ApiTokenView, Email, Role, UserPatch, UserView};
 use herald_model::alert::{ActivityAction, ActivitySource, AlertStatus, AlertType, DeliveryState};
 use herald_model::destination::{AlertKind, DestinationKind, DestinationStatus, Severity};
 
-use crate::settings::DatabaseUrl;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -529,6 +528,24 @@ pub fn now_rfc3339() -> String {
     jiff::Timestamp::from_second(now.as_second()).unwrap_or(now).to_string()
 }
 
+/// Where the data lives. Postgres is recognised so that its URL gets a clear
+/// answer rather than a parse error, but only SQLite is built so far.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    /// May hold a password: never printed.
+    Postgres(String),
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(url) => f.debug_tuple("Sqlite").field(url).finish(),
+            DatabaseUrl::Postgres(_) => f.write_str("Postgres(***)"),
+        }
+    }
+}
+
 /// Connects to the database the URL names, creating and migrating it if needed.
 pub async fn open(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
     match url {
@@ -537,4 +554,17 @@ pub async fn open(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
             "HERALD_DATABASE_URL: Postgres is not supported yet; use sqlite://<path> (the default is sqlite://data/herald.db)"
         ),
     }
+}
+
+/// Creates a folder (and its parents) that only its owner may enter; an
+/// existing one is left as it is.
+pub fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }

@@ -225,7 +225,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5));
         let file = options.get_filename().to_path_buf();
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty() && file.as_path() != std::path::Path::new(":memory:")) {
-            crate::secret_key::private_dir(dir).with_context(|| format!("creating the database folder {}", dir.display()))?;
+            crate::store::private_dir(dir).with_context(|| format!("creating the database folder {}", dir.display()))?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(6)

@@ -1,13 +1,16 @@
 //! Creating users, the one way: from the API, the `herald user create`
 //! command, and the unattended first admin alike.
 
+pub mod limits;
+pub mod password;
+pub mod secrets;
+
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
 use herald_model::account::{NewUser, Role, UserView};
 use herald_model::api::FieldError;
 
-use crate::auth::password;
 use crate::settings::Settings;
 use crate::store::{NewUserRecord, Store, StoreError};
 

@@ -12,7 +12,7 @@ use herald_model::destination::{
 };
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use herald_model::destination::{DEFAULT_DEDUP_WINDOW, MAX_DEDUP_WINDOW};
 use crate::store::{DeliveryHealth, DestinationRecord, DestinationValues, SlackAppRecord, SlackAppSecrets, StoredSecret};
 
@@ -293,7 +293,7 @@ pub async fn save_settings(state: &AppState, id: &str, form: SlackBotForm) -> Re
     // refused, as after an OAuth install (whose identity it replaces).
     if let (Some(me), Some(stored)) = (pasted, app.as_ref()) {
         let token = stored.bot_token.as_ref().ok_or_else(|| ApiError::internal("the token just stored is missing"))?;
-        let installation = crate::slack::installation::of_token(&me);
+        let installation = crate::domain::slack_app::installation::of_token(&me);
         app = Some(state.store.save_installation(&stored.client_id, token, &installation).await?);
         state.delivery.tokens_changed();
     }

@@ -3,7 +3,7 @@
 //! exchange, or from `auth.test` for a pasted token: whatever the install
 //! path, a request from another team changes nothing.
 
-use super::client::AuthTest;
+use crate::slack::client::AuthTest;
 use crate::AppState;
 use crate::store::{Installation, SlackAppRecord};
 

@@ -7,7 +7,8 @@
 use herald_model::alert::{AlertStatus, AlertType};
 use herald_model::destination::Severity;
 
-use super::{now_ms, routing};
+use crate::domain::alerts::routing;
+use crate::domain::time::now_ms;
 use crate::AppState;
 use crate::store::{AlertRecord, DestinationRecord, NewAlertRecord, StoreError, new_id};
 

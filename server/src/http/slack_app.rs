@@ -6,7 +6,7 @@ use herald_model::manifest::{DEFAULT_APP_NAME, ManifestFormat, ManifestText};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::{Authorized, need};
+use crate::http::auth::{Authorized, need};
 use crate::slack::manifest::manifest_text;
 
 #[derive(Debug, Deserialize)]

@@ -1,10 +1,5 @@
 //! Who is calling and what they may do: sessions for people, bearer tokens
-//! for programs, the permission each route requires, CSRF protection, and
-//! sign-in rate limits.
-
-pub mod limits;
-pub mod password;
-pub mod secrets;
+//! for programs, the permission each route requires, and CSRF protection.
 
 use std::marker::PhantomData;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -17,7 +12,8 @@ use axum::response::{IntoResponse as _, Response};
 use herald_model::account::{ApiTokenView, Permission, UserView};
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::domain::accounts::secrets;
+use crate::http::error::ApiError;
 
 /// The session cookie's name over http. Over https it carries the
 /// `__Host-` prefix, so no sibling subdomain can plant or read one.

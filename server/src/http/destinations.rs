@@ -11,14 +11,14 @@ use herald_model::destination::{
 
 use super::Body;
 use crate::AppState;
-use crate::auth::{Authorized, need};
-use crate::destinations;
-use crate::error::ApiError;
+use crate::http::auth::{Authorized, need};
+use crate::domain::destinations;
+use crate::http::error::ApiError;
 
 pub async fn list(_: Authorized<need::ViewAlerts>, State(state): State<AppState>) -> Result<Json<DestinationList>, ApiError> {
     let records = state.store.list_destinations().await?;
     let apps = state.store.list_slack_apps().await?;
-    let health = state.store.delivery_health(crate::delivery::now_ms()).await?;
+    let health = state.store.delivery_health(crate::domain::time::now_ms()).await?;
     let destinations = records.into_iter().map(|r| {
         let health = health.get(&r.id);
         destinations::summary(r, &apps, health)
@@ -116,7 +116,7 @@ pub async fn channel(
     Path(id): Path<String>,
     Query(query): Query<ChannelQuery>,
 ) -> Result<Json<ChannelCheck>, ApiError> {
-    Ok(Json(crate::slack::channel::check(&state, &id, query.channel.as_deref()).await?))
+    Ok(Json(crate::domain::slack_app::channel::check(&state, &id, query.channel.as_deref()).await?))
 }
 
 /// Step 7's welcome message: 200 with what happened, sent or not.
@@ -125,7 +125,7 @@ pub async fn welcome(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<WelcomeOutcome>, ApiError> {
-    Ok(Json(crate::slack::channel::welcome(&state, &id).await?))
+    Ok(Json(crate::domain::slack_app::channel::welcome(&state, &id).await?))
 }
 
 /// The stored Slack app, for pre-filling a new destination (404 before the first).

@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use super::client::SlackUser;
+use crate::slack::client::SlackUser;
 use crate::store::{AssigneeRecord, Installation, SlackAppRecord};
-use crate::triage::{self, Actor};
+use crate::domain::triage::{self, Actor};
 
 pub const RESOLVE_VIEW: &str = "alert.resolve";
 pub const BOOMERANG_VIEW: &str = "alert.boomerang";
@@ -437,7 +437,7 @@ fn answer_view(title: &str, context: &ModalContext) -> Value {
 /// The question, in a direct message to the person asked.
 fn question_dm(asked: &str, asker: &str, title: &str, question: &str, context: &ModalContext, public_url: &url::Url) -> Vec<u8> {
     let text = format!("<@{asker}> asks you about the alert “{}”: {}", escape(title), escape(question));
-    let link = crate::delivery::message::herald_url(public_url, &context.alert);
+    let link = crate::domain::alerts::message::herald_url(public_url, &context.alert);
     let value = serde_json::to_string(context).expect("plain data serialises");
     let body = json!({
         "channel": asked,

@@ -145,7 +145,7 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::BytesRejection(_) => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
-                format!("The request body is larger than the limit of {} MiB.", crate::routes::BODY_LIMIT / (1024 * 1024)),
+                format!("The request body is larger than the limit of {} MiB.", crate::http::BODY_LIMIT / (1024 * 1024)),
             ),
             other => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", other.body_text()),
         }

@@ -11,9 +11,10 @@ use herald_model::manifest::{BOT_SCOPES, OAUTH_CALLBACK_PATH, public_endpoint};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::{self, Authorized, need, secrets};
-use crate::destinations::{self, context};
-use crate::error::ApiError;
+use crate::domain::accounts::secrets;
+use crate::http::auth::{self, Authorized, need};
+use crate::domain::destinations::{self, context};
+use crate::http::error::ApiError;
 use crate::slack::client::SlackError;
 use crate::store::{Installation, StoredSecret};
 
@@ -226,7 +227,7 @@ fn page(state: &AppState, status: StatusCode, title: &str, message: &str, destin
         ),
         None => "<a class=\"button primary\" href=\"/destinations\">Back to Alert Destinations</a>".to_owned(),
     };
-    let stylesheet = crate::web::stylesheet_href(&state.settings.dist_dir)
+    let stylesheet = crate::http::web::stylesheet_href(&state.settings.dist_dir)
         .map(|href| format!("<link rel=\"stylesheet\" href=\"{}\">", escape(&href)))
         .unwrap_or_default();
     let html = format!(

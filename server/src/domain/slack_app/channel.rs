@@ -5,11 +5,11 @@ use herald_model::destination::{ChannelCheck, ChannelRef, ChannelState, WelcomeO
 use herald_model::manifest::{DEFAULT_APP_NAME, bot_display_name};
 use serde_json::json;
 
-use super::client::{Conversation, SlackError};
-use super::explain::explain;
+use crate::slack::client::{Conversation, SlackError};
+use crate::slack::explain::explain;
 use crate::AppState;
-use crate::destinations;
-use crate::error::ApiError;
+use crate::domain::destinations;
+use crate::http::error::ApiError;
 
 /// Finds the channel: by ID directly; by name through every page of the
 /// channels the bot may see, then by the ID remembered for a minute.

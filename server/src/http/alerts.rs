@@ -17,11 +17,12 @@ use serde_json::Value;
 
 use super::Body;
 use crate::AppState;
-use crate::auth::{ApiCaller, Authorized, need};
-use crate::delivery::{ingest, now_ms};
-use crate::error::ApiError;
+use crate::http::auth::{ApiCaller, Authorized, need};
+use crate::domain::alerts::ingest;
+use crate::domain::time::now_ms;
+use crate::http::error::ApiError;
 use crate::store::{Activity, ActivityRecord, AlertFilter, AlertRecord, AssigneeRecord, DeliveryRecord};
-use crate::triage::{self, Actor};
+use crate::domain::triage::{self, Actor};
 
 pub async fn create(caller: ApiCaller, State(state): State<AppState>, Body(body): Body<Value>) -> Result<(StatusCode, Json<IngestAnswer>), ApiError> {
     let (status, answer) = ingest::ingest(&state, &body).await?;
@@ -141,7 +142,7 @@ pub async fn update(
 /// soon (the message then shows the name).
 async fn slack_id_of(state: &AppState, email: &str) -> Option<String> {
     let app = state.store.latest_slack_app().await.ok().flatten()?;
-    let lookup = crate::slack::tokens::renewing(state, &app, |token| async move { state.slack.user_id_by_email(&token, email).await });
+    let lookup = crate::domain::slack_app::tokens::renewing(state, &app, |token| async move { state.slack.user_id_by_email(&token, email).await });
     match tokio::time::timeout(std::time::Duration::from_secs(2), lookup).await {
         Ok(Ok((_, Ok(found)))) => found,
         Ok(Err(_)) => None,
@@ -210,7 +211,7 @@ pub async fn resend(
     full_view(&state, alert).await.map(Json)
 }
 
-use crate::destinations::rfc3339_ms as rfc3339;
+use crate::domain::destinations::rfc3339_ms as rfc3339;
 
 /// A link to a message: Slack redirects it to the right workspace.
 fn permalink(channel: &str, ts: &str) -> String {
@@ -311,7 +312,7 @@ pub async fn metrics(
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or_default();
         // Compared as hashes: the time taken says nothing about the token.
-        if crate::auth::secrets::hash(given.trim()) != crate::auth::secrets::hash(&expected.0) {
+        if crate::domain::accounts::secrets::hash(given.trim()) != crate::domain::accounts::secrets::hash(&expected.0) {
             return Err(ApiError::new(
                 axum::http::StatusCode::UNAUTHORIZED,
                 "metrics_token",

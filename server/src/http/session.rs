@@ -8,8 +8,9 @@ use herald_model::account::{Email, Me, SignIn};
 
 use super::Body;
 use crate::AppState;
-use crate::auth::{self, Authorized, ClientIp, need, password, secrets};
-use crate::error::ApiError;
+use crate::domain::accounts::{password, secrets};
+use crate::http::auth::{self, Authorized, ClientIp, need};
+use crate::http::error::ApiError;
 
 /// The one answer for a wrong email or a wrong password: it must not tell
 /// which accounts exist.

@@ -9,7 +9,7 @@ use herald_model::alert::{ActivityAction, ActivitySource, AlertStatus};
 use herald_model::blocks::{Assignee, escape};
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::store::{AlertRecord, AssigneeRecord, Activity, TriageChange};
 
 /// Who made a change.
@@ -66,7 +66,7 @@ async fn load(state: &AppState, alert_id: &str) -> Result<AlertRecord, ApiError>
 }
 
 async fn apply(state: &AppState, change: TriageChange) -> Result<AlertRecord, ApiError> {
-    let Some(alert) = state.store.apply_triage(&change, crate::delivery::now_ms()).await? else {
+    let Some(alert) = state.store.apply_triage(&change, crate::domain::time::now_ms()).await? else {
         // Someone else changed it first: theirs stands, as it is now.
         return load(state, &change.alert_id).await;
     };

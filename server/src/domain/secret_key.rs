@@ -106,7 +106,7 @@ impl SecretKey {
         let mut key = [0u8; 32];
         getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("the system random source failed: {e}"))?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
+            crate::store::private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let mut options = std::fs::OpenOptions::new();
         // create_new: two starts racing must not both write a key.
@@ -122,19 +122,6 @@ impl SecretKey {
         tracing::info!(path = %path.display(), "generated a new secret key; back it up with the database");
         Ok(SecretKey(key))
     }
-}
-
-/// Creates a folder (and its parents) that only its owner may enter; an
-/// existing one is left as it is.
-pub fn private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }
 
 /// Says so when the key file is readable by others than its owner.

@@ -8,8 +8,9 @@ use herald_model::account::{ApiTokenList, ApiTokenView, CreatedApiToken, NewApiT
 
 use super::Body;
 use crate::AppState;
-use crate::auth::{ApiCaller, Authorized, need, secrets};
-use crate::error::ApiError;
+use crate::domain::accounts::secrets;
+use crate::http::auth::{ApiCaller, Authorized, need};
+use crate::http::error::ApiError;
 use crate::store::NewApiTokenRecord;
 
 pub async fn list(_: Authorized<need::ManageApiTokens>, State(state): State<AppState>) -> Result<Json<ApiTokenList>, ApiError> {

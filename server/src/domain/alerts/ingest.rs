@@ -8,9 +8,10 @@ use herald_model::api::FieldError;
 use serde_json::Value;
 use std::sync::atomic::Ordering::Relaxed;
 
-use super::{now_ms, routing};
+use crate::domain::alerts::routing;
+use crate::domain::time::now_ms;
 use crate::AppState;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::store::{AlertRecord, NewAlertRecord, new_id};
 
 /// Stores the alerts; 202 when anything new was queued, 200 when every

@@ -1,7 +1,10 @@
-//! Every HTTP route Herald answers, and the layers around them.
+//! The HTTP side: every route Herald answers, the layers around them, the
+//! API error, who is calling, and the web app's files.
 
 mod alerts;
+pub mod auth;
 mod destinations;
+pub mod error;
 mod health;
 mod session;
 mod slack_app;
@@ -10,6 +13,7 @@ mod slack_interactivity;
 mod slack_oauth;
 mod tokens;
 mod users;
+pub mod web;
 
 use axum::extract::{DefaultBodyLimit, OriginalUri, Request};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -20,9 +24,7 @@ use axum::Router;
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
-use crate::auth;
-use crate::error::ApiError;
-use crate::web;
+use crate::http::error::ApiError;
 
 /// Largest request body Herald reads (the ingest API's batch limit).
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;

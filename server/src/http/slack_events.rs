@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::destinations::context;
-use crate::error::ApiError;
+use crate::domain::destinations::context;
+use crate::http::error::ApiError;
 use crate::slack::signature::{self, SignatureError};
 use crate::store::SlackAppRecord;
 
@@ -89,9 +89,9 @@ async fn handle(state: &AppState, app: &SlackAppRecord, payload: &Value) -> Resu
     tracing::info!(slack.event_id = payload["event_id"].as_str().unwrap_or_default(), slack.event = kind, "Slack event");
     // Only news about this app's own installation counts, whichever way
     // it was installed; an unknown installation believes nothing.
-    let installation = crate::slack::installation::known(state, app).await;
+    let installation = crate::domain::slack_app::installation::known(state, app).await;
     let same_team = installation.as_ref().is_some_and(|i| {
-        crate::slack::installation::is_from(i, payload["team_id"].as_str(), payload["enterprise_id"].as_str())
+        crate::domain::slack_app::installation::is_from(i, payload["team_id"].as_str(), payload["enterprise_id"].as_str())
     });
     let our_bot = |list: &Value| {
         installation.as_ref().is_some_and(|i| list.as_array().is_some_and(|bots| bots.iter().any(|b| b.as_str() == Some(i.bot_user_id.as_str()))))
@@ -108,7 +108,7 @@ async fn handle(state: &AppState, app: &SlackAppRecord, payload: &Value) -> Resu
         let news = app.problem.as_deref() != Some(problem);
         state.store.set_slack_app_problem(&app.client_id, Some(problem)).await?;
         if news {
-            crate::delivery::system::app_disconnected(state, &app.client_id, problem).await?;
+            crate::domain::system::app_disconnected(state, &app.client_id, problem).await?;
         }
     }
     Ok(())

@@ -7,9 +7,9 @@ use herald_model::account::{NewUser, UserList, UserPatch, UserView, parse_displa
 
 use super::Body;
 use crate::AppState;
-use crate::accounts::{self, CreateUserError};
-use crate::auth::{Authorized, need};
-use crate::error::ApiError;
+use crate::domain::accounts::{self, CreateUserError};
+use crate::http::auth::{Authorized, need};
+use crate::http::error::ApiError;
 
 pub async fn list(_: Authorized<need::ManageUsers>, State(state): State<AppState>) -> Result<Json<UserList>, ApiError> {
     Ok(Json(UserList { users: state.store.list_users().await? }))

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 
 use super::slack_events::signing_app;
 use crate::AppState;
-use crate::error::ApiError;
-use crate::slack::{installation, interactions};
+use crate::http::error::ApiError;
+use crate::domain::slack_app::{installation, interactions};
 
 fn bad(reason: impl std::fmt::Display) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_payload", format!("Not an interaction Herald can handle: {reason}."))

@@ -1,10 +1,10 @@
 //! The bot token to call Slack with, refreshed first when token rotation
 //! is on and it is about to expire (or Slack said it has).
 
-use super::client::SlackError;
+use crate::slack::client::SlackError;
 use crate::AppState;
-use crate::destinations::context;
-use crate::error::ApiError;
+use crate::domain::destinations::context;
+use crate::http::error::ApiError;
 use crate::store::{SlackAppRecord, StoredSecret};
 
 /// The error code of a refresh that could not reach Slack (worth retrying).
@@ -23,7 +23,7 @@ pub async fn bot_token(state: &AppState, app: &SlackAppRecord, expired: Option<&
     if rotating.is_some() && (due || expired.is_some()) {
         return refresh(state, &app.client_id, expired).await;
     }
-    crate::destinations::bot_token(state, Some(app))
+    crate::domain::destinations::bot_token(state, Some(app))
 }
 
 /// Calls Slack with the app's bot token; when Slack says the token has
@@ -51,7 +51,7 @@ async fn refresh(state: &AppState, client_id: &str, expired: Option<&str>) -> Re
     let app = state.store.slack_app(client_id).await?.ok_or_else(|| ApiError::not_found("There is no such Slack app."))?;
     let installation = app.installation.as_ref().ok_or_else(|| ApiError::internal("refreshing a token with no installation"))?;
     let now = jiff::Timestamp::now().as_second();
-    let current = crate::destinations::bot_token(state, Some(&app))?;
+    let current = crate::domain::destinations::bot_token(state, Some(&app))?;
     let renewed_meanwhile = match expired {
         Some(expired) => current != expired,
         None => installation.token_expires_at.is_some_and(|at| at - now > REFRESH_AHEAD_SECS),
@@ -93,7 +93,7 @@ async fn refresh(state: &AppState, client_id: &str, expired: Option<&str>) -> Re
     if !stored {
         // A new install replaced the pair while this refresh ran; keep it.
         let app = state.store.slack_app(client_id).await?;
-        return crate::destinations::bot_token(state, app.as_ref());
+        return crate::domain::destinations::bot_token(state, app.as_ref());
     }
     tracing::info!(slack.client_id = client_id, "bot token renewed");
     Ok(access.access_token)

@@ -1,0 +1,14 @@
+//! What Herald does, whoever asks (the API, Slack, the worker): accounts,
+//! destinations, alerts, triage and the Slack app. Nothing here knows
+//! HTTP; each area says what went wrong in its own error type.
+
+pub mod accounts;
+pub mod alerts;
+pub mod destinations;
+pub mod metrics;
+pub mod outbox;
+pub mod secret_key;
+pub mod slack_app;
+pub mod system;
+pub mod time;
+pub mod triage;
