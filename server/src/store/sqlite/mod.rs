@@ -271,7 +271,7 @@ impl Store for SqliteStore {
         if let Some(list) = cached {
             return Ok(list);
         }
-        let sql = format!("SELECT {DESTINATION_COLUMNS} FROM destinations ORDER BY created_at, id");
+        let sql = format!("SELECT {DESTINATION_COLUMNS} FROM destinations ORDER BY created_at, rowid");
         let list: Vec<DestinationRecord> =
             sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(destination_from_row).collect::<Result<_, _>>()?;
         self.destinations.put(generation, &list);
@@ -707,7 +707,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_api_tokens(&self) -> Result<Vec<ApiTokenView>, StoreError> {
-        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at DESC, id");
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at DESC, rowid DESC");
         sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(token_from_row).collect()
     }
 

@@ -1,0 +1,321 @@
+//! The outbox: alerts stored with their deliveries in one transaction,
+//! claims that a lapsed lease hands on, outcomes that count only for their
+//! claim, re-sends, folds, the alert list and each destination's health.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use herald_model::alert::{AlertStatus, DeliveryState};
+use herald_model::destination::Severity;
+use herald_server::store::{AlertFilter, AlertRecord, NewAlertRecord, Outcome, Store};
+
+use crate::fixtures::{a_destination, an_alert, backends, note, routed};
+
+#[tokio::test]
+async fn an_outcome_counts_only_for_the_claim_it_ends_and_a_re_send_waits_for_a_send_in_flight() {
+    for b in backends().await {
+        let store = b.store.as_ref();
+        let destination = a_destination(store).await;
+        let alert = an_alert("a1");
+        let new = NewAlertRecord { alert, destination_ids: vec![destination.id.clone(), "gone".into()], fold_since: None };
+        let stored = store.insert_alerts(&[new.clone(), new], 1_000).await.unwrap();
+        assert_eq!((stored[0].created, stored[0].deliveries), (true, 1), "an unknown destination is skipped");
+        assert_eq!((stored[1].created, stored[1].deliveries), (false, 1), "a repeat reports the first one's deliveries");
+
+        let first = store.claim_deliveries(1_000, 60_000, 10).await.unwrap();
+        assert_eq!(first.len(), 1);
+        assert!(store.claim_deliveries(1_000, 60_000, 10).await.unwrap().is_empty(), "claimed once");
+        assert_eq!(store.requeue("a1", None, 1_000).await.unwrap(), 0, "a send in flight is left to finish");
+        // The claim lapses and the delivery is claimed again; the first
+        // claim's late outcome then changes nothing.
+        let second = store.claim_deliveries(70_000, 60_000, 10).await.unwrap();
+        assert_eq!(second.len(), 1);
+        assert_ne!(first[0].claim, second[0].claim);
+        store.finish_deliveries(&[(first[0].id, first[0].claim, Outcome::Failed { error: "late".into() })], 70_000).await.unwrap();
+        assert_eq!(store.deliveries_of("a1").await.unwrap()[0].state, DeliveryState::Sending);
+        let sent = Outcome::Sent { channel: "C1".into(), ts: "1.2".into() };
+        store.finish_deliveries(&[(second[0].id, second[0].claim, sent)], 70_000).await.unwrap();
+        let delivery = &store.deliveries_of("a1").await.unwrap()[0];
+        assert_eq!((delivery.state, delivery.attempts, delivery.slack_ts.as_deref()), (DeliveryState::Sent, 1, Some("1.2")));
+        assert_eq!(store.queue_depth().await.unwrap(), 0);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn re_sending_a_failed_message_brings_back_the_thread_replies_that_failed_for_want_of_it() {
+    use herald_model::alert::{ActivityAction, ActivitySource};
+    use herald_server::store::{Activity, DeliveryKind, TriageChange};
+    for b in backends().await {
+        let store = b.store.as_ref();
+        let destination = a_destination(store).await;
+        let alert = an_alert("a1");
+        store.insert_alerts(&[NewAlertRecord { alert, destination_ids: vec![destination.id.clone()], fold_since: None }], 1_000).await.unwrap();
+        let post = store.claim_deliveries(1_000, 60_000, 10).await.unwrap().remove(0);
+        // A comment while the message is on its way: a reply waits for it.
+        let change = TriageChange {
+            alert_id: "a1".into(),
+            expected_status: None,
+            expected_assignee: None,
+            status: None,
+            assignee: None,
+            activity: Activity {
+                actor_id: None,
+                actor_name: "Ana".into(),
+                source: ActivitySource::Console,
+                action: ActivityAction::Comment,
+                old_value: None,
+                new_value: None,
+                comment: Some("looking".into()),
+            },
+            update_messages: false,
+            reply: Some("Ana commented: looking".into()),
+        };
+        store.apply_triage(&change, 1_100).await.unwrap().expect("applied");
+        assert!(store.claim_deliveries(1_200, 60_000, 10).await.unwrap().is_empty(), "the reply waits for its message");
+        store.finish_deliveries(&[(post.id, post.claim, Outcome::Failed { error: "archived".into() })], 1_300).await.unwrap();
+        let reply = store.claim_deliveries(1_400, 60_000, 10).await.unwrap().remove(0);
+        assert_eq!(reply.kind, DeliveryKind::Reply("Ana commented: looking".into()));
+        store.finish_deliveries(&[(reply.id, reply.claim, Outcome::Failed { error: "no thread".into() })], 1_500).await.unwrap();
+        assert_eq!(store.queue_depth().await.unwrap(), 0);
+
+        assert_eq!(store.requeue("a1", None, 2_000).await.unwrap(), 1, "one message re-sent");
+        assert_eq!(store.queue_depth().await.unwrap(), 2, "and its reply with it");
+        let again = store.claim_deliveries(2_000, 60_000, 10).await.unwrap();
+        assert_eq!(again.len(), 1, "the message first: {again:?}");
+        assert_eq!(again[0].kind, DeliveryKind::Post);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn an_event_folds_into_the_open_alert_of_its_key_and_its_message_is_updated_at_most_every_ten_seconds() {
+    use herald_server::store::DeliveryKind;
+    for b in backends().await {
+        let store = b.store.as_ref();
+        let destination = a_destination(store).await;
+        let event = |id: &str, at: i64, context: &str| NewAlertRecord {
+            alert: herald_server::store::AlertRecord {
+                dedup_key: Some("k".into()),
+                alert_context: Some(context.into()),
+                received_at: at,
+                last_seen_at: at,
+                ..an_alert(id)
+            },
+            destination_ids: vec![destination.id.clone()],
+            fold_since: Some(at - 60_000),
+        };
+        assert!(store.insert_alerts(&[event("a1", 1_000, "1")], 1_000).await.unwrap()[0].created);
+        let post = store.claim_deliveries(1_000, 60_000, 10).await.unwrap().remove(0);
+        store.finish_deliveries(&[(post.id, post.claim, Outcome::Sent { channel: "C1".into(), ts: "1.2".into() })], 1_500).await.unwrap();
+
+        let stored = store.insert_alerts(&[event("a2", 2_000, "2"), event("a3", 3_000, "3")], 3_000).await.unwrap();
+        assert!(stored.iter().all(|s| s.folded && !s.created && s.id == "a1" && s.deliveries == 1), "{stored:?}");
+        let alert = store.alert("a1").await.unwrap().unwrap();
+        assert_eq!((alert.event_count, alert.last_seen_at, alert.alert_context.as_deref()), (3, 3_000, Some("3")));
+        let earlier: Vec<(i64, Option<&str>)> = alert.earlier_events.iter().map(|e| (e.at, e.context.as_deref())).collect();
+        assert_eq!(earlier, [(3_000, Some("2")), (1_000, Some("1"))], "newest first");
+        assert!(store.alert("a2").await.unwrap().is_none(), "no alert of its own");
+        let activity = store.activity_of("a1").await.unwrap();
+        assert_eq!(activity.len(), 1, "one entry for the run of events");
+        assert_eq!(activity[0].activity.new_value.as_deref(), Some("2"));
+
+        // One update, ten seconds after the message went.
+        assert!(store.claim_deliveries(11_000, 60_000, 10).await.unwrap().is_empty(), "not before ten seconds");
+        let update = store.claim_deliveries(11_500, 60_000, 10).await.unwrap();
+        assert_eq!(update.len(), 1, "one update for two events: {update:?}");
+        assert_eq!(update[0].kind, DeliveryKind::Update);
+        store.finish_deliveries(&[(update[0].id, update[0].claim, Outcome::Sent { channel: "C1".into(), ts: "1.2".into() })], 12_000).await.unwrap();
+        store.insert_alerts(&[event("a4", 13_000, "4")], 13_000).await.unwrap();
+        assert!(store.claim_deliveries(21_999, 60_000, 10).await.unwrap().is_empty(), "ten seconds after the last update");
+        assert_eq!(store.claim_deliveries(22_000, 60_000, 10).await.unwrap().len(), 1);
+
+        // A resolved alert takes no more events; the next one is an alert.
+        let resolve = herald_server::store::TriageChange {
+            alert_id: "a1".into(),
+            expected_status: None,
+            expected_assignee: None,
+            status: Some(AlertStatus::Resolved),
+            assignee: None,
+            activity: herald_server::store::Activity {
+                actor_id: None,
+                actor_name: "Ana".into(),
+                source: herald_model::alert::ActivitySource::Console,
+                action: herald_model::alert::ActivityAction::Status,
+                old_value: None,
+                new_value: None,
+                comment: None,
+            },
+            update_messages: false,
+            reply: None,
+        };
+        store.apply_triage(&resolve, 23_000).await.unwrap().expect("applied");
+        assert!(store.insert_alerts(&[event("a5", 24_000, "5")], 24_000).await.unwrap()[0].created);
+        // Nor does an alert older than the window.
+        assert!(store.insert_alerts(&[event("a6", 24_000 + 60_001, "6")], 84_001).await.unwrap()[0].created);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn two_workers_claiming_at_once_never_take_the_same_delivery() {
+    for b in backends().await {
+        let store: Arc<dyn Store> = b.store.clone();
+        let destination = a_destination(store.as_ref()).await;
+        let alerts: Vec<NewAlertRecord> = (0..300).map(|i| routed(an_alert(&format!("a{i}")), &[&destination])).collect();
+        store.insert_alerts(&alerts, 1_000).await.unwrap();
+        let worker = || {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut taken = Vec::new();
+                loop {
+                    let claimed = store.claim_deliveries(1_000, 60_000, 7).await.unwrap();
+                    if claimed.is_empty() {
+                        return taken;
+                    }
+                    taken.extend(claimed.into_iter().map(|d| d.id));
+                }
+            })
+        };
+        let (one, two) = (worker(), worker());
+        let (one, two) = (one.await.unwrap(), two.await.unwrap());
+        let (a, b2): (BTreeSet<i64>, BTreeSet<i64>) = (one.iter().copied().collect(), two.iter().copied().collect());
+        assert_eq!((a.len(), b2.len()), (one.len(), two.len()), "{}: no worker took one twice", b.name);
+        assert!(a.is_disjoint(&b2), "{}: a delivery claimed by both: {:?}", b.name, a.intersection(&b2).next());
+        assert_eq!(a.len() + b2.len(), 300, "every delivery claimed once");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn claims_released_at_start_up_are_claimed_again_with_their_attempts() {
+    for b in backends().await {
+        let store = b.store.as_ref();
+        let destination = a_destination(store).await;
+        store.insert_alerts(&[routed(an_alert("a1"), &[&destination]), routed(an_alert("a2"), &[&destination])], 1_000).await.unwrap();
+        let claimed = store.claim_deliveries(1_000, 60_000, 10).await.unwrap();
+        assert_eq!(claimed.len(), 2, "{}", b.name);
+        let retry = Outcome::Retry { due_at: 1_500, error: "timeout".into() };
+        store.finish_deliveries(&[(claimed[0].id, claimed[0].claim, retry)], 1_100).await.unwrap();
+        store.claim_deliveries(1_500, 60_000, 10).await.unwrap();
+        assert_eq!(store.release_claims(2_000).await.unwrap(), 2, "both were in flight");
+        let again = store.claim_deliveries(2_000, 60_000, 10).await.unwrap();
+        let mut attempts: Vec<u32> = again.iter().map(|d| d.attempts).collect();
+        attempts.sort();
+        assert_eq!(attempts, [0, 1], "the retried one keeps its attempt");
+        assert_eq!(store.release_claims(2_000).await.unwrap(), 2);
+        assert_eq!(store.release_claims(2_000).await.unwrap(), 0, "nothing in flight");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn an_alert_is_stored_once_with_a_delivery_per_known_destination_and_counted_until_sent() {
+    for b in backends().await {
+        let store = b.store.as_ref();
+        let (one, two) = (a_destination(store).await, a_destination(store).await);
+        let alert = AlertRecord { description: Some("why".into()), tags: vec!["t1".into()], ..an_alert("a1") };
+        let stored = store.insert_alerts(&[routed(alert.clone(), &[&one, &two])], 1_000).await.unwrap();
+        assert_eq!((stored[0].created, stored[0].deliveries, stored[0].folded), (true, 2, false), "{}", b.name);
+        assert_eq!(store.alert("a1").await.unwrap(), Some(alert));
+        assert_eq!(store.alert("a9").await.unwrap(), None);
+        assert_eq!(store.queue_depth().await.unwrap(), 2);
+        let deliveries = store.deliveries_of("a1").await.unwrap();
+        assert_eq!(deliveries.len(), 2);
+        assert!(deliveries.iter().all(|d| d.state == DeliveryState::Queued && d.destination_name == "SecOps" && d.attempts == 0));
+        for d in store.claim_deliveries(1_000, 60_000, 10).await.unwrap() {
+            store.finish_deliveries(&[(d.id, d.claim, Outcome::Sent { channel: "C1".into(), ts: format!("1.{}", d.id) })], 1_200).await.unwrap();
+        }
+        assert_eq!(store.queue_depth().await.unwrap(), 0);
+        assert!(store.deliveries_of("a1").await.unwrap().iter().all(|d| d.state == DeliveryState::Sent && d.slack_channel.as_deref() == Some("C1")));
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_message_that_gets_through_clears_its_destinations_problem() {
+    for b in backends().await {
+        let store = b.store.as_ref();
+        let destination = a_destination(store).await;
+        store.set_delivery_problem(&destination.id, Some("not in channel")).await.unwrap();
+        store.insert_alerts(&[routed(an_alert("a1"), &[&destination])], 1_000).await.unwrap();
+        let d = store.claim_deliveries(1_000, 60_000, 10).await.unwrap().remove(0);
+        store.finish_deliveries(&[(d.id, d.claim, Outcome::Sent { channel: "C1".into(), ts: "1.2".into() })], 1_100).await.unwrap();
+        assert_eq!(store.list_destinations().await.unwrap()[0].delivery_problem, None, "{}", b.name);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn each_destinations_health_tells_its_last_message_and_its_failures_of_the_day() {
+    for b in backends().await {
+        let store = b.store.as_ref();
+        let (good, bad) = (a_destination(store).await, a_destination(store).await);
+        store.insert_alerts(&[routed(an_alert("a1"), &[&good, &bad])], 1_000).await.unwrap();
+        for d in store.claim_deliveries(1_000, 60_000, 10).await.unwrap() {
+            let outcome = if d.destination_id == good.id {
+                Outcome::Sent { channel: "C1".into(), ts: "1.2".into() }
+            } else {
+                Outcome::Failed { error: "channel_not_found".into() }
+            };
+            store.finish_deliveries(&[(d.id, d.claim, outcome)], 2_000).await.unwrap();
+        }
+        let health = store.delivery_health(3_000).await.unwrap();
+        let (good_health, bad_health) = (&health[&good.id], &health[&bad.id]);
+        assert_eq!((good_health.last_sent_at, good_health.failures_24h, good_health.last_error.as_deref()), (Some(2_000), 0, None), "{}", b.name);
+        assert_eq!((bad_health.last_sent_at, bad_health.failures_24h, bad_health.last_error.as_deref()), (None, 1, Some("channel_not_found")));
+        assert_eq!(store.delivery_health(2_000 + 86_400_001).await.unwrap()[&bad.id].failures_24h, 0, "a day later");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn the_alert_list_filters_newest_first_and_shows_the_least_advanced_delivery() {
+    for b in backends().await {
+        let store = b.store.as_ref();
+        let destination = a_destination(store).await;
+        let alert = |id: &str, severity: Severity, at: i64| routed(AlertRecord { severity, created_at: at, ..an_alert(id) }, &[&destination]);
+        store.insert_alerts(&[alert("low", Severity::Low, 1_000), alert("crit", Severity::Critical, 2_000)], 2_000).await.unwrap();
+        // Two events of one key: one alert, folded.
+        let event = |id: &str| NewAlertRecord {
+            alert: AlertRecord { created_at: 3_000, dedup_key: Some("k".into()), ..an_alert(id) },
+            destination_ids: vec![],
+            fold_since: Some(0),
+        };
+        store.insert_alerts(&[event("storm"), event("storm-again")], 3_000).await.unwrap();
+        store.apply_triage(&crate::fixtures::status_change("crit", AlertStatus::Open, AlertStatus::Resolved), 3_000).await.unwrap();
+        let ids = |rows: Vec<herald_server::store::AlertListRow>| rows.into_iter().map(|r| r.alert.id).collect::<Vec<_>>();
+        let all = AlertFilter { limit: 100, ..AlertFilter::default() };
+        assert_eq!(ids(store.list_alerts(&all).await.unwrap()), ["storm", "crit", "low"], "{}: newest first", b.name);
+        assert_eq!(ids(store.list_alerts(&AlertFilter { limit: 2, ..all.clone() }).await.unwrap()), ["storm", "crit"]);
+        assert_eq!(ids(store.list_alerts(&AlertFilter { severities: vec![Severity::Critical, Severity::Low], ..all.clone() }).await.unwrap()), ["crit", "low"]);
+        assert_eq!(ids(store.list_alerts(&AlertFilter { statuses: vec![AlertStatus::Resolved], ..all.clone() }).await.unwrap()), ["crit"]);
+        assert_eq!(ids(store.list_alerts(&AlertFilter { since: Some(2_000), until: Some(3_000), ..all.clone() }).await.unwrap()), ["crit"]);
+        assert_eq!(ids(store.list_alerts(&AlertFilter { repeated: true, ..all.clone() }).await.unwrap()), ["storm"]);
+        let rows = store.list_alerts(&all).await.unwrap();
+        let delivery: Vec<Option<DeliveryState>> = rows.iter().map(|r| r.delivery).collect();
+        assert_eq!(delivery, [None, Some(DeliveryState::Queued), Some(DeliveryState::Queued)], "no delivery for an alert routed nowhere");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn retention_deletes_old_finished_alerts_in_batches_and_keeps_those_still_moving() {
+    for b in backends().await {
+        let store = b.store.as_ref();
+        let destination = a_destination(store).await;
+        let old: Vec<NewAlertRecord> = (0..3).map(|i| routed(an_alert(&format!("old{i}")), &[])).collect();
+        store.insert_alerts(&old, 1_000).await.unwrap();
+        store.insert_alerts(&[routed(an_alert("queued"), &[&destination])], 1_000).await.unwrap();
+        store.insert_alerts(&[routed(an_alert("talked-about"), &[])], 1_000).await.unwrap();
+        store.apply_triage(&note("talked-about", "still looking"), 50_000).await.unwrap();
+        assert_eq!(store.prune_alerts(10_000, 2).await.unwrap(), 2, "{}: a batch at a time", b.name);
+        assert_eq!(store.prune_alerts(10_000, 2).await.unwrap(), 1);
+        assert_eq!(store.prune_alerts(10_000, 2).await.unwrap(), 0, "the rest is still moving");
+        assert!(store.alert("queued").await.unwrap().is_some(), "a delivery still to go");
+        assert!(store.alert("talked-about").await.unwrap().is_some(), "a recent activity");
+        assert!(store.alert("old0").await.unwrap().is_none());
+        assert!(store.activity_of("old0").await.unwrap().is_empty(), "its history went with it");
+        store.close().await;
+    }
+}
