@@ -6,8 +6,13 @@ use std::sync::Arc;
 
 use url::Url;
 
+use crate::delivery::worker::{self, Worker};
 use crate::domain::accounts::limits::SignInLimits;
+use crate::domain::interactions::Interactions;
+use crate::domain::outbox::Outbox;
 use crate::domain::secret_key::SecretKey;
+use crate::domain::slack_app::SlackApps;
+use crate::domain::triage::Triage;
 use crate::slack::client::SlackClient;
 use crate::settings::Settings;
 use crate::store::{self, Store};
@@ -24,19 +29,12 @@ pub struct App {
     pub public_url: Url,
     /// Where everything persistent lives.
     pub store: Arc<dyn Store>,
-    /// Encrypts secrets at rest.
-    pub secret_key: SecretKey,
+    /// The Slack app: its secrets, tokens, installation and Slack's API.
+    pub apps: Arc<SlackApps>,
+    /// The delivery worker's wake-up call and its metrics.
+    pub outbox: Arc<Outbox>,
     /// Sign-in attempts per account and per address.
     pub sign_in_limits: SignInLimits,
-    /// Slack's Web API (one HTTP client for all calls).
-    pub slack: SlackClient,
-    /// One token refresh at a time: a refresh token works once, so two at
-    /// once would leave one of them holding a dead pair.
-    pub token_refresh: tokio::sync::Mutex<()>,
-    /// Channel IDs and bot names Slack told Herald in the last minute.
-    pub slack_cache: crate::domain::slack_app::cache::SlackCache,
-    /// The delivery worker's wake-up call and its metrics.
-    pub delivery: crate::domain::outbox::Delivery,
     /// Slack interactions seen lately, so a replay does not act twice.
     pub slack_replays: crate::slack::signature::ReplayGuard,
 }
@@ -46,23 +44,18 @@ impl AppState {
     pub async fn start(settings: Settings, local_addr: SocketAddr) -> anyhow::Result<Self> {
         let store = store::open(&settings.database).await?;
         let secret_key = check_secret_key(store.as_ref(), &settings.secret_key_file).await?;
-        crate::domain::accounts::bootstrap(store.as_ref(), &settings).await?;
+        crate::domain::accounts::bootstrap(store.as_ref(), settings.admin_email.as_deref(), settings.admin_password_file.as_deref()).await?;
         crate::domain::accounts::password::warm_up().await;
         let public_url = settings.public_url_or(local_addr);
-        let sign_in_limits = SignInLimits::default();
         let slack = SlackClient::new(settings.slack_api_url.clone());
-        let token_refresh = tokio::sync::Mutex::new(());
-        let slack_cache = Default::default();
+        let apps = Arc::new(SlackApps::new(store.clone(), slack, secret_key));
         Ok(AppState(Arc::new(App {
             settings,
             public_url,
             store,
-            secret_key,
-            sign_in_limits,
-            slack,
-            token_refresh,
-            slack_cache,
-            delivery: Default::default(),
+            apps,
+            outbox: Default::default(),
+            sign_in_limits: SignInLimits::default(),
             slack_replays: Default::default(),
         })))
     }
@@ -94,6 +87,39 @@ async fn check_secret_key(store: &dyn Store, path: &std::path::Path) -> anyhow::
 }
 
 impl App {
+    /// What the delivery worker works with.
+    pub fn worker(&self) -> Worker {
+        let s = &self.settings;
+        Worker {
+            store: self.store.clone(),
+            apps: self.apps.clone(),
+            outbox: self.outbox.clone(),
+            public_url: self.public_url.clone(),
+            config: worker::Config {
+                channel_rate: s.slack_pacing.then_some(s.slack_channel_rate),
+                priority_max_wait: s.priority_max_wait,
+                delivery_attempts: s.delivery_attempts,
+                delivery_retry_base: s.delivery_retry_base,
+            },
+        }
+    }
+
+    /// What answering people in Slack works with.
+    pub fn interactions(&self) -> Interactions {
+        Interactions {
+            store: self.store.clone(),
+            apps: self.apps.clone(),
+            outbox: self.outbox.clone(),
+            public_url: self.public_url.clone(),
+            allow_guests: self.settings.slack_allow_guests,
+        }
+    }
+
+    /// The pair every change of an alert needs.
+    pub fn triage(&self) -> Triage<'_> {
+        Triage { store: &*self.store, outbox: &self.outbox }
+    }
+
     /// Cookies get `Secure` when people reach Herald over https.
     pub fn cookies_secure(&self) -> bool {
         self.public_url.scheme() == "https"

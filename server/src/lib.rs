@@ -13,6 +13,7 @@ use std::future::Future;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
+use tokio_util::task::AbortOnDropHandle;
 
 pub use app::AppState;
 pub use settings::Settings;
@@ -35,16 +36,14 @@ pub async fn run(
     );
     let router = http::router(state.clone());
     let (stop_worker, worker_stop) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(delivery::worker::run(state.clone(), worker_stop));
-    // Should this future be dropped (a crash, in tests), the worker goes with it.
-    let worker_guard = AbortOnDrop(worker.abort_handle());
-    let retention = tokio::spawn(delivery::retention::run(state.clone(), stop_worker.subscribe()));
-    let _retention_guard = AbortOnDrop(retention.abort_handle());
+    // Should this future be dropped (a crash, in tests), the tasks go with it.
+    let worker = AbortOnDropHandle::new(tokio::spawn(delivery::worker::run(state.worker(), worker_stop)));
+    let retention = delivery::retention::run(state.store.clone(), state.settings.retention.0, stop_worker.subscribe());
+    let _retention = AbortOnDropHandle::new(tokio::spawn(retention));
 
     serve(listener, router, &state.settings, shutdown).await;
     let _ = stop_worker.send(true);
     let _ = worker.await;
-    drop(worker_guard);
     state.store.close().await;
     tracing::info!("herald stopped");
     Ok(())
@@ -114,12 +113,3 @@ async fn serve(listener: TcpListener, router: axum::Router, settings: &Settings,
 
 /// How long requests in flight may take to finish once shutdown begins.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Aborts a spawned task when dropped, so it cannot outlive its owner.
-pub(crate) struct AbortOnDrop(pub(crate) tokio::task::AbortHandle);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}

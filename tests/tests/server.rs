@@ -40,6 +40,17 @@ async fn a_wrong_method_on_an_api_route_is_a_json_405() {
 }
 
 #[tokio::test]
+async fn a_query_string_that_does_not_parse_is_refused_in_the_api_error_shape() {
+    let (_slack, herald) = herald().await;
+    let response = herald.sign_in_as_admin().await.get("/api/alerts?limit=many").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_query");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("The query string is not valid: ") && message.contains("limit"), "{message}");
+}
+
+#[tokio::test]
 async fn app_routes_get_index_html_so_deep_links_and_reloads_work() {
     let (_slack, herald) = herald().await;
     let index = std::fs::read_to_string(herald_tests::herald::dist_dir().join("index.html")).unwrap();

@@ -7,15 +7,16 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::AppState;
+use crate::store::Store;
 
 const EVERY: Duration = Duration::from_secs(3_600);
 /// Alerts deleted per transaction.
 const BATCH: u32 = 500;
 
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+/// `keep`: how long an alert stays after its last change (`None`: for ever).
+pub async fn run(store: std::sync::Arc<dyn Store>, keep: Option<Duration>, mut stop: watch::Receiver<bool>) {
     while !*stop.borrow() {
-        prune(&state).await;
+        prune(&*store, keep).await;
         tokio::select! {
             () = tokio::time::sleep(EVERY) => {}
             _ = stop.changed() => {}
@@ -23,16 +24,16 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     }
 }
 
-async fn prune(state: &AppState) {
+async fn prune(store: &dyn Store, keep: Option<Duration>) {
     let now = jiff::Timestamp::now();
-    if let Err(error) = state.store.prune_bookkeeping(now.as_second()).await {
+    if let Err(error) = store.prune_bookkeeping(now.as_second()).await {
         tracing::warn!(%error, "could not forget expired sessions and install states; trying again in an hour");
     }
-    let Some(keep) = state.settings.retention.0 else { return };
+    let Some(keep) = keep else { return };
     let cutoff = now.as_millisecond() - i64::try_from(keep.as_millis()).unwrap_or(i64::MAX / 2);
     let mut deleted = 0;
     loop {
-        match state.store.prune_alerts(cutoff, BATCH).await {
+        match store.prune_alerts(cutoff, BATCH).await {
             Ok(n) => {
                 deleted += n;
                 if n < u64::from(BATCH) {

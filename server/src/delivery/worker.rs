@@ -15,16 +15,18 @@ use herald_model::destination::{DestinationStatus, Severity};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
-use crate::domain::alerts::message;
-use crate::domain::time::now_ms;
-use super::pacing::{LaneKey, Pacer, Turn};
-use crate::domain::system;
-use crate::AppState;
-use crate::slack::client::SlackError;
-use crate::slack::explain::explain;
 use herald_model::alert::DeliveryState;
 
-use crate::store::{ClaimedDelivery, DeliveryKind, DestinationRecord, Outcome, PostRef, SlackAppRecord};
+use super::pacing::{LaneKey, Pacer, Turn};
+use crate::domain::alerts::message;
+use crate::domain::outbox::Outbox;
+use crate::domain::slack_app::SlackApps;
+use crate::domain::system;
+use crate::domain::time::now_ms;
+use crate::slack::client::SlackError;
+use crate::slack::explain::explain;
+
+use crate::store::{ClaimedDelivery, DeliveryKind, DestinationRecord, Outcome, PostRef, SlackAppRecord, Store};
 
 /// Deliveries claimed per trip to the database.
 const CLAIM_BATCH: usize = 256;
@@ -51,8 +53,29 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 /// room it takes.
 type Done = (i64, i64, Outcome, OwnedSemaphorePermit);
 
+/// What the worker works with.
+#[derive(Clone)]
+pub struct Worker {
+    pub store: Arc<dyn Store>,
+    pub apps: Arc<SlackApps>,
+    pub outbox: Arc<Outbox>,
+    /// Where the console is, for the messages' links.
+    pub public_url: url::Url,
+    pub config: Config,
+}
+
+/// The delivery settings (see `Settings` for each one's meaning).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Messages per minute per channel, or `None` to send unpaced.
+    pub channel_rate: Option<u32>,
+    pub priority_max_wait: Duration,
+    pub delivery_attempts: u32,
+    pub delivery_retry_base: Duration,
+}
+
 /// Runs until `stop` turns true, then lets messages in flight finish.
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+pub async fn run(state: Worker, mut stop: watch::Receiver<bool>) {
     match state.store.release_claims(now_ms()).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(deliveries = n, "resuming deliveries that were in flight when Herald stopped"),
@@ -60,17 +83,13 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     }
     let shared = Arc::new(Shared {
         state: state.clone(),
-        pacer: Pacer::new(
-            state.settings.slack_pacing.then_some(state.settings.slack_channel_rate),
-            state.settings.priority_max_wait,
-        ),
+        pacer: Pacer::new(state.config.channel_rate, state.config.priority_max_wait),
         slack_slots: Semaphore::new(CONCURRENCY),
     });
     let held = Arc::new(Semaphore::new(MAX_HELD));
     let (done_tx, done_rx) = mpsc::unbounded_channel::<Done>();
-    let recorder = tokio::spawn(record(state.clone(), done_rx));
     // Aborted with the worker: a crash stops every send at once.
-    let _recorder_guard = crate::AbortOnDrop(recorder.abort_handle());
+    let recorder = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(record(state.clone(), done_rx)));
     let mut sends = JoinSet::new();
     let mut last_tidy = Instant::now();
     // With the token version it was read at.
@@ -104,13 +123,13 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         };
         if claimed.is_empty() {
             tokio::select! {
-                () = state.delivery.queued.notified() => {}
+                () = state.outbox.queued.notified() => {}
                 () = tokio::time::sleep(IDLE_POLL) => {}
                 _ = stop.changed() => {}
             }
             continue;
         }
-        let tokens = state.delivery.tokens_version();
+        let tokens = state.apps.tokens_version();
         if context.as_ref().is_none_or(|(loaded, version, _)| loaded.elapsed() > CONTEXT_TTL || *version != tokens) {
             context = Some((Instant::now(), tokens, Context::load(&state).await));
         }
@@ -131,7 +150,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             let at = match shared.pacer.plan(&job.lane, id, severity_rank(job.delivery.alert.severity), now, HORIZON) {
                 Turn::Soon(at) => at,
                 Turn::Later { back, .. } => {
-                    state.delivery.metrics.paced.fetch_add(1, Relaxed);
+                    state.outbox.metrics.paced.fetch_add(1, Relaxed);
                     // Back when the pacer asks (keeping its place), to
                     // wait the rest of its turn here.
                     let due_at = now_ms() + millis(back.saturating_duration_since(now));
@@ -180,7 +199,7 @@ fn severity_rank(severity: Severity) -> u8 {
 }
 
 struct Shared {
-    state: AppState,
+    state: Worker,
     pacer: Pacer,
     slack_slots: Semaphore,
 }
@@ -206,7 +225,7 @@ struct Context {
 }
 
 impl Context {
-    async fn load(state: &AppState) -> Context {
+    async fn load(state: &Worker) -> Context {
         let destinations = match state.store.list_destinations().await {
             Ok(list) => list.into_iter().map(|d| (d.id.clone(), Arc::new(d))).collect(),
             Err(error) => {
@@ -225,7 +244,7 @@ impl Context {
     }
 
     /// The job for a delivery, or the outcome that it cannot be sent now.
-    async fn job(&mut self, state: &AppState, delivery: ClaimedDelivery) -> Result<Job, Outcome> {
+    async fn job(&mut self, state: &Worker, delivery: ClaimedDelivery) -> Result<Job, Outcome> {
         // The database could not say: try again in a moment.
         let soon = Outcome::Wait { due_at: now_ms() + 1_000 };
         let (Some(destination), Some(apps)) = (self.destinations.get(&delivery.destination_id).cloned(), &self.apps) else {
@@ -240,24 +259,21 @@ impl Context {
             return Err(Outcome::Failed { error: "The destination's Slack app has no bot token: reinstall it.".to_owned() });
         };
         if !self.tokens.contains_key(&client_id) {
-            let token = crate::domain::slack_app::tokens::bot_token(state, &app, None).await.map_err(|e| TokenTrouble {
-                passing: e.code() == crate::domain::slack_app::tokens::SLACK_UNREACHABLE || e.status().is_server_error() && e.code() == "internal",
-                message: e.message().to_owned(),
-            });
+            let token = state.apps.bot_token(&app, None).await.map_err(|e| TokenTrouble { passing: e.retryable(), message: e.to_string() });
             self.tokens.insert(client_id.clone(), token);
         }
         let token = match &self.tokens[&client_id] {
             Ok(token) => token.clone(),
             Err(trouble) if trouble.passing => {
                 let attempt = delivery.attempts + 1;
-                if attempt < state.settings.delivery_attempts {
-                    let due_at = now_ms() + millis(backoff(state.settings.delivery_retry_base, attempt));
+                if attempt < state.config.delivery_attempts {
+                    let due_at = now_ms() + millis(backoff(state.config.delivery_retry_base, attempt));
                     return Err(Outcome::Retry { due_at, error: trouble.message.clone() });
                 }
                 return Err(Outcome::Failed { error: format!("Gave up on a delivery after {attempt} attempts. {}", trouble.message) });
             }
             Err(trouble) => {
-                if let Err(error) = system::destination_failing(state, &destination, &trouble.message, true).await {
+                if let Err(error) = system::destination_failing(&*state.store, &state.outbox, &destination, &trouble.message, true).await {
                     tracing::error!(%error, "could not record the destination's problem");
                 }
                 return Err(Outcome::Failed { error: trouble.message.clone() });
@@ -333,15 +349,15 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
     let mut result = attempt(shared, &job, &token, at_message).await;
     match &result {
         Err(SlackError::Api(code)) if code == "token_expired" => {
-            match crate::domain::slack_app::tokens::bot_token(state, &job.app, Some(&token)).await {
+            match state.apps.bot_token(&job.app, Some(&token)).await {
                 Ok(renewed) => {
                     token = renewed;
                     result = attempt(shared, &job, &token, at_message).await;
                 }
                 // Slack could not be asked to renew it: a passing failure,
                 // retried with backoff, not an expired token for good.
-                Err(error) if error.code() == crate::domain::slack_app::tokens::SLACK_UNREACHABLE => {
-                    result = Err(SlackError::Transport(format!("renewing the bot token: {}", error.message())));
+                Err(error @ crate::domain::error::Error::SlackUnreachable) => {
+                    result = Err(SlackError::Transport(format!("renewing the bot token: {error}")));
                 }
                 Err(_) => {}
             }
@@ -367,7 +383,7 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
     // Only this explanation names the bot; asking Slack for the name on
     // every failure would double the calls while Slack is in trouble.
     let bot = if error.code() == Some("not_in_channel") {
-        crate::domain::slack_app::channel::bot_name(state, &job.app.client_id, &token).await
+        state.apps.bot_name(&job.app.client_id, &token).await
     } else {
         herald_model::manifest::bot_display_name(herald_model::manifest::DEFAULT_APP_NAME)
     };
@@ -375,13 +391,13 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
     let attempt = job.delivery.attempts + 1;
     match verdict(&error) {
         Verdict::RateLimited(wait) => {
-            state.delivery.metrics.rate_limited.fetch_add(1, Relaxed);
+            state.outbox.metrics.rate_limited.fetch_add(1, Relaxed);
             shared.pacer.block(&job.lane, Instant::now(), wait);
             tracing::info!(destination.id = %job.destination.id, wait = ?wait, "Slack rate limited the channel; waiting");
             Outcome::Wait { due_at: now_ms() + millis(wait) }
         }
-        Verdict::Transient if attempt < state.settings.delivery_attempts => {
-            let wait = backoff(state.settings.delivery_retry_base, attempt);
+        Verdict::Transient if attempt < state.config.delivery_attempts => {
+            let wait = backoff(state.config.delivery_retry_base, attempt);
             tracing::info!(destination.id = %job.destination.id, attempt, wait = ?wait, error = %error, "delivery failed; retrying");
             Outcome::Retry { due_at: now_ms() + millis(wait), error: reason }
         }
@@ -394,14 +410,14 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
         Verdict::Transient => {
             let problem = format!("Gave up on a delivery after {attempt} attempts. {reason}");
             tracing::warn!(destination.id = %job.destination.id, attempt, error = %error, "delivery given up");
-            if let Err(error) = system::destination_failing(state, &job.destination, &problem, false).await {
+            if let Err(error) = system::destination_failing(&*state.store, &state.outbox, &job.destination, &problem, false).await {
                 tracing::error!(%error, "could not record the destination's problem");
             }
             Outcome::Failed { error: problem }
         }
         Verdict::Permanent { whole_app } => {
             tracing::warn!(destination.id = %job.destination.id, error = %error, "delivery refused by Slack");
-            if let Err(error) = system::destination_failing(state, &job.destination, &reason, whole_app).await {
+            if let Err(error) = system::destination_failing(&*state.store, &state.outbox, &job.destination, &reason, whole_app).await {
                 tracing::error!(%error, "could not record the destination's problem");
             }
             Outcome::Failed { error: reason }
@@ -410,9 +426,9 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
 }
 
 /// The app's bot token as stored now.
-async fn stored_token(state: &AppState, client_id: &str) -> Option<String> {
+async fn stored_token(state: &Worker, client_id: &str) -> Option<String> {
     let app = state.store.slack_app(client_id).await.ok()??;
-    crate::domain::slack_app::tokens::bot_token(state, &app, None).await.ok()
+    state.apps.bot_token(&app, None).await.ok()
 }
 
 /// One call to Slack for the job: the message, its update, or a reply in
@@ -424,12 +440,12 @@ async fn attempt(shared: &Shared, job: &Job, token: &str, at_message: Option<(&s
     let started = Instant::now();
     let result = match (&job.delivery.kind, at_message) {
         (DeliveryKind::Update, Some((channel, ts))) => {
-            state.slack.update_message_once(token, message::build_update(alert, &job.zone, channel, ts, &state.public_url)).await
+            state.apps.slack().update_message_once(token, message::build_update(alert, &job.zone, channel, ts, &state.public_url)).await
         }
-        (DeliveryKind::Reply(text), Some((channel, ts))) => state.slack.post_message_once(token, message::build_reply(channel, ts, text)).await,
-        _ => state.slack.post_message_once(token, message::build(alert, &job.zone, &job.target, &state.public_url)).await,
+        (DeliveryKind::Reply(text), Some((channel, ts))) => state.apps.slack().post_message_once(token, message::build_reply(channel, ts, text)).await,
+        _ => state.apps.slack().post_message_once(token, message::build(alert, &job.zone, &job.target, &state.public_url)).await,
     };
-    state.delivery.metrics.observe_slack(started.elapsed());
+    state.outbox.metrics.observe_slack(started.elapsed());
     result
 }
 
@@ -449,11 +465,11 @@ fn millis(d: Duration) -> i64 {
 
 /// Writes outcomes back in batches: whatever arrived while the last batch
 /// was written goes in the next transaction.
-async fn record(state: AppState, mut done: mpsc::UnboundedReceiver<Done>) {
+async fn record(state: Worker, mut done: mpsc::UnboundedReceiver<Done>) {
     let mut batch: Vec<Done> = Vec::with_capacity(1_024);
     let mut outcomes: Vec<(i64, i64, Outcome)> = Vec::with_capacity(1_024);
     while done.recv_many(&mut batch, 1_024).await > 0 {
-        let metrics = &state.delivery.metrics;
+        let metrics = &state.outbox.metrics;
         for (id, claim, outcome, _) in &batch {
             match outcome {
                 Outcome::Sent { .. } => metrics.sent.fetch_add(1, Relaxed),
@@ -485,7 +501,7 @@ async fn record(state: AppState, mut done: mpsc::UnboundedReceiver<Done>) {
         // or reply that waited for what was just recorded. Under load the
         // dispatcher is claiming anyway; a wake-up would only cost a query.
         if outcomes.len() < 16 || outcomes.iter().any(|(_, _, o)| !matches!(o, Outcome::Sent { .. })) {
-            state.delivery.wake();
+            state.outbox.wake();
         }
         outcomes.clear();
         // Dropping the batch frees its room for new claims.

@@ -14,10 +14,32 @@ use herald_model::blocks::{actions, cut, cut_escaped, escape};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::AppState;
+use std::sync::Arc;
+
+use super::outbox::Outbox;
+use super::slack_app::SlackApps;
+use super::triage::{self, Actor, Triage};
 use crate::slack::client::SlackUser;
-use crate::store::{AssigneeRecord, Installation, SlackAppRecord};
-use crate::domain::triage::{self, Actor};
+use crate::store::{AssigneeRecord, Installation, SlackAppRecord, Store};
+
+/// What answering people in Slack needs; cheap to clone into the task that
+/// answers, after Slack has had its acknowledgement.
+#[derive(Clone)]
+pub struct Interactions {
+    pub store: Arc<dyn Store>,
+    pub apps: Arc<SlackApps>,
+    pub outbox: Arc<Outbox>,
+    /// Where the console is, for links back to an alert.
+    pub public_url: url::Url,
+    /// Whether guests of the workspace may act (HERALD_SLACK_ALLOW_GUESTS).
+    pub allow_guests: bool,
+}
+
+impl Interactions {
+    fn triage(&self) -> Triage<'_> {
+        Triage { store: &*self.store, outbox: &self.outbox }
+    }
+}
 
 pub const RESOLVE_VIEW: &str = "alert.resolve";
 pub const BOOMERANG_VIEW: &str = "alert.boomerang";
@@ -144,31 +166,31 @@ pub fn read_submission(payload: &Value) -> Result<Result<Submission, Value>, Str
 }
 
 /// The app's bot token, for answering in Slack.
-async fn token(state: &AppState, app: &SlackAppRecord) -> Option<String> {
+async fn token(state: &Interactions, app: &SlackAppRecord) -> Option<String> {
     // A rotating token may have expired in Slack before Herald's clock
     // says so: asked once, and renewed, so the click is answered.
     let rotating = app.installation.as_ref().is_some_and(|i| i.refresh_token.is_some());
     let answer = if rotating {
-        super::tokens::renewing(state, app, |token| async move { state.slack.auth_test(&token).await.map(|_| ()) }).await.map(|(token, _)| token)
+        state.apps.renewing(app, |token| async move { state.apps.slack().auth_test(&token).await.map(|_| ()) }).await.map(|(token, _)| token)
     } else {
-        super::tokens::bot_token(state, app, None).await
+        state.apps.bot_token(app, None).await
     };
     match answer {
         Ok(token) => Some(token),
         Err(error) => {
-            tracing::warn!(error = error.message(), "no bot token to answer an interaction with");
+            tracing::warn!(%error, "no bot token to answer an interaction with");
             None
         }
     }
 }
 
 /// Tells only `user` something, in `channel` (or their DM with the bot).
-async fn tell(state: &AppState, token: &str, channel: Option<&str>, user: &str, text: &str) {
+async fn tell(state: &Interactions, token: &str, channel: Option<&str>, user: &str, text: &str) {
     let result = match channel {
-        Some(channel) => state.slack.post_ephemeral(token, channel, user, text).await,
+        Some(channel) => state.apps.slack().post_ephemeral(token, channel, user, text).await,
         None => {
             let body = serde_json::to_vec(&json!({"channel": user, "text": text})).expect("plain data serialises");
-            state.slack.post_message_once(token, body).await.map(|_| ())
+            state.apps.slack().post_message_once(token, body).await.map(|_| ())
         }
     };
     if let Err(error) = result {
@@ -177,15 +199,13 @@ async fn tell(state: &AppState, token: &str, channel: Option<&str>, user: &str, 
 }
 
 /// What Slack says of a user, remembered for a minute.
-async fn slack_user(state: &AppState, app: &SlackAppRecord, token: &str, user: &str) -> Result<SlackUser, String> {
-    let key = format!("user:{}:{user}", app.client_id);
-    if let Some(cached) = state.slack_cache.get(&key) {
-        if let Ok(known) = serde_json::from_str::<SlackUser>(&cached) {
-            return Ok(known);
-        }
+async fn slack_user(state: &Interactions, app: &SlackAppRecord, token: &str, user: &str) -> Result<SlackUser, String> {
+    let key = (app.client_id.clone(), user.to_owned());
+    if let Some(known) = state.apps.cache().users.get(&key) {
+        return Ok(known);
     }
-    let info = state.slack.user_info(token, user).await.map_err(|e| format!("Slack could not say who you are ({e})."))?;
-    state.slack_cache.put(key, serde_json::to_string(&info).expect("plain data serialises"));
+    let info = state.apps.slack().user_info(token, user).await.map_err(|e| format!("Slack could not say who you are ({e})."))?;
+    state.apps.cache().users.put(key, info.clone());
     Ok(info)
 }
 
@@ -201,7 +221,7 @@ pub fn may_act(user: &SlackUser, installation: Option<&Installation>, allow_gues
     if user.deleted {
         return Err("This Slack account is deactivated.".into());
     }
-    let ours = installation.is_some_and(|i| super::installation::is_from(i, user.team_id.as_deref(), user.enterprise_id.as_deref()));
+    let ours = installation.is_some_and(|i| super::slack_app::installation::is_from(i, user.team_id.as_deref(), user.enterprise_id.as_deref()));
     if !ours {
         return Err("Only members of the workspace Herald is installed in can act on its alerts; a shared (Slack Connect) channel does not share Herald's permissions.".into());
     }
@@ -216,14 +236,17 @@ pub fn may_act(user: &SlackUser, installation: Option<&Installation>, allow_gues
 
 /// The Herald user a Slack user is: one [`may_act`] allows, matched by
 /// email without regard to (ASCII) case.
-async fn herald_user(state: &AppState, app: &SlackAppRecord, token: &str, user: &str) -> Result<(UserView, String), String> {
+async fn herald_user(state: &Interactions, app: &SlackAppRecord, token: &str, user: &str) -> Result<(UserView, String), String> {
     let slack = slack_user(state, app, token, user).await?;
-    may_act(&slack, app.installation.as_ref(), state.settings.slack_allow_guests)?;
+    may_act(&slack, app.installation.as_ref(), state.allow_guests)?;
     let Some(email) = slack.email else {
         return Err("Herald cannot see your Slack email address (the app needs the users:read.email scope); ask an admin to reinstall it.".into());
     };
     let found = match Email::parse("email", &email) {
-        Ok(parsed) => state.store.user_by_email(&parsed).await.map_err(|e| e.to_string())?,
+        Ok(parsed) => state.store.user_by_email(&parsed).await.map_err(|error| {
+            tracing::error!(%error, "could not look a Slack user's email up");
+            "Herald could not look your account up just now; try again in a moment.".to_owned()
+        })?,
         Err(_) => None,
     };
     match found {
@@ -235,7 +258,7 @@ async fn herald_user(state: &AppState, app: &SlackAppRecord, token: &str, user: 
 
 /// The acting Herald user, if they may do what `permission` covers;
 /// otherwise the reason, already told to them.
-async fn actor(state: &AppState, app: &SlackAppRecord, token: &str, user: &str, channel: Option<&str>, permission: Permission) -> Option<Actor> {
+async fn actor(state: &Interactions, app: &SlackAppRecord, token: &str, user: &str, channel: Option<&str>, permission: Permission) -> Option<Actor> {
     match herald_user(state, app, token, user).await {
         Ok((herald, _)) if herald.role.allows(permission) => Some(Actor::slack(&herald, user)),
         Ok((herald, _)) => {
@@ -255,7 +278,7 @@ async fn actor(state: &AppState, app: &SlackAppRecord, token: &str, user: &str, 
 }
 
 /// Handles a click on the alert message (or on a Boomerang question).
-pub async fn click(state: AppState, app: SlackAppRecord, click: Click) {
+pub async fn click(state: Interactions, app: SlackAppRecord, click: Click) {
     let Some(token) = token(&state, &app).await else { return };
     let channel = click.channel.as_deref();
     let alert = match state.store.alert(&click.alert_id).await {
@@ -274,7 +297,7 @@ pub async fn click(state: AppState, app: SlackAppRecord, click: Click) {
         actions::STATUS => {
             let Some(status) = click.value.as_deref().and_then(AlertStatus::parse) else { return };
             let Some(actor) = actor(&state, &app, &token, &click.user, channel, Permission::ManageAlerts).await else { return };
-            triage::set_status(&state, &alert.id, &actor, status).await.map(|_| ())
+            triage::set_status(state.triage(), &alert.id, &actor, status).await.map(|_| ())
         }
         actions::ASSIGN => {
             let Some(picked) = click.value.clone() else { return };
@@ -282,7 +305,7 @@ pub async fn click(state: AppState, app: SlackAppRecord, click: Click) {
             match herald_user(&state, &app, &token, &picked).await {
                 Ok((user, _)) => {
                     let assignee = AssigneeRecord { user_id: Some(user.id), name: user.display_name, slack_id: Some(picked) };
-                    triage::assign(&state, &alert.id, &actor, Some(assignee)).await.map(|_| ())
+                    triage::assign(state.triage(), &alert.id, &actor, Some(assignee)).await.map(|_| ())
                 }
                 Err(_) => {
                     let text = format!("<@{picked}> is not a Herald user (no Herald account has their Slack email), so the alert cannot be assigned to them.");
@@ -325,17 +348,17 @@ pub async fn click(state: AppState, app: SlackAppRecord, click: Click) {
         _ => return,
     };
     if let Err(error) = result {
-        tell(&state, &token, channel, &click.user, error.message()).await;
+        tell(&state, &token, channel, &click.user, &error.to_string()).await;
     }
 }
 
 /// Handles a submitted modal.
-pub async fn submit(state: AppState, app: SlackAppRecord, submission: Submission) {
+pub async fn submit(state: Interactions, app: SlackAppRecord, submission: Submission) {
     let Some(token) = token(&state, &app).await else { return };
     let result = match &submission {
         Submission::Resolve { user, context, comment } => {
             let Some(actor) = actor(&state, &app, &token, user, context.channel.as_deref(), Permission::ManageAlerts).await else { return };
-            triage::resolve(&state, &context.alert, &actor, comment).await.map(|_| ())
+            triage::resolve(state.triage(), &context.alert, &actor, comment).await.map(|_| ())
         }
         Submission::Boomerang { user, context, asked, question } => {
             let Some(actor) = actor(&state, &app, &token, user, context.channel.as_deref(), Permission::ManageAlerts).await else { return };
@@ -350,13 +373,13 @@ pub async fn submit(state: AppState, app: SlackAppRecord, submission: Submission
             let reply_context =
                 ModalContext { alert: alert.id.clone(), channel: None, asker: Some(user.clone()), question: Some(question.clone()) };
             let dm = question_dm(asked, user, &alert.title, question, &reply_context, &state.public_url);
-            if let Err(error) = state.slack.post_message_once(&token, dm).await {
+            if let Err(error) = state.apps.slack().post_message_once(&token, dm).await {
                 tracing::warn!(%error, "could not send a Boomerang question");
                 let text = format!("Herald could not send your question to <@{asked}> ({error}).");
                 tell(&state, &token, context.channel.as_deref(), user, &text).await;
                 return;
             }
-            triage::question(&state, &alert.id, &actor, (asked, &asked_name), question).await.map(|_| ())
+            triage::question(state.triage(), &alert.id, &actor, (asked, &asked_name), question).await.map(|_| ())
         }
         Submission::Answer { user, context, answer } => {
             // Whoever was asked may answer, Herald user or not.
@@ -368,7 +391,7 @@ pub async fn submit(state: AppState, app: SlackAppRecord, submission: Submission
                 }
             };
             let question = context.question.clone().unwrap_or_default();
-            triage::answer(&state, &context.alert, &actor, &question, answer).await.map(|_| ())
+            triage::answer(state.triage(), &context.alert, &actor, &question, answer).await.map(|_| ())
         }
     };
     if let Err(error) = result {
@@ -377,12 +400,12 @@ pub async fn submit(state: AppState, app: SlackAppRecord, submission: Submission
                 (user, context.channel.as_deref())
             }
         };
-        tell(&state, &token, channel, user, error.message()).await;
+        tell(&state, &token, channel, user, &error.to_string()).await;
     }
 }
 
-async fn open(state: &AppState, token: &str, click: &Click, view: Value) {
-    if let Err(error) = state.slack.open_view(token, &click.trigger_id, &view).await {
+async fn open(state: &Interactions, token: &str, click: &Click, view: Value) {
+    if let Err(error) = state.apps.slack().open_view(token, &click.trigger_id, &view).await {
         tracing::warn!(%error, "could not open a modal");
         let text = "Slack did not open the form in time; please click again.";
         tell(state, token, click.channel.as_deref(), &click.user, text).await;
@@ -437,7 +460,7 @@ fn answer_view(title: &str, context: &ModalContext) -> Value {
 /// The question, in a direct message to the person asked.
 fn question_dm(asked: &str, asker: &str, title: &str, question: &str, context: &ModalContext, public_url: &url::Url) -> Vec<u8> {
     let text = format!("<@{asker}> asks you about the alert “{}”: {}", escape(title), escape(question));
-    let link = crate::domain::alerts::message::herald_url(public_url, &context.alert);
+    let link = super::alerts::message::herald_url(public_url, &context.alert);
     let value = serde_json::to_string(context).expect("plain data serialises");
     let body = json!({
         "channel": asked,

@@ -1,10 +1,13 @@
 //! What Herald does, whoever asks (the API, Slack, the worker): accounts,
 //! destinations, alerts, triage and the Slack app. Nothing here knows
-//! HTTP; each area says what went wrong in its own error type.
+//! HTTP: what goes wrong is an [`error::Error`], which the http layer
+//! turns into a status.
 
 pub mod accounts;
 pub mod alerts;
 pub mod destinations;
+pub mod error;
+pub mod interactions;
 pub mod metrics;
 pub mod outbox;
 pub mod secret_key;

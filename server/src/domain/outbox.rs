@@ -2,16 +2,15 @@
 //! token) tells the worker, and the counters both sides keep.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
 use tokio::sync::Notify;
 
 /// How old the queue depth `/metrics` shows may be.
 const DEPTH_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// What the HTTP side shares with the worker.
+/// What queues deliveries shares with the worker that sends them.
 #[derive(Default)]
-pub struct Delivery {
+pub struct Outbox {
     /// Woken when deliveries were queued, so new alerts go out at once.
     pub queued: Notify,
     /// Counters and histograms for `/metrics`.
@@ -19,12 +18,9 @@ pub struct Delivery {
     /// The outbox's depth as last counted, and when: a scrape every few
     /// seconds costs no count over the deliveries.
     depth: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
-    /// Grows whenever an app's bot token changes (an install, a pasted
-    /// token, a refresh): the worker then reads tokens again at once.
-    pub tokens: AtomicU64,
 }
 
-impl Delivery {
+impl Outbox {
     pub fn wake(&self) {
         self.queued.notify_one();
     }
@@ -39,14 +35,5 @@ impl Delivery {
         let depth = store.queue_depth().await?;
         *self.depth.lock().expect("the depth's lock") = Some((std::time::Instant::now(), depth));
         Ok(depth)
-    }
-
-    /// An app's bot token changed.
-    pub fn tokens_changed(&self) {
-        self.tokens.fetch_add(1, std::sync::atomic::Ordering::Release);
-    }
-
-    pub fn tokens_version(&self) -> u64 {
-        self.tokens.load(std::sync::atomic::Ordering::Acquire)
     }
 }

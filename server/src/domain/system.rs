@@ -7,25 +7,26 @@
 use herald_model::alert::{AlertStatus, AlertType};
 use herald_model::destination::Severity;
 
-use crate::domain::alerts::routing;
-use crate::domain::time::now_ms;
-use crate::AppState;
-use crate::store::{AlertRecord, DestinationRecord, NewAlertRecord, StoreError, new_id};
+use super::alerts::routing;
+use super::outbox::Outbox;
+use super::time::now_ms;
+use crate::store::{AlertRecord, DestinationRecord, NewAlertRecord, Store, StoreError, new_id};
 
 /// Deliveries to `destination` fail for good: record why, and raise it the
 /// first time. `whole_app`: the app's token is the trouble, so no
 /// destination of that app can carry the news either.
-pub async fn destination_failing(state: &AppState, destination: &DestinationRecord, problem: &str, whole_app: bool) -> Result<(), StoreError> {
+pub async fn destination_failing(store: &dyn Store, outbox: &Outbox, destination: &DestinationRecord, problem: &str, whole_app: bool) -> Result<(), StoreError> {
     let client_id = destination.values.client_id.clone();
     if !whole_app {
-        if !state.store.set_delivery_problem(&destination.id, Some(problem)).await? {
+        if !store.set_delivery_problem(&destination.id, Some(problem)).await? {
             return Ok(());
         }
         tracing::warn!(destination.id = %destination.id, problem, "deliveries to the destination fail");
         let name = &destination.values.display_name;
         let failing = destination.id.clone();
         return raise(
-            state,
+            store,
+            outbox,
             format!("Herald cannot deliver alerts to {name}"),
             format!("Alerts for the destination “{name}” are not reaching Slack. {problem}"),
             |d| d.id == failing,
@@ -36,22 +37,23 @@ pub async fn destination_failing(state: &AppState, destination: &DestinationReco
     // it is one cause, raised once (not at all when Slack's own news of it
     // raised it already).
     let siblings: Vec<DestinationRecord> =
-        state.store.list_destinations().await?.into_iter().filter(|d| d.values.client_id == client_id).collect();
+        store.list_destinations().await?.into_iter().filter(|d| d.values.client_id == client_id).collect();
     // The first destination (oldest) decides whether the cause is news: one
     // row changes once, however many deliveries fail at the same moment.
     let mut news = false;
     for (i, sibling) in siblings.iter().enumerate() {
-        let changed = state.store.set_delivery_problem(&sibling.id, Some(problem)).await?;
+        let changed = store.set_delivery_problem(&sibling.id, Some(problem)).await?;
         news |= i == 0 && changed;
     }
-    let known = state.store.slack_app(&client_id).await?.is_some_and(|app| app.problem.is_some());
+    let known = store.slack_app(&client_id).await?.is_some_and(|app| app.problem.is_some());
     if !news || known {
         return Ok(());
     }
     tracing::warn!(slack.client_id = %client_id, problem, "deliveries through the Slack app fail");
     let names: Vec<&str> = siblings.iter().map(|d| d.values.display_name.as_str()).collect();
     raise(
-        state,
+        store,
+        outbox,
         format!("Herald cannot deliver alerts to {}", names.join(", ")),
         format!("Alerts for {} are not reaching Slack. {problem}", names.join(", ")),
         |d| d.values.client_id == client_id,
@@ -60,10 +62,9 @@ pub async fn destination_failing(state: &AppState, destination: &DestinationReco
 }
 
 /// Slack told Herald the app is gone or its tokens are revoked.
-pub async fn app_disconnected(state: &AppState, client_id: &str, problem: &str) -> Result<(), StoreError> {
+pub async fn app_disconnected(store: &dyn Store, outbox: &Outbox, client_id: &str, problem: &str) -> Result<(), StoreError> {
     tracing::warn!(slack.client_id = client_id, problem, "the Slack app is disconnected");
-    let names: Vec<String> = state
-        .store
+    let names: Vec<String> = store
         .list_destinations()
         .await?
         .into_iter()
@@ -72,7 +73,8 @@ pub async fn app_disconnected(state: &AppState, client_id: &str, problem: &str) 
         .collect();
     let affected = if names.is_empty() { "No destination uses it yet.".to_owned() } else { format!("Affected: {}.", names.join(", ")) };
     raise(
-        state,
+        store,
+        outbox,
         "Herald's Slack app is disconnected".to_owned(),
         format!("{problem} {affected}"),
         |d| d.values.client_id == client_id,
@@ -81,12 +83,12 @@ pub async fn app_disconnected(state: &AppState, client_id: &str, problem: &str) 
 }
 
 async fn raise(
-    state: &AppState,
+    store: &dyn Store, outbox: &Outbox,
     title: String,
     description: String,
     excluded: impl Fn(&DestinationRecord) -> bool,
 ) -> Result<(), StoreError> {
-    let destinations: Vec<DestinationRecord> = state.store.list_destinations().await?.into_iter().filter(|d| !excluded(d)).collect();
+    let destinations: Vec<DestinationRecord> = store.list_destinations().await?.into_iter().filter(|d| !excluded(d)).collect();
     let routed = routing::route(Severity::Critical, AlertType::SystemError, &[], None, &destinations).unwrap_or_default();
     let now = now_ms();
     let alert = AlertRecord {
@@ -112,7 +114,7 @@ async fn raise(
         earlier_events: Vec::new(),
     };
     tracing::info!(alert.id = %alert.id, destinations = routed.len(), "raised a system error alert");
-    state.store.insert_alerts(&[NewAlertRecord { alert, destination_ids: routed, fold_since: None }], now).await?;
-    state.delivery.wake();
+    store.insert_alerts(&[NewAlertRecord { alert, destination_ids: routed, fold_since: None }], now).await?;
+    outbox.wake();
     Ok(())
 }

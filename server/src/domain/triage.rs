@@ -8,9 +8,20 @@ use herald_model::account::UserView;
 use herald_model::alert::{ActivityAction, ActivitySource, AlertStatus};
 use herald_model::blocks::{Assignee, escape};
 
-use crate::AppState;
-use crate::http::error::ApiError;
-use crate::store::{AlertRecord, AssigneeRecord, Activity, TriageChange};
+use herald_model::api::FieldError;
+
+use super::error::Error;
+use super::outbox::Outbox;
+use super::slack_app::SlackApps;
+use crate::store::{Activity, AlertRecord, AssigneeRecord, Store, TriageChange};
+
+/// What a change of an alert needs: where alerts are kept, and the outbox
+/// that carries the change to Slack.
+#[derive(Clone, Copy)]
+pub struct Triage<'a> {
+    pub store: &'a dyn Store,
+    pub outbox: &'a Outbox,
+}
 
 /// Who made a change.
 #[derive(Debug, Clone)]
@@ -57,27 +68,58 @@ impl Actor {
 }
 
 /// `<@U…>` for a Slack user, else the name (escaped).
+/// Whom `user_id` names as the alert's assignee (`""`: no one): an enabled
+/// user, with their Slack ID when Slack finds their email within two
+/// seconds (the message then mentions them; otherwise it shows the name).
+pub async fn assignee(store: &dyn Store, apps: &SlackApps, user_id: &str) -> Result<Option<AssigneeRecord>, Error> {
+    if user_id.is_empty() {
+        return Ok(None);
+    }
+    let users = store.list_users().await?;
+    let user = users
+        .into_iter()
+        .find(|u| u.id == user_id && u.enabled)
+        .ok_or_else(|| FieldError::new("assigneeId", "No enabled user has this ID: GET /api/assignees lists them."))?;
+    let slack_id = slack_id_of(store, apps, &user.email).await;
+    Ok(Some(AssigneeRecord { user_id: Some(user.id), name: user.display_name, slack_id }))
+}
+
+/// The Slack user with this email in the workspace of the app destinations
+/// use; `None` when Slack does not say soon.
+async fn slack_id_of(store: &dyn Store, apps: &SlackApps, email: &str) -> Option<String> {
+    let app = store.latest_slack_app().await.ok().flatten()?;
+    let lookup = apps.renewing(&app, |token| async move { apps.slack().user_id_by_email(&token, email).await });
+    match tokio::time::timeout(std::time::Duration::from_secs(2), lookup).await {
+        Ok(Ok((_, Ok(found)))) => found,
+        Ok(Ok((_, Err(error)))) => {
+            tracing::info!(%error, "Slack could not look the assignee up by email");
+            None
+        }
+        Ok(Err(_)) | Err(_) => None,
+    }
+}
+
 pub fn mention(slack_id: Option<&str>, name: &str) -> String {
     Assignee { name, slack_id: slack_id.filter(|id| !id.is_empty()) }.mention()
 }
 
-async fn load(state: &AppState, alert_id: &str) -> Result<AlertRecord, ApiError> {
-    state.store.alert(alert_id).await?.ok_or_else(|| ApiError::not_found("There is no alert with this ID."))
+async fn load(t: Triage<'_>, alert_id: &str) -> Result<AlertRecord, Error> {
+    t.store.alert(alert_id).await?.ok_or_else(|| Error::NotFound("There is no alert with this ID.".to_owned()))
 }
 
-async fn apply(state: &AppState, change: TriageChange) -> Result<AlertRecord, ApiError> {
-    let Some(alert) = state.store.apply_triage(&change, crate::domain::time::now_ms()).await? else {
+async fn apply(t: Triage<'_>, change: TriageChange) -> Result<AlertRecord, Error> {
+    let Some(alert) = t.store.apply_triage(&change, super::time::now_ms()).await? else {
         // Someone else changed it first: theirs stands, as it is now.
-        return load(state, &change.alert_id).await;
+        return load(t, &change.alert_id).await;
     };
     tracing::info!(alert.id = %change.alert_id, action = change.activity.action.as_str(), source = change.activity.source.as_str(), "alert changed");
-    state.delivery.wake();
+    t.outbox.wake();
     Ok(alert)
 }
 
 /// Sets the status; the same status again changes nothing.
-pub async fn set_status(state: &AppState, alert_id: &str, actor: &Actor, status: AlertStatus) -> Result<AlertRecord, ApiError> {
-    let before = load(state, alert_id).await?;
+pub async fn set_status(t: Triage<'_>, alert_id: &str, actor: &Actor, status: AlertStatus) -> Result<AlertRecord, Error> {
+    let before = load(t, alert_id).await?;
     if before.status == status {
         return Ok(before);
     }
@@ -97,12 +139,12 @@ pub async fn set_status(state: &AppState, alert_id: &str, actor: &Actor, status:
         update_messages: true,
         reply: Some(reply),
     };
-    apply(state, change).await
+    apply(t, change).await
 }
 
 /// Assigns the alert to someone, or to no one.
-pub async fn assign(state: &AppState, alert_id: &str, actor: &Actor, assignee: Option<AssigneeRecord>) -> Result<AlertRecord, ApiError> {
-    let before = load(state, alert_id).await?;
+pub async fn assign(t: Triage<'_>, alert_id: &str, actor: &Actor, assignee: Option<AssigneeRecord>) -> Result<AlertRecord, Error> {
+    let before = load(t, alert_id).await?;
     let same = match (&before.assignee, &assignee) {
         (None, None) => true,
         (Some(a), Some(b)) => a.user_id == b.user_id,
@@ -130,12 +172,12 @@ pub async fn assign(state: &AppState, alert_id: &str, actor: &Actor, assignee: O
         update_messages: true,
         reply: Some(reply),
     };
-    apply(state, change).await
+    apply(t, change).await
 }
 
 /// Resolves the alert with a comment saying what was done.
-pub async fn resolve(state: &AppState, alert_id: &str, actor: &Actor, comment: &str) -> Result<AlertRecord, ApiError> {
-    let before = load(state, alert_id).await?;
+pub async fn resolve(t: Triage<'_>, alert_id: &str, actor: &Actor, comment: &str) -> Result<AlertRecord, Error> {
+    let before = load(t, alert_id).await?;
     let reply = format!("{} resolved the alert: {}", actor.mention(), escape(comment));
     let activity = Activity {
         old_value: Some(before.status.label().to_owned()),
@@ -153,7 +195,7 @@ pub async fn resolve(state: &AppState, alert_id: &str, actor: &Actor, comment: &
         update_messages: before.status != AlertStatus::Resolved,
         reply: Some(reply),
     };
-    apply(state, change).await
+    apply(t, change).await
 }
 
 /// A change that only adds to the history and the threads.
@@ -171,30 +213,30 @@ fn note(alert_id: &str, activity: Activity, reply: String) -> TriageChange {
 }
 
 /// A comment in the alert's history and threads.
-pub async fn comment(state: &AppState, alert_id: &str, actor: &Actor, comment: &str) -> Result<AlertRecord, ApiError> {
-    load(state, alert_id).await?;
+pub async fn comment(t: Triage<'_>, alert_id: &str, actor: &Actor, comment: &str) -> Result<AlertRecord, Error> {
+    load(t, alert_id).await?;
     let reply = format!("{} commented: {}", actor.mention(), escape(comment));
     let activity = Activity { comment: Some(comment.to_owned()), ..actor.activity(ActivityAction::Comment) };
-    apply(state, note(alert_id, activity, reply)).await
+    apply(t, note(alert_id, activity, reply)).await
 }
 
 /// A Boomerang question to someone (`asked`: their Slack ID and name).
-pub async fn question(state: &AppState, alert_id: &str, actor: &Actor, asked: (&str, &str), question: &str) -> Result<AlertRecord, ApiError> {
-    load(state, alert_id).await?;
+pub async fn question(t: Triage<'_>, alert_id: &str, actor: &Actor, asked: (&str, &str), question: &str) -> Result<AlertRecord, Error> {
+    load(t, alert_id).await?;
     let reply = format!("{} asked {}: {}", actor.mention(), mention(Some(asked.0), asked.1), escape(question));
     let activity =
         Activity { new_value: Some(asked.1.to_owned()), comment: Some(question.to_owned()), ..actor.activity(ActivityAction::Question) };
-    apply(state, note(alert_id, activity, reply)).await
+    apply(t, note(alert_id, activity, reply)).await
 }
 
 /// The answer to a Boomerang question.
-pub async fn answer(state: &AppState, alert_id: &str, actor: &Actor, question: &str, answer: &str) -> Result<AlertRecord, ApiError> {
-    load(state, alert_id).await?;
+pub async fn answer(t: Triage<'_>, alert_id: &str, actor: &Actor, question: &str, answer: &str) -> Result<AlertRecord, Error> {
+    load(t, alert_id).await?;
     let reply = format!("{} answered “{}”: {}", actor.mention(), escape(question), escape(answer));
     let activity = Activity {
         old_value: Some(question.to_owned()),
         comment: Some(answer.to_owned()),
         ..actor.activity(ActivityAction::Answer)
     };
-    apply(state, note(alert_id, activity, reply)).await
+    apply(t, note(alert_id, activity, reply)).await
 }

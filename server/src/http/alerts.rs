@@ -3,7 +3,7 @@
 //! look, Manage Alerts to re-send).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use herald_model::account::UserView;
 use herald_model::alert::{
@@ -16,17 +16,21 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::Body;
+use super::Query;
 use crate::AppState;
 use crate::http::auth::{ApiCaller, Authorized, need};
-use crate::domain::alerts::ingest;
-use crate::domain::time::now_ms;
+use crate::domain::alerts::{ingest, resend};
 use crate::http::error::ApiError;
-use crate::store::{Activity, ActivityRecord, AlertFilter, AlertRecord, AssigneeRecord, DeliveryRecord};
+use crate::store::{Activity, ActivityRecord, AlertFilter, AlertRecord, DeliveryRecord};
 use crate::domain::triage::{self, Actor};
 
 pub async fn create(caller: ApiCaller, State(state): State<AppState>, Body(body): Body<Value>) -> Result<(StatusCode, Json<IngestAnswer>), ApiError> {
-    let (status, answer) = ingest::ingest(&state, &body).await?;
+    let answer = ingest::ingest(&*state.store, &state.outbox, &body).await?;
     tracing::debug!(api_token.id = %caller.token.id, alerts = answer.alerts.len(), "alerts received");
+    // 202 when anything was taken in (a new alert, or an event folded into
+    // one, whose messages are updated); 200 when every alert was a repeat.
+    let taken = answer.alerts.iter().any(|a| a.created || a.folded);
+    let status = if taken { StatusCode::ACCEPTED } else { StatusCode::OK };
     Ok((status, Json(answer)))
 }
 
@@ -119,39 +123,13 @@ pub async fn update(
     let actor = console_actor(user);
     let mut alert = state.store.alert(&id).await?.ok_or_else(|| ApiError::not_found("There is no alert with this ID."))?;
     if let Some(assignee_id) = &patch.assignee_id {
-        let assignee = if assignee_id.is_empty() {
-            None
-        } else {
-            let users = state.store.list_users().await?;
-            let user = users.into_iter().find(|u| &u.id == assignee_id && u.enabled).ok_or_else(|| {
-                ApiError::invalid(vec![FieldError::new("assigneeId", "No enabled user has this ID: GET /api/assignees lists them.")])
-            })?;
-            let slack_id = slack_id_of(&state, &user.email).await;
-            Some(AssigneeRecord { user_id: Some(user.id), name: user.display_name, slack_id })
-        };
-        alert = triage::assign(&state, &id, &actor, assignee).await?;
+        let assignee = triage::assignee(&*state.store, &state.apps, assignee_id).await?;
+        alert = triage::assign(state.triage(), &id, &actor, assignee).await?;
     }
     if let Some(status) = patch.status {
-        alert = triage::set_status(&state, &id, &actor, status).await?;
+        alert = triage::set_status(state.triage(), &id, &actor, status).await?;
     }
     full_view(&state, alert).await.map(Json)
-}
-
-/// The Slack user with this email in the workspace of the app destinations
-/// use, so the message can mention them; `None` when Slack does not say
-/// soon (the message then shows the name).
-async fn slack_id_of(state: &AppState, email: &str) -> Option<String> {
-    let app = state.store.latest_slack_app().await.ok().flatten()?;
-    let lookup = crate::domain::slack_app::tokens::renewing(state, &app, |token| async move { state.slack.user_id_by_email(&token, email).await });
-    match tokio::time::timeout(std::time::Duration::from_secs(2), lookup).await {
-        Ok(Ok((_, Ok(found)))) => found,
-        Ok(Err(_)) => None,
-        Ok(Ok((_, Err(error)))) => {
-            tracing::info!(%error, "Slack could not look the assignee up by email");
-            None
-        }
-        Err(_) => None,
-    }
 }
 
 /// A comment in the alert's history, and in each of its Slack threads.
@@ -162,7 +140,7 @@ pub async fn add_comment(
     Body(new): Body<NewComment>,
 ) -> Result<(StatusCode, Json<AlertView>), ApiError> {
     let comment = parse_comment("comment", &new.comment)?;
-    let alert = triage::comment(&state, &id, &console_actor(user), &comment).await?;
+    let alert = triage::comment(state.triage(), &id, &console_actor(user), &comment).await?;
     Ok((StatusCode::CREATED, Json(full_view(&state, alert).await?)))
 }
 
@@ -196,18 +174,7 @@ pub async fn resend(
             ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", format!("Send {{}} or {{\"destinationId\": \"…\"}}: {e}."))
         })?
     };
-    let alert = state.store.alert(&id).await?.ok_or_else(|| ApiError::not_found("There is no alert with this ID."))?;
-    let queued = state.store.requeue(&id, resend.destination_id.as_deref(), now_ms()).await?;
-    if queued == 0 {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "nothing_to_resend",
-            "This alert has no delivery to that destination: it was not routed there.",
-        )
-        .with_field("destinationId"));
-    }
-    tracing::info!(alert.id = %id, deliveries = queued, "re-sending");
-    state.delivery.wake();
+    let alert = resend::resend(&*state.store, &state.outbox, &id, resend.destination_id.as_deref()).await?;
     full_view(&state, alert).await.map(Json)
 }
 
@@ -321,6 +288,6 @@ pub async fn metrics(
             .with_header(axum::http::header::WWW_AUTHENTICATE, "Bearer"));
         }
     }
-    let depth = state.delivery.queue_depth(&*state.store).await?;
-    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.delivery.metrics.render(depth)))
+    let depth = state.outbox.queue_depth(&*state.store).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.outbox.metrics.render(depth)))
 }

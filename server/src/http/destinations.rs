@@ -2,7 +2,7 @@
 //! Manage Destinations to change), and the setup wizard's drafts.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use herald_model::api::DestinationList;
 use herald_model::destination::{
@@ -10,6 +10,7 @@ use herald_model::destination::{
 };
 
 use super::Body;
+use super::Query;
 use crate::AppState;
 use crate::http::auth::{Authorized, need};
 use crate::domain::destinations;
@@ -31,7 +32,7 @@ pub async fn create(
     State(state): State<AppState>,
     Body(new): Body<NewDestination>,
 ) -> Result<(StatusCode, Json<DestinationView>), ApiError> {
-    Ok((StatusCode::CREATED, Json(destinations::create(&state, new.kind).await?)))
+    Ok((StatusCode::CREATED, Json(destinations::create(&*state.store, new.kind).await?)))
 }
 
 pub async fn get(
@@ -39,7 +40,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(destinations::get(&state, &id).await?))
+    Ok(Json(destinations::get(&*state.store, &id).await?))
 }
 
 pub async fn update(
@@ -48,7 +49,7 @@ pub async fn update(
     Path(id): Path<String>,
     Body(form): Body<SlackBotForm>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(destinations::save_settings(&state, &id, form).await?))
+    Ok(Json(destinations::save_settings(&*state.store, &state.apps, &id, form).await?))
 }
 
 pub async fn save_draft(
@@ -57,7 +58,7 @@ pub async fn save_draft(
     Path(id): Path<String>,
     Body(update): Body<DraftUpdate>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(destinations::save_draft(&state, &id, update).await?))
+    Ok(Json(destinations::save_draft(&*state.store, &id, update).await?))
 }
 
 pub async fn finish(
@@ -65,7 +66,7 @@ pub async fn finish(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(destinations::finish(&state, &id).await?))
+    Ok(Json(destinations::finish(&*state.store, &id).await?))
 }
 
 pub async fn enable(
@@ -73,7 +74,7 @@ pub async fn enable(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(destinations::set_enabled(&state, &id, true).await?))
+    Ok(Json(destinations::set_enabled(&*state.store, &id, true).await?))
 }
 
 pub async fn disable(
@@ -81,7 +82,7 @@ pub async fn disable(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(destinations::set_enabled(&state, &id, false).await?))
+    Ok(Json(destinations::set_enabled(&*state.store, &id, false).await?))
 }
 
 pub async fn delete(
@@ -100,7 +101,7 @@ pub async fn save_credentials(
     Path(id): Path<String>,
     Body(credentials): Body<AppCredentials>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(destinations::save_credentials(&state, &id, credentials).await?))
+    Ok(Json(destinations::save_credentials(&*state.store, &state.apps, &id, credentials).await?))
 }
 
 /// `?channel=#name`: a channel typed in step 5, checked before it is saved.
@@ -116,7 +117,7 @@ pub async fn channel(
     Path(id): Path<String>,
     Query(query): Query<ChannelQuery>,
 ) -> Result<Json<ChannelCheck>, ApiError> {
-    Ok(Json(crate::domain::slack_app::channel::check(&state, &id, query.channel.as_deref()).await?))
+    Ok(Json(destinations::channel::check(&*state.store, &state.apps, &id, query.channel.as_deref()).await?))
 }
 
 /// Step 7's welcome message: 200 with what happened, sent or not.
@@ -125,7 +126,7 @@ pub async fn welcome(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<WelcomeOutcome>, ApiError> {
-    Ok(Json(crate::domain::slack_app::channel::welcome(&state, &id).await?))
+    Ok(Json(destinations::channel::welcome(&*state.store, &state.apps, &id).await?))
 }
 
 /// The stored Slack app, for pre-filling a new destination (404 before the first).

@@ -2,11 +2,12 @@
 //! `{"error": {"code", "message", "field", "fields"}}` with the right status.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use herald_model::api::{ErrorBody, ErrorDetail, FieldError};
 
+use crate::domain::error::Error as DomainError;
 use crate::store::StoreError;
 
 #[derive(Debug)]
@@ -120,6 +121,38 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::Database(_) | StoreError::Corrupt(_) => ApiError::internal(err),
         }
+    }
+}
+
+/// The domain's errors as the API shows them; codes and sentences are
+/// part of the API (clients branch on the code).
+impl From<DomainError> for ApiError {
+    fn from(error: DomainError) -> Self {
+        let message = error.to_string();
+        match error {
+            DomainError::NotFound(message) => ApiError::not_found(message),
+            DomainError::Invalid { fields, message } => ApiError::invalid(fields).with_message(message),
+            DomainError::NoToken => ApiError::new(StatusCode::CONFLICT, "no_token", message),
+            DomainError::SetupIncomplete => ApiError::new(StatusCode::CONFLICT, "setup_incomplete", message),
+            DomainError::RefreshRefused => ApiError::new(StatusCode::BAD_GATEWAY, "token_refresh_failed", message),
+            DomainError::NothingToResend => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "nothing_to_resend", message).with_field("destinationId")
+            }
+            DomainError::SlackUnreachable => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "slack_unreachable", message),
+            // Logged when it was made.
+            DomainError::Broken => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message),
+            DomainError::Store(error) => error.into(),
+        }
+    }
+}
+
+/// A query string that does not parse: serde's sentence names the
+/// parameter and what was expected.
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        let detail = rejection.body_text();
+        let detail = detail.strip_prefix("Failed to deserialize query string: ").unwrap_or(&detail);
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("The query string is not valid: {detail}."))
     }
 }
 

@@ -11,6 +11,7 @@ mod slack_app;
 mod slack_events;
 mod slack_interactivity;
 mod slack_oauth;
+mod slack_request;
 mod tokens;
 mod users;
 pub mod web;
@@ -99,6 +100,12 @@ pub fn router(state: AppState) -> Router {
 #[derive(axum::extract::FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct Body<T>(pub T);
+
+/// The address's query string, whose problems (a word where a number
+/// belongs) come back in the API's error shape too.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
 
 // Nested routers see the path without its prefix; OriginalUri has it whole.
 async fn no_such_route(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {

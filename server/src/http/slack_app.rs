@@ -1,10 +1,11 @@
 //! `/api/slack/…`: what the setup wizard needs about the Slack app.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use herald_model::manifest::{DEFAULT_APP_NAME, ManifestFormat, ManifestText};
 use serde::Deserialize;
 
+use super::Query;
 use crate::AppState;
 use crate::http::auth::{Authorized, need};
 use crate::slack::manifest::manifest_text;

@@ -10,10 +10,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::slack_events::signing_app;
+use super::error::ApiError;
+use super::slack_request::signing_app;
 use crate::AppState;
-use crate::http::error::ApiError;
-use crate::domain::slack_app::{installation, interactions};
+use crate::domain::interactions;
+use crate::domain::slack_app::installation;
 
 fn bad(reason: impl std::fmt::Display) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_payload", format!("Not an interaction Herald can handle: {reason}."))
@@ -34,7 +35,7 @@ pub async fn interactivity(State(state): State<AppState>, headers: HeaderMap, bo
     let payload: Value = serde_json::from_str(&payload).map_err(|_| bad("the payload is not JSON"))?;
     // Only from the workspace (or org) the app is installed in, whichever
     // way it was installed.
-    let Some(installation) = installation::known(&state, &app).await else {
+    let Some(installation) = state.apps.installation(&app).await else {
         tracing::warn!(slack.client_id = %app.client_id, "refused a Slack interaction: the app's workspace is not known yet");
         return Err(bad("Herald does not know yet which workspace this app is installed in; save the bot token again"));
     };
@@ -47,14 +48,14 @@ pub async fn interactivity(State(state): State<AppState>, headers: HeaderMap, bo
         Some("block_actions") => {
             let click = interactions::read_click(&payload).map_err(bad)?;
             tracing::info!(slack.action = %click.action_id, alert.id = %click.alert_id, "Slack click");
-            tokio::spawn(interactions::click(state.clone(), app, click));
+            tokio::spawn(interactions::click(state.interactions(), app, click));
             Ok(StatusCode::OK.into_response())
         }
         Some("view_submission") => match interactions::read_submission(&payload).map_err(bad)? {
             // Shown in the modal, which stays open.
             Err(errors) => Ok(Json(json!({"response_action": "errors", "errors": errors})).into_response()),
             Ok(submission) => {
-                tokio::spawn(interactions::submit(state.clone(), app, submission));
+                tokio::spawn(interactions::submit(state.interactions(), app, submission));
                 Ok(StatusCode::OK.into_response())
             }
         },

@@ -4,19 +4,20 @@
 //! the code and stores the installation. Every failure lands on a page that
 //! says what happened and stores nothing.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use herald_model::manifest::{BOT_SCOPES, OAUTH_CALLBACK_PATH, public_endpoint};
 use serde::Deserialize;
 
+use super::Query;
 use crate::AppState;
 use crate::domain::accounts::secrets;
 use crate::http::auth::{self, Authorized, need};
-use crate::domain::destinations::{self, context};
+use crate::domain::destinations;
 use crate::http::error::ApiError;
 use crate::slack::client::SlackError;
-use crate::store::{Installation, StoredSecret};
+use crate::domain::slack_app::install::InstallError;
 
 const STATE_COOKIE: &str = "herald_oauth_state";
 /// How long an install may take between Herald and Slack.
@@ -50,7 +51,7 @@ pub async fn install(
             None,
         ));
     }
-    let (record, app) = destinations::load(&state, &query.destination).await?;
+    let (record, app) = destinations::load(&*state.store, &query.destination).await?;
     let Some(app) = app.filter(|a| a.client_secret.is_some()) else {
         return Ok(page(&state,
             StatusCode::CONFLICT,
@@ -82,7 +83,7 @@ pub struct CallbackQuery {
     error: Option<String>,
 }
 
-pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<CallbackQuery>) -> Response {
+pub async fn callback(State(state): State<AppState>, headers: HeaderMap, axum::extract::Query(query): axum::extract::Query<CallbackQuery>) -> Response {
     match finish_install(&state, &headers, query).await {
         Ok(destination_id) => {
             let clear = format!("{STATE_COOKIE}=; Path=/slack/oauth; HttpOnly; SameSite=Lax; Max-Age=0");
@@ -143,42 +144,14 @@ async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQu
             Some(&destination_id),
         ));
     };
-    let (_record, app) = destinations::load(state, &destination_id).await.map_err(IntoResponse::into_response)?;
+    let (_record, app) = destinations::load(&*state.store, &destination_id).await.map_err(|e| ApiError::from(e).into_response())?;
     let app = app.ok_or_else(|| internal(state, "the destination's Slack app is gone"))?;
-    let client_secret = app.client_secret.as_ref().ok_or_else(|| internal(state, "the Slack app has no client secret"))?;
-    let client_secret = state
-        .secret_key
-        .open(&client_secret.sealed, &context("client_secret", &app.client_id))
-        .map_err(|e| internal(state, e))?;
-    let access = state
-        .slack
-        .oauth_access(&app.client_id, &client_secret, &code, &redirect_uri(state))
-        .await
-        .map_err(|error| page(state, exchange_status(&error), "Slack did not complete the install", &exchange_failure(&error), Some(&destination_id)))?;
-    let me = state.slack.auth_test(&access.access_token).await.map_err(|error| {
-        page(state, exchange_status(&error), "Slack did not complete the install", &exchange_failure(&error), Some(&destination_id))
+    let installation = state.apps.install(&app, &code, &redirect_uri(state), now).await.map_err(|error| match error {
+        InstallError::Refused(error) => {
+            page(state, exchange_status(&error), "Slack did not complete the install", &exchange_failure(&error), Some(&destination_id))
+        }
+        InstallError::Broken(cause) => internal(state, cause),
     })?;
-    let seal = |field: &str, secret: &str| StoredSecret {
-        sealed: state.secret_key.seal(secret, &context(field, &app.client_id)),
-        last_four: herald_model::destination::last_four(secret),
-    };
-    let installation = Installation {
-        team_id: access.team.as_ref().map(|t| t.id.clone()).or(me.team_id.clone()),
-        team_name: access.team.as_ref().and_then(|t| t.name.clone()),
-        enterprise_id: access.enterprise.as_ref().map(|e| e.id.clone()),
-        is_enterprise_install: access.is_enterprise_install,
-        bot_user_id: access.bot_user_id.clone(),
-        app_id: access.app_id.clone(),
-        scopes: access.scope.clone(),
-        refresh_token: access.refresh_token.as_deref().map(|t| seal("refresh_token", t)),
-        token_expires_at: access.expires_in.map(|secs| now + secs),
-    };
-    state
-        .store
-        .save_installation(&app.client_id, &seal("bot_token", &access.access_token), &installation)
-        .await
-        .map_err(|e| internal(state, e))?;
-    state.delivery.tokens_changed();
     tracing::info!(
         destination.id = %destination_id,
         slack.team = installation.team_id.as_deref().unwrap_or("-"),

@@ -1,9 +1,10 @@
-//! Creating users, the one way: from the API, the `herald user create`
-//! command, and the unattended first admin alike.
+//! Accounts: creating users, the one way (from the API, the `herald user
+//! create` command, and the unattended first admin alike), and signing in.
 
 pub mod limits;
 pub mod password;
 pub mod secrets;
+pub mod sessions;
 
 use std::path::Path;
 
@@ -11,7 +12,6 @@ use anyhow::{Context as _, bail};
 use herald_model::account::{NewUser, Role, UserView};
 use herald_model::api::FieldError;
 
-use crate::settings::Settings;
 use crate::store::{NewUserRecord, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -45,13 +45,13 @@ pub fn default_display_name(email: &str) -> String {
 /// At start-up: creates the first admin from `HERALD_ADMIN_EMAIL` and
 /// `HERALD_ADMIN_PASSWORD_FILE` when there are no users yet, and says how
 /// to create one when there is still nobody who can sign in.
-pub async fn bootstrap(store: &dyn Store, settings: &Settings) -> anyhow::Result<()> {
-    match (&settings.admin_email, &settings.admin_password_file) {
+pub async fn bootstrap(store: &dyn Store, admin_email: Option<&str>, admin_password_file: Option<&Path>) -> anyhow::Result<()> {
+    match (admin_email, admin_password_file) {
         (Some(email), Some(file)) => {
             if store.count_users().await? == 0 {
                 let password = read_password_file(file, "HERALD_ADMIN_PASSWORD_FILE")?;
                 let new = NewUser {
-                    email: email.clone(),
+                    email: email.to_owned(),
                     display_name: default_display_name(email),
                     role: Role::Admin,
                     password,

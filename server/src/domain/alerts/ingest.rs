@@ -1,36 +1,35 @@
-//! `POST /api/alerts`: check the body, route each alert, and store alerts
+//! Alerts coming in (`POST /api/alerts`): check the body, route each alert, and store alerts
 //! and deliveries in one transaction before answering, so an accepted alert
 //! is never lost.
 
-use axum::http::StatusCode;
 use herald_model::alert::{Accepted, AlertStatus, IngestAnswer, IngestBody, NewAlert, parse_ingest};
 use herald_model::api::FieldError;
 use serde_json::Value;
 use std::sync::atomic::Ordering::Relaxed;
 
-use crate::domain::alerts::routing;
+use super::routing;
+use crate::domain::error::Error;
+use crate::domain::outbox::Outbox;
 use crate::domain::time::now_ms;
-use crate::AppState;
-use crate::http::error::ApiError;
-use crate::store::{AlertRecord, NewAlertRecord, new_id};
+use crate::store::{AlertRecord, NewAlertRecord, Store, new_id};
 
-/// Stores the alerts; 202 when anything new was queued, 200 when every
-/// alert was a repeat of one received before.
-pub async fn ingest(state: &AppState, body: &Value) -> Result<(StatusCode, IngestAnswer), ApiError> {
-    let destinations = state.store.list_destinations().await?;
+/// Checks and stores the alerts of one request; the answer says, for each,
+/// whether it was new, folded into an open alert, or seen before.
+pub async fn ingest(store: &dyn Store, outbox: &Outbox, body: &Value) -> Result<IngestAnswer, Error> {
+    let destinations = store.list_destinations().await?;
     // Unknown destinations and impossible times are named along with every
     // other problem.
     let mut unknown = unknown_destinations(body, &destinations);
     unknown.extend(impossible_times(body));
     let (alerts, batch) = match parse_ingest(body) {
-        Ok(_) if !unknown.is_empty() => return Err(ApiError::invalid(unknown)),
+        Ok(_) if !unknown.is_empty() => return Err(Error::invalid(unknown)),
         Ok(IngestBody::One(alert)) => (vec![alert], false),
         Ok(IngestBody::Batch(alerts)) => (alerts, true),
         Err(mut errors) => {
             errors.extend(unknown);
             // By item, each item's fields in the order they were checked.
             errors.sort_by_key(|e| item_index(&e.field));
-            return Err(ApiError::invalid(errors));
+            return Err(Error::invalid(errors));
         }
     };
     let now = now_ms();
@@ -52,25 +51,23 @@ pub async fn ingest(state: &AppState, body: &Value) -> Result<(StatusCode, Inges
         }
     }
     if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
+        return Err(Error::invalid(errors));
     }
-    let stored = state.store.insert_alerts(&records, now).await?;
+    let stored = store.insert_alerts(&records, now).await?;
     let created = stored.iter().filter(|s| s.created).count();
     let folded = stored.iter().filter(|s| s.folded).count();
-    let metrics = &state.delivery.metrics;
+    let metrics = &outbox.metrics;
     metrics.alerts_ingested.fetch_add(created as u64, Relaxed);
     metrics.alerts_folded.fetch_add(folded as u64, Relaxed);
     metrics.alerts_repeated.fetch_add((stored.len() - created - folded) as u64, Relaxed);
     if stored.iter().any(|s| (s.created || s.folded) && s.deliveries > 0) {
-        state.delivery.wake();
+        outbox.wake();
     }
-    // A folded event was taken in (its alert's messages are updated): 202.
-    let status = if created + folded > 0 { StatusCode::ACCEPTED } else { StatusCode::OK };
     let alerts = stored
         .into_iter()
         .map(|s| Accepted { alert_id: s.id, created: s.created, deliveries: s.deliveries, folded: s.folded })
         .collect();
-    Ok((status, IngestAnswer { alerts }))
+    Ok(IngestAnswer { alerts })
 }
 
 /// `destinations` IDs no destination has, per alert of the body as sent.

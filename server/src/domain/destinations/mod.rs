@@ -2,24 +2,21 @@
 //! checked by the model's rules (and the time zone database), secrets
 //! sealed before they are stored and shown only as hints.
 
-use axum::http::StatusCode;
+pub mod channel;
+
 use herald_model::api::FieldError;
 use herald_model::destination::{
     DeliveryHealthView,
     AlertKind, DestinationKind, DestinationStatus, DestinationSummary, DestinationView, DraftUpdate, SecretHint,
-    AppCredentials, Severity, SlackAppView, SlackBotForm, StoredSecrets, ValidSlackBot, WIZARD_STEPS, last_four,
+    AppCredentials, Severity, SlackAppView, SlackBotForm, StoredSecrets, ValidSlackBot, WIZARD_STEPS,
     parse_client_id, parse_hex_secret,
 };
 
-use crate::AppState;
-use crate::http::error::ApiError;
 use herald_model::destination::{DEFAULT_DEDUP_WINDOW, MAX_DEDUP_WINDOW};
-use crate::store::{DeliveryHealth, DestinationRecord, DestinationValues, SlackAppRecord, SlackAppSecrets, StoredSecret};
 
-/// Where each secret is sealed; the context binds a sealed value to its app.
-pub fn context(field: &str, client_id: &str) -> String {
-    format!("slack_apps.{field}:{client_id}")
-}
+use super::error::Error;
+use super::slack_app::SlackApps;
+use crate::store::{DeliveryHealth, DestinationRecord, DestinationValues, SlackAppRecord, SlackAppSecrets, Store, StoredSecret};
 
 fn hint(secret: &Option<StoredSecret>) -> SecretHint {
     SecretHint::of(secret.as_ref().map(|s| s.last_four.as_str()))
@@ -95,24 +92,28 @@ pub fn app_view(app: &SlackAppRecord) -> SlackAppView {
     }
 }
 
-pub async fn load(state: &AppState, id: &str) -> Result<(DestinationRecord, Option<SlackAppRecord>), ApiError> {
-    let record = state.store.destination(id).await?.ok_or_else(|| ApiError::not_found("There is no such destination."))?;
-    let app = if record.values.client_id.is_empty() { None } else { state.store.slack_app(&record.values.client_id).await? };
+/// The destination and the Slack app it uses, if one is stored.
+pub async fn load(store: &dyn Store, id: &str) -> Result<(DestinationRecord, Option<SlackAppRecord>), Error> {
+    let record = store.destination(id).await?.ok_or_else(not_found)?;
+    let app = if record.values.client_id.is_empty() { None } else { store.slack_app(&record.values.client_id).await? };
     Ok((record, app))
 }
 
-pub async fn get(state: &AppState, id: &str) -> Result<DestinationView, ApiError> {
-    let (record, app) = load(state, id).await?;
+fn not_found() -> Error {
+    Error::NotFound("There is no such destination.".to_owned())
+}
+
+pub async fn get(store: &dyn Store, id: &str) -> Result<DestinationView, Error> {
+    let (record, app) = load(store, id).await?;
     Ok(view(record, app.as_ref()))
 }
 
 /// A new draft. When a Slack app is stored already, the draft uses it:
 /// later destinations need only a name and a channel.
-pub async fn create(state: &AppState, kind: DestinationKind) -> Result<DestinationView, ApiError> {
-    let app = state.store.latest_slack_app().await?;
+pub async fn create(store: &dyn Store, kind: DestinationKind) -> Result<DestinationView, Error> {
+    let app = store.latest_slack_app().await?;
     // The team's time zone is most likely the one its first destination uses.
-    let timezone = state
-        .store
+    let timezone = store
         .list_destinations()
         .await?
         .into_iter()
@@ -129,7 +130,7 @@ pub async fn create(state: &AppState, kind: DestinationKind) -> Result<Destinati
         timezone,
         dedup_window: DEFAULT_DEDUP_WINDOW,
     };
-    let record = state.store.create_destination(kind, &values).await?;
+    let record = store.create_destination(kind, &values).await?;
     Ok(view(record, app.as_ref()))
 }
 
@@ -145,7 +146,7 @@ fn looks_secret(value: &str) -> bool {
 }
 
 /// A draft's values as typed: capped in length, never a secret.
-fn draft_values(form: &SlackBotForm) -> Result<DestinationValues, ApiError> {
+fn draft_values(form: &SlackBotForm) -> Result<DestinationValues, Error> {
     let text_fields = [
         ("displayName", &form.display_name),
         ("channel", &form.channel),
@@ -162,7 +163,7 @@ fn draft_values(form: &SlackBotForm) -> Result<DestinationValues, ApiError> {
         }
     }
     if !problems.is_empty() {
-        return Err(ApiError::invalid(problems));
+        return Err(Error::invalid(problems));
     }
     Ok(DestinationValues {
         display_name: form.display_name.clone(),
@@ -178,18 +179,18 @@ fn draft_values(form: &SlackBotForm) -> Result<DestinationValues, ApiError> {
 
 /// Saves a draft's progress as typed; secrets are never saved this way,
 /// and a destination whose setup is finished refuses (409).
-pub async fn save_draft(state: &AppState, id: &str, update: DraftUpdate) -> Result<DestinationView, ApiError> {
+pub async fn save_draft(store: &dyn Store, id: &str, update: DraftUpdate) -> Result<DestinationView, Error> {
     if !(1..=WIZARD_STEPS).contains(&update.step) {
-        return Err(ApiError::invalid(vec![FieldError::new("step", format!("The step is 1 to {WIZARD_STEPS}."))]));
+        return Err(Error::invalid(vec![FieldError::new("step", format!("The step is 1 to {WIZARD_STEPS}."))]));
     }
-    let record = state.store.save_draft(id, &draft_values(&update.form)?, update.step).await?;
-    let app = state.store.slack_app(&record.values.client_id).await?;
+    let record = store.save_draft(id, &draft_values(&update.form)?, update.step).await?;
+    let app = store.slack_app(&record.values.client_id).await?;
     Ok(view(record, app.as_ref()))
 }
 
 /// Saves a draft's Client ID and the app secrets given, ahead of the rest
 /// of the form: Add to Slack needs them to exchange its code.
-pub async fn save_credentials(state: &AppState, id: &str, credentials: AppCredentials) -> Result<DestinationView, ApiError> {
+pub async fn save_credentials(store: &dyn Store, apps: &SlackApps, id: &str, credentials: AppCredentials) -> Result<DestinationView, Error> {
     let client_id = parse_client_id("clientId", &credentials.client_id)?;
     let given = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     let mut errors = Vec::new();
@@ -199,21 +200,19 @@ pub async fn save_credentials(state: &AppState, id: &str, credentials: AppCreden
     let client_secret = parse("clientSecret", "Client Secret", given(&credentials.client_secret));
     let signing_secret = parse("signingSecret", "Signing Secret", given(&credentials.signing_secret));
     if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
+        return Err(Error::invalid(errors));
     }
-    let (record, _) = load(state, id).await?;
+    let (record, _) = load(store, id).await?;
     let mut values = record.values.clone();
     values.client_id = client_id.clone();
-    let record = state.store.save_draft(id, &values, record.wizard_step).await?;
-    let seal = |field: &str, secret: Option<String>| {
-        secret.map(|secret| StoredSecret { sealed: state.secret_key.seal(&secret, &context(field, &client_id)), last_four: last_four(&secret) })
-    };
+    let record = store.save_draft(id, &values, record.wizard_step).await?;
+    let seal = |field: &str, secret: Option<String>| secret.map(|secret| apps.seal(&client_id, field, &secret));
     let secrets = SlackAppSecrets {
         client_secret: seal("client_secret", client_secret),
         signing_secret: seal("signing_secret", signing_secret),
         bot_token: None,
     };
-    let app = state.store.upsert_slack_app(&client_id, &secrets).await?;
+    let app = store.upsert_slack_app(&client_id, &secrets).await?;
     Ok(view(record, Some(&app)))
 }
 
@@ -258,11 +257,11 @@ fn stored_secrets(app: Option<&SlackAppRecord>) -> StoredSecrets {
 /// Saves the settings once every field passes. Nothing is written when one
 /// fails, except that a draft keeps its non-secret values as typed (so a
 /// reload shows them); the secrets stay in the form until the save works.
-pub async fn save_settings(state: &AppState, id: &str, form: SlackBotForm) -> Result<DestinationView, ApiError> {
-    let (record, _) = load(state, id).await?;
+pub async fn save_settings(store: &dyn Store, apps: &SlackApps, id: &str, form: SlackBotForm) -> Result<DestinationView, Error> {
+    let (record, _) = load(store, id).await?;
     let (existing, judged) = match parse_client_id("clientId", &form.client_id) {
         Ok(client_id) => {
-            let app = state.store.slack_app(&client_id).await?;
+            let app = store.slack_app(&client_id).await?;
             let stored = stored_secrets(app.as_ref());
             (app, stored)
         }
@@ -278,24 +277,24 @@ pub async fn save_settings(state: &AppState, id: &str, form: SlackBotForm) -> Re
         Err(errors) => {
             if record.status == DestinationStatus::Draft {
                 if let Ok(values) = draft_values(&form) {
-                    state.store.save_draft(id, &values, record.wizard_step).await?;
+                    store.save_draft(id, &values, record.wizard_step).await?;
                 }
             }
-            return Err(ApiError::invalid(errors));
+            return Err(Error::invalid(errors));
         }
     };
     let pasted = match &valid.bot_token {
-        Some(token) => Some(check_token_with_slack(state, token).await?),
+        Some(token) => Some(check_token_with_slack(apps, token).await?),
         None => None,
     };
-    let mut app = store_secrets(state, &valid).await?;
+    let mut app = store_secrets(store, apps, &valid).await?;
     // A pasted token names its workspace: requests from any other are
     // refused, as after an OAuth install (whose identity it replaces).
     if let (Some(me), Some(stored)) = (pasted, app.as_ref()) {
-        let token = stored.bot_token.as_ref().ok_or_else(|| ApiError::internal("the token just stored is missing"))?;
-        let installation = crate::domain::slack_app::installation::of_token(&me);
-        app = Some(state.store.save_installation(&stored.client_id, token, &installation).await?);
-        state.delivery.tokens_changed();
+        let token = stored.bot_token.as_ref().ok_or_else(|| Error::broken("the token just stored is missing"))?;
+        let installation = super::slack_app::installation::of_token(&me);
+        app = Some(store.save_installation(&stored.client_id, token, &installation).await?);
+        apps.tokens_changed();
     }
     let values = DestinationValues {
         display_name: valid.display_name,
@@ -309,16 +308,16 @@ pub async fn save_settings(state: &AppState, id: &str, form: SlackBotForm) -> Re
     };
     // A draft moves on to inviting the bot (step 6).
     let step = (record.status == DestinationStatus::Draft).then_some(6);
-    let record = state.store.update_destination(id, &values, step).await?;
+    let record = store.update_destination(id, &values, step).await?;
     tracing::info!(destination.id = %record.id, "destination settings saved");
     Ok(view(record, app.as_ref()))
 }
 
 /// Asks Slack (`auth.test`) whether a pasted token works, and where it is
 /// installed: a bad token is a field error, never a silent save.
-async fn check_token_with_slack(state: &AppState, token: &str) -> Result<crate::slack::client::AuthTest, ApiError> {
+async fn check_token_with_slack(apps: &SlackApps, token: &str) -> Result<crate::slack::client::AuthTest, Error> {
     use crate::slack::client::SlackError;
-    let message = match state.slack.auth_test(token).await {
+    let message = match apps.slack().auth_test(token).await {
         Ok(me) => return Ok(me),
         Err(SlackError::Api(code)) => match code.as_str() {
             "invalid_auth" | "not_authed" => {
@@ -330,22 +329,20 @@ async fn check_token_with_slack(state: &AppState, token: &str) -> Result<crate::
             "token_expired" => "This token has expired: reinstall the app and copy the new token.".to_owned(),
             other => format!("Slack refused this token ({other})."),
         },
-        Err(other) => format!(
-            "Herald could not check this token with Slack ({other}); nothing was saved. Check the server's network and HERALD_SLACK_API_URL."
-        ),
+        Err(other) => {
+            // The transport's own words stay in the log: they can name
+            // internal hosts and proxies.
+            tracing::warn!(slack.error = %other, "could not check a pasted token with Slack");
+            "Herald could not reach Slack to check this token; nothing was saved. Check the server's network and HERALD_SLACK_API_URL (the server log has the details).".to_owned()
+        }
     };
-    Err(ApiError::invalid(vec![FieldError::new("botToken", message)]))
+    Err(Error::invalid(vec![FieldError::new("botToken", message)]))
 }
 
 /// Seals and stores the secrets the settings carry, keeping the others.
-async fn store_secrets(state: &AppState, valid: &ValidSlackBot) -> Result<Option<SlackAppRecord>, ApiError> {
+async fn store_secrets(store: &dyn Store, apps: &SlackApps, valid: &ValidSlackBot) -> Result<Option<SlackAppRecord>, Error> {
     let client_id = valid.client_id.as_str();
-    let seal = |field: &str, secret: &Option<String>| {
-        secret.as_ref().map(|secret| StoredSecret {
-            sealed: state.secret_key.seal(secret, &context(field, client_id)),
-            last_four: last_four(secret),
-        })
-    };
+    let seal = |field: &str, secret: &Option<String>| secret.as_ref().map(|secret| apps.seal(client_id, field, secret));
     let secrets = SlackAppSecrets {
         client_secret: seal("client_secret", &valid.client_secret),
         signing_secret: seal("signing_secret", &valid.signing_secret),
@@ -353,65 +350,44 @@ async fn store_secrets(state: &AppState, valid: &ValidSlackBot) -> Result<Option
     };
     let any = secrets.client_secret.is_some() || secrets.signing_secret.is_some() || secrets.bot_token.is_some();
     if any {
-        Ok(Some(state.store.upsert_slack_app(client_id, &secrets).await?))
+        Ok(Some(store.upsert_slack_app(client_id, &secrets).await?))
     } else {
-        Ok(state.store.slack_app(client_id).await?)
+        Ok(store.slack_app(client_id).await?)
     }
 }
 
 /// Ends setup: the destination becomes active if its settings pass every
 /// rule and the Slack app's secrets are stored.
-pub async fn finish(state: &AppState, id: &str) -> Result<DestinationView, ApiError> {
-    let (record, app) = load(state, id).await?;
+pub async fn finish(store: &dyn Store, id: &str) -> Result<DestinationView, Error> {
+    let (record, app) = load(store, id).await?;
     let current = view(record, app.as_ref());
     if let Err(errors) = check_with_app(&current.form(), current.stored_secrets(), app.as_ref()) {
         let first = errors[0].message.clone();
-        return Err(ApiError::invalid(errors).with_message(format!("Setup is not complete yet: {first}")));
+        return Err(Error::invalid(errors).with_message(format!("Setup is not complete yet: {first}")));
     }
     let record = match current.status {
-        DestinationStatus::Draft => state.store.set_destination_status(id, DestinationStatus::Active).await?,
-        _ => state.store.destination(id).await?.ok_or_else(|| ApiError::not_found("There is no such destination."))?,
+        DestinationStatus::Draft => store.set_destination_status(id, DestinationStatus::Active).await?,
+        _ => store.destination(id).await?.ok_or_else(not_found)?,
     };
     tracing::info!(destination.id = %record.id, "destination set up");
     Ok(view(record, app.as_ref()))
 }
 
-/// Why Herald cannot call Slack for a destination yet.
-pub fn missing_token() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "no_token",
-        "Install the app with Add to Slack, or save its Bot OAuth Token, first (steps 3 and 5).",
-    )
-}
-
-/// The destination's bot token, unsealed, for a call to Slack.
-pub fn bot_token(state: &AppState, app: Option<&SlackAppRecord>) -> Result<String, ApiError> {
-    let Some((app, sealed)) = app.and_then(|a| a.bot_token.as_ref().map(|t| (a, t))) else {
-        return Err(missing_token());
-    };
-    state.secret_key.open(&sealed.sealed, &context("bot_token", &app.client_id)).map_err(ApiError::internal)
-}
-
 /// Switches a finished destination on or off.
-pub async fn set_enabled(state: &AppState, id: &str, enabled: bool) -> Result<DestinationView, ApiError> {
-    let (record, app) = load(state, id).await?;
+pub async fn set_enabled(store: &dyn Store, id: &str, enabled: bool) -> Result<DestinationView, Error> {
+    let (record, app) = load(store, id).await?;
     if record.status == DestinationStatus::Draft {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "setup_incomplete",
-            "Finish setting this destination up first; a draft receives nothing anyway.",
-        ));
+        return Err(Error::SetupIncomplete);
     }
     if enabled {
         let current = view(record, app.as_ref());
         if let Err(errors) = check_with_app(&current.form(), current.stored_secrets(), app.as_ref()) {
             let first = errors[0].message.clone();
-            return Err(ApiError::invalid(errors).with_message(format!("Edit the destination first: {first}")));
+            return Err(Error::invalid(errors).with_message(format!("Edit the destination first: {first}")));
         }
     }
     let status = if enabled { DestinationStatus::Active } else { DestinationStatus::Disabled };
-    let record = state.store.set_destination_status(id, status).await?;
+    let record = store.set_destination_status(id, status).await?;
     Ok(view(record, app.as_ref()))
 }
 

@@ -3,8 +3,8 @@
 //! exchange, or from `auth.test` for a pasted token: whatever the install
 //! path, a request from another team changes nothing.
 
+use super::SlackApps;
 use crate::slack::client::AuthTest;
-use crate::AppState;
 use crate::store::{Installation, SlackAppRecord};
 
 /// The identity `auth.test` reports for a pasted bot token. A pasted token
@@ -36,27 +36,29 @@ pub fn is_from(installation: &Installation, team_id: Option<&str>, enterprise_id
     }
 }
 
-/// The app's installation; for a token saved before Herald kept the
-/// identity, asked of Slack once and stored. `None`: unknown (no token, or
-/// Slack cannot say now), and requests are refused until it is known.
-pub async fn known(state: &AppState, app: &SlackAppRecord) -> Option<Installation> {
-    if let Some(installation) = &app.installation {
-        return Some(installation.clone());
-    }
-    let sealed = app.bot_token.as_ref()?;
-    let token = super::tokens::bot_token(state, app, None).await.ok()?;
-    let me = match state.slack.auth_test(&token).await {
-        Ok(me) => me,
-        Err(error) => {
-            tracing::warn!(slack.error = %error, "could not learn which workspace the app is installed in");
-            return None;
+impl SlackApps {
+    /// The app's installation; for a token saved before Herald kept the
+    /// identity, asked of Slack once and stored. `None`: unknown (no token,
+    /// or Slack cannot say now), and requests are refused until it is known.
+    pub async fn installation(&self, app: &SlackAppRecord) -> Option<Installation> {
+        if let Some(installation) = &app.installation {
+            return Some(installation.clone());
         }
-    };
-    let installation = of_token(&me);
-    if let Err(error) = state.store.save_installation(&app.client_id, sealed, &installation).await {
-        tracing::error!(%error, "could not store the app's installation");
+        let sealed = app.bot_token.as_ref()?;
+        let token = self.bot_token(app, None).await.ok()?;
+        let me = match self.slack.auth_test(&token).await {
+            Ok(me) => me,
+            Err(error) => {
+                tracing::warn!(slack.error = %error, "could not learn which workspace the app is installed in");
+                return None;
+            }
+        };
+        let installation = of_token(&me);
+        if let Err(error) = self.store.save_installation(&app.client_id, sealed, &installation).await {
+            tracing::error!(%error, "could not store the app's installation");
+        }
+        Some(installation)
     }
-    Some(installation)
 }
 
 #[cfg(test)]
