@@ -204,9 +204,7 @@ impl NewUser {
         let password = check_new_password("password", &self.password);
         match (email, name, password) {
             (Ok(email), Ok(name), Ok(())) => Ok((email, name)),
-            (email, name, password) => {
-                Err([email.err(), name.err(), password.err()].into_iter().flatten().collect())
-            }
+            (email, name, password) => Err([email.err(), name.err(), password.err()].into_iter().flatten().collect()),
         }
     }
 }
@@ -307,7 +305,12 @@ mod tests {
         let sign_in = SignIn { email: "ana@acme.example".into(), password: "hunter2hunter2".into() };
         let new = NewUser { email: "a@b.example".into(), display_name: "A".into(), role: Role::Viewer, password: "hunter2hunter2".into() };
         let token = ApiTokenView {
-            id: "1".into(), name: "n".into(), hint: "hrld_…abcd".into(), created_at: "t".into(), last_used_at: None, revoked_at: None,
+            id: "1".into(),
+            name: "n".into(),
+            hint: "hrld_…abcd".into(),
+            created_at: "t".into(),
+            last_used_at: None,
+            revoked_at: None,
         };
         let created = CreatedApiToken { token, secret: "hrld_supersecret".into() };
         for text in [format!("{sign_in:?}"), format!("{new:?}"), format!("{created:?}")] {

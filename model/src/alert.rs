@@ -147,7 +147,7 @@ pub struct NewAlert {
 /// The two shapes of `POST /api/alerts`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IngestBody {
-    One(NewAlert),
+    One(Box<NewAlert>),
     Batch(Vec<NewAlert>),
 }
 
@@ -158,7 +158,7 @@ pub fn parse_ingest(body: &Value) -> Result<IngestBody, Vec<FieldError>> {
         return Err(vec![FieldError::new("body", "Send one alert as a JSON object, or {\"alerts\": [...]} for a batch.")]);
     };
     match object.get("alerts") {
-        None => parse_alert(body, "").map(IngestBody::One),
+        None => parse_alert(body, "").map(|alert| IngestBody::One(Box::new(alert))),
         Some(Value::Array(items)) => {
             if items.is_empty() {
                 return Err(vec![FieldError::new("alerts", "The batch is empty: send at least one alert.")]);
@@ -218,7 +218,9 @@ fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>>
         fail("alertId", problem.into());
     }
     let title = text("title", MAX_TITLE_CHARS, &mut fail);
-    if matches!(object.get("title"), None | Some(Value::Null)) || matches!(object.get("title"), Some(Value::String(s)) if crate::text::is_blank(s)) {
+    if matches!(object.get("title"), None | Some(Value::Null))
+        || matches!(object.get("title"), Some(Value::String(s)) if crate::text::is_blank(s))
+    {
         fail("title", "title is required: say in a few words what happened.".into());
     }
     let severity = match object.get("severity") {
@@ -337,7 +339,6 @@ fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>>
         }
     };
 
-    drop(fail);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -375,9 +376,17 @@ pub fn looks_like_rfc3339(s: &str) -> bool {
     let digits = |range: std::ops::Range<usize>| b.get(range).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
     let two = |at: usize| (b[at] - b'0') * 10 + (b[at + 1] - b'0');
     let shaped = b.len() >= 20
-        && digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10)
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
         && matches!(b[10], b'T' | b't' | b' ')
-        && digits(11..13) && b[13] == b':' && digits(14..16) && b[16] == b':' && digits(17..19);
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
     if !shaped {
         return false;
     }
@@ -759,7 +768,7 @@ mod tests {
 
     fn one(body: Value) -> Result<NewAlert, Vec<FieldError>> {
         match parse_ingest(&body)? {
-            IngestBody::One(alert) => Ok(alert),
+            IngestBody::One(alert) => Ok(*alert),
             IngestBody::Batch(_) => panic!("a batch"),
         }
     }
@@ -831,7 +840,8 @@ mod tests {
         let cloudtrail = vec!["AWS.CloudTrail".to_owned()];
         let none: Vec<String> = Vec::new();
         // (severities, kinds, log types of the destination) (severity, type, log types of the alert) → routed
-        let table: Vec<(Vec<Severity>, Vec<AlertKind>, &Vec<String>, Severity, AlertType, Vec<&str>, bool)> = vec![
+        type Case<'a> = (Vec<Severity>, Vec<AlertKind>, &'a Vec<String>, Severity, AlertType, Vec<&'a str>, bool);
+        let table: Vec<Case> = vec![
             (all_sev.clone(), vec![Alerts], &none, High, Rule, vec![], true),
             (vec![Critical], vec![Alerts], &none, High, Rule, vec![], false),
             (all_sev.clone(), vec![DetectionErrors], &none, High, Rule, vec![], false),

@@ -27,9 +27,7 @@ pub struct ErrorDetail {
 
 impl ErrorBody {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        ErrorBody {
-            error: ErrorDetail { code: code.into(), message: message.into(), field: None, fields: Vec::new() },
-        }
+        ErrorBody { error: ErrorDetail { code: code.into(), message: message.into(), field: None, fields: Vec::new() } }
     }
 }
 
@@ -74,9 +72,6 @@ mod tests {
     #[test]
     fn an_error_without_a_field_leaves_the_field_out() {
         let body = ErrorBody::new("not_found", "No such page.");
-        assert_eq!(
-            serde_json::to_string(&body).unwrap(),
-            r#"{"error":{"code":"not_found","message":"No such page."}}"#
-        );
+        assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"error":{"code":"not_found","message":"No such page."}}"#);
     }
 }

@@ -33,7 +33,9 @@ mod tests {
 
     #[test]
     fn plain_names_are_not_hashed() {
-        for path in ["/index.html", "/herald-icon.png", "/app-0123.js", "/destinations/new", "/-0123456789abcdef.js", "/app-0123456789ABCDEF.js"] {
+        for path in
+            ["/index.html", "/herald-icon.png", "/app-0123.js", "/destinations/new", "/-0123456789abcdef.js", "/app-0123456789ABCDEF.js"]
+        {
             assert!(!is_hashed_name(path), "{path}");
         }
     }

@@ -59,11 +59,17 @@ pub enum Block {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Text {
-    PlainText { text: String, emoji: bool },
+    PlainText {
+        text: String,
+        emoji: bool,
+    },
     /// Always `verbatim`: Slack then turns no bare URL, `#channel` or
     /// `@here` into a link or a mention; Herald's own `<@U…>`, `<url|…>`
     /// and `<!date…>` still work.
-    Mrkdwn { text: String, verbatim: bool },
+    Mrkdwn {
+        text: String,
+        verbatim: bool,
+    },
 }
 
 impl Text {
@@ -151,10 +157,10 @@ pub fn cut_escaped(text: &str, limit: usize) -> String {
         return text.to_owned();
     }
     let mut keep: String = text.chars().take(limit.saturating_sub(1)).collect();
-    if let Some(amp) = keep.rfind('&') {
-        if !keep[amp..].contains(';') {
-            keep.truncate(amp);
-        }
+    if let Some(amp) = keep.rfind('&')
+        && !keep[amp..].contains(';')
+    {
+        keep.truncate(amp);
     }
     keep + "…"
 }

@@ -177,11 +177,7 @@ impl DestinationView {
     }
 
     pub fn stored_secrets(&self) -> StoredSecrets {
-        StoredSecrets {
-            client_secret: self.client_secret.set,
-            signing_secret: self.signing_secret.set,
-            bot_token: self.bot_token.set,
-        }
+        StoredSecrets { client_secret: self.client_secret.set, signing_secret: self.signing_secret.set, bot_token: self.bot_token.set }
     }
 }
 
@@ -457,9 +453,7 @@ impl ChannelRef {
 /// Slack conversation IDs: `C…` public, `G…` private, upper-case letters
 /// and digits.
 pub fn looks_like_channel_id(s: &str) -> bool {
-    (9..=24).contains(&s.len())
-        && s.starts_with(['C', 'G'])
-        && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    (9..=24).contains(&s.len()) && s.starts_with(['C', 'G']) && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// `1234567890.1234567890`: two runs of digits with a dot.
@@ -670,16 +664,17 @@ impl SlackBotForm {
         let mut keep = |result: Result<String, FieldError>| result.map_err(|e| errors.push(e)).ok();
         let display_name = keep(parse_destination_name("displayName", &self.display_name));
         let client_id = keep(parse_client_id("clientId", &self.client_id));
-        let mut secret = |field: &'static str, label: &str, value: &Option<String>, stored: bool, parse: &dyn Fn(&str) -> Result<String, FieldError>| {
-            match given(value) {
-                Some(v) => parse(v).map(Some).map_err(|e| errors.push(e)).ok().flatten(),
-                None if stored => None,
-                None => {
-                    errors.push(FieldError::new(field, format!("Enter the {label}.")));
-                    None
+        let mut secret =
+            |field: &'static str, label: &str, value: &Option<String>, stored: bool, parse: &dyn Fn(&str) -> Result<String, FieldError>| {
+                match given(value) {
+                    Some(v) => parse(v).map(Some).map_err(|e| errors.push(e)).ok().flatten(),
+                    None if stored => None,
+                    None => {
+                        errors.push(FieldError::new(field, format!("Enter the {label}.")));
+                        None
+                    }
                 }
-            }
-        };
+            };
         let client_secret = secret("clientSecret", "Client Secret", &self.client_secret, stored.client_secret, &|v| {
             parse_hex_secret("clientSecret", "Client Secret", v)
         });
@@ -740,10 +735,9 @@ mod tests {
 
     #[test]
     fn every_kind_round_trips_through_its_stored_name() {
-        for kind in [DestinationKind::SlackBot] {
-            assert_eq!(DestinationKind::parse(kind.as_str()), Some(kind));
-            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
-        }
+        let kind = DestinationKind::SlackBot;
+        assert_eq!(DestinationKind::parse(kind.as_str()), Some(kind));
+        assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         for severity in Severity::ALL {
             assert_eq!(Severity::parse(&severity.as_str().to_lowercase()), Some(severity));
             assert_eq!(serde_json::to_value(severity).unwrap(), severity.as_str());
@@ -784,7 +778,10 @@ mod tests {
         for bad in ["", "1234567890", "abc.def", "1234567890.", ".123"] {
             assert!(parse_client_id("f", bad).is_err(), "{bad}");
         }
-        assert_eq!(parse_hex_secret("f", "Signing Secret", "0123456789ABCDEF0123456789abcdef").unwrap(), "0123456789abcdef0123456789abcdef");
+        assert_eq!(
+            parse_hex_secret("f", "Signing Secret", "0123456789ABCDEF0123456789abcdef").unwrap(),
+            "0123456789abcdef0123456789abcdef"
+        );
         assert!(parse_hex_secret("f", "Signing Secret", "0123").unwrap_err().message.contains("this one has 4"));
         assert!(parse_hex_secret("f", "Client Secret", "g123456789abcdef0123456789abcdef").is_err());
         assert!(parse_bot_token("f", "xoxb-1111-2222-abcDEF").is_ok());
@@ -869,7 +866,9 @@ mod tests {
     fn every_bad_field_is_reported_at_once() {
         let form = SlackBotForm { channel: "#Bad Name".into(), ..Default::default() };
         let fields: Vec<String> = form.validate(StoredSecrets::default()).unwrap_err().into_iter().map(|e| e.field).collect();
-        for field in ["displayName", "channel", "clientId", "clientSecret", "signingSecret", "botToken", "severities", "alertKinds", "timezone"] {
+        for field in
+            ["displayName", "channel", "clientId", "clientSecret", "signingSecret", "botToken", "severities", "alertKinds", "timezone"]
+        {
             assert!(fields.iter().any(|f| f == field), "{field} missing from {fields:?}");
         }
     }

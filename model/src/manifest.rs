@@ -5,15 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 /// Bot scopes an alert bot needs (see the Slack platform notes).
-pub const BOT_SCOPES: &[&str] = &[
-    "chat:write",
-    "chat:write.public",
-    "im:write",
-    "channels:read",
-    "groups:read",
-    "users:read",
-    "users:read.email",
-];
+pub const BOT_SCOPES: &[&str] =
+    &["chat:write", "chat:write.public", "im:write", "channels:read", "groups:read", "users:read", "users:read.email"];
 
 /// Events Herald listens to.
 pub const BOT_EVENTS: &[&str] = &["member_joined_channel", "app_uninstalled", "tokens_revoked"];
@@ -166,10 +159,7 @@ impl Manifest {
                 background_color: BACKGROUND_COLOR.to_owned(),
             },
             features: Features { bot_user: BotUser { display_name: bot_display_name(&name), always_online: true } },
-            oauth_config: OAuthConfig {
-                redirect_urls: vec![url(OAUTH_CALLBACK_PATH)],
-                scopes: Scopes { bot: strings(BOT_SCOPES) },
-            },
+            oauth_config: OAuthConfig { redirect_urls: vec![url(OAUTH_CALLBACK_PATH)], scopes: Scopes { bot: strings(BOT_SCOPES) } },
             settings: Settings {
                 event_subscriptions: EventSubscriptions { request_url: url(EVENTS_PATH), bot_events: strings(BOT_EVENTS) },
                 interactivity: Interactivity { is_enabled: true, request_url: url(INTERACTIVITY_PATH) },

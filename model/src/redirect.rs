@@ -6,9 +6,7 @@
 /// `/%09/evil` once decoded (browsers drop tabs and newlines in URLs),
 /// other schemes, or the sign-in page itself.
 pub fn local_path(next: &str) -> Option<&str> {
-    let plain = next.starts_with('/')
-        && !next.starts_with("//")
-        && next.chars().all(|c| c.is_ascii_graphic() && c != '\\');
+    let plain = next.starts_with('/') && !next.starts_with("//") && next.chars().all(|c| c.is_ascii_graphic() && c != '\\');
     (plain && !next.starts_with("/sign-in")).then_some(next)
 }
 

@@ -3,10 +3,7 @@
 /// `2026-11-29T10:29:17Z` → `2026-11-29 10:29 UTC`. Anything else is shown
 /// as it came.
 pub fn short_utc(rfc3339: &str) -> String {
-    let looks_right = rfc3339.len() >= 16
-        && rfc3339.is_char_boundary(16)
-        && rfc3339.as_bytes()[10] == b'T'
-        && rfc3339.ends_with('Z');
+    let looks_right = rfc3339.len() >= 16 && rfc3339.is_char_boundary(16) && rfc3339.as_bytes()[10] == b'T' && rfc3339.ends_with('Z');
     if !looks_right {
         return rfc3339.to_owned();
     }

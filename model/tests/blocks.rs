@@ -57,10 +57,10 @@ fn assert_within_limits(message: &Value) {
                 if chars(&block["text"]["text"]) > 3000 {
                     fail("section text over 3000");
                 }
-                if let Some(fields) = block["fields"].as_array() {
-                    if fields.len() > 10 || fields.iter().any(|f| chars(&f["text"]) > 2000) {
-                        fail("section fields over 10 or a field over 2000");
-                    }
+                if let Some(fields) = block["fields"].as_array()
+                    && (fields.len() > 10 || fields.iter().any(|f| chars(&f["text"]) > 2000))
+                {
+                    fail("section fields over 10 or a field over 2000");
                 }
             }
             "context" => {
@@ -74,13 +74,17 @@ fn assert_within_limits(message: &Value) {
                     fail("actions over 25 elements");
                 }
                 for e in elements {
-                    if chars(&e["action_id"]) > 255 || chars(&e["text"]["text"]) > 75 || chars(&e["value"]) > 2000 || chars(&e["url"]) > 3000 {
+                    if chars(&e["action_id"]) > 255
+                        || chars(&e["text"]["text"]) > 75
+                        || chars(&e["value"]) > 2000
+                        || chars(&e["url"]) > 3000
+                    {
                         fail("an action element over its limits");
                     }
-                    if let Some(options) = e["options"].as_array() {
-                        if options.len() > 100 || options.iter().any(|o| chars(&o["text"]["text"]) > 75 || chars(&o["value"]) > 150) {
-                            fail("select options over their limits");
-                        }
+                    if let Some(options) = e["options"].as_array()
+                        && (options.len() > 100 || options.iter().any(|o| chars(&o["text"]["text"]) > 75 || chars(&o["value"]) > 150))
+                    {
+                        fail("select options over their limits");
                     }
                 }
             }
@@ -153,7 +157,10 @@ fn hostile_and_oversized_alerts_stay_within_slack_limits_and_cannot_mention_or_l
 #[test]
 fn a_folded_alert_s_message_says_how_many_events_and_when_the_last_came() {
     let log_types = Vec::new();
-    let single = serde_json::to_value(AlertMessage { events: Some(Events { count: 1, last_unix: 0, last_local: "" }), ..typical(&log_types) }.build()).unwrap();
+    let single = serde_json::to_value(
+        AlertMessage { events: Some(Events { count: 1, last_unix: 0, last_local: "" }), ..typical(&log_types) }.build(),
+    )
+    .unwrap();
     assert!(!single.to_string().contains('×'), "one event is no storm: {single}");
 
     let events = Events { count: 48, last_unix: 1_795_947_720, last_local: "10:42 CET" };
@@ -180,12 +187,8 @@ fn the_message_uses_only_chat_post_message_arguments_slack_documents() {
     // Slack's Web API OpenAPI description, beside the project.
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/slack/slack_web_openapi_v2.json");
     let spec: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap();
-    let documented: Vec<&str> = spec["paths"]["/chat.postMessage"]["post"]["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let documented: Vec<&str> =
+        spec["paths"]["/chat.postMessage"]["post"]["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     // What the server sends: the channel, the built message, no unfurling.
     let log_types = Vec::new();
     let message = serde_json::to_value(typical(&log_types).build()).unwrap();

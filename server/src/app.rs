@@ -13,8 +13,8 @@ use crate::domain::outbox::Outbox;
 use crate::domain::secret_key::SecretKey;
 use crate::domain::slack_app::SlackApps;
 use crate::domain::triage::Triage;
-use crate::slack::client::SlackClient;
 use crate::settings::Settings;
+use crate::slack::client::SlackClient;
 use crate::store::{self, Store};
 
 /// One cheap-to-clone handle on everything a request may need.
@@ -44,7 +44,8 @@ impl AppState {
     pub async fn start(settings: Settings, local_addr: SocketAddr) -> anyhow::Result<Self> {
         let store = store::open(&settings.database).await?;
         let secret_key = check_secret_key(store.as_ref(), &settings.secret_key_file).await?;
-        crate::domain::accounts::bootstrap(store.as_ref(), settings.admin_email.as_deref(), settings.admin_password_file.as_deref()).await?;
+        crate::domain::accounts::bootstrap(store.as_ref(), settings.admin_email.as_deref(), settings.admin_password_file.as_deref())
+            .await?;
         crate::domain::accounts::password::warm_up().await;
         let public_url = settings.public_url_or(local_addr);
         let slack = SlackClient::new(settings.slack_api_url.clone());

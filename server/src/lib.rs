@@ -21,11 +21,7 @@ pub use settings::Settings;
 /// Opens the database (creating it and running migrations on first start),
 /// loads or creates the secret key, then serves HTTP on `listener` until
 /// `shutdown` completes. In-flight requests finish before it returns.
-pub async fn run(
-    listener: TcpListener,
-    settings: Settings,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+pub async fn run(listener: TcpListener, settings: Settings, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let local_addr = listener.local_addr().context("reading the listener's address")?;
     let state = AppState::start(settings, local_addr).await?;
     http::web::warn_if_app_missing(&state.settings.dist_dir);

@@ -5,17 +5,13 @@ use std::future::Future;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use herald_server::settings::{Cli, Command, Settings, UserCommand};
 use herald_model::account::{NewUser, Role};
+use herald_server::settings::{Cli, Command, Settings, UserCommand};
 use tokio::net::TcpListener;
 
 fn main() -> ExitCode {
     tune_allocator();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("starting the async runtime")
-        .block_on(run())
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("starting the async runtime").block_on(run())
 }
 
 /// glibc's allocator keeps freed memory for reuse: per thread (an arena
@@ -66,19 +62,15 @@ fn init_logging(settings: &Settings) {
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
-        )
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())))
         .with(settings.log.clone())
         .init();
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(settings.bind).await.map_err(|err| {
-        anyhow::anyhow!("cannot listen on {} (HERALD_BIND or --bind): {err}", settings.bind)
-    })?;
+    let listener = TcpListener::bind(settings.bind)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot listen on {} (HERALD_BIND or --bind): {err}", settings.bind))?;
     let shutdown = shutdown_signal().map_err(|err| anyhow::anyhow!("cannot listen for SIGINT/SIGTERM: {err}"))?;
     herald_server::run(listener, settings, shutdown).await
 }

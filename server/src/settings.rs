@@ -235,12 +235,7 @@ struct DatabaseUrlParser;
 impl clap::builder::TypedValueParser for DatabaseUrlParser {
     type Value = DatabaseUrl;
 
-    fn parse_ref(
-        &self,
-        _cmd: &clap::Command,
-        _arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<DatabaseUrl, clap::Error> {
+    fn parse_ref(&self, _cmd: &clap::Command, _arg: Option<&clap::Arg>, value: &std::ffi::OsStr) -> Result<DatabaseUrl, clap::Error> {
         let value = value.to_str().unwrap_or_default();
         DatabaseUrl::from_str(value).map_err(|message| {
             let scheme = value.split_once(':').map_or("", |(scheme, _)| scheme);
@@ -273,9 +268,7 @@ fn hint(var: &str, expected: &str) -> String {
 }
 
 fn parse_bind(s: &str) -> Result<SocketAddr, String> {
-    s.trim()
-        .parse()
-        .map_err(|_| hint("HERALD_BIND", "an IP address and port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080"))
+    s.trim().parse().map_err(|_| hint("HERALD_BIND", "an IP address and port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080"))
 }
 
 fn parse_http_url(var: &str, s: &str, example: &str) -> Result<Url, String> {
@@ -400,10 +393,9 @@ impl TrustedProxies {
 fn parse_trusted_proxies(s: &str) -> Result<TrustedProxies, String> {
     let mut nets = Vec::new();
     for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-        let net = item
-            .parse::<ipnet::IpNet>()
-            .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-            .map_err(|_| hint("HERALD_TRUSTED_PROXIES", &format!("addresses or CIDRs separated by commas, e.g. 10.0.0.0/8,::1 (not {item:?})")))?;
+        let net = item.parse::<ipnet::IpNet>().or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(|_| {
+            hint("HERALD_TRUSTED_PROXIES", &format!("addresses or CIDRs separated by commas, e.g. 10.0.0.0/8,::1 (not {item:?})"))
+        })?;
         nets.push(net);
     }
     Ok(TrustedProxies(nets))

@@ -43,11 +43,7 @@ fn a_bad_environment_variable_is_refused_with_its_name_and_an_example() {
 #[test]
 fn a_postgres_url_is_refused_with_a_clear_sentence() {
     let dir = tempfile::tempdir().unwrap();
-    let out = herald(dir.path())
-        .env("HERALD_DATABASE_URL", "postgres://db/herald")
-        .env("HERALD_BIND", "127.0.0.1:0")
-        .output()
-        .unwrap();
+    let out = herald(dir.path()).env("HERALD_DATABASE_URL", "postgres://db/herald").env("HERALD_BIND", "127.0.0.1:0").output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("HERALD_DATABASE_URL: Postgres is not supported yet"), "{stderr}");
@@ -117,10 +113,7 @@ fn the_first_start_says_how_to_create_the_first_admin_and_the_command_does_it() 
 
     std::fs::write(dir.path().join("pw"), "a long enough password\n").unwrap();
     let create = |email: &str| {
-        herald(dir.path())
-            .args(["user", "create", "--email", email, "--role", "admin", "--password-file", "pw"])
-            .output()
-            .unwrap()
+        herald(dir.path()).args(["user", "create", "--email", email, "--role", "admin", "--password-file", "pw"]).output().unwrap()
     };
     let out = create("ana@acme.example");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -134,7 +127,11 @@ fn the_first_start_says_how_to_create_the_first_admin_and_the_command_does_it() 
 
     std::fs::write(dir.path().join("pw"), "short\n").unwrap();
     let weak = create("raj@acme.example");
-    assert!(String::from_utf8_lossy(&weak.stderr).contains("password: Use at least 12 characters"), "{}", String::from_utf8_lossy(&weak.stderr));
+    assert!(
+        String::from_utf8_lossy(&weak.stderr).contains("password: Use at least 12 characters"),
+        "{}",
+        String::from_utf8_lossy(&weak.stderr)
+    );
 }
 
 #[test]
@@ -148,10 +145,8 @@ fn half_of_the_unattended_admin_settings_is_refused() {
 #[test]
 fn the_manifest_command_prints_a_manifest_for_the_public_url() {
     let dir = tempfile::tempdir().unwrap();
-    let out = herald(dir.path())
-        .args(["manifest", "--public-url", "https://herald.acme.example", "--name", "Acme Alerts"])
-        .output()
-        .unwrap();
+    let out =
+        herald(dir.path()).args(["manifest", "--public-url", "https://herald.acme.example", "--name", "Acme Alerts"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let yaml = String::from_utf8(out.stdout).unwrap();
     assert!(yaml.contains("name: \"Acme Alerts\""), "{yaml}");

@@ -66,7 +66,11 @@ fn nothing_below_http_knows_http() {
         for (n, line) in code(&text).lines().enumerate() {
             for name in ["axum", "StatusCode", "ApiError"] {
                 if words(line).any(|w| w == name) {
-                    wrong.push(format!("{}:{}: names `{name}`; return the layer's own error and let http/ choose the status", path.display(), n + 1));
+                    wrong.push(format!(
+                        "{}:{}: names `{name}`; return the layer's own error and let http/ choose the status",
+                        path.display(),
+                        n + 1
+                    ));
                 }
             }
         }

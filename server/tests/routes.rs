@@ -33,10 +33,7 @@ async fn fixture() -> Fixture {
 }
 
 async fn get(state: &AppState, path: &str) -> (Response, String) {
-    let response = http::router(state.clone())
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    let response = http::router(state.clone()).oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
     let (parts, body) = response.into_parts();
     let text = String::from_utf8(to_bytes(body, usize::MAX).await.unwrap().to_vec()).unwrap();
     (Response::from_parts(parts, Body::empty()), text)

@@ -3,8 +3,8 @@
 //! own empty profile, both removed when it is dropped.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::os::unix::process::CommandExt as _;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use fantoccini::elements::Element;

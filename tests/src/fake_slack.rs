@@ -50,8 +50,7 @@ pub mod defaults {
     pub const GENERAL: &str = "C0GENERAL1";
     /// Private, the bot is not a member.
     pub const INCIDENT_ROOM: &str = "G0INCIDENT";
-    pub const SCOPES: &str =
-        "chat:write,chat:write.public,im:write,channels:read,groups:read,users:read,users:read.email";
+    pub const SCOPES: &str = "chat:write,chat:write.public,im:write,channels:read,groups:read,users:read,users:read.email";
 }
 
 /// Something to go wrong with the next call of one method.
@@ -259,10 +258,9 @@ impl FakeSlack {
             CLIENT_ID.into(),
             App { client_secret: CLIENT_SECRET.into(), redirect_urls: Vec::new(), token_rotation: false, token_lifetime_secs: 43_200 },
         );
-        world.tokens.insert(
-            BOT_TOKEN.into(),
-            Token { org_wide: false, scopes: SCOPES.into(), revoked: false, expires_at: None, team_id: None },
-        );
+        world
+            .tokens
+            .insert(BOT_TOKEN.into(), Token { org_wide: false, scopes: SCOPES.into(), revoked: false, expires_at: None, team_id: None });
         world.users.insert(BOT_USER_ID.into(), User { is_bot: true, ..User::new(BOT_USER_ID, BOT_NAME, None) });
         for (id, name, email) in [(ANA, "ana", ANA_EMAIL), (RAJ, "raj", RAJ_EMAIL)] {
             world.users.insert(id.into(), User::new(id, name, Some(email)));
@@ -274,10 +272,9 @@ impl FakeSlack {
             if bot_in {
                 members.insert(BOT_USER_ID.into());
             }
-            world.channels.insert(
-                id.into(),
-                Channel { id: id.into(), name: name.into(), is_private: private, is_archived: false, members },
-            );
+            world
+                .channels
+                .insert(id.into(), Channel { id: id.into(), name: name.into(), is_private: private, is_archived: false, members });
         }
 
         let world = Arc::new(Mutex::new(world));
@@ -375,9 +372,10 @@ impl FakeSlack {
 
     /// Registers another bot token with every scope (another app's bot).
     pub fn add_bot_token(&self, token: &str) {
-        self.world()
-            .tokens
-            .insert(token.into(), Token { org_wide: false, scopes: defaults::SCOPES.into(), revoked: false, expires_at: None, team_id: None });
+        self.world().tokens.insert(
+            token.into(),
+            Token { org_wide: false, scopes: defaults::SCOPES.into(), revoked: false, expires_at: None, team_id: None },
+        );
     }
 
     /// A bot token of the same app installed in another workspace.
@@ -550,7 +548,13 @@ impl FakeSlack {
 
     /// The same, as Slack would send it for another workspace `team_id`
     /// (signed correctly: one app can be installed in many).
-    pub async fn send_event_from(&self, team_id: &str, url: &str, signing_secret: &str, event: Value) -> (String, String, reqwest::Response) {
+    pub async fn send_event_from(
+        &self,
+        team_id: &str,
+        url: &str,
+        signing_secret: &str,
+        event: Value,
+    ) -> (String, String, reqwest::Response) {
         let n = self.world().next();
         let event_id = format!("Ev{n:010}");
         let body = json!({
@@ -729,10 +733,7 @@ async fn response_url(State(world): State<Shared>, Path(id): Path<String>, body:
 pub const JSON_METHODS: &[&str] = &["chat.postMessage", "chat.update", "chat.postEphemeral", "views.open"];
 
 fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"))
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"))
 }
 
 /// Reads the parameters of a Web API call: query string, then a form or JSON
@@ -740,12 +741,12 @@ fn is_json(headers: &HeaderMap) -> bool {
 fn params(method: &str, headers: &HeaderMap, query: &HashMap<String, String>, body: &[u8]) -> Map<String, Value> {
     let mut params: Map<String, Value> = query.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
     if is_json(headers) {
-        if JSON_METHODS.contains(&method) {
-            if let Ok(Value::Object(mut map)) = serde_json::from_slice(body) {
-                // With JSON, the token must come in the Authorization header.
-                map.remove("token");
-                params.extend(map);
-            }
+        if JSON_METHODS.contains(&method)
+            && let Ok(Value::Object(mut map)) = serde_json::from_slice(body)
+        {
+            // With JSON, the token must come in the Authorization header.
+            map.remove("token");
+            params.extend(map);
         }
     } else {
         for (k, v) in url::form_urlencoded::parse(body) {
@@ -877,10 +878,7 @@ fn check_token(w: &World, token: Option<&str>) -> Result<Auth, &'static str> {
 
 fn oauth_access(w: &mut World, headers: &HeaderMap, params: &Map<String, Value>) -> Response {
     let (client_id, client_secret) = basic(headers).unwrap_or_else(|| {
-        (
-            str_param(params, "client_id").unwrap_or_default().to_owned(),
-            str_param(params, "client_secret").unwrap_or_default().to_owned(),
-        )
+        (str_param(params, "client_id").unwrap_or_default().to_owned(), str_param(params, "client_secret").unwrap_or_default().to_owned())
     });
     let Some(app) = w.apps.get(&client_id).cloned() else { return slack_error("invalid_client_id") };
     if app.client_secret != client_secret {
@@ -1000,9 +998,7 @@ fn check_blocks(blocks: &Value) -> Result<(), &'static str> {
             }
             Some("actions") => block["elements"].as_array().is_some_and(|e| {
                 e.len() <= 25
-                    && e.iter().all(|el| {
-                        text_len(&el["text"]) <= 75 && !too_long(el, "action_id", 255) && !too_long(el, "value", 2000)
-                    })
+                    && e.iter().all(|el| text_len(&el["text"]) <= 75 && !too_long(el, "action_id", 255) && !too_long(el, "value", 2000))
             }),
             Some("context") => block["elements"].as_array().is_some_and(|e| e.len() <= 10),
             Some("divider" | "image" | "rich_text" | "input" | "file" | "video") => true,
@@ -1067,10 +1063,10 @@ fn post_message(w: &mut World, auth: &Auth, params: &Map<String, Value>) -> Resp
         Ok(b) => b,
         Err(code) => return slack_error(code),
     };
-    if let Some(blocks) = &blocks {
-        if let Err(code) = check_blocks(blocks) {
-            return slack_error(code);
-        }
+    if let Some(blocks) = &blocks
+        && let Err(code) = check_blocks(blocks)
+    {
+        return slack_error(code);
     }
     let text = str_param(params, "text").map(str::to_owned);
     if text.is_none() && blocks.is_none() {
@@ -1115,10 +1111,10 @@ fn update_message(w: &mut World, params: &Map<String, Value>) -> Response {
         Ok(b) => b,
         Err(code) => return slack_error(code),
     };
-    if let Some(blocks) = &blocks {
-        if let Err(code) = check_blocks(blocks) {
-            return slack_error(code);
-        }
+    if let Some(blocks) = &blocks
+        && let Err(code) = check_blocks(blocks)
+    {
+        return slack_error(code);
     }
     let Some(message) = w.messages.iter_mut().find(|m| m.channel == channel && m.ts == ts) else {
         return slack_error("message_not_found");
@@ -1203,12 +1199,14 @@ fn conversation_list(w: &World, auth: &Auth, params: &Map<String, Value>) -> Res
     if want_private && !auth.has_scope("groups:read") {
         return slack_error("missing_scope");
     }
-    let exclude_archived = matches!(params.get("exclude_archived"), Some(Value::Bool(true))) || str_param(params, "exclude_archived") == Some("true");
-    let limit = match str_param(params, "limit").map(str::parse::<usize>).or(params.get("limit").and_then(Value::as_u64).map(|n| Ok(n as usize))) {
-        None => 100,
-        Some(Ok(n)) if (1..=1000).contains(&n) => n,
-        Some(_) => return slack_error("invalid_limit"),
-    };
+    let exclude_archived =
+        matches!(params.get("exclude_archived"), Some(Value::Bool(true))) || str_param(params, "exclude_archived") == Some("true");
+    let limit =
+        match str_param(params, "limit").map(str::parse::<usize>).or(params.get("limit").and_then(Value::as_u64).map(|n| Ok(n as usize))) {
+            None => 100,
+            Some(Ok(n)) if (1..=1000).contains(&n) => n,
+            Some(_) => return slack_error("invalid_limit"),
+        };
     let start = match str_param(params, "cursor") {
         None => 0,
         Some(cursor) => match cursor.strip_prefix("dGVhbTpD").and_then(|n| n.parse::<usize>().ok()) {
@@ -1233,10 +1231,10 @@ fn user_info(w: &World, auth: &Auth, params: &Map<String, Value>) -> Response {
     }
     let Some(user) = str_param(params, "user").and_then(|id| w.users.get(id)) else { return slack_error("user_not_found") };
     let mut profile = json!({"real_name": user.name, "display_name": user.name});
-    if auth.has_scope("users:read.email") {
-        if let Some(email) = &user.email {
-            profile["email"] = json!(email);
-        }
+    if auth.has_scope("users:read.email")
+        && let Some(email) = &user.email
+    {
+        profile["email"] = json!(email);
     }
     ok(json!({"user": {
         "id": user.id, "team_id": user.team_id, "name": user.name, "real_name": user.name,

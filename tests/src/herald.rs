@@ -54,8 +54,7 @@ impl Herald {
         let server = tokio::spawn(herald_server::run(listener, settings.clone(), async {
             let _ = rx.await;
         }));
-        let herald =
-            Herald { base_url, data_dir, http: client(), settings, shutdown: Some(tx), server: Some(server) };
+        let herald = Herald { base_url, data_dir, http: client(), settings, shutdown: Some(tx), server: Some(server) };
         herald.wait_until_healthy().await;
         herald
     }
@@ -68,11 +67,7 @@ impl Herald {
     /// Starts a paused server again on the same address with the same data.
     pub async fn resume(&mut self) {
         assert!(self.server.is_none(), "resume after pause");
-        let fresh = Self::start_in(
-            std::mem::replace(&mut self.data_dir, tempfile::tempdir().unwrap()),
-            self.settings.clone(),
-        )
-        .await;
+        let fresh = Self::start_in(std::mem::replace(&mut self.data_dir, tempfile::tempdir().unwrap()), self.settings.clone()).await;
         *self = fresh;
     }
 
@@ -172,22 +167,14 @@ pub struct Session {
 
 impl Session {
     pub fn from_response(herald: &Herald, response: &reqwest::Response) -> Session {
-        let set_cookie = response
-            .headers()
-            .get("set-cookie")
-            .expect("a session cookie")
-            .to_str()
-            .unwrap();
+        let set_cookie = response.headers().get("set-cookie").expect("a session cookie").to_str().unwrap();
         let cookie = set_cookie.split(';').next().unwrap().to_owned();
         Session { base_url: herald.base_url.clone(), cookie, http: herald.http.clone() }
     }
 
     /// A request with the cookie and the CSRF header.
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, format!("{}{path}", self.base_url))
-            .header("cookie", &self.cookie)
-            .header("X-Requested-With", "Herald")
+        self.http.request(method, format!("{}{path}", self.base_url)).header("cookie", &self.cookie).header("X-Requested-With", "Herald")
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -259,9 +246,7 @@ pub fn settings_for(data_dir: &TempDir, slack: &FakeSlack) -> Settings {
 }
 
 pub fn dist_dir() -> PathBuf {
-    std::env::var_os("HERALD_TEST_DIST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"))
+    std::env::var_os("HERALD_TEST_DIST_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"))
 }
 
 /// The tests' HTTP client. Herald closes a connection that sends no

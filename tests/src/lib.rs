@@ -41,10 +41,7 @@ pub fn init_logging() {
     use tracing_subscriber::filter::Targets;
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
-    let shown: Targets = std::env::var("HERALD_TEST_LOG")
-        .ok()
-        .and_then(|f| f.parse().ok())
-        .unwrap_or_else(|| "info".parse().unwrap());
+    let shown: Targets = std::env::var("HERALD_TEST_LOG").ok().and_then(|f| f.parse().ok()).unwrap_or_else(|| "info".parse().unwrap());
     let captured: Targets = "debug".parse().unwrap();
     let _ = tracing_subscriber::registry()
         .with(tracing_subscriber::Layer::with_filter(tracing_subscriber::fmt::layer().with_test_writer(), shown))

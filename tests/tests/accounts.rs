@@ -20,9 +20,7 @@ async fn error_of(response: reqwest::Response) -> (StatusCode, Value) {
 
 /// Creates a user through the API as `admin`; returns their ID.
 async fn create_user(admin: &Session, email: &str, role: &str) -> String {
-    let response = admin
-        .post("/api/users", json!({"email": email, "displayName": email, "role": role, "password": ADMIN_PASSWORD}))
-        .await;
+    let response = admin.post("/api/users", json!({"email": email, "displayName": email, "role": role, "password": ADMIN_PASSWORD})).await;
     assert_eq!(response.status(), StatusCode::CREATED, "creating {email}");
     response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
 }
@@ -150,7 +148,8 @@ async fn each_role_reaches_exactly_the_routes_its_permissions_allow() {
     let mut n = 0;
     for route in routes() {
         let path = route.path.replace("{viewer}", &viewer_id).replace("{token}", &token_id);
-        let body = |n: i32| route.body.as_ref().map(|b| serde_json::from_str::<Value>(&b.to_string().replace("{n}", &n.to_string())).unwrap());
+        let body =
+            |n: i32| route.body.as_ref().map(|b| serde_json::from_str::<Value>(&b.to_string().replace("{n}", &n.to_string())).unwrap());
 
         // Nobody signed in.
         let mut anonymous = herald.http.request(route.method.clone(), herald.url(&path)).header("X-Requested-With", "Herald");
@@ -215,12 +214,8 @@ async fn a_state_change_without_herald_s_header_or_from_another_site_is_refused(
     assert_eq!(error_of(other_origin.send().await.unwrap()).await.1["code"], "csrf");
 
     // A cookie plus some other Authorization (a proxy's Basic auth) is still a browser.
-    let basic = herald
-        .http
-        .post(&url)
-        .header("cookie", &admin.cookie)
-        .header("authorization", "Basic dXNlcjpwdw==")
-        .json(&json!({"name": "x"}));
+    let basic =
+        herald.http.post(&url).header("cookie", &admin.cookie).header("authorization", "Basic dXNlcjpwdw==").json(&json!({"name": "x"}));
     let no_marker = herald
         .http
         .post(&url)
@@ -233,13 +228,8 @@ async fn a_state_change_without_herald_s_header_or_from_another_site_is_refused(
     assert_eq!(error_of(no_marker).await.1["code"], "csrf", "a bearer token does not excuse a session cookie");
     assert_eq!(basic.send().await.unwrap().status(), StatusCode::FORBIDDEN);
 
-    let forged_sign_in = herald
-        .http
-        .post(herald.url("/api/session"))
-        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let forged_sign_in =
+        herald.http.post(herald.url("/api/session")).form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)]).send().await.unwrap();
     assert_eq!(forged_sign_in.status(), StatusCode::FORBIDDEN);
 
     let same_origin = admin.request(Method::POST, "/api/tokens").header("origin", &herald.base_url).json(&json!({"name": "ok"}));
@@ -349,10 +339,8 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
         second.patch(&format!("/api/users/{first_id}"), json!({"role": "ADMIN"})).await;
         let path_first = format!("/api/users/{first_id}");
         let path_second = format!("/api/users/{second_id}");
-        let (a, b) = tokio::join!(
-            first.patch(&path_second, json!({"role": "VIEWER"})),
-            second.patch(&path_first, json!({"role": "VIEWER"})),
-        );
+        let (a, b) =
+            tokio::join!(first.patch(&path_second, json!({"role": "VIEWER"})), second.patch(&path_first, json!({"role": "VIEWER"})),);
         let mut statuses = [a.status(), b.status()];
         statuses.sort();
         // One demotion wins; the other is refused, or comes from someone no
@@ -384,7 +372,8 @@ async fn new_users_are_checked_field_by_field_and_emails_are_unique_in_any_case(
     let (status, error) = error_of(dup).await;
     assert_eq!((status, error["field"].as_str()), (StatusCode::CONFLICT, Some("email")));
 
-    let unknown_role = admin.post("/api/users", json!({"email": "x@acme.example", "displayName": "X", "role": "ROOT", "password": ADMIN_PASSWORD})).await;
+    let unknown_role =
+        admin.post("/api/users", json!({"email": "x@acme.example", "displayName": "X", "role": "ROOT", "password": ADMIN_PASSWORD})).await;
     assert_eq!(unknown_role.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -451,7 +440,11 @@ async fn a_right_password_gets_through_an_address_that_others_exhausted_and_succ
     }
     assert_eq!(herald.try_sign_in("guess99@acme.example", "wrong").await.status(), StatusCode::TOO_MANY_REQUESTS);
     for _ in 0..10 {
-        assert_eq!(herald.try_sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), StatusCode::OK, "the admin signs in from the same address");
+        assert_eq!(
+            herald.try_sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(),
+            StatusCode::OK,
+            "the admin signs in from the same address"
+        );
     }
 }
 

@@ -58,7 +58,11 @@ async fn every_page_fits_a_360_px_phone_without_sideways_scrolling_and_its_title
     }
     pages.extend([
         ("/alerts".into(), "Alerts", "Alerts — Herald".into()),
-        ("/alerts/a1".into(), "Suspicious console login", "High: Suspicious console login from an address never seen before in this account — Herald".into()),
+        (
+            "/alerts/a1".into(),
+            "Suspicious console login",
+            "High: Suspicious console login from an address never seen before in this account — Herald".into(),
+        ),
         (format!("/destinations/{secops}/edit"), "Edit destination", "Edit Destination — Herald".into()),
         ("/users".into(), "Users", "Users — Herald".into()),
         ("/tokens".into(), "API Tokens", "API Tokens — Herald".into()),
@@ -208,7 +212,11 @@ async fn step_5_checks_the_channel_with_slack_adds_a_log_type_on_enter_and_keeps
     assert_eq!(browser.value("#otherLogType").await, "", "the field is ready for the next one");
     // The filter box narrows the 50 checkboxes.
     browser.fill("#logTypeFilter", "okta").await;
-    let shown = browser.client.execute("return [...document.querySelectorAll('.log-type')].filter(e => !e.hidden).map(e => e.textContent)", vec![]).await.unwrap();
+    let shown = browser
+        .client
+        .execute("return [...document.querySelectorAll('.log-type')].filter(e => !e.hidden).map(e => e.textContent)", vec![])
+        .await
+        .unwrap();
     let shown: Vec<String> = serde_json::from_value(shown).unwrap();
     assert!(!shown.is_empty() && shown.iter().all(|t| t.to_lowercase().contains("okta")), "{shown:?}");
 

@@ -152,7 +152,8 @@ async fn alerts_go_where_the_filters_say_and_named_destinations_override_them() 
     let errors = s.slack.add_channel("errors", false);
     let off = s.slack.add_channel("off", false);
     s.admin.add_destination(settings("Critical", "#ops", &["CRITICAL"], &["ALERTS"], &[])).await;
-    let cloud_id = s.admin.add_destination(settings("Cloud", "#cloud", &["LOW", "HIGH", "CRITICAL"], &["ALERTS"], &["AWS.CloudTrail"])).await;
+    let cloud_id =
+        s.admin.add_destination(settings("Cloud", "#cloud", &["LOW", "HIGH", "CRITICAL"], &["ALERTS"], &["AWS.CloudTrail"])).await;
     s.admin.add_destination(settings("Errors", "#errors", &["LOW", "MEDIUM", "HIGH", "CRITICAL"], &["DETECTION_ERRORS"], &[])).await;
     let off_id = s.admin.add_destination(settings("Off", "#off", &["INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"], &["ALERTS"], &[])).await;
     assert_eq!(s.admin.post(&format!("/api/destinations/{off_id}/disable"), json!({})).await.status(), StatusCode::OK);
@@ -232,8 +233,15 @@ async fn bad_alerts_are_refused_whole_with_every_field_named_and_nothing_stored(
     assert_eq!(
         fields,
         [
-            "alerts[1].title", "alerts[1].severity", "alerts[2].destinations", "alerts[3].createdAt", "alerts[4].createdAt",
-            "alerts[5].alertId", "alerts[6].alertId", "alerts[7].alertId", "alerts[8].title",
+            "alerts[1].title",
+            "alerts[1].severity",
+            "alerts[2].destinations",
+            "alerts[3].createdAt",
+            "alerts[4].createdAt",
+            "alerts[5].alertId",
+            "alerts[6].alertId",
+            "alerts[7].alertId",
+            "alerts[8].title",
         ]
     );
     let messages: Vec<&str> = answer["error"]["fields"].as_array().unwrap().iter().map(|f| f["message"].as_str().unwrap()).collect();
@@ -313,10 +321,11 @@ async fn a_revoked_token_raises_one_system_error_delivered_to_another_destinatio
     let broken = s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
     s.admin.add_destination(second_app(settings("Herald health", "#sec-alerts", &["CRITICAL"], &["SYSTEM_ERRORS"], &[]))).await;
     s.slack.revoke_token(defaults::BOT_TOKEN);
-    let (_, answer) = s.send(json!({"alerts": [
-        {"title": "one", "severity": "HIGH"}, {"title": "two", "severity": "HIGH"}, {"title": "three", "severity": "HIGH"},
-    ]}))
-    .await;
+    let (_, answer) = s
+        .send(json!({"alerts": [
+            {"title": "one", "severity": "HIGH"}, {"title": "two", "severity": "HIGH"}, {"title": "three", "severity": "HIGH"},
+        ]}))
+        .await;
     for i in 0..3 {
         s.until_delivered(&alert_id(&answer, i), "FAILED").await;
     }
@@ -407,10 +416,7 @@ async fn a_busy_channel_keeps_slack_s_pace_without_a_429_and_holds_up_no_other()
     let other_took = others[4].at - sent_at;
     // Five at one a second: about four seconds, not behind the sixty.
     assert!(other_took < Duration::from_secs(8), "the other channel's five took {other_took:?}");
-    assert!(
-        s.slack.messages_in(defaults::GENERAL).len() < 30,
-        "the other channel did not wait for the busy one to drain"
-    );
+    assert!(s.slack.messages_in(defaults::GENERAL).len() < 30, "the other channel did not wait for the busy one to drain");
 
     // Sixty at one a second: a minute, and a margin for a busy machine.
     let busy_messages = poll::until_within(Duration::from_secs(120), "the busy channel's 60 messages", || async {
@@ -482,7 +488,8 @@ async fn a_message_waits_behind_more_severe_ones_no_longer_than_the_priority_max
     let low: Vec<Value> = (0..40).map(|i| json!({"title": format!("low {i:02}"), "severity": "LOW", "destinations": [secops]})).collect();
     assert_eq!(s.send(json!({"alerts": low})).await.0, StatusCode::ACCEPTED);
     s.until_messages_in(defaults::GENERAL, 1).await;
-    let high: Vec<Value> = (0..20).map(|i| json!({"title": format!("high {i:02}"), "severity": "HIGH", "destinations": [secops]})).collect();
+    let high: Vec<Value> =
+        (0..20).map(|i| json!({"title": format!("high {i:02}"), "severity": "HIGH", "destinations": [secops]})).collect();
     assert_eq!(s.send(json!({"alerts": high})).await.0, StatusCode::ACCEPTED);
 
     let messages = s.until_messages_in(defaults::GENERAL, 60).await;

@@ -19,11 +19,7 @@ async fn call(slack: &FakeSlack, method: &str, token: &str, body: Value) -> (Sta
 }
 
 fn as_form(body: &Value) -> Vec<(String, String)> {
-    body.as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
-        .collect()
+    body.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned))).collect()
 }
 
 #[tokio::test]
@@ -50,7 +46,8 @@ async fn posting_needs_the_bot_in_the_channel_and_reports_slacks_error_codes() {
     assert_eq!(answer["ok"], true, "{answer}");
     assert_eq!(answer["channel"], defaults::SEC_ALERTS);
 
-    let (_, answer, _) = call(&slack, "chat.postMessage", defaults::BOT_TOKEN, json!({"channel": defaults::INCIDENT_ROOM, "text": "hi"})).await;
+    let (_, answer, _) =
+        call(&slack, "chat.postMessage", defaults::BOT_TOKEN, json!({"channel": defaults::INCIDENT_ROOM, "text": "hi"})).await;
     assert_eq!(answer["error"], "channel_not_found", "a private channel without the bot is invisible");
 
     slack.archive_channel(defaults::GENERAL);
@@ -264,7 +261,8 @@ async fn org_wide_installs_and_token_rotation_look_like_slacks() {
 #[tokio::test]
 async fn a_click_carries_a_trigger_that_opens_one_view_and_a_response_url_that_edits_the_message() {
     let slack = FakeSlack::start().await;
-    let (_, posted, _) = call(&slack, "chat.postMessage", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "text": "alert"})).await;
+    let (_, posted, _) =
+        call(&slack, "chat.postMessage", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "text": "alert"})).await;
     assert_eq!(posted["ok"], true);
     let message = slack.messages_in(defaults::GENERAL).pop().unwrap();
     let payload = slack.block_actions(defaults::ANA, &message, json!({"action_id": "resolve", "type": "button", "value": "a1"}));
@@ -293,12 +291,17 @@ async fn a_click_carries_a_trigger_that_opens_one_view_and_a_response_url_that_e
 async fn blocks_over_slacks_limits_are_invalid_blocks() {
     let slack = FakeSlack::start().await;
     let header = |n: usize| json!([{"type": "header", "text": {"type": "plain_text", "text": "x".repeat(n)}}]);
-    let (_, fits, _) = call(&slack, "chat.postMessage", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "text": "t", "blocks": header(150)})).await;
+    let (_, fits, _) =
+        call(&slack, "chat.postMessage", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "text": "t", "blocks": header(150)}))
+            .await;
     assert_eq!(fits["ok"], true, "{fits}");
-    let (_, too_long, _) = call(&slack, "chat.postMessage", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "text": "t", "blocks": header(151)})).await;
+    let (_, too_long, _) =
+        call(&slack, "chat.postMessage", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "text": "t", "blocks": header(151)}))
+            .await;
     assert_eq!(too_long["error"], "invalid_blocks");
     let many: Vec<Value> = (0..51).map(|_| json!({"type": "divider"})).collect();
-    let (_, too_many, _) = call(&slack, "chat.postMessage", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "text": "t", "blocks": many})).await;
+    let (_, too_many, _) =
+        call(&slack, "chat.postMessage", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "text": "t", "blocks": many})).await;
     assert_eq!(too_many["error"], "invalid_blocks");
 }
 
@@ -308,17 +311,26 @@ async fn updates_and_ephemeral_messages_follow_slacks_rules() {
     let (_, posted, _) = call(&slack, "chat.postMessage", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "text": "v1"})).await;
     let ts = posted["ts"].as_str().unwrap();
 
-    let (_, updated, _) = call(&slack, "chat.update", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "ts": ts, "text": "v2"})).await;
+    let (_, updated, _) =
+        call(&slack, "chat.update", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "ts": ts, "text": "v2"})).await;
     assert_eq!(updated["ok"], true, "{updated}");
     let message = slack.messages_in(defaults::GENERAL).pop().unwrap();
     assert_eq!((message.text.as_deref(), message.edits), (Some("v2"), 1));
-    let (_, missing, _) = call(&slack, "chat.update", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "ts": "1.000001", "text": "v3"})).await;
+    let (_, missing, _) =
+        call(&slack, "chat.update", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "ts": "1.000001", "text": "v3"})).await;
     assert_eq!(missing["error"], "message_not_found");
 
-    let (_, whisper, _) = call(&slack, "chat.postEphemeral", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "user": defaults::ANA, "text": "only you"})).await;
+    let (_, whisper, _) = call(
+        &slack,
+        "chat.postEphemeral",
+        defaults::BOT_TOKEN,
+        json!({"channel": defaults::GENERAL, "user": defaults::ANA, "text": "only you"}),
+    )
+    .await;
     assert_eq!(whisper["ok"], true, "{whisper}");
     let outsider = slack.add_user("eve", Some("eve@elsewhere.example"));
-    let (_, refused, _) = call(&slack, "chat.postEphemeral", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "user": outsider, "text": "x"})).await;
+    let (_, refused, _) =
+        call(&slack, "chat.postEphemeral", defaults::BOT_TOKEN, json!({"channel": defaults::GENERAL, "user": outsider, "text": "x"})).await;
     assert_eq!(refused["error"], "user_not_in_channel");
     assert_eq!(slack.ephemerals().len(), 1);
     assert_eq!(slack.ephemerals()[0].user, defaults::ANA);

@@ -169,7 +169,12 @@ async fn channel_names_are_what_slack_allows_and_a_name_must_show_something() {
 async fn a_second_destination_reuses_the_stored_slack_app() {
     let (_slack, _herald, admin) = signed_in().await;
     let first = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
-    let response = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{first}")).json(&form("First", "#sec-alerts")).send().await.unwrap();
+    let response = admin
+        .request(reqwest::Method::PUT, &format!("/api/destinations/{first}"))
+        .json(&form("First", "#sec-alerts"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 
     let second = new_draft(&admin).await;
@@ -185,7 +190,8 @@ async fn a_second_destination_reuses_the_stored_slack_app() {
         "severities": ["CRITICAL"], "alertKinds": ["ALERTS"], "timezone": "UTC",
     });
     let id = second["id"].as_str().unwrap();
-    let response = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&only_name_and_channel).send().await.unwrap();
+    let response =
+        admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&only_name_and_channel).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let saved: Value = response.json().await.unwrap();
     assert_eq!(saved["signingSecret"]["hint"], format!("••••{}", &SIGNING_SECRET[28..]), "the shared secrets, kept");
@@ -267,14 +273,14 @@ async fn the_database_never_holds_a_secret_in_plain_text() {
     // failed save, in a good one.
     let with_secrets = json!({"step": 5, "form": form("Alerts", "#sec-alerts")});
     assert_eq!(admin.patch(&format!("/api/destinations/{id}/draft"), with_secrets).await.status(), StatusCode::OK);
-    let failing = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&form("Alerts", "#Bad Name")).send().await.unwrap();
+    let failing =
+        admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&form("Alerts", "#Bad Name")).send().await.unwrap();
     assert_eq!(failing.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let response = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&form("Alerts", "#sec-alerts")).send().await.unwrap();
+    let response =
+        admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&form("Alerts", "#sec-alerts")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let token = admin.post("/api/tokens", json!({"name": "pipeline"})).await.json::<Value>().await.unwrap()["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token =
+        admin.post("/api/tokens", json!({"name": "pipeline"})).await.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
 
     // The database file and its write-ahead log, byte for byte.
     let mut bytes = Vec::new();

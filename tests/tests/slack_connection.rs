@@ -57,12 +57,18 @@ async fn a_welcome_message_to_a_channel_without_the_bot_explains_how_to_invite_i
 #[tokio::test]
 async fn every_welcome_message_error_becomes_an_explanation_with_the_fix() {
     // (what the fake Slack is made to do, Slack's error, words the explanation must hold)
-    let cases: Vec<(&str, Box<dyn Fn(&FakeSlack)>, &str, &str)> = vec![
+    type Case = (&'static str, Box<dyn Fn(&FakeSlack)>, &'static str, &'static str);
+    let cases: Vec<Case> = vec![
         ("#no-such-channel", Box::new(|_| {}), "channel_not_found", "use the channel ID"),
         ("#general", Box::new(|s| s.archive_channel(defaults::GENERAL)), "is_archived", "archived"),
         ("#general", Box::new(|s| s.revoke_token(defaults::BOT_TOKEN)), "token_revoked", "reinstall the app"),
         ("#general", Box::new(|s| s.inject("chat.postMessage", Fault::Error("invalid_auth"))), "invalid_auth", "reinstall the app"),
-        ("#general", Box::new(|s| s.set_scopes(defaults::BOT_TOKEN, "channels:read")), "missing_scope", "update the app from Herald's manifest"),
+        (
+            "#general",
+            Box::new(|s| s.set_scopes(defaults::BOT_TOKEN, "channels:read")),
+            "missing_scope",
+            "update the app from Herald's manifest",
+        ),
         ("#general", Box::new(|s| s.inject("chat.postMessage", Fault::Error("team_not_found"))), "team_not_found", "channel ID"),
     ];
     for (channel, arrange, code, fix) in cases {

@@ -28,7 +28,9 @@ fn settings() -> Value {
 #[tokio::test]
 async fn the_url_check_is_answered_with_the_challenge() {
     let (slack, herald, _admin, _id) = herald_with_app().await;
-    let response = slack.verify_url(&herald.url("/slack/events"), defaults::SIGNING_SECRET, "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P").await;
+    let response = slack
+        .verify_url(&herald.url("/slack/events"), defaults::SIGNING_SECRET, "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["challenge"], "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
@@ -99,12 +101,16 @@ async fn an_uninstalled_app_shows_on_its_destination_and_a_retry_changes_nothing
     let list: Value = admin.get("/api/destinations").await.json().await.unwrap();
     assert!(list["destinations"][0].get("problem").is_none(), "{list}");
 
-    let (_, _, revoked) = slack.send_event(&url, defaults::SIGNING_SECRET, json!({"type": "tokens_revoked", "tokens": {"bot": [defaults::BOT_USER_ID]}})).await;
+    let (_, _, revoked) = slack
+        .send_event(&url, defaults::SIGNING_SECRET, json!({"type": "tokens_revoked", "tokens": {"bot": [defaults::BOT_USER_ID]}}))
+        .await;
     assert_eq!(revoked.status(), StatusCode::OK);
     let view: Value = admin.get(&format!("/api/destinations/{id}")).await.json().await.unwrap();
     assert!(view["problem"].as_str().unwrap().contains("revoked"), "{view}");
     assert_eq!(system_errors().await.len(), 2, "a new cause, raised once more");
-    let (_, _, again) = slack.send_event(&url, defaults::SIGNING_SECRET, json!({"type": "tokens_revoked", "tokens": {"bot": [defaults::BOT_USER_ID]}})).await;
+    let (_, _, again) = slack
+        .send_event(&url, defaults::SIGNING_SECRET, json!({"type": "tokens_revoked", "tokens": {"bot": [defaults::BOT_USER_ID]}}))
+        .await;
     assert_eq!(again.status(), StatusCode::OK);
     assert_eq!(system_errors().await.len(), 2, "the same cause is not raised again");
 }
@@ -114,8 +120,7 @@ async fn with_a_pasted_token_news_from_another_workspace_or_about_another_bot_ch
     // The token was pasted in the form, not installed through OAuth.
     let (slack, herald, admin, id) = herald_with_app().await;
     let url = herald.url("/slack/events");
-    let (_, _, uninstalled) =
-        slack.send_event_from("T0EVIL001", &url, defaults::SIGNING_SECRET, json!({"type": "app_uninstalled"})).await;
+    let (_, _, uninstalled) = slack.send_event_from("T0EVIL001", &url, defaults::SIGNING_SECRET, json!({"type": "app_uninstalled"})).await;
     assert_eq!(uninstalled.status(), StatusCode::OK, "acknowledged, so Slack does not retry");
     let revoked_other = json!({"type": "tokens_revoked", "tokens": {"bot": ["U0SOMEBOT9"]}});
     let (_, _, revoked) = slack.send_event(&url, defaults::SIGNING_SECRET, revoked_other).await;
@@ -146,6 +151,7 @@ async fn unsigned_slack_traffic_is_logged_at_most_once_a_minute() {
 #[tokio::test]
 async fn a_bot_joining_a_channel_is_acknowledged() {
     let (slack, herald, _admin, _id) = herald_with_app().await;
-    let response = slack.join_and_notify(&herald.url("/slack/events"), defaults::SIGNING_SECRET, defaults::SEC_ALERTS, defaults::BOT_USER_ID).await;
+    let response =
+        slack.join_and_notify(&herald.url("/slack/events"), defaults::SIGNING_SECRET, defaults::SEC_ALERTS, defaults::BOT_USER_ID).await;
     assert_eq!(response.status(), StatusCode::OK);
 }

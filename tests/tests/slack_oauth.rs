@@ -19,7 +19,8 @@ async fn ready(client_secret: &str) -> (FakeSlack, Herald, Session, String) {
     let draft: Value = admin.post("/api/destinations", json!({"kind": "SLACK_BOT"})).await.json().await.unwrap();
     let id = draft["id"].as_str().unwrap().to_owned();
     let credentials = json!({"clientId": defaults::CLIENT_ID, "clientSecret": client_secret, "signingSecret": defaults::SIGNING_SECRET});
-    let saved = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}/credentials")).json(&credentials).send().await.unwrap();
+    let saved =
+        admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}/credentials")).json(&credentials).send().await.unwrap();
     assert_eq!(saved.status(), StatusCode::OK, "{}", saved.text().await.unwrap());
     (slack, herald, admin, id)
 }
@@ -27,12 +28,8 @@ async fn ready(client_secret: &str) -> (FakeSlack, Herald, Session, String) {
 /// `/slack/install` as the signed-in browser opens it: Slack's authorize
 /// URL and the state cookie.
 async fn start(herald: &Herald, admin: &Session, id: &str) -> (Url, String) {
-    let response = no_redirects()
-        .get(herald.url(&format!("/slack/install?destination={id}")))
-        .header("cookie", &admin.cookie)
-        .send()
-        .await
-        .unwrap();
+    let response =
+        no_redirects().get(herald.url(&format!("/slack/install?destination={id}"))).header("cookie", &admin.cookie).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
     let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
@@ -217,7 +214,8 @@ async fn an_org_wide_install_is_stored_as_such_and_then_needs_a_channel_id() {
 
     // The same rule when a draft saved with a name is finished, and the
     // step-6 check says plainly that it needs an ID.
-    let drafted = admin.request(reqwest::Method::PATCH, &format!("{path}/draft")).json(&json!({"step": 6, "form": settings})).send().await.unwrap();
+    let drafted =
+        admin.request(reqwest::Method::PATCH, &format!("{path}/draft")).json(&json!({"step": 6, "form": settings})).send().await.unwrap();
     assert_eq!(drafted.status(), StatusCode::OK, "{}", drafted.text().await.unwrap());
     let finished = admin.post(&format!("{path}/finish"), json!({})).await;
     assert_eq!(finished.status(), StatusCode::UNPROCESSABLE_ENTITY, "a name does not become active");
@@ -255,7 +253,11 @@ async fn a_rotating_token_that_expired_is_renewed_and_the_message_goes_out() {
     assert_ne!(check["state"], "PROBLEM", "{check}");
     let outcome: Value = admin.post(&format!("{path}/welcome"), json!({})).await.json().await.unwrap();
     assert_eq!(outcome["sent"], true, "{outcome}");
-    let refreshes: Vec<_> = slack.calls("oauth.v2.access").into_iter().filter(|c| c.params.get("grant_type").and_then(Value::as_str) == Some("refresh_token")).collect();
+    let refreshes: Vec<_> = slack
+        .calls("oauth.v2.access")
+        .into_iter()
+        .filter(|c| c.params.get("grant_type").and_then(Value::as_str) == Some("refresh_token"))
+        .collect();
     assert_eq!(refreshes.len(), 1);
     let now: Value = admin.get(&path).await.json().await.unwrap();
     assert_ne!(now["botToken"]["hint"].as_str().unwrap(), old_hint, "the new pair is stored");
@@ -270,7 +272,8 @@ async fn active_with_rotating_token() -> (FakeSlack, Herald, Session, String) {
     let admin = herald.sign_in_as_admin().await;
     let draft: Value = admin.post("/api/destinations", json!({"kind": "SLACK_BOT"})).await.json().await.unwrap();
     let id = draft["id"].as_str().unwrap().to_owned();
-    let credentials = json!({"clientId": defaults::CLIENT_ID, "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET});
+    let credentials =
+        json!({"clientId": defaults::CLIENT_ID, "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET});
     admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}/credentials")).json(&credentials).send().await.unwrap();
     slack.enable_token_rotation(defaults::CLIENT_ID);
     install(&herald, &admin, &id).await;
@@ -324,7 +327,8 @@ async fn a_click_in_slack_with_an_expired_rotating_token_renews_it_and_is_answer
     })
     .await;
     expire_installed_token(&slack);
-    let action = json!({"type": "static_select", "action_id": "alert.status", "block_id": "alert:c1", "selected_option": {"value": "TRIAGED"}});
+    let action =
+        json!({"type": "static_select", "action_id": "alert.status", "block_id": "alert:c1", "selected_option": {"value": "TRIAGED"}});
     let payload = slack.block_actions(defaults::ANA, &message, action);
     let clicked = slack.send_interaction(&herald.url("/slack/interactivity"), defaults::SIGNING_SECRET, &payload).await;
     assert_eq!(clicked.status(), StatusCode::OK);
@@ -417,7 +421,11 @@ async fn a_rotating_token_about_to_expire_is_renewed_before_it_is_used() {
     assert_ne!(check["state"], "PROBLEM", "{check}");
     let outcome: Value = admin.post(&format!("{path}/welcome"), json!({})).await.json().await.unwrap();
     assert_eq!(outcome["sent"], true, "{outcome}");
-    let refreshes = slack.calls("oauth.v2.access").into_iter().filter(|c| c.params.get("grant_type").and_then(Value::as_str) == Some("refresh_token")).count();
+    let refreshes = slack
+        .calls("oauth.v2.access")
+        .into_iter()
+        .filter(|c| c.params.get("grant_type").and_then(Value::as_str) == Some("refresh_token"))
+        .count();
     assert_eq!(refreshes, 1, "renewed ahead of time");
     assert_eq!(slack.calls("chat.postMessage").len(), 1, "no call failed on an expired token first");
 }

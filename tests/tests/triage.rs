@@ -31,10 +31,15 @@ async fn scene() -> Scene {
     admin.add_destination(settings("SecOps", "#general")).await;
     admin.add_destination(settings("Cloud", "#sec-alerts")).await;
     let token = admin.api_token().await;
-    let sent = herald.send_alerts(&token, &json!({
-            "alertId": "a1", "title": "Suspicious login", "severity": "HIGH",
-            "alertContext": {"sourceIPAddress": "203.0.113.7", "userAgent": "<!channel>"},
-        })).await;
+    let sent = herald
+        .send_alerts(
+            &token,
+            &json!({
+                "alertId": "a1", "title": "Suspicious login", "severity": "HIGH",
+                "alertContext": {"sourceIPAddress": "203.0.113.7", "userAgent": "<!channel>"},
+            }),
+        )
+        .await;
     assert_eq!(sent.status(), StatusCode::ACCEPTED);
     let scene = Scene { slack, herald, admin, alert_id: "a1".into() };
     scene.alert_message(defaults::GENERAL).await;
@@ -216,7 +221,8 @@ async fn with_a_pasted_token_a_signed_click_from_another_workspace_changes_nothi
 async fn only_a_confirmed_member_of_the_installed_workspace_may_act_as_a_herald_user() {
     let s = scene().await;
     s.add_user("kim@acme.example", "Kim", ANALYST).await;
-    let cases: [(&str, &str, fn(&mut herald_tests::fake_slack::User)); 5] = [
+    type Case = (&'static str, &'static str, fn(&mut herald_tests::fake_slack::User));
+    let cases: [Case; 5] = [
         ("kim@acme.example", "Slack Connect", |u| u.team_id = "T0PARTNER1".into()),
         ("kim@acme.example", "Guests of the workspace", |u| u.guest = true),
         ("kim@acme.example", "Bots cannot", |u| u.is_bot = true),
@@ -250,7 +256,8 @@ async fn only_a_confirmed_member_of_the_installed_workspace_may_act_as_a_herald_
 async fn a_slack_user_herald_does_not_know_or_who_lacks_the_permission_is_told_why_and_nothing_changes() {
     let s = scene().await;
     s.click(defaults::RAJ, defaults::GENERAL, status_action("CLOSED")).await;
-    s.until_ephemeral(defaults::RAJ, &format!("Your Slack email {} matches no Herald user; ask an admin to add you", defaults::RAJ_EMAIL)).await;
+    s.until_ephemeral(defaults::RAJ, &format!("Your Slack email {} matches no Herald user; ask an admin to add you", defaults::RAJ_EMAIL))
+        .await;
 
     s.add_user(defaults::RAJ_EMAIL, "Raj", "VIEWER").await;
     s.click(defaults::RAJ, defaults::GENERAL, status_action("CLOSED")).await;
@@ -267,7 +274,8 @@ async fn a_slack_user_herald_does_not_know_or_who_lacks_the_permission_is_told_w
     s.click(defaults::RAJ, defaults::GENERAL, button("alert.details")).await;
     let details = s.until_ephemeral(defaults::RAJ, "Alert context").await;
     assert!(details.contains("\"sourceIPAddress\": \"203.0.113.7\"") && details.contains("&lt;!channel&gt;"), "{details}");
-    let in_thread = s.slack.messages_in(defaults::GENERAL).into_iter().filter(|m| m.text.as_deref().is_some_and(|t| t.contains("Alert context")));
+    let in_thread =
+        s.slack.messages_in(defaults::GENERAL).into_iter().filter(|m| m.text.as_deref().is_some_and(|t| t.contains("Alert context")));
     assert_eq!(in_thread.count(), 0, "the details are shown to the one who asked, not posted to the channel");
 
     let alert = s.alert().await;

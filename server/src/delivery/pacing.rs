@@ -143,8 +143,7 @@ impl Pacer {
     /// `channel_per_minute: None` keeps only Retry-After (benchmarks
     /// against a fake Slack).
     pub fn new(channel_per_minute: Option<u32>, max_wait: Duration) -> Pacer {
-        let channel = channel_per_minute
-            .map(|n| Rate { interval: Duration::from_secs(60).div_f64(f64::from(n.max(1))), burst: 1 });
+        let channel = channel_per_minute.map(|n| Rate { interval: Duration::from_secs(60).div_f64(f64::from(n.max(1))), burst: 1 });
         let workspace = channel.map(|_| WORKSPACE);
         Pacer { channel, workspace, max_wait, lanes: Mutex::new(Lanes::default()) }
     }
@@ -336,7 +335,8 @@ mod tests {
         // takes the next slot, and admission pushes each of those back a gap.
         assert_eq!(pacer.plan(&key("a"), 99, CRITICAL, now, horizon), Turn::Soon(now));
         assert_eq!(pacer.admit(&key("a"), 99, now), now);
-        let admitted: Vec<Duration> = (1..=3).map(|id| pacer.admit(&key("a"), id, now + Duration::from_secs(id as u64 - 1)) - now).collect();
+        let admitted: Vec<Duration> =
+            (1..=3).map(|id| pacer.admit(&key("a"), id, now + Duration::from_secs(id as u64 - 1)) - now).collect();
         assert_eq!(admitted, [1, 2, 3].map(Duration::from_secs), "the three keep their order, a gap later each");
         // The storm's next one comes after them, the last one a gap later than planned.
         let after = now + Duration::from_secs(2);

@@ -186,7 +186,6 @@ pub async fn run(state: Worker, mut stop: watch::Receiver<bool>) {
     let _ = tokio::time::timeout(STOP_GRACE, recorder).await;
 }
 
-
 /// The pacer's severity rank: 0 INFO to 4 CRITICAL.
 fn severity_rank(severity: Severity) -> u8 {
     match severity {
@@ -338,7 +337,9 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
         Some(PostRef { state: DeliveryState::Failed, .. }) | Some(PostRef { state: DeliveryState::Sent, .. }) | None => {
             return match job.delivery.kind {
                 DeliveryKind::Update => Outcome::Done,
-                _ => Outcome::Failed { error: "The alert's message never reached this channel: there is no thread to reply in.".to_owned() },
+                _ => {
+                    Outcome::Failed { error: "The alert's message never reached this channel: there is no thread to reply in.".to_owned() }
+                }
             };
         }
         // Not posted yet: wait for it (an update too, as the message may
@@ -433,7 +434,12 @@ async fn stored_token(state: &Worker, client_id: &str) -> Option<String> {
 
 /// One call to Slack for the job: the message, its update, or a reply in
 /// its thread (`at_message`: where the message is).
-async fn attempt(shared: &Shared, job: &Job, token: &str, at_message: Option<(&str, &str)>) -> Result<crate::slack::client::Posted, SlackError> {
+async fn attempt(
+    shared: &Shared,
+    job: &Job,
+    token: &str,
+    at_message: Option<(&str, &str)>,
+) -> Result<crate::slack::client::Posted, SlackError> {
     let state = &shared.state;
     let alert = &job.delivery.alert;
     let _slot = shared.slack_slots.acquire().await.expect("the semaphore is never closed");
@@ -442,7 +448,9 @@ async fn attempt(shared: &Shared, job: &Job, token: &str, at_message: Option<(&s
         (DeliveryKind::Update, Some((channel, ts))) => {
             state.apps.slack().update_message_once(token, message::build_update(alert, &job.zone, channel, ts, &state.public_url)).await
         }
-        (DeliveryKind::Reply(text), Some((channel, ts))) => state.apps.slack().post_message_once(token, message::build_reply(channel, ts, text)).await,
+        (DeliveryKind::Reply(text), Some((channel, ts))) => {
+            state.apps.slack().post_message_once(token, message::build_reply(channel, ts, text)).await
+        }
         _ => state.apps.slack().post_message_once(token, message::build(alert, &job.zone, &job.target, &state.public_url)).await,
     };
     state.outbox.metrics.observe_slack(started.elapsed());

@@ -95,7 +95,8 @@ pub fn read_click(payload: &Value) -> Result<Click, String> {
         .map(str::to_owned);
     let alert_id = match action_id.as_str() {
         BOOMERANG_REPLY => {
-            let context: ModalContext = serde_json::from_str(value.as_deref().unwrap_or_default()).map_err(|_| "the reply button's value is not Herald's")?;
+            let context: ModalContext =
+                serde_json::from_str(value.as_deref().unwrap_or_default()).map_err(|_| "the reply button's value is not Herald's")?;
             context.alert
         }
         _ => action["block_id"]
@@ -148,7 +149,8 @@ pub fn read_submission(payload: &Value) -> Result<Result<Submission, Value>, Str
                 return Ok(Err(json!({"question": format!("Write a question of at most {MAX_QUESTION_CHARS} characters.")})));
             }
             // It travels in the Reply button's value (at most 2,000 characters as JSON).
-            let carried = ModalContext { alert: context.alert.clone(), channel: None, asker: Some(user.clone()), question: Some(question.clone()) };
+            let carried =
+                ModalContext { alert: context.alert.clone(), channel: None, asker: Some(user.clone()), question: Some(question.clone()) };
             if serde_json::to_string(&carried).map_or(usize::MAX, |j| j.chars().count()) > 2_000 {
                 return Ok(Err(json!({"question": "Shorten the question (quotes and line breaks count extra)."})));
             }
@@ -171,7 +173,11 @@ async fn token(state: &Interactions, app: &SlackAppRecord) -> Option<String> {
     // says so: asked once, and renewed, so the click is answered.
     let rotating = app.installation.as_ref().is_some_and(|i| i.refresh_token.is_some());
     let answer = if rotating {
-        state.apps.renewing(app, |token| async move { state.apps.slack().auth_test(&token).await.map(|_| ()) }).await.map(|(token, _)| token)
+        state
+            .apps
+            .renewing(app, |token| async move { state.apps.slack().auth_test(&token).await.map(|_| ()) })
+            .await
+            .map(|(token, _)| token)
     } else {
         state.apps.bot_token(app, None).await
     };
@@ -221,7 +227,8 @@ pub fn may_act(user: &SlackUser, installation: Option<&Installation>, allow_gues
     if user.deleted {
         return Err("This Slack account is deactivated.".into());
     }
-    let ours = installation.is_some_and(|i| super::slack_app::installation::is_from(i, user.team_id.as_deref(), user.enterprise_id.as_deref()));
+    let ours =
+        installation.is_some_and(|i| super::slack_app::installation::is_from(i, user.team_id.as_deref(), user.enterprise_id.as_deref()));
     if !ours {
         return Err("Only members of the workspace Herald is installed in can act on its alerts; a shared (Slack Connect) channel does not share Herald's permissions.".into());
     }
@@ -240,7 +247,9 @@ async fn herald_user(state: &Interactions, app: &SlackAppRecord, token: &str, us
     let slack = slack_user(state, app, token, user).await?;
     may_act(&slack, app.installation.as_ref(), state.allow_guests)?;
     let Some(email) = slack.email else {
-        return Err("Herald cannot see your Slack email address (the app needs the users:read.email scope); ask an admin to reinstall it.".into());
+        return Err(
+            "Herald cannot see your Slack email address (the app needs the users:read.email scope); ask an admin to reinstall it.".into()
+        );
     };
     let found = match Email::parse("email", &email) {
         Ok(parsed) => state.store.user_by_email(&parsed).await.map_err(|error| {
@@ -258,7 +267,14 @@ async fn herald_user(state: &Interactions, app: &SlackAppRecord, token: &str, us
 
 /// The acting Herald user, if they may do what `permission` covers;
 /// otherwise the reason, already told to them.
-async fn actor(state: &Interactions, app: &SlackAppRecord, token: &str, user: &str, channel: Option<&str>, permission: Permission) -> Option<Actor> {
+async fn actor(
+    state: &Interactions,
+    app: &SlackAppRecord,
+    token: &str,
+    user: &str,
+    channel: Option<&str>,
+    permission: Permission,
+) -> Option<Actor> {
     match herald_user(state, app, token, user).await {
         Ok((herald, _)) if herald.role.allows(permission) => Some(Actor::slack(&herald, user)),
         Ok((herald, _)) => {
@@ -308,7 +324,9 @@ pub async fn click(state: Interactions, app: SlackAppRecord, click: Click) {
                     triage::assign(state.triage(), &alert.id, &actor, Some(assignee)).await.map(|_| ())
                 }
                 Err(_) => {
-                    let text = format!("<@{picked}> is not a Herald user (no Herald account has their Slack email), so the alert cannot be assigned to them.");
+                    let text = format!(
+                        "<@{picked}> is not a Herald user (no Herald account has their Slack email), so the alert cannot be assigned to them."
+                    );
                     tell(&state, &token, channel, &click.user, &text).await;
                     return;
                 }
@@ -366,7 +384,8 @@ pub async fn submit(state: Interactions, app: SlackAppRecord, submission: Submis
             let alert = match state.store.alert(&context.alert).await {
                 Ok(Some(alert)) => alert,
                 _ => {
-                    tell(&state, &token, context.channel.as_deref(), user, "Herald could not find the alert; the question was not sent.").await;
+                    tell(&state, &token, context.channel.as_deref(), user, "Herald could not find the alert; the question was not sent.")
+                        .await;
                     return;
                 }
             };
@@ -396,9 +415,9 @@ pub async fn submit(state: Interactions, app: SlackAppRecord, submission: Submis
     };
     if let Err(error) = result {
         let (user, channel) = match &submission {
-            Submission::Resolve { user, context, .. } | Submission::Boomerang { user, context, .. } | Submission::Answer { user, context, .. } => {
-                (user, context.channel.as_deref())
-            }
+            Submission::Resolve { user, context, .. }
+            | Submission::Boomerang { user, context, .. }
+            | Submission::Answer { user, context, .. } => (user, context.channel.as_deref()),
         };
         tell(&state, &token, channel, user, &error.to_string()).await;
     }
@@ -440,7 +459,13 @@ fn text_input(block: &str, label: &str, max: usize) -> Value {
 }
 
 fn resolve_view(title: &str, context: &ModalContext) -> Value {
-    modal(RESOLVE_VIEW, "Resolve alert", "Resolve", context, vec![about(title), text_input("comment", "What was found or done?", MAX_COMMENT_CHARS)])
+    modal(
+        RESOLVE_VIEW,
+        "Resolve alert",
+        "Resolve",
+        context,
+        vec![about(title), text_input("comment", "What was found or done?", MAX_COMMENT_CHARS)],
+    )
 }
 
 fn boomerang_view(title: &str, context: &ModalContext) -> Value {
@@ -480,7 +505,8 @@ fn question_dm(asked: &str, asker: &str, title: &str, question: &str, context: &
 /// The alert's context as pretty JSON in a code block, cut to fit.
 fn details_text(context: &Option<String>) -> String {
     let Some(context) = context else { return "This alert has no context.".to_owned() };
-    let pretty = serde_json::from_str::<Value>(context).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or_else(|| context.clone());
+    let pretty =
+        serde_json::from_str::<Value>(context).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or_else(|| context.clone());
     // Inside ``` Slack still reads <…> and entities: escape, then cut so the
     // closing fence always fits.
     format!("*Alert context*\n```{}```", cut_escaped(&escape(&pretty), 2_900))

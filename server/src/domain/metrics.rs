@@ -46,24 +46,35 @@ impl Metrics {
                 let _ = writeln!(out, "{name}{labels} {value}");
             }
         };
-        counter(&mut out, "herald_alerts_ingested_total", "Alerts accepted by POST /api/alerts (repeats not counted).", &[(
-            "",
-            self.alerts_ingested.load(Relaxed),
-        )]);
-        counter(&mut out, "herald_alerts_repeated_total", "Alerts refused as repeats of an alertId seen before.", &[(
-            "",
-            self.alerts_repeated.load(Relaxed),
-        )]);
-        counter(&mut out, "herald_alerts_folded_total", "Events folded into an open alert with the same deduplication key.", &[(
-            "",
-            self.alerts_folded.load(Relaxed),
-        )]);
-        counter(&mut out, "herald_deliveries_total", "Delivery attempts by outcome.", &[
-            ("{outcome=\"sent\"}", self.sent.load(Relaxed)),
-            ("{outcome=\"retry\"}", self.retried.load(Relaxed)),
-            ("{outcome=\"failed\"}", self.failed.load(Relaxed)),
-            ("{outcome=\"paced\"}", self.paced.load(Relaxed)),
-        ]);
+        counter(
+            &mut out,
+            "herald_alerts_ingested_total",
+            "Alerts accepted by POST /api/alerts (repeats not counted).",
+            &[("", self.alerts_ingested.load(Relaxed))],
+        );
+        counter(
+            &mut out,
+            "herald_alerts_repeated_total",
+            "Alerts refused as repeats of an alertId seen before.",
+            &[("", self.alerts_repeated.load(Relaxed))],
+        );
+        counter(
+            &mut out,
+            "herald_alerts_folded_total",
+            "Events folded into an open alert with the same deduplication key.",
+            &[("", self.alerts_folded.load(Relaxed))],
+        );
+        counter(
+            &mut out,
+            "herald_deliveries_total",
+            "Delivery attempts by outcome.",
+            &[
+                ("{outcome=\"sent\"}", self.sent.load(Relaxed)),
+                ("{outcome=\"retry\"}", self.retried.load(Relaxed)),
+                ("{outcome=\"failed\"}", self.failed.load(Relaxed)),
+                ("{outcome=\"paced\"}", self.paced.load(Relaxed)),
+            ],
+        );
         counter(&mut out, "herald_slack_rate_limited_total", "HTTP 429 answers from Slack.", &[("", self.rate_limited.load(Relaxed))]);
         let _ = writeln!(
             out,

@@ -27,10 +27,10 @@ impl Outbox {
 
     /// Deliveries waiting, counted at most every [`DEPTH_EVERY`].
     pub async fn queue_depth(&self, store: &dyn crate::store::Store) -> Result<u64, crate::store::StoreError> {
-        if let Some((at, depth)) = *self.depth.lock().expect("the depth's lock") {
-            if at.elapsed() < DEPTH_EVERY {
-                return Ok(depth);
-            }
+        if let Some((at, depth)) = *self.depth.lock().expect("the depth's lock")
+            && at.elapsed() < DEPTH_EVERY
+        {
+            return Ok(depth);
         }
         let depth = store.queue_depth().await?;
         *self.depth.lock().expect("the depth's lock") = Some((std::time::Instant::now(), depth));

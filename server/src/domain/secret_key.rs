@@ -23,7 +23,9 @@ impl fmt::Debug for SecretKey {
 const SEALED_PREFIX: &str = "v1:";
 
 #[derive(Debug, thiserror::Error)]
-#[error("a stored secret cannot be decrypted: the key in HERALD_SECRET_KEY_FILE is not the one it was stored with, or the value was altered")]
+#[error(
+    "a stored secret cannot be decrypted: the key in HERALD_SECRET_KEY_FILE is not the one it was stored with, or the value was altered"
+)]
 pub struct UnsealError;
 
 impl SecretKey {
@@ -113,9 +115,7 @@ impl SecretKey {
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options
-            .open(path)
-            .with_context(|| format!("HERALD_SECRET_KEY_FILE: cannot create {}", path.display()))?;
+        let mut file = options.open(path).with_context(|| format!("HERALD_SECRET_KEY_FILE: cannot create {}", path.display()))?;
         file.write_all(hex::encode(key).as_bytes())?;
         file.write_all(b"\n")?;
         file.sync_all()?;

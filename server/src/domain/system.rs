@@ -15,7 +15,13 @@ use crate::store::{AlertRecord, DestinationRecord, NewAlertRecord, Store, StoreE
 /// Deliveries to `destination` fail for good: record why, and raise it the
 /// first time. `whole_app`: the app's token is the trouble, so no
 /// destination of that app can carry the news either.
-pub async fn destination_failing(store: &dyn Store, outbox: &Outbox, destination: &DestinationRecord, problem: &str, whole_app: bool) -> Result<(), StoreError> {
+pub async fn destination_failing(
+    store: &dyn Store,
+    outbox: &Outbox,
+    destination: &DestinationRecord,
+    problem: &str,
+    whole_app: bool,
+) -> Result<(), StoreError> {
     let client_id = destination.values.client_id.clone();
     if !whole_app {
         if !store.set_delivery_problem(&destination.id, Some(problem)).await? {
@@ -64,26 +70,18 @@ pub async fn destination_failing(store: &dyn Store, outbox: &Outbox, destination
 /// Slack told Herald the app is gone or its tokens are revoked.
 pub async fn app_disconnected(store: &dyn Store, outbox: &Outbox, client_id: &str, problem: &str) -> Result<(), StoreError> {
     tracing::warn!(slack.client_id = client_id, problem, "the Slack app is disconnected");
-    let names: Vec<String> = store
-        .list_destinations()
-        .await?
-        .into_iter()
-        .filter(|d| d.values.client_id == client_id)
-        .map(|d| d.values.display_name)
-        .collect();
+    let names: Vec<String> =
+        store.list_destinations().await?.into_iter().filter(|d| d.values.client_id == client_id).map(|d| d.values.display_name).collect();
     let affected = if names.is_empty() { "No destination uses it yet.".to_owned() } else { format!("Affected: {}.", names.join(", ")) };
-    raise(
-        store,
-        outbox,
-        "Herald's Slack app is disconnected".to_owned(),
-        format!("{problem} {affected}"),
-        |d| d.values.client_id == client_id,
-    )
+    raise(store, outbox, "Herald's Slack app is disconnected".to_owned(), format!("{problem} {affected}"), |d| {
+        d.values.client_id == client_id
+    })
     .await
 }
 
 async fn raise(
-    store: &dyn Store, outbox: &Outbox,
+    store: &dyn Store,
+    outbox: &Outbox,
     title: String,
     description: String,
     excluded: impl Fn(&DestinationRecord) -> bool,
@@ -101,7 +99,10 @@ async fn raise(
         log_types: Vec::new(),
         tags: vec!["herald".to_owned()],
         description: Some(description),
-        runbook: Some("Open the destination in Herald: it says what is wrong and how to fix it. Then use Re-send on the alerts that failed.".to_owned()),
+        runbook: Some(
+            "Open the destination in Herald: it says what is wrong and how to fix it. Then use Re-send on the alerts that failed."
+                .to_owned(),
+        ),
         reference: None,
         alert_context: None,
         created_at: now,

@@ -233,10 +233,7 @@ pub async fn question(t: Triage<'_>, alert_id: &str, actor: &Actor, asked: (&str
 pub async fn answer(t: Triage<'_>, alert_id: &str, actor: &Actor, question: &str, answer: &str) -> Result<AlertRecord, Error> {
     load(t, alert_id).await?;
     let reply = format!("{} answered “{}”: {}", actor.mention(), escape(question), escape(answer));
-    let activity = Activity {
-        old_value: Some(question.to_owned()),
-        comment: Some(answer.to_owned()),
-        ..actor.activity(ActivityAction::Answer)
-    };
+    let activity =
+        Activity { old_value: Some(question.to_owned()), comment: Some(answer.to_owned()), ..actor.activity(ActivityAction::Answer) };
     apply(t, note(alert_id, activity, reply)).await
 }

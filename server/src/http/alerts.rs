@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use herald_model::account::UserView;
 use herald_model::alert::{
-    ActivityAction, ActivityView, AlertList, AlertPatch, AlertStatus, AlertSummary, AlertView, AssigneeList, AssigneeView,
-    DeliveryState, DeliveryView, IngestAnswer, NewComment, parse_comment,
+    ActivityAction, ActivityView, AlertList, AlertPatch, AlertStatus, AlertSummary, AlertView, AssigneeList, AssigneeView, DeliveryState,
+    DeliveryView, IngestAnswer, NewComment, parse_comment,
 };
 use herald_model::api::FieldError;
 use herald_model::destination::Severity;
@@ -18,13 +18,17 @@ use serde_json::Value;
 use super::Body;
 use super::Query;
 use crate::AppState;
-use crate::http::auth::{ApiCaller, Authorized, need};
 use crate::domain::alerts::{ingest, resend};
+use crate::domain::triage::{self, Actor};
+use crate::http::auth::{ApiCaller, Authorized, need};
 use crate::http::error::ApiError;
 use crate::store::{Activity, ActivityRecord, AlertFilter, AlertRecord, DeliveryRecord};
-use crate::domain::triage::{self, Actor};
 
-pub async fn create(caller: ApiCaller, State(state): State<AppState>, Body(body): Body<Value>) -> Result<(StatusCode, Json<IngestAnswer>), ApiError> {
+pub async fn create(
+    caller: ApiCaller,
+    State(state): State<AppState>,
+    Body(body): Body<Value>,
+) -> Result<(StatusCode, Json<IngestAnswer>), ApiError> {
     let answer = ingest::ingest(&*state.store, &state.outbox, &body).await?;
     tracing::debug!(api_token.id = %caller.token.id, alerts = answer.alerts.len(), "alerts received");
     // 202 when anything was taken in (a new alert, or an event folded into
@@ -98,7 +102,11 @@ pub async fn list(
     Ok(Json(AlertList { alerts }))
 }
 
-pub async fn get(_: Authorized<need::ViewAlerts>, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<AlertView>, ApiError> {
+pub async fn get(
+    _: Authorized<need::ViewAlerts>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<AlertView>, ApiError> {
     let alert = state.store.alert(&id).await?.ok_or_else(|| ApiError::not_found("There is no alert with this ID."))?;
     full_view(&state, alert).await.map(Json)
 }

@@ -72,23 +72,16 @@ impl<R: Requirement> FromRequestParts<AppState> for Authorized<R> {
         let unauthenticated =
             || ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Sign in to continue; your session may have ended.");
         let token = cookie(&parts.headers, session_cookie_name(state.cookies_secure())).ok_or_else(unauthenticated)?;
-        let user = state
-            .store
-            .session_user(&secrets::hash(token), jiff::Timestamp::now().as_second())
-            .await?
-            .ok_or_else(unauthenticated)?;
-        if let Some(permission) = R::PERMISSION {
-            if !user.role.allows(permission) {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    format!(
-                        "Your role ({}) does not include {}. Ask an admin to change your role.",
-                        user.role.label(),
-                        permission.label()
-                    ),
-                ));
-            }
+        let user =
+            state.store.session_user(&secrets::hash(token), jiff::Timestamp::now().as_second()).await?.ok_or_else(unauthenticated)?;
+        if let Some(permission) = R::PERMISSION
+            && !user.role.allows(permission)
+        {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("Your role ({}) does not include {}. Ask an admin to change your role.", user.role.label(), permission.label()),
+            ));
         }
         Ok(Authorized { user, requirement: PhantomData })
     }
@@ -131,10 +124,8 @@ impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| addr.ip());
+        let peer =
+            parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| addr.ip());
         Ok(ClientIp(client_ip(peer, &parts.headers, &state.settings.trusted_proxies)))
     }
 }
@@ -209,7 +200,11 @@ pub async fn csrf_guard(axum::extract::State(state): axum::extract::State<AppSta
         return refuse("This request named another host than Herald's public URL (HERALD_PUBLIC_URL) and was refused.");
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let ours = if configured { origin == state.public_url.origin().ascii_serialization() } else { same_origin(origin, &state.public_url, headers) };
+        let ours = if configured {
+            origin == state.public_url.origin().ascii_serialization()
+        } else {
+            same_origin(origin, &state.public_url, headers)
+        };
         if !ours {
             return refuse("This request came from another site and was refused.");
         }
@@ -285,10 +280,7 @@ mod tests {
 
     #[test]
     fn the_session_cookie_is_http_only_lax_and_secure_over_https() {
-        assert_eq!(
-            session_cookie("abc", 60, true),
-            "__Host-herald_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure"
-        );
+        assert_eq!(session_cookie("abc", 60, true), "__Host-herald_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure");
         assert!(!session_cookie("abc", 60, false).contains("Secure"));
     }
 

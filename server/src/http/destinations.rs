@@ -12,8 +12,8 @@ use herald_model::destination::{
 use super::Body;
 use super::Query;
 use crate::AppState;
-use crate::http::auth::{Authorized, need};
 use crate::domain::destinations;
+use crate::http::auth::{Authorized, need};
 use crate::http::error::ApiError;
 
 pub async fn list(_: Authorized<need::ViewAlerts>, State(state): State<AppState>) -> Result<Json<DestinationList>, ApiError> {

@@ -32,11 +32,7 @@ impl ApiError {
     /// client sees only a generic sentence.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "request failed");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Herald could not complete the request. The server log has the details.",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Herald could not complete the request. The server log has the details.")
     }
 
     /// 422 naming every bad field; the message is the first field's.
@@ -114,11 +110,9 @@ impl From<StoreError> for ApiError {
                 "last_admin",
                 "Herald needs at least one enabled admin. Make someone else an admin first.",
             ),
-            StoreError::NotDraft => ApiError::new(
-                StatusCode::CONFLICT,
-                "not_a_draft",
-                "This destination's setup is finished: change it from its Edit page.",
-            ),
+            StoreError::NotDraft => {
+                ApiError::new(StatusCode::CONFLICT, "not_a_draft", "This destination's setup is finished: change it from its Edit page.")
+            }
             StoreError::Database(_) | StoreError::Corrupt(_) => ApiError::internal(err),
         }
     }
@@ -166,9 +160,7 @@ impl From<JsonRejection> for ApiError {
                 "unsupported_media_type",
                 "Send the body as JSON with Content-Type: application/json.",
             ),
-            JsonRejection::JsonSyntaxError(_) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "The body is not valid JSON.")
-            }
+            JsonRejection::JsonSyntaxError(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "The body is not valid JSON."),
             JsonRejection::JsonDataError(err) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_body",

@@ -16,12 +16,12 @@ mod tokens;
 mod users;
 pub mod web;
 
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, OriginalUri, Request};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{delete, get, patch, post, put};
-use axum::Router;
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;

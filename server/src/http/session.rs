@@ -19,9 +19,10 @@ pub async fn sign_in(
     Body(form): Body<SignIn>,
 ) -> Result<Response, ApiError> {
     let replaced = auth::cookie(&headers, auth::session_cookie_name(state.cookies_secure()));
-    let signed_in = sessions::sign_in(&*state.store, &state.sign_in_limits, ip, &form.email, form.password, replaced, state.settings.session_ttl)
-        .await
-        .map_err(refused)?;
+    let signed_in =
+        sessions::sign_in(&*state.store, &state.sign_in_limits, ip, &form.email, form.password, replaced, state.settings.session_ttl)
+            .await
+            .map_err(refused)?;
     let ttl = i64::try_from(state.settings.session_ttl.as_secs()).unwrap_or(i64::MAX / 2);
     let cookie = auth::session_cookie(&signed_in.token, ttl, state.cookies_secure());
     Ok(([(header::SET_COOKIE, cookie)], Json(Me::new(signed_in.user))).into_response())

@@ -40,7 +40,10 @@ pub async fn interactivity(State(state): State<AppState>, headers: HeaderMap, bo
         return Err(bad("Herald does not know yet which workspace this app is installed in; save the bot token again"));
     };
     if !installation::is_from(&installation, payload["team"]["id"].as_str(), payload["enterprise"]["id"].as_str()) {
-        tracing::warn!(slack.team_id = payload["team"]["id"].as_str().unwrap_or_default(), "refused a Slack interaction from another workspace");
+        tracing::warn!(
+            slack.team_id = payload["team"]["id"].as_str().unwrap_or_default(),
+            "refused a Slack interaction from another workspace"
+        );
         return Err(bad("it comes from a workspace this app is not installed in"));
     }
     let app = crate::store::SlackAppRecord { installation: Some(installation), ..app };

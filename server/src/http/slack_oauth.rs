@@ -13,11 +13,11 @@ use serde::Deserialize;
 use super::Query;
 use crate::AppState;
 use crate::domain::accounts::secrets;
-use crate::http::auth::{self, Authorized, need};
 use crate::domain::destinations;
+use crate::domain::slack_app::install::InstallError;
+use crate::http::auth::{self, Authorized, need};
 use crate::http::error::ApiError;
 use crate::slack::client::SlackError;
-use crate::domain::slack_app::install::InstallError;
 
 const STATE_COOKIE: &str = "herald_oauth_state";
 /// How long an install may take between Herald and Slack.
@@ -44,7 +44,8 @@ pub async fn install(
     // another site must not start one in an admin's browser.
     let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     if matches!(site, Some("cross-site" | "same-site")) {
-        return Ok(page(&state,
+        return Ok(page(
+            &state,
             StatusCode::FORBIDDEN,
             "Start the install from Herald",
             "This install was started from another site and was refused. Use Add to Slack in Herald's setup wizard.",
@@ -53,7 +54,8 @@ pub async fn install(
     }
     let (record, app) = destinations::load(&*state.store, &query.destination).await?;
     let Some(app) = app.filter(|a| a.client_secret.is_some()) else {
-        return Ok(page(&state,
+        return Ok(page(
+            &state,
             StatusCode::CONFLICT,
             "Save the app's credentials first",
             "Add to Slack needs the app's Client ID and Client Secret: enter them in the wizard, then try again.",
@@ -83,7 +85,11 @@ pub struct CallbackQuery {
     error: Option<String>,
 }
 
-pub async fn callback(State(state): State<AppState>, headers: HeaderMap, axum::extract::Query(query): axum::extract::Query<CallbackQuery>) -> Response {
+pub async fn callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<CallbackQuery>,
+) -> Response {
     match finish_install(&state, &headers, query).await {
         Ok(destination_id) => {
             let clear = format!("{STATE_COOKIE}=; Path=/slack/oauth; HttpOnly; SameSite=Lax; Max-Age=0");
@@ -97,7 +103,8 @@ pub async fn callback(State(state): State<AppState>, headers: HeaderMap, axum::e
 /// The install, checked step by step; `Err` is the page to show.
 async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQuery) -> Result<String, Response> {
     let Some(sent_state) = query.state.filter(|s| !s.is_empty()) else {
-        return Err(page(state,
+        return Err(page(
+            state,
             StatusCode::BAD_REQUEST,
             "Start the install from Herald",
             "This install did not start in Herald, so Herald cannot tell which destination it is for. Open Alert Destinations in Herald and use Add to Slack there.",
@@ -107,7 +114,8 @@ async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQu
     // The cookie first: a stranger who saw the state (in a log, a
     // shoulder) cannot use it up before the admin's browser comes back.
     if auth::cookie(headers, STATE_COOKIE) != Some(sent_state.as_str()) {
-        return Err(page(state,
+        return Err(page(
+            state,
             StatusCode::BAD_REQUEST,
             "This install was started in another browser",
             "For your safety the install must finish in the browser that started it. Start it again there, or here.",
@@ -115,13 +123,10 @@ async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQu
         ));
     }
     let now = jiff::Timestamp::now().as_second();
-    let destination_id = state
-        .store
-        .take_oauth_state(&secrets::hash(&sent_state), now)
-        .await
-        .map_err(|e| internal(state, e))?
-        .ok_or_else(|| {
-            page(state,
+    let destination_id =
+        state.store.take_oauth_state(&secrets::hash(&sent_state), now).await.map_err(|e| internal(state, e))?.ok_or_else(|| {
+            page(
+                state,
                 StatusCode::BAD_REQUEST,
                 "This install link has expired",
                 "The link was used already, is older than 10 minutes, or was not made by this Herald. Start the install again.",
@@ -137,7 +142,8 @@ async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQu
         return Err(page(state, StatusCode::BAD_REQUEST, "The app was not installed", &message, Some(&destination_id)));
     }
     let Some(code) = query.code.filter(|c| !c.is_empty()) else {
-        return Err(page(state,
+        return Err(page(
+            state,
             StatusCode::BAD_REQUEST,
             "Slack sent no install code",
             "The link back from Slack has no code, so Herald cannot finish the install. Start the install again.",
@@ -186,7 +192,13 @@ fn exchange_failure(error: &SlackError) -> String {
 
 fn internal(state: &AppState, cause: impl std::fmt::Display) -> Response {
     tracing::error!(error = %cause, "install failed");
-    page(state, StatusCode::INTERNAL_SERVER_ERROR, "The install failed", "Herald could not store the installation. The server log has the details.", None)
+    page(
+        state,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "The install failed",
+        "Herald could not store the installation. The server log has the details.",
+        None,
+    )
 }
 
 /// A page in the app's look (its stylesheet, no script: the CSP stays
@@ -194,10 +206,9 @@ fn internal(state: &AppState, cause: impl std::fmt::Display) -> Response {
 fn page(state: &AppState, status: StatusCode, title: &str, message: &str, destination: Option<&str>) -> Response {
     let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let back = match destination {
-        Some(id) => format!(
-            "<a class=\"button primary\" href=\"/destinations/{}/setup/4\">Back to the setup, to try again</a>",
-            escape(id)
-        ),
+        Some(id) => {
+            format!("<a class=\"button primary\" href=\"/destinations/{}/setup/4\">Back to the setup, to try again</a>", escape(id))
+        }
         None => "<a class=\"button primary\" href=\"/destinations\">Back to Alert Destinations</a>".to_owned(),
     };
     let stylesheet = crate::http::web::stylesheet_href(&state.settings.dist_dir)

@@ -4,11 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
+use axum::Router;
 use axum::extract::Request;
 use axum::handler::HandlerWithoutStateExt as _;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::Router;
 use axum::response::{IntoResponse, Response};
 use tower::{Layer as _, ServiceExt as _};
 use tower_http::services::{ServeDir, ServeFile};
@@ -39,10 +39,7 @@ pub fn with_static_files<S: Clone + Send + Sync + 'static>(router: Router<S>, di
         let index = index.clone();
         async move { serve_index_for_app_routes(index, request).await }
     };
-    let files = ServeDir::new(dist)
-        .precompressed_br()
-        .precompressed_gzip()
-        .fallback(app_route.into_service());
+    let files = ServeDir::new(dist).precompressed_br().precompressed_gzip().fallback(app_route.into_service());
     // The cache rules wrap the files alone; API answers set their own.
     router.fallback_service(axum::middleware::from_fn(cache_control).layer(files))
 }

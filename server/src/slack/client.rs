@@ -144,7 +144,13 @@ impl SlackClient {
 
     /// Calls `method` with a JSON body (Slack's write methods) or a form
     /// (everything else), retrying briefly when rate limited.
-    async fn call<T: DeserializeOwned>(&self, method: &str, token: &str, json: Option<&Value>, form: &[(&str, &str)]) -> Result<T, SlackError> {
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        token: &str,
+        json: Option<&Value>,
+        form: &[(&str, &str)],
+    ) -> Result<T, SlackError> {
         let url = self.api_url.join(method).map_err(|_| SlackError::Transport(format!("bad method name {method}")))?;
         let mut attempt = 0;
         loop {
@@ -212,12 +218,7 @@ impl SlackClient {
             }
             let page: Page = self.call("conversations.list", token, None, &form).await?;
             channels.extend(page.channels);
-            cursor = page
-                .response_metadata
-                .as_ref()
-                .and_then(|m| m["next_cursor"].as_str())
-                .unwrap_or_default()
-                .to_owned();
+            cursor = page.response_metadata.as_ref().and_then(|m| m["next_cursor"].as_str()).unwrap_or_default().to_owned();
             if cursor.is_empty() {
                 return Ok(channels);
             }
@@ -354,13 +355,16 @@ impl SlackClient {
 
     /// Exchanges an OAuth code for the bot token; the app's credentials go
     /// by HTTP Basic auth, and `redirect_uri` repeats the authorize request's.
-    pub async fn oauth_access(&self, client_id: &str, client_secret: &str, code: &str, redirect_uri: &str) -> Result<OAuthAccess, SlackError> {
+    pub async fn oauth_access(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        code: &str,
+        redirect_uri: &str,
+    ) -> Result<OAuthAccess, SlackError> {
         let url = self.api_url.join("oauth.v2.access").map_err(|_| SlackError::Transport("bad API URL".into()))?;
-        let request = self
-            .http
-            .post(url)
-            .basic_auth(client_id, Some(client_secret))
-            .form(&[("code", code), ("redirect_uri", redirect_uri)]);
+        let request =
+            self.http.post(url).basic_auth(client_id, Some(client_secret)).form(&[("code", code), ("redirect_uri", redirect_uri)]);
         self.answer(request).await
     }
 }

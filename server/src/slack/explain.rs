@@ -8,9 +8,9 @@ pub fn explain(error: &SlackError, channel: &str, bot: &str) -> String {
     match error {
         SlackError::Api(code) => match code.as_str() {
             "not_in_channel" => format!("The bot is not in {channel} yet: type /invite @{bot} there, then try again."),
-            "channel_not_found" => format!(
-                "Slack cannot find {channel}: check the name or use the channel ID (private channels need the bot invited first)."
-            ),
+            "channel_not_found" => {
+                format!("Slack cannot find {channel}: check the name or use the channel ID (private channels need the bot invited first).")
+            }
             "is_archived" => format!("{channel} is archived: unarchive it in Slack, or pick another channel."),
             "invalid_auth" | "not_authed" | "token_revoked" | "account_inactive" => format!(
                 "Slack no longer accepts the bot token ({code}): reinstall the app to the workspace and save the new Bot User OAuth Token."

@@ -6,8 +6,7 @@ use url::Url;
 
 /// The manifest for Herald at `public_url`, in `format`.
 pub fn manifest_text(public_url: &Url, app_name: &str, enterprise_grid: bool, format: ManifestFormat) -> ManifestText {
-    let options =
-        ManifestOptions { public_url: public_url.to_string(), app_name: app_name.to_owned(), enterprise_grid };
+    let options = ManifestOptions { public_url: public_url.to_string(), app_name: app_name.to_owned(), enterprise_grid };
     let manifest = Manifest::new(&options);
     let text = match format {
         ManifestFormat::Yaml => manifest.to_yaml(),

@@ -11,7 +11,6 @@ use herald_model::account::{ApiTokenView, Email, Role, UserPatch, UserView};
 use herald_model::alert::{ActivityAction, ActivitySource, AlertStatus, AlertType, DeliveryState};
 use herald_model::destination::{AlertKind, DestinationKind, DestinationStatus, Severity};
 
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -265,16 +264,26 @@ pub struct ClaimedDelivery {
 /// How an attempt at a delivery ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Sent { channel: String, ts: String },
+    Sent {
+        channel: String,
+        ts: String,
+    },
     /// Nothing to do after all (an update of a message not posted yet: it
     /// will be posted as the alert is then).
     Done,
     /// Try again at `due_at` (ms); counts as an attempt.
-    Retry { due_at: i64, error: String },
+    Retry {
+        due_at: i64,
+        error: String,
+    },
     /// Not sent yet: the channel's pace or Slack's Retry-After; not an attempt.
-    Wait { due_at: i64 },
+    Wait {
+        due_at: i64,
+    },
     /// Given up.
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
 }
 
 /// A row of the deliveries table, for the alert page.
@@ -380,7 +389,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores an installation: the new bot token with what Slack said about
     /// it, in one write.
-    async fn save_installation(&self, client_id: &str, bot_token: &StoredSecret, installation: &Installation) -> Result<SlackAppRecord, StoreError>;
+    async fn save_installation(
+        &self,
+        client_id: &str,
+        bot_token: &StoredSecret,
+        installation: &Installation,
+    ) -> Result<SlackAppRecord, StoreError>;
 
     /// Replaces a rotating token pair in one write, if the refresh token is
     /// still `old_refresh` (sealed); `false` when something replaced it.

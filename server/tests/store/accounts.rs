@@ -149,7 +149,12 @@ async fn housekeeping_forgets_expired_sessions_and_install_states() {
 async fn an_api_token_works_until_revoked_and_records_its_use() {
     for b in backends().await {
         let store = b.store.as_ref();
-        let new = |name: &str, hash: &str| NewApiTokenRecord { name: name.into(), token_hash: hash.into(), hint: format!("hrld_…{name}"), created_by: None };
+        let new = |name: &str, hash: &str| NewApiTokenRecord {
+            name: name.into(),
+            token_hash: hash.into(),
+            hint: format!("hrld_…{name}"),
+            created_by: None,
+        };
         let ci = store.create_api_token(new("ci", "h1")).await.unwrap();
         let siem = store.create_api_token(new("siem", "h2")).await.unwrap();
         assert_eq!((ci.last_used_at.as_ref(), ci.revoked_at.as_ref(), ci.hint.as_str()), (None, None, "hrld_…ci"), "{}", b.name);

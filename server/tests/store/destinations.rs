@@ -11,7 +11,10 @@ async fn a_new_destination_is_a_draft_at_step_one_and_the_list_is_oldest_first()
         let store = b.store.as_ref();
         assert!(store.list_destinations().await.unwrap().is_empty(), "{}", b.name);
         let first = a_destination(store).await;
-        let second = store.create_destination(DestinationKind::SlackBot, &DestinationValues { display_name: "IT".into(), ..values() }).await.unwrap();
+        let second = store
+            .create_destination(DestinationKind::SlackBot, &DestinationValues { display_name: "IT".into(), ..values() })
+            .await
+            .unwrap();
         assert_eq!((first.status, first.wizard_step, &first.values), (DestinationStatus::Draft, 1, &values()));
         assert_eq!((first.delivery_problem.as_deref(), first.kind), (None, DestinationKind::SlackBot));
         assert_ne!(first.id, second.id);

@@ -9,8 +9,8 @@ use herald_model::alert::{ActivityAction, ActivitySource, AlertStatus, AlertType
 use herald_model::destination::{DestinationKind, Severity};
 use herald_server::settings::DatabaseUrl;
 use herald_server::store::{
-    self, Activity, AlertRecord, DestinationRecord, DestinationValues, NewAlertRecord, NewUserRecord, SlackAppSecrets, Store,
-    StoredSecret, TriageChange,
+    self, Activity, AlertRecord, DestinationRecord, DestinationValues, NewAlertRecord, NewUserRecord, SlackAppSecrets, Store, StoredSecret,
+    TriageChange,
 };
 
 /// A fresh, empty database of each backend this build has. The folder

@@ -24,11 +24,8 @@ fn every_store_method_has_a_contract_test() {
     let trait_source = std::fs::read_to_string(root.join("src/store/mod.rs")).unwrap();
     let body = trait_source.split("pub trait Store").nth(1).expect("the Store trait");
     let body = &body[..body.find("\n}\n").expect("the trait's end")];
-    let methods: BTreeSet<&str> = body
-        .lines()
-        .filter_map(|line| line.trim().strip_prefix("async fn "))
-        .map(|rest| &rest[..rest.find('(').unwrap()])
-        .collect();
+    let methods: BTreeSet<&str> =
+        body.lines().filter_map(|line| line.trim().strip_prefix("async fn ")).map(|rest| &rest[..rest.find('(').unwrap()]).collect();
     assert!(methods.len() > 40, "read too few methods: {methods:?}");
     let mut suite = String::new();
     for entry in std::fs::read_dir(root.join("tests/store")).unwrap() {

@@ -50,7 +50,10 @@ async fn re_sending_a_failed_message_brings_back_the_thread_replies_that_failed_
         let store = b.store.as_ref();
         let destination = a_destination(store).await;
         let alert = an_alert("a1");
-        store.insert_alerts(&[NewAlertRecord { alert, destination_ids: vec![destination.id.clone()], fold_since: None }], 1_000).await.unwrap();
+        store
+            .insert_alerts(&[NewAlertRecord { alert, destination_ids: vec![destination.id.clone()], fold_since: None }], 1_000)
+            .await
+            .unwrap();
         let post = store.claim_deliveries(1_000, 60_000, 10).await.unwrap().remove(0);
         // A comment while the message is on its way: a reply waits for it.
         let change = TriageChange {
@@ -125,7 +128,10 @@ async fn an_event_folds_into_the_open_alert_of_its_key_and_its_message_is_update
         let update = store.claim_deliveries(11_500, 60_000, 10).await.unwrap();
         assert_eq!(update.len(), 1, "one update for two events: {update:?}");
         assert_eq!(update[0].kind, DeliveryKind::Update);
-        store.finish_deliveries(&[(update[0].id, update[0].claim, Outcome::Sent { channel: "C1".into(), ts: "1.2".into() })], 12_000).await.unwrap();
+        store
+            .finish_deliveries(&[(update[0].id, update[0].claim, Outcome::Sent { channel: "C1".into(), ts: "1.2".into() })], 12_000)
+            .await
+            .unwrap();
         store.insert_alerts(&[event("a4", 13_000, "4")], 13_000).await.unwrap();
         assert!(store.claim_deliveries(21_999, 60_000, 10).await.unwrap().is_empty(), "ten seconds after the last update");
         assert_eq!(store.claim_deliveries(22_000, 60_000, 10).await.unwrap().len(), 1);
@@ -224,10 +230,20 @@ async fn an_alert_is_stored_once_with_a_delivery_per_known_destination_and_count
         assert_eq!(deliveries.len(), 2);
         assert!(deliveries.iter().all(|d| d.state == DeliveryState::Queued && d.destination_name == "SecOps" && d.attempts == 0));
         for d in store.claim_deliveries(1_000, 60_000, 10).await.unwrap() {
-            store.finish_deliveries(&[(d.id, d.claim, Outcome::Sent { channel: "C1".into(), ts: format!("1.{}", d.id) })], 1_200).await.unwrap();
+            store
+                .finish_deliveries(&[(d.id, d.claim, Outcome::Sent { channel: "C1".into(), ts: format!("1.{}", d.id) })], 1_200)
+                .await
+                .unwrap();
         }
         assert_eq!(store.queue_depth().await.unwrap(), 0);
-        assert!(store.deliveries_of("a1").await.unwrap().iter().all(|d| d.state == DeliveryState::Sent && d.slack_channel.as_deref() == Some("C1")));
+        assert!(
+            store
+                .deliveries_of("a1")
+                .await
+                .unwrap()
+                .iter()
+                .all(|d| d.state == DeliveryState::Sent && d.slack_channel.as_deref() == Some("C1"))
+        );
         store.close().await;
     }
 }
@@ -262,8 +278,16 @@ async fn each_destinations_health_tells_its_last_message_and_its_failures_of_the
         }
         let health = store.delivery_health(3_000).await.unwrap();
         let (good_health, bad_health) = (&health[&good.id], &health[&bad.id]);
-        assert_eq!((good_health.last_sent_at, good_health.failures_24h, good_health.last_error.as_deref()), (Some(2_000), 0, None), "{}", b.name);
-        assert_eq!((bad_health.last_sent_at, bad_health.failures_24h, bad_health.last_error.as_deref()), (None, 1, Some("channel_not_found")));
+        assert_eq!(
+            (good_health.last_sent_at, good_health.failures_24h, good_health.last_error.as_deref()),
+            (Some(2_000), 0, None),
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            (bad_health.last_sent_at, bad_health.failures_24h, bad_health.last_error.as_deref()),
+            (None, 1, Some("channel_not_found"))
+        );
         assert_eq!(store.delivery_health(2_000 + 86_400_001).await.unwrap()[&bad.id].failures_24h, 0, "a day later");
         store.close().await;
     }
@@ -274,7 +298,8 @@ async fn the_alert_list_filters_newest_first_and_shows_the_least_advanced_delive
     for b in backends().await {
         let store = b.store.as_ref();
         let destination = a_destination(store).await;
-        let alert = |id: &str, severity: Severity, at: i64| routed(AlertRecord { severity, created_at: at, ..an_alert(id) }, &[&destination]);
+        let alert =
+            |id: &str, severity: Severity, at: i64| routed(AlertRecord { severity, created_at: at, ..an_alert(id) }, &[&destination]);
         store.insert_alerts(&[alert("low", Severity::Low, 1_000), alert("crit", Severity::Critical, 2_000)], 2_000).await.unwrap();
         // Two events of one key: one alert, folded.
         let event = |id: &str| NewAlertRecord {
@@ -288,7 +313,10 @@ async fn the_alert_list_filters_newest_first_and_shows_the_least_advanced_delive
         let all = AlertFilter { limit: 100, ..AlertFilter::default() };
         assert_eq!(ids(store.list_alerts(&all).await.unwrap()), ["storm", "crit", "low"], "{}: newest first", b.name);
         assert_eq!(ids(store.list_alerts(&AlertFilter { limit: 2, ..all.clone() }).await.unwrap()), ["storm", "crit"]);
-        assert_eq!(ids(store.list_alerts(&AlertFilter { severities: vec![Severity::Critical, Severity::Low], ..all.clone() }).await.unwrap()), ["crit", "low"]);
+        assert_eq!(
+            ids(store.list_alerts(&AlertFilter { severities: vec![Severity::Critical, Severity::Low], ..all.clone() }).await.unwrap()),
+            ["crit", "low"]
+        );
         assert_eq!(ids(store.list_alerts(&AlertFilter { statuses: vec![AlertStatus::Resolved], ..all.clone() }).await.unwrap()), ["crit"]);
         assert_eq!(ids(store.list_alerts(&AlertFilter { since: Some(2_000), until: Some(3_000), ..all.clone() }).await.unwrap()), ["crit"]);
         assert_eq!(ids(store.list_alerts(&AlertFilter { repeated: true, ..all.clone() }).await.unwrap()), ["storm"]);

@@ -83,11 +83,18 @@ async fn a_token_rotation_from_a_stale_refresh_token_loses() {
         let store = b.store.as_ref();
         store.upsert_slack_app("1.2", &secrets(Some("client-1111"), None, None)).await.unwrap();
         store.save_installation("1.2", &secret("xoxe.xoxb-old"), &installation(Some("xoxe-1-r1"))).await.unwrap();
-        assert!(store.rotate_tokens("1.2", "xoxe-1-r1", &secret("xoxe.xoxb-new"), &secret("xoxe-1-r2"), 90_000).await.unwrap(), "{}", b.name);
+        assert!(
+            store.rotate_tokens("1.2", "xoxe-1-r1", &secret("xoxe.xoxb-new"), &secret("xoxe-1-r2"), 90_000).await.unwrap(),
+            "{}",
+            b.name
+        );
         assert!(!store.rotate_tokens("1.2", "xoxe-1-r1", &secret("xoxe.xoxb-lost"), &secret("xoxe-1-r3"), 99_000).await.unwrap());
         let app = store.slack_app("1.2").await.unwrap().unwrap();
         let pair = app.installation.unwrap();
-        assert_eq!((app.bot_token, pair.refresh_token, pair.token_expires_at), (Some(secret("xoxe.xoxb-new")), Some(secret("xoxe-1-r2")), Some(90_000)));
+        assert_eq!(
+            (app.bot_token, pair.refresh_token, pair.token_expires_at),
+            (Some(secret("xoxe.xoxb-new")), Some(secret("xoxe-1-r2")), Some(90_000))
+        );
         assert!(!store.rotate_tokens("9.9", "xoxe-1-r2", &secret("x"), &secret("y"), 1).await.unwrap(), "no such app");
         store.close().await;
     }
@@ -102,7 +109,10 @@ async fn of_two_rotations_of_the_same_pair_at_once_exactly_one_wins() {
         let rotate = |n: i64| {
             let store = store.clone();
             tokio::spawn(async move {
-                store.rotate_tokens("1.2", "xoxe-1-r1", &secret(&format!("xoxe.xoxb-{n}")), &secret(&format!("xoxe-1-r{n}")), n).await.unwrap()
+                store
+                    .rotate_tokens("1.2", "xoxe-1-r1", &secret(&format!("xoxe.xoxb-{n}")), &secret(&format!("xoxe-1-r{n}")), n)
+                    .await
+                    .unwrap()
             })
         };
         let (a, b2) = (rotate(10), rotate(20));
@@ -110,7 +120,11 @@ async fn of_two_rotations_of_the_same_pair_at_once_exactly_one_wins() {
         assert!(a ^ b2, "{}: one rotation wins, one loses ({a}, {b2})", b.name);
         let winner = if a { 10 } else { 20 };
         let pair = store.slack_app("1.2").await.unwrap().unwrap().installation.unwrap();
-        assert_eq!((pair.refresh_token, pair.token_expires_at), (Some(secret(&format!("xoxe-1-r{winner}"))), Some(winner)), "the winner's pair");
+        assert_eq!(
+            (pair.refresh_token, pair.token_expires_at),
+            (Some(secret(&format!("xoxe-1-r{winner}"))), Some(winner)),
+            "the winner's pair"
+        );
         store.close().await;
     }
 }

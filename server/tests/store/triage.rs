@@ -16,7 +16,8 @@ async fn a_change_is_recorded_and_follows_the_message_with_an_update_and_a_reply
         store.insert_alerts(&[routed(an_alert("a1"), &[&destination])], 1_000).await.unwrap();
         let post = store.claim_deliveries(1_000, 60_000, 10).await.unwrap().remove(0);
         store.finish_deliveries(&[(post.id, post.claim, Outcome::Sent { channel: "C1".into(), ts: "1.2".into() })], 1_100).await.unwrap();
-        let change = TriageChange { reply: Some("Ana resolved it".into()), ..status_change("a1", AlertStatus::Open, AlertStatus::Resolved) };
+        let change =
+            TriageChange { reply: Some("Ana resolved it".into()), ..status_change("a1", AlertStatus::Open, AlertStatus::Resolved) };
         let after = store.apply_triage(&change, 2_000).await.unwrap().expect("applied");
         assert_eq!(after.status, AlertStatus::Resolved, "{}", b.name);
         assert_eq!(store.alert("a1").await.unwrap().unwrap().status, AlertStatus::Resolved);
@@ -42,7 +43,8 @@ async fn a_change_of_an_alert_that_is_gone_or_no_longer_as_expected_changes_noth
         assert_eq!(store.apply_triage(&stale, 2_000).await.unwrap(), None, "decided on another status");
         let ana = store.create_user(crate::fixtures::a_user("ana@example.com", herald_model::account::Role::Analyst)).await.unwrap();
         let someone = Some(AssigneeRecord { user_id: Some(ana.id.clone()), name: "Ana".into(), slack_id: Some("U1".into()) });
-        let assign = TriageChange { expected_assignee: Some(Some("someone-else".into())), assignee: Some(someone.clone()), ..note("a1", "") };
+        let assign =
+            TriageChange { expected_assignee: Some(Some("someone-else".into())), assignee: Some(someone.clone()), ..note("a1", "") };
         assert_eq!(store.apply_triage(&assign, 2_000).await.unwrap(), None, "decided on another assignee");
         assert!(store.activity_of("a1").await.unwrap().is_empty(), "no history of what did not happen");
         let assign = TriageChange { expected_assignee: Some(None), ..assign };

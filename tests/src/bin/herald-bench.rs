@@ -252,9 +252,17 @@ async fn main() {
         "—".into(),
     ));
     rows.push((format!("ingest→Slack latency p50 at {STEADY_RATE} alerts/s"), format!("{:.1} ms", ms(p50)), "—".into()));
-    rows.push((format!("ingest→Slack latency p99 at {STEADY_RATE} alerts/s"), format!("{:.1} ms", ms(p99)), mark(ms(p99) <= 10.0, "≤ 10 ms")));
+    rows.push((
+        format!("ingest→Slack latency p99 at {STEADY_RATE} alerts/s"),
+        format!("{:.1} ms", ms(p99)),
+        mark(ms(p99) <= 10.0, "≤ 10 ms"),
+    ));
     rows.push(("Herald RSS, idle".into(), format!("{idle_rss:.1} MB"), "—".into()));
-    rows.push((format!("Herald RSS, peak through the {BURST}-alert burst"), format!("{peak_rss:.1} MB"), mark(peak_rss <= 60.0, "≤ 60 MB")));
+    rows.push((
+        format!("Herald RSS, peak through the {BURST}-alert burst"),
+        format!("{peak_rss:.1} MB"),
+        mark(peak_rss <= 60.0, "≤ 60 MB"),
+    ));
 
     rows.push(match console_bytes(&herald).await {
         Some(bytes) => {

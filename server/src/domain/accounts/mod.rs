@@ -50,15 +50,9 @@ pub async fn bootstrap(store: &dyn Store, admin_email: Option<&str>, admin_passw
         (Some(email), Some(file)) => {
             if store.count_users().await? == 0 {
                 let password = read_password_file(file, "HERALD_ADMIN_PASSWORD_FILE")?;
-                let new = NewUser {
-                    email: email.to_owned(),
-                    display_name: default_display_name(email),
-                    role: Role::Admin,
-                    password,
-                };
-                let user = create_user(store, new)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("HERALD_ADMIN_EMAIL / HERALD_ADMIN_PASSWORD_FILE: {e}"))?;
+                let new = NewUser { email: email.to_owned(), display_name: default_display_name(email), role: Role::Admin, password };
+                let user =
+                    create_user(store, new).await.map_err(|e| anyhow::anyhow!("HERALD_ADMIN_EMAIL / HERALD_ADMIN_PASSWORD_FILE: {e}"))?;
                 tracing::info!(user.email = %user.email, "created the first admin from HERALD_ADMIN_EMAIL");
             } else {
                 tracing::info!("HERALD_ADMIN_EMAIL is set but users exist already; it changes nothing");

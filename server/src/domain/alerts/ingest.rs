@@ -23,7 +23,7 @@ pub async fn ingest(store: &dyn Store, outbox: &Outbox, body: &Value) -> Result<
     unknown.extend(impossible_times(body));
     let (alerts, batch) = match parse_ingest(body) {
         Ok(_) if !unknown.is_empty() => return Err(Error::invalid(unknown)),
-        Ok(IngestBody::One(alert)) => (vec![alert], false),
+        Ok(IngestBody::One(alert)) => (vec![*alert], false),
         Ok(IngestBody::Batch(alerts)) => (alerts, true),
         Err(mut errors) => {
             errors.extend(unknown);
@@ -38,7 +38,8 @@ pub async fn ingest(store: &dyn Store, outbox: &Outbox, body: &Value) -> Result<
     for (i, alert) in alerts.into_iter().enumerate() {
         let field = |name: &str| if batch { format!("alerts[{i}].{name}") } else { name.to_owned() };
         // Checked by `impossible_times` already.
-        let created_at = alert.created_at.as_deref().and_then(|at| at.parse::<jiff::Timestamp>().ok()).map_or(now, |at| at.as_millisecond());
+        let created_at =
+            alert.created_at.as_deref().and_then(|at| at.parse::<jiff::Timestamp>().ok()).map_or(now, |at| at.as_millisecond());
         match routing::route_new(&alert, &destinations) {
             Ok(destination_ids) => {
                 let fold_since = fold_window(&destination_ids, &destinations).map(|window| now - window);
@@ -63,10 +64,8 @@ pub async fn ingest(store: &dyn Store, outbox: &Outbox, body: &Value) -> Result<
     if stored.iter().any(|s| (s.created || s.folded) && s.deliveries > 0) {
         outbox.wake();
     }
-    let alerts = stored
-        .into_iter()
-        .map(|s| Accepted { alert_id: s.id, created: s.created, deliveries: s.deliveries, folded: s.folded })
-        .collect();
+    let alerts =
+        stored.into_iter().map(|s| Accepted { alert_id: s.id, created: s.created, deliveries: s.deliveries, folded: s.folded }).collect();
     Ok(IngestAnswer { alerts })
 }
 
@@ -74,11 +73,9 @@ pub async fn ingest(store: &dyn Store, outbox: &Outbox, body: &Value) -> Result<
 fn unknown_destinations(body: &Value, destinations: &[crate::store::DestinationRecord]) -> Vec<FieldError> {
     let check = |alert: &Value, field: String| -> Option<FieldError> {
         let named = alert.get("destinations")?.as_array()?;
-        let unknown: Vec<&str> =
-            named.iter().filter_map(Value::as_str).filter(|id| !destinations.iter().any(|d| d.id == *id)).collect();
-        (!unknown.is_empty()).then(|| {
-            FieldError::new(field, format!("No destination has the ID {}: GET /api/destinations lists them.", unknown.join(", ")))
-        })
+        let unknown: Vec<&str> = named.iter().filter_map(Value::as_str).filter(|id| !destinations.iter().any(|d| d.id == *id)).collect();
+        (!unknown.is_empty())
+            .then(|| FieldError::new(field, format!("No destination has the ID {}: GET /api/destinations lists them.", unknown.join(", "))))
     };
     match body.get("alerts").and_then(Value::as_array) {
         Some(items) => items.iter().enumerate().filter_map(|(i, a)| check(a, format!("alerts[{i}].destinations"))).collect(),

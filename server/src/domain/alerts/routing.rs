@@ -1,9 +1,9 @@
 //! Which destinations an alert goes to. Pure: the destinations come in,
 //! their IDs come out, so the whole rule is covered by table tests.
 
+use herald_model::alert::AlertType;
 use herald_model::alert::{Filters, NewAlert, matches};
 use herald_model::destination::{DestinationStatus, Severity};
-use herald_model::alert::AlertType;
 
 use crate::store::DestinationRecord;
 
@@ -22,11 +22,8 @@ pub fn route(
         if !unknown.is_empty() {
             return Err(unknown);
         }
-        let mut ids: Vec<String> = destinations
-            .iter()
-            .filter(|d| d.status == DestinationStatus::Active && named.contains(&d.id))
-            .map(|d| d.id.clone())
-            .collect();
+        let mut ids: Vec<String> =
+            destinations.iter().filter(|d| d.status == DestinationStatus::Active && named.contains(&d.id)).map(|d| d.id.clone()).collect();
         ids.dedup();
         return Ok(ids);
     }
@@ -34,8 +31,7 @@ pub fn route(
         .iter()
         .filter(|d| d.status == DestinationStatus::Active)
         .filter(|d| {
-            let filters =
-                Filters { severities: &d.values.severities, alert_kinds: &d.values.alert_kinds, log_types: &d.values.log_types };
+            let filters = Filters { severities: &d.values.severities, alert_kinds: &d.values.alert_kinds, log_types: &d.values.log_types };
             matches(filters, severity, alert_type, log_types)
         })
         .map(|d| d.id.clone())
@@ -92,7 +88,9 @@ mod tests {
         ];
         let ct = vec!["AWS.CloudTrail".to_owned()];
         let okta = vec!["Okta.SystemLog".to_owned()];
-        let table: Vec<(Severity, AlertType, &[String], Option<Vec<&str>>, Result<Vec<&str>, Vec<&str>>)> = vec![
+        // (the alert's severity, type, log types, destinations named) → routed to, or the unknown ones
+        type Case<'a> = (Severity, AlertType, &'a [String], Option<Vec<&'a str>>, Result<Vec<&'a str>, Vec<&'a str>>);
+        let table: Vec<Case> = vec![
             (High, AlertType::Rule, &okta, None, Ok(vec!["everything"])),
             (High, AlertType::Rule, &ct, None, Ok(vec!["everything", "cloudtrail"])),
             (Critical, AlertType::Policy, &ct, None, Ok(vec!["everything", "critical-only", "cloudtrail"])),
@@ -106,9 +104,9 @@ mod tests {
         for (i, (severity, alert_type, logs, named, expected)) in table.into_iter().enumerate() {
             let named: Option<Vec<String>> = named.map(|n| n.into_iter().map(str::to_owned).collect());
             let got = route(severity, alert_type, logs, named.as_deref(), &destinations);
-            let expected = expected.map(|v| v.into_iter().map(str::to_owned).collect::<Vec<_>>()).map_err(|v| {
-                v.into_iter().map(str::to_owned).collect::<Vec<_>>()
-            });
+            let expected = expected
+                .map(|v| v.into_iter().map(str::to_owned).collect::<Vec<_>>())
+                .map_err(|v| v.into_iter().map(str::to_owned).collect::<Vec<_>>());
             assert_eq!(got, expected, "row {i}");
         }
     }

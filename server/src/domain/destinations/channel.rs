@@ -42,11 +42,12 @@ pub async fn check(store: &dyn Store, apps: &SlackApps, id: &str, typed: Option<
     if org_wide && matches!(channel, ChannelRef::Name(_)) {
         return Ok(ChannelCheck { state: ChannelState::Problem, channel_id: None, message: super::ORG_WIDE_NEEDS_ID.to_owned() });
     }
-    let (token, found) = apps.renewing(&app, |token| {
-        let (client_id, channel) = (&app.client_id, &channel);
-        async move { find(apps, client_id, &token, channel).await }
-    })
-    .await?;
+    let (token, found) = apps
+        .renewing(&app, |token| {
+            let (client_id, channel) = (&app.client_id, &channel);
+            async move { find(apps, client_id, &token, channel).await }
+        })
+        .await?;
     let bot = apps.bot_name(&app.client_id, &token).await;
     Ok(match found {
         Ok(found) if found.is_archived => ChannelCheck {
@@ -77,15 +78,14 @@ pub async fn welcome(store: &dyn Store, apps: &SlackApps, id: &str) -> Result<We
         ChannelRef::Name(name) => format!("#{name}"),
     };
     let name = crate::slack::escape(&record.values.display_name);
-    let text = format!(
-        "👋 Herald is connected. Alerts for *{name}* will arrive in this channel, and you can triage them right here."
-    );
+    let text = format!("👋 Herald is connected. Alerts for *{name}* will arrive in this channel, and you can triage them right here.");
     let message = json!({"channel": target, "text": text, "unfurl_links": false});
-    let (token, sent) = apps.renewing(&app, |token| {
-        let message = &message;
-        async move { apps.slack().post_message(&token, message).await }
-    })
-    .await?;
+    let (token, sent) = apps
+        .renewing(&app, |token| {
+            let message = &message;
+            async move { apps.slack().post_message(&token, message).await }
+        })
+        .await?;
     match sent {
         Ok(posted) => {
             tracing::info!(destination.id = %record.id, slack.channel = %posted.channel, "welcome message sent");

@@ -6,10 +6,8 @@ pub mod channel;
 
 use herald_model::api::FieldError;
 use herald_model::destination::{
-    DeliveryHealthView,
-    AlertKind, DestinationKind, DestinationStatus, DestinationSummary, DestinationView, DraftUpdate, SecretHint,
-    AppCredentials, Severity, SlackAppView, SlackBotForm, StoredSecrets, ValidSlackBot, WIZARD_STEPS,
-    parse_client_id, parse_hex_secret,
+    AlertKind, AppCredentials, DeliveryHealthView, DestinationKind, DestinationStatus, DestinationSummary, DestinationView, DraftUpdate,
+    SecretHint, Severity, SlackAppView, SlackBotForm, StoredSecrets, ValidSlackBot, WIZARD_STEPS, parse_client_id, parse_hex_secret,
 };
 
 use herald_model::destination::{DEFAULT_DEDUP_WINDOW, MAX_DEDUP_WINDOW};
@@ -147,12 +145,8 @@ fn looks_secret(value: &str) -> bool {
 
 /// A draft's values as typed: capped in length, never a secret.
 fn draft_values(form: &SlackBotForm) -> Result<DestinationValues, Error> {
-    let text_fields = [
-        ("displayName", &form.display_name),
-        ("channel", &form.channel),
-        ("clientId", &form.client_id),
-        ("timezone", &form.timezone),
-    ];
+    let text_fields =
+        [("displayName", &form.display_name), ("channel", &form.channel), ("clientId", &form.client_id), ("timezone", &form.timezone)];
     let all = text_fields.into_iter().chain(form.log_types.iter().map(|t| ("logTypes", t)));
     let mut problems = Vec::new();
     for (field, value) in all {
@@ -190,7 +184,12 @@ pub async fn save_draft(store: &dyn Store, id: &str, update: DraftUpdate) -> Res
 
 /// Saves a draft's Client ID and the app secrets given, ahead of the rest
 /// of the form: Add to Slack needs them to exchange its code.
-pub async fn save_credentials(store: &dyn Store, apps: &SlackApps, id: &str, credentials: AppCredentials) -> Result<DestinationView, Error> {
+pub async fn save_credentials(
+    store: &dyn Store,
+    apps: &SlackApps,
+    id: &str,
+    credentials: AppCredentials,
+) -> Result<DestinationView, Error> {
     let client_id = parse_client_id("clientId", &credentials.client_id)?;
     let given = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     let mut errors = Vec::new();
@@ -228,8 +227,7 @@ fn check(form: &SlackBotForm, stored: StoredSecrets) -> Result<ValidSlackBot, Ve
 }
 
 /// Why an org-wide install needs a channel ID.
-pub const ORG_WIDE_NEEDS_ID: &str =
-    "The app is installed org-wide (Enterprise Grid), where Slack needs the channel ID, like C0123ABCD: find it under the channel's details → About.";
+pub const ORG_WIDE_NEEDS_ID: &str = "The app is installed org-wide (Enterprise Grid), where Slack needs the channel ID, like C0123ABCD: find it under the channel's details → About.";
 
 /// [`check`], and what the app's installation adds: an org-wide
 /// (Enterprise Grid) install posts by channel ID only. Every path to an
@@ -275,10 +273,10 @@ pub async fn save_settings(store: &dyn Store, apps: &SlackApps, id: &str, form: 
     let valid = match checked {
         Ok(valid) => valid,
         Err(errors) => {
-            if record.status == DestinationStatus::Draft {
-                if let Ok(values) = draft_values(&form) {
-                    store.save_draft(id, &values, record.wizard_step).await?;
-                }
+            if record.status == DestinationStatus::Draft
+                && let Ok(values) = draft_values(&form)
+            {
+                store.save_draft(id, &values, record.wizard_step).await?;
             }
             return Err(Error::invalid(errors));
         }
@@ -349,11 +347,7 @@ async fn store_secrets(store: &dyn Store, apps: &SlackApps, valid: &ValidSlackBo
         bot_token: seal("bot_token", &valid.bot_token),
     };
     let any = secrets.client_secret.is_some() || secrets.signing_secret.is_some() || secrets.bot_token.is_some();
-    if any {
-        Ok(Some(store.upsert_slack_app(client_id, &secrets).await?))
-    } else {
-        Ok(store.slack_app(client_id).await?)
-    }
+    if any { Ok(Some(store.upsert_slack_app(client_id, &secrets).await?)) } else { Ok(store.slack_app(client_id).await?) }
 }
 
 /// Ends setup: the destination becomes active if its settings pass every

@@ -33,14 +33,18 @@ impl SlackApps {
         // Only news about this app's own installation counts, whichever way
         // it was installed; an unknown installation believes nothing.
         let installation = self.installation(app).await;
-        let same_team = installation.as_ref().is_some_and(|i| {
-            super::installation::is_from(i, payload["team_id"].as_str(), payload["enterprise_id"].as_str())
-        });
+        let same_team = installation
+            .as_ref()
+            .is_some_and(|i| super::installation::is_from(i, payload["team_id"].as_str(), payload["enterprise_id"].as_str()));
         let our_bot = |list: &Value| {
-            installation.as_ref().is_some_and(|i| list.as_array().is_some_and(|bots| bots.iter().any(|b| b.as_str() == Some(i.bot_user_id.as_str()))))
+            installation
+                .as_ref()
+                .is_some_and(|i| list.as_array().is_some_and(|bots| bots.iter().any(|b| b.as_str() == Some(i.bot_user_id.as_str()))))
         };
         let problem = match kind {
-            "app_uninstalled" if same_team => Some("Disconnected: the app was uninstalled from Slack. Reinstall it and save the new bot token."),
+            "app_uninstalled" if same_team => {
+                Some("Disconnected: the app was uninstalled from Slack. Reinstall it and save the new bot token.")
+            }
             "tokens_revoked" if same_team && our_bot(&event["tokens"]["bot"]) => {
                 Some("Disconnected: Slack revoked the app's tokens. Reinstall the app and save the new bot token.")
             }

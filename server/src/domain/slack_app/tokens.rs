@@ -14,9 +14,7 @@ impl SlackApps {
     /// minutes. `expired`: the token Slack just answered `token_expired` for.
     pub async fn bot_token(&self, app: &SlackAppRecord, expired: Option<&str>) -> Result<String, Error> {
         let rotating = app.installation.as_ref().filter(|i| i.refresh_token.is_some());
-        let due = rotating
-            .and_then(|i| i.token_expires_at)
-            .is_some_and(|at| at - jiff::Timestamp::now().as_second() <= REFRESH_AHEAD_SECS);
+        let due = rotating.and_then(|i| i.token_expires_at).is_some_and(|at| at - jiff::Timestamp::now().as_second() <= REFRESH_AHEAD_SECS);
         if rotating.is_some() && (due || expired.is_some()) {
             return self.refresh(&app.client_id, expired).await;
         }
@@ -59,7 +57,8 @@ impl SlackApps {
         // A token pasted meanwhile replaced the rotating pair: nothing to renew.
         let Some(old_refresh) = installation.refresh_token.as_ref() else { return Ok(current) };
         let refresh_token = self.open(client_id, "refresh_token", old_refresh)?;
-        let client_secret = self.open(client_id, "client_secret", app.client_secret.as_ref().ok_or_else(|| Error::broken("no client secret"))?)?;
+        let client_secret =
+            self.open(client_id, "client_secret", app.client_secret.as_ref().ok_or_else(|| Error::broken("no client secret"))?)?;
         let access = self.slack.refresh_token(client_id, &client_secret, &refresh_token).await.map_err(|error| {
             tracing::warn!(slack.error = %error, "token refresh failed");
             match error {

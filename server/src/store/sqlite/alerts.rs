@@ -12,8 +12,8 @@ use sqlx::{Row as _, SqlitePool};
 
 use super::{json_column, to_json};
 use crate::store::{
-    Activity, ActivityRecord, AssigneeRecord, DeliveryKind, PostRef, TriageChange, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryRecord, NewAlertRecord, Outcome, StoreError,
-    Stored,
+    Activity, ActivityRecord, AlertFilter, AlertListRow, AlertRecord, AssigneeRecord, ClaimedDelivery, DeliveryHealth, DeliveryKind,
+    DeliveryRecord, NewAlertRecord, Outcome, PostRef, StoreError, Stored, TriageChange,
 };
 
 const ALERT_COLUMNS: &str = "id, title, severity, type, status, detection_id, log_types, tags, description, runbook, \
@@ -131,7 +131,8 @@ async fn insert_alerts_on(connection: &mut sqlx::SqliteConnection, alerts: &[New
         }
         if !inserted {
             // A repeat: say how many destinations the first one went to.
-            let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE alert_id = ?").bind(&a.id).fetch_one(&mut *tx).await?;
+            let existing: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE alert_id = ?").bind(&a.id).fetch_one(&mut *tx).await?;
             deliveries = usize::try_from(existing).unwrap_or(0);
         }
         stored.push(Stored { id: a.id.clone(), created: inserted, deliveries, folded: false });
@@ -214,8 +215,10 @@ async fn fold(tx: &mut sqlx::SqliteConnection, new: &NewAlertRecord, now: i64) -
     .bind(&into.id)
     .execute(&mut *tx)
     .await?;
-    let deliveries: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE alert_id = ? AND kind = 'POST'").bind(&into.id).fetch_one(&mut *tx).await?;
+    let deliveries: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE alert_id = ? AND kind = 'POST'")
+        .bind(&into.id)
+        .fetch_one(&mut *tx)
+        .await?;
     Ok(Some(Stored { id: into.id, created: false, deliveries: usize::try_from(deliveries).unwrap_or(0), folded: true }))
 }
 
@@ -564,7 +567,11 @@ pub(super) async fn apply_triage(pool: &SqlitePool, change: &TriageChange, now: 
     applied
 }
 
-async fn apply_triage_on(connection: &mut sqlx::SqliteConnection, change: &TriageChange, now: i64) -> Result<Option<AlertRecord>, StoreError> {
+async fn apply_triage_on(
+    connection: &mut sqlx::SqliteConnection,
+    change: &TriageChange,
+    now: i64,
+) -> Result<Option<AlertRecord>, StoreError> {
     use sqlx::Connection as _;
     let mut tx = connection.begin().await?;
     let (set_assignee, assignee) = match &change.assignee {

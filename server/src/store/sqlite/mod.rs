@@ -10,8 +10,8 @@ use futures_core::future::BoxFuture;
 use herald_model::account::{ApiTokenView, Email, Role, UserPatch, UserView};
 use herald_model::destination::{DestinationKind, DestinationStatus};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::sqlite::SqliteRow;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row as _, SqlitePool};
 
 mod alerts;
@@ -19,9 +19,9 @@ mod alerts;
 use std::collections::HashMap;
 
 use super::{
-    ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, TriageChange, DeliveryHealth, DeliveryRecord, NewAlertRecord, Outcome, Stored,
-    DestinationRecord, DestinationValues, Installation, NewApiTokenRecord, NewUserRecord, SlackAppRecord, SlackAppSecrets, Store,
-    StoreError, StoredSecret, UserRecord, new_id, now_rfc3339,
+    ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryRecord, DestinationRecord,
+    DestinationValues, Installation, NewAlertRecord, NewApiTokenRecord, NewUserRecord, Outcome, SlackAppRecord, SlackAppSecrets, Store,
+    StoreError, Stored, StoredSecret, TriageChange, UserRecord, new_id, now_rfc3339,
 };
 
 const DESTINATION_COLUMNS: &str = "id, kind, status, wizard_step, display_name, channel, client_id, severities, \
@@ -285,11 +285,8 @@ impl Store for SqliteStore {
              alert_kinds, log_types, timezone, dedup_window, created_at, updated_at) \
              VALUES (?, ?, 'DRAFT', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {DESTINATION_COLUMNS}"
         );
-        let row = bind_values(sqlx::query(&sql).bind(new_id()).bind(kind.as_str()), values)
-            .bind(&now)
-            .bind(&now)
-            .fetch_one(&self.pool)
-            .await;
+        let row =
+            bind_values(sqlx::query(&sql).bind(new_id()).bind(kind.as_str()), values).bind(&now).bind(&now).fetch_one(&self.pool).await;
         self.destinations.changed();
         destination_from_row(&row?)
     }
@@ -606,8 +603,7 @@ impl Store for SqliteStore {
     async fn user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email_key = ?");
         let row = sqlx::query(&sql).bind(email.key()).fetch_optional(&self.pool).await?;
-        row.map(|row| Ok(UserRecord { user: user_from_row(&row)?, password_hash: row.try_get("password_hash")? }))
-            .transpose()
+        row.map(|row| Ok(UserRecord { user: user_from_row(&row)?, password_hash: row.try_get("password_hash")? })).transpose()
     }
 
     async fn list_users(&self) -> Result<Vec<UserView>, StoreError> {
@@ -632,9 +628,7 @@ impl Store for SqliteStore {
             .await?
             .ok_or(StoreError::NotFound("user"))?;
         let user = user_from_row(&row)?;
-        let admins: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'ADMIN' AND enabled = 1")
-            .fetch_one(&mut *tx)
-            .await?;
+        let admins: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'ADMIN' AND enabled = 1").fetch_one(&mut *tx).await?;
         if admins == 0 {
             tx.rollback().await?;
             return Err(StoreError::LastAdmin);
@@ -712,9 +706,7 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_api_token(&self, id: &str) -> Result<ApiTokenView, StoreError> {
-        let sql = format!(
-            "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING {TOKEN_COLUMNS}"
-        );
+        let sql = format!("UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING {TOKEN_COLUMNS}");
         let row = sqlx::query(&sql).bind(now_rfc3339()).bind(id).fetch_optional(&self.pool).await?;
         token_from_row(&row.ok_or(StoreError::NotFound("API token"))?)
     }
@@ -723,9 +715,9 @@ impl Store for SqliteStore {
         // Last-used is kept to the minute: a write (and a disk flush) on
         // every ingest request would halve the rate Herald takes alerts at.
         let now = now_rfc3339();
-        let minute_ago = jiff::Timestamp::now().checked_sub(jiff::SignedDuration::from_secs(60)).map(|t| {
-            jiff::Timestamp::from_second(t.as_second()).unwrap_or(t).to_string()
-        });
+        let minute_ago = jiff::Timestamp::now()
+            .checked_sub(jiff::SignedDuration::from_secs(60))
+            .map(|t| jiff::Timestamp::from_second(t.as_second()).unwrap_or(t).to_string());
         let sql = format!(
             "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL \
              AND (last_used_at IS NULL OR last_used_at < ?) RETURNING {TOKEN_COLUMNS}"
