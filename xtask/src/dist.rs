@@ -188,9 +188,7 @@ fn without_comment_lines(js: &str) -> String {
     let mut in_block = false;
     for line in js.lines() {
         let code = line.trim();
-        if in_block {
-            in_block = !code.ends_with("*/");
-        } else if code.starts_with("/*") {
+        if in_block || code.starts_with("/*") {
             in_block = !code.ends_with("*/");
         } else if !code.starts_with("//") && !code.is_empty() {
             out.push_str(line);
@@ -214,10 +212,8 @@ fn without_css_comments(css: &str) -> String {
 
 /// Every stylesheet in `style/`, in name order, as one file.
 fn stylesheet() -> anyhow::Result<Vec<u8>> {
-    let mut files: Vec<PathBuf> = fs::read_dir("style")
-        .context("reading style/")?
-        .map(|entry| entry.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
+    let mut files: Vec<PathBuf> =
+        fs::read_dir("style").context("reading style/")?.map(|entry| entry.map(|e| e.path())).collect::<Result<_, _>>()?;
     files.retain(|p| p.extension().is_some_and(|e| e == "css"));
     files.sort();
     let mut css = String::new();

@@ -20,20 +20,18 @@ fn main() -> ExitCode {
         Some((command, rest)) => (command.as_str(), rest),
         None => ("help", &[][..]),
     };
-    let result = std::env::set_current_dir(workspace_root())
-        .context("entering the workspace folder")
-        .and_then(|()| match command {
-            "build" => build(),
-            "build-app" => dist::build_app().map(|_| ()),
-            "serve" => serve(rest),
-            "test" => test(rest),
-            "bench" => bench(),
-            "help" | "--help" | "-h" => {
-                println!("{}", USAGE);
-                Ok(())
-            }
-            other => Err(anyhow::anyhow!("unknown command {other:?}\n\n{USAGE}")),
-        });
+    let result = std::env::set_current_dir(workspace_root()).context("entering the workspace folder").and_then(|()| match command {
+        "build" => build(),
+        "build-app" => dist::build_app().map(|_| ()),
+        "serve" => serve(rest),
+        "test" => test(rest),
+        "bench" => bench(),
+        "help" | "--help" | "-h" => {
+            println!("{}", USAGE);
+            Ok(())
+        }
+        other => Err(anyhow::anyhow!("unknown command {other:?}\n\n{USAGE}")),
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -64,10 +62,7 @@ fn serve(herald_args: &[String]) -> anyhow::Result<()> {
     build()?;
     let herald = Path::new("target/release/herald");
     println!("Starting Herald; stop it with Ctrl-C.");
-    let status = Command::new(herald)
-        .args(herald_args)
-        .status()
-        .with_context(|| format!("running {}", herald.display()))?;
+    let status = Command::new(herald).args(herald_args).status().with_context(|| format!("running {}", herald.display()))?;
     // Ctrl-C reaches Herald too; its clean exit is not an xtask failure.
     if !status.success() && status.code().is_some() {
         bail!("herald exited with {status}");
@@ -81,6 +76,7 @@ fn serve(herald_args: &[String]) -> anyhow::Result<()> {
 const HOST_PACKAGES: &[&str] = &["herald-model", "herald-server", "herald-tests", "xtask"];
 
 fn test(cargo_test_args: &[String]) -> anyhow::Result<()> {
+    lint()?;
     let browser = setup::browser()?;
     setup::yaml_1_1_reader()?;
     let dist = dist::build_app()?;
@@ -102,6 +98,27 @@ fn test(cargo_test_args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The formatting (rustfmt.toml), then clippy with every warning an error,
+/// on the host packages; the app's own lints run when it is built.
+fn lint() -> anyhow::Result<()> {
+    setup::component("rustfmt", "fmt")?;
+    setup::component("clippy", "clippy")?;
+    let status = Command::new(cargo_bin()).args(["fmt", "--all", "--check"]).status().context("running cargo fmt")?;
+    if !status.success() {
+        bail!("the code is not formatted as rustfmt.toml says: run `cargo fmt --all`, then look at the diff");
+    }
+    let mut args: Vec<String> = vec!["clippy".into(), "--all-targets".into()];
+    for package in HOST_PACKAGES {
+        args.extend(["--package".into(), (*package).into()]);
+    }
+    args.extend(["--".into(), "-D".into(), "warnings".into()]);
+    let status = Command::new(cargo_bin()).args(&args).status().context("running cargo clippy")?;
+    if !status.success() {
+        bail!("clippy found something (above): fix it, or say in the code why a lint does not apply");
+    }
+    Ok(())
+}
+
 /// Builds the web app, the release server and the benchmark driver, then
 /// runs the driver against the server and the fake Slack; it prints the
 /// table (the console's size among its rows).
@@ -115,11 +132,8 @@ fn bench() -> anyhow::Result<()> {
         bail!("building the benchmark failed ({status})");
     }
     let target = workspace_root().join("target/release");
-    let status = Command::new(target.join("herald-bench"))
-        .arg(target.join("herald"))
-        .arg(&dist)
-        .status()
-        .context("running the benchmark")?;
+    let status =
+        Command::new(target.join("herald-bench")).arg(target.join("herald")).arg(&dist).status().context("running the benchmark")?;
     if !status.success() {
         bail!("the benchmark failed ({status})");
     }

@@ -41,6 +41,22 @@ pub fn rust_src() -> bool {
     }
 }
 
+/// A component of the pinned toolchain the tests need, with the cargo
+/// subcommand it brings (`rustfmt`: `cargo fmt`; `clippy`: `cargo
+/// clippy`): added with rustup when cargo lacks it, or the command to add
+/// it is said.
+pub fn component(name: &str, subcommand: &str) -> anyhow::Result<()> {
+    let works = || Command::new(crate::cargo_bin()).args([subcommand, "--version"]).output().is_ok_and(|o| o.status.success());
+    if works() {
+        return Ok(());
+    }
+    println!("Adding {name} to the pinned toolchain (rustup component add {name})…");
+    if run("rustup", &["component", "add", name]).is_ok() && works() {
+        return Ok(());
+    }
+    bail!("the tests check the code with {name}, which the pinned toolchain lacks: run `rustup component add {name}` in this folder")
+}
+
 /// The manifest test reads the YAML as a YAML 1.1 parser would (Python's
 /// PyYAML): installs Debian's python3-yaml when it is missing and we are
 /// root, else says how.
@@ -91,10 +107,10 @@ pub fn browser() -> anyhow::Result<Browser> {
     if let Some(found) = find_browser() {
         return Ok(found);
     }
-    if apt_install("Chromium and ChromeDriver for the browser tests", &["chromium", "chromium-driver"])? {
-        if let Some(found) = find_browser() {
-            return Ok(found);
-        }
+    if apt_install("Chromium and ChromeDriver for the browser tests", &["chromium", "chromium-driver"])?
+        && let Some(found) = find_browser()
+    {
+        return Ok(found);
     }
     bail!(
         "the browser tests need Chromium and ChromeDriver of the same version.\n\
