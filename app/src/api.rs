@@ -3,14 +3,11 @@
 //! sentence a person can act on.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
-use herald_model::account::{
-    ApiTokenList, ApiTokenView, CreatedApiToken, Me, NewApiToken, NewUser, SignIn, UserList, UserPatch, UserView,
-};
+use herald_model::account::{ApiTokenList, ApiTokenView, CreatedApiToken, Me, NewApiToken, NewUser, SignIn, UserList, UserPatch, UserView};
 use herald_model::alert::{AlertList, AlertPatch, AlertView, AssigneeList, NewComment};
 use herald_model::api::{DestinationList, ErrorBody, FieldError};
 use herald_model::destination::{
-    AppCredentials, ChannelCheck, DestinationKind, DestinationView, DraftUpdate, NewDestination, SlackBotForm, TimezoneList,
-    WelcomeOutcome,
+    AppCredentials, ChannelCheck, DestinationKind, DestinationView, DraftUpdate, NewDestination, SlackBotForm, TimezoneList, WelcomeOutcome,
 };
 use herald_model::manifest::{ManifestFormat, ManifestText};
 use serde::Serialize;
@@ -20,6 +17,10 @@ use serde::de::DeserializeOwned;
 pub struct ApiError {
     /// HTTP status; 0 when the server could not be reached.
     pub status: u16,
+    /// The server's stable code (`invalid_field`, `unauthenticated`, …);
+    /// empty when the answer was not the server's error body. Pages
+    /// branch on this, never on the status.
+    pub code: String,
     pub message: String,
     /// Field-by-field problems, for forms.
     pub fields: Vec<FieldError>,
@@ -27,12 +28,19 @@ pub struct ApiError {
 
 impl ApiError {
     fn plain(status: u16, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into(), fields: Vec::new() }
+        ApiError { status, code: String::new(), message: message.into(), fields: Vec::new() }
+    }
+
+    /// Fields a form found wrong before sending, shown as the server's
+    /// would be.
+    pub fn invalid(fields: Vec<FieldError>) -> Self {
+        let message = fields.first().map(|f| f.message.clone()).unwrap_or_default();
+        ApiError { status: 422, code: "invalid_field".to_owned(), message, fields }
     }
 
     /// The session is missing or over: the app sends people to sign in.
     pub fn is_unauthenticated(&self) -> bool {
-        self.status == 401
+        self.code == "unauthenticated"
     }
 
     /// The message for one form field, if the server named it.
@@ -66,46 +74,46 @@ pub async fn create_destination(kind: DestinationKind) -> Result<DestinationView
 }
 
 pub async fn destination(id: &str) -> Result<DestinationView, ApiError> {
-    send(Request::get(&format!("/api/destinations/{id}"))).await
+    send(Request::get(&format!("/api/destinations/{}", encoded(id)))).await
 }
 
 pub async fn save_draft(id: &str, update: &DraftUpdate) -> Result<DestinationView, ApiError> {
-    send_json(Request::patch(&format!("/api/destinations/{id}/draft")), update).await
+    send_json(Request::patch(&format!("/api/destinations/{}/draft", encoded(id))), update).await
 }
 
 pub async fn save_destination(id: &str, form: &SlackBotForm) -> Result<DestinationView, ApiError> {
-    send_json(Request::put(&format!("/api/destinations/{id}")), form).await
+    send_json(Request::put(&format!("/api/destinations/{}", encoded(id))), form).await
 }
 
 pub async fn finish_destination(id: &str) -> Result<DestinationView, ApiError> {
-    send(Request::post(&format!("/api/destinations/{id}/finish"))).await
+    send(Request::post(&format!("/api/destinations/{}/finish", encoded(id)))).await
 }
 
 pub async fn set_destination_enabled(id: &str, enabled: bool) -> Result<DestinationView, ApiError> {
     let action = if enabled { "enable" } else { "disable" };
-    send(Request::post(&format!("/api/destinations/{id}/{action}"))).await
+    send(Request::post(&format!("/api/destinations/{}/{action}", encoded(id)))).await
 }
 
 pub async fn delete_destination(id: &str) -> Result<(), ApiError> {
-    send_empty(Request::delete(&format!("/api/destinations/{id}"))).await
+    send_empty(Request::delete(&format!("/api/destinations/{}", encoded(id)))).await
 }
 
 pub async fn save_credentials(id: &str, credentials: &AppCredentials) -> Result<DestinationView, ApiError> {
-    send_json(Request::put(&format!("/api/destinations/{id}/credentials")), credentials).await
+    send_json(Request::put(&format!("/api/destinations/{}/credentials", encoded(id))), credentials).await
 }
 
 pub async fn channel_check(id: &str) -> Result<ChannelCheck, ApiError> {
-    send(Request::get(&format!("/api/destinations/{id}/channel"))).await
+    send(Request::get(&format!("/api/destinations/{}/channel", encoded(id)))).await
 }
 
 /// The same check for a channel typed but not saved yet (step 5).
 pub async fn channel_check_typed(id: &str, channel: &str) -> Result<ChannelCheck, ApiError> {
     let channel = String::from(js_sys::encode_uri_component(channel));
-    send(Request::get(&format!("/api/destinations/{id}/channel?channel={channel}"))).await
+    send(Request::get(&format!("/api/destinations/{}/channel?channel={channel}", encoded(id)))).await
 }
 
 pub async fn send_welcome(id: &str) -> Result<WelcomeOutcome, ApiError> {
-    send(Request::post(&format!("/api/destinations/{id}/welcome"))).await
+    send(Request::post(&format!("/api/destinations/{}/welcome", encoded(id)))).await
 }
 
 pub async fn manifest(format: ManifestFormat, enterprise_grid: bool) -> Result<ManifestText, ApiError> {
@@ -128,7 +136,7 @@ pub async fn list_alerts(query: &str) -> Result<AlertList, ApiError> {
 }
 
 pub async fn alert(id: &str) -> Result<AlertView, ApiError> {
-    read_alert(fetch(prepare(Request::get(&format!("/api/alerts/{}", js_sys::encode_uri_component(id))))).await?)
+    read_alert(fetch(prepare(Request::get(&format!("/api/alerts/{}", encoded(id))))).await?)
 }
 
 /// Queues the alert's message again: to one destination, or to all.
@@ -138,18 +146,18 @@ pub async fn resend_alert(id: &str, destination_id: Option<&str>) -> Result<Aler
     struct Resend<'a> {
         destination_id: Option<&'a str>,
     }
-    let url = format!("/api/alerts/{}/resend", js_sys::encode_uri_component(id));
+    let url = format!("/api/alerts/{}/resend", encoded(id));
     read_alert(post(Request::post(&url), serde_json::to_string(&Resend { destination_id }).ok()).await?)
 }
 
 /// Changes the status and/or the assignee (`assignee_id: ""`: no one).
 pub async fn update_alert(id: &str, patch: &AlertPatch) -> Result<AlertView, ApiError> {
-    let url = format!("/api/alerts/{}", js_sys::encode_uri_component(id));
+    let url = format!("/api/alerts/{}", encoded(id));
     read_alert(post(Request::patch(&url), serde_json::to_string(patch).ok()).await?)
 }
 
 pub async fn add_comment(id: &str, comment: &NewComment) -> Result<AlertView, ApiError> {
-    let url = format!("/api/alerts/{}/comments", js_sys::encode_uri_component(id));
+    let url = format!("/api/alerts/{}/comments", encoded(id));
     read_alert(post(Request::post(&url), serde_json::to_string(comment).ok()).await?)
 }
 
@@ -168,7 +176,7 @@ pub async fn create_user(user: &NewUser) -> Result<UserView, ApiError> {
 }
 
 pub async fn update_user(id: &str, patch: &UserPatch) -> Result<UserView, ApiError> {
-    send_json(Request::patch(&format!("/api/users/{id}")), patch).await
+    send_json(Request::patch(&format!("/api/users/{}", encoded(id))), patch).await
 }
 
 // ---- API tokens ----
@@ -182,10 +190,16 @@ pub async fn create_token(token: &NewApiToken) -> Result<CreatedApiToken, ApiErr
 }
 
 pub async fn revoke_token(id: &str) -> Result<ApiTokenView, ApiError> {
-    send(Request::delete(&format!("/api/tokens/{id}"))).await
+    send(Request::delete(&format!("/api/tokens/{}", encoded(id)))).await
 }
 
 // ---- plumbing ----
+
+/// An ID as one path segment: whatever it holds, it cannot reach another
+/// route (`/`, `?`, `#` and the rest are percent-encoded).
+fn encoded(id: &str) -> String {
+    js_sys::encode_uri_component(id).into()
+}
 
 /// Every request says it comes from Herald's pages: the server refuses
 /// state changes without this header (CSRF protection).
@@ -239,8 +253,7 @@ async fn fetch_built(request: gloo_net::http::Request) -> Result<(u16, wasm_bind
 
 /// The answer read as `T`.
 fn read<T: DeserializeOwned>((status, value): (u16, wasm_bindgen::JsValue)) -> Result<T, ApiError> {
-    from_js(value)
-        .ok_or_else(|| ApiError::plain(status, "Herald's server sent an answer this page cannot read. Reload the page."))
+    from_js(value).ok_or_else(|| ApiError::plain(status, "Herald's server sent an answer this page cannot read. Reload the page."))
 }
 
 /// An alert as its page shows it. Its context is shown, never read, so the
@@ -250,9 +263,7 @@ fn read_alert(answer: (u16, wasm_bindgen::JsValue)) -> Result<AlertView, ApiErro
     let context = js_sys::Reflect::get(&answer.1, &"alertContext".into())
         .ok()
         .filter(|context| !context.is_undefined() && !context.is_null())
-        .and_then(|context| {
-            js_sys::JSON::stringify_with_replacer_and_space(&context, &wasm_bindgen::JsValue::NULL, &2.into()).ok()
-        })
+        .and_then(|context| js_sys::JSON::stringify_with_replacer_and_space(&context, &wasm_bindgen::JsValue::NULL, &2.into()).ok())
         .map(String::from);
     let mut alert: AlertView = read(answer)?;
     alert.alert_context = context.map(serde_json::Value::String);
@@ -296,11 +307,8 @@ async fn error_of(response: Response) -> ApiError {
                     fields.push(FieldError::new(field, body.error.message.clone()));
                 }
             }
-            ApiError { status, message: body.error.message, fields }
+            ApiError { status, code: body.error.code, message: body.error.message, fields }
         }
-        None => ApiError::plain(
-            status,
-            format!("Herald's server answered {status} {status_text}. Try again in a moment."),
-        ),
+        None => ApiError::plain(status, format!("Herald's server answered {status} {status_text}. Try again in a moment.")),
     }
 }

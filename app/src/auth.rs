@@ -1,12 +1,12 @@
 //! Who is signed in, for every page: checked once at start, changed by
 //! signing in and out, and cleared when the server says the session ended.
 
-use herald_model::account::{Me, Permission};
-use leptos::prelude::*;
-use leptos::task::spawn_local;
 use crate::api::{self, ApiError};
 use crate::components::notice::{ErrorNotice, Loading};
 use crate::router;
+use herald_model::account::{Me, Permission};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Session {
@@ -90,9 +90,7 @@ fn guard(permission: Permission, page: std::sync::Arc<dyn Fn() -> AnyView + Send
             router::redirect(target);
             ().into_any()
         }
-        Session::Failed(error) => {
-            view! { <ErrorNotice error retry=Callback::new(move |()| auth.check()) /> }.into_any()
-        }
+        Session::Failed(error) => view! { <ErrorNotice error retry=Callback::new(move |()| auth.check()) /> }.into_any(),
         Session::SignedIn(me) if !me.may(permission) => view! {
             <section class="page">
                 <h1>"Not available to your role"</h1>

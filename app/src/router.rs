@@ -45,6 +45,12 @@ impl Route {
     }
 }
 
+/// An ID as one segment of a page's address, percent-encoded: [`Route::of`]
+/// decodes it back, whatever it holds.
+pub fn segment(id: &str) -> String {
+    js_sys::encode_uri_component(id).into()
+}
+
 fn decode(segment: &str) -> String {
     js_sys::decode_uri_component(segment).map(String::from).unwrap_or_else(|_| segment.to_owned())
 }
@@ -158,13 +164,7 @@ pub fn is_current(href: &str) -> bool {
 /// paths that are not the app's pages (Herald's server routes, like the
 /// Slack install), other sites, and jumps within the page.
 fn on_click(event: web_sys::MouseEvent) {
-    if event.default_prevented()
-        || event.button() != 0
-        || event.meta_key()
-        || event.alt_key()
-        || event.ctrl_key()
-        || event.shift_key()
-    {
+    if event.default_prevented() || event.button() != 0 || event.meta_key() || event.alt_key() || event.ctrl_key() || event.shift_key() {
         return;
     }
     let link = event
@@ -173,8 +173,7 @@ fn on_click(event: web_sys::MouseEvent) {
         .and_then(|element| element.closest("a[href]").ok().flatten())
         .and_then(|element| element.dyn_into::<web_sys::HtmlAnchorElement>().ok());
     let Some(link) = link else { return };
-    let external =
-        link.get_attribute("rel").is_some_and(|rel| rel.split_ascii_whitespace().any(|word| word == "external"));
+    let external = link.get_attribute("rel").is_some_and(|rel| rel.split_ascii_whitespace().any(|word| word == "external"));
     let target = link.target();
     if !(target.is_empty() || target == "_self") || link.has_attribute("download") || external {
         return;
@@ -187,8 +186,7 @@ fn on_click(event: web_sys::MouseEvent) {
     if Route::of(&path) == Route::NotFound {
         return;
     }
-    if !hash.is_empty() && Some(&path) == here.pathname().ok().as_ref() && Some(&search) == here.search().ok().as_ref()
-    {
+    if !hash.is_empty() && Some(&path) == here.pathname().ok().as_ref() && Some(&search) == here.search().ok().as_ref() {
         return;
     }
     event.prevent_default();

@@ -2,11 +2,11 @@
 //! browser refuses, the text is selected for a manual copy and the button
 //! says so.
 
+use crate::components::handler;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen_futures::JsFuture;
-use crate::components::handler;
 
 /// `select`: the id of the element holding the text (a textarea or input),
 /// selected when the clipboard cannot be written.

@@ -5,15 +5,15 @@
 use std::time::Duration;
 
 use herald_model::destination::{
-    AlertKind, ChannelCheck, ChannelRef, ChannelState, DestinationStatus, DestinationView, DraftUpdate, SUPPORTED_LOG_TYPES,
-    Severity, SlackBotForm, parse_bot_token, parse_client_id, parse_dedup_window, parse_destination_name, parse_hex_secret, parse_log_type,
+    AlertKind, ChannelCheck, ChannelRef, ChannelState, DestinationStatus, DestinationView, DraftUpdate, SUPPORTED_LOG_TYPES, Severity,
+    SlackBotForm, parse_bot_token, parse_client_id, parse_dedup_window, parse_destination_name, parse_hex_secret, parse_log_type,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
-use crate::components::notice::{FieldMessage, FormError, Loader, focus_first_invalid};
 use crate::components::handler;
+use crate::components::notice::{FieldMessage, FormError, Loader, focus_first_invalid};
 
 /// How long typing pauses before a draft saves what was typed, and before
 /// Slack is asked about a typed channel.
@@ -82,11 +82,7 @@ pub fn DestinationForm(
 ) -> impl IntoView {
     let id = destination.id.clone();
     let is_draft = destination.status == DestinationStatus::Draft;
-    let secrets = RwSignal::new((
-        destination.client_secret.clone(),
-        destination.signing_secret.clone(),
-        destination.bot_token.clone(),
-    ));
+    let secrets = RwSignal::new((destination.client_secret.clone(), destination.signing_secret.clone(), destination.bot_token.clone()));
     let name = Field::new(destination.display_name.clone());
     let channel = Field::new(destination.channel.clone());
     let client_id = Field::new(destination.client_id.clone());
@@ -112,10 +108,8 @@ pub fn DestinationForm(
     let timezone_done = RwSignal::new(true);
     // With the Slack app's credentials stored, only the destination's own
     // fields are asked; the credentials open on request.
-    let reused = !destination.client_id.is_empty()
-        && destination.client_secret.set
-        && destination.signing_secret.set
-        && destination.bot_token.set;
+    let reused =
+        !destination.client_id.is_empty() && destination.client_secret.set && destination.signing_secret.set && destination.bot_token.set;
     let show_credentials = RwSignal::new(!reused);
     let saved_client_id = destination.client_id.clone();
 
@@ -213,12 +207,8 @@ pub fn DestinationForm(
         if ["clientId", "clientSecret", "signingSecret", "botToken"].iter().any(|f| error.field(f).is_some()) {
             show_credentials.set(true);
         }
-        list_errors.set(
-            ["severities", "alertKinds", "logTypes"]
-                .into_iter()
-                .filter_map(|f| error.field(f).map(|m| (f.to_owned(), m)))
-                .collect(),
-        );
+        list_errors
+            .set(["severities", "alertKinds", "logTypes"].into_iter().filter_map(|f| error.field(f).map(|m| (f.to_owned(), m))).collect());
         form_error.set(error.fields.is_empty().then(|| error.message.clone()));
         focus_first_invalid();
     };
@@ -279,14 +269,17 @@ pub fn DestinationForm(
     let add_log_type = Callback::new(move |()| {
         let typed = other_log_type.get_untracked();
         if let Ok(t) = parse_log_type("logTypes", &typed) {
-            log_types.update(|list| if !list.contains(&t) { list.push(t) });
+            log_types.update(|list| {
+                if !list.contains(&t) {
+                    list.push(t)
+                }
+            });
             other_log_type.set(String::new());
             list_changed.run(());
         }
     });
-    let list_error = move |field: &'static str| {
-        Signal::derive(move || list_errors.get().into_iter().find(|(f, _)| f == field).map(|(_, m)| m))
-    };
+    let list_error =
+        move |field: &'static str| Signal::derive(move || list_errors.get().into_iter().find(|(f, _)| f == field).map(|(_, m)| m));
     let secret_placeholder = move |which: usize| {
         Signal::derive(move || {
             let (a, b, c) = secrets.get();

@@ -7,8 +7,8 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::auth::Auth;
-use crate::router;
 use crate::components::handler;
+use crate::router;
 
 #[component]
 pub fn Shell(children: Children) -> impl IntoView {

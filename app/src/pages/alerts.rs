@@ -14,9 +14,9 @@ use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
 use crate::auth::Auth;
+use crate::components::handler;
 use crate::components::notice::{ErrorNotice, FormError, Loading};
 use crate::router;
-use crate::components::handler;
 
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(3);
 
@@ -54,13 +54,12 @@ pub fn Alerts() -> impl IntoView {
             ("hours", hours_text.get_untracked()),
             ("events", events.get_untracked()),
         ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), if k == key { value.clone() } else { v }))
-            .filter(|(k, v)| !v.is_empty() && !(k == "hours" && v == "0"))
-            .collect();
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), if k == key { value.clone() } else { v }))
+        .filter(|(k, v)| !v.is_empty() && !(k == "hours" && v == "0"))
+        .collect();
         pairs.sort();
-        let search: Vec<String> =
-            pairs.iter().map(|(k, v)| format!("{k}={}", String::from(js_sys::encode_uri_component(v)))).collect();
+        let search: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", String::from(js_sys::encode_uri_component(v)))).collect();
         let url = if search.is_empty() { "/alerts".to_owned() } else { format!("/alerts?{}", search.join("&")) };
         router::navigate_with(&url, router::Go { replace: true, scroll: false });
     };
@@ -187,7 +186,7 @@ fn AlertTable(alerts: Vec<AlertSummary>) -> impl IntoView {
                 {alerts
                     .into_iter()
                     .map(|a| {
-                        let href = format!("/alerts/{}", js_sys::encode_uri_component(&a.id));
+                        let href = format!("/alerts/{}", router::segment(&a.id));
                         view! {
                             <tr data-alert=a.id.clone()>
                                 <td class="time">{short_utc(&a.created_at)}</td>
@@ -498,7 +497,8 @@ fn timeline(a: &AlertView) -> Vec<Entry> {
 fn DeliveryRow(d: DeliveryView, resend: Callback<Option<String>>, manage: bool) -> impl IntoView {
     let state = match d.state {
         DeliveryState::Sent => {
-            let link = d.permalink.clone().map(|href| view! { " · " <a href=href target="_blank" rel="noreferrer noopener">"open in Slack"</a> });
+            let link =
+                d.permalink.clone().map(|href| view! { " · " <a href=href target="_blank" rel="noreferrer noopener">"open in Slack"</a> });
             view! { <span>"sent"</span>{link} }.into_any()
         }
         DeliveryState::Retrying => {

@@ -9,8 +9,9 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::auth::Auth;
-use crate::components::notice::{Loader, Outcome, OutcomeNotice, loaded};
 use crate::components::handler;
+use crate::components::notice::{Loader, Outcome, OutcomeNotice, loaded};
+use crate::router;
 
 #[component]
 pub fn Destinations() -> impl IntoView {
@@ -77,7 +78,8 @@ fn filters(d: &DestinationSummary) -> String {
 
 /// "Last delivery 2026-11-29 10:29 UTC · 2 failures in 24 h".
 fn health(d: &DestinationSummary) -> String {
-    let last = d.health.last_sent_at.as_deref().map_or_else(|| "No delivery yet".to_owned(), |at| format!("Last delivery {}", short_utc(at)));
+    let last =
+        d.health.last_sent_at.as_deref().map_or_else(|| "No delivery yet".to_owned(), |at| format!("Last delivery {}", short_utc(at)));
     let failures = match d.health.failures_24h {
         0 => return last,
         1 => format!("{last} · 1 failure in 24 h"),
@@ -135,10 +137,10 @@ fn Row(d: DestinationSummary, reload: Callback<()>, outcome: RwSignal<Option<Out
     // One primary action a row: finish the setup of a draft, edit the rest;
     // everything else sits in the row's menu.
     let primary = if d.status == DestinationStatus::Draft {
-        view! { <a class="button primary" href=format!("/destinations/{}/setup/{}", d.id, d.wizard_step.max(2))>"Continue setup"</a> }
+        view! { <a class="button primary" href=format!("/destinations/{}/setup/{}", router::segment(&d.id), d.wizard_step.max(2))>"Continue setup"</a> }
             .into_any()
     } else {
-        view! { <a class="button" href=format!("/destinations/{}/edit", d.id)>"Edit"</a> }.into_any()
+        view! { <a class="button" href=format!("/destinations/{}/edit", router::segment(&d.id))>"Edit"</a> }.into_any()
     };
     let menu_label = format!("More actions for {name}");
     view! {

@@ -6,18 +6,16 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::handler;
 use crate::components::notice::FormError;
 use crate::router;
-use crate::components::handler;
 
 /// A draft nobody has typed into yet is picked up again, rather than a
 /// new one made at every click.
 async fn open_draft() -> Result<DestinationView, api::ApiError> {
     let list = api::list_destinations().await?;
-    let untouched = list
-        .destinations
-        .into_iter()
-        .find(|d| d.status == DestinationStatus::Draft && d.display_name.is_empty() && d.channel.is_empty());
+    let untouched =
+        list.destinations.into_iter().find(|d| d.status == DestinationStatus::Draft && d.display_name.is_empty() && d.channel.is_empty());
     match untouched {
         Some(draft) => api::destination(&draft.id).await,
         None => api::create_destination(DestinationKind::SlackBot).await,
@@ -40,7 +38,7 @@ pub fn NewDestination() -> impl IntoView {
                     // With the Slack app stored already, only the form is left.
                     let reuses_app = draft.client_secret.set && draft.signing_secret.set && draft.bot_token.set;
                     let step = if reuses_app { 5 } else { draft.wizard_step.max(2) };
-                    router::navigate(&format!("/destinations/{}/setup/{step}", draft.id));
+                    router::navigate(&format!("/destinations/{}/setup/{step}", router::segment(&draft.id)));
                 }
                 Err(err) => error.set(Some(err.message)),
             }

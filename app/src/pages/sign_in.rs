@@ -7,17 +7,13 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::auth::{Auth, Session};
+use crate::components::handler;
 use crate::components::notice::FormError;
 use crate::router;
-use crate::components::handler;
 
 /// Only paths on this site: `next` must not send people elsewhere.
 fn safe_next(next: Option<String>) -> String {
-    next.as_deref()
-        .and_then(local_path)
-        .filter(|path| !path.starts_with("/sign-in"))
-        .unwrap_or("/destinations")
-        .to_owned()
+    next.as_deref().and_then(local_path).filter(|path| !path.starts_with("/sign-in")).unwrap_or("/destinations").to_owned()
 }
 
 #[component]

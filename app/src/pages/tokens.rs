@@ -8,8 +8,8 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::copy::CopyButton;
-use crate::components::notice::{FieldMessage, FormError, Loader, loaded};
 use crate::components::handler;
+use crate::components::notice::{FieldMessage, FormError, Loader, loaded};
 
 #[component]
 pub fn Tokens() -> impl IntoView {
@@ -47,7 +47,7 @@ fn NewToken(created: RwSignal<Option<CreatedApiToken>>, reload: Callback<()>) ->
         ev.prevent_default();
         let new = NewApiToken { name: name.get_untracked() };
         if let Err(field) = new.validate() {
-            error.set(Some(api::ApiError { status: 422, message: field.message.clone(), fields: vec![field] }));
+            error.set(Some(api::ApiError::invalid(vec![field])));
             return;
         }
         error.set(None);

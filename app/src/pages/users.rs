@@ -7,8 +7,8 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::auth::Auth;
-use crate::components::notice::{FieldMessage, FormError, Loader, Outcome, OutcomeNotice, loaded};
 use crate::components::handler;
+use crate::components::notice::{FieldMessage, FormError, Loader, Outcome, OutcomeNotice, loaded};
 
 #[component]
 pub fn Users() -> impl IntoView {
@@ -123,7 +123,7 @@ fn AddUser(added: Callback<()>, outcome: RwSignal<Option<Outcome>>) -> impl Into
         };
         // The same rules the server applies, before a round trip.
         if let Err(fields) = new.validate() {
-            error.set(Some(api::ApiError { status: 422, message: fields[0].message.clone(), fields }));
+            error.set(Some(api::ApiError::invalid(fields)));
             return;
         }
         error.set(None);

@@ -1,0 +1,126 @@
+//! Step 2: create the Slack app from Herald's manifest (copied, or
+//! downloaded as JSON or YAML).
+
+use herald_model::manifest::ManifestFormat;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::{SLACK_NEW_APP_URL, SkipTo, StepNav, Wizard};
+use crate::api::{self, ApiError};
+use crate::components::copy::CopyButton;
+use crate::components::handler;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    Standard,
+    EnterpriseGrid,
+}
+
+#[component]
+pub(super) fn CreateApp() -> impl IntoView {
+    let wizard = expect_context::<Wizard>();
+    let plan = RwSignal::new(Plan::Standard);
+    let format = RwSignal::new(ManifestFormat::Yaml);
+    let format_now = move || format.get_untracked();
+    // A plain signal, not a resource: a resource read here would suspend
+    // the whole wizard at each tab or format change (the page flickering,
+    // the focus lost); this keeps the old text until the new one is in.
+    let manifest = RwSignal::new(None::<Result<herald_model::manifest::ManifestText, ApiError>>);
+    Effect::new(move |_| {
+        let (format, grid) = (format.get(), plan.get() == Plan::EnterpriseGrid);
+        spawn_local(async move {
+            let answer = api::manifest(format, grid).await;
+            // Only the answer for what is chosen now.
+            if (format, grid) == (format_now(), plan.get_untracked() == Plan::EnterpriseGrid) {
+                manifest.set(Some(answer));
+            }
+        });
+    });
+    let text = Signal::derive(move || manifest.get().and_then(Result::ok).map(|m| m.text).unwrap_or_default());
+    let reuses_app = move || wizard.destination.with(|d| d.client_secret.set && d.bot_token.set);
+    let tab = move |which: Plan, label: &'static str| {
+        let id = match which {
+            Plan::Standard => "plan-standard",
+            Plan::EnterpriseGrid => "plan-grid",
+        };
+        view! {
+            <button type="button" role="tab" class="tab" id=id aria-controls="manifest-text"
+                aria-selected=move || (plan.get() == which).to_string()
+                tabindex=move || if plan.get() == which { "0" } else { "-1" }
+                on:click=handler(move |_| plan.set(which))>{label}</button>
+        }
+    };
+    // The arrow keys move between the tabs (and Home/End to the ends), as
+    // in any tab list; Tab leaves it.
+    let tab_keys = move |ev: leptos::ev::KeyboardEvent| {
+        let to = match ev.key().as_str() {
+            "ArrowRight" | "ArrowLeft" => Some(if plan.get_untracked() == Plan::Standard { Plan::EnterpriseGrid } else { Plan::Standard }),
+            "Home" => Some(Plan::Standard),
+            "End" => Some(Plan::EnterpriseGrid),
+            _ => None,
+        };
+        if let Some(to) = to {
+            ev.prevent_default();
+            plan.set(to);
+            let id = if to == Plan::Standard { "plan-standard" } else { "plan-grid" };
+            request_animation_frame(move || {
+                use wasm_bindgen::JsCast as _;
+                let tab = document().get_element_by_id(id).and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok());
+                if let Some(tab) = tab {
+                    let _ = tab.focus();
+                }
+            });
+        }
+    };
+    let format_button = move |which: ManifestFormat, label: &'static str| {
+        view! {
+            <button type="button" class="toggle" aria-pressed=move || (format.get() == which).to_string()
+                on:click=handler(move |_| format.set(which))>{label}</button>
+        }
+    };
+    view! {
+        <h2>"2. Create the Slack app from a manifest"</h2>
+        <Show when=reuses_app>
+            <div class="notice success" role="status">
+                <p>"This destination uses the Slack app you set up before: its credentials are filled in already."</p>
+                <SkipTo step=5 label="Skip to the destination details" />
+            </div>
+        </Show>
+        <div class="tabs" role="tablist" aria-label="Slack plan" on:keydown=handler(tab_keys)>
+            {tab(Plan::Standard, "Free, Pro and Business+ plans")}
+            {tab(Plan::EnterpriseGrid, "Enterprise Grid")}
+        </div>
+        <ol class="instructions">
+            <li>"Copy the manifest below."</li>
+            <li>
+                "Open "<a href=SLACK_NEW_APP_URL target="_blank" rel="noopener noreferrer">"Slack's app page"</a>
+                " and click "<strong>"Create New App"</strong>" → "<strong>"From an app manifest"</strong>"."
+            </li>
+            {move || match plan.get() {
+                Plan::Standard => view! { <li>"Pick the workspace the alerts go to, then "<strong>"Next"</strong>"."</li> }.into_any(),
+                Plan::EnterpriseGrid => view! {
+                    <li>
+                        "Pick your organization's workspace, then "<strong>"Next"</strong>". The manifest turns on "
+                        <strong>"org-level deployment"</strong>"; if Slack asks, open "<strong>"Org Level Apps"</strong>
+                        " in the app's settings and click "<strong>"Opt in"</strong>"."
+                    </li>
+                }.into_any(),
+            }}
+            <li>"Choose "<strong>{move || if format.get() == ManifestFormat::Yaml { "YAML" } else { "JSON" }}</strong>", paste the manifest over the example, then "<strong>"Next"</strong>"."</li>
+            <li>"Review the summary and click "<strong>"Create"</strong>"."</li>
+        </ol>
+        {move || manifest.get().and_then(Result::ok).and_then(|m| m.warning).map(|w| view! { <p class="notice error" role="alert">{w}</p> })}
+        <div class="manifest-tools">
+            {format_button(ManifestFormat::Yaml, "YAML")}
+            {format_button(ManifestFormat::Json, "JSON")}
+            <CopyButton text select="manifest-text" label="Copy manifest" />
+        </div>
+        <textarea id="manifest-text" class="manifest" readonly rows="22" aria-label="App manifest" prop:value=move || text.get()></textarea>
+        {move || manifest.get().and_then(Result::err).map(|e| view! { <p class="notice error" role="alert">{e.message}</p> })}
+        <p class="hint">
+            "Not an admin of the workspace? Slack shows "<strong>"Request to Install"</strong>
+            " instead: send the request, and once an admin approves it come back through Alert Destinations → Continue. Herald keeps your place."
+        </p>
+        <StepNav back=1 next=3 />
+    }
+}
