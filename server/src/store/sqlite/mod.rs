@@ -731,3 +731,33 @@ impl Store for SqliteStore {
         row.as_ref().map(token_from_row).transpose()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+
+    /// The list is written by hand (sqlx's `migrate!` would need its macros
+    /// and their dependencies for ten lines): this keeps it to the folder.
+    /// A file added without its line, a line without its file, a number out
+    /// of order or a description that is not the file's name fails here.
+    #[test]
+    fn the_migration_list_is_the_migrations_folder() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+        let mut files: Vec<(i64, String, String)> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|entry| {
+                let path = entry.unwrap().path();
+                let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+                let (number, description) = name.split_once('_').unwrap_or_else(|| panic!("{name}: name it NNNN_what.sql"));
+                (number.parse().unwrap(), description.replace('_', " "), std::fs::read_to_string(&path).unwrap())
+            })
+            .collect();
+        files.sort();
+        let listed: Vec<(i64, String, String)> = MIGRATIONS.iter().map(|&(n, d, sql)| (n, d.to_owned(), sql.to_owned())).collect();
+        let names = |list: &[(i64, String, String)]| list.iter().map(|(n, d, _)| format!("{n} {d}")).collect::<Vec<_>>();
+        assert_eq!(names(&listed), names(&files), "MIGRATIONS in store/sqlite/mod.rs and the files in {}", folder.display());
+        assert!(listed == files, "a listed migration's SQL is not its file's");
+        let numbers: Vec<i64> = listed.iter().map(|(n, ..)| *n).collect();
+        assert_eq!(numbers, (1..=listed.len() as i64).collect::<Vec<_>>(), "numbered 1, 2, 3… with no gap");
+    }
+}
