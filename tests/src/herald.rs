@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use herald_model::destination::SlackBotForm;
 use herald_server::settings::Settings;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
@@ -193,13 +194,22 @@ impl Session {
         self.request(reqwest::Method::DELETE, path).send().await.unwrap()
     }
 
-    /// A finished, active Slack Bot destination with these settings
-    /// (`displayName`, `channel`, secrets, filters…); its ID.
-    pub async fn add_destination(&self, settings: serde_json::Value) -> String {
+    /// A new Slack Bot draft; its ID.
+    pub async fn add_draft(&self) -> String {
         let draft: serde_json::Value = self.post("/api/destinations", serde_json::json!({"kind": "SLACK_BOT"})).await.json().await.unwrap();
-        let id = draft["id"].as_str().expect("a draft's id").to_owned();
-        let saved = self.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&settings).send().await.unwrap();
-        assert_eq!(saved.status(), reqwest::StatusCode::OK, "saving {settings}: {}", saved.text().await.unwrap());
+        draft["id"].as_str().expect("a draft's id").to_owned()
+    }
+
+    /// Saves the destination's settings, which must pass.
+    pub async fn save_settings(&self, id: &str, form: &SlackBotForm) {
+        let saved = self.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(form).send().await.unwrap();
+        assert_eq!(saved.status(), reqwest::StatusCode::OK, "saving {form:?}: {}", saved.text().await.unwrap());
+    }
+
+    /// A finished, active Slack Bot destination with these settings; its ID.
+    pub async fn add_destination(&self, form: &SlackBotForm) -> String {
+        let id = self.add_draft().await;
+        self.save_settings(&id, form).await;
         let finished = self.post(&format!("/api/destinations/{id}/finish"), serde_json::json!({})).await;
         assert_eq!(finished.status(), reqwest::StatusCode::OK, "finishing setup");
         id
@@ -208,13 +218,7 @@ impl Session {
     /// "SecOps": an active destination on `channel` through the fake Slack's
     /// app (its credentials and bot token), for HIGH alerts; its ID.
     pub async fn add_secops(&self, channel: &str, timezone: &str) -> String {
-        use crate::fake_slack::defaults;
-        self.add_destination(serde_json::json!({
-            "displayName": "SecOps", "channel": channel, "clientId": defaults::CLIENT_ID,
-            "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
-            "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": timezone,
-        }))
-        .await
+        self.add_destination(&SlackBotForm { timezone: timezone.to_owned(), ..crate::fixtures::slack_bot("SecOps", channel) }).await
     }
 
     /// A new API token for sending alerts.

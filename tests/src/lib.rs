@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod fake_slack;
+pub mod fixtures;
 pub mod herald;
 pub mod poll;
 

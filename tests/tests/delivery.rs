@@ -4,7 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+use herald_model::destination::{AlertKind, Severity, SlackBotForm};
 use herald_tests::fake_slack::{Fault, defaults};
+use herald_tests::fixtures::slack_bot;
 use herald_tests::poll;
 use herald_tests::{FakeSlack, Herald, Session};
 use reqwest::StatusCode;
@@ -14,20 +16,24 @@ const SECOND_APP: &str = "3333333333.4444444444";
 const SECOND_SECRET: &str = "abcdefabcdefabcdefabcdefabcdef12";
 const SECOND_TOKEN: &str = "xoxb-3333333333-4444444444-secondbottoken01";
 
-fn settings(name: &str, channel: &str, severities: &[&str], kinds: &[&str], log_types: &[&str]) -> Value {
-    json!({
-        "displayName": name, "channel": channel, "clientId": defaults::CLIENT_ID,
-        "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
-        "severities": severities, "alertKinds": kinds, "logTypes": log_types, "timezone": "Europe/Berlin",
-    })
+fn settings(name: &str, channel: &str, severities: &[Severity], kinds: &[AlertKind], log_types: &[&str]) -> SlackBotForm {
+    SlackBotForm {
+        severities: severities.to_vec(),
+        alert_kinds: kinds.to_vec(),
+        log_types: log_types.iter().map(|t| (*t).to_owned()).collect(),
+        timezone: "Europe/Berlin".to_owned(),
+        ..slack_bot(name, channel)
+    }
 }
 
 /// The same, through a second Slack app with its own bot token.
-fn second_app(mut settings: Value) -> Value {
-    settings["clientId"] = json!(SECOND_APP);
-    settings["clientSecret"] = json!(SECOND_SECRET);
-    settings["botToken"] = json!(SECOND_TOKEN);
-    settings
+fn second_app(settings: SlackBotForm) -> SlackBotForm {
+    SlackBotForm {
+        client_id: SECOND_APP.to_owned(),
+        client_secret: Some(SECOND_SECRET.to_owned()),
+        bot_token: Some(SECOND_TOKEN.to_owned()),
+        ..settings
+    }
 }
 
 struct Scene {
@@ -94,7 +100,7 @@ fn alert_id(answer: &Value, i: usize) -> String {
 #[tokio::test]
 async fn an_alert_reaches_slack_as_an_interactive_message_with_the_time_in_the_destination_s_zone() {
     let s = scene(|_| {}).await;
-    s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    s.admin.add_destination(&settings("SecOps", "#general", &[Severity::High], &[AlertKind::Alerts], &[])).await;
     let (status, answer) = s
         .send(json!({
             "title": "Suspicious <!channel> login", "severity": "high", "detectionId": "AWS.Console.LoginWithoutMFA",
@@ -127,7 +133,7 @@ async fn an_alert_reaches_slack_as_an_interactive_message_with_the_time_in_the_d
 #[tokio::test]
 async fn a_reference_is_read_as_a_browser_reads_it_and_labelled_with_the_host_it_opens() {
     let s = scene(|_| {}).await;
-    s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    s.admin.add_destination(&settings("SecOps", "#general", &[Severity::High], &[AlertKind::Alerts], &[])).await;
     // Browsers treat `\` as `/`: this opens evil.example, not docs.acme.example.
     let spoof = "https://evil.example\\@docs.acme.example/x";
     let (status, answer) = s.send(json!({"title": "Spoof", "severity": "HIGH", "reference": spoof})).await;
@@ -151,11 +157,36 @@ async fn alerts_go_where_the_filters_say_and_named_destinations_override_them() 
     let cloud = s.slack.add_channel("cloud", false);
     let errors = s.slack.add_channel("errors", false);
     let off = s.slack.add_channel("off", false);
-    s.admin.add_destination(settings("Critical", "#ops", &["CRITICAL"], &["ALERTS"], &[])).await;
-    let cloud_id =
-        s.admin.add_destination(settings("Cloud", "#cloud", &["LOW", "HIGH", "CRITICAL"], &["ALERTS"], &["AWS.CloudTrail"])).await;
-    s.admin.add_destination(settings("Errors", "#errors", &["LOW", "MEDIUM", "HIGH", "CRITICAL"], &["DETECTION_ERRORS"], &[])).await;
-    let off_id = s.admin.add_destination(settings("Off", "#off", &["INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"], &["ALERTS"], &[])).await;
+    s.admin.add_destination(&settings("Critical", "#ops", &[Severity::Critical], &[AlertKind::Alerts], &[])).await;
+    let cloud_id = s
+        .admin
+        .add_destination(&settings(
+            "Cloud",
+            "#cloud",
+            &[Severity::Low, Severity::High, Severity::Critical],
+            &[AlertKind::Alerts],
+            &["AWS.CloudTrail"],
+        ))
+        .await;
+    s.admin
+        .add_destination(&settings(
+            "Errors",
+            "#errors",
+            &[Severity::Low, Severity::Medium, Severity::High, Severity::Critical],
+            &[AlertKind::DetectionErrors],
+            &[],
+        ))
+        .await;
+    let off_id = s
+        .admin
+        .add_destination(&settings(
+            "Off",
+            "#off",
+            &[Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical],
+            &[AlertKind::Alerts],
+            &[],
+        ))
+        .await;
     assert_eq!(s.admin.post(&format!("/api/destinations/{off_id}/disable"), json!({})).await.status(), StatusCode::OK);
 
     // (alert, how many destinations it is queued for)
@@ -192,7 +223,7 @@ async fn alerts_go_where_the_filters_say_and_named_destinations_override_them() 
 #[tokio::test]
 async fn a_repeated_alert_id_is_stored_once_and_notifies_once() {
     let s = scene(|_| {}).await;
-    s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    s.admin.add_destination(&settings("SecOps", "#general", &[Severity::High], &[AlertKind::Alerts], &[])).await;
     let alert = json!({"alertId": "b90c19e6", "title": "Login", "severity": "HIGH"});
     let (first, answer) = s.send(alert.clone()).await;
     assert_eq!(first, StatusCode::ACCEPTED);
@@ -254,7 +285,7 @@ async fn bad_alerts_are_refused_whole_with_every_field_named_and_nothing_stored(
 #[tokio::test]
 async fn a_server_error_from_slack_is_retried_until_the_message_gets_through() {
     let s = scene(fast_retries).await;
-    s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    s.admin.add_destination(&settings("SecOps", "#general", &[Severity::High], &[AlertKind::Alerts], &[])).await;
     s.slack.inject("chat.postMessage", Fault::Status(503));
     s.slack.inject("chat.postMessage", Fault::Status(500));
     let (_, answer) = s.send(json!({"title": "Login", "severity": "HIGH"})).await;
@@ -271,7 +302,7 @@ async fn a_delivery_that_keeps_failing_is_given_up_after_the_attempt_limit() {
         settings.delivery_attempts = 3;
     })
     .await;
-    let id = s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    let id = s.admin.add_destination(&settings("SecOps", "#general", &[Severity::High], &[AlertKind::Alerts], &[])).await;
     for _ in 0..3 {
         s.slack.inject("chat.postMessage", Fault::Status(503));
     }
@@ -289,7 +320,7 @@ async fn a_delivery_that_keeps_failing_is_given_up_after_the_attempt_limit() {
 #[tokio::test]
 async fn a_permanent_error_marks_the_destination_and_is_not_retried_until_re_sent() {
     let s = scene(fast_retries).await;
-    let id = s.admin.add_destination(settings("SecOps", "#sec-alerts", &["HIGH"], &["ALERTS"], &[])).await;
+    let id = s.admin.add_destination(&settings("SecOps", "#sec-alerts", &[Severity::High], &[AlertKind::Alerts], &[])).await;
     s.slack.archive_channel(defaults::SEC_ALERTS);
     let (_, answer) = s.send(json!({"title": "Login", "severity": "HIGH"})).await;
     let alert_id = alert_id(&answer, 0);
@@ -318,8 +349,10 @@ async fn a_permanent_error_marks_the_destination_and_is_not_retried_until_re_sen
 #[tokio::test]
 async fn a_revoked_token_raises_one_system_error_delivered_to_another_destination() {
     let s = scene(fast_retries).await;
-    let broken = s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
-    s.admin.add_destination(second_app(settings("Herald health", "#sec-alerts", &["CRITICAL"], &["SYSTEM_ERRORS"], &[]))).await;
+    let broken = s.admin.add_destination(&settings("SecOps", "#general", &[Severity::High], &[AlertKind::Alerts], &[])).await;
+    s.admin
+        .add_destination(&second_app(settings("Herald health", "#sec-alerts", &[Severity::Critical], &[AlertKind::SystemErrors], &[])))
+        .await;
     s.slack.revoke_token(defaults::BOT_TOKEN);
     let (_, answer) = s
         .send(json!({"alerts": [
@@ -351,7 +384,7 @@ async fn a_revoked_token_raises_one_system_error_delivered_to_another_destinatio
 #[tokio::test]
 async fn alerts_sent_right_after_a_new_token_is_pasted_go_out_with_it() {
     let s = scene(fast_retries).await;
-    let id = s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    let id = s.admin.add_destination(&settings("SecOps", "#general", &[Severity::High], &[AlertKind::Alerts], &[])).await;
     let (_, first) = s.send(json!({"title": "before", "severity": "HIGH"})).await;
     s.until_delivered(&alert_id(&first, 0), "SENT").await;
 
@@ -359,10 +392,11 @@ async fn alerts_sent_right_after_a_new_token_is_pasted_go_out_with_it() {
     const NEW_TOKEN: &str = "xoxb-1111111111-2222222222-reinstalledtok1";
     s.slack.add_bot_token(NEW_TOKEN);
     s.slack.revoke_token(defaults::BOT_TOKEN);
-    let mut renewed = settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[]);
-    renewed["botToken"] = json!(NEW_TOKEN);
-    let saved = s.admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&renewed).send().await.unwrap();
-    assert_eq!(saved.status(), StatusCode::OK);
+    let renewed = SlackBotForm {
+        bot_token: Some(NEW_TOKEN.to_owned()),
+        ..settings("SecOps", "#general", &[Severity::High], &[AlertKind::Alerts], &[])
+    };
+    s.admin.save_settings(&id, &renewed).await;
     let alerts: Vec<Value> = (0..3).map(|i| json!({"title": format!("after {i}"), "severity": "HIGH"})).collect();
     let (_, after) = s.send(json!({"alerts": alerts})).await;
     for i in 0..3 {
@@ -375,8 +409,8 @@ async fn alerts_sent_right_after_a_new_token_is_pasted_go_out_with_it() {
 #[tokio::test]
 async fn retry_after_holds_back_only_the_channel_slack_limited() {
     let s = scene(|_| {}).await;
-    let limited = s.admin.add_destination(settings("Limited", "#general", &["HIGH"], &["ALERTS"], &[])).await;
-    let flowing = s.admin.add_destination(settings("Flowing", "#sec-alerts", &["HIGH"], &["ALERTS"], &[])).await;
+    let limited = s.admin.add_destination(&settings("Limited", "#general", &[Severity::High], &[AlertKind::Alerts], &[])).await;
+    let flowing = s.admin.add_destination(&settings("Flowing", "#sec-alerts", &[Severity::High], &[AlertKind::Alerts], &[])).await;
     s.slack.inject("chat.postMessage", Fault::RateLimited { retry_after_secs: 2 });
     let (_, first) = s.send(json!({"title": "held", "severity": "HIGH", "destinations": [limited]})).await;
     poll::until("the rate-limited call", || async {
@@ -402,8 +436,8 @@ async fn a_busy_channel_keeps_slack_s_pace_without_a_429_and_holds_up_no_other()
     // Slack's limit, exactly: a message sooner than a second after the
     // last one to the channel is answered 429.
     s.slack.limit_channels(Duration::from_secs(1));
-    let busy = s.admin.add_destination(settings("Busy", "#general", &["HIGH"], &["ALERTS"], &[])).await;
-    let other = s.admin.add_destination(settings("Other", "#sec-alerts", &["HIGH"], &["ALERTS"], &[])).await;
+    let busy = s.admin.add_destination(&settings("Busy", "#general", &[Severity::High], &[AlertKind::Alerts], &[])).await;
+    let other = s.admin.add_destination(&settings("Other", "#sec-alerts", &[Severity::High], &[AlertKind::Alerts], &[])).await;
     let storm: Vec<Value> = (0..60).map(|i| json!({"title": format!("busy {i}"), "severity": "HIGH", "destinations": [busy]})).collect();
     let (status, _) = s.send(json!({"alerts": storm})).await;
     assert_eq!(status, StatusCode::ACCEPTED);
@@ -442,7 +476,8 @@ fn titled(message: &herald_tests::fake_slack::Message, title: &str) -> bool {
 async fn a_critical_alert_behind_a_storm_of_low_ones_for_its_channel_goes_next() {
     let s = scene(|_| {}).await;
     s.slack.limit_channels(Duration::from_secs(1));
-    let secops = s.admin.add_destination(settings("SecOps", "#general", &["LOW", "CRITICAL"], &["ALERTS"], &[])).await;
+    let secops =
+        s.admin.add_destination(&settings("SecOps", "#general", &[Severity::Low, Severity::Critical], &[AlertKind::Alerts], &[])).await;
     let storm: Vec<Value> =
         (0..300).map(|i| json!({"title": format!("storm {i:03}"), "severity": "LOW", "destinations": [secops]})).collect();
     let (status, _) = s.send(json!({"alerts": storm})).await;
@@ -484,7 +519,8 @@ async fn a_message_waits_behind_more_severe_ones_no_longer_than_the_priority_max
     })
     .await;
     s.slack.limit_channels(Duration::from_millis(200));
-    let secops = s.admin.add_destination(settings("SecOps", "#general", &["LOW", "HIGH"], &["ALERTS"], &[])).await;
+    let secops =
+        s.admin.add_destination(&settings("SecOps", "#general", &[Severity::Low, Severity::High], &[AlertKind::Alerts], &[])).await;
     let low: Vec<Value> = (0..40).map(|i| json!({"title": format!("low {i:02}"), "severity": "LOW", "destinations": [secops]})).collect();
     assert_eq!(s.send(json!({"alerts": low})).await.0, StatusCode::ACCEPTED);
     s.until_messages_in(defaults::GENERAL, 1).await;
@@ -505,7 +541,7 @@ async fn a_message_waits_behind_more_severe_ones_no_longer_than_the_priority_max
 #[tokio::test]
 async fn a_crash_mid_queue_loses_nothing_accepted() {
     let mut s = scene(|_| {}).await;
-    s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    s.admin.add_destination(&settings("SecOps", "#general", &[Severity::High], &[AlertKind::Alerts], &[])).await;
     // The channel's pace (one a second) keeps most of these queued when
     // Herald dies.
     let alerts: Vec<Value> = (0..8).map(|i| json!({"title": format!("alert {i}"), "severity": "HIGH"})).collect();
@@ -528,8 +564,8 @@ async fn a_crash_mid_queue_loses_nothing_accepted() {
 #[tokio::test]
 async fn a_slow_slack_answer_for_one_channel_does_not_hold_up_another() {
     let s = scene(|_| {}).await;
-    let slow = s.admin.add_destination(settings("Slow", "#general", &["HIGH"], &["ALERTS"], &[])).await;
-    let quick = s.admin.add_destination(settings("Quick", "#sec-alerts", &["HIGH"], &["ALERTS"], &[])).await;
+    let slow = s.admin.add_destination(&settings("Slow", "#general", &[Severity::High], &[AlertKind::Alerts], &[])).await;
+    let quick = s.admin.add_destination(&settings("Quick", "#sec-alerts", &[Severity::High], &[AlertKind::Alerts], &[])).await;
     s.slack.inject("chat.postMessage", Fault::Delay(Duration::from_secs(3)));
     let (_, first) = s.send(json!({"title": "slow", "severity": "HIGH", "destinations": [slow]})).await;
     poll::until("the slow call to start", || async {
@@ -545,7 +581,7 @@ async fn a_slow_slack_answer_for_one_channel_does_not_hold_up_another() {
 #[tokio::test]
 async fn alerts_past_the_retention_are_deleted_with_their_deliveries_and_others_stay() {
     let mut s = scene(|_| {}).await;
-    s.admin.add_destination(settings("SecOps", "#general", &["HIGH"], &["ALERTS"], &[])).await;
+    s.admin.add_destination(&settings("SecOps", "#general", &[Severity::High], &[AlertKind::Alerts], &[])).await;
     for id in ["old", "fresh"] {
         s.send(json!({"alertId": id, "title": id, "severity": "HIGH"})).await;
         s.until_delivered(id, "SENT").await;

@@ -36,27 +36,24 @@ async fn a_plain_http_public_url_comes_with_a_warning() {
     assert!(body["warning"].as_str().unwrap().contains("HERALD_PUBLIC_URL"), "{body}");
 }
 
+use herald_model::destination::{AlertKind, Severity, SlackBotForm};
 use herald_tests::Session;
 use herald_tests::fake_slack::defaults;
+use herald_tests::fixtures::slack_bot;
 use serde_json::json;
 
 const CLIENT_SECRET: &str = defaults::CLIENT_SECRET;
 const SIGNING_SECRET: &str = defaults::SIGNING_SECRET;
 const BOT_TOKEN: &str = defaults::BOT_TOKEN;
 
-fn form(name: &str, channel: &str) -> Value {
-    json!({
-        "displayName": name,
-        "channel": channel,
-        "clientId": defaults::CLIENT_ID,
-        "clientSecret": CLIENT_SECRET,
-        "signingSecret": SIGNING_SECRET,
-        "botToken": BOT_TOKEN,
-        "severities": ["HIGH", "CRITICAL"],
-        "alertKinds": ["ALERTS", "SYSTEM_ERRORS"],
-        "logTypes": ["AWS.CloudTrail", "Okta.SystemLog"],
-        "timezone": "Europe/Berlin",
-    })
+fn form(name: &str, channel: &str) -> SlackBotForm {
+    SlackBotForm {
+        severities: vec![Severity::High, Severity::Critical],
+        alert_kinds: vec![AlertKind::Alerts, AlertKind::SystemErrors],
+        log_types: vec!["AWS.CloudTrail".to_owned(), "Okta.SystemLog".to_owned()],
+        timezone: "Europe/Berlin".to_owned(),
+        ..slack_bot(name, channel)
+    }
 }
 
 /// Herald with a signed-in admin.
@@ -111,7 +108,7 @@ async fn settings_are_checked_field_by_field_and_secrets_come_back_only_as_hints
     let path = format!("/api/destinations/{id}");
 
     let mut wrong = form("Security alerts", "#Sec Alerts");
-    wrong["timezone"] = json!("Mars/Olympus");
+    wrong.timezone = "Mars/Olympus".to_owned();
     let response = admin.request(reqwest::Method::PUT, &path).json(&wrong).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = response.text().await.unwrap();
@@ -208,7 +205,7 @@ async fn a_failed_edit_leaves_a_live_destination_as_it_was() {
     assert_eq!(admin.post(&format!("{path}/finish"), json!({})).await.status(), StatusCode::OK);
 
     let mut broken = form("", "#Bad Name");
-    broken["botToken"] = json!("xoxb-a-new-token-typed-during-a-failed-edit");
+    broken.bot_token = Some("xoxb-a-new-token-typed-during-a-failed-edit".to_owned());
     let response = admin.request(reqwest::Method::PUT, &path).json(&broken).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let after: Value = admin.get(&path).await.json().await.unwrap();

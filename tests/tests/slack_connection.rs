@@ -1,7 +1,9 @@
 //! Herald talking to Slack about a destination: the channel check and the
 //! welcome message, against the fake Slack.
 
+use herald_model::destination::SlackBotForm;
 use herald_tests::fake_slack::{Fault, defaults};
+use herald_tests::fixtures::slack_bot;
 use herald_tests::{FakeSlack, Herald, Session};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -11,15 +13,8 @@ async fn destination(channel: &str, name: &str) -> (FakeSlack, Herald, Session, 
     let slack = FakeSlack::start().await;
     let herald = Herald::start(&slack).await;
     let admin = herald.sign_in_as_admin().await;
-    let draft: Value = admin.post("/api/destinations", json!({"kind": "SLACK_BOT"})).await.json().await.unwrap();
-    let id = draft["id"].as_str().unwrap().to_owned();
-    let settings = json!({
-        "displayName": name, "channel": channel, "clientId": defaults::CLIENT_ID,
-        "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
-        "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
-    });
-    let saved = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&settings).send().await.unwrap();
-    assert_eq!(saved.status(), StatusCode::OK);
+    let id = admin.add_draft().await;
+    admin.save_settings(&id, &slack_bot(name, channel)).await;
     (slack, herald, admin, id)
 }
 
@@ -144,14 +139,9 @@ async fn a_pasted_token_slack_refuses_is_a_field_error_and_nothing_is_saved() {
     let slack = FakeSlack::start().await;
     let herald = Herald::start(&slack).await;
     let admin = herald.sign_in_as_admin().await;
-    let draft: Value = admin.post("/api/destinations", json!({"kind": "SLACK_BOT"})).await.json().await.unwrap();
-    let path = format!("/api/destinations/{}", draft["id"].as_str().unwrap());
-    let mut settings = json!({
-        "displayName": "Alerts", "channel": "#general", "clientId": defaults::CLIENT_ID,
-        "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET,
-        "botToken": "xoxb-0000-0000-well-formed-but-unknown",
-        "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
-    });
+    let path = format!("/api/destinations/{}", admin.add_draft().await);
+    let mut settings =
+        SlackBotForm { bot_token: Some("xoxb-0000-0000-well-formed-but-unknown".to_owned()), ..slack_bot("Alerts", "#general") };
     let refused = admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap();
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let error: Value = refused.json::<Value>().await.unwrap()["error"].clone();
@@ -160,7 +150,7 @@ async fn a_pasted_token_slack_refuses_is_a_field_error_and_nothing_is_saved() {
     assert_eq!(admin.get(&path).await.json::<Value>().await.unwrap()["botToken"]["set"], false);
 
     slack.revoke_token(defaults::BOT_TOKEN);
-    settings["botToken"] = json!(defaults::BOT_TOKEN);
+    settings.bot_token = Some(defaults::BOT_TOKEN.to_owned());
     let revoked = admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap();
     let error: Value = revoked.json::<Value>().await.unwrap()["error"].clone();
     assert!(error["message"].as_str().unwrap().contains("revoked"), "{error}");

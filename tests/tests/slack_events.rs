@@ -2,6 +2,7 @@
 //! answered, and uninstalls or revoked tokens show on the destination.
 
 use herald_tests::fake_slack::{defaults, unix_now};
+use herald_tests::fixtures::slack_bot;
 use herald_tests::{FakeSlack, Herald, Session};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -10,19 +11,9 @@ async fn herald_with_app() -> (FakeSlack, Herald, Session, String) {
     let slack = FakeSlack::start().await;
     let herald = Herald::start(&slack).await;
     let admin = herald.sign_in_as_admin().await;
-    let draft: Value = admin.post("/api/destinations", json!({"kind": "SLACK_BOT"})).await.json().await.unwrap();
-    let id = draft["id"].as_str().unwrap().to_owned();
-    let saved = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&settings()).send().await.unwrap();
-    assert_eq!(saved.status(), StatusCode::OK);
+    let id = admin.add_draft().await;
+    admin.save_settings(&id, &slack_bot("Alerts", "#general")).await;
     (slack, herald, admin, id)
-}
-
-fn settings() -> Value {
-    json!({
-        "displayName": "Alerts", "channel": "#general", "clientId": defaults::CLIENT_ID,
-        "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
-        "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
-    })
 }
 
 #[tokio::test]
@@ -91,7 +82,12 @@ async fn an_uninstalled_app_shows_on_its_destination_and_a_retry_changes_nothing
     assert!(raised[0]["title"].as_str().unwrap().contains("disconnected"), "{raised:?}");
 
     // Reinstalled: a new token is saved, and the problem goes.
-    let saved = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&settings()).send().await.unwrap();
+    let saved = admin
+        .request(reqwest::Method::PUT, &format!("/api/destinations/{id}"))
+        .json(&slack_bot("Alerts", "#general"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(saved.status(), StatusCode::OK);
     assert!(saved.json::<Value>().await.unwrap().get("problem").is_none());
 

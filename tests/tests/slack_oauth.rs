@@ -1,7 +1,9 @@
 //! Add to Slack: the OAuth v2 install through Herald, against the fake
 //! Slack's authorize page and code exchange, success and every failure.
 
+use herald_model::destination::SlackBotForm;
 use herald_tests::fake_slack::{AuthorizeOutcome, Fault, defaults};
+use herald_tests::fixtures::slack_bot;
 use herald_tests::{FakeSlack, Herald, Session};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -63,11 +65,8 @@ async fn install(herald: &Herald, admin: &Session, id: &str) {
 }
 
 /// A destination's settings once Add to Slack has stored the bot token.
-fn installed_settings() -> Value {
-    json!({
-        "displayName": "Alerts", "channel": "#general", "clientId": defaults::CLIENT_ID,
-        "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
-    })
+fn installed_settings() -> SlackBotForm {
+    SlackBotForm { client_secret: None, signing_secret: None, bot_token: None, ..slack_bot("Alerts", "#general") }
 }
 
 async fn token_saved(admin: &Session, id: &str) -> bool {
@@ -201,10 +200,7 @@ async fn an_org_wide_install_is_stored_as_such_and_then_needs_a_channel_id() {
     slack.set_authorize_outcome(AuthorizeOutcome::ApproveOrgWide);
     install(&herald, &admin, &id).await;
 
-    let mut settings = json!({
-        "displayName": "Org alerts", "channel": "#general", "clientId": defaults::CLIENT_ID,
-        "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
-    });
+    let mut settings = SlackBotForm { display_name: "Org alerts".to_owned(), ..installed_settings() };
     let path = format!("/api/destinations/{id}");
     let by_name = admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap();
     assert_eq!(by_name.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -225,7 +221,7 @@ async fn an_org_wide_install_is_stored_as_such_and_then_needs_a_channel_id() {
     assert!(check["message"].as_str().unwrap().contains("channel ID"), "{check}");
     assert!(slack.calls("conversations.list").is_empty(), "no listing that Slack would refuse (missing_argument)");
 
-    settings["channel"] = json!(defaults::GENERAL);
+    settings.channel = defaults::GENERAL.to_owned();
     let by_id = admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap();
     assert_eq!(by_id.status(), StatusCode::OK, "{}", by_id.text().await.unwrap());
     let check: Value = admin.get(&format!("{path}/channel")).await.json().await.unwrap();

@@ -6,19 +6,20 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use herald_model::destination::{Severity, SlackBotForm};
 use herald_tests::fake_slack::{Message, defaults};
+use herald_tests::fixtures::slack_bot;
 use herald_tests::poll;
 use herald_tests::{FakeSlack, Herald, Session};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-fn settings(dedup_window: u32) -> Value {
-    json!({
-        "displayName": "SecOps", "channel": "#general", "clientId": defaults::CLIENT_ID,
-        "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
-        "severities": ["LOW", "HIGH", "CRITICAL"], "alertKinds": ["ALERTS"], "logTypes": [], "timezone": "UTC",
-        "dedupWindow": dedup_window,
-    })
+fn settings(dedup_window: u32) -> SlackBotForm {
+    SlackBotForm {
+        severities: vec![Severity::Low, Severity::High, Severity::Critical],
+        dedup_window: Some(dedup_window),
+        ..slack_bot("SecOps", "#general")
+    }
 }
 
 struct Scene {
@@ -34,7 +35,7 @@ async fn scene(dedup_window: u32) -> Scene {
     let herald = Herald::start(&slack).await;
     let admin = herald.sign_in_as_admin().await;
     let token = admin.api_token().await;
-    admin.add_destination(settings(dedup_window)).await;
+    admin.add_destination(&settings(dedup_window)).await;
     Scene { slack, herald, admin, token }
 }
 

@@ -3,18 +3,11 @@
 //! hears who did what, and the alert's history records it.
 
 use herald_tests::fake_slack::{Message, defaults};
+use herald_tests::fixtures::slack_bot;
 use herald_tests::poll;
 use herald_tests::{FakeSlack, Herald, Session};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn settings(name: &str, channel: &str) -> Value {
-    json!({
-        "displayName": name, "channel": channel, "clientId": defaults::CLIENT_ID,
-        "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
-        "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "UTC",
-    })
-}
 
 pub struct Scene {
     pub slack: FakeSlack,
@@ -28,8 +21,8 @@ async fn scene() -> Scene {
     let slack = FakeSlack::start().await;
     let herald = Herald::start(&slack).await;
     let admin = herald.sign_in_as_admin().await;
-    admin.add_destination(settings("SecOps", "#general")).await;
-    admin.add_destination(settings("Cloud", "#sec-alerts")).await;
+    admin.add_destination(&slack_bot("SecOps", "#general")).await;
+    admin.add_destination(&slack_bot("Cloud", "#sec-alerts")).await;
     let token = admin.api_token().await;
     let sent = herald
         .send_alerts(

@@ -10,8 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use herald_model::destination::SlackBotForm;
 use herald_tests::FakeSlack;
-use herald_tests::fake_slack::defaults;
+use herald_tests::fixtures::slack_bot;
 use serde_json::{Value, json};
 
 const CHANNELS: usize = 100;
@@ -163,11 +164,8 @@ async fn main() {
         let channel = slack.add_channel(&format!("bench-{i}"), false);
         let draft = herald.admin(reqwest::Method::POST, "/api/destinations", json!({"kind": "SLACK_BOT"})).await;
         let id = draft["id"].as_str().unwrap().to_owned();
-        let settings = json!({
-            "displayName": format!("Bench {i}"), "channel": channel, "clientId": defaults::CLIENT_ID,
-            "clientSecret": defaults::CLIENT_SECRET, "signingSecret": defaults::SIGNING_SECRET, "botToken": defaults::BOT_TOKEN,
-            "severities": ["HIGH"], "alertKinds": ["ALERTS"], "timezone": "Europe/Berlin",
-        });
+        let form = SlackBotForm { timezone: "Europe/Berlin".to_owned(), ..slack_bot(&format!("Bench {i}"), &channel) };
+        let settings = serde_json::to_value(form).unwrap();
         herald.admin(reqwest::Method::PUT, &format!("/api/destinations/{id}"), settings).await;
         herald.admin(reqwest::Method::POST, &format!("/api/destinations/{id}/finish"), json!({})).await;
         destinations.push(id);
