@@ -7,6 +7,7 @@ pub mod fake_slack;
 pub mod fixtures;
 pub mod herald;
 pub mod poll;
+pub mod scene;
 
 pub use browser::Browser;
 pub use fake_slack::FakeSlack;

@@ -8,7 +8,8 @@ use herald_model::destination::{AlertKind, Severity, SlackBotForm};
 use herald_tests::fake_slack::{Fault, defaults};
 use herald_tests::fixtures::slack_bot;
 use herald_tests::poll;
-use herald_tests::{FakeSlack, Herald, Session};
+use herald_tests::scene::Scene;
+use herald_tests::{FakeSlack, Herald};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -36,61 +37,16 @@ fn second_app(settings: SlackBotForm) -> SlackBotForm {
     }
 }
 
-struct Scene {
-    slack: FakeSlack,
-    herald: Herald,
-    admin: Session,
-    token: String,
-}
-
 async fn scene(adjust: impl FnOnce(&mut herald_server::Settings)) -> Scene {
     let slack = FakeSlack::start().await;
     slack.add_app(SECOND_APP, SECOND_SECRET);
     slack.add_bot_token(SECOND_TOKEN);
     let herald = Herald::start_with(&slack, adjust).await;
-    let admin = herald.sign_in_as_admin().await;
-    let token = admin.api_token().await;
-    Scene { slack, herald, admin, token }
+    Scene::new(slack, herald).await
 }
 
 fn fast_retries(s: &mut herald_server::Settings) {
     s.delivery_retry_base = Duration::from_millis(50);
-}
-
-impl Scene {
-    async fn send(&self, body: Value) -> (StatusCode, Value) {
-        let response = self.herald.send_alerts(&self.token, &body).await;
-        let status = response.status();
-        (status, response.json().await.unwrap())
-    }
-
-    async fn alert(&self, id: &str) -> Value {
-        let response = self.admin.get(&format!("/api/alerts/{id}")).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        response.json().await.unwrap()
-    }
-
-    /// Waits until every delivery of the alert is in `state`; the alert.
-    async fn until_delivered(&self, id: &str, state: &str) -> Value {
-        poll::until(&format!("alert {id}'s deliveries to be {state}"), || async {
-            let alert = self.alert(id).await;
-            let deliveries = alert["deliveries"].as_array().unwrap();
-            if !deliveries.is_empty() && deliveries.iter().all(|d| d["state"] == state) {
-                Ok(alert)
-            } else {
-                Err(alert["deliveries"].clone())
-            }
-        })
-        .await
-    }
-
-    async fn until_messages_in(&self, channel: &str, count: usize) -> Vec<herald_tests::fake_slack::Message> {
-        poll::until(&format!("{count} messages in {channel}"), || async {
-            let messages = self.slack.messages_in(channel);
-            if messages.len() >= count { Ok(messages) } else { Err(messages.len()) }
-        })
-        .await
-    }
 }
 
 fn alert_id(answer: &Value, i: usize) -> String {

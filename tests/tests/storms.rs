@@ -10,7 +10,8 @@ use herald_model::destination::{Severity, SlackBotForm};
 use herald_tests::fake_slack::{Message, defaults};
 use herald_tests::fixtures::slack_bot;
 use herald_tests::poll;
-use herald_tests::{FakeSlack, Herald, Session};
+use herald_tests::scene::Scene;
+use herald_tests::{FakeSlack, Herald};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -22,43 +23,13 @@ fn settings(dedup_window: u32) -> SlackBotForm {
     }
 }
 
-struct Scene {
-    slack: FakeSlack,
-    herald: Herald,
-    admin: Session,
-    token: String,
-}
-
 async fn scene(dedup_window: u32) -> Scene {
     let slack = FakeSlack::start().await;
     slack.limit_channels(Duration::from_secs(1));
     let herald = Herald::start(&slack).await;
-    let admin = herald.sign_in_as_admin().await;
-    let token = admin.api_token().await;
-    admin.add_destination(&settings(dedup_window)).await;
-    Scene { slack, herald, admin, token }
-}
-
-impl Scene {
-    async fn send(&self, body: Value) -> (StatusCode, Value) {
-        let response = self.herald.send_alerts(&self.token, &body).await;
-        let status = response.status();
-        (status, response.json().await.unwrap())
-    }
-
-    async fn alert(&self, id: &str) -> Value {
-        let response = self.admin.get(&format!("/api/alerts/{id}")).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        response.json().await.unwrap()
-    }
-
-    async fn until_messages(&self, count: usize) -> Vec<Message> {
-        poll::until(&format!("{count} messages in #general"), || async {
-            let messages = self.slack.messages_in(defaults::GENERAL);
-            if messages.len() >= count { Ok(messages) } else { Err(messages.len()) }
-        })
-        .await
-    }
+    let scene = Scene::new(slack, herald).await;
+    scene.admin.add_destination(&settings(dedup_window)).await;
+    scene
 }
 
 fn storm(range: std::ops::Range<usize>, keys: usize) -> Value {
@@ -88,7 +59,7 @@ async fn three_hundred_events_of_three_keys_are_three_messages_updated_with_thei
     assert_eq!(first_ids.len(), 3, "one alert per key");
     let folded = first["alerts"].as_array().unwrap().iter().filter(|a| a["folded"] == true).count();
     assert_eq!(folded, 147, "every event after the first of its key joined that alert");
-    s.until_messages(3).await;
+    s.until_messages_in(defaults::GENERAL, 3).await;
 
     // The storm goes on, and a CRITICAL alert comes a moment later.
     let (status, second) = s.send(storm(150..300, 3)).await;
@@ -98,7 +69,7 @@ async fn three_hundred_events_of_three_keys_are_three_messages_updated_with_thei
     let sent_at = Instant::now();
     let (status, _) = s.send(json!({"title": "Root login from a new country", "severity": "CRITICAL"})).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    let messages = s.until_messages(4).await;
+    let messages = s.until_messages_in(defaults::GENERAL, 4).await;
     let critical = messages.iter().find(|m| text(m).contains("Root login")).expect("the CRITICAL message");
     let took = critical.at - sent_at;
     assert!(took < Duration::from_secs(3), "the CRITICAL alert reached Slack {took:?} after it came");
@@ -153,7 +124,7 @@ async fn with_folding_off_every_event_is_an_alert_and_the_critical_one_still_goe
     let (status, answer) = s.send(storm(0..300, 1)).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(ids(&answer).into_iter().collect::<HashSet<_>>().len(), 300, "300 alerts");
-    s.until_messages(1).await;
+    s.until_messages_in(defaults::GENERAL, 1).await;
     let sent_at = Instant::now();
     assert_eq!(s.send(json!({"title": "Root login from a new country", "severity": "CRITICAL"})).await.0, StatusCode::ACCEPTED);
     let (ahead, critical) = poll::until_within(Duration::from_secs(30), "the CRITICAL alert in #general", || async {
@@ -167,7 +138,7 @@ async fn with_folding_off_every_event_is_an_alert_and_the_critical_one_still_goe
     let took = critical.at - sent_at;
     assert!(took < Duration::from_secs(3), "the CRITICAL alert reached Slack {took:?} after it came");
     // The storm drains behind it at the channel's pace.
-    let messages = s.until_messages(ahead + 5).await;
+    let messages = s.until_messages_in(defaults::GENERAL, ahead + 5).await;
     let span = messages[ahead + 4].at - messages[ahead + 1].at;
     assert!(span >= Duration::from_secs(3), "three gaps of a second: {span:?}");
     assert_eq!(s.slack.rate_limited_in(defaults::GENERAL), 0, "no 429 in the channel");
@@ -210,7 +181,7 @@ async fn an_event_after_its_alert_was_resolved_starts_a_new_alert_and_a_triaged_
     assert_eq!(listed, [id.as_str()], "only the alert with two events");
     let all: Value = s.admin.get("/api/alerts").await.json().await.unwrap();
     assert_eq!(all["alerts"].as_array().unwrap().len(), 3);
-    s.until_messages(3).await;
+    s.until_messages_in(defaults::GENERAL, 3).await;
 }
 
 #[tokio::test]
@@ -218,7 +189,7 @@ async fn the_count_and_the_last_event_survive_a_crash_mid_storm() {
     let mut s = scene(60).await;
     let (_, first) = s.send(storm(0..5, 1)).await;
     let id = ids(&first)[0].clone();
-    s.until_messages(1).await;
+    s.until_messages_in(defaults::GENERAL, 1).await;
     s.herald.crash().await;
     s.herald.resume().await;
     let (_, second) = s.send(storm(5..12, 1)).await;
