@@ -1059,15 +1059,10 @@ fn post_message(w: &mut World, auth: &Auth, params: &Map<String, Value>) -> Resp
     if !channel.members.contains(defaults::BOT_USER_ID) && !auth.has_scope("chat:write.public") {
         return slack_error("not_in_channel");
     }
-    let blocks = match blocks_param(params) {
-        Ok(b) => b,
+    let blocks = match checked_blocks(params) {
+        Ok(blocks) => blocks,
         Err(code) => return slack_error(code),
     };
-    if let Some(blocks) = &blocks
-        && let Err(code) = check_blocks(blocks)
-    {
-        return slack_error(code);
-    }
     let text = str_param(params, "text").map(str::to_owned);
     if text.is_none() && blocks.is_none() {
         return slack_error("no_text");
@@ -1103,19 +1098,24 @@ fn post_message(w: &mut World, auth: &Auth, params: &Map<String, Value>) -> Resp
     }))
 }
 
+/// The `blocks` parameter, read and held to Block Kit's limits as Slack
+/// holds it.
+fn checked_blocks(params: &Map<String, Value>) -> Result<Option<Value>, &'static str> {
+    let blocks = blocks_param(params)?;
+    if let Some(blocks) = &blocks {
+        check_blocks(blocks)?;
+    }
+    Ok(blocks)
+}
+
 fn update_message(w: &mut World, params: &Map<String, Value>) -> Response {
     let (Some(channel), Some(ts)) = (str_param(params, "channel"), str_param(params, "ts")) else {
         return slack_error("message_not_found");
     };
-    let blocks = match blocks_param(params) {
-        Ok(b) => b,
+    let blocks = match checked_blocks(params) {
+        Ok(blocks) => blocks,
         Err(code) => return slack_error(code),
     };
-    if let Some(blocks) = &blocks
-        && let Err(code) = check_blocks(blocks)
-    {
-        return slack_error(code);
-    }
     let Some(message) = w.messages.iter_mut().find(|m| m.channel == channel && m.ts == ts) else {
         return slack_error("message_not_found");
     };
