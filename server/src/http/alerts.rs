@@ -7,8 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use herald_model::account::UserView;
 use herald_model::alert::{
-    ActivityAction, ActivityView, AlertList, AlertPatch, AlertStatus, AlertSummary, AlertView, AssigneeList, AssigneeView, DeliveryState,
-    DeliveryView, IngestAnswer, NewComment, parse_comment,
+    AlertList, AlertPatch, AlertStatus, AlertView, AssigneeList, AssigneeView, IngestAnswer, NewComment, parse_comment,
 };
 use herald_model::api::FieldError;
 use herald_model::destination::Severity;
@@ -17,12 +16,13 @@ use serde_json::Value;
 
 use super::Body;
 use super::Query;
+use super::views;
 use crate::AppState;
 use crate::domain::alerts::{ingest, resend};
 use crate::domain::triage::{self, Actor};
 use crate::http::auth::{ApiCaller, Authorized, need};
 use crate::http::error::ApiError;
-use crate::store::{Activity, ActivityRecord, AlertFilter, AlertRecord, DeliveryRecord};
+use crate::store::{AlertFilter, AlertRecord};
 
 pub async fn create(
     caller: ApiCaller,
@@ -84,21 +84,7 @@ pub async fn list(
         limit: query.limit.unwrap_or(100).clamp(1, 500),
     };
     let rows = state.store.list_alerts(&filter).await?;
-    let alerts = rows
-        .into_iter()
-        .map(|row| AlertSummary {
-            id: row.alert.id,
-            title: row.alert.title,
-            severity: row.alert.severity,
-            alert_type: row.alert.alert_type,
-            status: row.alert.status,
-            detection_id: row.alert.detection_id,
-            created_at: rfc3339(row.alert.created_at),
-            delivery: row.delivery,
-            event_count: row.alert.event_count,
-            last_seen_at: rfc3339(row.alert.last_seen_at),
-        })
-        .collect();
+    let alerts = rows.into_iter().map(views::alert_summary).collect();
     Ok(Json(AlertList { alerts }))
 }
 
@@ -114,7 +100,7 @@ pub async fn get(
 async fn full_view(state: &AppState, alert: AlertRecord) -> Result<AlertView, ApiError> {
     let deliveries = state.store.deliveries_of(&alert.id).await?;
     let activity = state.store.activity_of(&alert.id).await?;
-    Ok(view(alert, deliveries, activity))
+    Ok(views::alert(alert, deliveries, activity))
 }
 
 fn console_actor(user: UserView) -> Actor {
@@ -184,95 +170,6 @@ pub async fn resend(
     };
     let alert = resend::resend(&*state.store, &state.outbox, &id, resend.destination_id.as_deref()).await?;
     full_view(&state, alert).await.map(Json)
-}
-
-use crate::domain::destinations::rfc3339_ms as rfc3339;
-
-/// A link to a message: Slack redirects it to the right workspace.
-fn permalink(channel: &str, ts: &str) -> String {
-    format!("https://slack.com/archives/{channel}/p{}", ts.replace('.', ""))
-}
-
-fn delivery_view(d: DeliveryRecord) -> DeliveryView {
-    let permalink = match (&d.slack_channel, &d.slack_ts) {
-        (Some(channel), Some(ts)) if d.state == DeliveryState::Sent => Some(permalink(channel, ts)),
-        _ => None,
-    };
-    DeliveryView {
-        destination_id: d.destination_id,
-        destination_name: d.destination_name,
-        state: d.state,
-        attempts: d.attempts,
-        next_attempt_at: (d.state == DeliveryState::Retrying).then(|| rfc3339(d.due_at)),
-        last_error: d.last_error,
-        slack_channel: d.slack_channel,
-        slack_ts: d.slack_ts,
-        permalink,
-        updated_at: rfc3339(d.updated_at),
-    }
-}
-
-/// An entry of the history in words.
-fn summary(a: &Activity) -> String {
-    let who = &a.actor_name;
-    let old = a.old_value.as_deref().unwrap_or("—");
-    let new = a.new_value.as_deref().unwrap_or("—");
-    let comment = a.comment.as_deref().unwrap_or_default();
-    match a.action {
-        ActivityAction::Status => format!("{who} changed the status from {old} to {new}"),
-        ActivityAction::Assign if a.new_value.is_some() => format!("{who} assigned the alert to {new}"),
-        ActivityAction::Assign => format!("{who} took the assignment away from {old}"),
-        ActivityAction::Comment => format!("{who} commented: {comment}"),
-        ActivityAction::Resolve => format!("{who} resolved the alert: {comment}"),
-        ActivityAction::Question => format!("{who} asked {new}: {comment}"),
-        ActivityAction::Answer => format!("{who} answered “{old}”: {comment}"),
-        ActivityAction::Events if new == "1" => "1 more event".to_owned(),
-        ActivityAction::Events => format!("{new} more events"),
-    }
-}
-
-fn activity_view(record: ActivityRecord) -> ActivityView {
-    let summary = summary(&record.activity);
-    let a = record.activity;
-    ActivityView {
-        at: rfc3339(record.at),
-        summary,
-        actor_name: a.actor_name,
-        source: a.source,
-        action: a.action,
-        old_value: a.old_value,
-        new_value: a.new_value,
-        comment: a.comment,
-    }
-}
-
-fn view(a: AlertRecord, deliveries: Vec<DeliveryRecord>, activity: Vec<ActivityRecord>) -> AlertView {
-    AlertView {
-        id: a.id,
-        title: a.title,
-        severity: a.severity,
-        alert_type: a.alert_type,
-        status: a.status,
-        detection_id: a.detection_id,
-        log_types: a.log_types,
-        description: a.description,
-        runbook: a.runbook,
-        reference: a.reference,
-        tags: a.tags,
-        created_at: rfc3339(a.created_at),
-        received_at: rfc3339(a.received_at),
-        alert_context: a.alert_context.and_then(|c| serde_json::from_str(&c).ok()),
-        assignee: a.assignee.map(|x| AssigneeView { id: x.user_id, name: x.name }),
-        deliveries: deliveries.into_iter().map(delivery_view).collect(),
-        activity: activity.into_iter().map(activity_view).collect(),
-        event_count: a.event_count,
-        last_seen_at: rfc3339(a.last_seen_at),
-        earlier_events: a
-            .earlier_events
-            .into_iter()
-            .map(|e| herald_model::alert::EarlierEvent { at: rfc3339(e.at), context: e.context })
-            .collect(),
-    }
 }
 
 /// `GET /metrics`, in Prometheus' text format.

@@ -11,6 +11,7 @@ use herald_model::destination::{
 
 use super::Body;
 use super::Query;
+use super::views;
 use crate::AppState;
 use crate::domain::destinations;
 use crate::http::auth::{Authorized, need};
@@ -22,7 +23,7 @@ pub async fn list(_: Authorized<need::ViewAlerts>, State(state): State<AppState>
     let health = state.store.delivery_health(crate::domain::time::now_ms()).await?;
     let destinations = records.into_iter().map(|r| {
         let health = health.get(&r.id);
-        destinations::summary(r, &apps, health)
+        views::destination_summary(r, &apps, health)
     });
     Ok(Json(DestinationList { destinations: destinations.collect() }))
 }
@@ -32,7 +33,7 @@ pub async fn create(
     State(state): State<AppState>,
     Body(new): Body<NewDestination>,
 ) -> Result<(StatusCode, Json<DestinationView>), ApiError> {
-    Ok((StatusCode::CREATED, Json(destinations::create(&*state.store, new.kind).await?)))
+    Ok((StatusCode::CREATED, Json(views::destination(destinations::create(&*state.store, new.kind).await?))))
 }
 
 pub async fn get(
@@ -40,7 +41,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(destinations::get(&*state.store, &id).await?))
+    Ok(Json(views::destination(destinations::get(&*state.store, &id).await?)))
 }
 
 pub async fn update(
@@ -49,7 +50,7 @@ pub async fn update(
     Path(id): Path<String>,
     Body(form): Body<SlackBotForm>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(destinations::save_settings(&*state.store, &state.apps, &id, form).await?))
+    Ok(Json(views::destination(destinations::save_settings(&*state.store, &state.apps, &id, form).await?)))
 }
 
 pub async fn save_draft(
@@ -58,7 +59,7 @@ pub async fn save_draft(
     Path(id): Path<String>,
     Body(update): Body<DraftUpdate>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(destinations::save_draft(&*state.store, &id, update).await?))
+    Ok(Json(views::destination(destinations::save_draft(&*state.store, &id, update).await?)))
 }
 
 pub async fn finish(
@@ -66,7 +67,7 @@ pub async fn finish(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(destinations::finish(&*state.store, &id).await?))
+    Ok(Json(views::destination(destinations::finish(&*state.store, &id).await?)))
 }
 
 pub async fn enable(
@@ -74,7 +75,7 @@ pub async fn enable(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(destinations::set_enabled(&*state.store, &id, true).await?))
+    Ok(Json(views::destination(destinations::set_enabled(&*state.store, &id, true).await?)))
 }
 
 pub async fn disable(
@@ -82,7 +83,7 @@ pub async fn disable(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(destinations::set_enabled(&*state.store, &id, false).await?))
+    Ok(Json(views::destination(destinations::set_enabled(&*state.store, &id, false).await?)))
 }
 
 pub async fn delete(
@@ -101,7 +102,7 @@ pub async fn save_credentials(
     Path(id): Path<String>,
     Body(credentials): Body<AppCredentials>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(destinations::save_credentials(&*state.store, &state.apps, &id, credentials).await?))
+    Ok(Json(views::destination(destinations::save_credentials(&*state.store, &state.apps, &id, credentials).await?)))
 }
 
 /// `?channel=#name`: a channel typed in step 5, checked before it is saved.
@@ -132,7 +133,7 @@ pub async fn welcome(
 /// The stored Slack app, for pre-filling a new destination (404 before the first).
 pub async fn slack_app(_: Authorized<need::ManageDestinations>, State(state): State<AppState>) -> Result<Json<SlackAppView>, ApiError> {
     let app = state.store.latest_slack_app().await?.ok_or_else(|| ApiError::not_found("No Slack app is stored yet."))?;
-    Ok(Json(destinations::app_view(&app)))
+    Ok(Json(views::slack_app(&app)))
 }
 
 pub async fn timezones(_: Authorized<need::SignedIn>) -> Json<TimezoneList> {

@@ -14,6 +14,7 @@ mod slack_oauth;
 mod slack_request;
 mod tokens;
 mod users;
+mod views;
 pub mod web;
 
 use axum::Router;

@@ -6,88 +6,21 @@ pub mod channel;
 
 use herald_model::api::FieldError;
 use herald_model::destination::{
-    AlertKind, AppCredentials, DeliveryHealthView, DestinationKind, DestinationStatus, DestinationSummary, DestinationView, DraftUpdate,
-    SecretHint, Severity, SlackAppView, SlackBotForm, StoredSecrets, ValidSlackBot, WIZARD_STEPS, parse_client_id, parse_hex_secret,
+    AlertKind, AppCredentials, DestinationKind, DestinationStatus, DraftUpdate, Severity, SlackBotForm, StoredSecrets, ValidSlackBot,
+    WIZARD_STEPS, parse_client_id, parse_hex_secret,
 };
 
 use herald_model::destination::{DEFAULT_DEDUP_WINDOW, MAX_DEDUP_WINDOW};
 
 use super::error::Error;
 use super::slack_app::SlackApps;
-use crate::store::{DeliveryHealth, DestinationRecord, DestinationValues, SlackAppRecord, SlackAppSecrets, Store, StoredSecret};
+use crate::store::{DestinationRecord, DestinationValues, SlackAppRecord, SlackAppSecrets, Store};
 
-fn hint(secret: &Option<StoredSecret>) -> SecretHint {
-    SecretHint::of(secret.as_ref().map(|s| s.last_four.as_str()))
-}
-
-/// What stops the destination's messages, for the list and the single
-/// view alike: the app's trouble (a revoked token) first, else the
-/// destination's own (the bot not in the channel).
-fn problem(record: &DestinationRecord, app: Option<&SlackAppRecord>) -> Option<String> {
-    app.and_then(|a| a.problem.clone()).or_else(|| record.delivery_problem.clone())
-}
-
-pub fn view(record: DestinationRecord, app: Option<&SlackAppRecord>) -> DestinationView {
-    let problem = problem(&record, app);
-    let v = record.values;
-    DestinationView {
-        id: record.id,
-        kind: record.kind,
-        status: record.status,
-        wizard_step: record.wizard_step,
-        display_name: v.display_name,
-        channel: v.channel,
-        client_id: v.client_id,
-        client_secret: app.map(|a| hint(&a.client_secret)).unwrap_or_default(),
-        signing_secret: app.map(|a| hint(&a.signing_secret)).unwrap_or_default(),
-        bot_token: app.map(|a| hint(&a.bot_token)).unwrap_or_default(),
-        severities: v.severities,
-        alert_kinds: v.alert_kinds,
-        log_types: v.log_types,
-        timezone: v.timezone,
-        dedup_window: v.dedup_window,
-        problem,
-        created_at: record.created_at,
-        updated_at: record.updated_at,
-    }
-}
-
-pub fn summary(record: DestinationRecord, apps: &[SlackAppRecord], health: Option<&DeliveryHealth>) -> DestinationSummary {
-    let problem = problem(&record, apps.iter().find(|a| a.client_id == record.values.client_id));
-    let health = health.map(|h| DeliveryHealthView {
-        last_sent_at: h.last_sent_at.map(rfc3339_ms),
-        failures_24h: h.failures_24h,
-        last_error: h.last_error.clone(),
-    });
-    DestinationSummary {
-        id: record.id,
-        display_name: record.values.display_name,
-        kind: record.kind,
-        status: record.status,
-        wizard_step: record.wizard_step,
-        channel: record.values.channel,
-        severities: record.values.severities,
-        alert_kinds: record.values.alert_kinds,
-        log_types: record.values.log_types,
-        problem,
-        health: health.unwrap_or_default(),
-        created_at: record.created_at,
-    }
-}
-
-/// Unix milliseconds as the API shows times: RFC 3339, UTC, whole seconds.
-pub fn rfc3339_ms(ms: i64) -> String {
-    let at = jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    jiff::Timestamp::from_second(at.as_second()).unwrap_or(at).to_string()
-}
-
-pub fn app_view(app: &SlackAppRecord) -> SlackAppView {
-    SlackAppView {
-        client_id: app.client_id.clone(),
-        client_secret: hint(&app.client_secret),
-        signing_secret: hint(&app.signing_secret),
-        bot_token: hint(&app.bot_token),
-    }
+/// A destination and the Slack app it uses, as the API shows them together
+/// (`http/views.rs`).
+pub struct Destination {
+    pub record: DestinationRecord,
+    pub app: Option<SlackAppRecord>,
 }
 
 /// The destination and the Slack app it uses, if one is stored.
@@ -101,14 +34,14 @@ fn not_found() -> Error {
     Error::NotFound("There is no such destination.".to_owned())
 }
 
-pub async fn get(store: &dyn Store, id: &str) -> Result<DestinationView, Error> {
+pub async fn get(store: &dyn Store, id: &str) -> Result<Destination, Error> {
     let (record, app) = load(store, id).await?;
-    Ok(view(record, app.as_ref()))
+    Ok(Destination { record, app })
 }
 
 /// A new draft. When a Slack app is stored already, the draft uses it:
 /// later destinations need only a name and a channel.
-pub async fn create(store: &dyn Store, kind: DestinationKind) -> Result<DestinationView, Error> {
+pub async fn create(store: &dyn Store, kind: DestinationKind) -> Result<Destination, Error> {
     let app = store.latest_slack_app().await?;
     // The team's time zone is most likely the one its first destination uses.
     let timezone = store
@@ -129,7 +62,7 @@ pub async fn create(store: &dyn Store, kind: DestinationKind) -> Result<Destinat
         dedup_window: DEFAULT_DEDUP_WINDOW,
     };
     let record = store.create_destination(kind, &values).await?;
-    Ok(view(record, app.as_ref()))
+    Ok(Destination { record, app })
 }
 
 /// Longest value a draft keeps for any one text field.
@@ -173,23 +106,18 @@ fn draft_values(form: &SlackBotForm) -> Result<DestinationValues, Error> {
 
 /// Saves a draft's progress as typed; secrets are never saved this way,
 /// and a destination whose setup is finished refuses (409).
-pub async fn save_draft(store: &dyn Store, id: &str, update: DraftUpdate) -> Result<DestinationView, Error> {
+pub async fn save_draft(store: &dyn Store, id: &str, update: DraftUpdate) -> Result<Destination, Error> {
     if !(1..=WIZARD_STEPS).contains(&update.step) {
         return Err(Error::invalid(vec![FieldError::new("step", format!("The step is 1 to {WIZARD_STEPS}."))]));
     }
     let record = store.save_draft(id, &draft_values(&update.form)?, update.step).await?;
     let app = store.slack_app(&record.values.client_id).await?;
-    Ok(view(record, app.as_ref()))
+    Ok(Destination { record, app })
 }
 
 /// Saves a draft's Client ID and the app secrets given, ahead of the rest
 /// of the form: Add to Slack needs them to exchange its code.
-pub async fn save_credentials(
-    store: &dyn Store,
-    apps: &SlackApps,
-    id: &str,
-    credentials: AppCredentials,
-) -> Result<DestinationView, Error> {
+pub async fn save_credentials(store: &dyn Store, apps: &SlackApps, id: &str, credentials: AppCredentials) -> Result<Destination, Error> {
     let client_id = parse_client_id("clientId", &credentials.client_id)?;
     let given = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     let mut errors = Vec::new();
@@ -212,7 +140,7 @@ pub async fn save_credentials(
         bot_token: None,
     };
     let app = store.upsert_slack_app(&client_id, &secrets).await?;
-    Ok(view(record, Some(&app)))
+    Ok(Destination { record, app: Some(app) })
 }
 
 /// Every rule the settings must pass: the model's, and the time zone
@@ -244,6 +172,24 @@ fn check_with_app(form: &SlackBotForm, stored: StoredSecrets, app: Option<&Slack
     Err(errors)
 }
 
+/// The stored settings as the form that judges them (secrets aside: those
+/// are judged by what is stored, [`stored_secrets`]).
+fn form_of(values: &DestinationValues) -> SlackBotForm {
+    SlackBotForm {
+        display_name: values.display_name.clone(),
+        channel: values.channel.clone(),
+        client_id: values.client_id.clone(),
+        client_secret: None,
+        signing_secret: None,
+        bot_token: None,
+        severities: values.severities.clone(),
+        alert_kinds: values.alert_kinds.clone(),
+        log_types: values.log_types.clone(),
+        timezone: values.timezone.clone(),
+        dedup_window: Some(values.dedup_window),
+    }
+}
+
 fn stored_secrets(app: Option<&SlackAppRecord>) -> StoredSecrets {
     app.map_or_else(StoredSecrets::default, |a| StoredSecrets {
         client_secret: a.client_secret.is_some(),
@@ -255,7 +201,7 @@ fn stored_secrets(app: Option<&SlackAppRecord>) -> StoredSecrets {
 /// Saves the settings once every field passes. Nothing is written when one
 /// fails, except that a draft keeps its non-secret values as typed (so a
 /// reload shows them); the secrets stay in the form until the save works.
-pub async fn save_settings(store: &dyn Store, apps: &SlackApps, id: &str, form: SlackBotForm) -> Result<DestinationView, Error> {
+pub async fn save_settings(store: &dyn Store, apps: &SlackApps, id: &str, form: SlackBotForm) -> Result<Destination, Error> {
     let (record, _) = load(store, id).await?;
     let (existing, judged) = match parse_client_id("clientId", &form.client_id) {
         Ok(client_id) => {
@@ -308,7 +254,7 @@ pub async fn save_settings(store: &dyn Store, apps: &SlackApps, id: &str, form: 
     let step = (record.status == DestinationStatus::Draft).then_some(6);
     let record = store.update_destination(id, &values, step).await?;
     tracing::info!(destination.id = %record.id, "destination settings saved");
-    Ok(view(record, app.as_ref()))
+    Ok(Destination { record, app })
 }
 
 /// Asks Slack (`auth.test`) whether a pasted token works, and where it is
@@ -352,37 +298,33 @@ async fn store_secrets(store: &dyn Store, apps: &SlackApps, valid: &ValidSlackBo
 
 /// Ends setup: the destination becomes active if its settings pass every
 /// rule and the Slack app's secrets are stored.
-pub async fn finish(store: &dyn Store, id: &str) -> Result<DestinationView, Error> {
+pub async fn finish(store: &dyn Store, id: &str) -> Result<Destination, Error> {
     let (record, app) = load(store, id).await?;
-    let current = view(record, app.as_ref());
-    if let Err(errors) = check_with_app(&current.form(), current.stored_secrets(), app.as_ref()) {
+    if let Err(errors) = check_with_app(&form_of(&record.values), stored_secrets(app.as_ref()), app.as_ref()) {
         let first = errors[0].message.clone();
         return Err(Error::invalid(errors).with_message(format!("Setup is not complete yet: {first}")));
     }
-    let record = match current.status {
+    let record = match record.status {
         DestinationStatus::Draft => store.set_destination_status(id, DestinationStatus::Active).await?,
-        _ => store.destination(id).await?.ok_or_else(not_found)?,
+        _ => record,
     };
     tracing::info!(destination.id = %record.id, "destination set up");
-    Ok(view(record, app.as_ref()))
+    Ok(Destination { record, app })
 }
 
 /// Switches a finished destination on or off.
-pub async fn set_enabled(store: &dyn Store, id: &str, enabled: bool) -> Result<DestinationView, Error> {
+pub async fn set_enabled(store: &dyn Store, id: &str, enabled: bool) -> Result<Destination, Error> {
     let (record, app) = load(store, id).await?;
     if record.status == DestinationStatus::Draft {
         return Err(Error::SetupIncomplete);
     }
-    if enabled {
-        let current = view(record, app.as_ref());
-        if let Err(errors) = check_with_app(&current.form(), current.stored_secrets(), app.as_ref()) {
-            let first = errors[0].message.clone();
-            return Err(Error::invalid(errors).with_message(format!("Edit the destination first: {first}")));
-        }
+    if enabled && let Err(errors) = check_with_app(&form_of(&record.values), stored_secrets(app.as_ref()), app.as_ref()) {
+        let first = errors[0].message.clone();
+        return Err(Error::invalid(errors).with_message(format!("Edit the destination first: {first}")));
     }
     let status = if enabled { DestinationStatus::Active } else { DestinationStatus::Disabled };
     let record = store.set_destination_status(id, status).await?;
-    Ok(view(record, app.as_ref()))
+    Ok(Destination { record, app })
 }
 
 /// The IANA time zones the server knows, sorted.
