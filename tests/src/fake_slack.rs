@@ -1059,14 +1059,10 @@ fn post_message(w: &mut World, auth: &Auth, params: &Map<String, Value>) -> Resp
     if !channel.members.contains(defaults::BOT_USER_ID) && !auth.has_scope("chat:write.public") {
         return slack_error("not_in_channel");
     }
-    let blocks = match checked_blocks(params) {
-        Ok(blocks) => blocks,
+    let (text, blocks) = match content(params) {
+        Ok(content) => content,
         Err(code) => return slack_error(code),
     };
-    let text = str_param(params, "text").map(str::to_owned);
-    if text.is_none() && blocks.is_none() {
-        return slack_error("no_text");
-    }
     if text.as_ref().is_some_and(|t| t.chars().count() > 40_000) {
         return slack_error("msg_too_long");
     }
@@ -1106,6 +1102,17 @@ fn checked_blocks(params: &Map<String, Value>) -> Result<Option<Value>, &'static
         check_blocks(blocks)?;
     }
     Ok(blocks)
+}
+
+/// A new message's text and blocks: at least one of them, the blocks
+/// within Block Kit's limits.
+fn content(params: &Map<String, Value>) -> Result<(Option<String>, Option<Value>), &'static str> {
+    let blocks = checked_blocks(params)?;
+    let text = str_param(params, "text").map(str::to_owned);
+    if text.is_none() && blocks.is_none() {
+        return Err("no_text");
+    }
+    Ok((text, blocks))
 }
 
 fn update_message(w: &mut World, params: &Map<String, Value>) -> Response {
@@ -1151,14 +1158,10 @@ fn post_ephemeral(w: &mut World, auth: &Auth, params: &Map<String, Value>) -> Re
     if !channel.members.contains(user) {
         return slack_error("user_not_in_channel");
     }
-    let blocks = match blocks_param(params) {
-        Ok(b) => b,
+    let (text, blocks) = match content(params) {
+        Ok(content) => content,
         Err(code) => return slack_error(code),
     };
-    let text = str_param(params, "text").map(str::to_owned);
-    if text.is_none() && blocks.is_none() {
-        return slack_error("no_text");
-    }
     w.ephemerals.push(Ephemeral { channel: channel.id.clone(), user: user.into(), text, blocks });
     ok(json!({"message_ts": format!("{}.{:06}", unix_now(), w.next() % 1_000_000)}))
 }
