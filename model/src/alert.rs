@@ -2,11 +2,13 @@
 //! decisions in one place), the routing rule, and what the API shows of an
 //! alert and its deliveries.
 
+use serde::de::MapAccess;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api::FieldError;
 use crate::destination::{AlertKind, Severity};
+use crate::inline::{deserialize_with, required, walk};
 
 /// At most this many alerts in one `{"alerts": [...]}` batch.
 pub const MAX_BATCH: usize = 1_000;
@@ -119,14 +121,14 @@ impl AlertStatus {
     }
 }
 
-/// One alert of an ingest body, checked. `created_at` is RFC 3339 as sent
-/// (the server normalises it and fills in the time of receipt).
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewAlert {
-    /// `None`: Herald assigns one.
-    pub alert_id: Option<String>,
+/// What an alert says, as the pipeline sent it: the one type the ingest
+/// body, the stored alert, its page and its Slack message share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertContent {
     pub title: String,
     pub severity: Severity,
+    #[serde(rename = "type")]
     pub alert_type: AlertType,
     pub detection_id: Option<String>,
     pub log_types: Vec<String>,
@@ -134,6 +136,15 @@ pub struct NewAlert {
     pub runbook: Option<String>,
     pub reference: Option<String>,
     pub tags: Vec<String>,
+}
+
+/// One alert of an ingest body, checked. `created_at` is RFC 3339 as sent
+/// (the server normalises it and fills in the time of receipt).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAlert {
+    /// `None`: Herald assigns one.
+    pub alert_id: Option<String>,
+    pub content: AlertContent,
     pub created_at: Option<String>,
     /// As sent, compact JSON.
     pub alert_context: Option<String>,
@@ -351,15 +362,7 @@ fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>>
     }
     Ok(NewAlert {
         alert_id,
-        title,
-        severity,
-        alert_type,
-        detection_id,
-        log_types,
-        description,
-        runbook,
-        reference,
-        tags,
+        content: AlertContent { title, severity, alert_type, detection_id, log_types, description, runbook, reference, tags },
         created_at,
         alert_context,
         destinations,
@@ -707,28 +710,19 @@ pub struct AssigneeList {
 }
 
 /// `GET /api/alerts/{id}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AlertView {
     pub id: String,
-    pub title: String,
-    pub severity: Severity,
-    #[serde(rename = "type")]
-    pub alert_type: AlertType,
+    #[serde(flatten)]
+    pub content: AlertContent,
     pub status: AlertStatus,
-    pub detection_id: Option<String>,
-    pub log_types: Vec<String>,
-    pub description: Option<String>,
-    pub runbook: Option<String>,
-    pub reference: Option<String>,
-    pub tags: Vec<String>,
     pub created_at: String,
     pub received_at: String,
     /// In the browser the app never parses the context, it only shows it:
     /// there it arrives as one `Value::String`, the JSON text the browser's
     /// `JSON.stringify` indented (a JSON value parser in the wasm cost
     /// 5 KiB brotli).
-    #[cfg_attr(target_arch = "wasm32", serde(skip_deserializing))]
     pub alert_context: Option<Value>,
     pub assignee: Option<AssigneeView>,
     pub deliveries: Vec<DeliveryView>,
@@ -736,15 +730,77 @@ pub struct AlertView {
     pub activity: Vec<ActivityView>,
     /// Events folded into it, the first included; `alertContext` is the
     /// latest one's.
-    #[serde(default = "one")]
     pub event_count: u64,
     /// RFC 3339: the latest event.
-    #[serde(default)]
     pub last_seen_at: String,
     /// The events before the latest, newest first (at most
     /// [`MAX_EARLIER_EVENTS`]).
-    #[serde(default)]
     pub earlier_events: Vec<EarlierEvent>,
+}
+
+deserialize_with!(AlertView, "an alert", read_alert);
+
+/// [`AlertView`] in one pass ([`crate::inline`]): its content is inline.
+fn read_alert<'de, A: MapAccess<'de>>(map: A) -> Result<AlertView, A::Error> {
+    let (mut id, mut status, mut created_at, mut received_at, mut deliveries, mut activity) = (None, None, None, None, None, None);
+    let (mut title, mut severity, mut alert_type) = (None, None, None);
+    let (mut detection_id, mut log_types, mut description, mut runbook, mut reference, mut tags) = Default::default();
+    let (mut assignee, mut event_count, mut last_seen_at, mut earlier_events) = (None, 1, String::new(), Vec::new());
+    #[cfg_attr(target_arch = "wasm32", allow(unused_mut))]
+    let mut alert_context = None;
+    walk(map, |key, map| {
+        match key {
+            "id" => id = map.next_value()?,
+            "title" => title = map.next_value()?,
+            "severity" => severity = map.next_value()?,
+            "type" => alert_type = map.next_value()?,
+            "detectionId" => detection_id = map.next_value()?,
+            "logTypes" => log_types = map.next_value()?,
+            "description" => description = map.next_value()?,
+            "runbook" => runbook = map.next_value()?,
+            "reference" => reference = map.next_value()?,
+            "tags" => tags = map.next_value()?,
+            "status" => status = map.next_value()?,
+            "createdAt" => created_at = map.next_value()?,
+            "receivedAt" => received_at = map.next_value()?,
+            // In the browser the page reads the context itself (see the field).
+            #[cfg(not(target_arch = "wasm32"))]
+            "alertContext" => alert_context = map.next_value()?,
+            "assignee" => assignee = map.next_value()?,
+            "deliveries" => deliveries = map.next_value()?,
+            "activity" => activity = map.next_value()?,
+            "eventCount" => event_count = map.next_value()?,
+            "lastSeenAt" => last_seen_at = map.next_value()?,
+            "earlierEvents" => earlier_events = map.next_value()?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    let content = AlertContent {
+        title: required(title, "title")?,
+        severity: required(severity, "severity")?,
+        alert_type: required(alert_type, "type")?,
+        detection_id,
+        log_types,
+        description,
+        runbook,
+        reference,
+        tags,
+    };
+    Ok(AlertView {
+        id: required(id, "id")?,
+        content,
+        status: required(status, "status")?,
+        created_at: required(created_at, "createdAt")?,
+        received_at: required(received_at, "receivedAt")?,
+        alert_context,
+        assignee,
+        deliveries: required(deliveries, "deliveries")?,
+        activity: required(activity, "activity")?,
+        event_count,
+        last_seen_at,
+        earlier_events,
+    })
 }
 
 /// How many of the events before the latest an alert keeps.
@@ -778,12 +834,41 @@ mod tests {
     }
 
     #[test]
+    fn an_alert_view_reads_back_what_it_writes_with_its_content_inline() {
+        let IngestBody::One(new) = parse_ingest(&json!({"title": "Login", "severity": "HIGH", "tags": ["t"], "runbook": "r"})).unwrap()
+        else {
+            panic!("one alert")
+        };
+        let view = AlertView {
+            id: "a1".into(),
+            content: new.content,
+            status: AlertStatus::Triaged,
+            created_at: "2026-12-01T10:00:00Z".into(),
+            received_at: "2026-12-01T10:00:01Z".into(),
+            alert_context: Some(json!({"ip": "203.0.113.7"})),
+            assignee: Some(AssigneeView { id: Some("u1".into()), name: "Ana".into() }),
+            deliveries: Vec::new(),
+            activity: Vec::new(),
+            event_count: 3,
+            last_seen_at: "2026-12-01T10:09:00Z".into(),
+            earlier_events: vec![EarlierEvent { at: "2026-12-01T10:05:00Z".into(), context: None }],
+        };
+        let mut json = serde_json::to_value(&view).unwrap();
+        assert_eq!((&json["title"], &json["type"], &json["runbook"]), (&json!("Login"), &json!("RULE"), &json!("r")), "inline");
+        json["futureField"] = json!([1]);
+        assert_eq!(serde_json::from_value::<AlertView>(json.clone()).unwrap(), view, "unknown keys are ignored");
+        json.as_object_mut().unwrap().remove("severity");
+        let error = serde_json::from_value::<AlertView>(json).unwrap_err();
+        assert!(error.to_string().contains("missing field `severity`"), "{error}");
+    }
+
+    #[test]
     fn a_minimal_alert_defaults_its_type_and_is_matched_in_any_case() {
         let alert = one(json!({"title": "Login", "severity": "high", "type": "scheduled_rule"})).unwrap();
-        assert_eq!(alert.severity, Severity::High);
-        assert_eq!(alert.alert_type, AlertType::ScheduledRule);
+        assert_eq!(alert.content.severity, Severity::High);
+        assert_eq!(alert.content.alert_type, AlertType::ScheduledRule);
         let alert = one(json!({"title": "Login", "severity": "LOW"})).unwrap();
-        assert_eq!(alert.alert_type, AlertType::Rule);
+        assert_eq!(alert.content.alert_type, AlertType::Rule);
         assert_eq!(alert.alert_id, None);
     }
 
@@ -825,7 +910,7 @@ mod tests {
     #[test]
     fn system_errors_are_always_critical_and_info_alerts_start_resolved() {
         let alert = one(json!({"title": "x", "severity": "LOW", "type": "SYSTEM_ERROR"})).unwrap();
-        assert_eq!(alert.severity, Severity::Critical);
+        assert_eq!(alert.content.severity, Severity::Critical);
         assert_eq!(AlertStatus::initial(Severity::Info), AlertStatus::Resolved);
         assert_eq!(AlertStatus::initial(Severity::Low), AlertStatus::Open);
         assert_eq!(AlertStatus::Closed.label(), "Invalid");

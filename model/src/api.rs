@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::destination::DestinationSummary;
+use crate::destination::DestinationView;
 
 /// The one shape every API error has:
 /// `{"error": {"code": "...", "message": "...", "field": "..."}}`.
@@ -47,7 +47,7 @@ impl FieldError {
 /// `GET /api/destinations`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct DestinationList {
-    pub destinations: Vec<DestinationSummary>,
+    pub destinations: Vec<DestinationView>,
 }
 
 /// `GET /healthz`.

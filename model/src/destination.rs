@@ -2,9 +2,11 @@
 //! form, and the rules every field follows — the same in the browser, as
 //! people type, and on the server.
 
+use serde::de::MapAccess;
 use serde::{Deserialize, Serialize};
 
 use crate::api::FieldError;
+use crate::inline::{deserialize_with, required, walk};
 
 /// The kinds of destination Herald can deliver to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -93,30 +95,22 @@ pub fn last_four(secret: &str) -> String {
     chars[chars.len().saturating_sub(4)..].iter().collect()
 }
 
-/// A destination as the destinations list shows it: no secrets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DestinationSummary {
-    pub id: String,
+/// A destination's seven settings: the one type the form, the view and
+/// the store share. The Slack app's secrets and the deduplication window
+/// stand beside it, since the form may leave them out to keep what is
+/// stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DestinationSettings {
     pub display_name: String,
-    pub kind: DestinationKind,
-    pub status: DestinationStatus,
-    pub wizard_step: u8,
     /// `#sec-alerts` or `C0123ABCD`, as entered.
     pub channel: String,
+    pub client_id: String,
     pub severities: Vec<Severity>,
     pub alert_kinds: Vec<AlertKind>,
     /// Empty: every log type.
     pub log_types: Vec<String>,
-    /// What is wrong with its Slack app, e.g. "Disconnected — reinstall",
-    /// or why its deliveries fail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub problem: Option<String>,
-    /// How its deliveries have gone.
-    #[serde(default)]
-    pub health: DeliveryHealthView,
-    /// RFC 3339.
-    pub created_at: String,
+    pub timezone: String,
 }
 
 /// How deliveries to a destination have gone.
@@ -130,50 +124,88 @@ pub struct DeliveryHealthView {
     pub last_error: Option<String>,
 }
 
-/// One destination with all its settings; secrets only as hints.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A destination with its settings; secrets only as hints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DestinationView {
     pub id: String,
     pub kind: DestinationKind,
     pub status: DestinationStatus,
     pub wizard_step: u8,
-    pub display_name: String,
-    pub channel: String,
-    pub client_id: String,
+    #[serde(flatten)]
+    pub settings: DestinationSettings,
     pub client_secret: SecretHint,
     pub signing_secret: SecretHint,
     pub bot_token: SecretHint,
-    pub severities: Vec<Severity>,
-    pub alert_kinds: Vec<AlertKind>,
-    pub log_types: Vec<String>,
-    pub timezone: String,
     /// Minutes within which events with the same key fold into one alert;
     /// 0: off.
-    #[serde(default = "default_dedup_window")]
     pub dedup_window: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What is wrong with its Slack app, e.g. "Disconnected — reinstall",
+    /// or why its deliveries fail.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// How its deliveries have gone: in the list (`GET /api/destinations`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<DeliveryHealthView>,
+    /// RFC 3339.
     pub created_at: String,
     pub updated_at: String,
+}
+
+deserialize_with!(DestinationView, "a destination", read_view);
+
+/// [`DestinationView`] in one pass ([`crate::inline`]).
+fn read_view<'de, A: MapAccess<'de>>(map: A) -> Result<DestinationView, A::Error> {
+    let (mut id, mut kind, mut status, mut wizard_step, mut created_at, mut updated_at) = (None, None, None, None, None, None);
+    let mut settings = DestinationSettings::default();
+    let (mut client_secret, mut signing_secret, mut bot_token) = Default::default();
+    let (mut dedup_window, mut problem, mut health) = (DEFAULT_DEDUP_WINDOW, None, None);
+    walk(map, |key, map| {
+        match key {
+            "id" => id = map.next_value()?,
+            "kind" => kind = map.next_value()?,
+            "status" => status = map.next_value()?,
+            "wizardStep" => wizard_step = map.next_value()?,
+            "clientSecret" => client_secret = map.next_value()?,
+            "signingSecret" => signing_secret = map.next_value()?,
+            "botToken" => bot_token = map.next_value()?,
+            "dedupWindow" => dedup_window = map.next_value()?,
+            "problem" => problem = map.next_value()?,
+            "health" => health = map.next_value()?,
+            "createdAt" => created_at = map.next_value()?,
+            "updatedAt" => updated_at = map.next_value()?,
+            "displayName" => settings.display_name = map.next_value()?,
+            "channel" => settings.channel = map.next_value()?,
+            "clientId" => settings.client_id = map.next_value()?,
+            "severities" => settings.severities = map.next_value()?,
+            "alertKinds" => settings.alert_kinds = map.next_value()?,
+            "logTypes" => settings.log_types = map.next_value()?,
+            "timezone" => settings.timezone = map.next_value()?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    Ok(DestinationView {
+        id: required(id, "id")?,
+        kind: required(kind, "kind")?,
+        status: required(status, "status")?,
+        wizard_step: required(wizard_step, "wizardStep")?,
+        settings,
+        client_secret,
+        signing_secret,
+        bot_token,
+        dedup_window,
+        problem,
+        health,
+        created_at: required(created_at, "createdAt")?,
+        updated_at: required(updated_at, "updatedAt")?,
+    })
 }
 
 impl DestinationView {
     /// The form, filled with what is stored; secrets left out (kept).
     pub fn form(&self) -> SlackBotForm {
-        SlackBotForm {
-            display_name: self.display_name.clone(),
-            channel: self.channel.clone(),
-            client_id: self.client_id.clone(),
-            client_secret: None,
-            signing_secret: None,
-            bot_token: None,
-            severities: self.severities.clone(),
-            alert_kinds: self.alert_kinds.clone(),
-            log_types: self.log_types.clone(),
-            timezone: self.timezone.clone(),
-            dedup_window: Some(self.dedup_window),
-        }
+        SlackBotForm { settings: self.settings.clone(), dedup_window: Some(self.dedup_window), ..SlackBotForm::default() }
     }
 
     pub fn stored_secrets(&self) -> StoredSecrets {
@@ -552,17 +584,11 @@ fn dedup_window_too_long(field: &'static str) -> FieldError {
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SlackBotForm {
-    pub display_name: String,
-    pub channel: String,
-    pub client_id: String,
+    #[serde(flatten)]
+    pub settings: DestinationSettings,
     pub client_secret: Option<String>,
     pub signing_secret: Option<String>,
     pub bot_token: Option<String>,
-    pub severities: Vec<Severity>,
-    pub alert_kinds: Vec<AlertKind>,
-    /// Empty: every log type.
-    pub log_types: Vec<String>,
-    pub timezone: String,
     /// Minutes; `None`: keep the stored window ([`DEFAULT_DEDUP_WINDOW`]
     /// for a new destination).
     pub dedup_window: Option<u32>,
@@ -573,44 +599,22 @@ pub const DEFAULT_DEDUP_WINDOW: u32 = 60;
 /// The longest window: a week, in minutes.
 pub const MAX_DEDUP_WINDOW: u32 = 7 * 24 * 60;
 
-fn default_dedup_window() -> u32 {
-    DEFAULT_DEDUP_WINDOW
-}
-
 impl std::fmt::Debug for SlackBotForm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let given = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.trim().is_empty());
-        debug_settings(
-            f,
-            "SlackBotForm",
-            (&self.display_name, &self.channel, &self.client_id),
-            [given(&self.client_secret), given(&self.signing_secret), given(&self.bot_token)],
-            (&self.severities, &self.alert_kinds, &self.log_types, &self.timezone),
-        )
+        debug_settings(f, "SlackBotForm", &self.settings, [given(&self.client_secret), given(&self.signing_secret), given(&self.bot_token)])
     }
 }
 
 /// The one `Debug` both forms of the settings share: secrets only say
 /// whether they are given.
-fn debug_settings(
-    f: &mut std::fmt::Formatter<'_>,
-    name: &str,
-    (display_name, channel, client_id): (&str, &dyn std::fmt::Debug, &str),
-    secrets: [bool; 3],
-    (severities, alert_kinds, log_types, timezone): (&[Severity], &[AlertKind], &[String], &str),
-) -> std::fmt::Result {
+fn debug_settings(f: &mut std::fmt::Formatter<'_>, name: &str, settings: &DestinationSettings, secrets: [bool; 3]) -> std::fmt::Result {
     let shown = |given: bool| if given { "***" } else { "(keep)" };
     f.debug_struct(name)
-        .field("display_name", &display_name)
-        .field("channel", channel)
-        .field("client_id", &client_id)
+        .field("settings", settings)
         .field("client_secret", &shown(secrets[0]))
         .field("signing_secret", &shown(secrets[1]))
         .field("bot_token", &shown(secrets[2]))
-        .field("severities", &severities)
-        .field("alert_kinds", &alert_kinds)
-        .field("log_types", &log_types)
-        .field("timezone", &timezone)
         .finish()
 }
 
@@ -622,33 +626,23 @@ pub struct StoredSecrets {
     pub bot_token: bool,
 }
 
-/// A form that passed every rule.
+/// A form that passed every rule: the settings trimmed, sorted and
+/// without repeats (the channel as [`ChannelRef::display`] shows it).
 #[derive(Clone, PartialEq, Eq)]
 pub struct ValidSlackBot {
-    pub display_name: String,
-    pub channel: ChannelRef,
-    pub client_id: String,
+    pub settings: DestinationSettings,
     /// `None`: keep the stored one.
     pub client_secret: Option<String>,
     pub signing_secret: Option<String>,
     pub bot_token: Option<String>,
-    pub severities: Vec<Severity>,
-    pub alert_kinds: Vec<AlertKind>,
-    pub log_types: Vec<String>,
-    pub timezone: String,
     /// `None`: keep the stored one.
     pub dedup_window: Option<u32>,
 }
 
 impl std::fmt::Debug for ValidSlackBot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        debug_settings(
-            f,
-            "ValidSlackBot",
-            (&self.display_name, &self.channel, &self.client_id),
-            [self.client_secret.is_some(), self.signing_secret.is_some(), self.bot_token.is_some()],
-            (&self.severities, &self.alert_kinds, &self.log_types, &self.timezone),
-        )
+        let secrets = [self.client_secret.is_some(), self.signing_secret.is_some(), self.bot_token.is_some()];
+        debug_settings(f, "ValidSlackBot", &self.settings, secrets)
     }
 }
 
@@ -660,10 +654,11 @@ impl SlackBotForm {
     /// Every rule, every field; all problems at once. The time zone is
     /// checked by the server against its time zone database.
     pub fn validate(&self, stored: StoredSecrets) -> Result<ValidSlackBot, Vec<FieldError>> {
+        let settings = &self.settings;
         let mut errors = Vec::new();
         let mut keep = |result: Result<String, FieldError>| result.map_err(|e| errors.push(e)).ok();
-        let display_name = keep(parse_destination_name("displayName", &self.display_name));
-        let client_id = keep(parse_client_id("clientId", &self.client_id));
+        let display_name = keep(parse_destination_name("displayName", &settings.display_name));
+        let client_id = keep(parse_client_id("clientId", &settings.client_id));
         let mut secret =
             |field: &'static str, label: &str, value: &Option<String>, stored: bool, parse: &dyn Fn(&str) -> Result<String, FieldError>| {
                 match given(value) {
@@ -682,22 +677,22 @@ impl SlackBotForm {
             parse_hex_secret("signingSecret", "Signing Secret", v)
         });
         let bot_token = secret("botToken", "Bot User OAuth Token", &self.bot_token, stored.bot_token, &|v| parse_bot_token("botToken", v));
-        let channel = ChannelRef::parse("channel", &self.channel).map_err(|e| errors.push(e)).ok();
-        if self.severities.is_empty() {
+        let channel = ChannelRef::parse("channel", &settings.channel).map_err(|e| errors.push(e)).ok();
+        if settings.severities.is_empty() {
             errors.push(FieldError::new("severities", "Pick at least one severity."));
         }
-        if self.alert_kinds.is_empty() {
+        if settings.alert_kinds.is_empty() {
             errors.push(FieldError::new("alertKinds", "Pick at least one alert type."));
         }
         let mut log_types = Vec::new();
-        for log_type in &self.log_types {
+        for log_type in &settings.log_types {
             match parse_log_type("logTypes", log_type) {
                 Ok(t) if !log_types.contains(&t) => log_types.push(t),
                 Ok(_) => {}
                 Err(e) => errors.push(e),
             }
         }
-        let timezone = self.timezone.trim();
+        let timezone = settings.timezone.trim();
         if timezone.is_empty() {
             errors.push(FieldError::new("timezone", "Pick a time zone, e.g. UTC or Europe/Berlin."));
         }
@@ -707,23 +702,25 @@ impl SlackBotForm {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let mut severities = self.severities.clone();
+        let mut severities = settings.severities.clone();
         severities.sort();
         severities.dedup();
-        let mut alert_kinds = self.alert_kinds.clone();
+        let mut alert_kinds = settings.alert_kinds.clone();
         alert_kinds.sort();
         alert_kinds.dedup();
         Ok(ValidSlackBot {
-            display_name: display_name.expect("checked"),
-            channel: channel.expect("checked"),
-            client_id: client_id.expect("checked"),
+            settings: DestinationSettings {
+                display_name: display_name.expect("checked"),
+                channel: channel.expect("checked").display(),
+                client_id: client_id.expect("checked"),
+                severities,
+                alert_kinds,
+                log_types,
+                timezone: timezone.to_owned(),
+            },
             client_secret,
             signing_secret,
             bot_token,
-            severities,
-            alert_kinds,
-            log_types,
-            timezone: timezone.to_owned(),
             dedup_window: self.dedup_window,
         })
     }
@@ -804,16 +801,18 @@ mod tests {
 
     fn filled() -> SlackBotForm {
         SlackBotForm {
-            display_name: "Security alerts".into(),
-            channel: "#sec-alerts".into(),
-            client_id: "1111111111.2222222222".into(),
+            settings: DestinationSettings {
+                display_name: "Security alerts".into(),
+                channel: "#sec-alerts".into(),
+                client_id: "1111111111.2222222222".into(),
+                severities: vec![Severity::Critical, Severity::High, Severity::High],
+                alert_kinds: vec![AlertKind::Alerts],
+                log_types: vec![],
+                timezone: "UTC".into(),
+            },
             client_secret: Some("0123456789abcdef0123456789abcdef".into()),
             signing_secret: Some("fedcba9876543210fedcba9876543210".into()),
             bot_token: Some("xoxb-1-2-abc".into()),
-            severities: vec![Severity::Critical, Severity::High, Severity::High],
-            alert_kinds: vec![AlertKind::Alerts],
-            log_types: vec![],
-            timezone: "UTC".into(),
             dedup_window: None,
         }
     }
@@ -845,8 +844,8 @@ mod tests {
     #[test]
     fn a_filled_form_is_valid_and_tidied() {
         let valid = filled().validate(StoredSecrets::default()).unwrap();
-        assert_eq!(valid.severities, [Severity::High, Severity::Critical]);
-        assert_eq!(valid.channel, ChannelRef::Name("sec-alerts".into()));
+        assert_eq!(valid.settings.severities, [Severity::High, Severity::Critical]);
+        assert_eq!(valid.settings.channel, ChannelRef::Name("sec-alerts".into()).display());
     }
 
     #[test]
@@ -864,13 +863,43 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_reported_at_once() {
-        let form = SlackBotForm { channel: "#Bad Name".into(), ..Default::default() };
+        let form =
+            SlackBotForm { settings: DestinationSettings { channel: "#Bad Name".into(), ..Default::default() }, ..Default::default() };
         let fields: Vec<String> = form.validate(StoredSecrets::default()).unwrap_err().into_iter().map(|e| e.field).collect();
         for field in
             ["displayName", "channel", "clientId", "clientSecret", "signingSecret", "botToken", "severities", "alertKinds", "timezone"]
         {
             assert!(fields.iter().any(|f| f == field), "{field} missing from {fields:?}");
         }
+    }
+
+    #[test]
+    fn a_view_reads_back_what_it_writes() {
+        let view = DestinationView {
+            id: "d1".into(),
+            kind: DestinationKind::SlackBot,
+            status: DestinationStatus::Active,
+            wizard_step: 7,
+            settings: filled().settings,
+            client_secret: SecretHint::of(Some("abcd")),
+            signing_secret: SecretHint::default(),
+            bot_token: SecretHint::of(Some("wxyz")),
+            dedup_window: 15,
+            problem: Some("Disconnected — reinstall".into()),
+            health: Some(DeliveryHealthView { last_sent_at: None, failures_24h: 2, last_error: Some("ratelimited".into()) }),
+            created_at: "2026-12-01T10:00:00Z".into(),
+            updated_at: "2026-12-01T10:05:00Z".into(),
+        };
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!((&json["displayName"], &json["dedupWindow"]), (&serde_json::json!("Security alerts"), &serde_json::json!(15)), "flat");
+        assert_eq!(serde_json::from_value::<DestinationView>(json).unwrap(), view);
+        let bare = DestinationView { problem: None, health: None, ..view };
+        let mut json = serde_json::to_value(&bare).unwrap();
+        json["unknownField"] = serde_json::json!({"ignored": [1, 2]});
+        assert_eq!(serde_json::from_value::<DestinationView>(json.clone()).unwrap(), bare, "unknown keys are ignored");
+        json.as_object_mut().unwrap().remove("status");
+        let error = serde_json::from_value::<DestinationView>(json).unwrap_err();
+        assert!(error.to_string().contains("missing field `status`"), "{error}");
     }
 
     #[test]

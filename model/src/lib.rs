@@ -8,6 +8,7 @@ pub mod api;
 pub mod assets;
 pub mod blocks;
 pub mod destination;
+pub mod inline;
 pub mod manifest;
 pub mod redirect;
 pub mod text;

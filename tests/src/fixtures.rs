@@ -1,8 +1,8 @@
 //! Typed records the tests start from: a destination's settings as the
 //! console sends them, through the fake Slack's app. A test changes only
-//! the fields it is about (`SlackBotForm { severities: …, ..slack_bot(…) }`).
+//! the fields it is about (`slack_bot(…).with(|s| s.severities = …)`).
 
-use herald_model::destination::{AlertKind, Severity, SlackBotForm};
+use herald_model::destination::{AlertKind, DestinationSettings, Severity, SlackBotForm};
 
 use crate::fake_slack::defaults;
 
@@ -10,16 +10,31 @@ use crate::fake_slack::defaults;
 /// bot token: HIGH alerts, in UTC, the default deduplication window.
 pub fn slack_bot(name: &str, channel: &str) -> SlackBotForm {
     SlackBotForm {
-        display_name: name.to_owned(),
-        channel: channel.to_owned(),
-        client_id: defaults::CLIENT_ID.to_owned(),
+        settings: DestinationSettings {
+            display_name: name.to_owned(),
+            channel: channel.to_owned(),
+            client_id: defaults::CLIENT_ID.to_owned(),
+            severities: vec![Severity::High],
+            alert_kinds: vec![AlertKind::Alerts],
+            log_types: Vec::new(),
+            timezone: "UTC".to_owned(),
+        },
         client_secret: Some(defaults::CLIENT_SECRET.to_owned()),
         signing_secret: Some(defaults::SIGNING_SECRET.to_owned()),
         bot_token: Some(defaults::BOT_TOKEN.to_owned()),
-        severities: vec![Severity::High],
-        alert_kinds: vec![AlertKind::Alerts],
-        log_types: Vec::new(),
-        timezone: "UTC".to_owned(),
         dedup_window: None,
+    }
+}
+
+/// A form changed where a test needs it.
+pub trait With {
+    /// The same form with its settings changed by `change`.
+    fn with(self, change: impl FnOnce(&mut DestinationSettings)) -> Self;
+}
+
+impl With for SlackBotForm {
+    fn with(mut self, change: impl FnOnce(&mut DestinationSettings)) -> Self {
+        change(&mut self.settings);
+        self
     }
 }

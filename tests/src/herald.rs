@@ -218,7 +218,8 @@ impl Session {
     /// "SecOps": an active destination on `channel` through the fake Slack's
     /// app (its credentials and bot token), for HIGH alerts; its ID.
     pub async fn add_secops(&self, channel: &str, timezone: &str) -> String {
-        self.add_destination(&SlackBotForm { timezone: timezone.to_owned(), ..crate::fixtures::slack_bot("SecOps", channel) }).await
+        use crate::fixtures::With;
+        self.add_destination(&crate::fixtures::slack_bot("SecOps", channel).with(|s| s.timezone = timezone.to_owned())).await
     }
 
     /// A new API token for sending alerts.

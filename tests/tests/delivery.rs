@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use herald_model::destination::{AlertKind, Severity, SlackBotForm};
 use herald_tests::fake_slack::{Fault, defaults};
-use herald_tests::fixtures::slack_bot;
+use herald_tests::fixtures::{With, slack_bot};
 use herald_tests::poll;
 use herald_tests::scene::Scene;
 use herald_tests::{FakeSlack, Herald};
@@ -18,22 +18,20 @@ const SECOND_SECRET: &str = "abcdefabcdefabcdefabcdefabcdef12";
 const SECOND_TOKEN: &str = "xoxb-3333333333-4444444444-secondbottoken01";
 
 fn settings(name: &str, channel: &str, severities: &[Severity], kinds: &[AlertKind], log_types: &[&str]) -> SlackBotForm {
-    SlackBotForm {
-        severities: severities.to_vec(),
-        alert_kinds: kinds.to_vec(),
-        log_types: log_types.iter().map(|t| (*t).to_owned()).collect(),
-        timezone: "Europe/Berlin".to_owned(),
-        ..slack_bot(name, channel)
-    }
+    slack_bot(name, channel).with(|s| {
+        s.severities = severities.to_vec();
+        s.alert_kinds = kinds.to_vec();
+        s.log_types = log_types.iter().map(|t| (*t).to_owned()).collect();
+        s.timezone = "Europe/Berlin".to_owned();
+    })
 }
 
 /// The same, through a second Slack app with its own bot token.
 fn second_app(settings: SlackBotForm) -> SlackBotForm {
     SlackBotForm {
-        client_id: SECOND_APP.to_owned(),
         client_secret: Some(SECOND_SECRET.to_owned()),
         bot_token: Some(SECOND_TOKEN.to_owned()),
-        ..settings
+        ..settings.with(|s| s.client_id = SECOND_APP.to_owned())
     }
 }
 

@@ -39,7 +39,7 @@ async fn a_plain_http_public_url_comes_with_a_warning() {
 use herald_model::destination::{AlertKind, Severity, SlackBotForm};
 use herald_tests::Session;
 use herald_tests::fake_slack::defaults;
-use herald_tests::fixtures::slack_bot;
+use herald_tests::fixtures::{With, slack_bot};
 use serde_json::json;
 
 const CLIENT_SECRET: &str = defaults::CLIENT_SECRET;
@@ -47,13 +47,12 @@ const SIGNING_SECRET: &str = defaults::SIGNING_SECRET;
 const BOT_TOKEN: &str = defaults::BOT_TOKEN;
 
 fn form(name: &str, channel: &str) -> SlackBotForm {
-    SlackBotForm {
-        severities: vec![Severity::High, Severity::Critical],
-        alert_kinds: vec![AlertKind::Alerts, AlertKind::SystemErrors],
-        log_types: vec!["AWS.CloudTrail".to_owned(), "Okta.SystemLog".to_owned()],
-        timezone: "Europe/Berlin".to_owned(),
-        ..slack_bot(name, channel)
-    }
+    slack_bot(name, channel).with(|s| {
+        s.severities = vec![Severity::High, Severity::Critical];
+        s.alert_kinds = vec![AlertKind::Alerts, AlertKind::SystemErrors];
+        s.log_types = vec!["AWS.CloudTrail".to_owned(), "Okta.SystemLog".to_owned()];
+        s.timezone = "Europe/Berlin".to_owned();
+    })
 }
 
 /// Herald with a signed-in admin.
@@ -108,7 +107,7 @@ async fn settings_are_checked_field_by_field_and_secrets_come_back_only_as_hints
     let path = format!("/api/destinations/{id}");
 
     let mut wrong = form("Security alerts", "#Sec Alerts");
-    wrong.timezone = "Mars/Olympus".to_owned();
+    wrong.settings.timezone = "Mars/Olympus".to_owned();
     let response = admin.request(reqwest::Method::PUT, &path).json(&wrong).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = response.text().await.unwrap();

@@ -3,7 +3,7 @@
 
 use herald_model::destination::SlackBotForm;
 use herald_tests::fake_slack::{AuthorizeOutcome, Fault, defaults};
-use herald_tests::fixtures::slack_bot;
+use herald_tests::fixtures::{With, slack_bot};
 use herald_tests::{FakeSlack, Herald, Session};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -200,7 +200,7 @@ async fn an_org_wide_install_is_stored_as_such_and_then_needs_a_channel_id() {
     slack.set_authorize_outcome(AuthorizeOutcome::ApproveOrgWide);
     install(&herald, &admin, &id).await;
 
-    let mut settings = SlackBotForm { display_name: "Org alerts".to_owned(), ..installed_settings() };
+    let mut settings = installed_settings().with(|s| s.display_name = "Org alerts".to_owned());
     let path = format!("/api/destinations/{id}");
     let by_name = admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap();
     assert_eq!(by_name.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -221,7 +221,7 @@ async fn an_org_wide_install_is_stored_as_such_and_then_needs_a_channel_id() {
     assert!(check["message"].as_str().unwrap().contains("channel ID"), "{check}");
     assert!(slack.calls("conversations.list").is_empty(), "no listing that Slack would refuse (missing_argument)");
 
-    settings.channel = defaults::GENERAL.to_owned();
+    settings.settings.channel = defaults::GENERAL.to_owned();
     let by_id = admin.request(reqwest::Method::PUT, &path).json(&settings).send().await.unwrap();
     assert_eq!(by_id.status(), StatusCode::OK, "{}", by_id.text().await.unwrap());
     let check: Value = admin.get(&format!("{path}/channel")).await.json().await.unwrap();

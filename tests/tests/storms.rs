@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use herald_model::destination::{Severity, SlackBotForm};
 use herald_tests::fake_slack::{Message, defaults};
-use herald_tests::fixtures::slack_bot;
+use herald_tests::fixtures::{With, slack_bot};
 use herald_tests::poll;
 use herald_tests::scene::Scene;
 use herald_tests::{FakeSlack, Herald};
@@ -16,11 +16,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 fn settings(dedup_window: u32) -> SlackBotForm {
-    SlackBotForm {
-        severities: vec![Severity::Low, Severity::High, Severity::Critical],
-        dedup_window: Some(dedup_window),
-        ..slack_bot("SecOps", "#general")
-    }
+    let form = slack_bot("SecOps", "#general").with(|s| s.severities = vec![Severity::Low, Severity::High, Severity::Critical]);
+    SlackBotForm { dedup_window: Some(dedup_window), ..form }
 }
 
 async fn scene(dedup_window: u32) -> Scene {

@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use herald_model::destination::{
-    AlertKind, ChannelCheck, ChannelRef, ChannelState, DestinationStatus, DestinationView, DraftUpdate, SUPPORTED_LOG_TYPES, Severity,
-    SlackBotForm, parse_bot_token, parse_client_id, parse_dedup_window, parse_destination_name, parse_hex_secret, parse_log_type,
+    AlertKind, ChannelCheck, ChannelRef, ChannelState, DestinationSettings, DestinationStatus, DestinationView, DraftUpdate,
+    SUPPORTED_LOG_TYPES, Severity, SlackBotForm, parse_bot_token, parse_client_id, parse_dedup_window, parse_destination_name,
+    parse_hex_secret, parse_log_type,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -83,18 +84,18 @@ pub fn DestinationForm(
     let id = destination.id.clone();
     let is_draft = destination.status == DestinationStatus::Draft;
     let secrets = RwSignal::new((destination.client_secret.clone(), destination.signing_secret.clone(), destination.bot_token.clone()));
-    let name = Field::new(destination.display_name.clone());
-    let channel = Field::new(destination.channel.clone());
-    let client_id = Field::new(destination.client_id.clone());
+    let name = Field::new(destination.settings.display_name.clone());
+    let channel = Field::new(destination.settings.channel.clone());
+    let client_id = Field::new(destination.settings.client_id.clone());
     let client_secret = Field::new(String::new());
     let signing_secret = Field::new(String::new());
     let bot_token = Field::new(String::new());
-    let timezone = Field::new(destination.timezone.clone());
+    let timezone = Field::new(destination.settings.timezone.clone());
     let dedup_window = Field::new(destination.dedup_window.to_string());
-    let severities = RwSignal::new(destination.severities.clone());
-    let alert_kinds = RwSignal::new(destination.alert_kinds.clone());
-    let all_log_types = RwSignal::new(destination.log_types.is_empty());
-    let log_types = RwSignal::new(destination.log_types.clone());
+    let severities = RwSignal::new(destination.settings.severities.clone());
+    let alert_kinds = RwSignal::new(destination.settings.alert_kinds.clone());
+    let all_log_types = RwSignal::new(destination.settings.log_types.is_empty());
+    let log_types = RwSignal::new(destination.settings.log_types.clone());
     let other_log_type = RwSignal::new(String::new());
     let log_filter = RwSignal::new(String::new());
     let list_errors = RwSignal::new(Vec::<(String, String)>::new());
@@ -108,22 +109,26 @@ pub fn DestinationForm(
     let timezone_done = RwSignal::new(true);
     // With the Slack app's credentials stored, only the destination's own
     // fields are asked; the credentials open on request.
-    let reused =
-        !destination.client_id.is_empty() && destination.client_secret.set && destination.signing_secret.set && destination.bot_token.set;
+    let reused = !destination.settings.client_id.is_empty()
+        && destination.client_secret.set
+        && destination.signing_secret.set
+        && destination.bot_token.set;
     let show_credentials = RwSignal::new(!reused);
-    let saved_client_id = destination.client_id.clone();
+    let saved_client_id = destination.settings.client_id.clone();
 
     let form = move || SlackBotForm {
-        display_name: name.value.get_untracked(),
-        channel: channel.value.get_untracked(),
-        client_id: client_id.value.get_untracked(),
+        settings: DestinationSettings {
+            display_name: name.value.get_untracked(),
+            channel: channel.value.get_untracked(),
+            client_id: client_id.value.get_untracked(),
+            severities: severities.get_untracked(),
+            alert_kinds: alert_kinds.get_untracked(),
+            log_types: if all_log_types.get_untracked() { Vec::new() } else { log_types.get_untracked() },
+            timezone: timezone.value.get_untracked(),
+        },
         client_secret: Some(client_secret.value.get_untracked()),
         signing_secret: Some(signing_secret.value.get_untracked()),
         bot_token: Some(bot_token.value.get_untracked()),
-        severities: severities.get_untracked(),
-        alert_kinds: alert_kinds.get_untracked(),
-        log_types: if all_log_types.get_untracked() { Vec::new() } else { log_types.get_untracked() },
-        timezone: timezone.value.get_untracked(),
         // What is not whole minutes keeps the stored window; submitting
         // says why first.
         dedup_window: parse_dedup_window("dedupWindow", &dedup_window.value.get_untracked()).ok(),

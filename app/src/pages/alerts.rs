@@ -337,7 +337,7 @@ fn AlertDetails(
     error: RwSignal<Option<String>>,
     saved: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    crate::components::title::set_title(&format!("{}: {}", a.severity.label(), a.title));
+    crate::components::title::set_title(&format!("{}: {}", a.content.severity.label(), a.content.title));
     let manage = Auth::get().may(Permission::ManageAlerts);
     let current_status = a.status;
     let current_assignee = a.assignee.as_ref().and_then(|x| x.id.clone()).unwrap_or_default();
@@ -376,7 +376,7 @@ fn AlertDetails(
         </div>
     });
     let activity = timeline(&a);
-    let log_types = if a.log_types.is_empty() { "—".to_owned() } else { a.log_types.join(", ") };
+    let log_types = if a.content.log_types.is_empty() { "—".to_owned() } else { a.content.log_types.join(", ") };
     // Indented by the browser as it arrived (api::read_alert).
     let context = match &a.alert_context {
         Some(serde_json::Value::String(text)) => Some(text.clone()),
@@ -385,9 +385,9 @@ fn AlertDetails(
     view! {
         <header class="page-header">
             <h1>
-                <span class=format!("severity {}", a.severity.as_str().to_ascii_lowercase())>{a.severity.label()}</span>
+                <span class=format!("severity {}", a.content.severity.as_str().to_ascii_lowercase())>{a.content.severity.label()}</span>
                 " "
-                {a.title.clone()}
+                {a.content.title.clone()}
             </h1>
             <a class="button quiet" href="/alerts">"All alerts"</a>
         </header>
@@ -399,8 +399,8 @@ fn AlertDetails(
                 <dt>"Status"</dt><dd class="status">{a.status.label()}</dd>
                 <dt>"Assignee"</dt><dd class="assignee">{a.assignee.as_ref().map_or_else(|| "Nobody".to_owned(), |x| x.name.clone())}</dd>
             })}
-            <dt>"Alert type"</dt><dd>{a.alert_type.label()}</dd>
-            <dt>"Detection"</dt><dd>{a.detection_id.clone().unwrap_or_else(|| "—".to_owned())}</dd>
+            <dt>"Alert type"</dt><dd>{a.content.alert_type.label()}</dd>
+            <dt>"Detection"</dt><dd>{a.content.detection_id.clone().unwrap_or_else(|| "—".to_owned())}</dd>
             <dt>"Log types"</dt><dd>{log_types}</dd>
             <dt>"Created"</dt><dd>{short_utc(&a.created_at)}</dd>
             <dt>"Received"</dt><dd>{short_utc(&a.received_at)}</dd>
@@ -409,9 +409,9 @@ fn AlertDetails(
             })}
             <dt>"Alert ID"</dt><dd><code>{a.id.clone()}</code></dd>
         </dl>
-        {a.description.clone().map(|d| view! { <h2>"Description"</h2><p class="prose">{d}</p> })}
-        {a.runbook.clone().map(|r| view! { <h2>"Runbook"</h2><p class="prose">{r}</p> })}
-        {a.reference.clone().filter(|r| r.starts_with("https://") || r.starts_with("http://")).map(|r| view! {
+        {a.content.description.clone().map(|d| view! { <h2>"Description"</h2><p class="prose">{d}</p> })}
+        {a.content.runbook.clone().map(|r| view! { <h2>"Runbook"</h2><p class="prose">{r}</p> })}
+        {a.content.reference.clone().filter(|r| r.starts_with("https://") || r.starts_with("http://")).map(|r| view! {
             <p><a href=r.clone() rel="noreferrer noopener" target="_blank">"Reference"</a></p>
         })}
         <h2>"Deliveries"</h2>

@@ -2,7 +2,7 @@
 //! create, continue, edit, switch off or delete one.
 
 use herald_model::account::Permission;
-use herald_model::destination::{DestinationStatus, DestinationSummary};
+use herald_model::destination::{DestinationStatus, DestinationView};
 use herald_model::time::short_utc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -33,7 +33,7 @@ pub fn Destinations() -> impl IntoView {
 }
 
 #[component]
-fn DestinationTable(destinations: Vec<DestinationSummary>, reload: Callback<()>, manage: bool) -> impl IntoView {
+fn DestinationTable(destinations: Vec<DestinationView>, reload: Callback<()>, manage: bool) -> impl IntoView {
     if destinations.is_empty() {
         return view! {
             <div class="empty">
@@ -65,38 +65,38 @@ fn DestinationTable(destinations: Vec<DestinationSummary>, reload: Callback<()>,
 }
 
 /// "High, Critical · Alerts, System Errors · all log types".
-fn filters(d: &DestinationSummary) -> String {
-    let severities: Vec<&str> = d.severities.iter().map(|s| s.label()).collect();
-    let kinds: Vec<&str> = d.alert_kinds.iter().map(|k| k.label()).collect();
-    let logs = match d.log_types.len() {
+fn filters(d: &DestinationView) -> String {
+    let severities: Vec<&str> = d.settings.severities.iter().map(|s| s.label()).collect();
+    let kinds: Vec<&str> = d.settings.alert_kinds.iter().map(|k| k.label()).collect();
+    let logs = match d.settings.log_types.len() {
         0 => "all log types".to_owned(),
-        1 => d.log_types[0].clone(),
+        1 => d.settings.log_types[0].clone(),
         n => format!("{n} log types"),
     };
     format!("{} · {} · {logs}", severities.join(", "), kinds.join(", "))
 }
 
 /// "Last delivery 2026-11-29 10:29 UTC · 2 failures in 24 h".
-fn health(d: &DestinationSummary) -> String {
-    let last =
-        d.health.last_sent_at.as_deref().map_or_else(|| "No delivery yet".to_owned(), |at| format!("Last delivery {}", short_utc(at)));
-    let failures = match d.health.failures_24h {
+fn health(d: &DestinationView) -> String {
+    let health = d.health.clone().unwrap_or_default();
+    let last = health.last_sent_at.as_deref().map_or_else(|| "No delivery yet".to_owned(), |at| format!("Last delivery {}", short_utc(at)));
+    let failures = match health.failures_24h {
         0 => return last,
         1 => format!("{last} · 1 failure in 24 h"),
         n => format!("{last} · {n} failures in 24 h"),
     };
-    match &d.health.last_error {
+    match &health.last_error {
         Some(error) => format!("{failures} · last error: {error}"),
         None => failures,
     }
 }
 
 #[component]
-fn Row(d: DestinationSummary, reload: Callback<()>, outcome: RwSignal<Option<Outcome>>, manage: bool) -> impl IntoView {
+fn Row(d: DestinationView, reload: Callback<()>, outcome: RwSignal<Option<Outcome>>, manage: bool) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let (id_toggle, id_delete, id_welcome) = (d.id.clone(), d.id.clone(), d.id.clone());
     let status = d.status;
-    let name = if d.display_name.is_empty() { "(unnamed)".to_owned() } else { d.display_name.clone() };
+    let name = if d.settings.display_name.is_empty() { "(unnamed)".to_owned() } else { d.settings.display_name.clone() };
     let act = move |result: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), api::ApiError>>>>| {
         spawn_local(async move {
             match result.await {
@@ -144,9 +144,9 @@ fn Row(d: DestinationSummary, reload: Callback<()>, outcome: RwSignal<Option<Out
     };
     let menu_label = format!("More actions for {name}");
     view! {
-        <tr data-destination=d.display_name.clone()>
+        <tr data-destination=d.settings.display_name.clone()>
             <td class="name">{name.clone()}</td>
-            <td class="channel" data-label="Channel">{d.channel.clone()}</td>
+            <td class="channel" data-label="Channel">{d.settings.channel.clone()}</td>
             <td class="filters" data-label="Sends">{filters(&d)}</td>
             <td>
                 {status_cell}

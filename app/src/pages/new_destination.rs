@@ -14,8 +14,10 @@ use crate::router;
 /// new one made at every click.
 async fn open_draft() -> Result<DestinationView, api::ApiError> {
     let list = api::list_destinations().await?;
-    let untouched =
-        list.destinations.into_iter().find(|d| d.status == DestinationStatus::Draft && d.display_name.is_empty() && d.channel.is_empty());
+    let untouched = list
+        .destinations
+        .into_iter()
+        .find(|d| d.status == DestinationStatus::Draft && d.settings.display_name.is_empty() && d.settings.channel.is_empty());
     match untouched {
         Some(draft) => api::destination(&draft.id).await,
         None => api::create_destination(DestinationKind::SlackBot).await,

@@ -147,7 +147,7 @@ pub async fn run(state: Worker, mut stop: watch::Receiver<bool>) {
                 }
             };
             let now = Instant::now();
-            let at = match shared.pacer.plan(&job.lane, id, severity_rank(job.delivery.alert.severity), now, HORIZON) {
+            let at = match shared.pacer.plan(&job.lane, id, severity_rank(job.delivery.alert.content.severity), now, HORIZON) {
                 Turn::Soon(at) => at,
                 Turn::Later { back, .. } => {
                     state.outbox.metrics.paced.fetch_add(1, Relaxed);
@@ -253,7 +253,7 @@ impl Context {
             let error = "The destination was disabled before the alert was sent; enable it and use Re-send.".to_owned();
             return Err(Outcome::Failed { error });
         }
-        let client_id = destination.values.client_id.clone();
+        let client_id = destination.settings.client_id.clone();
         let Some(app) = apps.get(&client_id).cloned() else {
             return Err(Outcome::Failed { error: "The destination's Slack app has no bot token: reinstall it.".to_owned() });
         };
@@ -278,9 +278,9 @@ impl Context {
                 return Err(Outcome::Failed { error: trouble.message.clone() });
             }
         };
-        let target = message::channel_target(&destination.values.channel);
+        let target = message::channel_target(&destination.settings.channel);
         let lane = LaneKey { workspace: client_id, channel: target.clone() };
-        let timezone = &destination.values.timezone;
+        let timezone = &destination.settings.timezone;
         let zone = self.zones.entry(timezone.clone()).or_insert_with(|| message::zone(timezone)).clone();
         Ok(Job { delivery, destination, app, token, target, zone, lane })
     }

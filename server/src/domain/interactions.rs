@@ -341,16 +341,16 @@ pub async fn click(state: Interactions, app: SlackAppRecord, click: Click) {
                 return;
             }
             let view = if click.action_id == actions::RESOLVE {
-                resolve_view(&alert.title, &context)
+                resolve_view(&alert.content.title, &context)
             } else {
-                boomerang_view(&alert.title, &context)
+                boomerang_view(&alert.content.title, &context)
             };
             open(&state, &token, &click, view).await;
             return;
         }
         BOOMERANG_REPLY => {
             let context: ModalContext = serde_json::from_str(click.value.as_deref().unwrap_or_default()).unwrap_or_default();
-            open(&state, &token, &click, answer_view(&alert.title, &context)).await;
+            open(&state, &token, &click, answer_view(&alert.content.title, &context)).await;
             return;
         }
         actions::DETAILS => {
@@ -391,7 +391,7 @@ pub async fn submit(state: Interactions, app: SlackAppRecord, submission: Submis
             };
             let reply_context =
                 ModalContext { alert: alert.id.clone(), channel: None, asker: Some(user.clone()), question: Some(question.clone()) };
-            let dm = question_dm(asked, user, &alert.title, question, &reply_context, &state.public_url);
+            let dm = question_dm(asked, user, &alert.content.title, question, &reply_context, &state.public_url);
             if let Err(error) = state.apps.slack().post_message_once(&token, dm).await {
                 tracing::warn!(%error, "could not send a Boomerang question");
                 let text = format!("Herald could not send your question to <@{asked}> ({error}).");

@@ -4,7 +4,7 @@
 //! the cause is new — and routed to the destinations that take System
 //! Errors, never to one the problem itself stops.
 
-use herald_model::alert::{AlertStatus, AlertType};
+use herald_model::alert::{AlertContent, AlertStatus, AlertType};
 use herald_model::destination::Severity;
 
 use super::alerts::routing;
@@ -22,13 +22,13 @@ pub async fn destination_failing(
     problem: &str,
     whole_app: bool,
 ) -> Result<(), StoreError> {
-    let client_id = destination.values.client_id.clone();
+    let client_id = destination.settings.client_id.clone();
     if !whole_app {
         if !store.set_delivery_problem(&destination.id, Some(problem)).await? {
             return Ok(());
         }
         tracing::warn!(destination.id = %destination.id, problem, "deliveries to the destination fail");
-        let name = &destination.values.display_name;
+        let name = &destination.settings.display_name;
         let failing = destination.id.clone();
         return raise(
             store,
@@ -43,7 +43,7 @@ pub async fn destination_failing(
     // it is one cause, raised once (not at all when Slack's own news of it
     // raised it already).
     let siblings: Vec<DestinationRecord> =
-        store.list_destinations().await?.into_iter().filter(|d| d.values.client_id == client_id).collect();
+        store.list_destinations().await?.into_iter().filter(|d| d.settings.client_id == client_id).collect();
     // The first destination (oldest) decides whether the cause is news: one
     // row changes once, however many deliveries fail at the same moment.
     let mut news = false;
@@ -56,13 +56,13 @@ pub async fn destination_failing(
         return Ok(());
     }
     tracing::warn!(slack.client_id = %client_id, problem, "deliveries through the Slack app fail");
-    let names: Vec<&str> = siblings.iter().map(|d| d.values.display_name.as_str()).collect();
+    let names: Vec<&str> = siblings.iter().map(|d| d.settings.display_name.as_str()).collect();
     raise(
         store,
         outbox,
         format!("Herald cannot deliver alerts to {}", names.join(", ")),
         format!("Alerts for {} are not reaching Slack. {problem}", names.join(", ")),
-        |d| d.values.client_id == client_id,
+        |d| d.settings.client_id == client_id,
     )
     .await
 }
@@ -70,11 +70,16 @@ pub async fn destination_failing(
 /// Slack told Herald the app is gone or its tokens are revoked.
 pub async fn app_disconnected(store: &dyn Store, outbox: &Outbox, client_id: &str, problem: &str) -> Result<(), StoreError> {
     tracing::warn!(slack.client_id = client_id, problem, "the Slack app is disconnected");
-    let names: Vec<String> =
-        store.list_destinations().await?.into_iter().filter(|d| d.values.client_id == client_id).map(|d| d.values.display_name).collect();
+    let names: Vec<String> = store
+        .list_destinations()
+        .await?
+        .into_iter()
+        .filter(|d| d.settings.client_id == client_id)
+        .map(|d| d.settings.display_name)
+        .collect();
     let affected = if names.is_empty() { "No destination uses it yet.".to_owned() } else { format!("Affected: {}.", names.join(", ")) };
     raise(store, outbox, "Herald's Slack app is disconnected".to_owned(), format!("{problem} {affected}"), |d| {
-        d.values.client_id == client_id
+        d.settings.client_id == client_id
     })
     .await
 }
@@ -91,19 +96,21 @@ async fn raise(
     let now = now_ms();
     let alert = AlertRecord {
         id: new_id(),
-        title,
-        severity: Severity::Critical,
-        alert_type: AlertType::SystemError,
+        content: AlertContent {
+            title,
+            severity: Severity::Critical,
+            alert_type: AlertType::SystemError,
+            detection_id: Some("herald.delivery".to_owned()),
+            log_types: Vec::new(),
+            tags: vec!["herald".to_owned()],
+            description: Some(description),
+            runbook: Some(
+                "Open the destination in Herald: it says what is wrong and how to fix it. Then use Re-send on the alerts that failed."
+                    .to_owned(),
+            ),
+            reference: None,
+        },
         status: AlertStatus::initial(Severity::Critical),
-        detection_id: Some("herald.delivery".to_owned()),
-        log_types: Vec::new(),
-        tags: vec!["herald".to_owned()],
-        description: Some(description),
-        runbook: Some(
-            "Open the destination in Herald: it says what is wrong and how to fix it. Then use Re-send on the alerts that failed."
-                .to_owned(),
-        ),
-        reference: None,
         alert_context: None,
         created_at: now,
         received_at: now,

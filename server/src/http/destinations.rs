@@ -23,7 +23,7 @@ pub async fn list(_: Authorized<need::ViewAlerts>, State(state): State<AppState>
     let health = state.store.delivery_health(crate::domain::time::now_ms()).await?;
     let destinations = records.into_iter().map(|r| {
         let health = health.get(&r.id);
-        views::destination_summary(r, &apps, health)
+        views::destination_in_list(r, &apps, health)
     });
     Ok(Json(DestinationList { destinations: destinations.collect() }))
 }

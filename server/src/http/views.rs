@@ -3,7 +3,7 @@
 //! is added in one place. Times become RFC 3339; secrets become hints.
 
 use herald_model::alert::{ActivityAction, ActivityView, AlertSummary, AlertView, AssigneeView, DeliveryState, DeliveryView};
-use herald_model::destination::{DeliveryHealthView, DestinationSummary, DestinationView, SecretHint, SlackAppView};
+use herald_model::destination::{DeliveryHealthView, DestinationView, SecretHint, SlackAppView};
 
 use crate::domain::destinations::Destination;
 use crate::store::{
@@ -29,53 +29,35 @@ fn problem(record: &DestinationRecord, app: Option<&SlackAppRecord>) -> Option<S
     app.and_then(|a| a.problem.clone()).or_else(|| record.delivery_problem.clone())
 }
 
+/// A destination as `GET /api/destinations/{id}` shows it; the list adds
+/// how its deliveries have gone ([`destination_in_list`]).
 pub fn destination(d: Destination) -> DestinationView {
     let (record, app) = (d.record, d.app.as_ref());
-    let problem = problem(&record, app);
-    let v = record.values;
     DestinationView {
+        problem: problem(&record, app),
+        client_secret: app.map(|a| hint(&a.client_secret)).unwrap_or_default(),
+        signing_secret: app.map(|a| hint(&a.signing_secret)).unwrap_or_default(),
+        bot_token: app.map(|a| hint(&a.bot_token)).unwrap_or_default(),
         id: record.id,
         kind: record.kind,
         status: record.status,
         wizard_step: record.wizard_step,
-        display_name: v.display_name,
-        channel: v.channel,
-        client_id: v.client_id,
-        client_secret: app.map(|a| hint(&a.client_secret)).unwrap_or_default(),
-        signing_secret: app.map(|a| hint(&a.signing_secret)).unwrap_or_default(),
-        bot_token: app.map(|a| hint(&a.bot_token)).unwrap_or_default(),
-        severities: v.severities,
-        alert_kinds: v.alert_kinds,
-        log_types: v.log_types,
-        timezone: v.timezone,
-        dedup_window: v.dedup_window,
-        problem,
+        settings: record.settings,
+        dedup_window: record.dedup_window,
+        health: None,
         created_at: record.created_at,
         updated_at: record.updated_at,
     }
 }
 
-pub fn destination_summary(record: DestinationRecord, apps: &[SlackAppRecord], health: Option<&DeliveryHealth>) -> DestinationSummary {
-    let problem = problem(&record, apps.iter().find(|a| a.client_id == record.values.client_id));
+pub fn destination_in_list(record: DestinationRecord, apps: &[SlackAppRecord], health: Option<&DeliveryHealth>) -> DestinationView {
     let health = health.map(|h| DeliveryHealthView {
         last_sent_at: h.last_sent_at.map(rfc3339),
         failures_24h: h.failures_24h,
         last_error: h.last_error.clone(),
     });
-    DestinationSummary {
-        id: record.id,
-        display_name: record.values.display_name,
-        kind: record.kind,
-        status: record.status,
-        wizard_step: record.wizard_step,
-        channel: record.values.channel,
-        severities: record.values.severities,
-        alert_kinds: record.values.alert_kinds,
-        log_types: record.values.log_types,
-        problem,
-        health: health.unwrap_or_default(),
-        created_at: record.created_at,
-    }
+    let app = apps.iter().find(|a| a.client_id == record.settings.client_id).cloned();
+    DestinationView { health: Some(health.unwrap_or_default()), ..destination(Destination { record, app }) }
 }
 
 pub fn slack_app(app: &SlackAppRecord) -> SlackAppView {
@@ -92,11 +74,11 @@ pub fn slack_app(app: &SlackAppRecord) -> SlackAppView {
 pub fn alert_summary(row: AlertListRow) -> AlertSummary {
     AlertSummary {
         id: row.alert.id,
-        title: row.alert.title,
-        severity: row.alert.severity,
-        alert_type: row.alert.alert_type,
+        title: row.alert.content.title,
+        severity: row.alert.content.severity,
+        alert_type: row.alert.content.alert_type,
         status: row.alert.status,
-        detection_id: row.alert.detection_id,
+        detection_id: row.alert.content.detection_id,
         created_at: rfc3339(row.alert.created_at),
         delivery: row.delivery,
         event_count: row.alert.event_count,
@@ -165,16 +147,8 @@ fn activity_view(record: ActivityRecord) -> ActivityView {
 pub fn alert(a: AlertRecord, deliveries: Vec<DeliveryRecord>, activity: Vec<ActivityRecord>) -> AlertView {
     AlertView {
         id: a.id,
-        title: a.title,
-        severity: a.severity,
-        alert_type: a.alert_type,
+        content: a.content,
         status: a.status,
-        detection_id: a.detection_id,
-        log_types: a.log_types,
-        description: a.description,
-        runbook: a.runbook,
-        reference: a.reference,
-        tags: a.tags,
         created_at: rfc3339(a.created_at),
         received_at: rfc3339(a.received_at),
         alert_context: a.alert_context.and_then(|c| serde_json::from_str(&c).ok()),

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use herald_model::account::{ApiTokenView, Email, Role, UserPatch, UserView};
-use herald_model::alert::{ActivityAction, ActivitySource, AlertStatus, AlertType, DeliveryState};
-use herald_model::destination::{AlertKind, DestinationKind, DestinationStatus, Severity};
+use herald_model::alert::{ActivityAction, ActivitySource, AlertContent, AlertStatus, DeliveryState};
+use herald_model::destination::{DestinationKind, DestinationSettings, DestinationStatus, Severity};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -41,27 +41,16 @@ pub struct NewUserRecord {
     pub password_hash: String,
 }
 
-/// A destination's settings as stored; while a draft, as typed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DestinationValues {
-    pub display_name: String,
-    pub channel: String,
-    pub client_id: String,
-    pub severities: Vec<Severity>,
-    pub alert_kinds: Vec<AlertKind>,
-    pub log_types: Vec<String>,
-    pub timezone: String,
-    /// Minutes; 0: every event is an alert of its own.
-    pub dedup_window: u32,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DestinationRecord {
     pub id: String,
     pub kind: DestinationKind,
     pub status: DestinationStatus,
     pub wizard_step: u8,
-    pub values: DestinationValues,
+    /// While a draft, as typed; checked once its setup is finished.
+    pub settings: DestinationSettings,
+    /// Minutes; 0: every event is an alert of its own.
+    pub dedup_window: u32,
     /// Why its messages do not get through, until one does.
     pub delivery_problem: Option<String>,
     pub created_at: String,
@@ -124,16 +113,8 @@ pub struct SlackAppSecrets {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRecord {
     pub id: String,
-    pub title: String,
-    pub severity: Severity,
-    pub alert_type: AlertType,
+    pub content: AlertContent,
     pub status: AlertStatus,
-    pub detection_id: Option<String>,
-    pub log_types: Vec<String>,
-    pub tags: Vec<String>,
-    pub description: Option<String>,
-    pub runbook: Option<String>,
-    pub reference: Option<String>,
     pub alert_context: Option<String>,
     pub created_at: i64,
     pub received_at: i64,
@@ -352,7 +333,12 @@ pub trait Store: Send + Sync + 'static {
     /// All destinations, oldest first.
     async fn list_destinations(&self) -> Result<Vec<DestinationRecord>, StoreError>;
 
-    async fn create_destination(&self, kind: DestinationKind, values: &DestinationValues) -> Result<DestinationRecord, StoreError>;
+    async fn create_destination(
+        &self,
+        kind: DestinationKind,
+        settings: &DestinationSettings,
+        dedup_window: u32,
+    ) -> Result<DestinationRecord, StoreError>;
 
     async fn destination(&self, id: &str) -> Result<Option<DestinationRecord>, StoreError>;
 
@@ -361,13 +347,20 @@ pub trait Store: Send + Sync + 'static {
     async fn update_destination(
         &self,
         id: &str,
-        values: &DestinationValues,
+        settings: &DestinationSettings,
+        dedup_window: u32,
         wizard_step: Option<u8>,
     ) -> Result<DestinationRecord, StoreError>;
 
     /// Saves a draft's values as typed; `NotDraft` once its setup is
     /// finished, so a late autosave cannot overwrite checked settings.
-    async fn save_draft(&self, id: &str, values: &DestinationValues, wizard_step: u8) -> Result<DestinationRecord, StoreError>;
+    async fn save_draft(
+        &self,
+        id: &str,
+        settings: &DestinationSettings,
+        dedup_window: u32,
+        wizard_step: u8,
+    ) -> Result<DestinationRecord, StoreError>;
 
     async fn set_destination_status(&self, id: &str, status: DestinationStatus) -> Result<DestinationRecord, StoreError>;
 

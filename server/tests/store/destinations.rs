@@ -1,9 +1,9 @@
 //! Destinations: drafts that follow the wizard, finished settings, status.
 
-use herald_model::destination::{DestinationKind, DestinationStatus};
-use herald_server::store::{DestinationValues, StoreError};
+use herald_model::destination::{DestinationKind, DestinationSettings, DestinationStatus};
+use herald_server::store::StoreError;
 
-use crate::fixtures::{a_destination, backends, values};
+use crate::fixtures::{a_destination, backends, settings};
 
 #[tokio::test]
 async fn a_new_destination_is_a_draft_at_step_one_and_the_list_is_oldest_first() {
@@ -12,10 +12,11 @@ async fn a_new_destination_is_a_draft_at_step_one_and_the_list_is_oldest_first()
         assert!(store.list_destinations().await.unwrap().is_empty(), "{}", b.name);
         let first = a_destination(store).await;
         let second = store
-            .create_destination(DestinationKind::SlackBot, &DestinationValues { display_name: "IT".into(), ..values() })
+            .create_destination(DestinationKind::SlackBot, &DestinationSettings { display_name: "IT".into(), ..settings() }, 0)
             .await
             .unwrap();
-        assert_eq!((first.status, first.wizard_step, &first.values), (DestinationStatus::Draft, 1, &values()));
+        assert_eq!((first.status, first.wizard_step, &first.settings, first.dedup_window), (DestinationStatus::Draft, 1, &settings(), 60));
+        assert_eq!(second.dedup_window, 0);
         assert_eq!((first.delivery_problem.as_deref(), first.kind), (None, DestinationKind::SlackBot));
         assert_ne!(first.id, second.id);
         let listed: Vec<String> = store.list_destinations().await.unwrap().into_iter().map(|d| d.id).collect();
@@ -31,12 +32,13 @@ async fn a_draft_keeps_what_was_typed_and_its_step_only_moves_forward() {
     for b in backends().await {
         let store = b.store.as_ref();
         let draft = a_destination(store).await;
-        let typed = DestinationValues { display_name: "Sec".into(), channel: "#se".into(), ..values() };
-        assert_eq!(store.save_draft(&draft.id, &typed, 4).await.unwrap().wizard_step, 4);
-        let back = store.save_draft(&draft.id, &typed, 2).await.unwrap();
-        assert_eq!((back.wizard_step, &back.values), (4, &typed), "{}: going back a step keeps the furthest", b.name);
-        assert_eq!(store.destination(&draft.id).await.unwrap().unwrap().values, typed);
-        assert!(matches!(store.save_draft("no-such-id", &typed, 2).await, Err(StoreError::NotFound(_))));
+        let typed = DestinationSettings { display_name: "Sec".into(), channel: "#se".into(), ..settings() };
+        assert_eq!(store.save_draft(&draft.id, &typed, 30, 4).await.unwrap().wizard_step, 4);
+        let back = store.save_draft(&draft.id, &typed, 30, 2).await.unwrap();
+        assert_eq!((back.wizard_step, &back.settings), (4, &typed), "{}: going back a step keeps the furthest", b.name);
+        let stored = store.destination(&draft.id).await.unwrap().unwrap();
+        assert_eq!((stored.settings, stored.dedup_window), (typed.clone(), 30));
+        assert!(matches!(store.save_draft("no-such-id", &typed, 30, 2).await, Err(StoreError::NotFound(_))));
         store.close().await;
     }
 }
@@ -46,28 +48,28 @@ async fn a_finished_destination_refuses_a_late_draft_save_and_keeps_its_settings
     for b in backends().await {
         let store = b.store.as_ref();
         let destination = a_destination(store).await;
-        let checked = store.update_destination(&destination.id, &values(), Some(6)).await.unwrap();
+        let checked = store.update_destination(&destination.id, &settings(), 60, Some(6)).await.unwrap();
         store.set_destination_status(&destination.id, DestinationStatus::Active).await.unwrap();
-        let late = DestinationValues { channel: "#half-typ".into(), ..values() };
-        assert!(matches!(store.save_draft(&destination.id, &late, 7).await, Err(StoreError::NotDraft)), "{}", b.name);
+        let late = DestinationSettings { channel: "#half-typ".into(), ..settings() };
+        assert!(matches!(store.save_draft(&destination.id, &late, 5, 7).await, Err(StoreError::NotDraft)), "{}", b.name);
         let now = store.destination(&destination.id).await.unwrap().unwrap();
-        assert_eq!((now.values, now.wizard_step, now.status), (checked.values, 6, DestinationStatus::Active));
+        assert_eq!((now.settings, now.dedup_window, now.wizard_step, now.status), (checked.settings, 60, 6, DestinationStatus::Active));
         store.close().await;
     }
 }
 
 #[tokio::test]
-async fn settings_replace_the_values_and_the_step_never_goes_back() {
+async fn settings_replace_the_stored_ones_and_the_step_never_goes_back() {
     for b in backends().await {
         let store = b.store.as_ref();
         let destination = a_destination(store).await;
-        let new = DestinationValues { display_name: "SOC".into(), channel: "C0123ABCD".into(), dedup_window: 0, ..values() };
-        let saved = store.update_destination(&destination.id, &new, Some(6)).await.unwrap();
-        assert_eq!((&saved.values, saved.wizard_step), (&new, 6), "{}", b.name);
-        assert_eq!(store.update_destination(&destination.id, &values(), Some(3)).await.unwrap().wizard_step, 6);
-        let kept = store.update_destination(&destination.id, &new, None).await.unwrap();
-        assert_eq!((&kept.values, kept.wizard_step), (&new, 6));
-        assert!(matches!(store.update_destination("no-such-id", &new, None).await, Err(StoreError::NotFound(_))));
+        let new = DestinationSettings { display_name: "SOC".into(), channel: "C0123ABCD".into(), ..settings() };
+        let saved = store.update_destination(&destination.id, &new, 0, Some(6)).await.unwrap();
+        assert_eq!((&saved.settings, saved.dedup_window, saved.wizard_step), (&new, 0, 6), "{}", b.name);
+        assert_eq!(store.update_destination(&destination.id, &settings(), 60, Some(3)).await.unwrap().wizard_step, 6);
+        let kept = store.update_destination(&destination.id, &new, 0, None).await.unwrap();
+        assert_eq!((&kept.settings, kept.wizard_step), (&new, 6));
+        assert!(matches!(store.update_destination("no-such-id", &new, 0, None).await, Err(StoreError::NotFound(_))));
         store.close().await;
     }
 }

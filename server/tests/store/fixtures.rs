@@ -5,12 +5,11 @@
 use std::sync::Arc;
 
 use herald_model::account::{Email, Role};
-use herald_model::alert::{ActivityAction, ActivitySource, AlertStatus, AlertType};
-use herald_model::destination::{DestinationKind, Severity};
+use herald_model::alert::{ActivityAction, ActivitySource, AlertContent, AlertStatus, AlertType};
+use herald_model::destination::{DestinationKind, DestinationSettings, Severity};
 use herald_server::settings::DatabaseUrl;
 use herald_server::store::{
-    self, Activity, AlertRecord, DestinationRecord, DestinationValues, NewAlertRecord, NewUserRecord, SlackAppSecrets, Store, StoredSecret,
-    TriageChange,
+    self, Activity, AlertRecord, DestinationRecord, NewAlertRecord, NewUserRecord, SlackAppSecrets, Store, StoredSecret, TriageChange,
 };
 
 /// A fresh, empty database of each backend this build has. The folder
@@ -36,8 +35,8 @@ pub fn urls() -> Vec<(tempfile::TempDir, DatabaseUrl)> {
 }
 
 /// A destination's settings: SecOps in #sec through the app `1.2`.
-pub fn values() -> DestinationValues {
-    DestinationValues {
+pub fn settings() -> DestinationSettings {
+    DestinationSettings {
         display_name: "SecOps".into(),
         channel: "#sec".into(),
         client_id: "1.2".into(),
@@ -45,28 +44,29 @@ pub fn values() -> DestinationValues {
         alert_kinds: vec![],
         log_types: vec![],
         timezone: "UTC".into(),
-        dedup_window: 60,
     }
 }
 
 pub async fn a_destination(store: &dyn Store) -> DestinationRecord {
-    store.create_destination(DestinationKind::SlackBot, &values()).await.unwrap()
+    store.create_destination(DestinationKind::SlackBot, &settings(), 60).await.unwrap()
 }
 
 /// A HIGH rule alert received at 1,000 ms.
 pub fn an_alert(id: &str) -> AlertRecord {
     AlertRecord {
         id: id.into(),
-        title: "t".into(),
-        severity: Severity::High,
-        alert_type: AlertType::Rule,
+        content: AlertContent {
+            title: "t".into(),
+            severity: Severity::High,
+            alert_type: AlertType::Rule,
+            detection_id: None,
+            log_types: vec![],
+            tags: vec![],
+            description: None,
+            runbook: None,
+            reference: None,
+        },
         status: AlertStatus::Open,
-        detection_id: None,
-        log_types: vec![],
-        tags: vec![],
-        description: None,
-        runbook: None,
-        reference: None,
         alert_context: None,
         created_at: 1_000,
         received_at: 1_000,

@@ -220,7 +220,8 @@ async fn an_alert_is_stored_once_with_a_delivery_per_known_destination_and_count
     for b in backends().await {
         let store = b.store.as_ref();
         let (one, two) = (a_destination(store).await, a_destination(store).await);
-        let alert = AlertRecord { description: Some("why".into()), tags: vec!["t1".into()], ..an_alert("a1") };
+        let mut alert = an_alert("a1");
+        (alert.content.description, alert.content.tags) = (Some("why".into()), vec!["t1".into()]);
         let stored = store.insert_alerts(&[routed(alert.clone(), &[&one, &two])], 1_000).await.unwrap();
         assert_eq!((stored[0].created, stored[0].deliveries, stored[0].folded), (true, 2, false), "{}", b.name);
         assert_eq!(store.alert("a1").await.unwrap(), Some(alert));
@@ -298,8 +299,11 @@ async fn the_alert_list_filters_newest_first_and_shows_the_least_advanced_delive
     for b in backends().await {
         let store = b.store.as_ref();
         let destination = a_destination(store).await;
-        let alert =
-            |id: &str, severity: Severity, at: i64| routed(AlertRecord { severity, created_at: at, ..an_alert(id) }, &[&destination]);
+        let alert = |id: &str, severity: Severity, at: i64| {
+            let mut alert = AlertRecord { created_at: at, ..an_alert(id) };
+            alert.content.severity = severity;
+            routed(alert, &[&destination])
+        };
         store.insert_alerts(&[alert("low", Severity::Low, 1_000), alert("crit", Severity::Critical, 2_000)], 2_000).await.unwrap();
         // Two events of one key: one alert, folded.
         let event = |id: &str| NewAlertRecord {

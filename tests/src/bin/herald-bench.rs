@@ -10,9 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use herald_model::destination::SlackBotForm;
 use herald_tests::FakeSlack;
-use herald_tests::fixtures::slack_bot;
+use herald_tests::fixtures::{With, slack_bot};
 use serde_json::{Value, json};
 
 const CHANNELS: usize = 100;
@@ -164,7 +163,7 @@ async fn main() {
         let channel = slack.add_channel(&format!("bench-{i}"), false);
         let draft = herald.admin(reqwest::Method::POST, "/api/destinations", json!({"kind": "SLACK_BOT"})).await;
         let id = draft["id"].as_str().unwrap().to_owned();
-        let form = SlackBotForm { timezone: "Europe/Berlin".to_owned(), ..slack_bot(&format!("Bench {i}"), &channel) };
+        let form = slack_bot(&format!("Bench {i}"), &channel).with(|s| s.timezone = "Europe/Berlin".to_owned());
         let settings = serde_json::to_value(form).unwrap();
         herald.admin(reqwest::Method::PUT, &format!("/api/destinations/{id}"), settings).await;
         herald.admin(reqwest::Method::POST, &format!("/api/destinations/{id}/finish"), json!({})).await;

@@ -34,13 +34,13 @@ pub(super) fn InstallApp() -> impl IntoView {
 #[component]
 fn AddToSlack() -> impl IntoView {
     let wizard = expect_context::<Wizard>();
-    let client_id = RwSignal::new(wizard.destination.with_untracked(|d| d.client_id.clone()));
+    let client_id = RwSignal::new(wizard.destination.with_untracked(|d| d.settings.client_id.clone()));
     let client_secret = RwSignal::new(String::new());
     let signing_secret = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
     let field_error = move |name: &'static str| Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| e.field(name))));
     let form_error = Signal::derive(move || error.with(|e| e.as_ref().filter(|e| e.fields.is_empty()).map(|e| e.message.clone())));
-    let saved = move || wizard.destination.with(|d| d.client_secret.set && !d.client_id.is_empty());
+    let saved = move || wizard.destination.with(|d| d.client_secret.set && !d.settings.client_id.is_empty());
     let install_href = move || wizard.destination.with(|d| format!("/slack/install?destination={}", router::segment(&d.id)));
     let save_and_install = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

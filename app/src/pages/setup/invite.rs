@@ -15,7 +15,7 @@ pub(super) fn InviteBot() -> impl IntoView {
     let wizard = expect_context::<Wizard>();
     let command = format!("/invite @{}", bot_display_name(DEFAULT_APP_NAME));
     let channel = move || {
-        let channel = wizard.destination.with(|d| d.channel.clone());
+        let channel = wizard.destination.with(|d| d.settings.channel.clone());
         if channel.is_empty() { "the channel".to_owned() } else { channel }
     };
     let check = RwSignal::new(None::<Result<ChannelCheck, String>>);

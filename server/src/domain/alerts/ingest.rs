@@ -105,7 +105,7 @@ fn fold_window(routed: &[String], destinations: &[crate::store::DestinationRecor
     let minutes = destinations
         .iter()
         .filter(|d| routed.contains(&d.id))
-        .map(|d| d.values.dedup_window)
+        .map(|d| d.dedup_window)
         .min()
         .unwrap_or(herald_model::destination::DEFAULT_DEDUP_WINDOW);
     (minutes > 0).then(|| i64::from(minutes) * 60_000)
@@ -115,7 +115,7 @@ fn fold_window(routed: &[String], destinations: &[crate::store::DestinationRecor
 fn dedup_key(alert: &NewAlert) -> String {
     match &alert.dedup_key {
         Some(key) => format!("key:{key}"),
-        None => format!("detection:{}\u{1f}{}", alert.detection_id.as_deref().unwrap_or_default(), alert.title),
+        None => format!("detection:{}\u{1f}{}", alert.content.detection_id.as_deref().unwrap_or_default(), alert.content.title),
     }
 }
 
@@ -128,16 +128,8 @@ fn record(alert: NewAlert, created_at: i64, now: i64) -> AlertRecord {
     let dedup_key = Some(dedup_key(&alert));
     AlertRecord {
         id: alert.alert_id.unwrap_or_else(new_id),
-        status: AlertStatus::initial(alert.severity),
-        title: alert.title,
-        severity: alert.severity,
-        alert_type: alert.alert_type,
-        detection_id: alert.detection_id,
-        log_types: alert.log_types,
-        tags: alert.tags,
-        description: alert.description,
-        runbook: alert.runbook,
-        reference: alert.reference,
+        status: AlertStatus::initial(alert.content.severity),
+        content: alert.content,
         alert_context: alert.alert_context,
         created_at,
         received_at: now,

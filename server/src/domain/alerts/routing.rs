@@ -31,7 +31,8 @@ pub fn route(
         .iter()
         .filter(|d| d.status == DestinationStatus::Active)
         .filter(|d| {
-            let filters = Filters { severities: &d.values.severities, alert_kinds: &d.values.alert_kinds, log_types: &d.values.log_types };
+            let filters =
+                Filters { severities: &d.settings.severities, alert_kinds: &d.settings.alert_kinds, log_types: &d.settings.log_types };
             matches(filters, severity, alert_type, log_types)
         })
         .map(|d| d.id.clone())
@@ -40,15 +41,14 @@ pub fn route(
 
 /// [`route`] for an ingested alert.
 pub fn route_new(alert: &NewAlert, destinations: &[DestinationRecord]) -> Result<Vec<String>, Vec<String>> {
-    route(alert.severity, alert.alert_type, &alert.log_types, alert.destinations.as_deref(), destinations)
+    route(alert.content.severity, alert.content.alert_type, &alert.content.log_types, alert.destinations.as_deref(), destinations)
 }
 
 #[cfg(test)]
 mod tests {
-    use herald_model::destination::{AlertKind, DestinationKind};
+    use herald_model::destination::{AlertKind, DestinationKind, DestinationSettings};
 
     use super::*;
-    use crate::store::DestinationValues;
 
     fn destination(id: &str, status: DestinationStatus, severities: &[Severity], kinds: &[AlertKind], logs: &[&str]) -> DestinationRecord {
         DestinationRecord {
@@ -57,7 +57,7 @@ mod tests {
             status,
             wizard_step: 7,
             delivery_problem: None,
-            values: DestinationValues {
+            settings: DestinationSettings {
                 display_name: id.into(),
                 channel: "#x".into(),
                 client_id: "1.2".into(),
@@ -65,8 +65,8 @@ mod tests {
                 alert_kinds: kinds.to_vec(),
                 log_types: logs.iter().map(|s| s.to_string()).collect(),
                 timezone: "UTC".into(),
-                dedup_window: 60,
             },
+            dedup_window: 60,
             created_at: String::new(),
             updated_at: String::new(),
         }

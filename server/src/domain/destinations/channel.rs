@@ -33,7 +33,7 @@ async fn find(apps: &SlackApps, app: &str, token: &str, channel: &ChannelRef) ->
 /// channel Slack has never heard of is caught where it is typed.
 pub async fn check(store: &dyn Store, apps: &SlackApps, id: &str, typed: Option<&str>) -> Result<ChannelCheck, Error> {
     let (record, app) = super::load(store, id).await?;
-    let channel = ChannelRef::parse("channel", typed.unwrap_or(&record.values.channel))?;
+    let channel = ChannelRef::parse("channel", typed.unwrap_or(&record.settings.channel))?;
     let app = app.ok_or(Error::NoToken)?;
     let shown = channel.display();
     // An org-wide install sees every workspace's channels: Slack lists
@@ -70,14 +70,14 @@ pub async fn check(store: &dyn Store, apps: &SlackApps, id: &str, typed: Option<
 /// Posts the welcome message and says what happened.
 pub async fn welcome(store: &dyn Store, apps: &SlackApps, id: &str) -> Result<WelcomeOutcome, Error> {
     let (record, app) = super::load(store, id).await?;
-    let channel = ChannelRef::parse("channel", &record.values.channel)?;
+    let channel = ChannelRef::parse("channel", &record.settings.channel)?;
     let app = app.ok_or(Error::NoToken)?;
     let shown = channel.display();
     let target = match &channel {
         ChannelRef::Id(id) => id.clone(),
         ChannelRef::Name(name) => format!("#{name}"),
     };
-    let name = crate::slack::escape(&record.values.display_name);
+    let name = crate::slack::escape(&record.settings.display_name);
     let text = format!("👋 Herald is connected. Alerts for *{name}* will arrive in this channel, and you can triage them right here.");
     let message = json!({"channel": target, "text": text, "unfurl_links": false});
     let (token, sent) = apps

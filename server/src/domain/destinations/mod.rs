@@ -6,15 +6,13 @@ pub mod channel;
 
 use herald_model::api::FieldError;
 use herald_model::destination::{
-    AlertKind, AppCredentials, DestinationKind, DestinationStatus, DraftUpdate, Severity, SlackBotForm, StoredSecrets, ValidSlackBot,
-    WIZARD_STEPS, parse_client_id, parse_hex_secret,
+    AlertKind, AppCredentials, DEFAULT_DEDUP_WINDOW, DestinationKind, DestinationSettings, DestinationStatus, DraftUpdate,
+    MAX_DEDUP_WINDOW, Severity, SlackBotForm, StoredSecrets, ValidSlackBot, WIZARD_STEPS, parse_client_id, parse_hex_secret,
 };
-
-use herald_model::destination::{DEFAULT_DEDUP_WINDOW, MAX_DEDUP_WINDOW};
 
 use super::error::Error;
 use super::slack_app::SlackApps;
-use crate::store::{DestinationRecord, DestinationValues, SlackAppRecord, SlackAppSecrets, Store};
+use crate::store::{DestinationRecord, SlackAppRecord, SlackAppSecrets, Store};
 
 /// A destination and the Slack app it uses, as the API shows them together
 /// (`http/views.rs`).
@@ -26,7 +24,8 @@ pub struct Destination {
 /// The destination and the Slack app it uses, if one is stored.
 pub async fn load(store: &dyn Store, id: &str) -> Result<(DestinationRecord, Option<SlackAppRecord>), Error> {
     let record = store.destination(id).await?.ok_or_else(not_found)?;
-    let app = if record.values.client_id.is_empty() { None } else { store.slack_app(&record.values.client_id).await? };
+    let client_id = &record.settings.client_id;
+    let app = if client_id.is_empty() { None } else { store.slack_app(client_id).await? };
     Ok((record, app))
 }
 
@@ -50,18 +49,15 @@ pub async fn create(store: &dyn Store, kind: DestinationKind) -> Result<Destinat
         .into_iter()
         .filter(|d| d.status != DestinationStatus::Draft)
         .min_by(|a, b| a.created_at.cmp(&b.created_at))
-        .map_or_else(|| "UTC".to_owned(), |d| d.values.timezone);
-    let values = DestinationValues {
-        display_name: String::new(),
-        channel: String::new(),
+        .map_or_else(|| "UTC".to_owned(), |d| d.settings.timezone);
+    let settings = DestinationSettings {
         client_id: app.as_ref().map(|a| a.client_id.clone()).unwrap_or_default(),
         severities: vec![Severity::Medium, Severity::High, Severity::Critical],
         alert_kinds: AlertKind::ALL.to_vec(),
-        log_types: Vec::new(),
         timezone,
-        dedup_window: DEFAULT_DEDUP_WINDOW,
+        ..DestinationSettings::default()
     };
-    let record = store.create_destination(kind, &values).await?;
+    let record = store.create_destination(kind, &settings, DEFAULT_DEDUP_WINDOW).await?;
     Ok(Destination { record, app })
 }
 
@@ -76,11 +72,13 @@ fn looks_secret(value: &str) -> bool {
     token || (value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// A draft's values as typed: capped in length, never a secret.
-fn draft_values(form: &SlackBotForm) -> Result<DestinationValues, Error> {
+/// A draft's settings as typed (capped in length, never a secret) and its
+/// deduplication window.
+fn draft_settings(form: &SlackBotForm) -> Result<(DestinationSettings, u32), Error> {
+    let typed = &form.settings;
     let text_fields =
-        [("displayName", &form.display_name), ("channel", &form.channel), ("clientId", &form.client_id), ("timezone", &form.timezone)];
-    let all = text_fields.into_iter().chain(form.log_types.iter().map(|t| ("logTypes", t)));
+        [("displayName", &typed.display_name), ("channel", &typed.channel), ("clientId", &typed.client_id), ("timezone", &typed.timezone)];
+    let all = text_fields.into_iter().chain(typed.log_types.iter().map(|t| ("logTypes", t)));
     let mut problems = Vec::new();
     for (field, value) in all {
         if value.chars().count() > DRAFT_FIELD_MAX {
@@ -92,16 +90,8 @@ fn draft_values(form: &SlackBotForm) -> Result<DestinationValues, Error> {
     if !problems.is_empty() {
         return Err(Error::invalid(problems));
     }
-    Ok(DestinationValues {
-        display_name: form.display_name.clone(),
-        channel: form.channel.clone(),
-        client_id: form.client_id.trim().to_owned(),
-        severities: form.severities.clone(),
-        alert_kinds: form.alert_kinds.clone(),
-        log_types: form.log_types.clone(),
-        timezone: form.timezone.clone(),
-        dedup_window: form.dedup_window.unwrap_or(DEFAULT_DEDUP_WINDOW).min(MAX_DEDUP_WINDOW),
-    })
+    let settings = DestinationSettings { client_id: typed.client_id.trim().to_owned(), ..typed.clone() };
+    Ok((settings, form.dedup_window.unwrap_or(DEFAULT_DEDUP_WINDOW).min(MAX_DEDUP_WINDOW)))
 }
 
 /// Saves a draft's progress as typed; secrets are never saved this way,
@@ -110,8 +100,9 @@ pub async fn save_draft(store: &dyn Store, id: &str, update: DraftUpdate) -> Res
     if !(1..=WIZARD_STEPS).contains(&update.step) {
         return Err(Error::invalid(vec![FieldError::new("step", format!("The step is 1 to {WIZARD_STEPS}."))]));
     }
-    let record = store.save_draft(id, &draft_values(&update.form)?, update.step).await?;
-    let app = store.slack_app(&record.values.client_id).await?;
+    let (settings, dedup_window) = draft_settings(&update.form)?;
+    let record = store.save_draft(id, &settings, dedup_window, update.step).await?;
+    let app = store.slack_app(&record.settings.client_id).await?;
     Ok(Destination { record, app })
 }
 
@@ -130,9 +121,8 @@ pub async fn save_credentials(store: &dyn Store, apps: &SlackApps, id: &str, cre
         return Err(Error::invalid(errors));
     }
     let (record, _) = load(store, id).await?;
-    let mut values = record.values.clone();
-    values.client_id = client_id.clone();
-    let record = store.save_draft(id, &values, record.wizard_step).await?;
+    let settings = DestinationSettings { client_id: client_id.clone(), ..record.settings };
+    let record = store.save_draft(id, &settings, record.dedup_window, record.wizard_step).await?;
     let seal = |field: &str, secret: Option<String>| secret.map(|secret| apps.seal(&client_id, field, &secret));
     let secrets = SlackAppSecrets {
         client_secret: seal("client_secret", client_secret),
@@ -147,7 +137,7 @@ pub async fn save_credentials(store: &dyn Store, apps: &SlackApps, id: &str, cre
 /// database's.
 fn check(form: &SlackBotForm, stored: StoredSecrets) -> Result<ValidSlackBot, Vec<FieldError>> {
     let mut errors = form.validate(stored).err().unwrap_or_default();
-    let zone = form.timezone.trim();
+    let zone = form.settings.timezone.trim();
     if !zone.is_empty() && jiff::tz::TimeZone::get(zone).is_err() {
         errors.push(FieldError::new("timezone", format!("{zone:?} is not a time zone Herald knows: pick one from the list.")));
     }
@@ -163,7 +153,7 @@ pub const ORG_WIDE_NEEDS_ID: &str = "The app is installed org-wide (Enterprise G
 fn check_with_app(form: &SlackBotForm, stored: StoredSecrets, app: Option<&SlackAppRecord>) -> Result<ValidSlackBot, Vec<FieldError>> {
     let checked = check(form, stored);
     let org_wide = app.and_then(|a| a.installation.as_ref()).is_some_and(|i| i.is_enterprise_install);
-    if !org_wide || herald_model::destination::looks_like_channel_id(form.channel.trim()) {
+    if !org_wide || herald_model::destination::looks_like_channel_id(form.settings.channel.trim()) {
         return checked;
     }
     let mut errors = checked.err().unwrap_or_default();
@@ -174,20 +164,8 @@ fn check_with_app(form: &SlackBotForm, stored: StoredSecrets, app: Option<&Slack
 
 /// The stored settings as the form that judges them (secrets aside: those
 /// are judged by what is stored, [`stored_secrets`]).
-fn form_of(values: &DestinationValues) -> SlackBotForm {
-    SlackBotForm {
-        display_name: values.display_name.clone(),
-        channel: values.channel.clone(),
-        client_id: values.client_id.clone(),
-        client_secret: None,
-        signing_secret: None,
-        bot_token: None,
-        severities: values.severities.clone(),
-        alert_kinds: values.alert_kinds.clone(),
-        log_types: values.log_types.clone(),
-        timezone: values.timezone.clone(),
-        dedup_window: Some(values.dedup_window),
-    }
+fn form_of(record: &DestinationRecord) -> SlackBotForm {
+    SlackBotForm { settings: record.settings.clone(), dedup_window: Some(record.dedup_window), ..SlackBotForm::default() }
 }
 
 fn stored_secrets(app: Option<&SlackAppRecord>) -> StoredSecrets {
@@ -203,7 +181,7 @@ fn stored_secrets(app: Option<&SlackAppRecord>) -> StoredSecrets {
 /// reload shows them); the secrets stay in the form until the save works.
 pub async fn save_settings(store: &dyn Store, apps: &SlackApps, id: &str, form: SlackBotForm) -> Result<Destination, Error> {
     let (record, _) = load(store, id).await?;
-    let (existing, judged) = match parse_client_id("clientId", &form.client_id) {
+    let (existing, judged) = match parse_client_id("clientId", &form.settings.client_id) {
         Ok(client_id) => {
             let app = store.slack_app(&client_id).await?;
             let stored = stored_secrets(app.as_ref());
@@ -220,9 +198,9 @@ pub async fn save_settings(store: &dyn Store, apps: &SlackApps, id: &str, form: 
         Ok(valid) => valid,
         Err(errors) => {
             if record.status == DestinationStatus::Draft
-                && let Ok(values) = draft_values(&form)
+                && let Ok((settings, dedup_window)) = draft_settings(&form)
             {
-                store.save_draft(id, &values, record.wizard_step).await?;
+                store.save_draft(id, &settings, dedup_window, record.wizard_step).await?;
             }
             return Err(Error::invalid(errors));
         }
@@ -240,19 +218,10 @@ pub async fn save_settings(store: &dyn Store, apps: &SlackApps, id: &str, form: 
         app = Some(store.save_installation(&stored.client_id, token, &installation).await?);
         apps.tokens_changed();
     }
-    let values = DestinationValues {
-        display_name: valid.display_name,
-        channel: valid.channel.display(),
-        client_id: valid.client_id,
-        severities: valid.severities,
-        alert_kinds: valid.alert_kinds,
-        log_types: valid.log_types,
-        timezone: valid.timezone,
-        dedup_window: valid.dedup_window.unwrap_or(record.values.dedup_window),
-    };
+    let dedup_window = valid.dedup_window.unwrap_or(record.dedup_window);
     // A draft moves on to inviting the bot (step 6).
     let step = (record.status == DestinationStatus::Draft).then_some(6);
-    let record = store.update_destination(id, &values, step).await?;
+    let record = store.update_destination(id, &valid.settings, dedup_window, step).await?;
     tracing::info!(destination.id = %record.id, "destination settings saved");
     Ok(Destination { record, app })
 }
@@ -285,7 +254,7 @@ async fn check_token_with_slack(apps: &SlackApps, token: &str) -> Result<crate::
 
 /// Seals and stores the secrets the settings carry, keeping the others.
 async fn store_secrets(store: &dyn Store, apps: &SlackApps, valid: &ValidSlackBot) -> Result<Option<SlackAppRecord>, Error> {
-    let client_id = valid.client_id.as_str();
+    let client_id = valid.settings.client_id.as_str();
     let seal = |field: &str, secret: &Option<String>| secret.as_ref().map(|secret| apps.seal(client_id, field, secret));
     let secrets = SlackAppSecrets {
         client_secret: seal("client_secret", &valid.client_secret),
@@ -300,7 +269,7 @@ async fn store_secrets(store: &dyn Store, apps: &SlackApps, valid: &ValidSlackBo
 /// rule and the Slack app's secrets are stored.
 pub async fn finish(store: &dyn Store, id: &str) -> Result<Destination, Error> {
     let (record, app) = load(store, id).await?;
-    if let Err(errors) = check_with_app(&form_of(&record.values), stored_secrets(app.as_ref()), app.as_ref()) {
+    if let Err(errors) = check_with_app(&form_of(&record), stored_secrets(app.as_ref()), app.as_ref()) {
         let first = errors[0].message.clone();
         return Err(Error::invalid(errors).with_message(format!("Setup is not complete yet: {first}")));
     }
@@ -318,7 +287,7 @@ pub async fn set_enabled(store: &dyn Store, id: &str, enabled: bool) -> Result<D
     if record.status == DestinationStatus::Draft {
         return Err(Error::SetupIncomplete);
     }
-    if enabled && let Err(errors) = check_with_app(&form_of(&record.values), stored_secrets(app.as_ref()), app.as_ref()) {
+    if enabled && let Err(errors) = check_with_app(&form_of(&record), stored_secrets(app.as_ref()), app.as_ref()) {
         let first = errors[0].message.clone();
         return Err(Error::invalid(errors).with_message(format!("Edit the destination first: {first}")));
     }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use herald_model::alert::{ActivityAction, ActivitySource, AlertStatus, AlertType, DeliveryState};
+use herald_model::alert::{ActivityAction, ActivitySource, AlertContent, AlertStatus, AlertType, DeliveryState};
 use herald_model::destination::Severity;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row as _, SqlitePool};
@@ -34,16 +34,18 @@ fn alert_from_row(row: &SqliteRow) -> Result<AlertRecord, StoreError> {
     let status: String = row.try_get("status")?;
     Ok(AlertRecord {
         id: row.try_get("id")?,
-        title: row.try_get("title")?,
-        severity: Severity::parse(&severity).ok_or_else(|| corrupt("severity", &severity))?,
-        alert_type: AlertType::parse(&alert_type).ok_or_else(|| corrupt("type", &alert_type))?,
+        content: AlertContent {
+            title: row.try_get("title")?,
+            severity: Severity::parse(&severity).ok_or_else(|| corrupt("severity", &severity))?,
+            alert_type: AlertType::parse(&alert_type).ok_or_else(|| corrupt("type", &alert_type))?,
+            detection_id: row.try_get("detection_id")?,
+            log_types: json_column(row, "log_types")?,
+            tags: json_column(row, "tags")?,
+            description: row.try_get("description")?,
+            runbook: row.try_get("runbook")?,
+            reference: row.try_get("reference")?,
+        },
         status: AlertStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-        detection_id: row.try_get("detection_id")?,
-        log_types: json_column(row, "log_types")?,
-        tags: json_column(row, "tags")?,
-        description: row.try_get("description")?,
-        runbook: row.try_get("runbook")?,
-        reference: row.try_get("reference")?,
         alert_context: row.try_get("alert_context")?,
         created_at: row.try_get("created_at")?,
         received_at: row.try_get("received_at")?,
@@ -97,16 +99,16 @@ async fn insert_alerts_on(connection: &mut sqlx::SqliteConnection, alerts: &[New
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(&a.id)
-        .bind(&a.title)
-        .bind(a.severity.as_str())
-        .bind(a.alert_type.as_str())
+        .bind(&a.content.title)
+        .bind(a.content.severity.as_str())
+        .bind(a.content.alert_type.as_str())
         .bind(a.status.as_str())
-        .bind(&a.detection_id)
-        .bind(to_json(&a.log_types))
-        .bind(to_json(&a.tags))
-        .bind(&a.description)
-        .bind(&a.runbook)
-        .bind(&a.reference)
+        .bind(&a.content.detection_id)
+        .bind(to_json(&a.content.log_types))
+        .bind(to_json(&a.content.tags))
+        .bind(&a.content.description)
+        .bind(&a.content.runbook)
+        .bind(&a.content.reference)
         .bind(&a.alert_context)
         .bind(a.created_at)
         .bind(a.received_at)
@@ -160,7 +162,7 @@ async fn fold(tx: &mut sqlx::SqliteConnection, new: &NewAlertRecord, now: i64) -
     );
     let row = sqlx::query(&sql)
         .bind(key)
-        .bind(a.severity.as_str())
+        .bind(a.content.severity.as_str())
         .bind(since)
         .bind(&a.id)
         .bind(to_json(&new.destination_ids))

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use futures_core::future::BoxFuture;
 use herald_model::account::{ApiTokenView, Email, Role, UserPatch, UserView};
-use herald_model::destination::{DestinationKind, DestinationStatus};
+use herald_model::destination::{DestinationKind, DestinationSettings, DestinationStatus};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::sqlite::SqliteRow;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -20,8 +20,8 @@ use std::collections::HashMap;
 
 use super::{
     ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryRecord, DestinationRecord,
-    DestinationValues, Installation, NewAlertRecord, NewApiTokenRecord, NewUserRecord, Outcome, SlackAppRecord, SlackAppSecrets, Store,
-    StoreError, Stored, StoredSecret, TriageChange, UserRecord, new_id, now_rfc3339,
+    Installation, NewAlertRecord, NewApiTokenRecord, NewUserRecord, Outcome, SlackAppRecord, SlackAppSecrets, Store, StoreError, Stored,
+    StoredSecret, TriageChange, UserRecord, new_id, now_rfc3339,
 };
 
 const DESTINATION_COLUMNS: &str = "id, kind, status, wizard_step, display_name, channel, client_id, severities, \
@@ -41,18 +41,18 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
-/// Binds a destination's values in column order: display_name, channel,
+/// Binds a destination's settings in column order: display_name, channel,
 /// client_id, severities, alert_kinds, log_types, timezone, dedup_window.
-fn bind_values<'q>(query: SqliteQuery<'q>, values: &'q DestinationValues) -> SqliteQuery<'q> {
+fn bind_settings<'q>(query: SqliteQuery<'q>, settings: &'q DestinationSettings, dedup_window: u32) -> SqliteQuery<'q> {
     query
-        .bind(&values.display_name)
-        .bind(&values.channel)
-        .bind(&values.client_id)
-        .bind(to_json(&values.severities))
-        .bind(to_json(&values.alert_kinds))
-        .bind(to_json(&values.log_types))
-        .bind(&values.timezone)
-        .bind(i64::from(values.dedup_window))
+        .bind(&settings.display_name)
+        .bind(&settings.channel)
+        .bind(&settings.client_id)
+        .bind(to_json(&settings.severities))
+        .bind(to_json(&settings.alert_kinds))
+        .bind(to_json(&settings.log_types))
+        .bind(&settings.timezone)
+        .bind(i64::from(dedup_window))
 }
 
 fn destination_from_row(row: &SqliteRow) -> Result<DestinationRecord, StoreError> {
@@ -64,7 +64,7 @@ fn destination_from_row(row: &SqliteRow) -> Result<DestinationRecord, StoreError
         kind: DestinationKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown destination kind {kind:?}")))?,
         status: DestinationStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("unknown status {status:?}")))?,
         wizard_step: u8::try_from(step).unwrap_or(1),
-        values: DestinationValues {
+        settings: DestinationSettings {
             display_name: row.try_get("display_name")?,
             channel: row.try_get("channel")?,
             client_id: row.try_get("client_id")?,
@@ -72,8 +72,8 @@ fn destination_from_row(row: &SqliteRow) -> Result<DestinationRecord, StoreError
             alert_kinds: json_column(row, "alert_kinds")?,
             log_types: json_column(row, "log_types")?,
             timezone: row.try_get("timezone")?,
-            dedup_window: u32::try_from(row.try_get::<i64, _>("dedup_window")?).unwrap_or(0),
         },
+        dedup_window: u32::try_from(row.try_get::<i64, _>("dedup_window")?).unwrap_or(0),
         delivery_problem: row.try_get("delivery_problem")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -278,15 +278,23 @@ impl Store for SqliteStore {
         Ok(list)
     }
 
-    async fn create_destination(&self, kind: DestinationKind, values: &DestinationValues) -> Result<DestinationRecord, StoreError> {
+    async fn create_destination(
+        &self,
+        kind: DestinationKind,
+        settings: &DestinationSettings,
+        dedup_window: u32,
+    ) -> Result<DestinationRecord, StoreError> {
         let now = now_rfc3339();
         let sql = format!(
             "INSERT INTO destinations (id, kind, status, wizard_step, display_name, channel, client_id, severities, \
              alert_kinds, log_types, timezone, dedup_window, created_at, updated_at) \
              VALUES (?, ?, 'DRAFT', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {DESTINATION_COLUMNS}"
         );
-        let row =
-            bind_values(sqlx::query(&sql).bind(new_id()).bind(kind.as_str()), values).bind(&now).bind(&now).fetch_one(&self.pool).await;
+        let row = bind_settings(sqlx::query(&sql).bind(new_id()).bind(kind.as_str()), settings, dedup_window)
+            .bind(&now)
+            .bind(&now)
+            .fetch_one(&self.pool)
+            .await;
         self.destinations.changed();
         destination_from_row(&row?)
     }
@@ -299,7 +307,8 @@ impl Store for SqliteStore {
     async fn update_destination(
         &self,
         id: &str,
-        values: &DestinationValues,
+        settings: &DestinationSettings,
+        dedup_window: u32,
         wizard_step: Option<u8>,
     ) -> Result<DestinationRecord, StoreError> {
         let sql = format!(
@@ -307,7 +316,7 @@ impl Store for SqliteStore {
              log_types = ?, timezone = ?, dedup_window = ?, wizard_step = max(wizard_step, coalesce(?, wizard_step)), updated_at = ? \
              WHERE id = ? RETURNING {DESTINATION_COLUMNS}"
         );
-        let row = bind_values(sqlx::query(&sql), values)
+        let row = bind_settings(sqlx::query(&sql), settings, dedup_window)
             .bind(wizard_step.map(i64::from))
             .bind(now_rfc3339())
             .bind(id)
@@ -317,13 +326,19 @@ impl Store for SqliteStore {
         destination_from_row(&row?.ok_or(StoreError::NotFound("destination"))?)
     }
 
-    async fn save_draft(&self, id: &str, values: &DestinationValues, wizard_step: u8) -> Result<DestinationRecord, StoreError> {
+    async fn save_draft(
+        &self,
+        id: &str,
+        settings: &DestinationSettings,
+        dedup_window: u32,
+        wizard_step: u8,
+    ) -> Result<DestinationRecord, StoreError> {
         let sql = format!(
             "UPDATE destinations SET display_name = ?, channel = ?, client_id = ?, severities = ?, alert_kinds = ?, \
              log_types = ?, timezone = ?, dedup_window = ?, wizard_step = max(wizard_step, ?), updated_at = ? \
              WHERE id = ? AND status = 'DRAFT' RETURNING {DESTINATION_COLUMNS}"
         );
-        let row = bind_values(sqlx::query(&sql), values)
+        let row = bind_settings(sqlx::query(&sql), settings, dedup_window)
             .bind(i64::from(wizard_step))
             .bind(now_rfc3339())
             .bind(id)
