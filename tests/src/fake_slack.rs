@@ -227,6 +227,18 @@ struct World {
 }
 
 impl World {
+    /// What every interaction payload of `kind` starts with: who acted,
+    /// in which app and workspace.
+    fn interaction(&self, kind: &str, user: &str) -> Value {
+        let user_name = self.users.get(user).map(|u| u.name.clone()).unwrap_or_default();
+        json!({
+            "type": kind,
+            "user": {"id": user, "username": user_name, "team_id": defaults::TEAM_ID},
+            "api_app_id": defaults::APP_ID,
+            "team": {"id": defaults::TEAM_ID, "domain": defaults::TEAM_DOMAIN},
+        })
+    }
+
     fn next(&mut self) -> u64 {
         self.serial += 1;
         self.serial
@@ -415,14 +427,9 @@ impl FakeSlack {
     pub fn view_submission(&self, user: &str, view: &Value, values: Value) -> Value {
         let mut view = view.clone();
         view["state"] = json!({"values": values});
-        let user_name = self.world().users.get(user).map(|u| u.name.clone()).unwrap_or_default();
-        json!({
-            "type": "view_submission",
-            "user": {"id": user, "username": user_name, "team_id": defaults::TEAM_ID},
-            "api_app_id": defaults::APP_ID,
-            "team": {"id": defaults::TEAM_ID, "domain": defaults::TEAM_DOMAIN},
-            "view": view,
-        })
+        let mut payload = self.world().interaction("view_submission", user);
+        payload["view"] = view;
+        payload
     }
 
     /// For benchmarks: from now on keep no calls and no messages, only
@@ -517,13 +524,9 @@ impl FakeSlack {
             response_id.clone(),
             ResponseUrl { channel: message.channel.clone(), message_ts: Some(message.ts.clone()), issued: Instant::now(), uses: 0 },
         );
-        let user_name = world.users.get(user).map(|u| u.name.clone()).unwrap_or_default();
         let channel_name = world.channels.get(&message.channel).map(|c| c.name.clone()).unwrap_or_default();
-        json!({
-            "type": "block_actions",
-            "user": {"id": user, "username": user_name, "team_id": defaults::TEAM_ID},
-            "api_app_id": defaults::APP_ID,
-            "team": {"id": defaults::TEAM_ID, "domain": defaults::TEAM_DOMAIN},
+        let mut payload = world.interaction("block_actions", user);
+        let fields = json!({
             "enterprise": null,
             "channel": {"id": message.channel, "name": channel_name},
             "container": {"type": "message", "message_ts": message.ts, "channel_id": message.channel, "is_ephemeral": false},
@@ -531,7 +534,9 @@ impl FakeSlack {
             "trigger_id": trigger_id,
             "response_url": format!("http://{}/response/{response_id}", self.addr),
             "actions": [action],
-        })
+        });
+        payload.as_object_mut().expect("an object").extend(fields.as_object().expect("an object").clone());
+        payload
     }
 
     /// Posts an interaction payload to Herald, signed with `signing_secret`.

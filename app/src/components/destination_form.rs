@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
+use crate::components::fields::{Field, SecretField, TextField};
 use crate::components::handler;
 use crate::components::notice::{FieldMessage, FormError, Loader, focus_first_invalid};
 
@@ -44,30 +45,6 @@ impl Debounce {
         if let Ok(handle) = set_timeout_with_handle(f, pause) {
             self.pending.set_value(Some(handle));
         }
-    }
-}
-
-/// One text field's state: what is typed, and the server's last word on it.
-#[derive(Clone, Copy)]
-struct Field {
-    value: RwSignal<String>,
-    server_error: RwSignal<Option<String>>,
-}
-
-impl Field {
-    fn new(value: String) -> Field {
-        Field { value: RwSignal::new(value), server_error: RwSignal::new(None) }
-    }
-
-    /// The server's error until the field is edited, then the rule's verdict
-    /// on what is typed (nothing while it is empty).
-    fn message(self, rule: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Signal<Option<String>> {
-        Signal::derive(move || {
-            self.server_error.get().or_else(|| {
-                let value = self.value.get();
-                if value.trim().is_empty() { None } else { rule(&value) }
-            })
-        })
     }
 }
 
@@ -452,69 +429,6 @@ pub fn DestinationForm(
                 {move || if pending.get() { "Saving…".to_owned() } else { submit_label.clone() }}
             </button>
         </form>
-    }
-}
-
-#[component]
-fn TextField(
-    id: &'static str,
-    label: &'static str,
-    hint: &'static str,
-    field: Field,
-    message: Signal<Option<String>>,
-    /// Saves at once (the field was left, or Enter).
-    autosave: Callback<()>,
-    /// Called at each keystroke.
-    typed: Callback<()>,
-    /// The phone keyboard to offer, e.g. "numeric".
-    #[prop(optional)]
-    inputmode: Option<&'static str>,
-) -> impl IntoView {
-    let error_id = format!("{id}-error");
-    let hint_id = format!("{id}-hint");
-    view! {
-        <label for=id>{label}</label>
-        <input id=id name=id type="text" autocomplete="off" inputmode=inputmode
-            aria-invalid=move || message.with(Option::is_some).then_some("true")
-            aria-describedby=format!("{hint_id} {error_id}")
-            prop:value=move || field.value.get()
-            on:input=handler(move |ev: leptos::ev::Event| {
-                field.server_error.set(None);
-                field.value.set(event_target_value(&ev));
-                typed.run(());
-            })
-            on:change=handler(move |_| autosave.run(())) />
-        <p class="hint" id=hint_id>{hint}</p>
-        <FieldMessage id=error_id message />
-    }
-}
-
-#[component]
-fn SecretField(
-    id: &'static str,
-    label: &'static str,
-    field: Field,
-    placeholder: Signal<String>,
-    message: Signal<Option<String>>,
-) -> impl IntoView {
-    let shown = RwSignal::new(false);
-    let error_id = format!("{id}-error");
-    view! {
-        <label for=id>{label}</label>
-        <div class="secret-input">
-            <input id=id name=id type=move || if shown.get() { "text" } else { "password" } autocomplete="off" spellcheck="false"
-                placeholder=move || placeholder.get()
-                aria-invalid=move || message.with(Option::is_some).then_some("true")
-                aria-describedby=error_id.clone()
-                prop:value=move || field.value.get()
-                on:input=handler(move |ev: leptos::ev::Event| { field.server_error.set(None); field.value.set(event_target_value(&ev)) }) />
-            <button type="button" class="button quiet" aria-controls=id aria-pressed=move || shown.get().to_string()
-                aria-label=move || format!("{} {label}", if shown.get() { "Hide" } else { "Show" })
-                on:click=handler(move |_| shown.update(|s| *s = !*s))>
-                {move || if shown.get() { "Hide" } else { "Show" }}
-            </button>
-        </div>
-        <FieldMessage id=error_id message />
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod copy;
 pub mod destination_form;
+pub mod fields;
 pub mod notice;
 pub mod shell;
 pub mod title;

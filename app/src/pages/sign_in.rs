@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::auth::{Auth, Session};
+use crate::components::fields::{Field, TextField};
 use crate::components::handler;
 use crate::components::notice::FormError;
 use crate::router;
@@ -20,8 +21,8 @@ fn safe_next(next: Option<String>) -> String {
 pub fn SignIn() -> impl IntoView {
     crate::components::title::set_title("Sign in");
     let auth = Auth::get();
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    let email = Field::new(String::new());
+    let password = Field::new(String::new());
     let error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
 
@@ -41,13 +42,13 @@ pub fn SignIn() -> impl IntoView {
         }
         pending.set(true);
         error.set(None);
-        let form = SignInForm { email: email.get_untracked(), password: password.get_untracked() };
+        let form = SignInForm { email: email.value.get_untracked(), password: password.value.get_untracked() };
         spawn_local(async move {
             match api::sign_in(&form).await {
                 Ok(me) => auth.session.set(Session::SignedIn(me)),
                 Err(err) => {
                     error.set(Some(err.message));
-                    password.set(String::new());
+                    password.value.set(String::new());
                 }
             }
             pending.set(false);
@@ -58,26 +59,8 @@ pub fn SignIn() -> impl IntoView {
         <section class="page narrow">
             <h1>"Sign in to Herald"</h1>
             <form class="form" on:submit=handler(submit)>
-                <label for="email">"Email"</label>
-                <input
-                    id="email"
-                    name="email"
-                    type="email"
-                    autocomplete="username"
-                    required
-                    prop:value=move || email.get()
-                    on:input=handler(move |ev: leptos::ev::Event| email.set(event_target_value(&ev)))
-                />
-                <label for="password">"Password"</label>
-                <input
-                    id="password"
-                    name="password"
-                    type="password"
-                    autocomplete="current-password"
-                    required
-                    prop:value=move || password.get()
-                    on:input=handler(move |ev: leptos::ev::Event| password.set(event_target_value(&ev)))
-                />
+                <TextField id="email" label="Email" field=email input_type="email" autocomplete="username" required=true />
+                <TextField id="password" label="Password" field=password input_type="password" autocomplete="current-password" required=true />
                 <FormError error=error.into() />
                 <button type="submit" class="button primary" disabled=move || pending.get()>
                     {move || if pending.get() { "Signing in…" } else { "Sign in" }}

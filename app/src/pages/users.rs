@@ -7,8 +7,9 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::auth::Auth;
+use crate::components::fields::{Field, TextField};
 use crate::components::handler;
-use crate::components::notice::{FieldMessage, FormError, Loader, Outcome, OutcomeNotice, loaded};
+use crate::components::notice::{FormError, Loader, Outcome, OutcomeNotice, loaded};
 
 #[component]
 pub fn Users() -> impl IntoView {
@@ -105,10 +106,10 @@ fn UserTable(users: Vec<UserView>, reload: Callback<()>, outcome: RwSignal<Optio
 
 #[component]
 fn AddUser(added: Callback<()>, outcome: RwSignal<Option<Outcome>>) -> impl IntoView {
-    let email = RwSignal::new(String::new());
-    let name = RwSignal::new(String::new());
+    let email = Field::new(String::new());
+    let name = Field::new(String::new());
     let role = RwSignal::new(Role::Analyst);
-    let password = RwSignal::new(String::new());
+    let password = Field::new(String::new());
     let error = RwSignal::new(None::<api::ApiError>);
     let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(name)));
     let form_error = Signal::derive(move || error.get().filter(|e| e.fields.is_empty()).map(|e| e.message));
@@ -116,10 +117,10 @@ fn AddUser(added: Callback<()>, outcome: RwSignal<Option<Outcome>>) -> impl Into
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let new = NewUser {
-            email: email.get_untracked(),
-            display_name: name.get_untracked(),
+            email: email.value.get_untracked(),
+            display_name: name.value.get_untracked(),
             role: role.get_untracked(),
-            password: password.get_untracked(),
+            password: password.value.get_untracked(),
         };
         // The same rules the server applies, before a round trip.
         if let Err(fields) = new.validate() {
@@ -134,9 +135,9 @@ fn AddUser(added: Callback<()>, outcome: RwSignal<Option<Outcome>>) -> impl Into
                         ok: true,
                         message: format!("Added {}. Give them their password through a safe channel.", user.email),
                     }));
-                    email.set(String::new());
-                    name.set(String::new());
-                    password.set(String::new());
+                    for field in [email, name, password] {
+                        field.value.set(String::new());
+                    }
                     added.run(());
                 }
                 Err(err) => error.set(Some(err)),
@@ -147,14 +148,8 @@ fn AddUser(added: Callback<()>, outcome: RwSignal<Option<Outcome>>) -> impl Into
     view! {
         <h2>"Add a user"</h2>
         <form class="form" on:submit=handler(submit) novalidate>
-            <label for="new-email">"Email"</label>
-            <input id="new-email" name="email" type="email" autocomplete="off"
-                prop:value=move || email.get() on:input=handler(move |ev: leptos::ev::Event| email.set(event_target_value(&ev))) />
-            <FieldMessage id="new-email-error" message=field("email") />
-            <label for="new-name">"Name"</label>
-            <input id="new-name" name="displayName" type="text" autocomplete="off"
-                prop:value=move || name.get() on:input=handler(move |ev: leptos::ev::Event| name.set(event_target_value(&ev))) />
-            <FieldMessage id="new-name-error" message=field("displayName") />
+            <TextField id="new-email" label="Email" field=email input_type="email" message=field("email") />
+            <TextField id="new-name" label="Name" field=name message=field("displayName") />
             <label for="new-role">"Role"</label>
             <select id="new-role" name="role"
                 on:change=handler(move |ev: leptos::ev::Event| if let Some(r) = Role::parse(&event_target_value(&ev)) { role.set(r) })>
@@ -163,10 +158,8 @@ fn AddUser(added: Callback<()>, outcome: RwSignal<Option<Outcome>>) -> impl Into
                     .map(|r| view! { <option value=r.as_str() selected=move || role.get() == r>{r.label()}</option> })
                     .collect_view()}
             </select>
-            <label for="new-password">"First password"</label>
-            <input id="new-password" name="password" type="password" autocomplete="new-password"
-                prop:value=move || password.get() on:input=handler(move |ev: leptos::ev::Event| password.set(event_target_value(&ev))) />
-            <FieldMessage id="new-password-error" message=field("password") />
+            <TextField id="new-password" label="First password" field=password input_type="password" autocomplete="new-password"
+                message=field("password") />
             <FormError error=form_error />
             <button type="submit" class="button primary">"Add user"</button>
         </form>
