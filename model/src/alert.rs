@@ -645,20 +645,63 @@ impl ActivitySource {
     }
 }
 
-/// One entry of an alert's history.
+/// One entry of an alert's history: who changed what, and from where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ActivityView {
-    /// RFC 3339.
-    pub at: String,
+pub struct Activity {
+    /// The Herald user who made the change, when one did.
+    pub actor_id: Option<String>,
     pub actor_name: String,
     pub source: ActivitySource,
     pub action: ActivityAction,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
     pub comment: Option<String>,
+}
+
+/// An entry of the history as the alert page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityView {
+    /// RFC 3339.
+    pub at: String,
+    #[serde(flatten)]
+    pub activity: Activity,
     /// The entry in words: "Ana changed the status from Open to Triaged".
     pub summary: String,
+}
+
+deserialize_with!(ActivityView, "an entry of an alert's history", read_activity);
+
+/// [`ActivityView`] in one pass ([`crate::inline`]): the entry is inline.
+fn read_activity<'de, A: MapAccess<'de>>(map: A) -> Result<ActivityView, A::Error> {
+    let (mut at, mut actor_name, mut source, mut action, mut summary) = (None, None, None, None, None);
+    let (mut actor_id, mut old_value, mut new_value, mut comment) = Default::default();
+    walk(map, |key, map| {
+        match key {
+            "at" => at = map.next_value()?,
+            "actorId" => actor_id = map.next_value()?,
+            "actorName" => actor_name = map.next_value()?,
+            "source" => source = map.next_value()?,
+            "action" => action = map.next_value()?,
+            "oldValue" => old_value = map.next_value()?,
+            "newValue" => new_value = map.next_value()?,
+            "comment" => comment = map.next_value()?,
+            "summary" => summary = map.next_value()?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    let activity = Activity {
+        actor_id,
+        actor_name: required(actor_name, "actorName")?,
+        source: required(source, "source")?,
+        action: required(action, "action")?,
+        old_value,
+        new_value,
+        comment,
+    };
+    Ok(ActivityView { at: required(at, "at")?, activity, summary: required(summary, "summary")? })
 }
 
 /// Who an alert is assigned to.
@@ -848,13 +891,26 @@ mod tests {
             alert_context: Some(json!({"ip": "203.0.113.7"})),
             assignee: Some(AssigneeView { id: Some("u1".into()), name: "Ana".into() }),
             deliveries: Vec::new(),
-            activity: Vec::new(),
+            activity: vec![ActivityView {
+                at: "2026-12-01T10:02:00Z".into(),
+                activity: Activity {
+                    actor_id: Some("u1".into()),
+                    actor_name: "Ana".into(),
+                    source: ActivitySource::Slack,
+                    action: ActivityAction::Status,
+                    old_value: Some("Open".into()),
+                    new_value: Some("Triaged".into()),
+                    comment: None,
+                },
+                summary: "Ana changed the status from Open to Triaged".into(),
+            }],
             event_count: 3,
             last_seen_at: "2026-12-01T10:09:00Z".into(),
             earlier_events: vec![EarlierEvent { at: "2026-12-01T10:05:00Z".into(), context: None }],
         };
         let mut json = serde_json::to_value(&view).unwrap();
         assert_eq!((&json["title"], &json["type"], &json["runbook"]), (&json!("Login"), &json!("RULE"), &json!("r")), "inline");
+        assert_eq!((&json["activity"][0]["actorName"], &json["activity"][0]["at"]), (&json!("Ana"), &json!("2026-12-01T10:02:00Z")));
         json["futureField"] = json!([1]);
         assert_eq!(serde_json::from_value::<AlertView>(json.clone()).unwrap(), view, "unknown keys are ignored");
         json.as_object_mut().unwrap().remove("severity");

@@ -485,7 +485,7 @@ fn timeline(a: &AlertView) -> Vec<Entry> {
     entries.extend(a.activity.iter().map(|e| Entry {
         at: e.at.clone(),
         summary: e.summary.clone(),
-        source: format!("in {}", e.source.label()),
+        source: format!("in {}", e.activity.source.label()),
     }));
     // RFC 3339 times in UTC sort as text; the sort is stable, so entries of
     // the same second keep their order.

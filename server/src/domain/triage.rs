@@ -5,7 +5,7 @@
 //! a reply in each thread saying who did what.
 
 use herald_model::account::UserView;
-use herald_model::alert::{ActivityAction, ActivitySource, AlertStatus};
+use herald_model::alert::{Activity, ActivityAction, ActivitySource, AlertStatus};
 use herald_model::blocks::{Assignee, escape};
 
 use herald_model::api::FieldError;
@@ -13,7 +13,7 @@ use herald_model::api::FieldError;
 use super::error::Error;
 use super::outbox::Outbox;
 use super::slack_app::SlackApps;
-use crate::store::{Activity, AlertRecord, AssigneeRecord, Store, TriageChange};
+use crate::store::{AlertRecord, AssigneeRecord, Store, TriageChange};
 
 /// What a change of an alert needs: where alerts are kept, and the outbox
 /// that carries the change to Slack.

@@ -2,12 +2,12 @@
 //! keeps to what a response carries is here, so a field added to a view
 //! is added in one place. Times become RFC 3339; secrets become hints.
 
-use herald_model::alert::{ActivityAction, ActivityView, AlertSummary, AlertView, AssigneeView, DeliveryState, DeliveryView};
+use herald_model::alert::{Activity, ActivityAction, ActivityView, AlertSummary, AlertView, AssigneeView, DeliveryState, DeliveryView};
 use herald_model::destination::{DeliveryHealthView, DestinationView, SecretHint, SlackAppView};
 
 use crate::domain::destinations::Destination;
 use crate::store::{
-    Activity, ActivityRecord, AlertListRow, AlertRecord, DeliveryHealth, DeliveryRecord, DestinationRecord, SlackAppRecord, StoredSecret,
+    ActivityRecord, AlertListRow, AlertRecord, DeliveryHealth, DeliveryRecord, DestinationRecord, SlackAppRecord, StoredSecret,
 };
 
 /// Unix milliseconds as the API shows times: RFC 3339, UTC, whole seconds.
@@ -130,18 +130,7 @@ fn summary(a: &Activity) -> String {
 }
 
 fn activity_view(record: ActivityRecord) -> ActivityView {
-    let summary = summary(&record.activity);
-    let a = record.activity;
-    ActivityView {
-        at: rfc3339(record.at),
-        summary,
-        actor_name: a.actor_name,
-        source: a.source,
-        action: a.action,
-        old_value: a.old_value,
-        new_value: a.new_value,
-        comment: a.comment,
-    }
+    ActivityView { at: rfc3339(record.at), summary: summary(&record.activity), activity: record.activity }
 }
 
 pub fn alert(a: AlertRecord, deliveries: Vec<DeliveryRecord>, activity: Vec<ActivityRecord>) -> AlertView {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use herald_model::account::{ApiTokenView, Email, Role, UserPatch, UserView};
-use herald_model::alert::{ActivityAction, ActivitySource, AlertContent, AlertStatus, DeliveryState};
+use herald_model::alert::{Activity, AlertContent, AlertStatus, DeliveryState};
 use herald_model::destination::{DestinationKind, DestinationSettings, DestinationStatus, Severity};
 
 #[derive(Debug, thiserror::Error)]
@@ -165,18 +165,6 @@ pub struct TriageChange {
     pub update_messages: bool,
     /// Reply in every message's thread (mrkdwn).
     pub reply: Option<String>,
-}
-
-/// One entry of an alert's history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Activity {
-    pub actor_id: Option<String>,
-    pub actor_name: String,
-    pub source: ActivitySource,
-    pub action: ActivityAction,
-    pub old_value: Option<String>,
-    pub new_value: Option<String>,
-    pub comment: Option<String>,
 }
 
 /// An entry as stored: when it happened (Unix ms), and what.

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use herald_model::account::{Email, Role};
-use herald_model::alert::{ActivityAction, ActivitySource, AlertContent, AlertStatus, AlertType};
+use herald_model::alert::{Activity, ActivityAction, ActivitySource, AlertContent, AlertStatus, AlertType};
 use herald_model::destination::{DestinationKind, DestinationSettings, Severity};
 use herald_server::settings::DatabaseUrl;
 use herald_server::store::{
-    self, Activity, AlertRecord, DestinationRecord, NewAlertRecord, NewUserRecord, SlackAppSecrets, Store, StoredSecret, TriageChange,
+    self, AlertRecord, DestinationRecord, NewAlertRecord, NewUserRecord, SlackAppSecrets, Store, StoredSecret, TriageChange,
 };
 
 /// A fresh, empty database of each backend this build has. The folder

@@ -44,8 +44,9 @@ async fn an_outcome_counts_only_for_the_claim_it_ends_and_a_re_send_waits_for_a_
 
 #[tokio::test]
 async fn re_sending_a_failed_message_brings_back_the_thread_replies_that_failed_for_want_of_it() {
+    use herald_model::alert::Activity;
     use herald_model::alert::{ActivityAction, ActivitySource};
-    use herald_server::store::{Activity, DeliveryKind, TriageChange};
+    use herald_server::store::{DeliveryKind, TriageChange};
     for b in backends().await {
         let store = b.store.as_ref();
         let destination = a_destination(store).await;
@@ -143,7 +144,7 @@ async fn an_event_folds_into_the_open_alert_of_its_key_and_its_message_is_update
             expected_assignee: None,
             status: Some(AlertStatus::Resolved),
             assignee: None,
-            activity: herald_server::store::Activity {
+            activity: herald_model::alert::Activity {
                 actor_id: None,
                 actor_name: "Ana".into(),
                 source: herald_model::alert::ActivitySource::Console,

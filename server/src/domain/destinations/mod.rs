@@ -12,7 +12,7 @@ use herald_model::destination::{
 
 use super::error::Error;
 use super::slack_app::SlackApps;
-use crate::store::{DestinationRecord, SlackAppRecord, SlackAppSecrets, Store};
+use crate::store::{DestinationRecord, SlackAppRecord, Store};
 
 /// A destination and the Slack app it uses, as the API shows them together
 /// (`http/views.rs`).
@@ -123,12 +123,7 @@ pub async fn save_credentials(store: &dyn Store, apps: &SlackApps, id: &str, cre
     let (record, _) = load(store, id).await?;
     let settings = DestinationSettings { client_id: client_id.clone(), ..record.settings };
     let record = store.save_draft(id, &settings, record.dedup_window, record.wizard_step).await?;
-    let seal = |field: &str, secret: Option<String>| secret.map(|secret| apps.seal(&client_id, field, &secret));
-    let secrets = SlackAppSecrets {
-        client_secret: seal("client_secret", client_secret),
-        signing_secret: seal("signing_secret", signing_secret),
-        bot_token: None,
-    };
+    let secrets = apps.seal_secrets(&client_id, [client_secret.as_deref(), signing_secret.as_deref(), None]);
     let app = store.upsert_slack_app(&client_id, &secrets).await?;
     Ok(Destination { record, app: Some(app) })
 }
@@ -255,12 +250,8 @@ async fn check_token_with_slack(apps: &SlackApps, token: &str) -> Result<crate::
 /// Seals and stores the secrets the settings carry, keeping the others.
 async fn store_secrets(store: &dyn Store, apps: &SlackApps, valid: &ValidSlackBot) -> Result<Option<SlackAppRecord>, Error> {
     let client_id = valid.settings.client_id.as_str();
-    let seal = |field: &str, secret: &Option<String>| secret.as_ref().map(|secret| apps.seal(client_id, field, secret));
-    let secrets = SlackAppSecrets {
-        client_secret: seal("client_secret", &valid.client_secret),
-        signing_secret: seal("signing_secret", &valid.signing_secret),
-        bot_token: seal("bot_token", &valid.bot_token),
-    };
+    let given = [valid.client_secret.as_deref(), valid.signing_secret.as_deref(), valid.bot_token.as_deref()];
+    let secrets = apps.seal_secrets(client_id, given);
     let any = secrets.client_secret.is_some() || secrets.signing_secret.is_some() || secrets.bot_token.is_some();
     if any { Ok(Some(store.upsert_slack_app(client_id, &secrets).await?)) } else { Ok(store.slack_app(client_id).await?) }
 }

@@ -17,7 +17,7 @@ use herald_model::manifest::{DEFAULT_APP_NAME, bot_display_name};
 use super::error::Error;
 use super::secret_key::SecretKey;
 use crate::slack::client::SlackClient;
-use crate::store::{SlackAppRecord, Store, StoredSecret};
+use crate::store::{SlackAppRecord, SlackAppSecrets, Store, StoredSecret};
 
 pub struct SlackApps {
     store: Arc<dyn Store>,
@@ -52,6 +52,16 @@ impl SlackApps {
     /// and app, so a sealed value cannot be moved to another.
     pub fn seal(&self, client_id: &str, field: &str, secret: &str) -> StoredSecret {
         StoredSecret { sealed: self.key.seal(secret, &context(field, client_id)), last_four: herald_model::destination::last_four(secret) }
+    }
+
+    /// The secrets given, sealed for the app (`None` keeps what is stored).
+    pub fn seal_secrets(&self, client_id: &str, [client_secret, signing_secret, bot_token]: [Option<&str>; 3]) -> SlackAppSecrets {
+        let seal = |field: &str, secret: Option<&str>| secret.map(|secret| self.seal(client_id, field, secret));
+        SlackAppSecrets {
+            client_secret: seal("client_secret", client_secret),
+            signing_secret: seal("signing_secret", signing_secret),
+            bot_token: seal("bot_token", bot_token),
+        }
     }
 
     pub fn open(&self, client_id: &str, field: &str, sealed: &StoredSecret) -> Result<String, Error> {

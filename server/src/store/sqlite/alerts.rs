@@ -5,15 +5,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use herald_model::alert::{ActivityAction, ActivitySource, AlertContent, AlertStatus, AlertType, DeliveryState};
+use herald_model::alert::{Activity, ActivityAction, ActivitySource, AlertContent, AlertStatus, AlertType, DeliveryState};
 use herald_model::destination::Severity;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row as _, SqlitePool};
 
 use super::{json_column, to_json};
 use crate::store::{
-    Activity, ActivityRecord, AlertFilter, AlertListRow, AlertRecord, AssigneeRecord, ClaimedDelivery, DeliveryHealth, DeliveryKind,
-    DeliveryRecord, NewAlertRecord, Outcome, PostRef, StoreError, Stored, TriageChange,
+    ActivityRecord, AlertFilter, AlertListRow, AlertRecord, AssigneeRecord, ClaimedDelivery, DeliveryHealth, DeliveryKind, DeliveryRecord,
+    NewAlertRecord, Outcome, PostRef, StoreError, Stored, TriageChange,
 };
 
 const ALERT_COLUMNS: &str = "id, title, severity, type, status, detection_id, log_types, tags, description, runbook, \
