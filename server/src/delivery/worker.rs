@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use herald_model::destination::{DestinationStatus, Severity};
+use secrecy::{ExposeSecret as _, SecretString};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
@@ -208,7 +209,7 @@ struct Job {
     delivery: ClaimedDelivery,
     destination: Arc<DestinationRecord>,
     app: Arc<SlackAppRecord>,
-    token: String,
+    token: SecretString,
     target: String,
     zone: jiff::tz::TimeZone,
     lane: LaneKey,
@@ -219,7 +220,7 @@ struct Context {
     destinations: HashMap<String, Arc<DestinationRecord>>,
     /// `None`: the database could not say; deliveries wait a moment.
     apps: Option<HashMap<String, Arc<SlackAppRecord>>>,
-    tokens: HashMap<String, Result<String, TokenTrouble>>,
+    tokens: HashMap<String, Result<SecretString, TokenTrouble>>,
     zones: HashMap<String, jiff::tz::TimeZone>,
 }
 
@@ -347,13 +348,13 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
         Some(_) => return Outcome::Wait { due_at: now_ms() + 2_000 },
     };
     let mut token = job.token.clone();
-    let mut result = attempt(shared, &job, &token, at_message).await;
+    let mut result = attempt(shared, &job, token.expose_secret(), at_message).await;
     match &result {
         Err(SlackError::Api(code)) if code == "token_expired" => {
-            match state.apps.bot_token(&job.app, Some(&token)).await {
+            match state.apps.bot_token(&job.app, Some(token.expose_secret())).await {
                 Ok(renewed) => {
                     token = renewed;
-                    result = attempt(shared, &job, &token, at_message).await;
+                    result = attempt(shared, &job, token.expose_secret(), at_message).await;
                 }
                 // Slack could not be asked to renew it: a passing failure,
                 // retried with backoff, not an expired token for good.
@@ -367,9 +368,11 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
         // since it was read: once more with the stored one before this
         // counts as revoked.
         Err(SlackError::Api(code)) if matches!(code.as_str(), "token_revoked" | "invalid_auth" | "account_inactive") => {
-            if let Some(fresh) = stored_token(state, &job.app.client_id).await.filter(|fresh| *fresh != token) {
+            if let Some(fresh) =
+                stored_token(state, &job.app.client_id).await.filter(|fresh| fresh.expose_secret() != token.expose_secret())
+            {
                 token = fresh;
-                result = attempt(shared, &job, &token, at_message).await;
+                result = attempt(shared, &job, token.expose_secret(), at_message).await;
             }
         }
         _ => {}
@@ -384,7 +387,7 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
     // Only this explanation names the bot; asking Slack for the name on
     // every failure would double the calls while Slack is in trouble.
     let bot = if error.code() == Some("not_in_channel") {
-        state.apps.bot_name(&job.app.client_id, &token).await
+        state.apps.bot_name(&job.app.client_id, token.expose_secret()).await
     } else {
         herald_model::manifest::bot_display_name(herald_model::manifest::DEFAULT_APP_NAME)
     };
@@ -427,7 +430,7 @@ async fn send(shared: &Shared, job: Job) -> Outcome {
 }
 
 /// The app's bot token as stored now.
-async fn stored_token(state: &Worker, client_id: &str) -> Option<String> {
+async fn stored_token(state: &Worker, client_id: &str) -> Option<SecretString> {
     let app = state.store.slack_app(client_id).await.ok()??;
     state.apps.bot_token(&app, None).await.ok()
 }

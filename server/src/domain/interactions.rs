@@ -11,6 +11,7 @@
 use herald_model::account::{Email, Permission, UserView};
 use herald_model::alert::{AlertStatus, MAX_COMMENT_CHARS};
 use herald_model::blocks::{actions, cut, cut_escaped, escape};
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -168,14 +169,14 @@ pub fn read_submission(payload: &Value) -> Result<Result<Submission, Value>, Str
 }
 
 /// The app's bot token, for answering in Slack.
-async fn token(state: &Interactions, app: &SlackAppRecord) -> Option<String> {
+async fn token(state: &Interactions, app: &SlackAppRecord) -> Option<SecretString> {
     // A rotating token may have expired in Slack before Herald's clock
     // says so: asked once, and renewed, so the click is answered.
     let rotating = app.installation.as_ref().is_some_and(|i| i.refresh_token.is_some());
     let answer = if rotating {
         state
             .apps
-            .renewing(app, |token| async move { state.apps.slack().auth_test(&token).await.map(|_| ()) })
+            .renewing(app, |token| async move { state.apps.slack().auth_test(token.expose_secret()).await.map(|_| ()) })
             .await
             .map(|(token, _)| token)
     } else {
@@ -295,12 +296,13 @@ async fn actor(
 
 /// Handles a click on the alert message (or on a Boomerang question).
 pub async fn click(state: Interactions, app: SlackAppRecord, click: Click) {
-    let Some(token) = token(&state, &app).await else { return };
+    let Some(secret) = token(&state, &app).await else { return };
+    let token = secret.expose_secret();
     let channel = click.channel.as_deref();
     let alert = match state.store.alert(&click.alert_id).await {
         Ok(Some(alert)) => alert,
         Ok(None) => {
-            tell(&state, &token, channel, &click.user, "Herald has no such alert any more.").await;
+            tell(&state, token, channel, &click.user, "Herald has no such alert any more.").await;
             return;
         }
         Err(error) => {
@@ -312,13 +314,13 @@ pub async fn click(state: Interactions, app: SlackAppRecord, click: Click) {
     let result = match click.action_id.as_str() {
         actions::STATUS => {
             let Some(status) = click.value.as_deref().and_then(AlertStatus::parse) else { return };
-            let Some(actor) = actor(&state, &app, &token, &click.user, channel, Permission::ManageAlerts).await else { return };
+            let Some(actor) = actor(&state, &app, token, &click.user, channel, Permission::ManageAlerts).await else { return };
             triage::set_status(state.triage(), &alert.id, &actor, status).await.map(|_| ())
         }
         actions::ASSIGN => {
             let Some(picked) = click.value.clone() else { return };
-            let Some(actor) = actor(&state, &app, &token, &click.user, channel, Permission::ManageAlerts).await else { return };
-            match herald_user(&state, &app, &token, &picked).await {
+            let Some(actor) = actor(&state, &app, token, &click.user, channel, Permission::ManageAlerts).await else { return };
+            match herald_user(&state, &app, token, &picked).await {
                 Ok((user, _)) => {
                     let assignee = AssigneeRecord { user_id: Some(user.id), name: user.display_name, slack_id: Some(picked) };
                     triage::assign(state.triage(), &alert.id, &actor, Some(assignee)).await.map(|_| ())
@@ -327,7 +329,7 @@ pub async fn click(state: Interactions, app: SlackAppRecord, click: Click) {
                     let text = format!(
                         "<@{picked}> is not a Herald user (no Herald account has their Slack email), so the alert cannot be assigned to them."
                     );
-                    tell(&state, &token, channel, &click.user, &text).await;
+                    tell(&state, token, channel, &click.user, &text).await;
                     return;
                 }
             }
@@ -336,7 +338,7 @@ pub async fn click(state: Interactions, app: SlackAppRecord, click: Click) {
             // Someone who may not change the alert is told before typing.
             // The trigger lasts 3 seconds: should Slack be slow to say who
             // clicked, the modal opens anyway and the submission is checked.
-            let check = actor(&state, &app, &token, &click.user, channel, Permission::ManageAlerts);
+            let check = actor(&state, &app, token, &click.user, channel, Permission::ManageAlerts);
             if let Ok(None) = tokio::time::timeout(std::time::Duration::from_millis(1_500), check).await {
                 return;
             }
@@ -345,46 +347,47 @@ pub async fn click(state: Interactions, app: SlackAppRecord, click: Click) {
             } else {
                 boomerang_view(&alert.content.title, &context)
             };
-            open(&state, &token, &click, view).await;
+            open(&state, token, &click, view).await;
             return;
         }
         BOOMERANG_REPLY => {
             let context: ModalContext = serde_json::from_str(click.value.as_deref().unwrap_or_default()).unwrap_or_default();
-            open(&state, &token, &click, answer_view(&alert.content.title, &context)).await;
+            open(&state, token, &click, answer_view(&alert.content.title, &context)).await;
             return;
         }
         actions::DETAILS => {
-            if actor(&state, &app, &token, &click.user, channel, Permission::ViewAlerts).await.is_none() {
+            if actor(&state, &app, token, &click.user, channel, Permission::ViewAlerts).await.is_none() {
                 return;
             }
             // Only to the one who asked: the channel may hold guests and
             // people Herald does not know.
-            tell(&state, &token, channel, &click.user, &details_text(&alert.alert_context)).await;
+            tell(&state, token, channel, &click.user, &details_text(&alert.alert_context)).await;
             return;
         }
         // "View in Herald" is a link; Slack still reports the click.
         _ => return,
     };
     if let Err(error) = result {
-        tell(&state, &token, channel, &click.user, &error.to_string()).await;
+        tell(&state, token, channel, &click.user, &error.to_string()).await;
     }
 }
 
 /// Handles a submitted modal.
 pub async fn submit(state: Interactions, app: SlackAppRecord, submission: Submission) {
-    let Some(token) = token(&state, &app).await else { return };
+    let Some(secret) = token(&state, &app).await else { return };
+    let token = secret.expose_secret();
     let result = match &submission {
         Submission::Resolve { user, context, comment } => {
-            let Some(actor) = actor(&state, &app, &token, user, context.channel.as_deref(), Permission::ManageAlerts).await else { return };
+            let Some(actor) = actor(&state, &app, token, user, context.channel.as_deref(), Permission::ManageAlerts).await else { return };
             triage::resolve(state.triage(), &context.alert, &actor, comment).await.map(|_| ())
         }
         Submission::Boomerang { user, context, asked, question } => {
-            let Some(actor) = actor(&state, &app, &token, user, context.channel.as_deref(), Permission::ManageAlerts).await else { return };
-            let asked_name = slack_user(&state, &app, &token, asked).await.map(|u| u.name).unwrap_or_else(|_| asked.clone());
+            let Some(actor) = actor(&state, &app, token, user, context.channel.as_deref(), Permission::ManageAlerts).await else { return };
+            let asked_name = slack_user(&state, &app, token, asked).await.map(|u| u.name).unwrap_or_else(|_| asked.clone());
             let alert = match state.store.alert(&context.alert).await {
                 Ok(Some(alert)) => alert,
                 _ => {
-                    tell(&state, &token, context.channel.as_deref(), user, "Herald could not find the alert; the question was not sent.")
+                    tell(&state, token, context.channel.as_deref(), user, "Herald could not find the alert; the question was not sent.")
                         .await;
                     return;
                 }
@@ -392,20 +395,20 @@ pub async fn submit(state: Interactions, app: SlackAppRecord, submission: Submis
             let reply_context =
                 ModalContext { alert: alert.id.clone(), channel: None, asker: Some(user.clone()), question: Some(question.clone()) };
             let dm = question_dm(asked, user, &alert.content.title, question, &reply_context, &state.public_url);
-            if let Err(error) = state.apps.slack().post_message_once(&token, dm).await {
+            if let Err(error) = state.apps.slack().post_message_once(token, dm).await {
                 tracing::warn!(%error, "could not send a Boomerang question");
                 let text = format!("Herald could not send your question to <@{asked}> ({error}).");
-                tell(&state, &token, context.channel.as_deref(), user, &text).await;
+                tell(&state, token, context.channel.as_deref(), user, &text).await;
                 return;
             }
             triage::question(state.triage(), &alert.id, &actor, (asked, &asked_name), question).await.map(|_| ())
         }
         Submission::Answer { user, context, answer } => {
             // Whoever was asked may answer, Herald user or not.
-            let actor = match herald_user(&state, &app, &token, user).await {
+            let actor = match herald_user(&state, &app, token, user).await {
                 Ok((herald, _)) => Actor::slack(&herald, user),
                 Err(_) => {
-                    let name = slack_user(&state, &app, &token, user).await.map(|u| u.name).unwrap_or_else(|_| user.clone());
+                    let name = slack_user(&state, &app, token, user).await.map(|u| u.name).unwrap_or_else(|_| user.clone());
                     Actor { user_id: None, name, slack_id: Some(user.clone()), source: herald_model::alert::ActivitySource::Slack }
                 }
             };
@@ -419,7 +422,7 @@ pub async fn submit(state: Interactions, app: SlackAppRecord, submission: Submis
             | Submission::Boomerang { user, context, .. }
             | Submission::Answer { user, context, .. } => (user, context.channel.as_deref()),
         };
-        tell(&state, &token, channel, user, &error.to_string()).await;
+        tell(&state, token, channel, user, &error.to_string()).await;
     }
 }
 

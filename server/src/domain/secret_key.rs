@@ -9,6 +9,9 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use base64::Engine as _;
+#[cfg(test)]
+use secrecy::ExposeSecret as _;
+use secrecy::SecretString;
 
 #[derive(Clone)]
 pub struct SecretKey([u8; 32]);
@@ -48,7 +51,7 @@ impl SecretKey {
         format!("{SEALED_PREFIX}{}", base64::engine::general_purpose::STANDARD.encode(out))
     }
 
-    pub fn open(&self, sealed: &str, context: &str) -> Result<String, UnsealError> {
+    pub fn open(&self, sealed: &str, context: &str) -> Result<SecretString, UnsealError> {
         use aes_gcm::aead::{Aead as _, KeyInit as _, Payload};
         let bytes = sealed
             .strip_prefix(SEALED_PREFIX)
@@ -60,7 +63,7 @@ impl SecretKey {
         let plain = cipher
             .decrypt(aes_gcm::Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
             .map_err(|_| UnsealError)?;
-        String::from_utf8(plain).map_err(|_| UnsealError)
+        String::from_utf8(plain).map(SecretString::from).map_err(|_| UnsealError)
     }
 
     /// Reads the key file, or creates it when it does not exist yet.
@@ -178,7 +181,7 @@ mod tests {
         let sealed = key.seal("xoxb-secret-token", "slack_apps.bot_token:1");
         assert!(sealed.starts_with("v1:") && !sealed.contains("xoxb"), "{sealed}");
         assert_ne!(sealed, key.seal("xoxb-secret-token", "slack_apps.bot_token:1"), "a fresh nonce each time");
-        assert_eq!(key.open(&sealed, "slack_apps.bot_token:1").unwrap(), "xoxb-secret-token");
+        assert_eq!(key.open(&sealed, "slack_apps.bot_token:1").unwrap().expose_secret(), "xoxb-secret-token");
         assert!(key.open(&sealed, "slack_apps.bot_token:2").is_err(), "bound to its place");
         assert!(other.open(&sealed, "slack_apps.bot_token:1").is_err(), "bound to its key");
         let mut tampered = sealed.clone();

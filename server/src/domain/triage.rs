@@ -7,6 +7,7 @@
 use herald_model::account::UserView;
 use herald_model::alert::{Activity, ActivityAction, ActivitySource, AlertStatus};
 use herald_model::blocks::{Assignee, escape};
+use secrecy::ExposeSecret as _;
 
 use herald_model::api::FieldError;
 
@@ -88,7 +89,7 @@ pub async fn assignee(store: &dyn Store, apps: &SlackApps, user_id: &str) -> Res
 /// use; `None` when Slack does not say soon.
 async fn slack_id_of(store: &dyn Store, apps: &SlackApps, email: &str) -> Option<String> {
     let app = store.latest_slack_app().await.ok().flatten()?;
-    let lookup = apps.renewing(&app, |token| async move { apps.slack().user_id_by_email(&token, email).await });
+    let lookup = apps.renewing(&app, |token| async move { apps.slack().user_id_by_email(token.expose_secret(), email).await });
     match tokio::time::timeout(std::time::Duration::from_secs(2), lookup).await {
         Ok(Ok((_, Ok(found)))) => found,
         Ok(Ok((_, Err(error)))) => {

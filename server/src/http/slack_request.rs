@@ -3,6 +3,7 @@
 //! ask here before reading a body.
 
 use axum::http::{HeaderMap, StatusCode};
+use secrecy::ExposeSecret as _;
 
 use super::error::ApiError;
 use crate::AppState;
@@ -43,7 +44,7 @@ pub async fn signing_app(state: &AppState, headers: &HeaderMap, body: &[u8]) -> 
     for app in state.store.list_slack_apps().await? {
         let Some(sealed) = &app.signing_secret else { continue };
         let secret = state.apps.open(&app.client_id, "signing_secret", sealed)?;
-        match signature::verify(&secret, timestamp, body, sent, now) {
+        match signature::verify(secret.expose_secret(), timestamp, body, sent, now) {
             Ok(()) => return Ok(app),
             Err(err @ (SignatureError::Stale | SignatureError::BadTimestamp)) => return Err(refused(err)),
             Err(err) => last = err,

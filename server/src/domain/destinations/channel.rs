@@ -2,6 +2,7 @@
 //! is in it, and the welcome message that proves the whole path works.
 
 use herald_model::destination::{ChannelCheck, ChannelRef, ChannelState, WelcomeOutcome};
+use secrecy::ExposeSecret as _;
 use serde_json::json;
 
 use crate::domain::error::Error;
@@ -45,10 +46,10 @@ pub async fn check(store: &dyn Store, apps: &SlackApps, id: &str, typed: Option<
     let (token, found) = apps
         .renewing(&app, |token| {
             let (client_id, channel) = (&app.client_id, &channel);
-            async move { find(apps, client_id, &token, channel).await }
+            async move { find(apps, client_id, token.expose_secret(), channel).await }
         })
         .await?;
-    let bot = apps.bot_name(&app.client_id, &token).await;
+    let bot = apps.bot_name(&app.client_id, token.expose_secret()).await;
     Ok(match found {
         Ok(found) if found.is_archived => ChannelCheck {
             state: ChannelState::Problem,
@@ -83,7 +84,7 @@ pub async fn welcome(store: &dyn Store, apps: &SlackApps, id: &str) -> Result<We
     let (token, sent) = apps
         .renewing(&app, |token| {
             let message = &message;
-            async move { apps.slack().post_message(&token, message).await }
+            async move { apps.slack().post_message(token.expose_secret(), message).await }
         })
         .await?;
     match sent {
@@ -93,7 +94,7 @@ pub async fn welcome(store: &dyn Store, apps: &SlackApps, id: &str) -> Result<We
         }
         Err(error) => {
             tracing::warn!(destination.id = %record.id, slack.error = %error, "welcome message refused");
-            let bot = apps.bot_name(&app.client_id, &token).await;
+            let bot = apps.bot_name(&app.client_id, token.expose_secret()).await;
             Ok(WelcomeOutcome { sent: false, message: explain(&error, &shown, &bot), slack_error: error.code().map(str::to_owned) })
         }
     }

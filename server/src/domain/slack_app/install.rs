@@ -4,6 +4,7 @@
 use super::SlackApps;
 use crate::slack::client::SlackError;
 use crate::store::{Installation, SlackAppRecord};
+use secrecy::ExposeSecret as _;
 
 #[derive(Debug)]
 pub enum InstallError {
@@ -20,7 +21,11 @@ impl SlackApps {
     pub async fn install(&self, app: &SlackAppRecord, code: &str, redirect_uri: &str, now: i64) -> Result<Installation, InstallError> {
         let sealed = app.client_secret.as_ref().ok_or_else(|| InstallError::Broken("the Slack app has no client secret".to_owned()))?;
         let client_secret = self.open(&app.client_id, "client_secret", sealed).map_err(|e| InstallError::Broken(e.to_string()))?;
-        let access = self.slack.oauth_access(&app.client_id, &client_secret, code, redirect_uri).await.map_err(InstallError::Refused)?;
+        let access = self
+            .slack
+            .oauth_access(&app.client_id, client_secret.expose_secret(), code, redirect_uri)
+            .await
+            .map_err(InstallError::Refused)?;
         let me = self.slack.auth_test(&access.access_token).await.map_err(InstallError::Refused)?;
         let seal = |field: &str, secret: &str| self.seal(&app.client_id, field, secret);
         let installation = Installation {

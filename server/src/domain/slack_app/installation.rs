@@ -6,6 +6,7 @@
 use super::SlackApps;
 use crate::slack::client::AuthTest;
 use crate::store::{Installation, SlackAppRecord};
+use secrecy::ExposeSecret as _;
 
 /// The identity `auth.test` reports for a pasted bot token. A pasted token
 /// does not rotate, and its scopes are not reported: those stay empty.
@@ -46,7 +47,7 @@ impl SlackApps {
         }
         let sealed = app.bot_token.as_ref()?;
         let token = self.bot_token(app, None).await.ok()?;
-        let me = match self.slack.auth_test(&token).await {
+        let me = match self.slack.auth_test(token.expose_secret()).await {
             Ok(me) => me,
             Err(error) => {
                 tracing::warn!(slack.error = %error, "could not learn which workspace the app is installed in");

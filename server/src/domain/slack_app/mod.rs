@@ -10,6 +10,8 @@ pub mod installation;
 pub mod tokens;
 
 use std::sync::Arc;
+
+use secrecy::SecretString;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use herald_model::manifest::{DEFAULT_APP_NAME, bot_display_name};
@@ -64,13 +66,13 @@ impl SlackApps {
         }
     }
 
-    pub fn open(&self, client_id: &str, field: &str, sealed: &StoredSecret) -> Result<String, Error> {
+    pub fn open(&self, client_id: &str, field: &str, sealed: &StoredSecret) -> Result<SecretString, Error> {
         self.key.open(&sealed.sealed, &context(field, client_id)).map_err(Error::broken)
     }
 
     /// The stored bot token, unsealed, as it is (see [`SlackApps::bot_token`]
     /// for one renewed when it is about to expire).
-    pub fn stored_bot_token(&self, app: Option<&SlackAppRecord>) -> Result<String, Error> {
+    pub fn stored_bot_token(&self, app: Option<&SlackAppRecord>) -> Result<SecretString, Error> {
         let Some((app, sealed)) = app.and_then(|a| a.bot_token.as_ref().map(|t| (a, t))) else {
             return Err(Error::NoToken);
         };

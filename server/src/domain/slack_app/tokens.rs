@@ -1,6 +1,8 @@
 //! The bot token to call Slack with, refreshed first when token rotation
 //! is on and it is about to expire (or Slack said it has).
 
+use secrecy::{ExposeSecret as _, SecretString};
+
 use super::SlackApps;
 use crate::domain::error::Error;
 use crate::slack::client::SlackError;
@@ -12,7 +14,7 @@ const REFRESH_AHEAD_SECS: i64 = 300;
 impl SlackApps {
     /// The app's bot token, refreshed first when it expires within five
     /// minutes. `expired`: the token Slack just answered `token_expired` for.
-    pub async fn bot_token(&self, app: &SlackAppRecord, expired: Option<&str>) -> Result<String, Error> {
+    pub async fn bot_token(&self, app: &SlackAppRecord, expired: Option<&str>) -> Result<SecretString, Error> {
         let rotating = app.installation.as_ref().filter(|i| i.refresh_token.is_some());
         let due = rotating.and_then(|i| i.token_expires_at).is_some_and(|at| at - jiff::Timestamp::now().as_second() <= REFRESH_AHEAD_SECS);
         if rotating.is_some() && (due || expired.is_some()) {
@@ -25,22 +27,22 @@ impl SlackApps {
     /// expired, renews it and calls once more. Every call someone waits on
     /// goes through here (the worker has its own, with the outbox's retries).
     /// The token used last comes back with the answer.
-    pub async fn renewing<T, F, Fut>(&self, app: &SlackAppRecord, mut call: F) -> Result<(String, Result<T, SlackError>), Error>
+    pub async fn renewing<T, F, Fut>(&self, app: &SlackAppRecord, mut call: F) -> Result<(SecretString, Result<T, SlackError>), Error>
     where
-        F: FnMut(String) -> Fut,
+        F: FnMut(SecretString) -> Fut,
         Fut: std::future::Future<Output = Result<T, SlackError>>,
     {
         let token = self.bot_token(app, None).await?;
         let answer = call(token.clone()).await;
         if matches!(&answer, Err(SlackError::Api(code)) if code == "token_expired") {
-            let renewed = self.bot_token(app, Some(&token)).await?;
+            let renewed = self.bot_token(app, Some(token.expose_secret())).await?;
             let answer = call(renewed.clone()).await;
             return Ok((renewed, answer));
         }
         Ok((token, answer))
     }
 
-    async fn refresh(&self, client_id: &str, expired: Option<&str>) -> Result<String, Error> {
+    async fn refresh(&self, client_id: &str, expired: Option<&str>) -> Result<SecretString, Error> {
         let _one_at_a_time = self.refresh.lock().await;
         // Read again under the lock: another request may have renewed it already.
         let app = self.store.slack_app(client_id).await?.ok_or_else(|| Error::NotFound("There is no such Slack app.".to_owned()))?;
@@ -48,7 +50,7 @@ impl SlackApps {
         let now = jiff::Timestamp::now().as_second();
         let current = self.stored_bot_token(Some(&app))?;
         let renewed_meanwhile = match expired {
-            Some(expired) => current != expired,
+            Some(expired) => current.expose_secret() != expired,
             None => installation.token_expires_at.is_some_and(|at| at - now > REFRESH_AHEAD_SECS),
         };
         if renewed_meanwhile {
@@ -59,13 +61,14 @@ impl SlackApps {
         let refresh_token = self.open(client_id, "refresh_token", old_refresh)?;
         let client_secret =
             self.open(client_id, "client_secret", app.client_secret.as_ref().ok_or_else(|| Error::broken("no client secret"))?)?;
-        let access = self.slack.refresh_token(client_id, &client_secret, &refresh_token).await.map_err(|error| {
-            tracing::warn!(slack.error = %error, "token refresh failed");
-            match error {
-                SlackError::Api(_) => Error::RefreshRefused,
-                _ => Error::SlackUnreachable,
-            }
-        })?;
+        let access =
+            self.slack.refresh_token(client_id, client_secret.expose_secret(), refresh_token.expose_secret()).await.map_err(|error| {
+                tracing::warn!(slack.error = %error, "token refresh failed");
+                match error {
+                    SlackError::Api(_) => Error::RefreshRefused,
+                    _ => Error::SlackUnreachable,
+                }
+            })?;
         let new_refresh = access.refresh_token.as_deref().ok_or_else(|| Error::broken("Slack sent no new refresh token"))?;
         let expires_at = now + access.expires_in.unwrap_or(43_200);
         let new_bot = self.seal(client_id, "bot_token", &access.access_token);
@@ -78,6 +81,6 @@ impl SlackApps {
             return self.stored_bot_token(app.as_ref());
         }
         tracing::info!(slack.client_id = client_id, "bot token renewed");
-        Ok(access.access_token)
+        Ok(access.access_token.into())
     }
 }
