@@ -178,13 +178,9 @@ pub async fn metrics(
     headers: axum::http::HeaderMap,
 ) -> Result<([(axum::http::HeaderName, &'static str); 1], String), ApiError> {
     if let Some(expected) = &state.settings.metrics_token {
-        let given = headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
+        let given = super::auth::bearer(&headers).unwrap_or_default();
         // Compared as hashes: the time taken says nothing about the token.
-        if crate::domain::accounts::secrets::hash(given.trim()) != crate::domain::accounts::secrets::hash(&expected.0) {
+        if crate::domain::accounts::secrets::hash(&given) != crate::domain::accounts::secrets::hash(&expected.0) {
             return Err(ApiError::new(
                 axum::http::StatusCode::UNAUTHORIZED,
                 "metrics_token",

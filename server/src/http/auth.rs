@@ -9,6 +9,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::headers::authorization::Bearer;
+use axum_extra::headers::{Authorization, Header as _};
 use herald_model::account::{ApiTokenView, Permission, UserView};
 
 use crate::AppState;
@@ -73,7 +76,7 @@ impl<R: Requirement> FromRequestParts<AppState> for Authorized<R> {
             || ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Sign in to continue; your session may have ended.");
         let token = cookie(&parts.headers, session_cookie_name(state.cookies_secure())).ok_or_else(unauthenticated)?;
         let user =
-            state.store.session_user(&secrets::hash(token), jiff::Timestamp::now().as_second()).await?.ok_or_else(unauthenticated)?;
+            state.store.session_user(&secrets::hash(&token), jiff::Timestamp::now().as_second()).await?.ok_or_else(unauthenticated)?;
         if let Some(permission) = R::PERMISSION
             && !user.role.allows(permission)
         {
@@ -104,7 +107,7 @@ impl FromRequestParts<AppState> for ApiCaller {
             )
             .with_header(header::WWW_AUTHENTICATE, "Bearer")
         })?;
-        let token = state.store.use_api_token(&secrets::hash(secret)).await?.ok_or_else(|| {
+        let token = state.store.use_api_token(&secrets::hash(&secret)).await?.ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_token",
@@ -243,23 +246,15 @@ fn same_origin(origin: &str, public_url: &url::Url, headers: &HeaderMap) -> bool
     matches!((authority, host), (Some(authority), Some(host)) if authority.eq_ignore_ascii_case(host))
 }
 
-/// The value of one cookie from the `Cookie` header.
-pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
-        .filter(|value| !value.is_empty())
+/// The value of one cookie from the `Cookie` header; an empty one is none.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    CookieJar::from_headers(headers).get(name).map(|c| c.value().to_owned()).filter(|value| !value.is_empty())
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+/// The token of `Authorization: Bearer <token>`, the scheme in any case.
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
+    let Authorization(bearer) = Authorization::<Bearer>::decode(&mut headers.get_all(header::AUTHORIZATION).iter()).ok()?;
+    Some(bearer.token().trim().to_owned()).filter(|token| !token.is_empty())
 }
 
 /// `Set-Cookie` for a new session; `Secure` when Herald is served over https.
@@ -288,7 +283,7 @@ mod tests {
     fn cookies_are_read_by_exact_name() {
         let mut headers = HeaderMap::new();
         headers.insert(header::COOKIE, "other=1; herald_session_x=2; herald_session=tok".parse().unwrap());
-        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("tok"));
+        assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("tok"));
         assert_eq!(cookie(&headers, "missing"), None);
     }
 
@@ -308,7 +303,7 @@ mod tests {
     fn bearer_tokens_are_read_in_any_scheme_case() {
         let mut headers = HeaderMap::new();
         headers.insert(header::AUTHORIZATION, "bearer hrld_x".parse().unwrap());
-        assert_eq!(bearer(&headers), Some("hrld_x"));
+        assert_eq!(bearer(&headers).as_deref(), Some("hrld_x"));
         headers.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
         assert_eq!(bearer(&headers), None);
     }

@@ -19,10 +19,17 @@ pub async fn sign_in(
     Body(form): Body<SignIn>,
 ) -> Result<Response, ApiError> {
     let replaced = auth::cookie(&headers, auth::session_cookie_name(state.cookies_secure()));
-    let signed_in =
-        sessions::sign_in(&*state.store, &state.sign_in_limits, ip, &form.email, form.password, replaced, state.settings.session_ttl)
-            .await
-            .map_err(refused)?;
+    let signed_in = sessions::sign_in(
+        &*state.store,
+        &state.sign_in_limits,
+        ip,
+        &form.email,
+        form.password,
+        replaced.as_deref(),
+        state.settings.session_ttl,
+    )
+    .await
+    .map_err(refused)?;
     let ttl = i64::try_from(state.settings.session_ttl.as_secs()).unwrap_or(i64::MAX / 2);
     let cookie = auth::session_cookie(&signed_in.token, ttl, state.cookies_secure());
     Ok(([(header::SET_COOKIE, cookie)], Json(Me::new(signed_in.user))).into_response())
@@ -47,7 +54,7 @@ pub async fn me(signed_in: Authorized<need::SignedIn>) -> Json<Me> {
 /// Ends the session if there is one; answers the same either way.
 pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(token) = auth::cookie(&headers, auth::session_cookie_name(state.cookies_secure())) {
-        sessions::sign_out(&*state.store, token).await?;
+        sessions::sign_out(&*state.store, &token).await?;
     }
     let cookie = auth::clear_session_cookie(state.cookies_secure());
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())

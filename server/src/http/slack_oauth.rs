@@ -113,7 +113,7 @@ async fn finish_install(state: &AppState, headers: &HeaderMap, query: CallbackQu
     };
     // The cookie first: a stranger who saw the state (in a log, a
     // shoulder) cannot use it up before the admin's browser comes back.
-    if auth::cookie(headers, STATE_COOKIE) != Some(sent_state.as_str()) {
+    if auth::cookie(headers, STATE_COOKIE).as_deref() != Some(sent_state.as_str()) {
         return Err(page(
             state,
             StatusCode::BAD_REQUEST,
