@@ -302,10 +302,10 @@ async fn error_of(response: Response) -> ApiError {
     match json_of(response).await.and_then(from_js::<ErrorBody>) {
         Some(body) => {
             let mut fields = body.error.fields;
-            if fields.is_empty() {
-                if let Some(field) = body.error.field {
-                    fields.push(FieldError::new(field, body.error.message.clone()));
-                }
+            if fields.is_empty()
+                && let Some(field) = body.error.field
+            {
+                fields.push(FieldError::new(field, body.error.message.clone()));
             }
             ApiError { status, code: body.error.code, message: body.error.message, fields }
         }

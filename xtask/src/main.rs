@@ -99,7 +99,7 @@ fn test(cargo_test_args: &[String]) -> anyhow::Result<()> {
 }
 
 /// The formatting (rustfmt.toml), then clippy with every warning an error,
-/// on the host packages; the app's own lints run when it is built.
+/// on the host packages and on the app for the browser (wasm32).
 fn lint() -> anyhow::Result<()> {
     setup::component("rustfmt", "fmt")?;
     setup::component("clippy", "clippy")?;
@@ -115,6 +115,12 @@ fn lint() -> anyhow::Result<()> {
     let status = Command::new(cargo_bin()).args(&args).status().context("running cargo clippy")?;
     if !status.success() {
         bail!("clippy found something (above): fix it, or say in the code why a lint does not apply");
+    }
+    setup::wasm_target()?;
+    let app = ["clippy", "--target", "wasm32-unknown-unknown", "--package", "herald-app", "--", "-D", "warnings"];
+    let status = Command::new(cargo_bin()).args(app).status().context("running cargo clippy on the app")?;
+    if !status.success() {
+        bail!("clippy found something in the app (above): fix it, or say in the code why a lint does not apply");
     }
     Ok(())
 }

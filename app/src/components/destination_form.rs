@@ -14,8 +14,8 @@ use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
 use crate::components::fields::{Field, SecretField, TextField};
-use crate::components::handler;
 use crate::components::notice::{FieldMessage, FormError, Loader, focus_first_invalid};
+use crate::components::{Submit, handler};
 
 /// How long typing pauses before a draft saves what was typed, and before
 /// Slack is asked about a typed channel.
@@ -81,7 +81,7 @@ pub fn DestinationForm(
     // What Slack said of the channel typed, when the bot token is known.
     // Cleared at each keystroke; an answer about an older value is dropped.
     let slack_channel = RwSignal::new(None::<ChannelCheck>);
-    let pending = RwSignal::new(false);
+    let submitting = Submit::new();
     let timezones = Loader::new(api::timezones);
     let timezone_done = RwSignal::new(true);
     // With the Slack app's credentials stored, only the destination's own
@@ -158,10 +158,10 @@ pub fn DestinationForm(
         let id = channel_id.clone();
         channel_pause.call(TYPING_PAUSE, move || {
             spawn_local(async move {
-                if let Ok(check) = api::channel_check_typed(&id, &value).await {
-                    if channel.value.get_untracked() == value {
-                        slack_channel.set(Some(check));
-                    }
+                if let Ok(check) = api::channel_check_typed(&id, &value).await
+                    && channel.value.get_untracked() == value
+                {
+                    slack_channel.set(Some(check));
                 }
             });
         });
@@ -205,7 +205,7 @@ pub fn DestinationForm(
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if pending.get_untracked() {
+        if submitting.busy() {
             return;
         }
         // An empty list would mean every log type: say so instead.
@@ -218,11 +218,10 @@ pub fn DestinationForm(
             focus_first_invalid();
             return;
         }
-        pending.set(true);
         form_error.set(None);
         let id = id.clone();
         let body = form();
-        spawn_local(async move {
+        submitting.run(async move {
             match api::save_destination(&id, &body).await {
                 Ok(view) => {
                     for (_, state) in fields {
@@ -244,7 +243,6 @@ pub fn DestinationForm(
                     }
                 }
             }
-            pending.set(false);
         });
     };
 
@@ -425,8 +423,8 @@ pub fn DestinationForm(
                 message=dedup_window.message(|v| parse_dedup_window("dedupWindow", v).err().map(|e| e.message)) />
 
             <FormError error=banner />
-            <button type="submit" class="button primary" disabled=move || pending.get()>
-                {move || if pending.get() { "Saving…".to_owned() } else { submit_label.clone() }}
+            <button type="submit" class="button primary" disabled=move || submitting.pending()>
+                {move || if submitting.pending() { "Saving…".to_owned() } else { submit_label.clone() }}
             </button>
         </form>
     }

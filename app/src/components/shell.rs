@@ -54,7 +54,7 @@ pub fn Shell(children: Children) -> impl IntoView {
                 </nav>
                 <div class="account">
                     <span class="who">{move || auth.me().map(|me| me.user.display_name)}</span>
-                    <button type="button" class="button quiet" on:click=handler(sign_out.clone())>"Sign out"</button>
+                    <button type="button" class="button quiet" on:click=handler(sign_out)>"Sign out"</button>
                 </div>
                 </div>
             </Show>

@@ -56,7 +56,8 @@ pub fn Alerts() -> impl IntoView {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), if k == key { value.clone() } else { v }))
-        .filter(|(k, v)| !v.is_empty() && !(k == "hours" && v == "0"))
+        // Empty filters and "any time" (0 hours) stay out of the URL.
+        .filter(|(k, v)| !(v.is_empty() || k == "hours" && v == "0"))
         .collect();
         pairs.sort();
         let search: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", String::from(js_sys::encode_uri_component(v)))).collect();
@@ -111,7 +112,7 @@ pub fn Alerts() -> impl IntoView {
                 <label>
                     "Severity"
                     <select name="severity" prop:value=move || severity.get()
-                        on:change=handler({let set = set_filter.clone(); move |e| set("severity", event_target_value(&e))})>
+                        on:change=handler({let set = set_filter; move |e| set("severity", event_target_value(&e))})>
                         <option value="">"Any"</option>
                         {Severity::ALL.into_iter().rev().map(|s| view! {
                             <option value=s.as_str() selected=move || severity.get() == s.as_str()>{s.label()}</option>
@@ -121,7 +122,7 @@ pub fn Alerts() -> impl IntoView {
                 <label>
                     "Status"
                     <select name="status" prop:value=move || status.get()
-                        on:change=handler({let set = set_filter.clone(); move |e| set("status", event_target_value(&e))})>
+                        on:change=handler({let set = set_filter; move |e| set("status", event_target_value(&e))})>
                         <option value="">"Any"</option>
                         {AlertStatus::ALL.into_iter().map(|s| view! {
                             <option value=s.as_str() selected=move || status.get() == s.as_str()>{s.label()}</option>
@@ -131,7 +132,7 @@ pub fn Alerts() -> impl IntoView {
                 <label>
                     "Time"
                     <select name="hours" prop:value=move || hours.get().to_string()
-                        on:change=handler({let set = set_filter.clone(); move |e| set("hours", event_target_value(&e))})>
+                        on:change=handler({let set = set_filter; move |e| set("hours", event_target_value(&e))})>
                         {PERIODS.into_iter().map(|(label, h)| view! {
                             <option value=h.to_string() selected=move || hours.get() == h>{label}</option>
                         }).collect_view()}
@@ -140,7 +141,7 @@ pub fn Alerts() -> impl IntoView {
                 <label>
                     "Events"
                     <select name="events" prop:value=move || events.get()
-                        on:change=handler({let set = set_filter.clone(); move |e| set("events", event_target_value(&e))})>
+                        on:change=handler({let set = set_filter; move |e| set("events", event_target_value(&e))})>
                         <option value="" selected=move || events.get().is_empty()>"Any"</option>
                         <option value="repeated" selected=move || events.get() == "repeated">"Repeated (×2 or more)"</option>
                     </select>
@@ -342,10 +343,10 @@ fn AlertDetails(
     let current_status = a.status;
     let current_assignee = a.assignee.as_ref().and_then(|x| x.id.clone()).unwrap_or_default();
     let mut people = assignees;
-    if let Some(x) = &a.assignee {
-        if !people.iter().any(|p| p.id == x.id) {
-            people.push(x.clone());
-        }
+    if let Some(x) = &a.assignee
+        && !people.iter().any(|p| p.id == x.id)
+    {
+        people.push(x.clone());
     }
     let controls = manage.then(|| view! {
         <div class="triage">

@@ -3,11 +3,10 @@
 
 use herald_model::destination::{DestinationKind, DestinationStatus, DestinationView};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api;
-use crate::components::handler;
 use crate::components::notice::FormError;
+use crate::components::{Submit, handler};
 use crate::router;
 
 /// A draft nobody has typed into yet is picked up again, rather than a
@@ -28,13 +27,9 @@ async fn open_draft() -> Result<DestinationView, api::ApiError> {
 pub fn NewDestination() -> impl IntoView {
     crate::components::title::set_title("Create New Destination");
     let error = RwSignal::new(None::<String>);
-    let pending = RwSignal::new(false);
+    let starting = Submit::new();
     let start = move |_| {
-        if pending.get_untracked() {
-            return;
-        }
-        pending.set(true);
-        spawn_local(async move {
+        starting.run(async move {
             match open_draft().await {
                 Ok(draft) => {
                     // With the Slack app stored already, only the form is left.
@@ -44,7 +39,6 @@ pub fn NewDestination() -> impl IntoView {
                 }
                 Err(err) => error.set(Some(err.message)),
             }
-            pending.set(false);
         });
     };
     view! {
@@ -58,7 +52,7 @@ pub fn NewDestination() -> impl IntoView {
                 <li class="choice">
                     <h2>{DestinationKind::SlackBot.label()}</h2>
                     <p>"Post alerts to a Slack channel through your own Slack app, and triage them from Slack."</p>
-                    <button type="button" class="button primary" on:click=handler(start) disabled=move || pending.get()>
+                    <button type="button" class="button primary" on:click=handler(start) disabled=move || starting.pending()>
                         "Set up a Slack Bot"
                     </button>
                 </li>

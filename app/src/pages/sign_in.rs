@@ -3,13 +3,12 @@
 use herald_model::account::SignIn as SignInForm;
 use herald_model::redirect::local_path;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api;
 use crate::auth::{Auth, Session};
 use crate::components::fields::{Field, TextField};
-use crate::components::handler;
 use crate::components::notice::FormError;
+use crate::components::{Submit, handler};
 use crate::router;
 
 /// Only paths on this site: `next` must not send people elsewhere.
@@ -24,7 +23,7 @@ pub fn SignIn() -> impl IntoView {
     let email = Field::new(String::new());
     let password = Field::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let pending = RwSignal::new(false);
+    let submitting = Submit::new();
 
     // Already signed in (or just signed in): go on.
     Effect::new(move |_| {
@@ -37,13 +36,12 @@ pub fn SignIn() -> impl IntoView {
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if pending.get_untracked() {
+        if submitting.busy() {
             return;
         }
-        pending.set(true);
         error.set(None);
         let form = SignInForm { email: email.value.get_untracked(), password: password.value.get_untracked() };
-        spawn_local(async move {
+        submitting.run(async move {
             match api::sign_in(&form).await {
                 Ok(me) => auth.session.set(Session::SignedIn(me)),
                 Err(err) => {
@@ -51,7 +49,6 @@ pub fn SignIn() -> impl IntoView {
                     password.value.set(String::new());
                 }
             }
-            pending.set(false);
         });
     };
 
@@ -62,8 +59,8 @@ pub fn SignIn() -> impl IntoView {
                 <TextField id="email" label="Email" field=email input_type="email" autocomplete="username" required=true />
                 <TextField id="password" label="Password" field=password input_type="password" autocomplete="current-password" required=true />
                 <FormError error=error.into() />
-                <button type="submit" class="button primary" disabled=move || pending.get()>
-                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+                <button type="submit" class="button primary" disabled=move || submitting.pending()>
+                    {move || if submitting.pending() { "Signing in…" } else { "Sign in" }}
                 </button>
             </form>
             <p class="hint">"No account yet? An admin creates it under Users."</p>

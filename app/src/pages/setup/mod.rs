@@ -166,7 +166,7 @@ fn StepNav(#[prop(optional)] back: Option<u8>, #[prop(optional)] next: Option<u8
             router::navigate(&format!("/destinations/{}/setup/{n}", router::segment(&destination.id)));
         });
     };
-    let go_back = go.clone();
+    let go_back = go;
     view! {
         <div class="wizard-nav">
             {back.map(|n| view! { <button type="button" class="button" on:click=handler(move |_| go_back(n))>"Back"</button> })}
