@@ -13,6 +13,8 @@ use herald_model::manifest::{ManifestFormat, ManifestText};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::router::segment;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
     /// HTTP status; 0 when the server could not be reached.
@@ -74,46 +76,46 @@ pub async fn create_destination(kind: DestinationKind) -> Result<DestinationView
 }
 
 pub async fn destination(id: &str) -> Result<DestinationView, ApiError> {
-    send(Request::get(&format!("/api/destinations/{}", encoded(id)))).await
+    send(Request::get(&format!("/api/destinations/{}", segment(id)))).await
 }
 
 pub async fn save_draft(id: &str, update: &DraftUpdate) -> Result<DestinationView, ApiError> {
-    send_json(Request::patch(&format!("/api/destinations/{}/draft", encoded(id))), update).await
+    send_json(Request::patch(&format!("/api/destinations/{}/draft", segment(id))), update).await
 }
 
 pub async fn save_destination(id: &str, form: &SlackBotForm) -> Result<DestinationView, ApiError> {
-    send_json(Request::put(&format!("/api/destinations/{}", encoded(id))), form).await
+    send_json(Request::put(&format!("/api/destinations/{}", segment(id))), form).await
 }
 
 pub async fn finish_destination(id: &str) -> Result<DestinationView, ApiError> {
-    send(Request::post(&format!("/api/destinations/{}/finish", encoded(id)))).await
+    send(Request::post(&format!("/api/destinations/{}/finish", segment(id)))).await
 }
 
 pub async fn set_destination_enabled(id: &str, enabled: bool) -> Result<DestinationView, ApiError> {
     let action = if enabled { "enable" } else { "disable" };
-    send(Request::post(&format!("/api/destinations/{}/{action}", encoded(id)))).await
+    send(Request::post(&format!("/api/destinations/{}/{action}", segment(id)))).await
 }
 
 pub async fn delete_destination(id: &str) -> Result<(), ApiError> {
-    send_empty(Request::delete(&format!("/api/destinations/{}", encoded(id)))).await
+    send_empty(Request::delete(&format!("/api/destinations/{}", segment(id)))).await
 }
 
 pub async fn save_credentials(id: &str, credentials: &AppCredentials) -> Result<DestinationView, ApiError> {
-    send_json(Request::put(&format!("/api/destinations/{}/credentials", encoded(id))), credentials).await
+    send_json(Request::put(&format!("/api/destinations/{}/credentials", segment(id))), credentials).await
 }
 
 pub async fn channel_check(id: &str) -> Result<ChannelCheck, ApiError> {
-    send(Request::get(&format!("/api/destinations/{}/channel", encoded(id)))).await
+    send(Request::get(&format!("/api/destinations/{}/channel", segment(id)))).await
 }
 
 /// The same check for a channel typed but not saved yet (step 5).
 pub async fn channel_check_typed(id: &str, channel: &str) -> Result<ChannelCheck, ApiError> {
     let channel = String::from(js_sys::encode_uri_component(channel));
-    send(Request::get(&format!("/api/destinations/{}/channel?channel={channel}", encoded(id)))).await
+    send(Request::get(&format!("/api/destinations/{}/channel?channel={channel}", segment(id)))).await
 }
 
 pub async fn send_welcome(id: &str) -> Result<WelcomeOutcome, ApiError> {
-    send(Request::post(&format!("/api/destinations/{}/welcome", encoded(id)))).await
+    send(Request::post(&format!("/api/destinations/{}/welcome", segment(id)))).await
 }
 
 pub async fn manifest(format: ManifestFormat, enterprise_grid: bool) -> Result<ManifestText, ApiError> {
@@ -136,7 +138,7 @@ pub async fn list_alerts(query: &str) -> Result<AlertList, ApiError> {
 }
 
 pub async fn alert(id: &str) -> Result<AlertView, ApiError> {
-    read_alert(fetch(prepare(Request::get(&format!("/api/alerts/{}", encoded(id))))).await?)
+    read_alert(fetch(prepare(Request::get(&format!("/api/alerts/{}", segment(id))))).await?)
 }
 
 /// Queues the alert's message again: to one destination, or to all.
@@ -146,18 +148,18 @@ pub async fn resend_alert(id: &str, destination_id: Option<&str>) -> Result<Aler
     struct Resend<'a> {
         destination_id: Option<&'a str>,
     }
-    let url = format!("/api/alerts/{}/resend", encoded(id));
+    let url = format!("/api/alerts/{}/resend", segment(id));
     read_alert(post(Request::post(&url), serde_json::to_string(&Resend { destination_id }).ok()).await?)
 }
 
 /// Changes the status and/or the assignee (`assignee_id: ""`: no one).
 pub async fn update_alert(id: &str, patch: &AlertPatch) -> Result<AlertView, ApiError> {
-    let url = format!("/api/alerts/{}", encoded(id));
+    let url = format!("/api/alerts/{}", segment(id));
     read_alert(post(Request::patch(&url), serde_json::to_string(patch).ok()).await?)
 }
 
 pub async fn add_comment(id: &str, comment: &NewComment) -> Result<AlertView, ApiError> {
-    let url = format!("/api/alerts/{}/comments", encoded(id));
+    let url = format!("/api/alerts/{}/comments", segment(id));
     read_alert(post(Request::post(&url), serde_json::to_string(comment).ok()).await?)
 }
 
@@ -176,7 +178,7 @@ pub async fn create_user(user: &NewUser) -> Result<UserView, ApiError> {
 }
 
 pub async fn update_user(id: &str, patch: &UserPatch) -> Result<UserView, ApiError> {
-    send_json(Request::patch(&format!("/api/users/{}", encoded(id))), patch).await
+    send_json(Request::patch(&format!("/api/users/{}", segment(id))), patch).await
 }
 
 // ---- API tokens ----
@@ -190,16 +192,10 @@ pub async fn create_token(token: &NewApiToken) -> Result<CreatedApiToken, ApiErr
 }
 
 pub async fn revoke_token(id: &str) -> Result<ApiTokenView, ApiError> {
-    send(Request::delete(&format!("/api/tokens/{}", encoded(id)))).await
+    send(Request::delete(&format!("/api/tokens/{}", segment(id)))).await
 }
 
 // ---- plumbing ----
-
-/// An ID as one path segment: whatever it holds, it cannot reach another
-/// route (`/`, `?`, `#` and the rest are percent-encoded).
-fn encoded(id: &str) -> String {
-    js_sys::encode_uri_component(id).into()
-}
 
 /// Every request says it comes from Herald's pages: the server refuses
 /// state changes without this header (CSRF protection).

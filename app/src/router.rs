@@ -45,8 +45,9 @@ impl Route {
     }
 }
 
-/// An ID as one segment of a page's address, percent-encoded: [`Route::of`]
-/// decodes it back, whatever it holds.
+/// An ID as one path segment, percent-encoded: whatever it holds, it cannot
+/// reach another route or API path (`/`, `?`, `#` and the rest are
+/// encoded), and [`Route::of`] decodes it back.
 pub fn segment(id: &str) -> String {
     js_sys::encode_uri_component(id).into()
 }

@@ -132,6 +132,11 @@ async fn a_new_api_token_is_shown_once_and_can_be_revoked() {
     browser.click_text("nav a", "API Tokens").await;
     browser.wait_for_path("/tokens").await;
 
+    // No name: the field says what to write, and the field is marked.
+    browser.click_text("button[type=submit]", "Create token").await;
+    browser.find_text("#token-name-error", "Name the token after what uses it").await;
+    browser.find_text("#token-name[aria-invalid=true]", "").await;
+    browser.screenshot("desktop-tokens-no-name").await;
     browser.fill("#token-name", "detection pipeline").await;
     browser.click_text("button[type=submit]", "Create token").await;
     let secret = browser.find_text(".secret-value", "hrld_").await.text().await.unwrap();

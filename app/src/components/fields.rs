@@ -51,6 +51,9 @@ pub fn TextField(
     /// The phone keyboard to offer, e.g. "numeric".
     #[prop(optional)]
     inputmode: Option<&'static str>,
+    /// An example shown while the field is empty.
+    #[prop(optional)]
+    placeholder: Option<&'static str>,
     #[prop(default = "text")] input_type: &'static str,
     /// What the browser may fill in, e.g. "username".
     #[prop(default = "off")]
@@ -63,7 +66,7 @@ pub fn TextField(
     let described = if hint.is_some() { format!("{hint_id} {error_id}") } else { error_id.clone() };
     view! {
         <label for=id>{label}</label>
-        <input id=id name=id type=input_type autocomplete=autocomplete inputmode=inputmode required=required
+        <input id=id name=id type=input_type autocomplete=autocomplete inputmode=inputmode placeholder=placeholder required=required
             aria-invalid=move || message.with(Option::is_some).then_some("true")
             aria-describedby=described
             prop:value=move || field.value.get()

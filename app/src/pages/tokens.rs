@@ -8,8 +8,9 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::copy::CopyButton;
+use crate::components::fields::{Field, TextField};
 use crate::components::handler;
-use crate::components::notice::{FieldMessage, FormError, Loader, loaded};
+use crate::components::notice::{FormError, Loader, loaded};
 
 #[component]
 pub fn Tokens() -> impl IntoView {
@@ -41,11 +42,11 @@ pub fn Tokens() -> impl IntoView {
 
 #[component]
 fn NewToken(created: RwSignal<Option<CreatedApiToken>>, reload: Callback<()>) -> impl IntoView {
-    let name = RwSignal::new(String::new());
+    let name = Field::new(String::new());
     let error = RwSignal::new(None::<api::ApiError>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let new = NewApiToken { name: name.get_untracked() };
+        let new = NewApiToken { name: name.value.get_untracked() };
         if let Err(field) = new.validate() {
             error.set(Some(api::ApiError::invalid(vec![field])));
             return;
@@ -55,7 +56,7 @@ fn NewToken(created: RwSignal<Option<CreatedApiToken>>, reload: Callback<()>) ->
             match api::create_token(&new).await {
                 Ok(token) => {
                     created.set(Some(token));
-                    name.set(String::new());
+                    name.value.set(String::new());
                     reload.run(());
                 }
                 Err(err) => error.set(Some(err)),
@@ -64,11 +65,9 @@ fn NewToken(created: RwSignal<Option<CreatedApiToken>>, reload: Callback<()>) ->
     };
     view! {
         <form class="form inline" on:submit=handler(submit) novalidate>
-            <label for="token-name">"Name"</label>
-            <input id="token-name" name="name" type="text" placeholder="detection pipeline" autocomplete="off"
-                prop:value=move || name.get() on:input=handler(move |ev: leptos::ev::Event| name.set(event_target_value(&ev))) />
+            <TextField id="token-name" label="Name" field=name placeholder="detection pipeline"
+                message=Signal::derive(move || error.get().and_then(|e| e.field("name"))) />
             <button type="submit" class="button primary">"Create token"</button>
-            <FieldMessage id="token-name-error" message=Signal::derive(move || error.get().and_then(|e| e.field("name"))) />
             <FormError error=Signal::derive(move || error.get().filter(|e| e.fields.is_empty()).map(|e| e.message)) />
         </form>
     }
