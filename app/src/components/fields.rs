@@ -115,3 +115,35 @@ pub fn SecretField(
         <FieldMessage id=error_id message />
     }
 }
+
+/// A choice among `options` (value, label); `value` is the chosen one's,
+/// and `changed` hears each new choice.
+#[component]
+pub fn SelectField(
+    label: &'static str,
+    name: &'static str,
+    options: Vec<(String, &'static str)>,
+    value: Signal<String>,
+    changed: Callback<String>,
+    /// Set: the label stands above the list (a form's column); without
+    /// one the label wraps the list (filters in a row).
+    #[prop(optional)]
+    id: Option<&'static str>,
+) -> impl IntoView {
+    let select = view! {
+        <select id=id name=name prop:value=move || value.get()
+            on:change=handler(move |ev: leptos::ev::Event| changed.run(event_target_value(&ev)))>
+            {options
+                .into_iter()
+                .map(|(option, text)| {
+                    let chosen = option.clone();
+                    view! { <option value=option selected=move || value.with(|v| *v == chosen)>{text}</option> }
+                })
+                .collect_view()}
+        </select>
+    };
+    match id {
+        Some(id) => view! { <label for=id>{label}</label>{select} }.into_any(),
+        None => view! { <label>{label}{select}</label> }.into_any(),
+    }
+}

@@ -14,6 +14,7 @@ use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
 use crate::auth::Auth;
+use crate::components::fields::SelectField;
 use crate::components::handler;
 use crate::components::notice::{ErrorNotice, FormError, Loading};
 use crate::router;
@@ -64,6 +65,8 @@ pub fn Alerts() -> impl IntoView {
         let url = if search.is_empty() { "/alerts".to_owned() } else { format!("/alerts?{}", search.join("&")) };
         router::navigate_with(&url, router::Go { replace: true, scroll: false });
     };
+    let filter = move |key: &'static str| Callback::new(move |value: String| set_filter(key, value));
+    let any = || std::iter::once((String::new(), "Any"));
     let filtered = move || !severity.get().is_empty() || !status.get().is_empty() || hours.get() > 0 || !events.get().is_empty();
     let alerts = RwSignal::new(None::<Result<AlertList, ApiError>>);
     let busy = StoredValue::new(false);
@@ -109,43 +112,14 @@ pub fn Alerts() -> impl IntoView {
                 <h1>"Alerts"</h1>
             </header>
             <form class="filters" on:submit=handler(|e: leptos::ev::SubmitEvent| e.prevent_default())>
-                <label>
-                    "Severity"
-                    <select name="severity" prop:value=move || severity.get()
-                        on:change=handler({let set = set_filter; move |e| set("severity", event_target_value(&e))})>
-                        <option value="">"Any"</option>
-                        {Severity::ALL.into_iter().rev().map(|s| view! {
-                            <option value=s.as_str() selected=move || severity.get() == s.as_str()>{s.label()}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
-                <label>
-                    "Status"
-                    <select name="status" prop:value=move || status.get()
-                        on:change=handler({let set = set_filter; move |e| set("status", event_target_value(&e))})>
-                        <option value="">"Any"</option>
-                        {AlertStatus::ALL.into_iter().map(|s| view! {
-                            <option value=s.as_str() selected=move || status.get() == s.as_str()>{s.label()}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
-                <label>
-                    "Time"
-                    <select name="hours" prop:value=move || hours.get().to_string()
-                        on:change=handler({let set = set_filter; move |e| set("hours", event_target_value(&e))})>
-                        {PERIODS.into_iter().map(|(label, h)| view! {
-                            <option value=h.to_string() selected=move || hours.get() == h>{label}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
-                <label>
-                    "Events"
-                    <select name="events" prop:value=move || events.get()
-                        on:change=handler({let set = set_filter; move |e| set("events", event_target_value(&e))})>
-                        <option value="" selected=move || events.get().is_empty()>"Any"</option>
-                        <option value="repeated" selected=move || events.get() == "repeated">"Repeated (×2 or more)"</option>
-                    </select>
-                </label>
+                <SelectField label="Severity" name="severity" value=severity.into() changed=filter("severity")
+                    options=any().chain(Severity::ALL.into_iter().rev().map(|s| (s.as_str().to_owned(), s.label()))).collect() />
+                <SelectField label="Status" name="status" value=status.into() changed=filter("status")
+                    options=any().chain(AlertStatus::ALL.into_iter().map(|s| (s.as_str().to_owned(), s.label()))).collect() />
+                <SelectField label="Time" name="hours" value=Signal::derive(move || hours.get().to_string()) changed=filter("hours")
+                    options=PERIODS.into_iter().map(|(label, h)| (h.to_string(), label)).collect() />
+                <SelectField label="Events" name="events" value=events.into() changed=filter("events")
+                    options=any().chain([("repeated".to_owned(), "Repeated (×2 or more)")]).collect() />
             </form>
             {move || match alerts.get() {
                 None => view! { <Loading what="alerts" /> }.into_any(),

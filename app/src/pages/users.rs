@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::auth::Auth;
-use crate::components::fields::{Field, TextField};
+use crate::components::fields::{Field, SelectField, TextField};
 use crate::components::handler;
 use crate::components::notice::{FormError, Loader, Outcome, OutcomeNotice, loaded};
 
@@ -150,14 +150,9 @@ fn AddUser(added: Callback<()>, outcome: RwSignal<Option<Outcome>>) -> impl Into
         <form class="form" on:submit=handler(submit) novalidate>
             <TextField id="new-email" label="Email" field=email input_type="email" message=field("email") />
             <TextField id="new-name" label="Name" field=name message=field("displayName") />
-            <label for="new-role">"Role"</label>
-            <select id="new-role" name="role"
-                on:change=handler(move |ev: leptos::ev::Event| if let Some(r) = Role::parse(&event_target_value(&ev)) { role.set(r) })>
-                {Role::ALL
-                    .into_iter()
-                    .map(|r| view! { <option value=r.as_str() selected=move || role.get() == r>{r.label()}</option> })
-                    .collect_view()}
-            </select>
+            <SelectField label="Role" id="new-role" name="role" value=Signal::derive(move || role.get().as_str().to_owned())
+                options=Role::ALL.into_iter().map(|r| (r.as_str().to_owned(), r.label())).collect()
+                changed=Callback::new(move |value: String| if let Some(r) = Role::parse(&value) { role.set(r) }) />
             <TextField id="new-password" label="First password" field=password input_type="password" autocomplete="new-password"
                 message=field("password") />
             <FormError error=form_error />
