@@ -123,7 +123,7 @@ impl AlertStatus {
 
 /// What an alert says, as the pipeline sent it: the one type the ingest
 /// body, the stored alert, its page and its Slack message share.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AlertContent {
     pub title: String,
@@ -646,7 +646,7 @@ impl ActivitySource {
 }
 
 /// One entry of an alert's history: who changed what, and from where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Activity {
     /// The Herald user who made the change, when one did.
@@ -787,7 +787,8 @@ deserialize_with!(AlertView, "an alert", read_alert);
 fn read_alert<'de, A: MapAccess<'de>>(map: A) -> Result<AlertView, A::Error> {
     let (mut id, mut status, mut created_at, mut received_at, mut deliveries, mut activity) = (None, None, None, None, None, None);
     let (mut title, mut severity, mut alert_type) = (None, None, None);
-    let (mut detection_id, mut log_types, mut description, mut runbook, mut reference, mut tags) = Default::default();
+    let (mut detection_id, mut description, mut runbook, mut reference) = Default::default();
+    let (mut log_types, mut tags) = (None, None);
     let (mut assignee, mut event_count, mut last_seen_at, mut earlier_events) = (None, 1, String::new(), Vec::new());
     #[cfg_attr(target_arch = "wasm32", allow(unused_mut))]
     let mut alert_context = None;
@@ -824,11 +825,11 @@ fn read_alert<'de, A: MapAccess<'de>>(map: A) -> Result<AlertView, A::Error> {
         severity: required(severity, "severity")?,
         alert_type: required(alert_type, "type")?,
         detection_id,
-        log_types,
+        log_types: required(log_types, "logTypes")?,
         description,
         runbook,
         reference,
-        tags,
+        tags: required(tags, "tags")?,
     };
     Ok(AlertView {
         id: required(id, "id")?,

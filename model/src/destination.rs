@@ -99,8 +99,8 @@ pub fn last_four(secret: &str) -> String {
 /// the store share. The Slack app's secrets and the deduplication window
 /// stand beside it, since the form may leave them out to keep what is
 /// stored.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DestinationSettings {
     pub display_name: String,
     /// `#sec-alerts` or `C0123ABCD`, as entered.
@@ -152,13 +152,32 @@ pub struct DestinationView {
     pub updated_at: String,
 }
 
+/// The settings' keys, as [`read_setting`] numbers them.
+const SETTINGS: [&str; 7] = ["displayName", "channel", "clientId", "severities", "alertKinds", "logTypes", "timezone"];
+
+/// Reads `key` into `settings` when it is one of theirs; which one it was.
+fn read_setting<'de, A: MapAccess<'de>>(settings: &mut DestinationSettings, key: &str, map: &mut A) -> Result<Option<usize>, A::Error> {
+    let Some(i) = SETTINGS.iter().position(|k| *k == key) else { return Ok(None) };
+    match i {
+        0 => settings.display_name = map.next_value()?,
+        1 => settings.channel = map.next_value()?,
+        2 => settings.client_id = map.next_value()?,
+        3 => settings.severities = map.next_value()?,
+        4 => settings.alert_kinds = map.next_value()?,
+        5 => settings.log_types = map.next_value()?,
+        _ => settings.timezone = map.next_value()?,
+    }
+    Ok(Some(i))
+}
+
 deserialize_with!(DestinationView, "a destination", read_view);
 
-/// [`DestinationView`] in one pass ([`crate::inline`]).
+/// [`DestinationView`] in one pass ([`crate::inline`]); every setting must
+/// be there.
 fn read_view<'de, A: MapAccess<'de>>(map: A) -> Result<DestinationView, A::Error> {
     let (mut id, mut kind, mut status, mut wizard_step, mut created_at, mut updated_at) = (None, None, None, None, None, None);
-    let mut settings = DestinationSettings::default();
-    let (mut client_secret, mut signing_secret, mut bot_token) = Default::default();
+    let (mut settings, mut seen) = (DestinationSettings::default(), [false; SETTINGS.len()]);
+    let (mut client_secret, mut signing_secret, mut bot_token) = (None, None, None);
     let (mut dedup_window, mut problem, mut health) = (DEFAULT_DEDUP_WINDOW, None, None);
     walk(map, |key, map| {
         match key {
@@ -174,26 +193,25 @@ fn read_view<'de, A: MapAccess<'de>>(map: A) -> Result<DestinationView, A::Error
             "health" => health = map.next_value()?,
             "createdAt" => created_at = map.next_value()?,
             "updatedAt" => updated_at = map.next_value()?,
-            "displayName" => settings.display_name = map.next_value()?,
-            "channel" => settings.channel = map.next_value()?,
-            "clientId" => settings.client_id = map.next_value()?,
-            "severities" => settings.severities = map.next_value()?,
-            "alertKinds" => settings.alert_kinds = map.next_value()?,
-            "logTypes" => settings.log_types = map.next_value()?,
-            "timezone" => settings.timezone = map.next_value()?,
-            _ => return Ok(false),
+            _ => match read_setting(&mut settings, key, map)? {
+                Some(i) => seen[i] = true,
+                None => return Ok(false),
+            },
         }
         Ok(true)
     })?;
+    if let Some(i) = seen.iter().position(|seen| !seen) {
+        return Err(serde::de::Error::missing_field(SETTINGS[i]));
+    }
     Ok(DestinationView {
         id: required(id, "id")?,
         kind: required(kind, "kind")?,
         status: required(status, "status")?,
         wizard_step: required(wizard_step, "wizardStep")?,
         settings,
-        client_secret,
-        signing_secret,
-        bot_token,
+        client_secret: required(client_secret, "clientSecret")?,
+        signing_secret: required(signing_secret, "signingSecret")?,
+        bot_token: required(bot_token, "botToken")?,
         dedup_window,
         problem,
         health,
@@ -581,8 +599,8 @@ fn dedup_window_too_long(field: &'static str) -> FieldError {
 
 /// The Slack Bot destination form, as the wizard and the API send it.
 /// Secrets left out (or empty) keep what is stored.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SlackBotForm {
     #[serde(flatten)]
     pub settings: DestinationSettings,
@@ -592,6 +610,28 @@ pub struct SlackBotForm {
     /// Minutes; `None`: keep the stored window ([`DEFAULT_DEDUP_WINDOW`]
     /// for a new destination).
     pub dedup_window: Option<u32>,
+}
+
+deserialize_with!(SlackBotForm, "the Slack Bot destination's settings", read_form);
+
+/// [`SlackBotForm`] in one pass; any field may be left out. Read by hand
+/// like the views, and so that a wrong value is named by its field
+/// (`severities[1]`): the API's error finds the field through the reader,
+/// which it cannot do inside flatten's buffer.
+fn read_form<'de, A: MapAccess<'de>>(map: A) -> Result<SlackBotForm, A::Error> {
+    let mut settings = DestinationSettings::default();
+    let (mut client_secret, mut signing_secret, mut bot_token, mut dedup_window) = (None, None, None, None);
+    walk(map, |key, map| {
+        match key {
+            "clientSecret" => client_secret = map.next_value()?,
+            "signingSecret" => signing_secret = map.next_value()?,
+            "botToken" => bot_token = map.next_value()?,
+            "dedupWindow" => dedup_window = map.next_value()?,
+            _ => return Ok(read_setting(&mut settings, key, map)?.is_some()),
+        }
+        Ok(true)
+    })?;
+    Ok(SlackBotForm { settings, client_secret, signing_secret, bot_token, dedup_window })
 }
 
 /// Events with the same key fold into one alert within an hour.
@@ -900,6 +940,21 @@ mod tests {
         json.as_object_mut().unwrap().remove("status");
         let error = serde_json::from_value::<DestinationView>(json).unwrap_err();
         assert!(error.to_string().contains("missing field `status`"), "{error}");
+        let mut json = serde_json::to_value(&bare).unwrap();
+        json.as_object_mut().unwrap().remove("timezone");
+        let error = serde_json::from_value::<DestinationView>(json).unwrap_err();
+        assert!(error.to_string().contains("missing field `timezone`"), "a setting is required too: {error}");
+    }
+
+    #[test]
+    fn a_form_may_leave_out_any_field_and_reads_back_what_it_writes() {
+        let form: SlackBotForm = serde_json::from_value(serde_json::json!({"displayName": "SOC", "dedupWindow": 5})).unwrap();
+        assert_eq!((form.settings.display_name.as_str(), form.dedup_window, form.bot_token), ("SOC", Some(5), None));
+        assert_eq!(form.settings.severities, []);
+        let filled = filled();
+        let json = serde_json::to_value(&filled).unwrap();
+        assert_eq!(json["clientId"], "1111111111.2222222222", "the settings are inline");
+        assert_eq!(serde_json::from_value::<SlackBotForm>(json).unwrap(), filled);
     }
 
     #[test]

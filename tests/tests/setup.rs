@@ -140,6 +140,19 @@ async fn settings_are_checked_field_by_field_and_secrets_come_back_only_as_hints
 }
 
 #[tokio::test]
+async fn a_value_of_the_wrong_kind_is_refused_with_its_field_named() {
+    let (_slack, _herald, admin) = signed_in().await;
+    let id = new_draft(&admin).await["id"].as_str().unwrap().to_owned();
+    let body = json!({"displayName": "Security alerts", "severities": ["HIGH", "URGENT"]});
+    let response = admin.request(reqwest::Method::PUT, &format!("/api/destinations/{id}")).json(&body).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: Value = response.json::<Value>().await.unwrap()["error"].clone();
+    assert_eq!(error["code"], "invalid_body");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("severities[1]") && message.contains("URGENT"), "{message}");
+}
+
+#[tokio::test]
 async fn channel_names_are_what_slack_allows_and_a_name_must_show_something() {
     let (_slack, _herald, admin) = signed_in().await;
     let id = new_draft(&admin).await["id"].as_str().unwrap().to_owned();

@@ -36,6 +36,9 @@ pub fn TextField(
     id: &'static str,
     label: &'static str,
     field: Field,
+    /// The form's name for it; by default its `id`.
+    #[prop(optional)]
+    name: Option<&'static str>,
     /// Below the field, e.g. where to find the value.
     #[prop(optional)]
     hint: Option<&'static str>,
@@ -63,10 +66,12 @@ pub fn TextField(
     let message = message.unwrap_or_else(|| field.server_error.into());
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
+    // The message's element is there only while it shows; a reference to
+    // an absent element is skipped by screen readers.
     let described = if hint.is_some() { format!("{hint_id} {error_id}") } else { error_id.clone() };
     view! {
         <label for=id>{label}</label>
-        <input id=id name=id type=input_type autocomplete=autocomplete inputmode=inputmode placeholder=placeholder required=required
+        <input id=id name=name.unwrap_or(id) type=input_type autocomplete=autocomplete inputmode=inputmode placeholder=placeholder required=required
             aria-invalid=move || message.with(Option::is_some).then_some("true")
             aria-describedby=described
             prop:value=move || field.value.get()

@@ -65,7 +65,7 @@ fn NewToken(created: RwSignal<Option<CreatedApiToken>>, reload: Callback<()>) ->
     };
     view! {
         <form class="form inline" on:submit=handler(submit) novalidate>
-            <TextField id="token-name" label="Name" field=name placeholder="detection pipeline"
+            <TextField id="token-name" name="name" label="Name" field=name placeholder="detection pipeline"
                 message=Signal::derive(move || error.get().and_then(|e| e.field("name"))) />
             <button type="submit" class="button primary">"Create token"</button>
             <FormError error=Signal::derive(move || error.get().filter(|e| e.fields.is_empty()).map(|e| e.message)) />

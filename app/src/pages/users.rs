@@ -148,12 +148,12 @@ fn AddUser(added: Callback<()>, outcome: RwSignal<Option<Outcome>>) -> impl Into
     view! {
         <h2>"Add a user"</h2>
         <form class="form" on:submit=handler(submit) novalidate>
-            <TextField id="new-email" label="Email" field=email input_type="email" message=field("email") />
-            <TextField id="new-name" label="Name" field=name message=field("displayName") />
+            <TextField id="new-email" name="email" label="Email" field=email input_type="email" message=field("email") />
+            <TextField id="new-name" name="displayName" label="Name" field=name message=field("displayName") />
             <SelectField label="Role" id="new-role" name="role" value=Signal::derive(move || role.get().as_str().to_owned())
                 options=Role::ALL.into_iter().map(|r| (r.as_str().to_owned(), r.label())).collect()
                 changed=Callback::new(move |value: String| if let Some(r) = Role::parse(&value) { role.set(r) }) />
-            <TextField id="new-password" label="First password" field=password input_type="password" autocomplete="new-password"
+            <TextField id="new-password" name="password" label="First password" field=password input_type="password" autocomplete="new-password"
                 message=field("password") />
             <FormError error=form_error />
             <button type="submit" class="button primary">"Add user"</button>

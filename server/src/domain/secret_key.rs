@@ -60,10 +60,13 @@ impl SecretKey {
             .ok_or(UnsealError)?;
         let (nonce, ciphertext) = bytes.split_at(12);
         let cipher = aes_gcm::Aes256Gcm::new(aes_gcm::Key::<aes_gcm::Aes256Gcm>::from_slice(&self.0));
-        let plain = cipher
-            .decrypt(aes_gcm::Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
-            .map_err(|_| UnsealError)?;
-        String::from_utf8(plain).map(SecretString::from).map_err(|_| UnsealError)
+        // Zeroed when dropped; the secret's one other copy is its SecretString.
+        let plain = zeroize::Zeroizing::new(
+            cipher
+                .decrypt(aes_gcm::Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
+                .map_err(|_| UnsealError)?,
+        );
+        std::str::from_utf8(&plain).map(SecretString::from).map_err(|_| UnsealError)
     }
 
     /// Reads the key file, or creates it when it does not exist yet.

@@ -9,7 +9,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
-use axum_extra::extract::CookieJar;
 use axum_extra::headers::authorization::Bearer;
 use axum_extra::headers::{Authorization, Header as _};
 use herald_model::account::{ApiTokenView, Permission, UserView};
@@ -246,9 +245,22 @@ fn same_origin(origin: &str, public_url: &url::Url, headers: &HeaderMap) -> bool
     matches!((authority, host), (Some(authority), Some(host)) if authority.eq_ignore_ascii_case(host))
 }
 
-/// The value of one cookie from the `Cookie` header; an empty one is none.
+/// The value of one cookie from the `Cookie` header, found by its exact
+/// name as the browser sent it; an empty one is none, and of two with the
+/// name the first counts. Read by hand rather than with axum-extra's
+/// `CookieJar`: the jar percent-decodes names, so a cookie a sibling site
+/// planted as `__Host%2Dherald_session` would pass for the `__Host-` one
+/// that only Herald can set, and of two with one name it keeps the last.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    CookieJar::from_headers(headers).get(name).map(|c| c.value().to_owned()).filter(|value| !value.is_empty())
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+        .filter(|value| !value.is_empty())
 }
 
 /// The token of `Authorization: Bearer <token>`, the scheme in any case.
@@ -285,6 +297,16 @@ mod tests {
         headers.insert(header::COOKIE, "other=1; herald_session_x=2; herald_session=tok".parse().unwrap());
         assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("tok"));
         assert_eq!(cookie(&headers, "missing"), None);
+    }
+
+    #[test]
+    fn a_percent_encoded_name_is_not_the_host_only_session_cookie() {
+        let secure = session_cookie_name(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, "__Host%2Dherald_session=planted".parse().unwrap());
+        assert_eq!(cookie(&headers, secure), None, "only the name as Herald set it counts");
+        headers.insert(header::COOKIE, format!("{secure}=mine; {secure}=planted").parse().unwrap());
+        assert_eq!(cookie(&headers, secure).as_deref(), Some("mine"), "the first of two");
     }
 
     #[test]
