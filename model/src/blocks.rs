@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::alert::{AlertStatus, AlertType};
+use crate::alert::{AlertContent, AlertStatus};
 use crate::destination::Severity;
 
 pub const MAX_BLOCKS: usize = 50;
@@ -216,15 +216,8 @@ impl Assignee<'_> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertMessage<'a> {
     pub id: &'a str,
-    pub title: &'a str,
-    pub severity: Severity,
-    pub alert_type: AlertType,
+    pub content: &'a AlertContent,
     pub status: AlertStatus,
-    pub detection_id: Option<&'a str>,
-    pub log_types: &'a [String],
-    pub description: Option<&'a str>,
-    pub runbook: Option<&'a str>,
-    pub reference: Option<&'a str>,
     /// Who the alert is assigned to.
     pub assignee: Option<Assignee<'a>>,
     /// Unix seconds of the alert's creation.
@@ -250,22 +243,23 @@ pub struct Events<'a> {
 
 impl AlertMessage<'_> {
     pub fn build(&self) -> Message {
+        let alert = self.content;
         // Ingest allows 200 characters; the cut only guards the limits.
         let id = cut(self.id, MAX_ID - "alert:".len());
-        let emoji = severity_emoji(self.severity);
+        let emoji = severity_emoji(alert.severity);
         let mut blocks = Vec::with_capacity(8);
-        blocks.push(Block::Header { text: Text::plain(&format!("{emoji} {}", self.title), MAX_HEADER_TEXT) });
+        blocks.push(Block::Header { text: Text::plain(&format!("{emoji} {}", alert.title), MAX_HEADER_TEXT) });
 
-        let log_types = if self.log_types.is_empty() { "—".to_owned() } else { escape(&self.log_types.join(", ")) };
+        let log_types = if alert.log_types.is_empty() { "—".to_owned() } else { escape(&alert.log_types.join(", ")) };
         let field = |label: &str, value: String| Text::mrkdwn(format!("*{label}*\n{value}"), MAX_FIELD_TEXT);
         let when = format!("<!date^{}^{{date_short_pretty}} {{time}}|{}>", self.created_unix, escape(self.created_local));
         blocks.push(Block::Section {
             text: None,
             fields: vec![
-                field("Severity", format!("{emoji} {}", self.severity.label())),
+                field("Severity", format!("{emoji} {}", alert.severity.label())),
                 field("Status", self.status.label().to_owned()),
-                field("Detection", self.detection_id.map_or_else(|| "—".to_owned(), |d| format!("`{}`", escape(d)))),
-                field("Alert type", self.alert_type.label().to_owned()),
+                field("Detection", alert.detection_id.as_deref().map_or_else(|| "—".to_owned(), |d| format!("`{}`", escape(d)))),
+                field("Alert type", alert.alert_type.label().to_owned()),
                 field("Log types", log_types),
                 field("Time", when),
                 field("Assignee", self.assignee.map_or_else(|| "Nobody yet".to_owned(), |a| a.mention())),
@@ -275,14 +269,14 @@ impl AlertMessage<'_> {
             let text = format!("×{} · last at <!date^{}^{{time}}|{}>", events.count, events.last_unix, escape(events.last_local));
             blocks.push(Block::Context { elements: vec![Text::mrkdwn(text, MAX_SECTION_TEXT)] });
         }
-        if let Some(description) = self.description {
+        if let Some(description) = alert.description.as_deref() {
             blocks.push(Block::Section { text: Some(Text::mrkdwn_escaped(description, MAX_SECTION_TEXT)), fields: Vec::new() });
         }
-        if let Some(runbook) = self.runbook {
+        if let Some(runbook) = alert.runbook.as_deref() {
             let text = format!("*Runbook*\n{}", escape(runbook));
             blocks.push(Block::Section { text: Some(Text::mrkdwn(text, MAX_SECTION_TEXT)), fields: Vec::new() });
         }
-        if let Some(reference) = self.reference {
+        if let Some(reference) = alert.reference.as_deref() {
             // Labelled with its host, so the text cannot pretend to be
             // another site; plain text when it would not fit whole.
             let text = match link_host(reference) {
@@ -328,8 +322,8 @@ impl AlertMessage<'_> {
             ],
         });
 
-        let mut text = format!("{emoji} [{}] {}", self.severity.as_str(), escape(self.title));
-        if let Some(detection) = self.detection_id {
+        let mut text = format!("{emoji} [{}] {}", alert.severity.as_str(), escape(&alert.title));
+        if let Some(detection) = alert.detection_id.as_deref() {
             text.push_str(&format!(" ({})", escape(detection)));
         }
         if let Some(events) = self.events.filter(|e| e.count > 1) {

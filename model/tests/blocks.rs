@@ -3,23 +3,31 @@
 //! (the numbers of `../shared/spec/slack-platform.md`, written out here
 //! rather than taken from the builder's constants).
 
-use herald_model::alert::{AlertStatus, AlertType};
+use herald_model::alert::{AlertContent, AlertStatus, AlertType};
 use herald_model::blocks::{AlertMessage, Events};
 use herald_model::destination::Severity;
 use serde_json::Value;
 
-fn typical<'a>(log_types: &'a [String]) -> AlertMessage<'a> {
-    AlertMessage {
-        id: "b90c19e6a3f24c1d9e0a7b6c5d4e3f21",
-        title: "Suspicious console login",
+/// What a typical alert says, with these log types.
+fn said(log_types: &[&str]) -> AlertContent {
+    AlertContent {
+        title: "Suspicious console login".into(),
         severity: Severity::High,
         alert_type: AlertType::Rule,
+        detection_id: Some("AWS.Console.LoginWithoutMFA".into()),
+        log_types: log_types.iter().map(|t| (*t).to_owned()).collect(),
+        description: Some("A console login without MFA from 203.0.113.7 by arn:aws:iam::123456789012:user/ana.".into()),
+        runbook: Some("1. Ask the user whether it was them.\n2. If not, disable the key & rotate.".into()),
+        reference: Some("https://docs.acme.example/runbooks/console-login".into()),
+        tags: Vec::new(),
+    }
+}
+
+fn typical(content: &AlertContent) -> AlertMessage<'_> {
+    AlertMessage {
+        id: "b90c19e6a3f24c1d9e0a7b6c5d4e3f21",
+        content,
         status: AlertStatus::Open,
-        detection_id: Some("AWS.Console.LoginWithoutMFA"),
-        log_types,
-        description: Some("A console login without MFA from 203.0.113.7 by arn:aws:iam::123456789012:user/ana."),
-        runbook: Some("1. Ask the user whether it was them.\n2. If not, disable the key & rotate."),
-        reference: Some("https://docs.acme.example/runbooks/console-login"),
         assignee: None,
         created_unix: 1_795_939_200,
         created_local: "2026-11-29 09:00 CET",
@@ -96,8 +104,8 @@ fn assert_within_limits(message: &Value) {
 
 #[test]
 fn a_typical_alert_message() {
-    let log_types = vec!["AWS.CloudTrail".to_owned()];
-    let message = serde_json::to_value(typical(&log_types).build()).unwrap();
+    let content = said(&["AWS.CloudTrail"]);
+    let message = serde_json::to_value(typical(&content).build()).unwrap();
     assert_within_limits(&message);
     insta::assert_snapshot!(serde_json::to_string_pretty(&message).unwrap());
 }
@@ -111,18 +119,21 @@ fn hostile_and_oversized_alerts_stay_within_slack_limits_and_cannot_mention_or_l
     let id = "i".repeat(200);
     let url = format!("https://herald.acme.example/alerts/{id}");
     let detection = "<!everyone>".repeat(90);
+    let content = AlertContent {
+        title,
+        detection_id: Some(detection),
+        log_types,
+        description: Some(description),
+        runbook: Some(runbook),
+        reference: Some("https://x.example/<!channel>|y".to_owned()),
+        ..said(&[])
+    };
     let hostile = AlertMessage {
         id: &id,
-        title: &title,
-        detection_id: Some(&detection),
-        log_types: &log_types,
-        description: Some(&description),
-        runbook: Some(&runbook),
-        reference: Some("https://x.example/<!channel>|y"),
         assignee: Some(herald_model::blocks::Assignee { name: "<!channel> Ana", slack_id: Some("U0ANA00001") }),
         herald_url: &url,
         events: Some(Events { count: u64::MAX, last_unix: 1_795_939_200, last_local: "<!channel> 10:42" }),
-        ..typical(&log_types)
+        ..typical(&content)
     };
     let message = serde_json::to_value(hostile.build()).unwrap();
     assert_within_limits(&message);
@@ -156,15 +167,14 @@ fn hostile_and_oversized_alerts_stay_within_slack_limits_and_cannot_mention_or_l
 
 #[test]
 fn a_folded_alert_s_message_says_how_many_events_and_when_the_last_came() {
-    let log_types = Vec::new();
-    let single = serde_json::to_value(
-        AlertMessage { events: Some(Events { count: 1, last_unix: 0, last_local: "" }), ..typical(&log_types) }.build(),
-    )
-    .unwrap();
+    let content = said(&[]);
+    let single =
+        serde_json::to_value(AlertMessage { events: Some(Events { count: 1, last_unix: 0, last_local: "" }), ..typical(&content) }.build())
+            .unwrap();
     assert!(!single.to_string().contains('×'), "one event is no storm: {single}");
 
     let events = Events { count: 48, last_unix: 1_795_947_720, last_local: "10:42 CET" };
-    let message = serde_json::to_value(AlertMessage { events: Some(events), ..typical(&log_types) }.build()).unwrap();
+    let message = serde_json::to_value(AlertMessage { events: Some(events), ..typical(&content) }.build()).unwrap();
     assert_within_limits(&message);
     let context = message["blocks"].as_array().unwrap().iter().find(|b| b["type"] == "context").expect("a context block");
     assert_eq!(context["elements"][0]["text"], "×48 · last at <!date^1795947720^{time}|10:42 CET>");
@@ -173,11 +183,10 @@ fn a_folded_alert_s_message_says_how_many_events_and_when_the_last_came() {
 
 #[test]
 fn every_severity_and_type_builds_a_message_within_limits() {
-    let log_types = Vec::new();
     for severity in Severity::ALL {
         for alert_type in AlertType::ALL {
-            let message = AlertMessage { severity, alert_type, description: None, runbook: None, reference: None, ..typical(&log_types) };
-            assert_within_limits(&serde_json::to_value(message.build()).unwrap());
+            let content = AlertContent { severity, alert_type, description: None, runbook: None, reference: None, ..said(&[]) };
+            assert_within_limits(&serde_json::to_value(typical(&content).build()).unwrap());
         }
     }
 }
@@ -190,8 +199,7 @@ fn the_message_uses_only_chat_post_message_arguments_slack_documents() {
     let documented: Vec<&str> =
         spec["paths"]["/chat.postMessage"]["post"]["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     // What the server sends: the channel, the built message, no unfurling.
-    let log_types = Vec::new();
-    let message = serde_json::to_value(typical(&log_types).build()).unwrap();
+    let message = serde_json::to_value(typical(&said(&[])).build()).unwrap();
     let mut sent: Vec<&str> = message.as_object().unwrap().keys().map(String::as_str).collect();
     sent.extend(["channel", "unfurl_links", "unfurl_media"]);
     for argument in sent {

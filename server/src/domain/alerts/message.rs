@@ -74,15 +74,8 @@ fn body(alert: &AlertRecord, zone: &jiff::tz::TimeZone, channel: &str, ts: Optio
     let url = herald_url(public_url, &alert.id);
     let message = AlertMessage {
         id: &alert.id,
-        title: &alert.content.title,
-        severity: alert.content.severity,
-        alert_type: alert.content.alert_type,
+        content: &alert.content,
         status: alert.status,
-        detection_id: alert.content.detection_id.as_deref(),
-        log_types: &alert.content.log_types,
-        description: alert.content.description.as_deref(),
-        runbook: alert.content.runbook.as_deref(),
-        reference: alert.content.reference.as_deref(),
         assignee: alert.assignee.as_ref().map(|a| Assignee { name: &a.name, slack_id: a.slack_id.as_deref() }),
         created_unix: alert.created_at.div_euclid(1000),
         created_local: &local,
