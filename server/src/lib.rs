@@ -23,6 +23,8 @@ pub use settings::Settings;
 /// `shutdown` completes. In-flight requests finish before it returns.
 pub async fn run(listener: TcpListener, settings: Settings, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let local_addr = listener.local_addr().context("reading the listener's address")?;
+    // Held until this server stops.
+    let _claim = store::claim_for_server(&settings.database)?;
     let state = AppState::start(settings, local_addr).await?;
     http::web::warn_if_app_missing(&state.settings.dist_dir);
     tracing::info!(

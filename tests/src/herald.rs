@@ -97,6 +97,11 @@ impl Herald {
         .await
     }
 
+    /// The settings it runs with (its address and database among them).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// `path` (starting with `/`) on this server.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)

@@ -22,6 +22,17 @@ async fn healthz_answers_ok_when_the_database_answers() {
 }
 
 #[tokio::test]
+async fn a_second_server_on_the_same_sqlite_file_is_refused_and_the_first_keeps_serving() {
+    let (_slack, herald) = herald().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let error = herald_server::run(listener, herald.settings().clone(), std::future::pending()).await.unwrap_err();
+    let message = format!("{error:#}");
+    assert!(message.contains("Another Herald server is already using the database"), "{message}");
+    assert!(message.contains(&format!("(process {})", std::process::id())) && message.contains("PostgreSQL"), "{message}");
+    assert_eq!(herald.get("/healthz").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn the_first_start_creates_the_database_and_the_secret_key() {
     let (_slack, herald) = herald().await;
     assert!(herald.data_dir.path().join("herald.db").is_file());

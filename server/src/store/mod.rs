@@ -541,6 +541,17 @@ impl std::fmt::Debug for DatabaseUrl {
     }
 }
 
+/// Claims the database for this Herald server, where one file cannot be
+/// shared: a second server on the same SQLite file is refused (see
+/// [`sqlite::ServerLock`]). Held until dropped; commands like
+/// `herald user add` do not claim it.
+pub fn claim_for_server(url: &DatabaseUrl) -> anyhow::Result<Option<sqlite::ServerLock>> {
+    match url {
+        DatabaseUrl::Sqlite(url) => sqlite::ServerLock::claim(url).map(Some),
+        DatabaseUrl::Postgres(_) => Ok(None),
+    }
+}
+
 /// Connects to the database the URL names, creating and migrating it if needed.
 pub async fn open(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
     match url {

@@ -45,6 +45,17 @@ async fn a_new_database_is_created_migrated_and_empty() {
     }
 }
 
+#[test]
+fn one_server_at_a_time_claims_a_sqlite_file_and_the_claim_ends_with_it() {
+    for (_dir, url) in fixtures::urls() {
+        let first = store::claim_for_server(&url).unwrap();
+        let refused = store::claim_for_server(&url).err().expect("a second claim is refused");
+        assert!(refused.to_string().contains("Another Herald server is already using the database"), "{refused}");
+        drop(first);
+        assert!(store::claim_for_server(&url).is_ok(), "free again once the first is gone");
+    }
+}
+
 #[tokio::test]
 async fn opening_an_existing_database_again_keeps_it_and_runs_no_migration_twice() {
     for (_dir, url) in fixtures::urls() {

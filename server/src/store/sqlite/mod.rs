@@ -212,6 +212,51 @@ impl DestinationCache {
     }
 }
 
+/// A Herald server's claim on its SQLite file: an exclusive lock on
+/// `<file>.lock`, which names the process holding it. Two servers on one
+/// file would each deliver every alert, so the second is refused. The
+/// kernel drops the lock when the process ends, however it ends.
+pub struct ServerLock {
+    _file: std::fs::File,
+}
+
+impl ServerLock {
+    pub fn claim(url: &str) -> anyhow::Result<ServerLock> {
+        let options =
+            SqliteConnectOptions::from_str(url).with_context(|| format!("HERALD_DATABASE_URL: cannot read {url:?} as a SQLite URL"))?;
+        let database = options.get_filename().to_path_buf();
+        let mut path = database.clone().into_os_string();
+        path.push(".lock");
+        let path = std::path::PathBuf::from(path);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::store::private_dir(dir).with_context(|| format!("creating the database folder {}", dir.display()))?;
+        }
+        let mut open = std::fs::OpenOptions::new();
+        open.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+        let mut file = open.open(&path).with_context(|| format!("opening the lock file {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                let holder = holder.trim();
+                let holder = if holder.is_empty() { String::new() } else { format!(" (process {holder})") };
+                anyhow::bail!(
+                    "Another Herald server is already using the database {}{holder}: stop it first, or give this one its own                      HERALD_DATABASE_URL. Two servers on one SQLite file would each deliver every alert; for several replicas,                      use PostgreSQL (HERALD_DATABASE_URL=postgres://…).",
+                    database.display()
+                );
+            }
+            Err(std::fs::TryLockError::Error(error)) => {
+                return Err(error).with_context(|| format!("locking {} for this server", path.display()));
+            }
+        }
+        use std::io::Write as _;
+        file.set_len(0).and_then(|()| write!(file, "{}", std::process::id())).with_context(|| format!("writing {}", path.display()))?;
+        Ok(ServerLock { _file: file })
+    }
+}
+
 impl SqliteStore {
     pub async fn open(url: &str) -> anyhow::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
