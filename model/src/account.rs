@@ -103,7 +103,7 @@ impl Email {
         let Some((local, domain)) = email.rsplit_once('@') else {
             return error("Enter an email address like ana@example.com.");
         };
-        if local.is_empty() || domain.is_empty() || !domain.contains('.') || email.chars().any(char::is_whitespace) {
+        if local.is_empty() || domain.is_empty() || !domain.contains('.') || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return error("Enter an email address like ana@example.com.");
         }
         Ok(Email(email.to_owned()))
@@ -143,6 +143,9 @@ pub fn parse_display_name(field: &'static str, input: &str) -> Result<String, Fi
     }
     if name.chars().count() > 100 {
         return Err(FieldError::new(field, "A name has at most 100 characters."));
+    }
+    if crate::text::has_control(name) {
+        return Err(FieldError::new(field, "A name is one line of text, without tabs or control characters."));
     }
     Ok(name.to_owned())
 }
@@ -254,6 +257,9 @@ impl NewApiToken {
         }
         if name.chars().count() > 100 {
             return Err(FieldError::new("name", "A token name has at most 100 characters."));
+        }
+        if crate::text::has_control(name) {
+            return Err(FieldError::new("name", "A token name is one line of text, without tabs or control characters."));
         }
         Ok(name.to_owned())
     }

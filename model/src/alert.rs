@@ -207,6 +207,7 @@ fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>>
         match object.get(field) {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => {
+                let s = crate::text::without_nul(s);
                 let count = s.chars().count();
                 if count > limit {
                     fail(field, format!("{field} is {count} characters; the limit is {limit}. Shorten it."));
@@ -214,7 +215,7 @@ fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>>
                 } else if s.trim().is_empty() {
                     None
                 } else {
-                    Some(s.clone())
+                    Some(s)
                 }
             }
             Some(_) => {
@@ -229,9 +230,12 @@ fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>>
         fail("alertId", problem.into());
     }
     let title = text("title", MAX_TITLE_CHARS, &mut fail);
-    if matches!(object.get("title"), None | Some(Value::Null))
-        || matches!(object.get("title"), Some(Value::String(s)) if crate::text::is_blank(s))
-    {
+    let title_missing = match object.get("title") {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => crate::text::is_blank(&crate::text::without_nul(s)),
+        Some(_) => false,
+    };
+    if title_missing {
         fail("title", "title is required: say in a few words what happened.".into());
     }
     let severity = match object.get("severity") {
@@ -315,7 +319,7 @@ fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>>
                             fail(field, format!("Each of {field} is at most {MAX_SHORT_CHARS} characters."));
                             return Vec::new();
                         }
-                        Some(s) if !s.trim().is_empty() => out.push(s.trim().to_owned()),
+                        Some(s) if !s.trim().is_empty() => out.push(crate::text::without_nul(s.trim())),
                         Some(_) => {}
                         None => {
                             fail(field, format!("{field} must be a list of strings."));
@@ -741,7 +745,7 @@ pub fn parse_comment(field: &str, input: &str) -> Result<String, FieldError> {
     if count > MAX_COMMENT_CHARS {
         return Err(FieldError::new(field, format!("The comment is {count} characters; the limit is {MAX_COMMENT_CHARS}.")));
     }
-    Ok(comment.to_owned())
+    Ok(crate::text::without_nul(comment))
 }
 
 pub const MAX_COMMENT_CHARS: usize = 3_000;
@@ -927,6 +931,15 @@ mod tests {
         let alert = one(json!({"title": "Login", "severity": "LOW"})).unwrap();
         assert_eq!(alert.content.alert_type, AlertType::Rule);
         assert_eq!(alert.alert_id, None);
+    }
+
+    #[test]
+    fn nul_characters_are_dropped_from_an_alerts_text_and_a_title_of_nothing_else_is_missing() {
+        let alert = one(json!({"title": "Log\u{0}in", "severity": "HIGH", "tags": ["a\u{0}b"], "description": "x\u{0}"})).unwrap();
+        assert_eq!((alert.content.title.as_str(), alert.content.tags.as_slice()), ("Login", &["ab".to_owned()][..]));
+        assert_eq!(alert.content.description.as_deref(), Some("x"));
+        let errors = one(json!({"title": "\u{0}", "severity": "HIGH"})).unwrap_err();
+        assert_eq!(errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["title"]);
     }
 
     #[test]

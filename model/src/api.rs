@@ -55,6 +55,9 @@ pub struct DestinationList {
 pub struct Health {
     pub status: HealthStatus,
     pub version: String,
+    /// This replica holds the delivery lease: it is the one sending to
+    /// Slack (one at a time does; the others stand by).
+    pub delivering: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -581,6 +581,9 @@ pub fn parse_destination_name(field: &'static str, input: &str) -> Result<String
     if name.chars().count() > 100 {
         return Err(FieldError::new(field, "A destination name has at most 100 characters."));
     }
+    if crate::text::has_control(name) {
+        return Err(FieldError::new(field, "A destination name is one line of text, without tabs or control characters."));
+    }
     Ok(name.to_owned())
 }
 

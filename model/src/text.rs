@@ -1,5 +1,17 @@
 //! Rules for text people type that are the same everywhere: what counts as
-//! blank.
+//! blank, and the one character no database Herald runs on can hold.
+
+/// Text as received, less its NUL characters (U+0000): they show nothing,
+/// and PostgreSQL cannot store them, so free text (an alert's, a comment)
+/// is kept without them rather than refused.
+pub fn without_nul(s: &str) -> String {
+    s.replace('\0', "")
+}
+
+/// A control character (NUL, a tab, a line break…): never part of a name.
+pub fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
 
 /// Unicode's Default_Ignorable_Code_Point: characters that show nothing
 /// (zero-width spaces and joiners, direction marks, variation selectors,
@@ -19,6 +31,12 @@ pub fn is_blank(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_characters_are_dropped_and_the_rest_kept() {
+        assert_eq!(without_nul("a\0b\0\nc"), "ab\nc");
+        assert!(has_control("a\0b") && has_control("a\tb") && !has_control("ä b"));
+    }
 
     #[test]
     fn zero_width_characters_are_blank() {

@@ -35,14 +35,15 @@ pub struct App {
     pub outbox: Arc<Outbox>,
     /// Sign-in attempts per account and per address.
     pub sign_in_limits: SignInLimits,
-    /// Slack interactions seen lately, so a replay does not act twice.
-    pub slack_replays: crate::slack::signature::ReplayGuard,
+    /// Work that goes on after its request was answered (a click's effect
+    /// in Slack): a stopping server lets it finish.
+    pub tasks: tokio_util::task::TaskTracker,
 }
 
 impl AppState {
     /// Opens the store and loads the key: everything that can fail at start-up.
     pub async fn start(settings: Settings, local_addr: SocketAddr) -> anyhow::Result<Self> {
-        let store = store::open(&settings.database).await?;
+        let store = store::connect(&settings.database, settings.database_pool).await?;
         let secret_key = check_secret_key(store.as_ref(), &settings.secret_key_file).await?;
         crate::domain::accounts::bootstrap(store.as_ref(), settings.admin_email.as_deref(), settings.admin_password_file.as_deref())
             .await?;
@@ -57,7 +58,7 @@ impl AppState {
             apps,
             outbox: Default::default(),
             sign_in_limits: SignInLimits::default(),
-            slack_replays: Default::default(),
+            tasks: tokio_util::task::TaskTracker::new(),
         })))
     }
 }
@@ -81,7 +82,14 @@ async fn check_secret_key(store: &dyn Store, path: &std::path::Path) -> anyhow::
         }
         None => {
             let key = SecretKey::load_or_create(path)?;
-            store.set_key_check(&key.seal(CHECK, CONTEXT)).await?;
+            let kept = store.set_key_check(&key.seal(CHECK, CONTEXT)).await?;
+            if key.open(&kept, CONTEXT).is_err() {
+                anyhow::bail!(
+                    "HERALD_SECRET_KEY_FILE {}: another replica started on this new database at the same moment with another key. \
+                     Every replica needs the same key file: copy that replica's key here",
+                    path.display()
+                );
+            }
             Ok(key)
         }
     }

@@ -24,7 +24,10 @@ pub use settings::Settings;
 pub async fn run(listener: TcpListener, settings: Settings, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let local_addr = listener.local_addr().context("reading the listener's address")?;
     // Held until this server stops.
-    let _claim = store::claim_for_server(&settings.database)?;
+    let claim = store::claim_for_server(&settings.database)?;
+    // A single server names itself the same at every start, so a restart
+    // renews its own delivery lease at once; replicas pick a name each.
+    let holder = if claim.is_some() { "the server of this SQLite file".to_owned() } else { store::new_id() };
     let state = AppState::start(settings, local_addr).await?;
     http::web::warn_if_app_missing(&state.settings.dist_dir);
     tracing::info!(
@@ -35,14 +38,20 @@ pub async fn run(listener: TcpListener, settings: Settings, shutdown: impl Futur
     let router = http::router(state.clone());
     let (stop_worker, worker_stop) = tokio::sync::watch::channel(false);
     // Should this future be dropped (a crash, in tests), the tasks go with it.
-    let worker = AbortOnDropHandle::new(tokio::spawn(delivery::worker::run(state.worker(), worker_stop)));
+    let worker = AbortOnDropHandle::new(tokio::spawn(delivery::worker::run(state.worker(), holder, worker_stop)));
     let retention = delivery::retention::run(state.store.clone(), state.settings.retention.0, stop_worker.subscribe());
     let _retention = AbortOnDropHandle::new(tokio::spawn(retention));
 
     serve(listener, router, &state.settings, shutdown).await;
+    // Clicks answered but not yet acted on finish (a rolling restart loses none).
+    state.tasks.close();
+    if tokio::time::timeout(SHUTDOWN_GRACE, state.tasks.wait()).await.is_err() {
+        tracing::warn!(left = state.tasks.len(), "work on Slack clicks still running after the grace period; stopping anyway");
+    }
     let _ = stop_worker.send(true);
     let _ = worker.await;
     state.store.close().await;
+    drop(claim);
     tracing::info!("herald stopped");
     Ok(())
 }

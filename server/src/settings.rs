@@ -96,6 +96,10 @@ pub struct Settings {
     )]
     pub database: DatabaseUrl,
 
+    /// Connections each replica keeps to PostgreSQL (1 to 1000).
+    #[arg(long = "database-pool", env = "HERALD_DATABASE_POOL", global = true, default_value_t = crate::store::DEFAULT_POOL, value_parser = parse_pool)]
+    pub database_pool: u32,
+
     /// Base URL of Slack's Web API.
     #[arg(long, env = "HERALD_SLACK_API_URL", default_value = "https://slack.com/api", value_parser = parse_slack_api_url)]
     pub slack_api_url: Url,
@@ -368,6 +372,13 @@ fn parse_metrics_token(s: &str) -> Result<MetricsToken, String> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention(pub Option<std::time::Duration>);
 
+fn parse_pool(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n @ 1..=1000) => Ok(n),
+        _ => Err(hint("HERALD_DATABASE_POOL", "a number of connections from 1 to 1000, e.g. 10")),
+    }
+}
+
 fn parse_retention(s: &str) -> Result<Retention, String> {
     if s.trim() == "0" {
         return Ok(Retention(None));
@@ -574,6 +585,7 @@ mod tests {
             ("--max-connections=3", "HERALD_MAX_CONNECTIONS"),
             ("--trusted-proxies=10.0.0.0/33", "HERALD_TRUSTED_PROXIES"),
             ("--metrics-token=short", "HERALD_METRICS_TOKEN"),
+            ("--database-pool=0", "HERALD_DATABASE_POOL"),
             ("--retention=1h", "HERALD_RETENTION"),
             ("--retention=forever", "HERALD_RETENTION"),
             ("--delivery-attempts=0", "HERALD_DELIVERY_ATTEMPTS"),

@@ -40,13 +40,18 @@ fn a_bad_environment_variable_is_refused_with_its_name_and_an_example() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "a refused start writes nothing");
 }
 
+/// A PostgreSQL server that does not answer stops the start with a
+/// sentence naming where it was looked for, and never the password.
 #[test]
-fn a_postgres_url_is_refused_with_a_clear_sentence() {
+fn an_unreachable_postgres_is_named_without_its_password() {
     let dir = tempfile::tempdir().unwrap();
-    let out = herald(dir.path()).env("HERALD_DATABASE_URL", "postgres://db/herald").env("HERALD_BIND", "127.0.0.1:0").output().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("postgres://herald:hunter2@127.0.0.1:{port}/herald");
+    let out = herald(dir.path()).env("HERALD_DATABASE_URL", &url).env("HERALD_BIND", "127.0.0.1:0").output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("HERALD_DATABASE_URL: Postgres is not supported yet"), "{stderr}");
+    assert!(stderr.contains(&format!("connecting to PostgreSQL at 127.0.0.1:{port}/herald")), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "the password is never printed: {stderr}");
 }
 
 /// Reads stderr lines on a thread so the test can wait with a deadline.

@@ -1,16 +1,19 @@
 //! Starts the real Herald server (the same `run` the binary calls) on port 0,
-//! with SQLite and the secret key in a fresh temporary folder and the Slack
+//! with the secret key (and SQLite) in a fresh temporary folder, or on a
+//! scratch PostgreSQL database when the run tests PostgreSQL, and the Slack
 //! URLs pointing at a fake Slack.
 
 use std::path::PathBuf;
 
 use herald_model::destination::SlackBotForm;
-use herald_server::settings::Settings;
+use herald_server::settings::{DatabaseUrl, Settings};
+use herald_server::store::postgres::scratch;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::database::{self, Backend, Database};
 use crate::fake_slack::FakeSlack;
 use crate::poll;
 
@@ -26,6 +29,8 @@ pub struct Herald {
     pub data_dir: TempDir,
     pub http: reqwest::Client,
     settings: Settings,
+    /// The PostgreSQL database it runs on, when the run tests PostgreSQL.
+    scratch: Option<std::sync::Arc<scratch::Database>>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -41,11 +46,27 @@ impl Herald {
         crate::init_logging();
         let data_dir = tempfile::tempdir().expect("a temporary folder");
         let mut settings = settings_for(&data_dir, slack);
+        let scratch = match database::backend() {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(std::sync::Arc::new(database::scratch_postgres().await)),
+        };
+        if let Some(scratch) = &scratch {
+            settings.database = DatabaseUrl::Postgres(scratch.url.clone());
+        }
         adjust(&mut settings);
-        Self::start_in(data_dir, settings).await
+        Self::start_in(data_dir, scratch, settings).await
     }
 
-    async fn start_in(data_dir: TempDir, settings: Settings) -> Herald {
+    /// Another Herald on the same database and key, as a second replica
+    /// would be (its own address); PostgreSQL only.
+    pub async fn replica(&self) -> Herald {
+        assert_eq!(database::backend(), Backend::Postgres, "replicas share a PostgreSQL database");
+        let mut settings = self.settings.clone();
+        settings.bind = "127.0.0.1:0".parse().unwrap();
+        Self::start_in(tempfile::tempdir().unwrap(), self.scratch.clone(), settings).await
+    }
+
+    async fn start_in(data_dir: TempDir, scratch: Option<std::sync::Arc<scratch::Database>>, settings: Settings) -> Herald {
         // Bound before the server task starts, so requests queue instead of failing.
         let listener = TcpListener::bind(settings.bind).await.expect("binding a loopback port");
         let mut settings = settings;
@@ -55,7 +76,7 @@ impl Herald {
         let server = tokio::spawn(herald_server::run(listener, settings.clone(), async {
             let _ = rx.await;
         }));
-        let herald = Herald { base_url, data_dir, http: client(), settings, shutdown: Some(tx), server: Some(server) };
+        let herald = Herald { base_url, data_dir, http: client(), settings, scratch, shutdown: Some(tx), server: Some(server) };
         herald.wait_until_healthy().await;
         herald
     }
@@ -68,7 +89,8 @@ impl Herald {
     /// Starts a paused server again on the same address with the same data.
     pub async fn resume(&mut self) {
         assert!(self.server.is_none(), "resume after pause");
-        let fresh = Self::start_in(std::mem::replace(&mut self.data_dir, tempfile::tempdir().unwrap()), self.settings.clone()).await;
+        let data_dir = std::mem::replace(&mut self.data_dir, tempfile::tempdir().unwrap());
+        let fresh = Self::start_in(data_dir, self.scratch.take(), self.settings.clone()).await;
         *self = fresh;
     }
 
@@ -95,6 +117,11 @@ impl Herald {
             }
         })
         .await
+    }
+
+    /// A connection to the database it runs on.
+    pub async fn database(&self) -> Database {
+        Database::connect(&self.settings.database).await
     }
 
     /// The settings it runs with (its address and database among them).

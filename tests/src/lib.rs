@@ -1,8 +1,9 @@
 //! The test harness: start the real Herald server on a loopback port with a
-//! fresh SQLite database, a fake Slack, and a real headless Chromium driving
+//! fresh database (SQLite, or PostgreSQL: see `database`), a fake Slack, and a real headless Chromium driving
 //! the real wasm app. Tests live in `tests/tests/`.
 
 pub mod browser;
+pub mod database;
 pub mod fake_slack;
 pub mod fixtures;
 pub mod herald;

@@ -542,12 +542,11 @@ async fn alerts_past_the_retention_are_deleted_with_their_deliveries_and_others_
     }
     s.herald.crash().await;
     // 200 days pass for the old alert (the default keeps 180).
-    let db = s.herald.data_dir.path().join("herald.db");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    let database = s.herald.database().await;
     let long_ago = 200 * 86_400_000_i64;
-    sqlx::query("UPDATE alerts SET received_at = received_at - ? WHERE id = 'old'").bind(long_ago).execute(&pool).await.unwrap();
-    sqlx::query("UPDATE deliveries SET updated_at = updated_at - ? WHERE alert_id = 'old'").bind(long_ago).execute(&pool).await.unwrap();
-    pool.close().await;
+    database.execute("UPDATE alerts SET received_at = received_at - $1 WHERE id = 'old'", long_ago).await;
+    database.execute("UPDATE deliveries SET updated_at = updated_at - $1 WHERE alert_id = 'old'", long_ago).await;
+    database.close().await;
 
     s.herald.resume().await;
     let admin = s.herald.sign_in_as_admin().await;
@@ -557,7 +556,6 @@ async fn alerts_past_the_retention_are_deleted_with_their_deliveries_and_others_
     })
     .await;
     assert_eq!(admin.get("/api/alerts/fresh").await.status(), StatusCode::OK, "the fresh alert stays");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", s.herald.data_dir.path().join("herald.db").display())).await.unwrap();
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE alert_id = 'old'").fetch_one(&pool).await.unwrap();
+    let left = s.herald.database().await.count("SELECT count(*) FROM deliveries WHERE alert_id = 'old'").await;
     assert_eq!(left, 0, "its deliveries went with it");
 }

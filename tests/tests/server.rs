@@ -1,6 +1,7 @@
 //! The server over real HTTP: health, the web app and its fallback rules,
 //! API errors, headers, shutdown.
 
+use herald_tests::database::{Backend, backend};
 use herald_tests::{FakeSlack, Herald};
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
@@ -21,9 +22,16 @@ async fn healthz_answers_ok_when_the_database_answers() {
     assert_eq!(body["status"], "ok");
 }
 
+/// One SQLite file takes one server; one PostgreSQL database takes several.
 #[tokio::test]
 async fn a_second_server_on_the_same_sqlite_file_is_refused_and_the_first_keeps_serving() {
     let (_slack, herald) = herald().await;
+    if backend() == Backend::Postgres {
+        let replica = herald.replica().await;
+        assert_eq!(replica.get("/healthz").await.status(), StatusCode::OK, "a second replica on the same database serves");
+        assert_eq!(herald.get("/healthz").await.status(), StatusCode::OK);
+        return;
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let error = herald_server::run(listener, herald.settings().clone(), std::future::pending()).await.unwrap_err();
     let message = format!("{error:#}");
@@ -35,10 +43,15 @@ async fn a_second_server_on_the_same_sqlite_file_is_refused_and_the_first_keeps_
 #[tokio::test]
 async fn the_first_start_creates_the_database_and_the_secret_key() {
     let (_slack, herald) = herald().await;
+    assert!(herald.data_dir.path().join("secret.key").is_file());
+    if backend() == Backend::Postgres {
+        let database = herald.database().await;
+        assert_eq!(database.count("SELECT count(*) FROM settings WHERE name = 'key_check'").await, 1, "migrated, and the key checked in");
+        return;
+    }
     assert!(herald.data_dir.path().join("herald.db").is_file());
     // WAL mode keeps a -wal file beside the database while it is open.
     assert!(herald.data_dir.path().join("herald.db-wal").is_file());
-    assert!(herald.data_dir.path().join("secret.key").is_file());
 }
 
 #[tokio::test]
@@ -248,7 +261,8 @@ async fn metrics_can_ask_for_a_token_and_https_sites_ask_browsers_to_stay_on_htt
 async fn the_database_and_the_key_are_readable_by_their_owner_only() {
     use std::os::unix::fs::PermissionsExt as _;
     let (_slack, herald) = herald().await;
-    for file in ["herald.db", "secret.key"] {
+    let files: &[&str] = if backend() == Backend::Sqlite { &["herald.db", "secret.key"] } else { &["secret.key"] };
+    for file in files {
         let mode = std::fs::metadata(herald.data_dir.path().join(file)).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{file}: {mode:o}");
     }

@@ -80,22 +80,38 @@ fn test(cargo_test_args: &[String]) -> anyhow::Result<()> {
     let browser = setup::browser()?;
     setup::yaml_1_1_reader()?;
     let dist = dist::build_app()?;
+    let postgres = setup::postgres()?;
     let mut args: Vec<String> = vec!["test".into()];
     for package in HOST_PACKAGES {
         args.extend(["--package".into(), (*package).into()]);
     }
     args.extend(cargo_test_args.iter().cloned());
-    let status = Command::new(cargo_bin())
-        .args(&args)
-        .env("HERALD_TEST_DIST_DIR", &dist)
-        .env("HERALD_TEST_CHROMIUM", &browser.chromium)
-        .env("HERALD_TEST_CHROMEDRIVER", &browser.chromedriver)
-        .status()
-        .context("running cargo test")?;
-    if !status.success() {
-        bail!("tests failed ({status})");
+    let run = |args: &[String], backend: &str| {
+        Command::new(cargo_bin())
+            .args(args)
+            .env("HERALD_TEST_DIST_DIR", &dist)
+            .env("HERALD_TEST_CHROMIUM", &browser.chromium)
+            .env("HERALD_TEST_CHROMEDRIVER", &browser.chromedriver)
+            .env("HERALD_TEST_DATABASE_URL", &postgres.url)
+            .env("HERALD_TEST_BACKEND", backend)
+            .status()
+            .context("running cargo test")
+    };
+    // Everything, the end-to-end tests on SQLite (the store's contract
+    // runs on both backends here); then the end-to-end tests again, with
+    // Herald on PostgreSQL. Both run, whatever the first gives.
+    let all = run(&args, "sqlite")?;
+    println!("\nThe end-to-end tests again, with Herald on PostgreSQL:");
+    let mut end_to_end: Vec<String> = vec!["test".into(), "--package".into(), "herald-tests".into()];
+    end_to_end.extend(cargo_test_args.iter().cloned());
+    let on_postgres = run(&end_to_end, "postgres")?;
+    drop(postgres);
+    match (all.success(), on_postgres.success()) {
+        (true, true) => Ok(()),
+        (false, true) => bail!("tests failed ({all})"),
+        (true, false) => bail!("the end-to-end tests failed on PostgreSQL ({on_postgres}); they passed on SQLite"),
+        (false, false) => bail!("tests failed ({all}), and the end-to-end tests on PostgreSQL too ({on_postgres})"),
     }
-    Ok(())
 }
 
 /// The formatting (rustfmt.toml), then clippy with every warning an error,

@@ -139,3 +139,162 @@ fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A throwaway PostgreSQL for one test run: its own cluster in a temporary
+/// folder, on a free loopback port, stopped and removed when dropped (the
+/// tests failing included). `HERALD_TEST_DATABASE_URL` names an existing
+/// server instead, and then nothing is started.
+pub struct Postgres {
+    /// `postgres://herald@127.0.0.1:<port>/postgres`: the tests make a
+    /// database of their own in it.
+    pub url: String,
+    cluster: Option<Cluster>,
+}
+
+struct Cluster {
+    bin: PathBuf,
+    dir: PathBuf,
+    /// The unprivileged account it runs as, when we are root (initdb
+    /// refuses to run as root).
+    run_as: Option<&'static str>,
+    /// The server, in the foreground of this process group: Ctrl-C stops
+    /// it with the tests.
+    server: Option<std::process::Child>,
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let Some(mut cluster) = self.cluster.take() else { return };
+        if let Some(mut server) = cluster.server.take() {
+            let data = cluster.dir.join("data");
+            let pg_ctl = cluster.bin.join("pg_ctl");
+            let stopped = cluster
+                .command(&pg_ctl, &["stop", "--silent", "--wait", "--mode", "immediate", "-D", &data.to_string_lossy()])
+                .status()
+                .is_ok_and(|s| s.success());
+            if !stopped {
+                let _ = server.kill();
+            }
+            let _ = server.wait();
+        }
+        let _ = std::fs::remove_dir_all(&cluster.dir);
+    }
+}
+
+impl Cluster {
+    fn command(&self, program: &Path, args: &[&str]) -> Command {
+        match self.run_as {
+            Some(user) => {
+                let mut command = Command::new("runuser");
+                command.args(["-u", user, "--"]).arg(program).args(args);
+                command
+            }
+            None => {
+                let mut command = Command::new(program);
+                command.args(args);
+                command
+            }
+        }
+    }
+}
+
+pub fn postgres() -> anyhow::Result<Postgres> {
+    if let Ok(url) = std::env::var("HERALD_TEST_DATABASE_URL") {
+        println!("Testing PostgreSQL on the server HERALD_TEST_DATABASE_URL names.");
+        return Ok(Postgres { url, cluster: None });
+    }
+    let bin = match postgres_bin() {
+        Some(bin) => bin,
+        None if apt_install("PostgreSQL for the PostgreSQL tests", &["postgresql"])? => postgres_bin().context(
+            "apt-get installed postgresql, yet initdb, pg_ctl, postgres and pg_isready were not found under /usr/lib/postgresql",
+        )?,
+        None => bail!(
+            "the tests run Herald on PostgreSQL too, and start a throwaway server for it: they need PostgreSQL's initdb, pg_ctl, postgres and pg_isready.\n\
+             On Debian or Ubuntu: sudo apt-get install postgresql\n\
+             Elsewhere: install PostgreSQL and put its bin folder on PATH, or point the tests at a server you run:\n\
+             HERALD_TEST_DATABASE_URL=postgres://user:password@host:port/postgres (a user that may create databases)"
+        ),
+    };
+    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let run_as = is_root.then_some("postgres");
+    let dir = std::env::temp_dir().join(format!("herald-test-postgres-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    if let Some(user) = run_as {
+        run("chown", &[user, &dir.to_string_lossy()]).with_context(|| format!("giving {} to the {user} account", dir.display()))?;
+    }
+    // From here on, dropping the guard removes what was made.
+    let mut postgres = Postgres { url: String::new(), cluster: Some(Cluster { bin, dir, run_as, server: None }) };
+    let cluster = postgres.cluster.as_mut().expect("just made");
+    let data = cluster.dir.join("data").to_string_lossy().into_owned();
+    let dir = cluster.dir.to_string_lossy().into_owned();
+    let started = std::time::Instant::now();
+    let initdb = cluster.bin.join("initdb");
+    let out = cluster
+        .command(
+            &initdb,
+            &["--pgdata", &data, "--username", "herald", "--auth", "trust", "--encoding", "UTF8", "--no-sync", "--no-instructions"],
+        )
+        .output()
+        .context("running initdb")?;
+    if !out.status.success() {
+        bail!("initdb failed ({}):\n{}{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).context("finding a free port")?.port();
+    let log_path = cluster.dir.join("server.log");
+    let log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
+    // Durability is not under test here: no fsync, a small footprint, and
+    // room for the connection pools of tests running side by side.
+    let port_setting = format!("port={port}");
+    let sockets = format!("unix_socket_directories={dir}");
+    let mut args = vec!["-D", &data, "-c", &port_setting, "-c", "listen_addresses=127.0.0.1", "-c", &sockets];
+    for setting in ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=300", "shared_buffers=32MB"] {
+        args.extend(["-c", setting]);
+    }
+    let server = cluster
+        .command(&cluster.bin.join("postgres"), &args)
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .context("starting postgres")?;
+    cluster.server = Some(server);
+    let ready = cluster.bin.join("pg_isready");
+    let port = port.to_string();
+    loop {
+        let answers = Command::new(&ready).args(["--quiet", "--host", "127.0.0.1", "--port", &port]).status().is_ok_and(|s| s.success());
+        if answers {
+            break;
+        }
+        let exited = cluster.server.as_mut().and_then(|s| s.try_wait().ok().flatten());
+        if exited.is_some() || started.elapsed() > std::time::Duration::from_secs(30) {
+            let server_log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            bail!("PostgreSQL did not start (its log follows):\n{server_log}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    postgres.url = format!("postgres://herald@127.0.0.1:{port}/postgres");
+    println!(
+        "Started a throwaway PostgreSQL on 127.0.0.1:{port} in {:.1} s (stopped when the tests end).",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(postgres)
+}
+
+/// PostgreSQL's programs: Debian keeps them under /usr/lib/postgresql/<n>/bin
+/// (the newest is taken), elsewhere they are on PATH.
+fn postgres_bin() -> Option<PathBuf> {
+    let has_tools = |dir: &Path| ["initdb", "pg_ctl", "postgres", "pg_isready"].iter().all(|tool| dir.join(tool).is_file());
+    let mut debian: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| Some((entry.file_name().to_str()?.parse().ok()?, entry.path().join("bin"))))
+        .filter(|(_, bin)| has_tools(bin))
+        .collect();
+    debian.sort();
+    if let Some((_, bin)) = debian.pop() {
+        return Some(bin);
+    }
+    std::env::var_os("PATH").and_then(|path| std::env::split_paths(&path).find(|dir| has_tools(dir)))
+}

@@ -4,7 +4,9 @@
 //! one recorder writes the outcomes back in batches. A message whose slot
 //! is far off goes back to the outbox until then, so nothing waits in
 //! memory for long and a crash loses nothing: claims left behind are
-//! released at the next start (at worst, messages in flight are sent twice).
+//! released by the next server to deliver (at worst, messages in flight
+//! are sent twice). One server delivers at a time: the one holding the
+//! delivery lease; other replicas stand by to take over.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -75,11 +77,107 @@ pub struct Config {
     pub delivery_retry_base: Duration,
 }
 
-/// Runs until `stop` turns true, then lets messages in flight finish.
-pub async fn run(state: Worker, mut stop: watch::Receiver<bool>) {
+/// The lease the delivering server holds: one at a time sends to Slack,
+/// so every channel's pace and Slack's Retry-After are kept in one place.
+const DELIVERY_LEASE: &str = "delivery";
+/// How long the lease holds unrenewed: a replica that dies hands its
+/// deliveries over within about this long (one that stops, at once).
+const LEASE_HOLDS: Duration = Duration::from_secs(15);
+/// How often the holder renews it, and a standby asks for it.
+const LEASE_RENEW: Duration = Duration::from_secs(1);
+
+/// Why delivering stopped.
+#[derive(Debug, PartialEq, Eq)]
+enum Ended {
+    /// The server is stopping.
+    Stopping,
+    /// The lease could not be renewed: another replica may deliver now.
+    LostLease,
+}
+
+/// Runs until `stop` turns true: stands by until this server holds the
+/// delivery lease (at once, for a single server), then delivers while it
+/// holds it, and lets messages in flight finish when stopping. `holder`
+/// names this server in the lease.
+pub async fn run(state: Worker, holder: String, mut stop: watch::Receiver<bool>) {
+    loop {
+        if !wait_for_lease(&state, &holder, &mut stop).await {
+            return;
+        }
+        let (lost_tx, lost) = watch::channel(false);
+        let keeper = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(keep_lease(state.clone(), holder.clone(), lost_tx)));
+        state.outbox.set_delivering(true);
+        let ended = deliver(&state, stop.clone(), lost).await;
+        state.outbox.set_delivering(false);
+        drop(keeper);
+        match ended {
+            Ended::Stopping => {
+                // The next replica need not wait for the lease to lapse.
+                if let Err(error) = state.store.drop_lease(DELIVERY_LEASE, &holder).await {
+                    tracing::warn!(%error, "could not give the delivery lease up; another replica takes it when it lapses");
+                }
+                return;
+            }
+            Ended::LostLease => tracing::warn!("lost the delivery lease (the database did not answer in time); standing by"),
+        }
+    }
+}
+
+/// Asks for the lease until this server has it; `false` when stopping first.
+async fn wait_for_lease(state: &Worker, holder: &str, stop: &mut watch::Receiver<bool>) -> bool {
+    let mut said = false;
+    while !*stop.borrow() {
+        match state.store.take_lease(DELIVERY_LEASE, holder, now_ms(), millis(LEASE_HOLDS)).await {
+            Ok(true) => {
+                if said {
+                    tracing::info!("this replica delivers now");
+                }
+                return true;
+            }
+            Ok(false) if !said => {
+                tracing::info!("another replica delivers; this one stands by to take over");
+                said = true;
+            }
+            Ok(false) => {}
+            Err(error) => tracing::error!(%error, "could not ask for the delivery lease; asking again in a second"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(LEASE_RENEW) => {}
+            _ = stop.changed() => {}
+        }
+    }
+    false
+}
+
+/// Renews the lease every [`LEASE_RENEW`]; says `lost` once it was taken
+/// over, or could not be renewed for so long that it may have lapsed.
+async fn keep_lease(state: Worker, holder: String, lost: watch::Sender<bool>) {
+    let mut renewed = Instant::now();
+    loop {
+        tokio::time::sleep(LEASE_RENEW).await;
+        let asked = Instant::now();
+        let renewal = tokio::time::timeout(LEASE_RENEW * 2, state.store.take_lease(DELIVERY_LEASE, &holder, now_ms(), millis(LEASE_HOLDS)));
+        match renewal.await {
+            Ok(Ok(true)) => renewed = asked,
+            Ok(Ok(false)) => break,
+            Ok(Err(error)) => tracing::warn!(%error, "could not renew the delivery lease"),
+            Err(_) => tracing::warn!("renewing the delivery lease is taking long"),
+        }
+        // Stop before it could lapse, with room for clocks a little apart.
+        if renewed.elapsed() + LEASE_RENEW * 3 > LEASE_HOLDS {
+            break;
+        }
+    }
+    let _ = lost.send(true);
+}
+
+/// Claims, paces and sends until stopping or the lease is lost.
+async fn deliver(state: &Worker, mut stop: watch::Receiver<bool>, mut lost: watch::Receiver<bool>) -> Ended {
+    // Holding the lease, no other worker holds a claim: those left behind
+    // (by a replica that died, or this server before a crash) go now.
     match state.store.release_claims(now_ms()).await {
         Ok(0) => {}
-        Ok(n) => tracing::info!(deliveries = n, "resuming deliveries that were in flight when Herald stopped"),
+        Ok(n) => tracing::info!(deliveries = n, "resuming deliveries that were in flight when their server stopped"),
         Err(error) => tracing::error!(%error, "could not release earlier claims; they resume when their lease lapses"),
     }
     let shared = Arc::new(Shared {
@@ -96,7 +194,7 @@ pub async fn run(state: Worker, mut stop: watch::Receiver<bool>) {
     // With the token version it was read at.
     let mut context: Option<(Instant, u64, Context)> = None;
 
-    while !*stop.borrow() {
+    while !*stop.borrow() && !*lost.borrow() {
         while sends.try_join_next().is_some() {}
         if last_tidy.elapsed() > Duration::from_secs(60) {
             let now = Instant::now();
@@ -108,6 +206,7 @@ pub async fn run(state: Worker, mut stop: watch::Receiver<bool>) {
             tokio::select! {
                 permit = held.clone().acquire_owned() => drop(permit),
                 _ = stop.changed() => {}
+                _ = lost.changed() => {}
             }
             continue;
         }
@@ -118,6 +217,7 @@ pub async fn run(state: Worker, mut stop: watch::Receiver<bool>) {
                 tokio::select! {
                     () = tokio::time::sleep(Duration::from_secs(1)) => {}
                     _ = stop.changed() => {}
+                    _ = lost.changed() => {}
                 }
                 continue;
             }
@@ -127,18 +227,19 @@ pub async fn run(state: Worker, mut stop: watch::Receiver<bool>) {
                 () = state.outbox.queued.notified() => {}
                 () = tokio::time::sleep(IDLE_POLL) => {}
                 _ = stop.changed() => {}
+                _ = lost.changed() => {}
             }
             continue;
         }
         let tokens = state.apps.tokens_version();
         if context.as_ref().is_none_or(|(loaded, version, _)| loaded.elapsed() > CONTEXT_TTL || *version != tokens) {
-            context = Some((Instant::now(), tokens, Context::load(&state).await));
+            context = Some((Instant::now(), tokens, Context::load(state).await));
         }
         let context = &mut context.as_mut().expect("loaded above").2;
         for delivery in claimed {
             let permit = held.clone().try_acquire_owned().expect("claimed no more than there is room for");
             let (id, claim) = (delivery.id, delivery.claim);
-            let job = match context.job(&state, delivery).await {
+            let job = match context.job(state, delivery).await {
                 Ok(job) => job,
                 Err(outcome) => {
                     // Not sent now: nothing should wait behind its place.
@@ -176,15 +277,21 @@ pub async fn run(state: Worker, mut stop: watch::Receiver<bool>) {
         }
     }
 
+    if *lost.borrow() {
+        // Another replica may be sending these already: stop at once.
+        sends.abort_all();
+        return Ended::LostLease;
+    }
     // Stopping: messages in flight finish and are recorded; the rest of the
-    // claims are released at the next start.
+    // claims are released by the next server to deliver.
     let drained = tokio::time::timeout(STOP_GRACE, async { while sends.join_next().await.is_some() {} }).await;
     if drained.is_err() {
-        tracing::warn!("messages still in flight at shutdown; they are sent again at the next start");
+        tracing::warn!("messages still in flight at shutdown; they are sent again by the next server to deliver");
         sends.abort_all();
     }
     drop(done_tx);
     let _ = tokio::time::timeout(STOP_GRACE, recorder).await;
+    Ended::Stopping
 }
 
 /// The pacer's severity rank: 0 INFO to 4 CRITICAL.

@@ -18,9 +18,19 @@ pub struct Outbox {
     /// The outbox's depth as last counted, and when: a scrape every few
     /// seconds costs no count over the deliveries.
     depth: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
+    /// This server holds the delivery lease: it is the one sending.
+    delivering: std::sync::atomic::AtomicBool,
 }
 
 impl Outbox {
+    pub fn set_delivering(&self, delivering: bool) {
+        self.delivering.store(delivering, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn delivering(&self) -> bool {
+        self.delivering.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn wake(&self) {
         self.queued.notify_one();
     }

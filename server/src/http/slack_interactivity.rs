@@ -23,8 +23,7 @@ fn bad(reason: impl std::fmt::Display) -> ApiError {
 pub async fn interactivity(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let app = signing_app(&state, &headers, &body).await?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let now = jiff::Timestamp::now().as_second();
-    if state.slack_replays.seen_before(header("x-slack-signature"), now) {
+    if !interactions::first_time(&*state.store, header("x-slack-signature")).await? {
         tracing::warn!("refused a replayed Slack interaction");
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "replayed", "This request was received before; it is not acted on twice."));
     }
@@ -51,14 +50,14 @@ pub async fn interactivity(State(state): State<AppState>, headers: HeaderMap, bo
         Some("block_actions") => {
             let click = interactions::read_click(&payload).map_err(bad)?;
             tracing::info!(slack.action = %click.action_id, alert.id = %click.alert_id, "Slack click");
-            tokio::spawn(interactions::click(state.interactions(), app, click));
+            state.tasks.spawn(interactions::click(state.interactions(), app, click));
             Ok(StatusCode::OK.into_response())
         }
         Some("view_submission") => match interactions::read_submission(&payload).map_err(bad)? {
             // Shown in the modal, which stays open.
             Err(errors) => Ok(Json(json!({"response_action": "errors", "errors": errors})).into_response()),
             Ok(submission) => {
-                tokio::spawn(interactions::submit(state.interactions(), app, submission));
+                state.tasks.spawn(interactions::submit(state.interactions(), app, submission));
                 Ok(StatusCode::OK.into_response())
             }
         },

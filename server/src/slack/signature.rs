@@ -76,21 +76,3 @@ mod tests {
         assert_eq!(verify(SECRET, &i64::MIN.to_string(), BODY.as_bytes(), SIGNATURE, THEN), Err(SignatureError::Stale));
     }
 }
-
-/// Requests seen in the last few minutes, by signature (which covers the
-/// timestamp and the body): the same again is a replay (an interaction
-/// must act once).
-#[derive(Default)]
-pub struct ReplayGuard {
-    seen: std::sync::Mutex<std::collections::HashMap<String, i64>>,
-}
-
-impl ReplayGuard {
-    /// `true` when this signature came before; remembers it.
-    pub fn seen_before(&self, signature: &str, now: i64) -> bool {
-        let mut seen = self.seen.lock().expect("the replay guard's lock");
-        // Older than the window: refused as stale anyway.
-        seen.retain(|_, at| now - *at <= 2 * MAX_SKEW_SECS);
-        seen.insert(signature.trim().to_owned(), now).is_some()
-    }
-}

@@ -1,7 +1,11 @@
-//! Storage behind one small trait. SQLite is the default backend; a Postgres
-//! backend (for several replicas) will be a second implementation picked by
-//! the database URL, with its own migrations folder.
+//! Storage behind one small trait, with two backends picked by the database
+//! URL: SQLite (one server, the default) and PostgreSQL (several replicas),
+//! each with its own migrations folder. `server/tests/store/` is the
+//! contract both keep.
 
+mod migrations;
+pub mod postgres;
+mod rows;
 mod sqlite;
 
 use std::sync::Arc;
@@ -398,8 +402,9 @@ pub trait Store: Send + Sync + 'static {
     /// unused and had not expired. A second use finds nothing.
     async fn take_oauth_state(&self, state_hash: &str, now: i64) -> Result<Option<String>, StoreError>;
 
-    /// Remembers an Events API event; `false` when it was handled before
-    /// (a retry from Slack).
+    /// Remembers an Events API event (or a request from Slack, by its
+    /// signature) for a day; `false` when it was handled before (a retry
+    /// from Slack, or a replay).
     async fn record_slack_event(&self, event_id: &str) -> Result<bool, StoreError>;
 
     // ---- alerts and their deliveries (the outbox) ----
@@ -418,8 +423,8 @@ pub trait Store: Send + Sync + 'static {
     /// message that got through clears its destination's delivery problem.
     async fn finish_deliveries(&self, outcomes: &[(i64, i64, Outcome)], now: i64) -> Result<(), StoreError>;
 
-    /// Makes every claim due now: at start-up, when no other worker can
-    /// hold one (a single SQLite server).
+    /// Makes every claim due now: when a worker takes the delivery lease,
+    /// no other worker can hold one (see [`Store::take_lease`]).
     async fn release_claims(&self, now: i64) -> Result<u64, StoreError>;
 
     /// Queues an alert's deliveries again (all, or to one destination), as
@@ -450,13 +455,24 @@ pub trait Store: Send + Sync + 'static {
     /// Deliveries not yet sent or given up.
     async fn queue_depth(&self) -> Result<u64, StoreError>;
 
+    // ---- leases: jobs one server at a time does ----
+
+    /// Takes the lease `name` for `holder` until `now + lease_ms` (Unix
+    /// ms), or renews it; `false` while another holder's lease runs.
+    async fn take_lease(&self, name: &str, holder: &str, now: i64, lease_ms: i64) -> Result<bool, StoreError>;
+
+    /// Gives the lease up, if `holder` has it (a server stopping).
+    async fn drop_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+
     // ---- the secret key's check value ----
 
     /// A value sealed with the key when the database was first used: it
     /// tells, at start-up, whether the key file is the right one.
     async fn key_check(&self) -> Result<Option<String>, StoreError>;
 
-    async fn set_key_check(&self, sealed: &str) -> Result<(), StoreError>;
+    /// Keeps `sealed` as the check value unless there is one already (a
+    /// replica that started at the same moment set it); the value kept.
+    async fn set_key_check(&self, sealed: &str) -> Result<String, StoreError>;
 
     // ---- users ----
 
@@ -510,6 +526,12 @@ pub trait Store: Send + Sync + 'static {
     async fn use_api_token(&self, token_hash: &str) -> Result<Option<ApiTokenView>, StoreError>;
 }
 
+/// Takes or renews a lease (name, holder, now, lease ms): a row back when
+/// the holder has it. The same SQL on both backends.
+const LEASE_SQL: &str = "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3 + $4) \
+     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+     WHERE leases.holder = excluded.holder OR leases.expires_at <= $3 RETURNING holder";
+
 /// A new random identifier: 128 bits, hex.
 pub fn new_id() -> String {
     let mut bytes = [0u8; 16];
@@ -523,8 +545,7 @@ pub fn now_rfc3339() -> String {
     jiff::Timestamp::from_second(now.as_second()).unwrap_or(now).to_string()
 }
 
-/// Where the data lives. Postgres is recognised so that its URL gets a clear
-/// answer rather than a parse error, but only SQLite is built so far.
+/// Where the data lives: a SQLite file for one server, PostgreSQL for several.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Sqlite(String),
@@ -552,13 +573,20 @@ pub fn claim_for_server(url: &DatabaseUrl) -> anyhow::Result<Option<sqlite::Serv
     }
 }
 
+/// Connections a PostgreSQL store keeps when not told (`HERALD_DATABASE_POOL`).
+pub const DEFAULT_POOL: u32 = 10;
+
 /// Connects to the database the URL names, creating and migrating it if needed.
 pub async fn open(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
+    connect(url, DEFAULT_POOL).await
+}
+
+/// [`open`], with up to `pool` connections to PostgreSQL (SQLite keeps its
+/// own few: one file has one writer).
+pub async fn connect(url: &DatabaseUrl, pool: u32) -> anyhow::Result<Arc<dyn Store>> {
     match url {
         DatabaseUrl::Sqlite(url) => Ok(Arc::new(sqlite::SqliteStore::open(url).await?)),
-        DatabaseUrl::Postgres(_) => anyhow::bail!(
-            "HERALD_DATABASE_URL: Postgres is not supported yet; use sqlite://<path> (the default is sqlite://data/herald.db)"
-        ),
+        DatabaseUrl::Postgres(url) => Ok(Arc::new(postgres::PgStore::open(url, pool).await?)),
     }
 }
 

@@ -12,26 +12,49 @@ use herald_server::store::{
     self, AlertRecord, DestinationRecord, NewAlertRecord, NewUserRecord, SlackAppSecrets, Store, StoredSecret, TriageChange,
 };
 
-/// A fresh, empty database of each backend this build has. The folder
-/// must outlive the store.
+/// A fresh, empty database of each backend: SQLite in a temporary folder,
+/// and PostgreSQL when `HERALD_TEST_DATABASE_URL` names a server (`cargo
+/// xtask test` starts one), in a scratch database dropped afterwards.
 pub struct Backend {
     pub store: Arc<dyn Store>,
     pub name: &'static str,
-    _dir: tempfile::TempDir,
+    _place: Place,
 }
 
 pub async fn backends() -> Vec<Backend> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = DatabaseUrl::Sqlite(format!("sqlite://{}", dir.path().join("nested/herald.db").display()));
-    let store = store::open(&url).await.unwrap();
-    vec![Backend { store, name: "sqlite", _dir: dir }]
+    let mut all = Vec::new();
+    for (place, url) in urls().await {
+        let store = store::open(&url).await.unwrap();
+        let name = match url {
+            DatabaseUrl::Sqlite(_) => "sqlite",
+            DatabaseUrl::Postgres(_) => "postgres",
+        };
+        all.push(Backend { store, name, _place: place });
+    }
+    all
+}
+
+/// Where a test database lives, removed when dropped.
+pub enum Place {
+    Folder(#[allow(dead_code)] tempfile::TempDir),
+    Scratch(#[allow(dead_code)] store::postgres::scratch::Database),
 }
 
 /// The URLs themselves, for the tests that open a database twice.
-pub fn urls() -> Vec<(tempfile::TempDir, DatabaseUrl)> {
+pub async fn urls() -> Vec<(Place, DatabaseUrl)> {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = DatabaseUrl::Sqlite(format!("sqlite://{}", dir.path().join("nested/herald.db").display()));
-    vec![(dir, sqlite)]
+    let mut all = vec![(Place::Folder(dir), sqlite)];
+    match std::env::var("HERALD_TEST_DATABASE_URL") {
+        Ok(server) => {
+            let scratch =
+                store::postgres::scratch::Database::create(&server).await.expect("a scratch database on HERALD_TEST_DATABASE_URL's server");
+            let url = DatabaseUrl::Postgres(scratch.url.clone());
+            all.push((Place::Scratch(scratch), url));
+        }
+        Err(_) => eprintln!("PostgreSQL not tested: HERALD_TEST_DATABASE_URL is not set (cargo xtask test sets it)"),
+    }
+    all
 }
 
 /// A destination's settings: SecOps in #sec through the app `1.2`.

@@ -7,6 +7,7 @@
 mod accounts;
 mod destinations;
 mod fixtures;
+mod leases;
 mod outbox;
 mod slack_apps;
 mod triage;
@@ -14,6 +15,7 @@ mod triage;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use herald_server::settings::DatabaseUrl;
 use herald_server::store;
 
 /// Every method of the trait is called by a test here: a new method comes
@@ -37,7 +39,7 @@ fn every_store_method_has_a_contract_test() {
 
 #[tokio::test]
 async fn a_new_database_is_created_migrated_and_empty() {
-    for (_dir, url) in fixtures::urls() {
+    for (_place, url) in fixtures::urls().await {
         let store = store::open(&url).await.unwrap();
         store.ping().await.unwrap();
         assert!(store.list_destinations().await.unwrap().is_empty(), "{url:?}");
@@ -45,10 +47,15 @@ async fn a_new_database_is_created_migrated_and_empty() {
     }
 }
 
-#[test]
-fn one_server_at_a_time_claims_a_sqlite_file_and_the_claim_ends_with_it() {
-    for (_dir, url) in fixtures::urls() {
+/// One SQLite file, one server; PostgreSQL takes several (replicas).
+#[tokio::test]
+async fn one_server_at_a_time_claims_a_sqlite_file_and_the_claim_ends_with_it() {
+    for (_place, url) in fixtures::urls().await {
         let first = store::claim_for_server(&url).unwrap();
+        if matches!(url, DatabaseUrl::Postgres(_)) {
+            assert!(store::claim_for_server(&url).is_ok(), "replicas share a PostgreSQL database");
+            continue;
+        }
         let refused = store::claim_for_server(&url).err().expect("a second claim is refused");
         assert!(refused.to_string().contains("Another Herald server is already using the database"), "{refused}");
         drop(first);
@@ -58,7 +65,7 @@ fn one_server_at_a_time_claims_a_sqlite_file_and_the_claim_ends_with_it() {
 
 #[tokio::test]
 async fn opening_an_existing_database_again_keeps_it_and_runs_no_migration_twice() {
-    for (_dir, url) in fixtures::urls() {
+    for (_place, url) in fixtures::urls().await {
         store::open(&url).await.unwrap().close().await;
         let again = store::open(&url).await.unwrap();
         again.ping().await.unwrap();

@@ -159,14 +159,16 @@ async fn an_event_is_handled_once_unless_its_handling_failed() {
 }
 
 #[tokio::test]
-async fn the_key_check_is_absent_on_a_new_database_and_kept_once_set() {
+async fn the_key_check_is_absent_on_a_new_database_and_the_first_one_set_is_kept() {
     for b in backends().await {
         let store = b.store.as_ref();
         assert_eq!(store.key_check().await.unwrap(), None, "{}", b.name);
-        store.set_key_check("sealed-1").await.unwrap();
+        assert_eq!(store.set_key_check("sealed-1").await.unwrap(), "sealed-1");
         assert_eq!(store.key_check().await.unwrap().as_deref(), Some("sealed-1"));
-        store.set_key_check("sealed-2").await.unwrap();
-        assert_eq!(store.key_check().await.unwrap().as_deref(), Some("sealed-2"));
+        // A second replica starting at the same moment, with another key:
+        // it is told which check value was kept, and so that its key is wrong.
+        assert_eq!(store.set_key_check("sealed-2").await.unwrap(), "sealed-1", "{}", b.name);
+        assert_eq!(store.key_check().await.unwrap().as_deref(), Some("sealed-1"));
         store.close().await;
     }
 }

@@ -90,7 +90,18 @@ fn draft_settings(form: &SlackBotForm) -> Result<(DestinationSettings, u32), Err
     if !problems.is_empty() {
         return Err(Error::invalid(problems));
     }
-    let settings = DestinationSettings { client_id: typed.client_id.trim().to_owned(), ..typed.clone() };
+    // As typed, less NUL characters (which PostgreSQL cannot hold): the
+    // checks that finish a setup refuse them with the field named.
+    let plain = herald_model::text::without_nul;
+    let settings = DestinationSettings {
+        display_name: plain(&typed.display_name),
+        channel: plain(&typed.channel),
+        client_id: plain(typed.client_id.trim()),
+        severities: typed.severities.clone(),
+        alert_kinds: typed.alert_kinds.clone(),
+        log_types: typed.log_types.iter().map(|t| plain(t)).collect(),
+        timezone: plain(&typed.timezone),
+    };
     Ok((settings, form.dedup_window.unwrap_or(DEFAULT_DEDUP_WINDOW).min(MAX_DEDUP_WINDOW)))
 }
 

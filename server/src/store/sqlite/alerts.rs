@@ -5,15 +5,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use herald_model::alert::{Activity, ActivityAction, ActivitySource, AlertContent, AlertStatus, AlertType, DeliveryState};
-use herald_model::destination::Severity;
-use sqlx::sqlite::SqliteRow;
+use herald_model::alert::{ActivitySource, AlertStatus};
 use sqlx::{Row as _, SqlitePool};
 
-use super::{json_column, to_json};
+use crate::store::rows::{self, DELIVERY_RANK, state, to_json};
 use crate::store::{
-    ActivityRecord, AlertFilter, AlertListRow, AlertRecord, AssigneeRecord, ClaimedDelivery, DeliveryHealth, DeliveryKind, DeliveryRecord,
-    NewAlertRecord, Outcome, PostRef, StoreError, Stored, TriageChange,
+    ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryKind, DeliveryRecord, NewAlertRecord,
+    Outcome, PostRef, StoreError, Stored, TriageChange,
 };
 
 const ALERT_COLUMNS: &str = "id, title, severity, type, status, detection_id, log_types, tags, description, runbook, \
@@ -26,44 +24,6 @@ const FOLD_UPDATE_GAP_MS: i64 = 10_000;
 
 /// The states a worker may claim from.
 const PENDING: &str = "('QUEUED', 'RETRYING', 'SENDING')";
-
-fn alert_from_row(row: &SqliteRow) -> Result<AlertRecord, StoreError> {
-    let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("unknown alert {what} {value:?}"));
-    let severity: String = row.try_get("severity")?;
-    let alert_type: String = row.try_get("type")?;
-    let status: String = row.try_get("status")?;
-    Ok(AlertRecord {
-        id: row.try_get("id")?,
-        content: AlertContent {
-            title: row.try_get("title")?,
-            severity: Severity::parse(&severity).ok_or_else(|| corrupt("severity", &severity))?,
-            alert_type: AlertType::parse(&alert_type).ok_or_else(|| corrupt("type", &alert_type))?,
-            detection_id: row.try_get("detection_id")?,
-            log_types: json_column(row, "log_types")?,
-            tags: json_column(row, "tags")?,
-            description: row.try_get("description")?,
-            runbook: row.try_get("runbook")?,
-            reference: row.try_get("reference")?,
-        },
-        status: AlertStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-        alert_context: row.try_get("alert_context")?,
-        created_at: row.try_get("created_at")?,
-        received_at: row.try_get("received_at")?,
-        assignee: row.try_get::<Option<String>, _>("assignee_name")?.map(|name| AssigneeRecord {
-            user_id: row.try_get("assignee_id").ok().flatten(),
-            name,
-            slack_id: row.try_get("assignee_slack_id").ok().flatten(),
-        }),
-        dedup_key: row.try_get("dedup_key")?,
-        event_count: u64::try_from(row.try_get::<i64, _>("event_count")?).unwrap_or(1),
-        last_seen_at: row.try_get::<Option<i64>, _>("last_seen_at")?.map_or_else(|| row.try_get("received_at"), Ok)?,
-        earlier_events: json_column(row, "earlier_events")?,
-    })
-}
-
-fn state(value: &str) -> Result<DeliveryState, StoreError> {
-    DeliveryState::parse(value).ok_or_else(|| StoreError::Corrupt(format!("unknown delivery state {value:?}")))
-}
 
 /// Back to commits that do not wait for the disk. Should this fail, the
 /// connection stays in the safer mode: slower, never less durable.
@@ -169,7 +129,7 @@ async fn fold(tx: &mut sqlx::SqliteConnection, new: &NewAlertRecord, now: i64) -
         .fetch_optional(&mut *tx)
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let into = alert_from_row(&row)?;
+    let into = rows::alert(&row)?;
     let mut earlier = into.earlier_events;
     earlier.insert(0, crate::store::EarlierEventRecord { at: into.last_seen_at, context: into.alert_context });
     earlier.truncate(herald_model::alert::MAX_EARLIER_EVENTS);
@@ -271,7 +231,7 @@ pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64,
     let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id IN (SELECT value FROM json_each(?))");
     let mut alerts = HashMap::with_capacity(alert_ids.len());
     for row in sqlx::query(&sql).bind(to_json(&alert_ids)).fetch_all(pool).await? {
-        match alert_from_row(&row) {
+        match rows::alert(&row) {
             Ok(alert) => {
                 alerts.insert(alert.id.clone(), Arc::new(alert));
             }
@@ -427,7 +387,7 @@ pub(super) async fn requeue(pool: &SqlitePool, alert_id: &str, destination_id: O
 
 pub(super) async fn alert(pool: &SqlitePool, id: &str) -> Result<Option<AlertRecord>, StoreError> {
     let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?");
-    sqlx::query(&sql).bind(id).fetch_optional(pool).await?.as_ref().map(alert_from_row).transpose()
+    sqlx::query(&sql).bind(id).fetch_optional(pool).await?.as_ref().map(rows::alert).transpose()
 }
 
 pub(super) async fn deliveries_of(pool: &SqlitePool, alert_id: &str) -> Result<Vec<DeliveryRecord>, StoreError> {
@@ -439,29 +399,13 @@ pub(super) async fn deliveries_of(pool: &SqlitePool, alert_id: &str) -> Result<V
     .bind(alert_id)
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|row| {
-            let attempts: i64 = row.try_get("attempts")?;
-            Ok(DeliveryRecord {
-                destination_id: row.try_get("destination_id")?,
-                destination_name: row.try_get("display_name")?,
-                state: state(&row.try_get::<String, _>("state")?)?,
-                attempts: u32::try_from(attempts).unwrap_or(0),
-                due_at: row.try_get("due_at")?,
-                slack_channel: row.try_get("slack_channel")?,
-                slack_ts: row.try_get("slack_ts")?,
-                last_error: row.try_get("last_error")?,
-                updated_at: row.try_get("updated_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(rows::delivery).collect()
 }
 
 pub(super) async fn list_alerts(pool: &SqlitePool, filter: &AlertFilter) -> Result<Vec<AlertListRow>, StoreError> {
     // The least advanced delivery: failed, retrying, sending, queued, sent.
     let sql = format!(
-        "SELECT {ALERT_COLUMNS}, (SELECT min(CASE state WHEN 'FAILED' THEN 0 WHEN 'RETRYING' THEN 1 WHEN 'SENDING' THEN 2 \
-         WHEN 'QUEUED' THEN 3 ELSE 4 END) FROM deliveries WHERE alert_id = alerts.id AND kind = 'POST') AS delivery_rank \
+        "SELECT {ALERT_COLUMNS}, (SELECT min({DELIVERY_RANK}) FROM deliveries WHERE alert_id = alerts.id AND kind = 'POST') AS delivery_rank \
          FROM alerts WHERE (? = '[]' OR severity IN (SELECT value FROM json_each(?))) \
          AND (? = '[]' OR status IN (SELECT value FROM json_each(?))) \
          AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?) AND (NOT ? OR event_count > 1) \
@@ -484,15 +428,8 @@ pub(super) async fn list_alerts(pool: &SqlitePool, filter: &AlertFilter) -> Resu
         .await?;
     rows.iter()
         .map(|row| {
-            let rank: Option<i64> = row.try_get("delivery_rank")?;
-            let delivery = rank.map(|rank| match rank {
-                0 => DeliveryState::Failed,
-                1 => DeliveryState::Retrying,
-                2 => DeliveryState::Sending,
-                3 => DeliveryState::Queued,
-                _ => DeliveryState::Sent,
-            });
-            Ok(AlertListRow { alert: alert_from_row(row)?, delivery })
+            let delivery = rows::ranked_delivery(row.try_get("delivery_rank")?);
+            Ok(AlertListRow { alert: rows::alert(row)?, delivery })
         })
         .collect()
 }
@@ -611,7 +548,7 @@ async fn apply_triage_on(
         // Gone, or changed meanwhile (two clicks at once): the caller looks again.
         return Ok(None);
     };
-    let alert = alert_from_row(&row)?;
+    let alert = rows::alert(&row)?;
     let a = &change.activity;
     sqlx::query(
         "INSERT INTO alert_activity (alert_id, at, actor_id, actor_name, source, action, old_value, new_value, comment) \
@@ -654,22 +591,5 @@ pub(super) async fn activity_of(pool: &SqlitePool, alert_id: &str) -> Result<Vec
     .bind(alert_id)
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|row| {
-            let source: String = row.try_get("source")?;
-            let action: String = row.try_get("action")?;
-            Ok(ActivityRecord {
-                at: row.try_get("at")?,
-                activity: Activity {
-                    actor_id: row.try_get("actor_id")?,
-                    actor_name: row.try_get("actor_name")?,
-                    source: ActivitySource::parse(&source).ok_or_else(|| StoreError::Corrupt(format!("activity source {source:?}")))?,
-                    action: ActivityAction::parse(&action).ok_or_else(|| StoreError::Corrupt(format!("activity action {action:?}")))?,
-                    old_value: row.try_get("old_value")?,
-                    new_value: row.try_get("new_value")?,
-                    comment: row.try_get("comment")?,
-                },
-            })
-        })
-        .collect()
+    rows.iter().map(rows::activity).collect()
 }

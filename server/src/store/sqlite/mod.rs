@@ -1,16 +1,13 @@
 //! The SQLite backend: one file, WAL mode, migrations embedded in the binary.
 
-use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
-use futures_core::future::BoxFuture;
 use herald_model::account::{ApiTokenView, Email, Role, UserPatch, UserView};
 use herald_model::destination::{DestinationKind, DestinationSettings, DestinationStatus};
-use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
-use sqlx::sqlite::SqliteRow;
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row as _, SqlitePool};
 
@@ -18,10 +15,12 @@ mod alerts;
 
 use std::collections::HashMap;
 
+use super::migrations;
+use super::rows::{self, to_json};
 use super::{
     ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryRecord, DestinationRecord,
-    Installation, NewAlertRecord, NewApiTokenRecord, NewUserRecord, Outcome, SlackAppRecord, SlackAppSecrets, Store, StoreError, Stored,
-    StoredSecret, TriageChange, UserRecord, new_id, now_rfc3339,
+    Installation, LEASE_SQL, NewAlertRecord, NewApiTokenRecord, NewUserRecord, Outcome, SlackAppRecord, SlackAppSecrets, Store, StoreError,
+    Stored, StoredSecret, TriageChange, UserRecord, new_id, now_rfc3339,
 };
 
 const DESTINATION_COLUMNS: &str = "id, kind, status, wizard_step, display_name, channel, client_id, severities, \
@@ -29,15 +28,6 @@ const DESTINATION_COLUMNS: &str = "id, kind, status, wizard_step, display_name, 
 const SLACK_APP_COLUMNS: &str = "client_id, client_secret, client_secret_hint, signing_secret, signing_secret_hint, \
      bot_token, bot_token_hint, problem, team_id, team_name, enterprise_id, is_enterprise_install, bot_user_id, \
      app_id, scopes, refresh_token, refresh_token_hint, token_expires_at, updated_at";
-
-fn json_column<T: serde::de::DeserializeOwned>(row: &SqliteRow, column: &str) -> Result<T, StoreError> {
-    let text: String = row.try_get(column)?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("plain data serialises")
-}
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
@@ -55,120 +45,11 @@ fn bind_settings<'q>(query: SqliteQuery<'q>, settings: &'q DestinationSettings, 
         .bind(i64::from(dedup_window))
 }
 
-fn destination_from_row(row: &SqliteRow) -> Result<DestinationRecord, StoreError> {
-    let kind: String = row.try_get("kind")?;
-    let status: String = row.try_get("status")?;
-    let step: i64 = row.try_get("wizard_step")?;
-    Ok(DestinationRecord {
-        id: row.try_get("id")?,
-        kind: DestinationKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown destination kind {kind:?}")))?,
-        status: DestinationStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("unknown status {status:?}")))?,
-        wizard_step: u8::try_from(step).unwrap_or(1),
-        settings: DestinationSettings {
-            display_name: row.try_get("display_name")?,
-            channel: row.try_get("channel")?,
-            client_id: row.try_get("client_id")?,
-            severities: json_column(row, "severities")?,
-            alert_kinds: json_column(row, "alert_kinds")?,
-            log_types: json_column(row, "log_types")?,
-            timezone: row.try_get("timezone")?,
-        },
-        dedup_window: u32::try_from(row.try_get::<i64, _>("dedup_window")?).unwrap_or(0),
-        delivery_problem: row.try_get("delivery_problem")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
-}
-
-fn slack_app_from_row(row: &SqliteRow) -> Result<SlackAppRecord, StoreError> {
-    let secret = |column: &str| -> Result<Option<StoredSecret>, StoreError> {
-        let sealed: Option<String> = row.try_get(column)?;
-        let hint: Option<String> = row.try_get(format!("{column}_hint").as_str())?;
-        Ok(sealed.map(|sealed| StoredSecret { sealed, last_four: hint.unwrap_or_default() }))
-    };
-    Ok(SlackAppRecord {
-        client_id: row.try_get("client_id")?,
-        client_secret: secret("client_secret")?,
-        signing_secret: secret("signing_secret")?,
-        bot_token: secret("bot_token")?,
-        problem: row.try_get("problem")?,
-        installation: match row.try_get::<Option<String>, _>("bot_user_id")? {
-            None => None,
-            Some(bot_user_id) => Some(Installation {
-                team_id: row.try_get("team_id")?,
-                team_name: row.try_get("team_name")?,
-                enterprise_id: row.try_get("enterprise_id")?,
-                is_enterprise_install: row.try_get("is_enterprise_install")?,
-                bot_user_id,
-                app_id: row.try_get("app_id")?,
-                scopes: row.try_get::<Option<String>, _>("scopes")?.unwrap_or_default(),
-                refresh_token: secret("refresh_token")?,
-                token_expires_at: row.try_get("token_expires_at")?,
-            }),
-        },
-        updated_at: row.try_get("updated_at")?,
-    })
-}
-
 const USER_COLUMNS: &str = "id, email, display_name, role, enabled, created_at";
 const TOKEN_COLUMNS: &str = "id, name, hint, created_at, last_used_at, revoked_at";
 
-fn user_from_row(row: &SqliteRow) -> Result<UserView, StoreError> {
-    let role: String = row.try_get("role")?;
-    Ok(UserView {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        display_name: row.try_get("display_name")?,
-        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?,
-        enabled: row.try_get("enabled")?,
-        created_at: row.try_get("created_at")?,
-    })
-}
-
-fn token_from_row(row: &SqliteRow) -> Result<ApiTokenView, StoreError> {
-    Ok(ApiTokenView {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        hint: row.try_get("hint")?,
-        created_at: row.try_get("created_at")?,
-        last_used_at: row.try_get("last_used_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-    })
-}
-
 fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error().is_some_and(|e| e.is_unique_violation())
-}
-
-/// The migrations, compiled in so the binary alone can create its database.
-/// Append only: a released migration never changes.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "destinations", include_str!("../../../migrations/sqlite/0001_destinations.sql")),
-    (2, "accounts", include_str!("../../../migrations/sqlite/0002_accounts.sql")),
-    (3, "slack destinations", include_str!("../../../migrations/sqlite/0003_slack_destinations.sql")),
-    (4, "settings", include_str!("../../../migrations/sqlite/0004_settings.sql")),
-    (5, "slack events", include_str!("../../../migrations/sqlite/0005_slack_events.sql")),
-    (6, "slack installs", include_str!("../../../migrations/sqlite/0006_slack_installs.sql")),
-    (7, "alerts", include_str!("../../../migrations/sqlite/0007_alerts.sql")),
-    (8, "triage", include_str!("../../../migrations/sqlite/0008_triage.sql")),
-    (9, "retention", include_str!("../../../migrations/sqlite/0009_retention.sql")),
-    (10, "dedup", include_str!("../../../migrations/sqlite/0010_dedup.sql")),
-];
-
-#[derive(Debug)]
-struct Embedded;
-
-impl<'s> MigrationSource<'s> for Embedded {
-    fn resolve(self) -> BoxFuture<'s, Result<Vec<Migration>, sqlx::error::BoxDynError>> {
-        Box::pin(async {
-            Ok(MIGRATIONS
-                .iter()
-                .map(|&(version, description, sql)| {
-                    Migration::new(version, Cow::Borrowed(description), MigrationType::Simple, Cow::Borrowed(sql), false)
-                })
-                .collect())
-        })
-    }
 }
 
 pub struct SqliteStore {
@@ -284,7 +165,7 @@ impl SqliteStore {
             std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
                 .with_context(|| format!("making {} readable by its owner only", file.display()))?;
         }
-        Migrator::new(Embedded)
+        Migrator::new(migrations::SQLITE)
             .await
             .context("loading the embedded migrations")?
             .run(&pool)
@@ -318,7 +199,7 @@ impl Store for SqliteStore {
         }
         let sql = format!("SELECT {DESTINATION_COLUMNS} FROM destinations ORDER BY created_at, rowid");
         let list: Vec<DestinationRecord> =
-            sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(destination_from_row).collect::<Result<_, _>>()?;
+            sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(rows::destination).collect::<Result<_, _>>()?;
         self.destinations.put(generation, &list);
         Ok(list)
     }
@@ -341,12 +222,12 @@ impl Store for SqliteStore {
             .fetch_one(&self.pool)
             .await;
         self.destinations.changed();
-        destination_from_row(&row?)
+        rows::destination(&row?)
     }
 
     async fn destination(&self, id: &str) -> Result<Option<DestinationRecord>, StoreError> {
         let sql = format!("SELECT {DESTINATION_COLUMNS} FROM destinations WHERE id = ?");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(destination_from_row).transpose()
+        sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.as_ref().map(rows::destination).transpose()
     }
 
     async fn update_destination(
@@ -368,7 +249,7 @@ impl Store for SqliteStore {
             .fetch_optional(&self.pool)
             .await;
         self.destinations.changed();
-        destination_from_row(&row?.ok_or(StoreError::NotFound("destination"))?)
+        rows::destination(&row?.ok_or(StoreError::NotFound("destination"))?)
     }
 
     async fn save_draft(
@@ -391,7 +272,7 @@ impl Store for SqliteStore {
             .await;
         self.destinations.changed();
         match row? {
-            Some(row) => destination_from_row(&row),
+            Some(row) => rows::destination(&row),
             None if self.destination(id).await?.is_some() => Err(StoreError::NotDraft),
             None => Err(StoreError::NotFound("destination")),
         }
@@ -399,7 +280,7 @@ impl Store for SqliteStore {
 
     async fn list_slack_apps(&self) -> Result<Vec<SlackAppRecord>, StoreError> {
         let sql = format!("SELECT {SLACK_APP_COLUMNS} FROM slack_apps ORDER BY client_id");
-        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(slack_app_from_row).collect()
+        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(rows::slack_app).collect()
     }
 
     async fn set_slack_app_problem(&self, client_id: &str, problem: Option<&str>) -> Result<(), StoreError> {
@@ -435,7 +316,7 @@ impl Store for SqliteStore {
             .bind(client_id)
             .fetch_optional(&self.pool)
             .await?;
-        slack_app_from_row(&row.ok_or(StoreError::NotFound("Slack app"))?)
+        rows::slack_app(&row.ok_or(StoreError::NotFound("Slack app"))?)
     }
 
     async fn rotate_tokens(
@@ -561,23 +442,33 @@ impl Store for SqliteStore {
         alerts::queue_depth(&self.pool).await
     }
 
+    async fn take_lease(&self, name: &str, holder: &str, now: i64, lease_ms: i64) -> Result<bool, StoreError> {
+        let taken = sqlx::query(LEASE_SQL).bind(name).bind(holder).bind(now).bind(lease_ms).fetch_optional(&self.writer).await?;
+        Ok(taken.is_some())
+    }
+
+    async fn drop_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2").bind(name).bind(holder).execute(&self.writer).await?;
+        Ok(())
+    }
+
     async fn key_check(&self) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar("SELECT value FROM settings WHERE name = 'key_check'").fetch_optional(&self.pool).await?)
     }
 
-    async fn set_key_check(&self, sealed: &str) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO settings (name, value) VALUES ('key_check', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+    async fn set_key_check(&self, sealed: &str) -> Result<String, StoreError> {
+        sqlx::query("INSERT INTO settings (name, value) VALUES ('key_check', $1) ON CONFLICT (name) DO NOTHING")
             .bind(sealed)
             .execute(&self.pool)
             .await?;
-        Ok(())
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE name = 'key_check'").fetch_one(&self.pool).await?)
     }
 
     async fn set_destination_status(&self, id: &str, status: DestinationStatus) -> Result<DestinationRecord, StoreError> {
         let sql = format!("UPDATE destinations SET status = ?, updated_at = ? WHERE id = ? RETURNING {DESTINATION_COLUMNS}");
         let row = sqlx::query(&sql).bind(status.as_str()).bind(now_rfc3339()).bind(id).fetch_optional(&self.pool).await;
         self.destinations.changed();
-        destination_from_row(&row?.ok_or(StoreError::NotFound("destination"))?)
+        rows::destination(&row?.ok_or(StoreError::NotFound("destination"))?)
     }
 
     async fn delete_destination(&self, id: &str) -> Result<(), StoreError> {
@@ -591,12 +482,12 @@ impl Store for SqliteStore {
 
     async fn slack_app(&self, client_id: &str) -> Result<Option<SlackAppRecord>, StoreError> {
         let sql = format!("SELECT {SLACK_APP_COLUMNS} FROM slack_apps WHERE client_id = ?");
-        sqlx::query(&sql).bind(client_id).fetch_optional(&self.pool).await?.as_ref().map(slack_app_from_row).transpose()
+        sqlx::query(&sql).bind(client_id).fetch_optional(&self.pool).await?.as_ref().map(rows::slack_app).transpose()
     }
 
     async fn latest_slack_app(&self) -> Result<Option<SlackAppRecord>, StoreError> {
         let sql = format!("SELECT {SLACK_APP_COLUMNS} FROM slack_apps ORDER BY updated_at DESC, id LIMIT 1");
-        sqlx::query(&sql).fetch_optional(&self.pool).await?.as_ref().map(slack_app_from_row).transpose()
+        sqlx::query(&sql).fetch_optional(&self.pool).await?.as_ref().map(rows::slack_app).transpose()
     }
 
     async fn upsert_slack_app(&self, client_id: &str, secrets: &SlackAppSecrets) -> Result<SlackAppRecord, StoreError> {
@@ -633,7 +524,7 @@ impl Store for SqliteStore {
             .bind(&now)
             .fetch_one(&self.pool)
             .await?;
-        slack_app_from_row(&row)
+        rows::slack_app(&row)
     }
 
     async fn count_users(&self) -> Result<u64, StoreError> {
@@ -657,18 +548,18 @@ impl Store for SqliteStore {
             .fetch_one(&self.pool)
             .await
             .map_err(|e| if is_unique_violation(&e) { StoreError::EmailTaken } else { e.into() })?;
-        user_from_row(&row)
+        rows::user(&row)
     }
 
     async fn user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email_key = ?");
         let row = sqlx::query(&sql).bind(email.key()).fetch_optional(&self.pool).await?;
-        row.map(|row| Ok(UserRecord { user: user_from_row(&row)?, password_hash: row.try_get("password_hash")? })).transpose()
+        row.map(|row| Ok(UserRecord { user: rows::user(&row)?, password_hash: row.try_get("password_hash")? })).transpose()
     }
 
     async fn list_users(&self) -> Result<Vec<UserView>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY email_key");
-        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(user_from_row).collect()
+        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(rows::user).collect()
     }
 
     async fn update_user(&self, id: &str, patch: &UserPatch) -> Result<UserView, StoreError> {
@@ -687,7 +578,7 @@ impl Store for SqliteStore {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound("user"))?;
-        let user = user_from_row(&row)?;
+        let user = rows::user(&row)?;
         let admins: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'ADMIN' AND enabled = 1").fetch_one(&mut *tx).await?;
         if admins == 0 {
             tx.rollback().await?;
@@ -718,7 +609,7 @@ impl Store for SqliteStore {
             USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
         );
         let row = sqlx::query(&sql).bind(token_hash).bind(now).fetch_optional(&self.pool).await?;
-        row.as_ref().map(user_from_row).transpose()
+        row.as_ref().map(rows::user).transpose()
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
@@ -757,18 +648,18 @@ impl Store for SqliteStore {
             .bind(now_rfc3339())
             .fetch_one(&self.pool)
             .await?;
-        token_from_row(&row)
+        rows::api_token(&row)
     }
 
     async fn list_api_tokens(&self) -> Result<Vec<ApiTokenView>, StoreError> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at DESC, rowid DESC");
-        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(token_from_row).collect()
+        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(rows::api_token).collect()
     }
 
     async fn revoke_api_token(&self, id: &str) -> Result<ApiTokenView, StoreError> {
         let sql = format!("UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING {TOKEN_COLUMNS}");
         let row = sqlx::query(&sql).bind(now_rfc3339()).bind(id).fetch_optional(&self.pool).await?;
-        token_from_row(&row.ok_or(StoreError::NotFound("API token"))?)
+        rows::api_token(&row.ok_or(StoreError::NotFound("API token"))?)
     }
 
     async fn use_api_token(&self, token_hash: &str) -> Result<Option<ApiTokenView>, StoreError> {
@@ -784,40 +675,10 @@ impl Store for SqliteStore {
         );
         let row = sqlx::query(&sql).bind(&now).bind(token_hash).bind(minute_ago.unwrap_or(now.clone())).fetch_optional(&self.pool).await?;
         if let Some(row) = row {
-            return token_from_row(&row).map(Some);
+            return rows::api_token(&row).map(Some);
         }
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL");
         let row = sqlx::query(&sql).bind(token_hash).fetch_optional(&self.pool).await?;
-        row.as_ref().map(token_from_row).transpose()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::MIGRATIONS;
-
-    /// The list is written by hand (sqlx's `migrate!` would need its macros
-    /// and their dependencies for ten lines): this keeps it to the folder.
-    /// A file added without its line, a line without its file, a number out
-    /// of order or a description that is not the file's name fails here.
-    #[test]
-    fn the_migration_list_is_the_migrations_folder() {
-        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
-        let mut files: Vec<(i64, String, String)> = std::fs::read_dir(&folder)
-            .unwrap()
-            .map(|entry| {
-                let path = entry.unwrap().path();
-                let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
-                let (number, description) = name.split_once('_').unwrap_or_else(|| panic!("{name}: name it NNNN_what.sql"));
-                (number.parse().unwrap(), description.replace('_', " "), std::fs::read_to_string(&path).unwrap())
-            })
-            .collect();
-        files.sort();
-        let listed: Vec<(i64, String, String)> = MIGRATIONS.iter().map(|&(n, d, sql)| (n, d.to_owned(), sql.to_owned())).collect();
-        let names = |list: &[(i64, String, String)]| list.iter().map(|(n, d, _)| format!("{n} {d}")).collect::<Vec<_>>();
-        assert_eq!(names(&listed), names(&files), "MIGRATIONS in store/sqlite/mod.rs and the files in {}", folder.display());
-        assert!(listed == files, "a listed migration's SQL is not its file's");
-        let numbers: Vec<i64> = listed.iter().map(|(n, ..)| *n).collect();
-        assert_eq!(numbers, (1..=listed.len() as i64).collect::<Vec<_>>(), "numbered 1, 2, 3… with no gap");
+        row.as_ref().map(rows::api_token).transpose()
     }
 }
