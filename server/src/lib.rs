@@ -48,6 +48,7 @@ pub async fn run(listener: TcpListener, settings: Settings, shutdown: impl Futur
     if tokio::time::timeout(SHUTDOWN_GRACE, state.tasks.wait()).await.is_err() {
         tracing::warn!(left = state.tasks.len(), "work on Slack clicks still running after the grace period; stopping anyway");
     }
+    tracing::info!("requests finished; letting the messages in flight to Slack finish");
     let _ = stop_worker.send(true);
     let _ = worker.await;
     state.store.close().await;

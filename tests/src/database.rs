@@ -25,7 +25,7 @@ pub fn backend() -> Backend {
 /// A scratch PostgreSQL database for one Herald (and its restarts).
 pub async fn scratch_postgres() -> scratch::Database {
     let server = std::env::var("HERALD_TEST_DATABASE_URL").expect(
-        "HERALD_TEST_BACKEND=postgres needs HERALD_TEST_DATABASE_URL, a PostgreSQL server to make databases on \
+        "testing Herald on PostgreSQL needs HERALD_TEST_DATABASE_URL, a PostgreSQL server to make databases on \
          (cargo xtask test starts one)",
     );
     scratch::Database::create(&server).await.expect("a scratch database on HERALD_TEST_DATABASE_URL's server")

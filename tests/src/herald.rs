@@ -200,9 +200,19 @@ pub struct Session {
 
 impl Session {
     pub fn from_response(herald: &Herald, response: &reqwest::Response) -> Session {
+        Session::from_response_at(&herald.base_url, &herald.http, response)
+    }
+
+    /// The session a sign-in at `base_url` answered with.
+    pub fn from_response_at(base_url: &str, http: &reqwest::Client, response: &reqwest::Response) -> Session {
         let set_cookie = response.headers().get("set-cookie").expect("a session cookie").to_str().unwrap();
         let cookie = set_cookie.split(';').next().unwrap().to_owned();
-        Session { base_url: herald.base_url.clone(), cookie, http: herald.http.clone() }
+        Session { base_url: base_url.to_owned(), cookie, http: http.clone() }
+    }
+
+    /// The same session on another server of the deployment (a replica).
+    pub fn at(&self, base_url: &str) -> Session {
+        Session { base_url: base_url.to_owned(), ..self.clone() }
     }
 
     /// A request with the cookie and the CSRF header.

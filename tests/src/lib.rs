@@ -8,6 +8,7 @@ pub mod fake_slack;
 pub mod fixtures;
 pub mod herald;
 pub mod poll;
+pub mod replicas;
 pub mod scene;
 
 pub use browser::Browser;

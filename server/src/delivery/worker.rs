@@ -271,7 +271,12 @@ async fn deliver(state: &Worker, mut stop: watch::Receiver<bool>, mut lost: watc
                 if go > Instant::now() {
                     tokio::time::sleep_until(go.into()).await;
                 }
-                let outcome = send(&shared, job).await;
+                // A slot to talk to Slack; none once stopping (the slots
+                // close): the next server to deliver sends it.
+                let outcome = match shared.slack_slots.acquire().await {
+                    Ok(_slot) => send(&shared, job).await,
+                    Err(_) => Outcome::Wait { due_at: now_ms() },
+                };
                 let _ = done_tx.send((id, claim, outcome, permit));
             });
         }
@@ -284,6 +289,9 @@ async fn deliver(state: &Worker, mut stop: watch::Receiver<bool>, mut lost: watc
     }
     // Stopping: messages in flight finish and are recorded; the rest of the
     // claims are released by the next server to deliver.
+    // Only the requests Slack has already got finish; the rest go back.
+    shared.slack_slots.close();
+    tracing::info!(sending = CONCURRENCY - shared.slack_slots.available_permits(), "stopping deliveries");
     let drained = tokio::time::timeout(STOP_GRACE, async { while sends.join_next().await.is_some() {} }).await;
     if drained.is_err() {
         tracing::warn!("messages still in flight at shutdown; they are sent again by the next server to deliver");
@@ -552,7 +560,6 @@ async fn attempt(
 ) -> Result<crate::slack::client::Posted, SlackError> {
     let state = &shared.state;
     let alert = &job.delivery.alert;
-    let _slot = shared.slack_slots.acquire().await.expect("the semaphore is never closed");
     let started = Instant::now();
     let result = match (&job.delivery.kind, at_message) {
         (DeliveryKind::Update, Some((channel, ts))) => {
