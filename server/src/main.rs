@@ -39,6 +39,7 @@ async fn run() -> ExitCode {
         Command::User(UserCommand::Create { email, role, name, password_file }) => {
             create_user(&cli.settings, email, role, name, password_file).await
         }
+        Command::MigrateDb { from, to } => migrate_db(&from, &to).await,
         Command::Manifest { name, format, enterprise_grid } => {
             let public_url = cli.settings.public_url_or(cli.settings.bind);
             let manifest = herald_server::slack::manifest::manifest_text(&public_url, &name, enterprise_grid, format);
@@ -73,6 +74,24 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         .map_err(|err| anyhow::anyhow!("cannot listen on {} (HERALD_BIND or --bind): {err}", settings.bind))?;
     let shutdown = shutdown_signal().map_err(|err| anyhow::anyhow!("cannot listen for SIGINT/SIGTERM: {err}"))?;
     herald_server::run(listener, settings, shutdown).await
+}
+
+/// `herald migrate-db`: SQLite to PostgreSQL, counted on both sides.
+async fn migrate_db(from: &herald_server::settings::DatabaseUrl, to: &herald_server::settings::DatabaseUrl) -> anyhow::Result<()> {
+    use herald_server::settings::DatabaseUrl;
+    let (DatabaseUrl::Sqlite(from), DatabaseUrl::Postgres(to)) = (from, to) else {
+        anyhow::bail!("herald migrate-db copies a SQLite database into PostgreSQL: --from sqlite://… --to postgres://…");
+    };
+    // The source must not change under the copy.
+    let _claim = herald_server::store::claim_for_server(&DatabaseUrl::Sqlite(from.clone()))
+        .map_err(|e| anyhow::anyhow!("--from: stop the Herald server using it first ({e:#})"))?;
+    let copied = herald_server::store::copy::sqlite_to_postgres(from, to).await?;
+    println!("Copied, and counted the same on both sides:");
+    for (table, rows) in &copied {
+        println!("  {table:<15} {rows:>9}");
+    }
+    println!("Start Herald with HERALD_DATABASE_URL set to the PostgreSQL database and the same HERALD_SECRET_KEY_FILE.");
+    Ok(())
 }
 
 /// `herald user create`: the way to the first admin, and a way to add users

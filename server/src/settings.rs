@@ -41,6 +41,17 @@ pub enum Command {
         #[arg(long)]
         enterprise_grid: bool,
     },
+    /// Copy everything from a SQLite database into an empty PostgreSQL
+    /// one (moving to several replicas); the PostgreSQL-backed Herald
+    /// needs the same secret key file.
+    MigrateDb {
+        /// The SQLite database: sqlite://data/herald.db (stop Herald first).
+        #[arg(long, value_parser = DatabaseUrlParser)]
+        from: DatabaseUrl,
+        /// The PostgreSQL database, empty: postgres://user:password@host/db.
+        #[arg(long, value_parser = DatabaseUrlParser)]
+        to: DatabaseUrl,
+    },
 }
 
 fn parse_format(s: &str) -> Result<herald_model::manifest::ManifestFormat, String> {

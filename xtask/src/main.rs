@@ -109,11 +109,11 @@ fn test(cargo_test_args: &[String]) -> anyhow::Result<()> {
     println!("\nThe end-to-end tests again, with Herald on PostgreSQL:");
     let mut end_to_end: Vec<String> = vec!["test".into(), "--package".into(), "herald-tests".into()];
     end_to_end.extend(cargo_test_args.iter().cloned());
-    // The replica tests always run on PostgreSQL: once is enough.
+    // The replica and migrate-db tests choose their databases: once is enough.
     if !end_to_end.iter().any(|a| a == "--") {
         end_to_end.push("--".into());
     }
-    end_to_end.extend(["--skip".into(), "two_replicas".into()]);
+    end_to_end.extend(["--skip".into(), "two_replicas".into(), "--skip".into(), "migrate_db".into()]);
     let on_postgres = run(&end_to_end, "postgres")?;
     drop(postgres);
     match (all.success(), on_postgres.success()) {

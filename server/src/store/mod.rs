@@ -3,6 +3,7 @@
 //! each with its own migrations folder. `server/tests/store/` is the
 //! contract both keep.
 
+pub mod copy;
 mod migrations;
 pub mod postgres;
 mod rows;
