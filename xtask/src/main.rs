@@ -80,7 +80,7 @@ fn test(cargo_test_args: &[String]) -> anyhow::Result<()> {
     let browser = setup::browser()?;
     setup::yaml_1_1_reader()?;
     let dist = dist::build_app()?;
-    let postgres = setup::postgres()?;
+    let postgres = setup::postgres(false)?;
     // The replica tests run the binary itself, as operators do.
     cargo(&["build", "--package", "herald-server", "--bin", "herald"])?;
     let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
@@ -163,9 +163,16 @@ fn bench() -> anyhow::Result<()> {
     if !status.success() {
         bail!("building the benchmark failed ({status})");
     }
+    // Durable, as in production.
+    let postgres = setup::postgres(true)?;
     let target = workspace_root().join("target/release");
-    let status =
-        Command::new(target.join("herald-bench")).arg(target.join("herald")).arg(&dist).status().context("running the benchmark")?;
+    let status = Command::new(target.join("herald-bench"))
+        .arg(target.join("herald"))
+        .arg(&dist)
+        .env("HERALD_TEST_DATABASE_URL", &postgres.url)
+        .status()
+        .context("running the benchmark")?;
+    drop(postgres);
     if !status.success() {
         bail!("the benchmark failed ({status})");
     }

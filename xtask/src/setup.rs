@@ -198,7 +198,9 @@ impl Cluster {
     }
 }
 
-pub fn postgres() -> anyhow::Result<Postgres> {
+/// `durable`: commits wait for the disk, as in production (the benchmark);
+/// otherwise not, as the tests do not test durability.
+pub fn postgres(durable: bool) -> anyhow::Result<Postgres> {
     if let Ok(url) = std::env::var("HERALD_TEST_DATABASE_URL") {
         println!("Testing PostgreSQL on the server HERALD_TEST_DATABASE_URL names.");
         return Ok(Postgres { url, cluster: None });
@@ -243,13 +245,18 @@ pub fn postgres() -> anyhow::Result<Postgres> {
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).context("finding a free port")?.port();
     let log_path = cluster.dir.join("server.log");
     let log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
-    // Durability is not under test here: no fsync, a small footprint, and
-    // room for the connection pools of tests running side by side.
+    // A small footprint, and room for the connection pools of tests
+    // running side by side.
     let port_setting = format!("port={port}");
     let sockets = format!("unix_socket_directories={dir}");
     let mut args = vec!["-D", &data, "-c", &port_setting, "-c", "listen_addresses=127.0.0.1", "-c", &sockets];
-    for setting in ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=300", "shared_buffers=32MB"] {
+    for setting in ["max_connections=300", "shared_buffers=128MB"] {
         args.extend(["-c", setting]);
+    }
+    if !durable {
+        for setting in ["fsync=off", "synchronous_commit=off", "full_page_writes=off"] {
+            args.extend(["-c", setting]);
+        }
     }
     let server = cluster
         .command(&cluster.bin.join("postgres"), &args)

@@ -1,7 +1,9 @@
 //! `cargo xtask bench`: the release `herald` binary against the fake Slack
 //! on loopback. Prints a table of ingest throughput, end-to-end delivery
 //! throughput across 100 channels, ingest→Slack latency at a steady rate,
-//! CPU per delivered message and memory, each beside its target.
+//! CPU per delivered message and memory, each beside its target; then the
+//! delivery figures on PostgreSQL with one replica and with two (on the
+//! server `HERALD_TEST_DATABASE_URL` names).
 //!
 //! Usage: herald-bench <path to the herald binary>
 
@@ -10,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use herald_server::store::postgres::scratch;
 use herald_tests::FakeSlack;
 use herald_tests::fixtures::{With, slack_bot};
 use serde_json::{Value, json};
@@ -76,20 +79,30 @@ impl Herald {
     }
 }
 
-async fn start_herald(binary: &Path, slack: &FakeSlack, dir: &Path, dist: Option<&Path>) -> Herald {
+/// Where a run keeps its data: a SQLite file in the run's folder, or a
+/// scratch database on the PostgreSQL server `HERALD_TEST_DATABASE_URL`
+/// names (`cargo xtask bench` starts one).
+fn database_url(dir: &Path, postgres: Option<&scratch::Database>) -> String {
+    match postgres {
+        Some(database) => database.url.clone(),
+        None => format!("sqlite://{}", dir.join("herald.db").display()),
+    }
+}
+
+async fn start_herald(binary: &Path, slack: &FakeSlack, dir: &Path, dist: Option<&Path>, database: &str) -> Herald {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let password = "bench password for herald";
     std::fs::write(dir.join("admin-password"), password).unwrap();
     let child = Command::new(binary)
         .env("HERALD_BIND", format!("127.0.0.1:{port}"))
-        .env("HERALD_DATABASE_URL", format!("sqlite://{}", dir.join("herald.db").display()))
+        .env("HERALD_DATABASE_URL", database)
         .env("HERALD_SECRET_KEY_FILE", dir.join("secret.key"))
         .env("HERALD_SLACK_API_URL", slack.api_url())
         .env("HERALD_DIST_DIR", dist.map_or_else(|| dir.join("no-app"), Path::to_path_buf))
         .env("HERALD_ADMIN_EMAIL", "bench@acme.example")
         .env("HERALD_ADMIN_PASSWORD_FILE", dir.join("admin-password"))
         .env("HERALD_SLACK_PACING", "off")
-        .env("HERALD_LOG", "error")
+        .env("HERALD_LOG", std::env::var("HERALD_BENCH_LOG").unwrap_or_else(|_| "error".into()))
         .stdout(Stdio::null())
         .spawn()
         .expect("starting herald");
@@ -111,12 +124,124 @@ async fn start_herald(binary: &Path, slack: &FakeSlack, dir: &Path, dist: Option
     Herald { child, base, http, cookie }
 }
 
-/// Posts `bodies` with `concurrency` requests at once; the time it took.
-async fn post_all(herald: &Herald, token: &str, bodies: Vec<Value>, concurrency: usize) -> Duration {
+/// One deployment under test: its replicas on one database, a fake Slack,
+/// an API token and a destination per channel.
+struct Run {
+    slack: FakeSlack,
+    replicas: Vec<Herald>,
+    token: String,
+    destinations: Vec<String>,
+    _postgres: Option<scratch::Database>,
+    _dir: tempfile::TempDir,
+}
+
+impl Run {
+    async fn start(binary: &Path, dist: Option<&Path>, postgres: Option<&str>, replicas: usize) -> Run {
+        let slack = FakeSlack::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let scratch = match postgres {
+            Some(server) => Some(scratch::Database::create(server).await.expect("a scratch database for the benchmark")),
+            None => None,
+        };
+        let url = database_url(dir.path(), scratch.as_ref());
+        let mut started = Vec::with_capacity(replicas);
+        for _ in 0..replicas {
+            started.push(start_herald(binary, &slack, dir.path(), dist, &url).await);
+        }
+        let herald = &started[0];
+        let created = herald.admin(reqwest::Method::POST, "/api/tokens", json!({"name": "bench"})).await;
+        let token = created["secret"].as_str().unwrap().to_owned();
+        let mut destinations = Vec::with_capacity(CHANNELS);
+        for i in 0..CHANNELS {
+            let channel = slack.add_channel(&format!("bench-{i}"), false);
+            let draft = herald.admin(reqwest::Method::POST, "/api/destinations", json!({"kind": "SLACK_BOT"})).await;
+            let id = draft["id"].as_str().unwrap().to_owned();
+            let form = slack_bot(&format!("Bench {i}"), &channel).with(|s| s.timezone = "Europe/Berlin".to_owned());
+            let settings = serde_json::to_value(form).unwrap();
+            herald.admin(reqwest::Method::PUT, &format!("/api/destinations/{id}"), settings).await;
+            herald.admin(reqwest::Method::POST, &format!("/api/destinations/{id}/finish"), json!({})).await;
+            destinations.push(id);
+        }
+        slack.go_lean();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        Run { slack, replicas: started, token, destinations, _postgres: scratch, _dir: dir }
+    }
+
+    /// CPU seconds of every replica so far, and the highest peak RSS (MB).
+    fn usage(&self) -> (f64, f64) {
+        let all: Vec<(f64, f64, f64)> = self.replicas.iter().map(Herald::usage).collect();
+        (all.iter().map(|u| u.0).sum(), all.iter().map(|u| u.2).fold(0.0, f64::max))
+    }
+
+    /// The burst across every channel, its batches sent to the replicas
+    /// in turn: messages a second, and Herald's CPU ms per message.
+    async fn burst(&self) -> (f64, f64) {
+        let (cpu_before, _) = self.usage();
+        let bodies: Vec<Value> = (0..BURST / 1_000)
+            .map(|b| {
+                let alerts: Vec<Value> = (0..1_000)
+                    .map(|i| alert(format!("burst {b}-{i}"), vec![self.destinations[(b * 1_000 + i) % CHANNELS].as_str()]))
+                    .collect();
+                json!({"alerts": alerts})
+            })
+            .collect();
+        let started = Instant::now();
+        post_all(&self.replicas, &self.token, bodies, self.replicas.len()).await;
+        wait_for_arrivals(&self.slack, BURST).await;
+        let took = started.elapsed();
+        let (cpu_after, _) = self.usage();
+        self.slack.take_arrivals();
+        (BURST as f64 / took.as_secs_f64(), (cpu_after - cpu_before) / BURST as f64 * 1_000.0)
+    }
+
+    /// A steady stream at [`STEADY_RATE`], round the replicas: the ingest
+    /// answer times and the ingest→Slack latencies, each sorted.
+    async fn steady(&self) -> (Vec<Duration>, Vec<Duration>) {
+        let total = (STEADY_RATE * STEADY_SECS) as usize;
+        let mut sent_at = Vec::with_capacity(total);
+        let mut ticker = tokio::time::interval(Duration::from_secs(1) / STEADY_RATE);
+        let mut posts = tokio::task::JoinSet::new();
+        for n in 0..total {
+            ticker.tick().await;
+            let herald = &self.replicas[n % self.replicas.len()];
+            let body = alert(format!("steady {n}"), vec![self.destinations[n % CHANNELS].as_str()]);
+            let (http, url, token) = (herald.http.clone(), herald.url("/api/alerts"), self.token.clone());
+            sent_at.push(Instant::now());
+            let started = Instant::now();
+            posts.spawn(
+                async move { http.post(&url).bearer_auth(&token).json(&body).send().await.map(|r| (r.status(), started.elapsed())) },
+            );
+        }
+        let mut answers = Vec::with_capacity(total);
+        while let Some(posted) = posts.join_next().await {
+            let (status, took) = posted.unwrap().unwrap();
+            assert!(status.is_success());
+            answers.push(took);
+        }
+        answers.sort();
+        wait_for_arrivals(&self.slack, total).await;
+        let mut latencies: Vec<Duration> = self
+            .slack
+            .take_arrivals()
+            .into_iter()
+            .filter_map(|(at, text)| {
+                let n: usize = text.rsplit_once("steady ")?.1.split_whitespace().next()?.parse().ok()?;
+                Some(at - sent_at[n])
+            })
+            .collect();
+        latencies.sort();
+        (answers, latencies)
+    }
+}
+
+/// Posts `bodies` with `concurrency` requests at once, round the
+/// replicas; the time it took.
+async fn post_all(replicas: &[Herald], token: &str, bodies: Vec<Value>, concurrency: usize) -> Duration {
     let queue = Arc::new(std::sync::Mutex::new(bodies));
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..concurrency {
+    for n in 0..concurrency {
+        let herald = &replicas[n % replicas.len()];
         let (queue, http, url, token) = (queue.clone(), herald.http.clone(), herald.url("/api/alerts"), token.to_owned());
         workers.spawn(async move {
             loop {
@@ -152,55 +277,26 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::main]
 async fn main() {
     let binary = std::env::args().nth(1).expect("usage: herald-bench <path to the herald binary> [dist folder]");
+    let binary = Path::new(&binary);
     let dist = std::env::args().nth(2).map(std::path::PathBuf::from);
-    let slack = FakeSlack::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let herald = start_herald(Path::new(&binary), &slack, dir.path(), dist.as_deref()).await;
-    let created = herald.admin(reqwest::Method::POST, "/api/tokens", json!({"name": "bench"})).await;
-    let token = created["secret"].as_str().unwrap().to_owned();
-    let mut destinations = Vec::with_capacity(CHANNELS);
-    for i in 0..CHANNELS {
-        let channel = slack.add_channel(&format!("bench-{i}"), false);
-        let draft = herald.admin(reqwest::Method::POST, "/api/destinations", json!({"kind": "SLACK_BOT"})).await;
-        let id = draft["id"].as_str().unwrap().to_owned();
-        let form = slack_bot(&format!("Bench {i}"), &channel).with(|s| s.timezone = "Europe/Berlin".to_owned());
-        let settings = serde_json::to_value(form).unwrap();
-        herald.admin(reqwest::Method::PUT, &format!("/api/destinations/{id}"), settings).await;
-        herald.admin(reqwest::Method::POST, &format!("/api/destinations/{id}/finish"), json!({})).await;
-        destinations.push(id);
-    }
-    slack.go_lean();
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let (_, idle_rss, _) = herald.usage();
+    let postgres = std::env::var("HERALD_TEST_DATABASE_URL").ok();
     let mut rows: Vec<(String, String, String)> = Vec::new();
 
+    // SQLite, one server: every figure.
+    let run = Run::start(binary, dist.as_deref(), None, 1).await;
+    let herald = &run.replicas[0];
+    let (_, idle_rss, _) = herald.usage();
     // Ingest alone: stored durably, routed nowhere (`"destinations": []`).
     let singles: Vec<Value> = (0..2_000).map(|i| alert(format!("single {i}"), vec![])).collect();
-    let took = post_all(&herald, &token, singles, 32).await;
+    let took = post_all(&run.replicas, &run.token, singles, 32).await;
     rows.push(("ingest, one alert per request (32 clients)".into(), format!("{:.0} alerts/s", 2_000.0 / took.as_secs_f64()), "—".into()));
     let batches: Vec<Value> =
         (0..20).map(|b| json!({"alerts": (0..1_000).map(|i| alert(format!("batch {b}-{i}"), vec![])).collect::<Vec<_>>()})).collect();
-    let took = post_all(&herald, &token, batches, 2).await;
+    let took = post_all(&run.replicas, &run.token, batches, 2).await;
     let batched = 20_000.0 / took.as_secs_f64();
     rows.push(("ingest, batches of 1,000".into(), format!("{batched:.0} alerts/s"), mark(batched >= 5_000.0, "≥ 5,000 alerts/s")));
-
-    // A burst across 100 channels, end to end.
-    let (cpu_before, _, _) = herald.usage();
-    let bodies: Vec<Value> = (0..BURST / 1_000)
-        .map(|b| {
-            let alerts: Vec<Value> =
-                (0..1_000).map(|i| alert(format!("burst {b}-{i}"), vec![destinations[(b * 1_000 + i) % CHANNELS].as_str()])).collect();
-            json!({"alerts": alerts})
-        })
-        .collect();
-    let started = Instant::now();
-    post_all(&herald, &token, bodies, 1).await;
-    wait_for_arrivals(&slack, BURST).await;
-    let took = started.elapsed();
-    let (cpu_after, _, peak_rss) = herald.usage();
-    slack.take_arrivals();
-    let throughput = BURST as f64 / took.as_secs_f64();
-    let cpu_per_message = (cpu_after - cpu_before) / BURST as f64 * 1_000.0;
+    let (throughput, cpu_per_message) = run.burst().await;
+    let (_, _, peak_rss) = herald.usage();
     rows.push((
         format!("delivered, {BURST} alerts over {CHANNELS} channels (pacing off)"),
         format!("{throughput:.0} messages/s"),
@@ -211,37 +307,7 @@ async fn main() {
         format!("{cpu_per_message:.3} ms"),
         mark(cpu_per_message <= 0.5, "≤ 0.5 ms"),
     ));
-
-    // A steady stream: latency from POST to the message at Slack.
-    let total = (STEADY_RATE * STEADY_SECS) as usize;
-    let mut sent_at = Vec::with_capacity(total);
-    let mut ticker = tokio::time::interval(Duration::from_secs(1) / STEADY_RATE);
-    let mut posts = tokio::task::JoinSet::new();
-    for n in 0..total {
-        ticker.tick().await;
-        let body = alert(format!("steady {n}"), vec![destinations[n % CHANNELS].as_str()]);
-        let (http, url, token) = (herald.http.clone(), herald.url("/api/alerts"), token.clone());
-        sent_at.push(Instant::now());
-        let started = Instant::now();
-        posts.spawn(async move { http.post(&url).bearer_auth(&token).json(&body).send().await.map(|r| (r.status(), started.elapsed())) });
-    }
-    let mut answers = Vec::with_capacity(total);
-    while let Some(posted) = posts.join_next().await {
-        let (status, took) = posted.unwrap().unwrap();
-        assert!(status.is_success());
-        answers.push(took);
-    }
-    answers.sort();
-    wait_for_arrivals(&slack, total).await;
-    let mut latencies: Vec<Duration> = slack
-        .take_arrivals()
-        .into_iter()
-        .filter_map(|(at, text)| {
-            let n: usize = text.rsplit_once("steady ")?.1.split_whitespace().next()?.parse().ok()?;
-            Some(at - sent_at[n])
-        })
-        .collect();
-    latencies.sort();
+    let (answers, latencies) = run.steady().await;
     let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
     rows.push((
         format!("ingest answer (202) p50 / p99 at {STEADY_RATE} alerts/s"),
@@ -260,14 +326,39 @@ async fn main() {
         format!("{peak_rss:.1} MB"),
         mark(peak_rss <= 60.0, "≤ 60 MB"),
     ));
-
-    rows.push(match console_bytes(&herald).await {
+    rows.push(match console_bytes(herald).await {
         Some(bytes) => {
             let kb = bytes as f64 / 1_000.0;
             ("web console, first visit (every file, brotli)".into(), format!("{kb:.1} KB"), mark(kb <= 200.0, "≤ 200 KB"))
         }
         None => ("web console, first visit".into(), "not measured: no app built (cargo xtask build-app)".into(), "≤ 200 KB".into()),
     });
+    drop(run);
+
+    // PostgreSQL, one replica and two: one delivers, both take alerts.
+    match &postgres {
+        None => rows.push(("PostgreSQL".into(), "not measured: set HERALD_TEST_DATABASE_URL (cargo xtask bench does)".into(), "—".into())),
+        Some(server) => {
+            for replicas in [1, 2] {
+                let run = Run::start(binary, dist.as_deref(), Some(server), replicas).await;
+                let label = if replicas == 1 { "PostgreSQL, 1 replica".to_owned() } else { format!("PostgreSQL, {replicas} replicas") };
+                let (throughput, _) = run.burst().await;
+                let (_, peak_rss) = run.usage();
+                let (_, latencies) = run.steady().await;
+                rows.push((
+                    format!("{label}: delivered, {BURST} alerts over {CHANNELS} channels (pacing off)"),
+                    format!("{throughput:.0} messages/s"),
+                    "—".into(),
+                ));
+                rows.push((
+                    format!("{label}: ingest→Slack latency p50 / p99 at {STEADY_RATE} alerts/s"),
+                    format!("{:.1} / {:.1} ms", ms(percentile(&latencies, 0.5)), ms(percentile(&latencies, 0.99))),
+                    "—".into(),
+                ));
+                rows.push((format!("{label}: RSS per replica, peak through the burst"), format!("{peak_rss:.1} MB"), "—".into()));
+            }
+        }
+    }
 
     println!("\n| benchmark | result | target |\n|---|---|---|");
     for (what, result, target) in rows {

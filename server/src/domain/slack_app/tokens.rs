@@ -5,11 +5,16 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use super::SlackApps;
 use crate::domain::error::Error;
+use crate::domain::time::now_ms;
 use crate::slack::client::SlackError;
 use crate::store::SlackAppRecord;
 
 /// Refresh this long before the token expires.
 const REFRESH_AHEAD_SECS: i64 = 300;
+/// How long one replica's refresh may hold the others off.
+const REFRESH_LEASE_MS: i64 = 30_000;
+/// Tries at storing a renewed token pair (about a minute in all).
+const WRITE_TRIES: u32 = 16;
 
 impl SlackApps {
     /// The app's bot token, refreshed first when it expires within five
@@ -43,7 +48,26 @@ impl SlackApps {
     }
 
     async fn refresh(&self, client_id: &str, expired: Option<&str>) -> Result<SecretString, Error> {
-        let _one_at_a_time = self.refresh.lock().await;
+        // One refresh per app at a time: in this process, then across
+        // replicas (a refresh token works once).
+        let _one_here = self.refresh.lock().await;
+        let lease = format!("refresh:{client_id}");
+        let holder = crate::store::new_id();
+        let waited = std::time::Instant::now();
+        while !self.store.take_lease(&lease, &holder, now_ms(), REFRESH_LEASE_MS).await? {
+            if waited.elapsed() > std::time::Duration::from_millis(REFRESH_LEASE_MS as u64) {
+                return Err(Error::SlackUnreachable);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let renewed = self.refresh_holding_the_lease(client_id, expired).await;
+        if let Err(error) = self.store.drop_lease(&lease, &holder).await {
+            tracing::warn!(%error, "could not give the refresh lease up; it lapses by itself");
+        }
+        renewed
+    }
+
+    async fn refresh_holding_the_lease(&self, client_id: &str, expired: Option<&str>) -> Result<SecretString, Error> {
         // Read again under the lock: another request may have renewed it already.
         let app = self.store.slack_app(client_id).await?.ok_or_else(|| Error::NotFound("There is no such Slack app.".to_owned()))?;
         let installation = app.installation.as_ref().ok_or_else(|| Error::broken("refreshing a token with no installation"))?;
@@ -73,7 +97,23 @@ impl SlackApps {
         let expires_at = now + access.expires_in.unwrap_or(43_200);
         let new_bot = self.seal(client_id, "bot_token", &access.access_token);
         let new_refresh = self.seal(client_id, "refresh_token", new_refresh);
-        let stored = self.store.rotate_tokens(client_id, &old_refresh.sealed, &new_bot, &new_refresh, expires_at).await?;
+        // Slack has spent the old refresh token: the new pair must be kept,
+        // so a failed write is tried again (for a minute) before giving up.
+        let mut tries = 0;
+        let stored = loop {
+            match self.store.rotate_tokens(client_id, &old_refresh.sealed, &new_bot, &new_refresh, expires_at).await {
+                Ok(stored) => break stored,
+                Err(error) if tries < WRITE_TRIES => {
+                    tries += 1;
+                    tracing::warn!(%error, tries, "could not store the renewed bot token; trying again");
+                    tokio::time::sleep(std::time::Duration::from_millis(250 << tries.min(4))).await;
+                }
+                Err(error) => {
+                    tracing::error!(%error, "could not store the renewed bot token; reinstall the app if Slack refuses the old one");
+                    return Err(error.into());
+                }
+            }
+        };
         self.tokens_changed();
         if !stored {
             // A new install replaced the pair while this refresh ran; keep it.

@@ -45,7 +45,11 @@ pub(super) async fn insert_alerts(pool: &SqlitePool, alerts: &[NewAlertRecord], 
 
 async fn insert_alerts_on(connection: &mut sqlx::SqliteConnection, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError> {
     use sqlx::Connection as _;
-    let mut tx = connection.begin().await?;
+    // IMMEDIATE: the write lock first (waiting for it if need be). A fold
+    // reads before it writes, and a transaction that read cannot wait for
+    // the lock: SQLite answers "database is locked" at once if another
+    // connection wrote meanwhile.
+    let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
     let mut stored = Vec::with_capacity(alerts.len());
     for new in alerts {
         let a = &new.alert;

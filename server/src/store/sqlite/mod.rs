@@ -443,8 +443,10 @@ impl Store for SqliteStore {
     }
 
     async fn take_lease(&self, name: &str, holder: &str, now: i64, lease_ms: i64) -> Result<bool, StoreError> {
-        let taken = sqlx::query(LEASE_SQL).bind(name).bind(holder).bind(now).bind(lease_ms).fetch_optional(&self.writer).await?;
-        Ok(taken.is_some())
+        // fetch_all: the statement runs to its end, so SQLite's write lock
+        // is not held by a half-read RETURNING until the connection's next use.
+        let taken = sqlx::query(LEASE_SQL).bind(name).bind(holder).bind(now).bind(lease_ms).fetch_all(&self.writer).await?;
+        Ok(!taken.is_empty())
     }
 
     async fn drop_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
@@ -669,16 +671,23 @@ impl Store for SqliteStore {
         let minute_ago = jiff::Timestamp::now()
             .checked_sub(jiff::SignedDuration::from_secs(60))
             .map(|t| jiff::Timestamp::from_second(t.as_second()).unwrap_or(t).to_string());
+        // Read first: an UPDATE takes the write lock even when it changes
+        // nothing, which would queue every request behind the writer.
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL");
+        let row = sqlx::query(&sql).bind(token_hash).fetch_optional(&self.pool).await?;
+        let Some(token) = row.as_ref().map(rows::api_token).transpose()? else { return Ok(None) };
+        let minute_ago = minute_ago.unwrap_or(now.clone());
+        if token.last_used_at.as_deref().is_some_and(|at| at >= minute_ago.as_str()) {
+            return Ok(Some(token));
+        }
         let sql = format!(
             "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL \
              AND (last_used_at IS NULL OR last_used_at < ?) RETURNING {TOKEN_COLUMNS}"
         );
-        let row = sqlx::query(&sql).bind(&now).bind(token_hash).bind(minute_ago.unwrap_or(now.clone())).fetch_optional(&self.pool).await?;
-        if let Some(row) = row {
-            return rows::api_token(&row).map(Some);
+        let updated = sqlx::query(&sql).bind(&now).bind(token_hash).bind(&minute_ago).fetch_all(&self.pool).await?;
+        match updated.first() {
+            Some(row) => rows::api_token(row).map(Some),
+            None => Ok(Some(token)),
         }
-        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL");
-        let row = sqlx::query(&sql).bind(token_hash).fetch_optional(&self.pool).await?;
-        row.as_ref().map(rows::api_token).transpose()
     }
 }
