@@ -183,18 +183,17 @@ impl Drop for Postgres {
 
 impl Cluster {
     fn command(&self, program: &Path, args: &[&str]) -> Command {
-        match self.run_as {
+        let mut command = match self.run_as {
             Some(user) => {
                 let mut command = Command::new("runuser");
-                command.args(["-u", user, "--"]).arg(program).args(args);
+                command.args(["-u", user, "--"]).arg(program);
                 command
             }
-            None => {
-                let mut command = Command::new(program);
-                command.args(args);
-                command
-            }
-        }
+            None => Command::new(program),
+        };
+        // The unprivileged account may not enter the current folder.
+        command.args(args).current_dir("/");
+        command
     }
 }
 
