@@ -163,8 +163,9 @@ async fn keep_lease(state: Worker, holder: String, lost: watch::Sender<bool>) {
             Ok(Err(error)) => tracing::warn!(%error, "could not renew the delivery lease"),
             Err(_) => tracing::warn!("renewing the delivery lease is taking long"),
         }
-        // Stop before it could lapse, with room for clocks a little apart.
-        if renewed.elapsed() + LEASE_RENEW * 3 > LEASE_HOLDS {
+        // Stop well before it could lapse: half its time, leaving room for
+        // clocks a little apart and for the sends to stop.
+        if renewed.elapsed() > LEASE_HOLDS / 2 {
             break;
         }
     }
@@ -185,6 +186,19 @@ async fn deliver(state: &Worker, mut stop: watch::Receiver<bool>, mut lost: watc
         pacer: Pacer::new(state.config.channel_rate, state.config.priority_max_wait),
         slack_slots: Semaphore::new(CONCURRENCY),
     });
+    // The lease lost: no request to Slack starts from here on (the slots
+    // close), whatever the loop below is waiting for.
+    let fence = {
+        let (shared, mut lost) = (shared.clone(), lost.clone());
+        tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
+            while !*lost.borrow() {
+                if lost.changed().await.is_err() {
+                    return;
+                }
+            }
+            shared.slack_slots.close();
+        }))
+    };
     let held = Arc::new(Semaphore::new(MAX_HELD));
     let (done_tx, done_rx) = mpsc::unbounded_channel::<Done>();
     // Aborted with the worker: a crash stops every send at once.
@@ -210,7 +224,13 @@ async fn deliver(state: &Worker, mut stop: watch::Receiver<bool>, mut lost: watc
             }
             continue;
         }
-        let claimed = match state.store.claim_deliveries(now_ms(), LEASE_MS, room as u32).await {
+        let claiming = state.store.claim_deliveries(now_ms(), LEASE_MS, room as u32);
+        let claimed = tokio::select! {
+            claimed = claiming => claimed,
+            // Claims made meanwhile are released by the next sender.
+            _ = lost.changed() => continue,
+        };
+        let claimed = match claimed {
             Ok(claimed) => claimed,
             Err(error) => {
                 tracing::error!(%error, "could not claim deliveries; trying again in a second");
@@ -282,14 +302,12 @@ async fn deliver(state: &Worker, mut stop: watch::Receiver<bool>, mut lost: watc
         }
     }
 
-    if *lost.borrow() {
-        // Another replica may be sending these already: stop at once.
-        sends.abort_all();
-        return Ended::LostLease;
-    }
-    // Stopping: messages in flight finish and are recorded; the rest of the
-    // claims are released by the next server to deliver.
-    // Only the requests Slack has already got finish; the rest go back.
+    let ended = if *lost.borrow() { Ended::LostLease } else { Ended::Stopping };
+    drop(fence);
+    // Stopping, or the lease lost: only the requests Slack has already got
+    // finish, and every outcome is recorded (one recorded late changes
+    // nothing: the claim ended); the rest of the claims are released by
+    // the next server to deliver.
     shared.slack_slots.close();
     tracing::info!(sending = CONCURRENCY - shared.slack_slots.available_permits(), "stopping deliveries");
     let drained = tokio::time::timeout(STOP_GRACE, async { while sends.join_next().await.is_some() {} }).await;
@@ -298,8 +316,9 @@ async fn deliver(state: &Worker, mut stop: watch::Receiver<bool>, mut lost: watc
         sends.abort_all();
     }
     drop(done_tx);
-    let _ = tokio::time::timeout(STOP_GRACE, recorder).await;
-    Ended::Stopping
+    // As long as the recorder's own retries take.
+    let _ = tokio::time::timeout(STOP_GRACE * 3, recorder).await;
+    ended
 }
 
 /// The pacer's severity rank: 0 INFO to 4 CRITICAL.

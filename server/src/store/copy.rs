@@ -236,7 +236,9 @@ pub async fn sqlite_to_postgres(from: &str, to: &str) -> anyhow::Result<Vec<(&'s
             let mut query = sqlx::query(&insert);
             for (i, (_, kind)) in columns.iter().enumerate() {
                 query = match kind {
-                    Text | Json => query.bind(row.try_get::<Option<String>, _>(i)?),
+                    // PostgreSQL holds no NUL character (older rows may).
+                    Text => query.bind(row.try_get::<Option<String>, _>(i)?.map(|s| s.replace('\0', ""))),
+                    Json => query.bind(row.try_get::<Option<String>, _>(i)?.map(|s| s.replace("\\u0000", ""))),
                     Int => query.bind(row.try_get::<Option<i64>, _>(i)?),
                     Flag => query.bind(row.try_get::<Option<bool>, _>(i)?),
                 };

@@ -11,8 +11,9 @@ use crate::store::SlackAppRecord;
 
 /// Refresh this long before the token expires.
 const REFRESH_AHEAD_SECS: i64 = 300;
-/// How long one replica's refresh may hold the others off.
-const REFRESH_LEASE_MS: i64 = 30_000;
+/// How long one replica's refresh may hold the others off: longer than
+/// Slack's answer and every try at storing the new pair.
+const REFRESH_LEASE_MS: i64 = 120_000;
 /// Tries at storing a renewed token pair (about a minute in all).
 const WRITE_TRIES: u32 = 16;
 

@@ -108,7 +108,7 @@ async fn fold(tx: &mut sqlx::PgConnection, new: &NewAlertRecord, now: i64) -> Re
          AND coalesce(last_seen_at, received_at) >= $3 AND NOT EXISTS (SELECT 1 FROM alerts WHERE id = $4) \
          AND NOT EXISTS (SELECT 1 FROM unnest($5::text[]) AS j (id) WHERE j.id NOT IN \
            (SELECT destination_id FROM deliveries WHERE alert_id = alerts.id AND kind = 'POST')) \
-         ORDER BY received_at DESC, seq DESC LIMIT 1"
+         ORDER BY received_at DESC, seq DESC LIMIT 1 FOR UPDATE"
     );
     let row = sqlx::query(&sql)
         .bind(key)
