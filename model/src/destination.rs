@@ -137,6 +137,12 @@ pub struct DestinationView {
     pub client_secret: SecretHint,
     pub signing_secret: SecretHint,
     pub bot_token: SecretHint,
+    /// Socket Mode: the app-level token (`xapp-…`).
+    pub app_token: SecretHint,
+    /// Socket Mode: how the app's connection to Slack is, on the replica
+    /// that answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub socket_mode: Option<SocketModeView>,
     /// Minutes within which events with the same key fold into one alert;
     /// 0: off.
     pub dedup_window: u32,
@@ -177,7 +183,7 @@ deserialize_with!(DestinationView, "a destination", read_view);
 fn read_view<'de, A: MapAccess<'de>>(map: A) -> Result<DestinationView, A::Error> {
     let (mut id, mut kind, mut status, mut wizard_step, mut created_at, mut updated_at) = (None, None, None, None, None, None);
     let (mut settings, mut seen) = (DestinationSettings::default(), [false; SETTINGS.len()]);
-    let (mut client_secret, mut signing_secret, mut bot_token) = (None, None, None);
+    let (mut client_secret, mut signing_secret, mut bot_token, mut app_token, mut socket_mode) = (None, None, None, None, None);
     let (mut dedup_window, mut problem, mut health) = (DEFAULT_DEDUP_WINDOW, None, None);
     walk(map, |key, map| {
         match key {
@@ -188,6 +194,8 @@ fn read_view<'de, A: MapAccess<'de>>(map: A) -> Result<DestinationView, A::Error
             "clientSecret" => client_secret = map.next_value()?,
             "signingSecret" => signing_secret = map.next_value()?,
             "botToken" => bot_token = map.next_value()?,
+            "appToken" => app_token = map.next_value()?,
+            "socketMode" => socket_mode = map.next_value()?,
             "dedupWindow" => dedup_window = map.next_value()?,
             "problem" => problem = map.next_value()?,
             "health" => health = map.next_value()?,
@@ -212,6 +220,8 @@ fn read_view<'de, A: MapAccess<'de>>(map: A) -> Result<DestinationView, A::Error
         client_secret: required(client_secret, "clientSecret")?,
         signing_secret: required(signing_secret, "signingSecret")?,
         bot_token: required(bot_token, "botToken")?,
+        app_token: app_token.unwrap_or_default(),
+        socket_mode,
         dedup_window,
         problem,
         health,
@@ -227,7 +237,12 @@ impl DestinationView {
     }
 
     pub fn stored_secrets(&self) -> StoredSecrets {
-        StoredSecrets { client_secret: self.client_secret.set, signing_secret: self.signing_secret.set, bot_token: self.bot_token.set }
+        StoredSecrets {
+            client_secret: self.client_secret.set,
+            signing_secret: self.signing_secret.set,
+            bot_token: self.bot_token.set,
+            app_token: self.app_token.set,
+        }
     }
 }
 
@@ -253,6 +268,8 @@ pub struct AppCredentials {
     pub client_id: String,
     pub client_secret: Option<String>,
     pub signing_secret: Option<String>,
+    /// Socket Mode, instead of the signing secret.
+    pub app_token: Option<String>,
 }
 
 impl std::fmt::Debug for AppCredentials {
@@ -269,6 +286,50 @@ pub struct SlackAppView {
     pub client_secret: SecretHint,
     pub signing_secret: SecretHint,
     pub bot_token: SecretHint,
+    #[serde(default)]
+    pub app_token: SecretHint,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket_mode: Option<SocketModeView>,
+}
+
+/// How a Socket Mode app's connection to Slack is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SocketModeState {
+    Connected,
+    /// Being opened again, after a failure or when Slack asked.
+    Reconnecting,
+    /// Slack refused the app-level token: nothing more is tried until a new
+    /// one is saved (and then only once every few minutes).
+    Refused,
+}
+
+/// `socketMode` on the Slack app and its destinations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SocketModeView {
+    pub state: SocketModeState,
+    /// RFC 3339: in this state since.
+    pub since: String,
+    /// Why it is not connected, in words to act on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Connections open now (two while Slack hands one over to the next).
+    pub connections: u32,
+}
+
+impl SocketModeView {
+    /// The line the destinations page shows.
+    pub fn summary(&self) -> String {
+        match self.state {
+            SocketModeState::Connected => "Socket Mode: connected".to_owned(),
+            SocketModeState::Reconnecting => match &self.reason {
+                Some(reason) => format!("Socket Mode: reconnecting ({reason})"),
+                None => "Socket Mode: connecting".to_owned(),
+            },
+            SocketModeState::Refused => format!("Socket Mode: {}", self.reason.as_deref().unwrap_or("Slack refused the app-level token")),
+        }
+    }
 }
 
 /// Whether the bot can post in the destination's channel.
@@ -538,6 +599,24 @@ pub fn parse_hex_secret(field: &'static str, label: &str, input: &str) -> Result
     Err(FieldError::new(field, message))
 }
 
+/// An app-level token (Socket Mode): `xapp-…`.
+pub fn parse_app_token(field: &'static str, input: &str) -> Result<String, FieldError> {
+    let token = input.trim();
+    let error = |message: &str| Err(FieldError::new(field, message));
+    match token.strip_prefix("xapp-") {
+        Some(body) if !body.is_empty() && token.len() <= 255 && body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => {
+            Ok(token.to_owned())
+        }
+        Some(_) => error("This token is cut short or has stray characters: copy the whole app-level token again."),
+        None if token.starts_with("xoxb-") || token.starts_with("xoxe.xoxb-") => {
+            error("This is the bot token (xoxb-). The app-level token starts with xapp-: Basic Information → App-Level Tokens.")
+        }
+        None => error(
+            "An app-level token starts with xapp-: create one under Basic Information → App-Level Tokens, with the scope connections:write.",
+        ),
+    }
+}
+
 /// A bot token: `xoxb-…`, or `xoxe.xoxb-…` with token rotation.
 pub fn parse_bot_token(field: &'static str, input: &str) -> Result<String, FieldError> {
     let token = input.trim();
@@ -610,6 +689,8 @@ pub struct SlackBotForm {
     pub client_secret: Option<String>,
     pub signing_secret: Option<String>,
     pub bot_token: Option<String>,
+    /// Socket Mode: stands in for the signing secret.
+    pub app_token: Option<String>,
     /// Minutes; `None`: keep the stored window ([`DEFAULT_DEDUP_WINDOW`]
     /// for a new destination).
     pub dedup_window: Option<u32>,
@@ -623,18 +704,19 @@ deserialize_with!(SlackBotForm, "the Slack Bot destination's settings", read_for
 /// which it cannot do inside flatten's buffer.
 fn read_form<'de, A: MapAccess<'de>>(map: A) -> Result<SlackBotForm, A::Error> {
     let mut settings = DestinationSettings::default();
-    let (mut client_secret, mut signing_secret, mut bot_token, mut dedup_window) = (None, None, None, None);
+    let (mut client_secret, mut signing_secret, mut bot_token, mut app_token, mut dedup_window) = (None, None, None, None, None);
     walk(map, |key, map| {
         match key {
             "clientSecret" => client_secret = map.next_value()?,
             "signingSecret" => signing_secret = map.next_value()?,
             "botToken" => bot_token = map.next_value()?,
+            "appToken" => app_token = map.next_value()?,
             "dedupWindow" => dedup_window = map.next_value()?,
             _ => return Ok(read_setting(&mut settings, key, map)?.is_some()),
         }
         Ok(true)
     })?;
-    Ok(SlackBotForm { settings, client_secret, signing_secret, bot_token, dedup_window })
+    Ok(SlackBotForm { settings, client_secret, signing_secret, bot_token, app_token, dedup_window })
 }
 
 /// Events with the same key fold into one alert within an hour.
@@ -645,19 +727,21 @@ pub const MAX_DEDUP_WINDOW: u32 = 7 * 24 * 60;
 impl std::fmt::Debug for SlackBotForm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let given = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.trim().is_empty());
-        debug_settings(f, "SlackBotForm", &self.settings, [given(&self.client_secret), given(&self.signing_secret), given(&self.bot_token)])
+        let secrets = [given(&self.client_secret), given(&self.signing_secret), given(&self.bot_token), given(&self.app_token)];
+        debug_settings(f, "SlackBotForm", &self.settings, secrets)
     }
 }
 
 /// The one `Debug` both forms of the settings share: secrets only say
 /// whether they are given.
-fn debug_settings(f: &mut std::fmt::Formatter<'_>, name: &str, settings: &DestinationSettings, secrets: [bool; 3]) -> std::fmt::Result {
+fn debug_settings(f: &mut std::fmt::Formatter<'_>, name: &str, settings: &DestinationSettings, secrets: [bool; 4]) -> std::fmt::Result {
     let shown = |given: bool| if given { "***" } else { "(keep)" };
     f.debug_struct(name)
         .field("settings", settings)
         .field("client_secret", &shown(secrets[0]))
         .field("signing_secret", &shown(secrets[1]))
         .field("bot_token", &shown(secrets[2]))
+        .field("app_token", &shown(secrets[3]))
         .finish()
 }
 
@@ -667,6 +751,7 @@ pub struct StoredSecrets {
     pub client_secret: bool,
     pub signing_secret: bool,
     pub bot_token: bool,
+    pub app_token: bool,
 }
 
 /// A form that passed every rule: the settings trimmed, sorted and
@@ -678,13 +763,14 @@ pub struct ValidSlackBot {
     pub client_secret: Option<String>,
     pub signing_secret: Option<String>,
     pub bot_token: Option<String>,
+    pub app_token: Option<String>,
     /// `None`: keep the stored one.
     pub dedup_window: Option<u32>,
 }
 
 impl std::fmt::Debug for ValidSlackBot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let secrets = [self.client_secret.is_some(), self.signing_secret.is_some(), self.bot_token.is_some()];
+        let secrets = [self.client_secret.is_some(), self.signing_secret.is_some(), self.bot_token.is_some(), self.app_token.is_some()];
         debug_settings(f, "ValidSlackBot", &self.settings, secrets)
     }
 }
@@ -716,10 +802,14 @@ impl SlackBotForm {
         let client_secret = secret("clientSecret", "Client Secret", &self.client_secret, stored.client_secret, &|v| {
             parse_hex_secret("clientSecret", "Client Secret", v)
         });
-        let signing_secret = secret("signingSecret", "Signing Secret", &self.signing_secret, stored.signing_secret, &|v| {
+        // Slack signs what it sends over https; over Socket Mode the
+        // connection vouches for it. One of the two is needed.
+        let socket_mode = given(&self.app_token).is_some() || stored.app_token;
+        let signing_secret = secret("signingSecret", "Signing Secret", &self.signing_secret, stored.signing_secret || socket_mode, &|v| {
             parse_hex_secret("signingSecret", "Signing Secret", v)
         });
         let bot_token = secret("botToken", "Bot User OAuth Token", &self.bot_token, stored.bot_token, &|v| parse_bot_token("botToken", v));
+        let app_token = given(&self.app_token).and_then(|v| parse_app_token("appToken", v).map_err(|e| errors.push(e)).ok());
         let channel = ChannelRef::parse("channel", &settings.channel).map_err(|e| errors.push(e)).ok();
         if settings.severities.is_empty() {
             errors.push(FieldError::new("severities", "Pick at least one severity."));
@@ -764,6 +854,7 @@ impl SlackBotForm {
             client_secret,
             signing_secret,
             bot_token,
+            app_token,
             dedup_window: self.dedup_window,
         })
     }
@@ -856,6 +947,7 @@ mod tests {
             client_secret: Some("0123456789abcdef0123456789abcdef".into()),
             signing_secret: Some("fedcba9876543210fedcba9876543210".into()),
             bot_token: Some("xoxb-1-2-abc".into()),
+            app_token: None,
             dedup_window: None,
         }
     }
@@ -899,9 +991,25 @@ mod tests {
         form.bot_token = None;
         let fields: Vec<String> = form.validate(StoredSecrets::default()).unwrap_err().into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["clientSecret", "signingSecret", "botToken"]);
-        let stored = StoredSecrets { client_secret: true, signing_secret: true, bot_token: true };
+        let stored = StoredSecrets { client_secret: true, signing_secret: true, bot_token: true, app_token: false };
         let valid = form.validate(stored).unwrap();
         assert_eq!((valid.client_secret, valid.signing_secret, valid.bot_token), (None, None, None));
+    }
+
+    #[test]
+    fn an_app_level_token_stands_in_for_the_signing_secret() {
+        let socket_mode = SlackBotForm { signing_secret: None, app_token: Some(" xapp-1-A0HERALD01-1234-abcdef ".into()), ..filled() };
+        let valid = socket_mode.validate(StoredSecrets::default()).unwrap();
+        assert_eq!((valid.signing_secret, valid.app_token.as_deref()), (None, Some("xapp-1-A0HERALD01-1234-abcdef")));
+        let stored = StoredSecrets { app_token: true, ..StoredSecrets::default() };
+        let keep = SlackBotForm { signing_secret: None, ..filled() };
+        assert_eq!(keep.validate(stored).unwrap().app_token, None, "the stored one is kept");
+        let bot = SlackBotForm { signing_secret: None, app_token: Some("xoxb-1-2-abc".into()), ..filled() };
+        let errors = bot.validate(StoredSecrets::default()).unwrap_err();
+        assert_eq!(errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["appToken"]);
+        assert!(errors[0].message.contains("starts with xapp-"), "{}", errors[0].message);
+        assert!(parse_app_token("appToken", "xapp-").is_err());
+        assert!(parse_app_token("appToken", "xapp-1 A").unwrap_err().message.contains("stray characters"));
     }
 
     #[test]
@@ -927,6 +1035,13 @@ mod tests {
             client_secret: SecretHint::of(Some("abcd")),
             signing_secret: SecretHint::default(),
             bot_token: SecretHint::of(Some("wxyz")),
+            app_token: SecretHint::of(Some("9f3e")),
+            socket_mode: Some(SocketModeView {
+                state: SocketModeState::Reconnecting,
+                since: "2026-12-01T10:04:00Z".into(),
+                reason: Some("Slack closed the connection".into()),
+                connections: 0,
+            }),
             dedup_window: 15,
             problem: Some("Disconnected — reinstall".into()),
             health: Some(DeliveryHealthView { last_sent_at: None, failures_24h: 2, last_error: Some("ratelimited".into()) }),

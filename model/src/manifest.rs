@@ -71,14 +71,17 @@ pub struct Settings {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventSubscriptions {
-    pub request_url: String,
+    /// Left out in Socket Mode: events come over Herald's own connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_url: Option<String>,
     pub bot_events: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Interactivity {
     pub is_enabled: bool,
-    pub request_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_url: Option<String>,
 }
 
 /// What a manifest depends on.
@@ -91,11 +94,14 @@ pub struct ManifestOptions {
     pub app_name: String,
     /// Enterprise Grid: the app can be installed org-wide.
     pub enterprise_grid: bool,
+    /// Herald opens the connection to Slack (Socket Mode): no Request URLs.
+    #[serde(default)]
+    pub socket_mode: bool,
 }
 
 impl ManifestOptions {
     pub fn new(public_url: impl Into<String>) -> Self {
-        ManifestOptions { public_url: public_url.into(), app_name: DEFAULT_APP_NAME.to_owned(), enterprise_grid: false }
+        ManifestOptions { public_url: public_url.into(), app_name: DEFAULT_APP_NAME.to_owned(), enterprise_grid: false, socket_mode: false }
     }
 }
 
@@ -151,6 +157,8 @@ impl Manifest {
     pub fn new(options: &ManifestOptions) -> Manifest {
         let name = app_name(&options.app_name);
         let url = |path| public_endpoint(&options.public_url, path);
+        // Slack calls these only over https; in Socket Mode it calls nothing.
+        let request_url = |path| (!options.socket_mode).then(|| url(path));
         let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect();
         Manifest {
             display_information: DisplayInformation {
@@ -161,10 +169,10 @@ impl Manifest {
             features: Features { bot_user: BotUser { display_name: bot_display_name(&name), always_online: true } },
             oauth_config: OAuthConfig { redirect_urls: vec![url(OAUTH_CALLBACK_PATH)], scopes: Scopes { bot: strings(BOT_SCOPES) } },
             settings: Settings {
-                event_subscriptions: EventSubscriptions { request_url: url(EVENTS_PATH), bot_events: strings(BOT_EVENTS) },
-                interactivity: Interactivity { is_enabled: true, request_url: url(INTERACTIVITY_PATH) },
+                event_subscriptions: EventSubscriptions { request_url: request_url(EVENTS_PATH), bot_events: strings(BOT_EVENTS) },
+                interactivity: Interactivity { is_enabled: true, request_url: request_url(INTERACTIVITY_PATH) },
                 org_deploy_enabled: options.enterprise_grid,
-                socket_mode_enabled: false,
+                socket_mode_enabled: options.socket_mode,
                 token_rotation_enabled: false,
             },
         }
@@ -260,6 +268,9 @@ pub struct ManifestText {
     pub text: String,
     /// What to type after `/invite @`.
     pub bot_display_name: String,
+    /// Herald's public URL, which the wizard asks about.
+    #[serde(default)]
+    pub public_url: String,
     /// Slack accepts only https request URLs: a warning when Herald's
     /// public URL is not https.
     #[serde(default, skip_serializing_if = "Option::is_none")]

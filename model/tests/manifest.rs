@@ -46,6 +46,24 @@ fn the_default_manifest_passes_both_schemas() {
 }
 
 #[test]
+fn the_socket_mode_manifest_passes_both_schemas_and_asks_slack_to_call_nothing() {
+    let validators = validators();
+    for grid in [false, true] {
+        let options = ManifestOptions { socket_mode: true, enterprise_grid: grid, ..ManifestOptions::new("http://herald.internal") };
+        let manifest = Manifest::new(&options);
+        assert!(manifest.settings.socket_mode_enabled);
+        assert_eq!(manifest.settings.interactivity.request_url, None);
+        assert_eq!(manifest.settings.event_subscriptions.request_url, None);
+        assert!(manifest.settings.interactivity.is_enabled, "buttons and modals still come, over the socket");
+        assert_eq!(manifest.settings.event_subscriptions.bot_events, ["member_joined_channel", "app_uninstalled", "tokens_revoked"]);
+        // The browser follows the redirect, so an internal host is fine.
+        assert_eq!(manifest.oauth_config.redirect_urls, ["http://herald.internal/slack/oauth/callback"]);
+        assert!(!manifest.to_yaml().contains("request_url"));
+        assert_valid(&manifest, &validators);
+    }
+}
+
+#[test]
 fn hostile_names_stay_valid_and_mean_what_was_typed() {
     let validators = validators();
     for name in [
@@ -173,8 +191,8 @@ fn a_changed_name_is_said_not_made_silently() {
 fn the_manifest_points_slack_at_herald_s_endpoints() {
     let manifest = Manifest::new(&ManifestOptions::new("https://herald.acme.example"));
     assert_eq!(manifest.oauth_config.redirect_urls, ["https://herald.acme.example/slack/oauth/callback"]);
-    assert_eq!(manifest.settings.interactivity.request_url, "https://herald.acme.example/slack/interactivity");
-    assert_eq!(manifest.settings.event_subscriptions.request_url, "https://herald.acme.example/slack/events");
+    assert_eq!(manifest.settings.interactivity.request_url.as_deref(), Some("https://herald.acme.example/slack/interactivity"));
+    assert_eq!(manifest.settings.event_subscriptions.request_url.as_deref(), Some("https://herald.acme.example/slack/events"));
     assert!(manifest.features.bot_user.always_online);
     assert!(!manifest.settings.socket_mode_enabled);
     for scope in ["chat:write", "channels:read", "groups:read", "users:read", "users:read.email", "im:write"] {

@@ -7,6 +7,7 @@ pub mod domain;
 pub mod http;
 pub mod settings;
 pub mod slack;
+pub mod socket_mode;
 pub mod store;
 
 use std::future::Future;
@@ -41,8 +42,19 @@ pub async fn run(listener: TcpListener, settings: Settings, shutdown: impl Futur
     let worker = AbortOnDropHandle::new(tokio::spawn(delivery::worker::run(state.worker(), holder, worker_stop)));
     let retention = delivery::retention::run(state.store.clone(), state.settings.retention.0, stop_worker.subscribe());
     let _retention = AbortOnDropHandle::new(tokio::spawn(retention));
+    let (stop_socket_mode, socket_mode_stop) = tokio::sync::watch::channel(false);
+    let inbound = socket_mode::Inbound {
+        interactions: state.interactions(),
+        tasks: state.tasks.clone(),
+        alert_after: state.settings.socket_mode_alert_after,
+    };
+    let socket_mode = AbortOnDropHandle::new(tokio::spawn(socket_mode::run(inbound, socket_mode_stop)));
 
     serve(listener, router, &state.settings, shutdown).await;
+    // No new clicks from Slack either; the ones being handled are
+    // acknowledged first.
+    let _ = stop_socket_mode.send(true);
+    let _ = socket_mode.await;
     // Clicks answered but not yet acted on finish (a rolling restart loses none).
     state.tasks.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, state.tasks.wait()).await.is_err() {

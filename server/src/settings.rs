@@ -40,6 +40,10 @@ pub enum Command {
         /// For Enterprise Grid: allow installing the app org-wide.
         #[arg(long)]
         enterprise_grid: bool,
+        /// Herald behind a firewall: it opens the connection to Slack (an
+        /// app-level token), so Slack needs no Request URLs.
+        #[arg(long)]
+        socket_mode: bool,
     },
     /// Copy everything from a SQLite database into an empty PostgreSQL
     /// one (moving to several replicas); the PostgreSQL-backed Herald
@@ -205,6 +209,12 @@ pub struct Settings {
     /// after about half an hour.
     #[arg(long, env = "HERALD_DELIVERY_RETRY_BASE", default_value = "5s", value_parser = parse_retry_base)]
     pub delivery_retry_base: std::time::Duration,
+
+    /// Socket Mode: how long an app's connection to Slack may stay down
+    /// (clicks and events not arriving) before Herald raises a System
+    /// Error alert about it, e.g. 5m.
+    #[arg(long, env = "HERALD_SOCKET_MODE_ALERT_AFTER", default_value = "5m", value_parser = parse_socket_mode_alert_after)]
+    pub socket_mode_alert_after: std::time::Duration,
 
     /// Email of the first admin, created at start-up when there are no
     /// users (with HERALD_ADMIN_PASSWORD_FILE).
@@ -425,6 +435,10 @@ fn parse_trusted_proxies(s: &str) -> Result<TrustedProxies, String> {
 
 fn parse_priority_max_wait(s: &str) -> Result<std::time::Duration, String> {
     parse_duration("HERALD_PRIORITY_MAX_WAIT", "10m", s)
+}
+
+fn parse_socket_mode_alert_after(s: &str) -> Result<std::time::Duration, String> {
+    parse_duration("HERALD_SOCKET_MODE_ALERT_AFTER", "5m", s)
 }
 
 fn parse_header_timeout(s: &str) -> Result<std::time::Duration, String> {

@@ -175,5 +175,18 @@ fn the_manifest_command_prints_a_manifest_for_the_public_url() {
     assert_eq!(json["settings"]["org_deploy_enabled"], true);
     assert_eq!(json["settings"]["interactivity"]["request_url"], "http://127.0.0.1:8080/slack/interactivity");
     assert!(String::from_utf8_lossy(&out.stderr).contains("Slack only calls https URLs"));
+
+    // Socket Mode: no Request URLs, and an internal http URL is no problem.
+    let out = herald(dir.path())
+        .args(["manifest", "--format", "json", "--socket-mode", "--public-url", "http://herald.internal"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["settings"]["socket_mode_enabled"], true);
+    assert_eq!(json["settings"]["interactivity"], serde_json::json!({"is_enabled": true}));
+    assert!(json["settings"]["event_subscriptions"].get("request_url").is_none());
+    assert_eq!(json["oauth_config"]["redirect_urls"][0], "http://herald.internal/slack/oauth/callback");
+    assert!(String::from_utf8_lossy(&out.stderr).is_empty(), "no https warning in Socket Mode");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "printing a manifest touches no data");
 }

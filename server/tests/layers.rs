@@ -1,7 +1,8 @@
 //! The server's layers, read from its source. Arrows point one way:
 //! `http/` → `domain/` → `slack/` and `store/`, with `delivery/` beside
 //! `domain/` (it uses domain, slack and store, and nothing uses it but
-//! http and the start-up code). `slack/` and `store/` use no other part of
+//! http and the start-up code) and `socket_mode` beside `http/` (Slack's
+//! other way in). `slack/` and `store/` use no other part of
 //! the server, nothing below `http/` knows HTTP, and no two parts use each
 //! other, at the top level or between the files of one folder.
 
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str], &str)] = &[
     ("http", &["domain", "delivery", "slack", "store"], "the API and Slack's endpoints: it turns requests into domain calls"),
     ("delivery", &["domain", "slack", "store"], "the worker that sends the outbox to Slack"),
+    ("socket_mode", &["domain", "slack", "store"], "Slack's Socket Mode connections: a way in beside http, to the same domain calls"),
     ("domain", &["slack", "store"], "what Herald does, whoever asks: it knows no HTTP and starts no worker"),
     ("slack", &[], "Slack's Web API and its formats: it knows nothing of Herald's records or rules"),
     ("store", &[], "where Herald keeps things: it knows nothing of the rules that fill it"),

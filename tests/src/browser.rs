@@ -25,12 +25,22 @@ fn tool(var: &str, default: &str) -> PathBuf {
     std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(default))
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 impl Browser {
     pub async fn start() -> Browser {
+        Self::start_with_args(Vec::new()).await
+    }
+
+    /// A browser for which `host` is this machine (127.0.0.1), as an
+    /// internal name is on the network it serves.
+    pub async fn start_resolving(host: &str) -> Browser {
+        Self::start_with_args(vec![format!("--host-resolver-rules=MAP {host} 127.0.0.1")]).await
+    }
+
+    async fn start_with_args(extra: Vec<String>) -> Browser {
         let chromedriver = tool("HERALD_TEST_CHROMEDRIVER", "/usr/bin/chromedriver");
         let chromium = tool("HERALD_TEST_CHROMIUM", "/usr/bin/chromium");
         assert!(
@@ -53,17 +63,28 @@ impl Browser {
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", chromedriver.display()));
         let profile = tempfile::tempdir().expect("a profile folder");
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+            "--window-size=1280,900",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        args.extend(extra);
         let capabilities = json!({
             // The console, for tests that a page logs no error.
             "goog:loggingPrefs": {"browser": "ALL"},
             "goog:chromeOptions": {
                 "binary": chromium,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--no-first-run", "--disable-quic", "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
+                "args": args,
             }
         });
         let capabilities = capabilities.as_object().unwrap().clone();

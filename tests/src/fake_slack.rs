@@ -24,6 +24,9 @@ use sha2::Sha256;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+mod socket_mode;
+pub use socket_mode::{ACK_WITHIN, Envelope};
+
 /// The workspace every fake Slack starts with.
 pub mod defaults {
     pub const TEAM_ID: &str = "T0ACME0001";
@@ -40,6 +43,8 @@ pub mod defaults {
     pub const BOT_NAME: &str = "herald";
     /// A bot token with every scope Herald asks for.
     pub const BOT_TOKEN: &str = "xoxb-1111111111-2222222222-fakebottoken0001";
+    /// An app-level token with `connections:write` (Socket Mode).
+    pub const APP_TOKEN: &str = "xapp-1-A0HERALD01-3333333333-fakeapptoken0001";
     pub const ANA: &str = "U0ANA00001";
     pub const ANA_EMAIL: &str = "ana@acme.example";
     pub const RAJ: &str = "U0RAJ00001";
@@ -224,6 +229,9 @@ struct World {
     last_post: HashMap<String, Instant>,
     /// Every 429 the channel limit gave: when, and to which channel.
     limited: Vec<(Instant, String)>,
+    /// `host:port` the fake listens on, for the URLs it hands out.
+    host: String,
+    sockets: socket_mode::Sockets,
 }
 
 impl World {
@@ -252,12 +260,15 @@ pub struct FakeSlack {
     addr: SocketAddr,
     world: Shared,
     server: JoinHandle<()>,
+    /// Socket Mode's retries of unacknowledged envelopes.
+    retries: JoinHandle<()>,
     http: reqwest::Client,
 }
 
 impl Drop for FakeSlack {
     fn drop(&mut self) {
         self.server.abort();
+        self.retries.abort();
     }
 }
 
@@ -274,6 +285,7 @@ impl FakeSlack {
             .tokens
             .insert(BOT_TOKEN.into(), Token { org_wide: false, scopes: SCOPES.into(), revoked: false, expires_at: None, team_id: None });
         world.users.insert(BOT_USER_ID.into(), User { is_bot: true, ..User::new(BOT_USER_ID, BOT_NAME, None) });
+        world.sockets.add_app_token(APP_TOKEN);
         for (id, name, email) in [(ANA, "ana", ANA_EMAIL), (RAJ, "raj", RAJ_EMAIL)] {
             world.users.insert(id.into(), User::new(id, name, Some(email)));
         }
@@ -294,13 +306,16 @@ impl FakeSlack {
             .route("/oauth/v2/authorize", get(authorize))
             .route("/api/{method}", post(web_api).get(web_api))
             .route("/response/{id}", post(response_url))
+            .route("/link/", get(socket_mode::link))
             .with_state(world.clone());
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding the fake Slack");
         let addr = listener.local_addr().unwrap();
+        world.lock().unwrap().host = addr.to_string();
         let server = tokio::spawn(async move {
             axum::serve(listener, router).await.expect("fake Slack server");
         });
-        FakeSlack { addr, world, server, http: reqwest::Client::new() }
+        let retries = tokio::spawn(socket_mode::retry_unacknowledged(world.clone()));
+        FakeSlack { addr, world, server, retries, http: reqwest::Client::new() }
     }
 
     /// For `HERALD_SLACK_API_URL`.
@@ -814,6 +829,9 @@ async fn web_api(
     let mut w = world.lock().unwrap();
     if method == "oauth.v2.access" {
         return oauth_access(&mut w, &headers, &params);
+    }
+    if method == "apps.connections.open" {
+        return socket_mode::open_connection(&mut w, token.as_deref());
     }
     let auth = match check_token(&w, token.as_deref()) {
         Ok(auth) => auth,

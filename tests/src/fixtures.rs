@@ -22,8 +22,15 @@ pub fn slack_bot(name: &str, channel: &str) -> SlackBotForm {
         client_secret: Some(defaults::CLIENT_SECRET.to_owned()),
         signing_secret: Some(defaults::SIGNING_SECRET.to_owned()),
         bot_token: Some(defaults::BOT_TOKEN.to_owned()),
+        app_token: None,
         dedup_window: None,
     }
+}
+
+/// The same through Socket Mode: the app-level token instead of the
+/// signing secret.
+pub fn socket_mode_bot(name: &str, channel: &str) -> SlackBotForm {
+    SlackBotForm { signing_secret: None, app_token: Some(defaults::APP_TOKEN.to_owned()), ..slack_bot(name, channel) }
 }
 
 /// A form changed where a test needs it.

@@ -226,3 +226,82 @@ async fn a_reload_in_the_middle_of_the_wizard_resumes_at_the_same_step_with_the_
     assert_eq!(count().await, 1, "the fresh draft is gone");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn behind_a_firewall_the_wizard_takes_the_socket_mode_path_and_the_destination_connects() {
+    // Herald at an internal name, plain http, that the browser reaches
+    // and Slack could not.
+    let slack = FakeSlack::start().await;
+    let port = herald_tests::browser::free_port();
+    let internal = format!("http://herald.internal:{port}");
+    let _herald = Herald::start_with(&slack, |s| {
+        s.bind = format!("127.0.0.1:{port}").parse().unwrap();
+        s.public_url = Some(internal.parse().unwrap());
+    })
+    .await;
+    let browser = Browser::start_resolving("herald.internal").await;
+    browser.goto(&format!("{internal}/sign-in")).await;
+    browser.fill("input[name=email]", ADMIN_EMAIL).await;
+    browser.fill("input[name=password]", ADMIN_PASSWORD).await;
+    browser.click_text("button[type=submit]", "Sign in").await;
+    browser.wait_for_path("/destinations").await;
+    begin(&browser).await;
+
+    // The question, answered for a plain-http public URL: Socket Mode.
+    browser.find_text("fieldset.reach legend", &format!("Can Slack reach Herald at {internal}/ over https?")).await;
+    let manifest = poll_manifest(&browser, "socket_mode_enabled: true").await;
+    assert!(!manifest.contains("request_url"), "Slack is given nothing to call: {manifest}");
+    let answers = browser.client.find_all(fantoccini::Locator::Css("fieldset.reach input")).await.unwrap();
+    assert_eq!(answers[1].prop("checked").await.unwrap().as_deref(), Some("true"), "No is suggested");
+    assert!(browser.client.find(fantoccini::Locator::Css(".notice.error")).await.is_err(), "no https warning in Socket Mode");
+    // Changing the answer changes the manifest, and back.
+    browser.click_text("fieldset.reach label", "Yes").await;
+    poll_manifest(&browser, &format!("request_url: \"{internal}/slack/events\"")).await;
+    browser.click_text("fieldset.reach label", "No — Herald is behind a firewall").await;
+    poll_manifest(&browser, "socket_mode_enabled: true").await;
+    browser.set_viewport(390, 844).await;
+    browser.assert_no_sideways_scroll("step 2, Socket Mode").await;
+    browser.screenshot("socket-mode-step-2-phone").await;
+    browser.set_viewport(1280, 900).await;
+    browser.screenshot("socket-mode-step-2-desktop").await;
+
+    // Step 3 says how to make the app-level token; a reload remembers the answer.
+    next(&browser, "3. Configure the app").await;
+    browser.reload().await;
+    browser.find_text(".socket-mode h3", "Create the app-level token (Socket Mode)").await;
+    browser.find_text(".socket-mode li", "connections:write").await;
+    browser.screenshot("socket-mode-step-3-desktop").await;
+
+    // Step 4 asks for the app-level token instead of the Signing Secret;
+    // the app is installed from Slack's page here (Add to Slack needs the
+    // browser to reach Herald's public URL).
+    next(&browser, "4. Install the app").await;
+    browser.find_text("label[for=install-app-token]", "App-Level Token").await;
+    assert!(browser.client.find(fantoccini::Locator::Css("#install-signing-secret")).await.is_err());
+    next(&browser, "5. Destination details").await;
+    browser.fill("#displayName", "Behind the firewall").await;
+    browser.fill("#channel", "#general").await;
+    browser.fill("#clientId", defaults::CLIENT_ID).await;
+    browser.fill("#clientSecret", defaults::CLIENT_SECRET).await;
+    browser.fill("#botToken", defaults::BOT_TOKEN).await;
+    browser.fill("#appToken", "xoxb-not-this-one").await;
+    browser.find_text("#appToken-error", "This is the bot token (xoxb-)").await;
+    browser.fill("#appToken", defaults::APP_TOKEN).await;
+    browser.click_text("button[type=submit]", "Save and continue").await;
+
+    // Invite (the bot is in #general already), welcome, finish: listed, connected.
+    browser.find_text("h2", "6. Invite the bot").await;
+    browser.find_text(".channel-status.ready", "✓ @herald is in #general").await;
+    next(&browser, "7. Finish").await;
+    browser.click_text("button", "Send Welcome Message").await;
+    browser.find_text(".welcome", "Sent: the welcome message is in #general.").await;
+    browser.click_text("button", "Finish Setup").await;
+    browser.wait_for_path("/destinations").await;
+    browser.find_text("tr[data-destination='Behind the firewall'] .socket-mode", "Socket Mode: connected").await;
+    assert_eq!(slack.socket_connections(), 1);
+    browser.screenshot("socket-mode-list-desktop").await;
+    browser.set_viewport(390, 844).await;
+    browser.assert_no_sideways_scroll("the destinations list").await;
+    browser.screenshot("socket-mode-list-phone").await;
+    browser.close().await;
+}

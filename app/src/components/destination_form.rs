@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use herald_model::destination::{
     AlertKind, ChannelCheck, ChannelRef, ChannelState, DestinationSettings, DestinationStatus, DestinationView, DraftUpdate,
-    SUPPORTED_LOG_TYPES, Severity, SlackBotForm, parse_bot_token, parse_client_id, parse_dedup_window, parse_destination_name,
-    parse_hex_secret, parse_log_type,
+    SUPPORTED_LOG_TYPES, Severity, SlackBotForm, parse_app_token, parse_bot_token, parse_client_id, parse_dedup_window,
+    parse_destination_name, parse_hex_secret, parse_log_type,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -60,13 +60,19 @@ pub fn DestinationForm(
 ) -> impl IntoView {
     let id = destination.id.clone();
     let is_draft = destination.status == DestinationStatus::Draft;
-    let secrets = RwSignal::new((destination.client_secret.clone(), destination.signing_secret.clone(), destination.bot_token.clone()));
+    let secrets = RwSignal::new([
+        destination.client_secret.clone(),
+        destination.signing_secret.clone(),
+        destination.bot_token.clone(),
+        destination.app_token.clone(),
+    ]);
     let name = Field::new(destination.settings.display_name.clone());
     let channel = Field::new(destination.settings.channel.clone());
     let client_id = Field::new(destination.settings.client_id.clone());
     let client_secret = Field::new(String::new());
     let signing_secret = Field::new(String::new());
     let bot_token = Field::new(String::new());
+    let app_token = Field::new(String::new());
     let timezone = Field::new(destination.settings.timezone.clone());
     let dedup_window = Field::new(destination.dedup_window.to_string());
     let severities = RwSignal::new(destination.settings.severities.clone());
@@ -88,8 +94,9 @@ pub fn DestinationForm(
     // fields are asked; the credentials open on request.
     let reused = !destination.settings.client_id.is_empty()
         && destination.client_secret.set
-        && destination.signing_secret.set
+        && (destination.signing_secret.set || destination.app_token.set)
         && destination.bot_token.set;
+    let socket_mode = destination.app_token.set;
     let show_credentials = RwSignal::new(!reused);
     let saved_client_id = destination.settings.client_id.clone();
 
@@ -106,6 +113,7 @@ pub fn DestinationForm(
         client_secret: Some(client_secret.value.get_untracked()),
         signing_secret: Some(signing_secret.value.get_untracked()),
         bot_token: Some(bot_token.value.get_untracked()),
+        app_token: Some(app_token.value.get_untracked()),
         // What is not whole minutes keeps the stored window; submitting
         // says why first.
         dedup_window: parse_dedup_window("dedupWindow", &dedup_window.value.get_untracked()).ok(),
@@ -152,7 +160,7 @@ pub fn DestinationForm(
         typed.run(());
         slack_channel.set(None);
         let value = channel.value.get_untracked();
-        if !secrets.with_untracked(|s| s.2.set) || ChannelRef::parse("channel", &value).is_err() {
+        if !secrets.with_untracked(|s| s[2].set) || ChannelRef::parse("channel", &value).is_err() {
             return;
         }
         let id = channel_id.clone();
@@ -179,6 +187,7 @@ pub fn DestinationForm(
         ("clientSecret", client_secret),
         ("signingSecret", signing_secret),
         ("botToken", bot_token),
+        ("appToken", app_token),
         ("timezone", timezone),
         ("dedupWindow", dedup_window),
     ];
@@ -186,7 +195,7 @@ pub fn DestinationForm(
         for (field, state) in fields {
             state.server_error.set(error.field(field));
         }
-        if ["clientId", "clientSecret", "signingSecret", "botToken"].iter().any(|f| error.field(f).is_some()) {
+        if ["clientId", "clientSecret", "signingSecret", "botToken", "appToken"].iter().any(|f| error.field(f).is_some()) {
             show_credentials.set(true);
         }
         list_errors
@@ -227,11 +236,11 @@ pub fn DestinationForm(
                     for (_, state) in fields {
                         state.server_error.set(None);
                     }
-                    for secret in [client_secret, signing_secret, bot_token] {
+                    for secret in [client_secret, signing_secret, bot_token, app_token] {
                         secret.value.set(String::new());
                     }
                     list_errors.set(Vec::new());
-                    secrets.set((view.client_secret.clone(), view.signing_secret.clone(), view.bot_token.clone()));
+                    secrets.set([view.client_secret.clone(), view.signing_secret.clone(), view.bot_token.clone(), view.app_token.clone()]);
                     saved.run(view);
                 }
                 Err(error) => {
@@ -262,8 +271,7 @@ pub fn DestinationForm(
         move |field: &'static str| Signal::derive(move || list_errors.get().into_iter().find(|(f, _)| f == field).map(|(_, m)| m));
     let secret_placeholder = move |which: usize| {
         Signal::derive(move || {
-            let (a, b, c) = secrets.get();
-            let hint = [a, b, c][which].clone();
+            let hint = secrets.with(|s| s[which].clone());
             hint.hint.map(|hint| format!("Saved ({hint}): leave empty to keep")).unwrap_or_default()
         })
     };
@@ -287,7 +295,11 @@ pub fn DestinationForm(
                     <div class="notice credentials" role="group" aria-label="Slack app credentials">
                         <p>
                             "Slack app credentials: saved (Client ID "<code>{saved_client_id.clone()}</code>
-                            ", Client Secret, Signing Secret and Bot OAuth Token)."
+                            {if socket_mode {
+                                ", Client Secret, Bot OAuth Token and App-Level Token for Socket Mode)."
+                            } else {
+                                ", Client Secret, Signing Secret and Bot OAuth Token)."
+                            }}
                         </p>
                         <button type="button" class="button quiet" on:click=handler(move |_| show_credentials.set(true))>"Change credentials"</button>
                     </div>
@@ -302,6 +314,12 @@ pub fn DestinationForm(
                     message=signing_secret.message(|v| parse_hex_secret("signingSecret", "Signing Secret", v).err().map(|e| e.message)) />
                 <SecretField id="botToken" label="Bot OAuth Token" field=bot_token placeholder=secret_placeholder(2)
                     message=bot_token.message(|v| parse_bot_token("botToken", v).err().map(|e| e.message)) />
+                <SecretField id="appToken" label="App-Level Token (Socket Mode)" field=app_token placeholder=secret_placeholder(3)
+                    message=app_token.message(|v| parse_app_token("appToken", v).err().map(|e| e.message)) />
+                <p class="hint">
+                    "Only when Slack cannot reach Herald over https: "<strong>"Basic Information"</strong>" → "
+                    <strong>"App-Level Tokens"</strong>", a token with the scope connections:write (it starts with xapp-). With it, Herald opens the connection to Slack and the Signing Secret is not needed."
+                </p>
             </Show>
 
             <fieldset class="choices-row" id="severities">

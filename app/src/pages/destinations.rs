@@ -2,7 +2,7 @@
 //! create, continue, edit, switch off or delete one.
 
 use herald_model::account::Permission;
-use herald_model::destination::{DestinationStatus, DestinationView};
+use herald_model::destination::{DestinationStatus, DestinationView, SocketModeState};
 use herald_model::time::short_utc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -152,6 +152,10 @@ fn Row(d: DestinationView, reload: Callback<()>, outcome: RwSignal<Option<Outcom
                 {status_cell}
                 {d.problem.clone().map(|p| view! { <p class="status problem">{p}</p> })}
                 {(d.status != DestinationStatus::Draft).then(|| view! { <p class="health">{health(&d)}</p> })}
+                {d.socket_mode.as_ref().map(|s| {
+                    let connected = s.state == SocketModeState::Connected;
+                    view! { <p class="socket-mode" class:problem=!connected title=format!("since {}", short_utc(&s.since))>{s.summary()}</p> }
+                })}
             </td>
             <td class="actions">
                 {manage.then(move || view! {

@@ -596,11 +596,7 @@ async fn attempt(
 /// `base · 2^(attempt-1)`, at most [`MAX_BACKOFF`], ±25 % jitter so that
 /// many deliveries failing together do not retry together.
 pub fn backoff(base: Duration, attempt: u32) -> Duration {
-    let exponential = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20)).min(MAX_BACKOFF);
-    let mut random = [0u8; 2];
-    getrandom::fill(&mut random).expect("the system random source");
-    let jitter = 0.75 + f64::from(u16::from_le_bytes(random)) / f64::from(u16::MAX) * 0.5;
-    exponential.mul_f64(jitter)
+    crate::domain::time::backoff(base, attempt, MAX_BACKOFF)
 }
 
 fn millis(d: Duration) -> i64 {

@@ -29,6 +29,9 @@ pub enum Error {
     /// A re-send that names a destination the alert was never routed to.
     #[error("This alert has no delivery to that destination: it was not routed there.")]
     NothingToResend,
+    /// A Slack payload Herald cannot act on; the sentence says why.
+    #[error("Not an interaction Herald can handle: {0}.")]
+    BadSlackPayload(String),
     /// Something nobody outside can fix; the cause was logged when it was
     /// made (see [`Error::broken`]).
     #[error("Herald could not complete the request. The server log has the details.")]

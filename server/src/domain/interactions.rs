@@ -84,15 +84,16 @@ pub enum Submission {
     Answer { user: String, context: ModalContext, answer: String },
 }
 
-/// Reads a `block_actions` payload; `Err` says what is missing.
-/// Whether this request (its signature covers its time and body) is new:
-/// an interaction acts once, whichever replica a replay reaches. Kept in
-/// the database with Slack's event IDs, well past the 300 s a signed
-/// request is good for.
-pub async fn first_time(store: &dyn Store, signature: &str) -> Result<bool, super::error::Error> {
-    Ok(store.record_slack_event(&format!("request {}", signature.trim())).await?)
+/// Whether this interaction is new: it acts once, whichever replica or
+/// connection a replay or a retry reaches. `key` is `request <signature>`
+/// for https (the signature covers the request's time and body) or
+/// `envelope <id>` for Socket Mode. Kept in the database with Slack's event
+/// IDs, well past the 300 s a signed request is good for.
+pub async fn first_time(store: &dyn Store, key: &str) -> Result<bool, super::error::Error> {
+    Ok(store.record_slack_event(key.trim()).await?)
 }
 
+/// Reads a `block_actions` payload; `Err` says what is missing.
 pub fn read_click(payload: &Value) -> Result<Click, String> {
     let action = payload["actions"].get(0).ok_or("the payload has no action")?;
     let action_id = action["action_id"].as_str().ok_or("the action has no action_id")?.to_owned();

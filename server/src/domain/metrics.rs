@@ -21,6 +21,11 @@ pub struct Metrics {
     pub paced: AtomicU64,
     /// HTTP 429 answers from Slack.
     pub rate_limited: AtomicU64,
+    /// Socket Mode: envelopes received, acknowledged, and connections
+    /// opened again after the first.
+    pub socket_envelopes: AtomicU64,
+    pub socket_acks: AtomicU64,
+    pub socket_reconnects: AtomicU64,
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_micros: AtomicU64,
@@ -76,6 +81,19 @@ impl Metrics {
             ],
         );
         counter(&mut out, "herald_slack_rate_limited_total", "HTTP 429 answers from Slack.", &[("", self.rate_limited.load(Relaxed))]);
+        counter(
+            &mut out,
+            "herald_socket_mode_envelopes_total",
+            "Socket Mode envelopes received from Slack (retries included).",
+            &[("", self.socket_envelopes.load(Relaxed))],
+        );
+        counter(&mut out, "herald_socket_mode_acks_total", "Socket Mode envelopes acknowledged.", &[("", self.socket_acks.load(Relaxed))]);
+        counter(
+            &mut out,
+            "herald_socket_mode_reconnects_total",
+            "Socket Mode connections opened again (after a failure, or when Slack asked).",
+            &[("", self.socket_reconnects.load(Relaxed))],
+        );
         let _ = writeln!(
             out,
             "# HELP herald_delivery_queue_depth Deliveries waiting to be sent or retried.\n\

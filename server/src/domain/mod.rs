@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod destinations;
 pub mod error;
+pub mod inbound;
 pub mod interactions;
 pub mod metrics;
 pub mod outbox;

@@ -33,6 +33,7 @@ pub async fn destination_failing(
         return raise(
             store,
             outbox,
+            Cause::Delivery,
             format!("Herald cannot deliver alerts to {name}"),
             format!("Alerts for the destination “{name}” are not reaching Slack. {problem}"),
             |d| d.id == failing,
@@ -60,6 +61,7 @@ pub async fn destination_failing(
     raise(
         store,
         outbox,
+        Cause::Delivery,
         format!("Herald cannot deliver alerts to {}", names.join(", ")),
         format!("Alerts for {} are not reaching Slack. {problem}", names.join(", ")),
         |d| d.settings.client_id == client_id,
@@ -78,15 +80,36 @@ pub async fn app_disconnected(store: &dyn Store, outbox: &Outbox, client_id: &st
         .map(|d| d.settings.display_name)
         .collect();
     let affected = if names.is_empty() { "No destination uses it yet.".to_owned() } else { format!("Affected: {}.", names.join(", ")) };
-    raise(store, outbox, "Herald's Slack app is disconnected".to_owned(), format!("{problem} {affected}"), |d| {
+    raise(store, outbox, Cause::Delivery, "Herald's Slack app is disconnected".to_owned(), format!("{problem} {affected}"), |d| {
         d.settings.client_id == client_id
     })
     .await
 }
 
+/// Socket Mode is down for the app: Slack refused its app-level token, or
+/// the connection has stayed closed too long. Alerts still reach Slack
+/// (that is the bot token), but clicks and Slack's events do not reach
+/// Herald. Every replica that notices raises the same alert, which folds
+/// into one while it is open.
+pub async fn socket_mode_down(store: &dyn Store, outbox: &Outbox, client_id: &str, problem: &str) -> Result<(), StoreError> {
+    tracing::warn!(slack.client_id = client_id, problem, "Socket Mode is down for the Slack app");
+    let description = format!(
+        "Herald's connection to Slack (Socket Mode) is down: buttons, modals and Slack's events do not reach Herald until it is back. {problem}"
+    );
+    let cause = Cause::SocketMode { client_id };
+    raise(store, outbox, cause, "Herald does not hear from Slack".to_owned(), description, |_| false).await
+}
+
+/// What a System Error is about.
+enum Cause<'a> {
+    Delivery,
+    SocketMode { client_id: &'a str },
+}
+
 async fn raise(
     store: &dyn Store,
     outbox: &Outbox,
+    cause: Cause<'_>,
     title: String,
     description: String,
     excluded: impl Fn(&DestinationRecord) -> bool,
@@ -94,20 +117,31 @@ async fn raise(
     let destinations: Vec<DestinationRecord> = store.list_destinations().await?.into_iter().filter(|d| !excluded(d)).collect();
     let routed = routing::route(Severity::Critical, AlertType::SystemError, &[], None, &destinations).unwrap_or_default();
     let now = now_ms();
+    let (detection, runbook, dedup_key, fold_since) = match cause {
+        Cause::Delivery => (
+            "herald.delivery",
+            "Open the destination in Herald: it says what is wrong and how to fix it. Then use Re-send on the alerts that failed.",
+            None,
+            None,
+        ),
+        Cause::SocketMode { client_id } => (
+            "herald.socket_mode",
+            "Open Destinations in Herald: it says why the connection is down. A refused app-level token needs a new one (Basic Information → App-Level Tokens, scope connections:write), saved in the destination.",
+            Some(format!("herald.socket_mode:{client_id}")),
+            Some(now - 24 * 3_600_000),
+        ),
+    };
     let alert = AlertRecord {
         id: new_id(),
         content: AlertContent {
             title,
             severity: Severity::Critical,
             alert_type: AlertType::SystemError,
-            detection_id: Some("herald.delivery".to_owned()),
+            detection_id: Some(detection.to_owned()),
             log_types: Vec::new(),
             tags: vec!["herald".to_owned()],
             description: Some(description),
-            runbook: Some(
-                "Open the destination in Herald: it says what is wrong and how to fix it. Then use Re-send on the alerts that failed."
-                    .to_owned(),
-            ),
+            runbook: Some(runbook.to_owned()),
             reference: None,
         },
         status: AlertStatus::initial(Severity::Critical),
@@ -115,14 +149,15 @@ async fn raise(
         created_at: now,
         received_at: now,
         assignee: None,
-        // Herald's own problems are raised once each already.
-        dedup_key: None,
+        // Herald's own problems are raised once each already; one several
+        // replicas notice folds into one.
+        dedup_key,
         event_count: 1,
         last_seen_at: now,
         earlier_events: Vec::new(),
     };
     tracing::info!(alert.id = %alert.id, destinations = routed.len(), "raised a system error alert");
-    store.insert_alerts(&[NewAlertRecord { alert, destination_ids: routed, fold_since: None }], now).await?;
+    store.insert_alerts(&[NewAlertRecord { alert, destination_ids: routed, fold_since }], now).await?;
     outbox.wake();
     Ok(())
 }

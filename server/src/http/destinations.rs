@@ -17,13 +17,18 @@ use crate::domain::destinations;
 use crate::http::auth::{Authorized, need};
 use crate::http::error::ApiError;
 
+/// A destination as a route answers with it.
+fn shown(state: &AppState, destination: destinations::Destination) -> DestinationView {
+    views::with_socket_mode(views::destination(destination), state.apps.socket_mode())
+}
+
 pub async fn list(_: Authorized<need::ViewAlerts>, State(state): State<AppState>) -> Result<Json<DestinationList>, ApiError> {
     let records = state.store.list_destinations().await?;
     let apps = state.store.list_slack_apps().await?;
     let health = state.store.delivery_health(crate::domain::time::now_ms()).await?;
     let destinations = records.into_iter().map(|r| {
         let health = health.get(&r.id);
-        views::destination_in_list(r, &apps, health)
+        views::with_socket_mode(views::destination_in_list(r, &apps, health), state.apps.socket_mode())
     });
     Ok(Json(DestinationList { destinations: destinations.collect() }))
 }
@@ -33,7 +38,7 @@ pub async fn create(
     State(state): State<AppState>,
     Body(new): Body<NewDestination>,
 ) -> Result<(StatusCode, Json<DestinationView>), ApiError> {
-    Ok((StatusCode::CREATED, Json(views::destination(destinations::create(&*state.store, new.kind).await?))))
+    Ok((StatusCode::CREATED, Json(shown(&state, destinations::create(&*state.store, new.kind).await?))))
 }
 
 pub async fn get(
@@ -41,7 +46,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(views::destination(destinations::get(&*state.store, &id).await?)))
+    Ok(Json(shown(&state, destinations::get(&*state.store, &id).await?)))
 }
 
 pub async fn update(
@@ -50,7 +55,7 @@ pub async fn update(
     Path(id): Path<String>,
     Body(form): Body<SlackBotForm>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(views::destination(destinations::save_settings(&*state.store, &state.apps, &id, form).await?)))
+    Ok(Json(shown(&state, destinations::save_settings(&*state.store, &state.apps, &id, form).await?)))
 }
 
 pub async fn save_draft(
@@ -59,7 +64,7 @@ pub async fn save_draft(
     Path(id): Path<String>,
     Body(update): Body<DraftUpdate>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(views::destination(destinations::save_draft(&*state.store, &id, update).await?)))
+    Ok(Json(shown(&state, destinations::save_draft(&*state.store, &id, update).await?)))
 }
 
 pub async fn finish(
@@ -67,7 +72,7 @@ pub async fn finish(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(views::destination(destinations::finish(&*state.store, &id).await?)))
+    Ok(Json(shown(&state, destinations::finish(&*state.store, &id).await?)))
 }
 
 pub async fn enable(
@@ -75,7 +80,7 @@ pub async fn enable(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(views::destination(destinations::set_enabled(&*state.store, &id, true).await?)))
+    Ok(Json(shown(&state, destinations::set_enabled(&*state.store, &id, true).await?)))
 }
 
 pub async fn disable(
@@ -83,7 +88,7 @@ pub async fn disable(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(views::destination(destinations::set_enabled(&*state.store, &id, false).await?)))
+    Ok(Json(shown(&state, destinations::set_enabled(&*state.store, &id, false).await?)))
 }
 
 pub async fn delete(
@@ -102,7 +107,7 @@ pub async fn save_credentials(
     Path(id): Path<String>,
     Body(credentials): Body<AppCredentials>,
 ) -> Result<Json<DestinationView>, ApiError> {
-    Ok(Json(views::destination(destinations::save_credentials(&*state.store, &state.apps, &id, credentials).await?)))
+    Ok(Json(shown(&state, destinations::save_credentials(&*state.store, &state.apps, &id, credentials).await?)))
 }
 
 /// `?channel=#name`: a channel typed in step 5, checked before it is saved.
@@ -133,7 +138,7 @@ pub async fn welcome(
 /// The stored Slack app, for pre-filling a new destination (404 before the first).
 pub async fn slack_app(_: Authorized<need::ManageDestinations>, State(state): State<AppState>) -> Result<Json<SlackAppView>, ApiError> {
     let app = state.store.latest_slack_app().await?.ok_or_else(|| ApiError::not_found("No Slack app is stored yet."))?;
-    Ok(Json(views::slack_app(&app)))
+    Ok(Json(SlackAppView { socket_mode: state.apps.socket_mode().get(&app.client_id), ..views::slack_app(&app) }))
 }
 
 pub async fn timezones(_: Authorized<need::SignedIn>) -> Json<TimezoneList> {

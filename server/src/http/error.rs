@@ -133,6 +133,7 @@ impl From<DomainError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "nothing_to_resend", message).with_field("destinationId")
             }
             DomainError::SlackUnreachable => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "slack_unreachable", message),
+            DomainError::BadSlackPayload(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_payload", message),
             // Logged when it was made.
             DomainError::Broken => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message),
             DomainError::Store(error) => error.into(),

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use herald_model::manifest::{DEFAULT_APP_NAME, ManifestFormat, ManifestText};
+use herald_model::manifest::{DEFAULT_APP_NAME, ManifestFormat, ManifestOptions, ManifestText};
 use serde::Deserialize;
 
 use super::Query;
@@ -18,14 +18,21 @@ pub struct ManifestQuery {
     name: Option<String>,
     #[serde(default)]
     enterprise_grid: bool,
+    #[serde(default)]
+    socket_mode: bool,
 }
 
-/// `GET /api/slack/manifest?format=yaml|json&name=…&enterpriseGrid=true`.
+/// `GET /api/slack/manifest?format=yaml|json&name=…&enterpriseGrid=true&socketMode=true`.
 pub async fn manifest(
     _: Authorized<need::ManageDestinations>,
     State(state): State<AppState>,
     Query(query): Query<ManifestQuery>,
 ) -> Json<ManifestText> {
-    let name = query.name.as_deref().unwrap_or(DEFAULT_APP_NAME);
-    Json(manifest_text(&state.public_url, name, query.enterprise_grid, query.format))
+    let options = ManifestOptions {
+        public_url: state.public_url.to_string(),
+        app_name: query.name.unwrap_or_else(|| DEFAULT_APP_NAME.to_owned()),
+        enterprise_grid: query.enterprise_grid,
+        socket_mode: query.socket_mode,
+    };
+    Json(manifest_text(&options, query.format))
 }

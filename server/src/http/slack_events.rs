@@ -7,24 +7,19 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::error::ApiError;
 use super::slack_request::signing_app;
 use crate::AppState;
+use crate::domain::inbound;
 
 pub async fn events(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let app = signing_app(&state, &headers, &body).await?;
     let payload: Value = serde_json::from_slice(&body)
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "The event is not valid JSON."))?;
-    match payload["type"].as_str() {
-        Some("url_verification") => {
-            let challenge = payload["challenge"].as_str().unwrap_or_default();
-            return Ok(Json(json!({"challenge": challenge})).into_response());
-        }
-        Some("event_callback") => {}
-        _ => return Ok(StatusCode::OK.into_response()),
-    }
-    state.apps.event(&state.outbox, &app, &payload).await?;
-    Ok(StatusCode::OK.into_response())
+    Ok(match inbound::event(&state.interactions(), &app, &payload).await? {
+        Some(reply) => Json(reply).into_response(),
+        None => StatusCode::OK.into_response(),
+    })
 }

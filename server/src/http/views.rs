@@ -6,6 +6,7 @@ use herald_model::alert::{Activity, ActivityAction, ActivityView, AlertSummary, 
 use herald_model::destination::{DeliveryHealthView, DestinationView, SecretHint, SlackAppView};
 
 use crate::domain::destinations::Destination;
+use crate::domain::slack_app::socket_mode::Board;
 use crate::store::{
     ActivityRecord, AlertListRow, AlertRecord, DeliveryHealth, DeliveryRecord, DestinationRecord, SlackAppRecord, StoredSecret,
 };
@@ -30,7 +31,8 @@ fn problem(record: &DestinationRecord, app: Option<&SlackAppRecord>) -> Option<S
 }
 
 /// A destination as `GET /api/destinations/{id}` shows it; the list adds
-/// how its deliveries have gone ([`destination_in_list`]).
+/// how its deliveries have gone ([`destination_in_list`]), and the routes
+/// how its Socket Mode connection is ([`with_socket_mode`]).
 pub fn destination(d: Destination) -> DestinationView {
     let (record, app) = (d.record, d.app.as_ref());
     DestinationView {
@@ -38,6 +40,8 @@ pub fn destination(d: Destination) -> DestinationView {
         client_secret: app.map(|a| hint(&a.client_secret)).unwrap_or_default(),
         signing_secret: app.map(|a| hint(&a.signing_secret)).unwrap_or_default(),
         bot_token: app.map(|a| hint(&a.bot_token)).unwrap_or_default(),
+        app_token: app.map(|a| hint(&a.app_token)).unwrap_or_default(),
+        socket_mode: None,
         id: record.id,
         kind: record.kind,
         status: record.status,
@@ -60,12 +64,20 @@ pub fn destination_in_list(record: DestinationRecord, apps: &[SlackAppRecord], h
     DestinationView { health: Some(health.unwrap_or_default()), ..destination(Destination { record, app }) }
 }
 
+/// The Socket Mode connection of the destination's app, as this replica
+/// has it.
+pub fn with_socket_mode(view: DestinationView, board: &Board) -> DestinationView {
+    DestinationView { socket_mode: board.get(&view.settings.client_id), ..view }
+}
+
 pub fn slack_app(app: &SlackAppRecord) -> SlackAppView {
     SlackAppView {
         client_id: app.client_id.clone(),
         client_secret: hint(&app.client_secret),
         signing_secret: hint(&app.signing_secret),
         bot_token: hint(&app.bot_token),
+        app_token: hint(&app.app_token),
+        socket_mode: None,
     }
 }
 

@@ -187,6 +187,23 @@ impl SlackClient {
         self.call("auth.test", token, None, &[]).await
     }
 
+    /// `apps.connections.open` with an app-level token: a one-time
+    /// WebSocket URL for Socket Mode, soon expired.
+    pub async fn open_connection(&self, app_token: &str) -> Result<Url, SlackError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            url: String,
+        }
+        let answer: Answer = self.call("apps.connections.open", app_token, None, &[]).await?;
+        let url = Url::parse(&answer.url).map_err(|_| SlackError::Decode)?;
+        // Plain ws:// only from a plain-http Slack (the fake one in tests).
+        match url.scheme() {
+            "wss" => Ok(url),
+            "ws" if self.api_url.scheme() == "http" => Ok(url),
+            _ => Err(SlackError::Decode),
+        }
+    }
+
     pub async fn conversation_info(&self, token: &str, channel: &str) -> Result<Conversation, SlackError> {
         #[derive(Deserialize)]
         struct Answer {

@@ -38,9 +38,36 @@ pub fn explain(error: &SlackError, channel: &str, bot: &str) -> String {
     }
 }
 
+/// Why Slack would not open a Socket Mode connection with an app-level
+/// token (`apps.connections.open`), and what to do.
+pub fn app_token_refused(code: &str) -> String {
+    match code {
+        "invalid_auth" | "not_authed" => {
+            "Slack does not know this app-level token: copy it again from Basic Information → App-Level Tokens.".to_owned()
+        }
+        "token_revoked" | "account_inactive" => {
+            "Slack has revoked this app-level token: create a new one under Basic Information → App-Level Tokens (scope connections:write) and save it.".to_owned()
+        }
+        "not_allowed_token_type" => {
+            "This is not an app-level token: create one under Basic Information → App-Level Tokens; it starts with xapp-.".to_owned()
+        }
+        "missing_scope" => {
+            "The app-level token lacks the scope connections:write: add it under Basic Information → App-Level Tokens, or create a new token with it.".to_owned()
+        }
+        other => format!("Slack would not open a Socket Mode connection (“{other}”)."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_app_level_token_says_where_to_get_a_good_one() {
+        assert!(app_token_refused("token_revoked").contains("create a new one"));
+        assert!(app_token_refused("missing_scope").contains("connections:write"));
+        assert!(app_token_refused("invalid_auth").contains("App-Level Tokens"));
+    }
 
     #[test]
     fn each_common_error_says_how_to_fix_it() {

@@ -6,6 +6,7 @@ pub mod client;
 pub mod explain;
 pub mod manifest;
 pub mod signature;
+pub mod socket_mode;
 
 /// Text for Slack's mrkdwn: only `&`, `<` and `>` are escaped, so user text
 /// cannot mention `<!channel>` or forge links.

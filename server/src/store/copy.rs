@@ -86,6 +86,8 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("signing_secret_hint", Text),
             ("bot_token", Text),
             ("bot_token_hint", Text),
+            ("app_token", Text),
+            ("app_token_hint", Text),
             ("created_at", Text),
             ("updated_at", Text),
             ("problem", Text),

@@ -24,9 +24,13 @@ pub(super) const SQLITE: Embedded = Embedded(&[
     (9, "retention", include_str!("../../migrations/sqlite/0009_retention.sql")),
     (10, "dedup", include_str!("../../migrations/sqlite/0010_dedup.sql")),
     (11, "leases", include_str!("../../migrations/sqlite/0011_leases.sql")),
+    (12, "socket mode", include_str!("../../migrations/sqlite/0012_socket_mode.sql")),
 ]);
 
-pub(super) const POSTGRES: Embedded = Embedded(&[(1, "schema", include_str!("../../migrations/postgres/0001_schema.sql"))]);
+pub(super) const POSTGRES: Embedded = Embedded(&[
+    (1, "schema", include_str!("../../migrations/postgres/0001_schema.sql")),
+    (2, "socket mode", include_str!("../../migrations/postgres/0002_socket_mode.sql")),
+]);
 
 impl<'s> MigrationSource<'s> for Embedded {
     fn resolve(self) -> BoxFuture<'s, Result<Vec<Migration>, sqlx::error::BoxDynError>> {

@@ -82,6 +82,8 @@ pub struct SlackAppRecord {
     pub client_secret: Option<StoredSecret>,
     pub signing_secret: Option<StoredSecret>,
     pub bot_token: Option<StoredSecret>,
+    /// Socket Mode: the app-level token (`xapp-…`).
+    pub app_token: Option<StoredSecret>,
     /// What Slack said is wrong (uninstalled, tokens revoked); cleared when a
     /// new bot token is saved.
     pub problem: Option<String>,
@@ -112,6 +114,7 @@ pub struct SlackAppSecrets {
     pub client_secret: Option<StoredSecret>,
     pub signing_secret: Option<StoredSecret>,
     pub bot_token: Option<StoredSecret>,
+    pub app_token: Option<StoredSecret>,
 }
 
 /// An alert as stored. Times are Unix milliseconds.

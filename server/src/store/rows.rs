@@ -81,6 +81,11 @@ pub(super) fn destination(row: &impl Columns) -> Result<DestinationRecord, Store
     })
 }
 
+/// What [`slack_app`] reads.
+pub(super) const SLACK_APP_COLUMNS: &str = "client_id, client_secret, client_secret_hint, signing_secret, signing_secret_hint, \
+     bot_token, bot_token_hint, app_token, app_token_hint, problem, team_id, team_name, enterprise_id, is_enterprise_install, \
+     bot_user_id, app_id, scopes, refresh_token, refresh_token_hint, token_expires_at, updated_at";
+
 pub(super) fn slack_app(row: &impl Columns) -> Result<SlackAppRecord, StoreError> {
     let secret = |column: &str| -> Result<Option<StoredSecret>, StoreError> {
         let sealed = row.maybe_text(column)?;
@@ -92,6 +97,7 @@ pub(super) fn slack_app(row: &impl Columns) -> Result<SlackAppRecord, StoreError
         client_secret: secret("client_secret")?,
         signing_secret: secret("signing_secret")?,
         bot_token: secret("bot_token")?,
+        app_token: secret("app_token")?,
         problem: row.maybe_text("problem")?,
         installation: match row.maybe_text("bot_user_id")? {
             None => None,

@@ -156,6 +156,7 @@ pub fn secrets(client_secret: Option<&str>, signing_secret: Option<&str>, bot_to
         client_secret: client_secret.map(secret),
         signing_secret: signing_secret.map(secret),
         bot_token: bot_token.map(secret),
+        app_token: None,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use herald_server::store::{Installation, Store, StoreError};
+use herald_server::store::{Installation, SlackAppSecrets, Store, StoreError};
 
 use crate::fixtures::{a_destination, backends, secret, secrets};
 
@@ -34,6 +34,13 @@ async fn an_app_is_made_by_its_first_secrets_and_keeps_the_others_when_some_chan
         assert_eq!(changed.bot_token.as_ref().map(|t| t.last_four.as_str()), Some("3333"));
         assert_eq!(store.slack_app("1.2").await.unwrap().as_ref(), Some(&changed));
         assert_eq!(store.latest_slack_app().await.unwrap().as_ref(), Some(&changed));
+        // Socket Mode's app-level token is one more secret, kept the same way.
+        let app_token = SlackAppSecrets { app_token: Some(secret("xapp-5555")), ..SlackAppSecrets::default() };
+        let socket_mode = store.upsert_slack_app("1.2", &app_token).await.unwrap();
+        assert_eq!(socket_mode.app_token, Some(secret("xapp-5555")), "{}", b.name);
+        assert_eq!((socket_mode.bot_token, socket_mode.signing_secret), (changed.bot_token.clone(), changed.signing_secret.clone()));
+        let changed = store.upsert_slack_app("1.2", &secrets(None, None, Some("xoxb-3333"))).await.unwrap();
+        assert_eq!(changed.app_token, Some(secret("xapp-5555")), "kept");
         assert_eq!(store.slack_app("9.9").await.unwrap(), None);
         store.upsert_slack_app("0.1", &secrets(Some("other-4444"), None, None)).await.unwrap();
         let listed: Vec<String> = store.list_slack_apps().await.unwrap().into_iter().map(|a| a.client_id).collect();

@@ -26,16 +26,36 @@ pub(super) fn CreateApp() -> impl IntoView {
     // the whole wizard at each tab or format change (the page flickering,
     // the focus lost); this keeps the old text until the new one is in.
     let manifest = RwSignal::new(None::<Result<herald_model::manifest::ManifestText, ApiError>>);
+    // Until the question is answered, the public URL suggests the answer:
+    // Slack calls only https URLs.
+    let public_url = RwSignal::new(None::<String>);
+    let socket_mode =
+        Memo::new(move |_| wizard.socket_mode.get().unwrap_or_else(|| public_url.get().is_some_and(|url| !url.starts_with("https://"))));
     Effect::new(move |_| {
-        let (format, grid) = (format.get(), plan.get() == Plan::EnterpriseGrid);
+        let (format, grid, socket) = (format.get(), plan.get() == Plan::EnterpriseGrid, socket_mode.get());
         spawn_local(async move {
-            let answer = api::manifest(format, grid).await;
+            let answer = api::manifest(format, grid, socket).await;
+            if let Ok(text) = &answer
+                && public_url.get_untracked().is_none()
+            {
+                public_url.set(Some(text.public_url.clone()));
+            }
             // Only the answer for what is chosen now.
-            if (format, grid) == (format_now(), plan.get_untracked() == Plan::EnterpriseGrid) {
+            if (format, grid, socket) == (format_now(), plan.get_untracked() == Plan::EnterpriseGrid, socket_mode.get_untracked()) {
                 manifest.set(Some(answer));
             }
         });
     });
+    let shown_url = move || public_url.get().unwrap_or_else(|| "its public URL".to_owned());
+    let reach = move |socket: bool, label: &'static str, hint: &'static str| {
+        view! {
+            <label class="check">
+                <input type="radio" name="reach" prop:checked=move || socket_mode.get() == socket
+                    on:change=handler(move |_| wizard.answer(socket)) />
+                <span><strong>{label}</strong>" "<span class="hint">{hint}</span></span>
+            </label>
+        }
+    };
     let text = Signal::derive(move || manifest.get().and_then(Result::ok).map(|m| m.text).unwrap_or_default());
     let reuses_app = move || wizard.destination.with(|d| d.client_secret.set && d.bot_token.set);
     let tab = move |which: Plan, label: &'static str| {
@@ -86,6 +106,11 @@ pub(super) fn CreateApp() -> impl IntoView {
                 <SkipTo step=5 label="Skip to the destination details" />
             </div>
         </Show>
+        <fieldset class="reach">
+            <legend>"Can Slack reach Herald at "<code>{shown_url}</code>" over https?"</legend>
+            {reach(false, "Yes", "Slack sends clicks and events to Herald's https address (through your proxy or tunnel).")}
+            {reach(true, "No — Herald is behind a firewall", "Herald opens the connection to Slack instead (Socket Mode): nothing from the internet reaches it.")}
+        </fieldset>
         <div class="tabs" role="tablist" aria-label="Slack plan" on:keydown=handler(tab_keys)>
             {tab(Plan::Standard, "Free, Pro and Business+ plans")}
             {tab(Plan::EnterpriseGrid, "Enterprise Grid")}

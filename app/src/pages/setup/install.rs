@@ -37,6 +37,8 @@ fn AddToSlack() -> impl IntoView {
     let client_id = RwSignal::new(wizard.destination.with_untracked(|d| d.settings.client_id.clone()));
     let client_secret = RwSignal::new(String::new());
     let signing_secret = RwSignal::new(String::new());
+    let app_token = RwSignal::new(String::new());
+    let socket_mode = move || wizard.socket_mode();
     let error = RwSignal::new(None::<ApiError>);
     let field_error = move |name: &'static str| Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| e.field(name))));
     let form_error = Signal::derive(move || error.with(|e| e.as_ref().filter(|e| e.fields.is_empty()).map(|e| e.message.clone())));
@@ -48,7 +50,8 @@ fn AddToSlack() -> impl IntoView {
         let credentials = AppCredentials {
             client_id: client_id.get_untracked(),
             client_secret: Some(client_secret.get_untracked()),
-            signing_secret: Some(signing_secret.get_untracked()),
+            signing_secret: (!socket_mode()).then(|| signing_secret.get_untracked()),
+            app_token: socket_mode().then(|| app_token.get_untracked()),
         };
         spawn_local(async move {
             match api::save_credentials(&id, &credentials).await {
@@ -78,7 +81,11 @@ fn AddToSlack() -> impl IntoView {
                         {[
                             ("install-client-id", "Client ID", "clientId", "text", client_id),
                             ("install-client-secret", "Client Secret", "clientSecret", "password", client_secret),
-                            ("install-signing-secret", "Signing Secret", "signingSecret", "password", signing_secret),
+                            if socket_mode() {
+                                ("install-app-token", "App-Level Token (xapp-…)", "appToken", "password", app_token)
+                            } else {
+                                ("install-signing-secret", "Signing Secret", "signingSecret", "password", signing_secret)
+                            },
                         ]
                         .into_iter()
                         .map(|(id, label, field, kind, value)| {

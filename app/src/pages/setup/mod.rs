@@ -37,6 +37,47 @@ const SLACK_NEW_APP_URL: &str = "https://api.slack.com/apps?new_app=1";
 #[derive(Clone, Copy)]
 struct Wizard {
     destination: RwSignal<DestinationView>,
+    /// The answer to "Can Slack reach Herald over https?": `Some(true)`
+    /// when it cannot (Socket Mode); `None` before it is answered.
+    socket_mode: RwSignal<Option<bool>>,
+}
+
+impl Wizard {
+    /// Socket Mode, as answered; what is saved says it best, then the
+    /// answer given in this browser.
+    fn new(destination: DestinationView) -> Wizard {
+        let answered = if destination.app_token.set {
+            Some(true)
+        } else if destination.signing_secret.set {
+            Some(false)
+        } else {
+            stored_answer(&destination.id)
+        };
+        Wizard { destination: RwSignal::new(destination), socket_mode: RwSignal::new(answered) }
+    }
+
+    fn socket_mode(&self) -> bool {
+        self.socket_mode.get() == Some(true)
+    }
+
+    /// Answers the question; kept in this browser until the token or the
+    /// signing secret is saved, so the steps in between remember it.
+    fn answer(&self, socket_mode: bool) {
+        self.socket_mode.set(Some(socket_mode));
+        let key = answer_key(&self.destination.with_untracked(|d| d.id.clone()));
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = storage.set_item(&key, if socket_mode { "socket" } else { "https" });
+        }
+    }
+}
+
+fn answer_key(id: &str) -> String {
+    format!("herald.setup.{id}.socketMode")
+}
+
+fn stored_answer(id: &str) -> Option<bool> {
+    let storage = web_sys::window()?.local_storage().ok()??;
+    storage.get_item(&answer_key(id)).ok()?.map(|answer| answer == "socket")
 }
 
 #[component]
@@ -98,7 +139,7 @@ fn CancelSetup(id: String) -> impl IntoView {
 #[component]
 fn Steps(destination: DestinationView, step: Memo<u8>) -> impl IntoView {
     let cancel = (destination.status == DestinationStatus::Draft).then(|| view! { <CancelSetup id=destination.id.clone() /> });
-    let wizard = Wizard { destination: RwSignal::new(destination) };
+    let wizard = Wizard::new(destination);
     provide_context(wizard);
     view! {
         {cancel}

@@ -7,7 +7,8 @@ pub mod channel;
 use herald_model::api::FieldError;
 use herald_model::destination::{
     AlertKind, AppCredentials, DEFAULT_DEDUP_WINDOW, DestinationKind, DestinationSettings, DestinationStatus, DraftUpdate,
-    MAX_DEDUP_WINDOW, Severity, SlackBotForm, StoredSecrets, ValidSlackBot, WIZARD_STEPS, parse_client_id, parse_hex_secret,
+    MAX_DEDUP_WINDOW, Severity, SlackBotForm, StoredSecrets, ValidSlackBot, WIZARD_STEPS, parse_app_token, parse_client_id,
+    parse_hex_secret,
 };
 
 use super::error::Error;
@@ -128,14 +129,21 @@ pub async fn save_credentials(store: &dyn Store, apps: &SlackApps, id: &str, cre
     };
     let client_secret = parse("clientSecret", "Client Secret", given(&credentials.client_secret));
     let signing_secret = parse("signingSecret", "Signing Secret", given(&credentials.signing_secret));
+    let app_token = given(&credentials.app_token).and_then(|v| parse_app_token("appToken", &v).map_err(|e| errors.push(e)).ok());
     if !errors.is_empty() {
         return Err(Error::invalid(errors));
+    }
+    if let Some(token) = &app_token {
+        check_app_token_with_slack(apps, token).await?;
     }
     let (record, _) = load(store, id).await?;
     let settings = DestinationSettings { client_id: client_id.clone(), ..record.settings };
     let record = store.save_draft(id, &settings, record.dedup_window, record.wizard_step).await?;
-    let secrets = apps.seal_secrets(&client_id, [client_secret.as_deref(), signing_secret.as_deref(), None]);
+    let secrets = apps.seal_secrets(&client_id, [client_secret.as_deref(), signing_secret.as_deref(), None, app_token.as_deref()]);
     let app = store.upsert_slack_app(&client_id, &secrets).await?;
+    if app_token.is_some() {
+        apps.app_tokens_changed();
+    }
     Ok(Destination { record, app: Some(app) })
 }
 
@@ -179,6 +187,7 @@ fn stored_secrets(app: Option<&SlackAppRecord>) -> StoredSecrets {
         client_secret: a.client_secret.is_some(),
         signing_secret: a.signing_secret.is_some(),
         bot_token: a.bot_token.is_some(),
+        app_token: a.app_token.is_some(),
     })
 }
 
@@ -197,7 +206,7 @@ pub async fn save_settings(store: &dyn Store, apps: &SlackApps, id: &str, form: 
         // fix: the secrets left empty are not also asked for, as if for a
         // new app, while the form says they are saved. Once the ID is
         // right, they are judged against that app.
-        Err(_) => (None, StoredSecrets { client_secret: true, signing_secret: true, bot_token: true }),
+        Err(_) => (None, StoredSecrets { client_secret: true, signing_secret: true, bot_token: true, app_token: false }),
     };
     let checked = check_with_app(&form, judged, existing.as_ref());
     let valid = match checked {
@@ -215,6 +224,9 @@ pub async fn save_settings(store: &dyn Store, apps: &SlackApps, id: &str, form: 
         Some(token) => Some(check_token_with_slack(apps, token).await?),
         None => None,
     };
+    if let Some(token) = &valid.app_token {
+        check_app_token_with_slack(apps, token).await?;
+    }
     let mut app = store_secrets(store, apps, &valid).await?;
     // A pasted token names its workspace: requests from any other are
     // refused, as after an OAuth install (whose identity it replaces).
@@ -258,13 +270,34 @@ async fn check_token_with_slack(apps: &SlackApps, token: &str) -> Result<crate::
     Err(Error::invalid(vec![FieldError::new("botToken", message)]))
 }
 
+/// Asks Slack (`apps.connections.open`) whether a pasted app-level token
+/// may open Socket Mode connections. The URL it gives is not used: the
+/// receiver asks for its own.
+async fn check_app_token_with_slack(apps: &SlackApps, token: &str) -> Result<(), Error> {
+    use crate::slack::client::SlackError;
+    let message = match apps.slack().open_connection(token).await {
+        Ok(_) => return Ok(()),
+        Err(SlackError::Api(code)) => crate::slack::explain::app_token_refused(&code),
+        Err(other) => {
+            tracing::warn!(slack.error = %other, "could not check a pasted app-level token with Slack");
+            "Herald could not reach Slack to check this token; nothing was saved. Check the server's network and HERALD_SLACK_API_URL (the server log has the details).".to_owned()
+        }
+    };
+    Err(Error::invalid(vec![FieldError::new("appToken", message)]))
+}
+
 /// Seals and stores the secrets the settings carry, keeping the others.
 async fn store_secrets(store: &dyn Store, apps: &SlackApps, valid: &ValidSlackBot) -> Result<Option<SlackAppRecord>, Error> {
     let client_id = valid.settings.client_id.as_str();
-    let given = [valid.client_secret.as_deref(), valid.signing_secret.as_deref(), valid.bot_token.as_deref()];
-    let secrets = apps.seal_secrets(client_id, given);
-    let any = secrets.client_secret.is_some() || secrets.signing_secret.is_some() || secrets.bot_token.is_some();
-    if any { Ok(Some(store.upsert_slack_app(client_id, &secrets).await?)) } else { Ok(store.slack_app(client_id).await?) }
+    let given = [valid.client_secret.as_deref(), valid.signing_secret.as_deref(), valid.bot_token.as_deref(), valid.app_token.as_deref()];
+    if given.iter().all(Option::is_none) {
+        return Ok(store.slack_app(client_id).await?);
+    }
+    let app = store.upsert_slack_app(client_id, &apps.seal_secrets(client_id, given)).await?;
+    if valid.app_token.is_some() {
+        apps.app_tokens_changed();
+    }
+    Ok(Some(app))
 }
 
 /// Ends setup: the destination becomes active if its settings pass every

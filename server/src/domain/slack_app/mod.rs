@@ -7,6 +7,7 @@ pub mod cache;
 mod events;
 pub mod install;
 pub mod installation;
+pub mod socket_mode;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -35,11 +36,25 @@ pub struct SlackApps {
     /// Grows whenever an app's bot token changes (an install, a pasted
     /// token, a refresh): the worker then reads tokens again at once.
     tokens: AtomicU64,
+    /// Rung when an app-level token is saved: the Socket Mode receiver
+    /// looks again at once.
+    app_tokens: tokio::sync::Notify,
+    /// Socket Mode connections, as this replica's receiver says they are.
+    socket_mode: socket_mode::Board,
 }
 
 impl SlackApps {
     pub fn new(store: Arc<dyn Store>, slack: SlackClient, key: SecretKey) -> Self {
-        SlackApps { store, slack, key, refresh: tokio::sync::Mutex::new(()), cache: Default::default(), tokens: AtomicU64::new(0) }
+        SlackApps {
+            store,
+            slack,
+            key,
+            refresh: tokio::sync::Mutex::new(()),
+            cache: Default::default(),
+            tokens: AtomicU64::new(0),
+            app_tokens: tokio::sync::Notify::new(),
+            socket_mode: socket_mode::Board::default(),
+        }
     }
 
     pub fn slack(&self) -> &SlackClient {
@@ -50,6 +65,10 @@ impl SlackApps {
         &self.cache
     }
 
+    pub fn socket_mode(&self) -> &socket_mode::Board {
+        &self.socket_mode
+    }
+
     /// Seals one of the app's secrets; the context binds it to its field
     /// and app, so a sealed value cannot be moved to another.
     pub fn seal(&self, client_id: &str, field: &str, secret: &str) -> StoredSecret {
@@ -57,12 +76,17 @@ impl SlackApps {
     }
 
     /// The secrets given, sealed for the app (`None` keeps what is stored).
-    pub fn seal_secrets(&self, client_id: &str, [client_secret, signing_secret, bot_token]: [Option<&str>; 3]) -> SlackAppSecrets {
+    pub fn seal_secrets(
+        &self,
+        client_id: &str,
+        [client_secret, signing_secret, bot_token, app_token]: [Option<&str>; 4],
+    ) -> SlackAppSecrets {
         let seal = |field: &str, secret: Option<&str>| secret.map(|secret| self.seal(client_id, field, secret));
         SlackAppSecrets {
             client_secret: seal("client_secret", client_secret),
             signing_secret: seal("signing_secret", signing_secret),
             bot_token: seal("bot_token", bot_token),
+            app_token: seal("app_token", app_token),
         }
     }
 
@@ -82,6 +106,17 @@ impl SlackApps {
     /// An app's bot token changed.
     pub fn tokens_changed(&self) {
         self.tokens.fetch_add(1, Ordering::Release);
+    }
+
+    /// An app-level token was saved.
+    pub fn app_tokens_changed(&self) {
+        self.app_tokens.notify_one();
+    }
+
+    /// Until an app-level token is saved (at once if one was since the
+    /// last wait).
+    pub async fn app_tokens_saved(&self) {
+        self.app_tokens.notified().await;
     }
 
     pub fn tokens_version(&self) -> u64 {

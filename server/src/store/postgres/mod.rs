@@ -18,7 +18,7 @@ use sqlx::{Connection as _, PgPool, Row as _};
 mod alerts;
 
 use super::migrations;
-use super::rows::{self, to_json};
+use super::rows::{self, SLACK_APP_COLUMNS, to_json};
 use super::{
     ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryRecord, DestinationRecord,
     Installation, LEASE_SQL, NewAlertRecord, NewApiTokenRecord, NewUserRecord, Outcome, SlackAppRecord, SlackAppSecrets, Store, StoreError,
@@ -27,9 +27,6 @@ use super::{
 
 const DESTINATION_COLUMNS: &str = "id, kind, status, wizard_step, display_name, channel, client_id, severities::text AS severities, \
      alert_kinds::text AS alert_kinds, log_types::text AS log_types, timezone, created_at, updated_at, delivery_problem, dedup_window";
-const SLACK_APP_COLUMNS: &str = "client_id, client_secret, client_secret_hint, signing_secret, signing_secret_hint, \
-     bot_token, bot_token_hint, problem, team_id, team_name, enterprise_id, is_enterprise_install, bot_user_id, \
-     app_id, scopes, refresh_token, refresh_token_hint, token_expires_at, updated_at";
 const USER_COLUMNS: &str = "id, email, display_name, role, enabled, created_at";
 const TOKEN_COLUMNS: &str = "id, name, hint, created_at, last_used_at, revoked_at";
 
@@ -229,7 +226,8 @@ impl Store for PgStore {
         let hint = |s: &Option<StoredSecret>| s.as_ref().map(|s| s.last_four.clone());
         let sql = format!(
             "INSERT INTO slack_apps AS a (id, client_id, client_secret, client_secret_hint, signing_secret, signing_secret_hint, \
-             bot_token, bot_token_hint, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             bot_token, bot_token_hint, app_token, app_token_hint, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT (client_id) DO UPDATE SET \
                client_secret = coalesce(excluded.client_secret, a.client_secret), \
                client_secret_hint = coalesce(excluded.client_secret_hint, a.client_secret_hint), \
@@ -237,6 +235,8 @@ impl Store for PgStore {
                signing_secret_hint = coalesce(excluded.signing_secret_hint, a.signing_secret_hint), \
                bot_token = coalesce(excluded.bot_token, a.bot_token), \
                bot_token_hint = coalesce(excluded.bot_token_hint, a.bot_token_hint), \
+               app_token = coalesce(excluded.app_token, a.app_token), \
+               app_token_hint = coalesce(excluded.app_token_hint, a.app_token_hint), \
                problem = CASE WHEN excluded.bot_token IS NULL THEN a.problem END, \
                refresh_token = CASE WHEN excluded.bot_token IS NULL THEN a.refresh_token END, \
                refresh_token_hint = CASE WHEN excluded.bot_token IS NULL THEN a.refresh_token_hint END, \
@@ -253,6 +253,8 @@ impl Store for PgStore {
             .bind(hint(&secrets.signing_secret))
             .bind(sealed(&secrets.bot_token))
             .bind(hint(&secrets.bot_token))
+            .bind(sealed(&secrets.app_token))
+            .bind(hint(&secrets.app_token))
             .bind(&now)
             .bind(&now)
             .fetch_one(&self.pool)

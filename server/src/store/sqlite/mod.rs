@@ -16,7 +16,7 @@ mod alerts;
 use std::collections::HashMap;
 
 use super::migrations;
-use super::rows::{self, to_json};
+use super::rows::{self, SLACK_APP_COLUMNS, to_json};
 use super::{
     ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryRecord, DestinationRecord,
     Installation, LEASE_SQL, NewAlertRecord, NewApiTokenRecord, NewUserRecord, Outcome, SlackAppRecord, SlackAppSecrets, Store, StoreError,
@@ -25,9 +25,6 @@ use super::{
 
 const DESTINATION_COLUMNS: &str = "id, kind, status, wizard_step, display_name, channel, client_id, severities, \
      alert_kinds, log_types, timezone, created_at, updated_at, delivery_problem, dedup_window";
-const SLACK_APP_COLUMNS: &str = "client_id, client_secret, client_secret_hint, signing_secret, signing_secret_hint, \
-     bot_token, bot_token_hint, problem, team_id, team_name, enterprise_id, is_enterprise_install, bot_user_id, \
-     app_id, scopes, refresh_token, refresh_token_hint, token_expires_at, updated_at";
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
@@ -498,7 +495,7 @@ impl Store for SqliteStore {
         let hint = |s: &Option<StoredSecret>| s.as_ref().map(|s| s.last_four.clone());
         let sql = format!(
             "INSERT INTO slack_apps (id, client_id, client_secret, client_secret_hint, signing_secret, signing_secret_hint, \
-             bot_token, bot_token_hint, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             bot_token, bot_token_hint, app_token, app_token_hint, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (client_id) DO UPDATE SET \
                client_secret = coalesce(excluded.client_secret, client_secret), \
                client_secret_hint = coalesce(excluded.client_secret_hint, client_secret_hint), \
@@ -506,6 +503,8 @@ impl Store for SqliteStore {
                signing_secret_hint = coalesce(excluded.signing_secret_hint, signing_secret_hint), \
                bot_token = coalesce(excluded.bot_token, bot_token), \
                bot_token_hint = coalesce(excluded.bot_token_hint, bot_token_hint), \
+               app_token = coalesce(excluded.app_token, app_token), \
+               app_token_hint = coalesce(excluded.app_token_hint, app_token_hint), \
                problem = CASE WHEN excluded.bot_token IS NULL THEN problem END, \
                refresh_token = CASE WHEN excluded.bot_token IS NULL THEN refresh_token END, \
                refresh_token_hint = CASE WHEN excluded.bot_token IS NULL THEN refresh_token_hint END, \
@@ -522,6 +521,8 @@ impl Store for SqliteStore {
             .bind(hint(&secrets.signing_secret))
             .bind(sealed(&secrets.bot_token))
             .bind(hint(&secrets.bot_token))
+            .bind(sealed(&secrets.app_token))
+            .bind(hint(&secrets.app_token))
             .bind(&now)
             .bind(&now)
             .fetch_one(&self.pool)
