@@ -100,6 +100,11 @@ pub async fn delete_destination(id: &str) -> Result<(), ApiError> {
     send_empty(Request::delete(&format!("/api/destinations/{}", segment(id)))).await
 }
 
+/// The destination's Slack app leaves Socket Mode (its app-level token is forgotten).
+pub async fn leave_socket_mode(id: &str) -> Result<DestinationView, ApiError> {
+    send(Request::delete(&format!("/api/destinations/{}/app-token", segment(id)))).await
+}
+
 pub async fn save_credentials(id: &str, credentials: &AppCredentials) -> Result<DestinationView, ApiError> {
     send_json(Request::put(&format!("/api/destinations/{}/credentials", segment(id))), credentials).await
 }

@@ -72,13 +72,18 @@ pub async fn run(state: Inbound, mut stop: watch::Receiver<bool>) {
                         state.interactions.apps.open(&a.client_id, "app_token", sealed).ok().map(|t| (a.client_id.clone(), t))
                     })
                     .collect();
+                let mut gone = Vec::new();
                 running.retain(|client_id, (token, _, _)| {
                     let keep = wanted.get(client_id).is_some_and(|t| t.expose_secret() == token.expose_secret());
                     if !keep {
-                        state.interactions.apps.socket_mode().remove(client_id);
+                        gone.push(client_id.clone());
                     }
                     keep
                 });
+                // Their tasks are gone (dropped above): nothing sets them again.
+                for client_id in gone {
+                    state.interactions.apps.socket_mode().remove(&client_id);
+                }
                 for (client_id, token) in wanted {
                     if running.contains_key(&client_id) {
                         continue;

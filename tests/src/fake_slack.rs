@@ -511,6 +511,15 @@ impl FakeSlack {
     }
 
     /// Every view opened with `views.open`.
+    /// The last modal opened, once there are `count`.
+    pub async fn until_view(&self, count: usize) -> Value {
+        crate::poll::until("a modal", || async {
+            let views = self.views();
+            if views.len() >= count { Ok(views[count - 1].clone()) } else { Err(views.len()) }
+        })
+        .await
+    }
+
     pub fn views(&self) -> Vec<Value> {
         self.world().views.clone()
     }

@@ -264,6 +264,13 @@ impl Session {
         self.add_destination(&crate::fixtures::slack_bot("SecOps", channel).with(|s| s.timezone = timezone.to_owned())).await
     }
 
+    /// A Herald user, e.g. for a Slack user's email (`ANALYST`, `VIEWER`, …).
+    pub async fn add_user(&self, email: &str, name: &str, role: &str) {
+        let user = serde_json::json!({"email": email, "displayName": name, "role": role, "password": "a long enough password"});
+        let created = self.post("/api/users", user).await;
+        assert_eq!(created.status(), reqwest::StatusCode::CREATED, "{}", created.text().await.unwrap());
+    }
+
     /// A new API token for sending alerts.
     pub async fn api_token(&self) -> String {
         let created: serde_json::Value = self.post("/api/tokens", serde_json::json!({"name": "pipeline"})).await.json().await.unwrap();

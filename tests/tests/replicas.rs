@@ -187,13 +187,7 @@ async fn two_replicas_a_click_on_the_one_that_did_not_post_acts_once_and_its_rep
     let (leader, other) = roles(vec![first, second]).await;
     let admin = leader.sign_in_as_admin().await;
     admin.add_destination(&slack_bot("SecOps", "#general")).await;
-    let created = admin
-        .post(
-            "/api/users",
-            json!({"email": defaults::ANA_EMAIL, "displayName": "Ana", "role": "ANALYST", "password": "a long enough password"}),
-        )
-        .await;
-    assert_eq!(created.status(), StatusCode::CREATED);
+    admin.add_user(defaults::ANA_EMAIL, "Ana", "ANALYST").await;
     let token = admin.api_token().await;
     let sent = leader.send_alerts(&token, &json!({"alertId": "a1", "title": "Suspicious login", "severity": "HIGH"})).await;
     assert!(sent.status().is_success());
@@ -266,4 +260,74 @@ async fn two_replicas_a_rolling_restart_loses_nothing_and_sends_nothing_twice() 
     assert_eq!(duplicates, 0);
     assert!(handed_over.is_some(), "the other replica sent the rest of the backlog");
     assert!(survivor.delivering().await || restarted.delivering().await);
+}
+
+#[tokio::test]
+async fn two_replicas_in_socket_mode_each_keep_a_connection_and_every_envelope_is_acted_on_once() {
+    let d = Deployment::new(&[]).await;
+    let (first, second) = (d.start("a").await, d.start("b").await);
+    let admin = first.sign_in_as_admin().await;
+    admin.add_destination(&herald_tests::fixtures::socket_mode_bot("SecOps", "#general")).await;
+    admin.add_user(defaults::ANA_EMAIL, "Ana", "ANALYST").await;
+    // The replica the token was saved on connects at once; the other finds
+    // it when it next looks at the stored apps (every 15 s).
+    poll::until_within(Duration::from_secs(40), "a connection from each replica", || async {
+        let open = d.slack.socket_connections();
+        if open == 2 { Ok(()) } else { Err(open) }
+    })
+    .await;
+    let token = admin.api_token().await;
+    const ALERTS: usize = 8;
+    for n in 1..=ALERTS {
+        let sent =
+            second.send_alerts(&token, &json!({"alertId": format!("a{n}"), "title": format!("Alert {n}"), "severity": "HIGH"})).await;
+        assert!(sent.status().is_success());
+    }
+    let messages = poll::until_within(Duration::from_secs(60), "every alert's message", || async {
+        let messages: Vec<Message> = d.slack.messages_in(defaults::GENERAL).into_iter().filter(|m| m.thread_ts.is_none()).collect();
+        if messages.len() == ALERTS { Ok(messages) } else { Err(messages.len()) }
+    })
+    .await;
+    // Two acknowledgements lost: those envelopes come again, maybe to the
+    // other replica.
+    d.slack.lose_acks(2);
+    let mut envelopes = Vec::new();
+    for message in &messages {
+        let id = serde_json::to_string(&message.blocks).unwrap().split("alert:").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let action = json!({"type": "static_select", "action_id": "alert.status", "block_id": format!("alert:{id}"),
+            "selected_option": {"value": "TRIAGED"}});
+        envelopes.push((id, d.slack.click_over_socket(defaults::ANA, message, action)));
+    }
+    for (id, _) in &envelopes {
+        let alert = poll::until_within(Duration::from_secs(30), &format!("{id} triaged"), || async {
+            let alert: Value = admin.get(&format!("/api/alerts/{id}")).await.json().await.unwrap();
+            if alert["status"] == "TRIAGED" { Ok(alert) } else { Err(alert["status"].clone()) }
+        })
+        .await;
+        assert_eq!(alert["activity"].as_array().unwrap().len(), 1, "{id} acted on once: {}", alert["activity"]);
+    }
+    let mut connections = std::collections::BTreeSet::new();
+    let mut retried = 0;
+    for (_, envelope) in &envelopes {
+        let e = poll::until("the envelope acknowledged", || async {
+            let e = d.slack.envelope(envelope);
+            if e.acks.is_empty() { Err(e.sent) } else { Ok(e) }
+        })
+        .await;
+        connections.insert(e.connections[0]);
+        retried += usize::from(e.sent > 1);
+    }
+    println!(
+        "Socket Mode on two replicas: {ALERTS} clicks over {} connections, {retried} sent again, each acted on once",
+        connections.len()
+    );
+    assert_eq!(connections.len(), 2, "the envelopes were spread over both replicas' connections");
+    assert_eq!(retried, 2);
+    // Each replica's own counters: both received envelopes.
+    for replica in [&first, &second] {
+        let metrics = reqwest::get(format!("{}/metrics", replica.base_url)).await.unwrap().text().await.unwrap();
+        let envelopes: u64 =
+            metrics.lines().find_map(|l| l.strip_prefix("herald_socket_mode_envelopes_total ")?.parse().ok()).expect("the envelope count");
+        assert!(envelopes >= 1, "{} received none", replica.name);
+    }
 }

@@ -30,13 +30,7 @@ async fn scene() -> Scene {
     let admin = herald.sign_in_as_admin().await;
     let destination = admin.add_destination(&socket_mode_bot("SecOps", "#general")).await;
     let token = admin.api_token().await;
-    let created = admin
-        .post(
-            "/api/users",
-            json!({"email": defaults::ANA_EMAIL, "displayName": "Ana", "role": "ANALYST", "password": "a long enough password"}),
-        )
-        .await;
-    assert_eq!(created.status(), StatusCode::CREATED);
+    admin.add_user(defaults::ANA_EMAIL, "Ana", "ANALYST").await;
     let s = Scene { slack, herald, admin, token, destination };
     s.until_connected(1).await;
     s
@@ -95,14 +89,6 @@ impl Scene {
         poll::until(&format!("envelope {envelope} acknowledged"), || async {
             let e = self.slack.envelope(envelope);
             if e.acks.is_empty() { Err(e.sent) } else { Ok(e) }
-        })
-        .await
-    }
-
-    async fn until_view(&self, count: usize) -> Value {
-        poll::until("a modal", || async {
-            let views = self.slack.views();
-            if views.len() >= count { Ok(views[count - 1].clone()) } else { Err(views.len()) }
         })
         .await
     }
@@ -241,7 +227,7 @@ async fn resolving_over_socket_mode_answers_the_modal_in_the_acknowledgement_and
     let s = scene().await;
     let message = s.alert_message("a1").await;
     s.slack.click_over_socket(defaults::ANA, &message, button("a1", "alert.resolve"));
-    let view = s.until_view(1).await;
+    let view = s.slack.until_view(1).await;
     assert_eq!(view["callback_id"], "alert.resolve");
     let empty = s.slack.submit_over_socket(defaults::ANA, &view, json!({"comment": {"comment": {"value": "  "}}}));
     let answer = s.until_acknowledged(&empty).await.acks[0].clone().expect("the errors, in the acknowledgement");
@@ -254,7 +240,7 @@ async fn resolving_over_socket_mode_answers_the_modal_in_the_acknowledgement_and
     // Boomerang: Ana asks Raj; Raj answers from his DM.
     let second = s.alert_message("a2").await;
     s.slack.click_over_socket(defaults::ANA, &second, button("a2", "alert.boomerang"));
-    let ask = s.until_view(2).await;
+    let ask = s.slack.until_view(2).await;
     let who = json!({"who": {"who": {"selected_user": defaults::RAJ}}, "question": {"question": {"value": "Was it you?"}}});
     s.slack.submit_over_socket(defaults::ANA, &ask, who);
     let dm = FakeSlack::dm_channel(defaults::RAJ);
@@ -262,7 +248,7 @@ async fn resolving_over_socket_mode_answers_the_modal_in_the_acknowledgement_and
     let reply = json!({"type": "button", "action_id": "boomerang.reply", "block_id": "boomerang:a2",
         "value": question.blocks.as_ref().unwrap()[1]["elements"][0]["value"]});
     s.slack.click_over_socket(defaults::RAJ, &question, reply);
-    let answer_view = s.until_view(3).await;
+    let answer_view = s.slack.until_view(3).await;
     assert_eq!(answer_view["callback_id"], "boomerang.answer");
     s.slack.submit_over_socket(defaults::RAJ, &answer_view, json!({"answer": {"answer": {"value": "Yes, from the hotel"}}}));
     s.until_reply(&second, "answered “Was it you?”: Yes, from the hotel").await;
@@ -341,4 +327,38 @@ async fn a_revoked_app_level_token_shows_on_the_destination_raises_one_system_er
     let view = s.destination().await;
     assert_eq!(view["appToken"]["hint"], "••••ewed");
     assert!(!herald_tests::logs().contains("4444-renewed"), "the token is never logged");
+}
+
+#[tokio::test]
+async fn an_app_leaves_socket_mode_once_its_signing_secret_is_saved_and_its_connection_closes() {
+    let s = scene().await;
+    let path = format!("/api/destinations/{}/app-token", s.destination);
+    let refused = s.admin.delete(&path).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "signingSecret", "{body}");
+    assert_eq!(s.slack.socket_connections(), 1, "still connected");
+
+    let mut form = socket_mode_bot("SecOps", "#general");
+    form.app_token = None;
+    form.signing_secret = Some(defaults::SIGNING_SECRET.to_owned());
+    s.admin.save_settings(&s.destination, &form).await;
+    let left = s.admin.delete(&path).await;
+    assert_eq!(left.status(), StatusCode::OK);
+    let view: Value = left.json().await.unwrap();
+    assert_eq!(view["appToken"]["set"], false);
+    assert!(view.get("socketMode").is_none(), "{view}");
+    poll::until("the connection to close", || async {
+        let open = s.slack.socket_connections();
+        if open == 0 { Ok(()) } else { Err(open) }
+    })
+    .await;
+    // Slack's requests now come over https, signed.
+    let message = s.alert_message("a1").await;
+    let payload = s.slack.block_actions(defaults::ANA, &message, status("a1", "TRIAGED"));
+    let clicked = s.slack.send_interaction(&s.herald.url("/slack/interactivity"), defaults::SIGNING_SECRET, &payload).await;
+    assert_eq!(clicked.status(), StatusCode::OK);
+    s.until_status("a1", "TRIAGED").await;
+    let again = s.admin.delete(&path).await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY, "nothing to leave");
 }

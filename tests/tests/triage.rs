@@ -128,11 +128,7 @@ const ANALYST: &str = "ANALYST";
 impl Scene {
     /// A Herald user for a Slack user's email.
     async fn add_user(&self, email: &str, name: &str, role: &str) {
-        let created = self
-            .admin
-            .post("/api/users", json!({"email": email, "displayName": name, "role": role, "password": "a long enough password"}))
-            .await;
-        assert_eq!(created.status(), StatusCode::CREATED, "{}", created.text().await.unwrap());
+        self.admin.add_user(email, name, role).await;
     }
 
     fn interactivity_url(&self) -> String {
@@ -150,15 +146,6 @@ impl Scene {
         poll::until(&format!("an ephemeral message to {user} saying {text:?}"), || async {
             let all = self.slack.ephemerals();
             all.iter().filter(|e| e.user == user).filter_map(|e| e.text.clone()).find(|t| t.contains(text)).ok_or(all)
-        })
-        .await
-    }
-
-    /// The last modal opened, once there are `count`.
-    async fn until_view(&self, count: usize) -> Value {
-        poll::until("a modal", || async {
-            let views = self.slack.views();
-            if views.len() >= count { Ok(views[count - 1].clone()) } else { Err(views.len()) }
         })
         .await
     }
@@ -298,7 +285,7 @@ async fn resolving_in_slack_asks_for_a_comment_and_records_it() {
     let s = scene().await;
     s.add_user(defaults::ANA_EMAIL, "Ana", ANALYST).await;
     s.click(defaults::ANA, defaults::GENERAL, button("alert.resolve")).await;
-    let view = s.until_view(1).await;
+    let view = s.slack.until_view(1).await;
     assert_eq!(view["callback_id"], "alert.resolve");
 
     let empty = s.submit(defaults::ANA, &view, json!({"comment": {"comment": {"value": "  "}}})).await;
@@ -324,7 +311,7 @@ async fn boomerang_asks_someone_in_a_dm_and_their_answer_lands_in_the_threads_an
     let s = scene().await;
     s.add_user(defaults::ANA_EMAIL, "Ana", ANALYST).await;
     s.click(defaults::ANA, defaults::GENERAL, button("alert.boomerang")).await;
-    let ask = s.until_view(1).await;
+    let ask = s.slack.until_view(1).await;
     assert_eq!(ask["callback_id"], "alert.boomerang");
     let no_one = s.submit(defaults::ANA, &ask, json!({"question": {"question": {"value": "Was it you?"}}})).await;
     assert_eq!(no_one.json::<Value>().await.unwrap()["errors"]["who"], "Choose who to ask.");
@@ -345,7 +332,7 @@ async fn boomerang_asks_someone_in_a_dm_and_their_answer_lands_in_the_threads_an
         "value": question.blocks.as_ref().unwrap()[1]["elements"][0]["value"]});
     let payload = s.slack.block_actions(defaults::RAJ, &question, reply);
     s.slack.send_interaction(&s.interactivity_url(), defaults::SIGNING_SECRET, &payload).await;
-    let answer_view = s.until_view(2).await;
+    let answer_view = s.slack.until_view(2).await;
     assert_eq!(answer_view["callback_id"], "boomerang.answer");
     s.submit(defaults::RAJ, &answer_view, json!({"answer": {"answer": {"value": "Yes, from the hotel"}}})).await;
     for channel in [defaults::GENERAL, defaults::SEC_ALERTS] {

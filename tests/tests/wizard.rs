@@ -303,5 +303,26 @@ async fn behind_a_firewall_the_wizard_takes_the_socket_mode_path_and_the_destina
     browser.set_viewport(390, 844).await;
     browser.assert_no_sideways_scroll("the destinations list").await;
     browser.screenshot("socket-mode-list-phone").await;
+    browser.set_viewport(1280, 900).await;
+
+    // Back to https later: the edit form says what comes first.
+    browser.click_text("tr[data-destination='Behind the firewall'] a", "Edit").await;
+    browser.find_text(".credentials", "App-Level Token for Socket Mode").await;
+    browser.click_text(".credentials button", "Change credentials").await;
+    browser.click_text(".leave-socket-mode button", "Stop using Socket Mode").await;
+    browser.find_text("#signingSecret-error", "Save the app's Signing Secret first").await;
+    browser.fill("#signingSecret", defaults::SIGNING_SECRET).await;
+    browser.click_text("button[type=submit]", "Save").await;
+    browser.wait_for_path("/destinations").await;
+    browser.click_text("tr[data-destination='Behind the firewall'] a", "Edit").await;
+    browser.click_text(".credentials button", "Change credentials").await;
+    browser.click_text(".leave-socket-mode button", "Stop using Socket Mode").await;
+    browser.find_text("[role=status]", "Socket Mode is off for this app").await;
+    browser.screenshot("socket-mode-left-desktop").await;
+    herald_tests::poll::until("the connection to close", || async {
+        let open = slack.socket_connections();
+        if open == 0 { Ok(()) } else { Err(open) }
+    })
+    .await;
     browser.close().await;
 }

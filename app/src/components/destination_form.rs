@@ -212,6 +212,23 @@ pub fn DestinationForm(
         form_error.get().or_else(|| flagged.get().then(|| "Some fields need fixing: see the messages next to them.".to_owned()))
     });
 
+    // Back to https: the app-level token is forgotten once the signing
+    // secret is saved.
+    let left_socket_mode = RwSignal::new(false);
+    let leave_id = id.clone();
+    let leave_socket_mode = Callback::new(move |()| {
+        let id = leave_id.clone();
+        spawn_local(async move {
+            match api::leave_socket_mode(&id).await {
+                Ok(view) => {
+                    secrets.set([view.client_secret.clone(), view.signing_secret.clone(), view.bot_token.clone(), view.app_token.clone()]);
+                    left_socket_mode.set(true);
+                }
+                Err(error) => show_errors(&error),
+            }
+        });
+    });
+
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if submitting.busy() {
@@ -320,6 +337,14 @@ pub fn DestinationForm(
                     "Only when Slack cannot reach Herald over https: "<strong>"Basic Information"</strong>" → "
                     <strong>"App-Level Tokens"</strong>", a token with the scope connections:write (it starts with xapp-). With it, Herald opens the connection to Slack and the Signing Secret is not needed."
                 </p>
+                <Show when=move || secrets.with(|s| s[3].set) fallback=move || left_socket_mode.get().then(|| view! {
+                    <p class="notice success" role="status">"Socket Mode is off for this app: Slack's requests now come over https, checked with the Signing Secret."</p>
+                })>
+                    <div class="leave-socket-mode">
+                        <button type="button" class="button quiet" on:click=handler(move |_| leave_socket_mode.run(()))>"Stop using Socket Mode"</button>
+                        <p class="hint">"For when Slack can reach Herald over https again: first turn Socket Mode off in the app's settings in Slack, enter the Request URLs under Event Subscriptions and Interactivity, and save the Signing Secret here."</p>
+                    </div>
+                </Show>
             </Show>
 
             <fieldset class="choices-row" id="severities">

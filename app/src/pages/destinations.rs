@@ -153,8 +153,8 @@ fn Row(d: DestinationView, reload: Callback<()>, outcome: RwSignal<Option<Outcom
                 {d.problem.clone().map(|p| view! { <p class="status problem">{p}</p> })}
                 {(d.status != DestinationStatus::Draft).then(|| view! { <p class="health">{health(&d)}</p> })}
                 {d.socket_mode.as_ref().map(|s| {
-                    let connected = s.state == SocketModeState::Connected;
-                    view! { <p class="socket-mode" class:problem=!connected title=format!("since {}", short_utc(&s.since))>{s.summary()}</p> }
+                    let class = if s.state == SocketModeState::Connected { "socket-mode" } else { "socket-mode problem" };
+                    view! { <p class=class>{s.summary()}</p> }
                 })}
             </td>
             <td class="actions">

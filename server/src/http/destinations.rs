@@ -101,6 +101,15 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `DELETE /api/destinations/{id}/app-token`: the app leaves Socket Mode.
+pub async fn leave_socket_mode(
+    _: Authorized<need::ManageDestinations>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<DestinationView>, ApiError> {
+    Ok(Json(shown(&state, destinations::leave_socket_mode(&*state.store, &state.apps, &id).await?)))
+}
+
 pub async fn save_credentials(
     _: Authorized<need::ManageDestinations>,
     State(state): State<AppState>,

@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/destinations/{id}", get(destinations::get).put(destinations::update).delete(destinations::delete))
         .route("/destinations/{id}/draft", patch(destinations::save_draft))
         .route("/destinations/{id}/credentials", put(destinations::save_credentials))
+        .route("/destinations/{id}/app-token", delete(destinations::leave_socket_mode))
         .route("/destinations/{id}/finish", post(destinations::finish))
         .route("/destinations/{id}/enable", post(destinations::enable))
         .route("/destinations/{id}/disable", post(destinations::disable))

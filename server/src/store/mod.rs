@@ -376,6 +376,10 @@ pub trait Store: Send + Sync + 'static {
 
     async fn set_slack_app_problem(&self, client_id: &str, problem: Option<&str>) -> Result<(), StoreError>;
 
+    /// Drops the app's app-level token (the app leaves Socket Mode); the
+    /// app as it is now, `None` when there is no such app.
+    async fn forget_app_token(&self, client_id: &str) -> Result<Option<SlackAppRecord>, StoreError>;
+
     /// Stores an installation: the new bot token with what Slack said about
     /// it, in one write.
     async fn save_installation(

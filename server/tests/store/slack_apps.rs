@@ -41,6 +41,10 @@ async fn an_app_is_made_by_its_first_secrets_and_keeps_the_others_when_some_chan
         assert_eq!((socket_mode.bot_token, socket_mode.signing_secret), (changed.bot_token.clone(), changed.signing_secret.clone()));
         let changed = store.upsert_slack_app("1.2", &secrets(None, None, Some("xoxb-3333"))).await.unwrap();
         assert_eq!(changed.app_token, Some(secret("xapp-5555")), "kept");
+        let https = store.forget_app_token("1.2").await.unwrap().expect("the app");
+        assert_eq!((https.app_token, https.bot_token.as_ref()), (None, changed.bot_token.as_ref()), "only the app-level token goes");
+        assert_eq!(store.slack_app("1.2").await.unwrap().unwrap().app_token, None);
+        assert_eq!(store.forget_app_token("9.9").await.unwrap(), None, "no such app");
         assert_eq!(store.slack_app("9.9").await.unwrap(), None);
         store.upsert_slack_app("0.1", &secrets(Some("other-4444"), None, None)).await.unwrap();
         let listed: Vec<String> = store.list_slack_apps().await.unwrap().into_iter().map(|a| a.client_id).collect();

@@ -30,19 +30,10 @@ pub(super) fn ConfigureApp() -> impl IntoView {
                 <p class="hint">"With it Herald opens the connection to Slack itself: clicks and Slack's events come over it, and nothing from the internet needs to reach Herald."</p>
             </div>
         </Show>
-        {move || if wizard.socket_mode() {
-            view! {
-                <p>"Then keep this page at hand: the next step asks for the app's "<strong>"Client ID"</strong>" and "
-                    <strong>"Client Secret"</strong>", found under "<strong>"Basic Information"</strong>" → "
-                    <strong>"App Credentials"</strong>" (click Show for the secret), and for the app-level token."</p>
-            }.into_any()
-        } else {
-            view! {
-                <p>"Then keep this page at hand: the next step asks for the app's "<strong>"Client ID"</strong>", "
-                    <strong>"Client Secret"</strong>" and "<strong>"Signing Secret"</strong>", found under "<strong>"Basic Information"</strong>
-                    " → "<strong>"App Credentials"</strong>" (click Show for the secrets)."</p>
-            }.into_any()
-        }}
+        <p>"Then keep this page at hand: the next step asks for the app's "<strong>"Client ID"</strong>" and "
+            <strong>"Client Secret"</strong>", found under "<strong>"Basic Information"</strong>" → "<strong>"App Credentials"</strong>
+            " (click Show for the secret), and for its "
+            {move || if wizard.socket_mode() { "app-level token." } else { "Signing Secret, found there too." }}</p>
         <StepNav back=2 next=4 />
     }
 }

@@ -47,6 +47,25 @@ pub(super) fn CreateApp() -> impl IntoView {
         });
     });
     let shown_url = move || public_url.get().unwrap_or_else(|| "its public URL".to_owned());
+    // An app set up one way, answered the other: what to change in Slack.
+    let switching = move || {
+        let (https, socket) = wizard.destination.with(|d| (d.signing_secret.set && !d.app_token.set, d.app_token.set));
+        let base = public_url.get().unwrap_or_default();
+        let base = base.trim_end_matches('/');
+        match socket_mode.get() {
+            true if https => Some(
+                "This app takes Slack's requests over https now. To switch it to Socket Mode: in the app's settings in Slack, open \
+                 Socket Mode and turn it on, create the app-level token (step 3), and save it in the destination."
+                    .to_owned(),
+            ),
+            false if socket => Some(format!(
+                "This app uses Socket Mode now. To switch it to https: in Slack, turn Socket Mode off, enter {base}/slack/events under \
+                 Event Subscriptions and {base}/slack/interactivity under Interactivity & Shortcuts, save the Signing Secret in the \
+                 destination, then click Stop using Socket Mode there."
+            )),
+            _ => None,
+        }
+    };
     let reach = move |socket: bool, label: &'static str, hint: &'static str| {
         view! {
             <label class="check">
@@ -111,6 +130,7 @@ pub(super) fn CreateApp() -> impl IntoView {
             {reach(false, "Yes", "Slack sends clicks and events to Herald's https address (through your proxy or tunnel).")}
             {reach(true, "No — Herald is behind a firewall", "Herald opens the connection to Slack instead (Socket Mode): nothing from the internet reaches it.")}
         </fieldset>
+        {move || switching().map(|text| view! { <p class="notice switching" role="status">{text}</p> })}
         <div class="tabs" role="tablist" aria-label="Slack plan" on:keydown=handler(tab_keys)>
             {tab(Plan::Standard, "Free, Pro and Business+ plans")}
             {tab(Plan::EnterpriseGrid, "Enterprise Grid")}

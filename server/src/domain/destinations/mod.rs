@@ -147,6 +147,30 @@ pub async fn save_credentials(store: &dyn Store, apps: &SlackApps, id: &str, cre
     Ok(Destination { record, app: Some(app) })
 }
 
+/// Takes the destination's Slack app out of Socket Mode: its app-level
+/// token is forgotten and its connection closed. Slack's requests then
+/// come over https, checked with the signing secret, which must be saved
+/// first (without either, nothing Slack sends could be trusted).
+pub async fn leave_socket_mode(store: &dyn Store, apps: &SlackApps, id: &str) -> Result<Destination, Error> {
+    let (record, app) = load(store, id).await?;
+    let Some(app) = app.filter(|a| a.app_token.is_some()) else {
+        return Err(FieldError::new("appToken", "This destination's Slack app does not use Socket Mode.").into());
+    };
+    if app.signing_secret.is_none() {
+        return Err(FieldError::new(
+            "signingSecret",
+            "Save the app's Signing Secret first (Basic Information → App Credentials): over https, Slack's requests are checked with it.",
+        )
+        .into());
+    }
+    let app = store.forget_app_token(&app.client_id).await?;
+    // The receiver closes the connection when it hears; the view already says it.
+    apps.socket_mode().remove(&record.settings.client_id);
+    apps.app_tokens_changed();
+    tracing::info!(destination.id = %record.id, "the Slack app left Socket Mode");
+    Ok(Destination { record, app })
+}
+
 /// Every rule the settings must pass: the model's, and the time zone
 /// database's.
 fn check(form: &SlackBotForm, stored: StoredSecrets) -> Result<ValidSlackBot, Vec<FieldError>> {

@@ -280,6 +280,15 @@ impl Store for SqliteStore {
         sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(rows::slack_app).collect()
     }
 
+    async fn forget_app_token(&self, client_id: &str) -> Result<Option<SlackAppRecord>, StoreError> {
+        let sql = format!(
+            "UPDATE slack_apps SET app_token = NULL, app_token_hint = NULL, updated_at = ? WHERE client_id = ? \
+             RETURNING {SLACK_APP_COLUMNS}"
+        );
+        let row = sqlx::query(&sql).bind(now_rfc3339()).bind(client_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(rows::slack_app).transpose()
+    }
+
     async fn set_slack_app_problem(&self, client_id: &str, problem: Option<&str>) -> Result<(), StoreError> {
         sqlx::query("UPDATE slack_apps SET problem = ?, updated_at = ? WHERE client_id = ?")
             .bind(problem)
