@@ -41,6 +41,8 @@ const REFUSED_RETRY: Duration = Duration::from_secs(300);
 /// taken for dead (a network that drops packets says nothing).
 const PING_EVERY: Duration = Duration::from_secs(20);
 const SILENT_LIMIT: Duration = Duration::from_secs(60);
+/// A connection up this long before it failed was no failure of the link.
+const STABLE: Duration = Duration::from_secs(30);
 /// Slack's error codes that mean the token itself is refused.
 const REFUSED: &[&str] = &["invalid_auth", "not_authed", "token_revoked", "account_inactive", "not_allowed_token_type", "missing_scope"];
 
@@ -133,6 +135,8 @@ struct Receiver {
     stop: watch::Receiver<bool>,
     /// Since when no connection has been open (`None`: one is).
     down_since: Option<Instant>,
+    /// Since when the connection open now has been (its `hello`).
+    up_since: Option<Instant>,
     /// The System Error for this outage was raised.
     raised: bool,
     /// Connections open now.
@@ -141,7 +145,7 @@ struct Receiver {
 
 impl Receiver {
     fn new(state: Inbound, client_id: String, token: SecretString, stop: watch::Receiver<bool>) -> Receiver {
-        Receiver { state, client_id, token, stop, down_since: Some(Instant::now()), raised: false, open: 0 }
+        Receiver { state, client_id, token, stop, down_since: Some(Instant::now()), up_since: None, raised: false, open: 0 }
     }
 
     fn show(&self, state: SocketModeState, reason: Option<String>) {
@@ -166,8 +170,15 @@ impl Receiver {
                     REFUSED_RETRY
                 }
                 Ended::Failed(reason) => {
-                    // A connection that was up starts the count again.
-                    failures = if self.down_since.is_none() { 1 } else { failures + 1 };
+                    // A connection that stayed up a while starts the count
+                    // again (Slack recycles connections every few hours);
+                    // one that ends soon after its hello counts, so a
+                    // connection that keeps failing at once is not opened
+                    // again at once, again and again.
+                    failures = match self.up_since.take() {
+                        Some(up) if up.elapsed() >= STABLE => 1,
+                        _ => failures + 1,
+                    };
                     let since = *self.down_since.get_or_insert_with(Instant::now);
                     tracing::info!(slack.client_id = %self.client_id, reason = %reason, "Socket Mode: connection lost; reconnecting");
                     self.show(SocketModeState::Reconnecting, Some(reason.clone()));
@@ -314,6 +325,7 @@ impl Receiver {
     async fn on_frame(&mut self, connection: &mut Connection, frame: FrameResult) -> Step {
         match frame {
             Ok(Some(Frame::Hello { .. })) => {
+                self.up_since = Some(Instant::now());
                 if self.down_since.take().is_some() {
                     tracing::info!(slack.client_id = %self.client_id, "Socket Mode: connected");
                 }

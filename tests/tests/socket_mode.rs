@@ -362,3 +362,50 @@ async fn an_app_leaves_socket_mode_once_its_signing_secret_is_saved_and_its_conn
     let again = s.admin.delete(&path).await;
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY, "nothing to leave");
 }
+
+#[tokio::test]
+async fn a_connection_down_longer_than_the_setting_raises_one_system_error_and_comes_back() {
+    let slack = FakeSlack::start().await;
+    let herald = Herald::start_with(&slack, |s| {
+        s.public_url = Some(INTERNAL.parse().unwrap());
+        s.socket_mode_alert_after = Duration::from_secs(2);
+    })
+    .await;
+    let admin = herald.sign_in_as_admin().await;
+    let mut errors = socket_mode_bot("Herald health", "#sec-alerts");
+    errors.settings.alert_kinds = vec![herald_model::destination::AlertKind::SystemErrors];
+    errors.settings.severities = herald_model::destination::Severity::ALL.to_vec();
+    let destination = admin.add_destination(&errors).await;
+    let token = admin.api_token().await;
+    let s = Scene { slack, herald, admin, token, destination };
+    s.until_connected(1).await;
+
+    // Slack answers 503 to the next four tries: about 4 s of backoff.
+    for _ in 0..4 {
+        s.slack.inject("apps.connections.open", herald_tests::fake_slack::Fault::Status(503));
+    }
+    s.slack.drop_connections();
+    let shown = poll::until("the destination to show the reconnecting", || async {
+        let view = s.destination().await["socketMode"].clone();
+        if view["state"] == "RECONNECTING" && view["reason"].as_str().is_some_and(|r| r.contains("503")) { Ok(view) } else { Err(view) }
+    })
+    .await;
+    assert_eq!(shown["connections"], 0);
+    poll::until("one System Error", || async {
+        let titles = s.system_errors().await;
+        if titles == ["Herald does not hear from Slack"] { Ok(()) } else { Err(titles) }
+    })
+    .await;
+    s.until_connected(2).await;
+    assert_eq!(s.system_errors().await.len(), 1, "one for the outage");
+    assert_eq!(s.slack.calls("apps.connections.open").len(), 1 + 1 + 4 + 1, "the check, the first, four refused, the one that worked");
+}
+
+#[tokio::test]
+async fn link_disabled_ends_the_connection_and_herald_tries_again_with_the_reason_logged() {
+    let s = scene().await;
+    s.slack.disconnect("link_disabled");
+    s.until_connected(2).await;
+    assert!(s.metric("herald_socket_mode_reconnects_total").await >= 1);
+    assert!(herald_tests::logs().contains("Slack disabled Socket Mode for the app"), "the reason is in the log");
+}
