@@ -43,8 +43,6 @@ const PING_EVERY: Duration = Duration::from_secs(20);
 const SILENT_LIMIT: Duration = Duration::from_secs(60);
 /// A connection up this long before it failed was no failure of the link.
 const STABLE: Duration = Duration::from_secs(30);
-/// Slack's error codes that mean the token itself is refused.
-const REFUSED: &[&str] = &["invalid_auth", "not_authed", "token_revoked", "account_inactive", "not_allowed_token_type", "missing_scope"];
 
 /// What the receiver works with.
 #[derive(Clone)]
@@ -154,6 +152,7 @@ impl Receiver {
 
     async fn keep_connected(mut self) {
         let mut failures = 0u32;
+        let mut last_failure: Option<String> = None;
         let mut first = true;
         self.show(SocketModeState::Reconnecting, None);
         loop {
@@ -179,13 +178,11 @@ impl Receiver {
                         Some(up) if up.elapsed() >= STABLE => 1,
                         _ => failures + 1,
                     };
-                    let since = *self.down_since.get_or_insert_with(Instant::now);
+                    self.down_since.get_or_insert_with(Instant::now);
                     tracing::info!(slack.client_id = %self.client_id, reason = %reason, "Socket Mode: connection lost; reconnecting");
                     self.show(SocketModeState::Reconnecting, Some(reason.clone()));
-                    if since.elapsed() >= self.state.alert_after {
-                        let minutes = since.elapsed().as_secs() / 60;
-                        self.raise(&format!("It has been down for {minutes} min; the last failure: {reason}.")).await;
-                    }
+                    self.raise_if_down_too_long(&reason).await;
+                    last_failure = Some(reason);
                     // Slack recycling a connection is no failure: at once.
                     if failures <= 1 { Duration::ZERO } else { crate::domain::time::backoff(FIRST_BACKOFF, failures - 1, MAX_BACKOFF) }
                 }
@@ -196,12 +193,20 @@ impl Receiver {
                 _ = stop => return,
             }
             // The wait may have gone on past the alert's time.
-            if let Some(since) = self.down_since
-                && since.elapsed() >= self.state.alert_after
-                && !self.raised
-            {
-                self.raise(&format!("It has been down for {} min.", since.elapsed().as_secs() / 60)).await;
+            if let Some(reason) = &last_failure {
+                self.raise_if_down_too_long(reason).await;
             }
+        }
+    }
+
+    /// The System Error when no connection has been open for longer than
+    /// `HERALD_SOCKET_MODE_ALERT_AFTER`.
+    async fn raise_if_down_too_long(&mut self, last_failure: &str) {
+        if let Some(since) = self.down_since
+            && since.elapsed() >= self.state.alert_after
+        {
+            let minutes = since.elapsed().as_secs() / 60;
+            self.raise(&format!("It has been down for {minutes} min; the last failure: {last_failure}.")).await;
         }
     }
 
@@ -413,7 +418,7 @@ impl Receiver {
 async fn open(state: Inbound, token: SecretString) -> Result<Connection, Ended> {
     let url = match state.interactions.apps.slack().open_connection(token.expose_secret()).await {
         Ok(url) => url,
-        Err(SlackError::Api(code)) if REFUSED.contains(&code.as_str()) => {
+        Err(SlackError::Api(code)) if crate::slack::explain::refuses_app_token(&code) => {
             return Err(Ended::Refused(crate::slack::explain::app_token_refused(&code)));
         }
         Err(error) => return Err(Ended::Failed(format!("apps.connections.open: {error}"))),

@@ -259,7 +259,7 @@ async fn behind_a_firewall_the_wizard_takes_the_socket_mode_path_and_the_destina
     poll_manifest(&browser, &format!("request_url: \"{internal}/slack/events\"")).await;
     browser.click_text("fieldset.reach label", "No — Herald is behind a firewall").await;
     poll_manifest(&browser, "socket_mode_enabled: true").await;
-    browser.set_viewport(390, 844).await;
+    browser.set_viewport(360, 800).await;
     browser.assert_no_sideways_scroll("step 2, Socket Mode").await;
     browser.screenshot("socket-mode-step-2-phone").await;
     browser.set_viewport(1280, 900).await;
@@ -300,7 +300,7 @@ async fn behind_a_firewall_the_wizard_takes_the_socket_mode_path_and_the_destina
     browser.find_text("tr[data-destination='Behind the firewall'] .socket-mode", "Socket Mode: connected").await;
     assert_eq!(slack.socket_connections(), 1);
     browser.screenshot("socket-mode-list-desktop").await;
-    browser.set_viewport(390, 844).await;
+    browser.set_viewport(360, 800).await;
     browser.assert_no_sideways_scroll("the destinations list").await;
     browser.screenshot("socket-mode-list-phone").await;
     browser.set_viewport(1280, 900).await;

@@ -38,6 +38,12 @@ pub fn explain(error: &SlackError, channel: &str, bot: &str) -> String {
     }
 }
 
+/// Slack's answers to `apps.connections.open` that refuse the token itself
+/// (not a passing failure).
+pub fn refuses_app_token(code: &str) -> bool {
+    matches!(code, "invalid_auth" | "not_authed" | "token_revoked" | "account_inactive" | "not_allowed_token_type" | "missing_scope")
+}
+
 /// Why Slack would not open a Socket Mode connection with an app-level
 /// token (`apps.connections.open`), and what to do.
 pub fn app_token_refused(code: &str) -> String {
@@ -67,6 +73,7 @@ mod tests {
         assert!(app_token_refused("token_revoked").contains("create a new one"));
         assert!(app_token_refused("missing_scope").contains("connections:write"));
         assert!(app_token_refused("invalid_auth").contains("App-Level Tokens"));
+        assert!(refuses_app_token("token_revoked") && !refuses_app_token("ratelimited"));
     }
 
     #[test]
