@@ -19,6 +19,9 @@ pub const MAX_ID_CHARS: usize = 200;
 pub const MAX_SHORT_CHARS: usize = 255;
 pub const MAX_LIST_ITEMS: usize = 100;
 pub const MAX_REFERENCE_CHARS: usize = 2_000;
+/// Links shown as buttons on the message (a dashboard, a silence).
+pub const MAX_LINKS: usize = 5;
+pub const MAX_LINK_LABEL_CHARS: usize = 40;
 
 /// What the detection pipeline says the alert is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -136,6 +139,17 @@ pub struct AlertContent {
     pub runbook: Option<String>,
     pub reference: Option<String>,
     pub tags: Vec<String>,
+    /// Buttons that open a page: Grafana's dashboard, panel and silence.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+}
+
+/// A link the message shows as a button; the URL is an http(s) link a
+/// browser can open (see [`web_link`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub label: String,
+    pub url: String,
 }
 
 /// One alert of an ingest body, checked. `created_at` is RFC 3339 as sent
@@ -277,27 +291,11 @@ fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>>
     let dedup_key = text("dedupKey", MAX_SHORT_CHARS * 4, &mut fail);
     let description = text("description", MAX_TEXT_CHARS, &mut fail);
     let runbook = text("runbook", MAX_TEXT_CHARS, &mut fail);
-    let reference = text("reference", MAX_REFERENCE_CHARS, &mut fail).and_then(|reference| {
-        // Kept as a browser reads it (WHATWG URL rules: `\` is `/`), so
-        // the link Slack shows and its host label name the same site.
-        if !(reference.starts_with("https://") || reference.starts_with("http://")) {
-            fail("reference", "reference must be an http(s) link.".into());
-            return None;
-        }
-        if reference.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            fail("reference", "reference must be one link, without spaces (encode them as %20).".into());
-            return None;
-        }
-        match url::Url::parse(&reference) {
-            Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => Some(url.to_string()),
-            Ok(_) => {
-                fail("reference", "reference must name a site, like https://docs.example.com/runbook.".into());
-                None
-            }
-            Err(error) => {
-                fail("reference", format!("reference is not a link a browser can open ({error})."));
-                None
-            }
+    let reference = text("reference", MAX_REFERENCE_CHARS, &mut fail).and_then(|reference| match web_link(&reference) {
+        Ok(link) => Some(link),
+        Err(problem) => {
+            fail("reference", format!("reference {problem}"));
+            None
         }
     });
     let created_at = text("createdAt", 64, &mut fail);
@@ -337,6 +335,7 @@ fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>>
     };
     let log_types = list("logTypes", &mut fail);
     let tags = list("tags", &mut fail);
+    let links = links(object.get("links"), &mut fail);
     let destinations = object.get("destinations").filter(|v| !v.is_null()).map(|_| list("destinations", &mut fail));
     let alert_context = match object.get("alertContext") {
         None | Some(Value::Null) => None,
@@ -366,12 +365,67 @@ fn parse_alert(value: &Value, prefix: &str) -> Result<NewAlert, Vec<FieldError>>
     }
     Ok(NewAlert {
         alert_id,
-        content: AlertContent { title, severity, alert_type, detection_id, log_types, description, runbook, reference, tags },
+        content: AlertContent { title, severity, alert_type, detection_id, log_types, description, runbook, reference, tags, links },
         created_at,
         alert_context,
         destinations,
         dedup_key,
     })
+}
+
+/// `links: [{"label": "Dashboard", "url": "https://…"}]`, each checked.
+fn links(value: Option<&Value>, fail: &mut dyn FnMut(&str, String)) -> Vec<Link> {
+    let items = match value {
+        None | Some(Value::Null) => return Vec::new(),
+        Some(Value::Array(items)) if items.len() <= MAX_LINKS => items,
+        Some(Value::Array(items)) => {
+            fail("links", format!("links has {} items; the limit is {MAX_LINKS}.", items.len()));
+            return Vec::new();
+        }
+        Some(_) => {
+            fail("links", "links must be a list of {\"label\": …, \"url\": …} objects.".into());
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let field = format!("links[{i}]");
+        let (Some(label), Some(url)) = (item.get("label").and_then(Value::as_str), item.get("url").and_then(Value::as_str)) else {
+            fail(&field, format!("{field} must have a label and a url, both strings."));
+            continue;
+        };
+        let label = crate::text::without_nul(label.trim());
+        if label.is_empty() || label.chars().count() > MAX_LINK_LABEL_CHARS {
+            fail(&format!("{field}.label"), format!("{field}.label must be 1 to {MAX_LINK_LABEL_CHARS} characters."));
+            continue;
+        }
+        if url.chars().count() > MAX_REFERENCE_CHARS {
+            fail(&format!("{field}.url"), format!("{field}.url is longer than {MAX_REFERENCE_CHARS} characters."));
+            continue;
+        }
+        match web_link(url) {
+            Ok(url) => out.push(Link { label, url }),
+            Err(problem) => fail(&format!("{field}.url"), format!("{field}.url {problem}")),
+        }
+    }
+    out
+}
+
+/// An http(s) link as a browser reads it (WHATWG URL rules: `\` is `/`),
+/// so the link Slack shows and its host label name the same site. `Err`
+/// ends a sentence that starts with the field's name.
+pub fn web_link(link: &str) -> Result<String, String> {
+    if !(link.starts_with("https://") || link.starts_with("http://")) {
+        return Err("must be an http(s) link.".into());
+    }
+    if link.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must be one link, without spaces (encode them as %20).".into());
+    }
+    match url::Url::parse(link) {
+        Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(url.to_string()),
+        Ok(_) => Err("must name a site, like https://docs.example.com/runbook.".into()),
+        Err(error) => Err(format!("is not a link a browser can open ({error}).")),
+    }
 }
 
 /// A quick shape check; the server parses the time properly.
@@ -466,6 +520,10 @@ pub struct Accepted {
     /// folded into it (`alertId` is that alert's); its message is updated.
     #[serde(default)]
     pub folded: bool,
+    /// Webhooks: `true` when the source said the alert is resolved and
+    /// Herald resolved it (its messages are updated).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resolved: bool,
 }
 
 /// The answer to `POST /api/alerts`: 202 when anything new was queued, 200
@@ -793,6 +851,8 @@ fn read_alert<'de, A: MapAccess<'de>>(map: A) -> Result<AlertView, A::Error> {
     let (mut title, mut severity, mut alert_type) = (None, None, None);
     let (mut detection_id, mut description, mut runbook, mut reference) = Default::default();
     let (mut log_types, mut tags) = (None, None);
+    #[cfg_attr(target_arch = "wasm32", allow(unused_mut))]
+    let mut links = Vec::new();
     let (mut assignee, mut event_count, mut last_seen_at, mut earlier_events) = (None, 1, String::new(), Vec::new());
     #[cfg_attr(target_arch = "wasm32", allow(unused_mut))]
     let mut alert_context = None;
@@ -808,6 +868,9 @@ fn read_alert<'de, A: MapAccess<'de>>(map: A) -> Result<AlertView, A::Error> {
             "runbook" => runbook = map.next_value()?,
             "reference" => reference = map.next_value()?,
             "tags" => tags = map.next_value()?,
+            // The console does not show them; the Slack message does.
+            #[cfg(not(target_arch = "wasm32"))]
+            "links" => links = map.next_value()?,
             "status" => status = map.next_value()?,
             "createdAt" => created_at = map.next_value()?,
             "receivedAt" => received_at = map.next_value()?,
@@ -834,6 +897,7 @@ fn read_alert<'de, A: MapAccess<'de>>(map: A) -> Result<AlertView, A::Error> {
         runbook,
         reference,
         tags: required(tags, "tags")?,
+        links,
     };
     Ok(AlertView {
         id: required(id, "id")?,

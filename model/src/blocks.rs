@@ -181,6 +181,9 @@ pub mod actions {
     pub const DETAILS: &str = "alert.details";
     pub const BOOMERANG: &str = "alert.boomerang";
     pub const VIEW: &str = "alert.view";
+    /// A link of the alert (`alert.link.0`, …): Slack opens it, Herald
+    /// only acknowledges the click.
+    pub const LINK: &str = "alert.link";
 }
 
 pub fn severity_emoji(severity: Severity) -> &'static str {
@@ -287,6 +290,24 @@ impl AlertMessage<'_> {
             };
             let text = if text.chars().count() <= MAX_SECTION_TEXT { text } else { format!("Reference: {}", escape(reference)) };
             blocks.push(Block::Context { elements: vec![Text::mrkdwn(text, MAX_SECTION_TEXT)] });
+        }
+
+        // The alert's own links, in a row of their own above the controls.
+        let links: Vec<Element> = alert
+            .links
+            .iter()
+            .enumerate()
+            .filter(|(_, link)| link.url.len() <= MAX_BUTTON_URL)
+            .map(|(i, link)| Element::Button {
+                text: Text::plain(&link.label, MAX_BUTTON_TEXT),
+                action_id: format!("{}.{i}", actions::LINK),
+                value: Some(id.clone()),
+                url: Some(link.url.clone()),
+                style: None,
+            })
+            .collect();
+        if !links.is_empty() {
+            blocks.push(Block::Actions { block_id: format!("links:{id}"), elements: links });
         }
 
         let button = |label: &str, action: &str, style: Option<&'static str>| Element::Button {

@@ -20,6 +20,7 @@ fn said(log_types: &[&str]) -> AlertContent {
         runbook: Some("1. Ask the user whether it was them.\n2. If not, disable the key & rotate.".into()),
         reference: Some("https://docs.acme.example/runbooks/console-login".into()),
         tags: Vec::new(),
+        links: Vec::new(),
     }
 }
 
@@ -126,6 +127,9 @@ fn hostile_and_oversized_alerts_stay_within_slack_limits_and_cannot_mention_or_l
         description: Some(description),
         runbook: Some(runbook),
         reference: Some("https://x.example/<!channel>|y".to_owned()),
+        links: (0..herald_model::alert::MAX_LINKS)
+            .map(|_| herald_model::alert::Link { label: "<!channel>".repeat(4), url: format!("https://x.example/{}", "a".repeat(1_980)) })
+            .collect(),
         ..said(&[])
     };
     let hostile = AlertMessage {

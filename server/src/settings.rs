@@ -216,6 +216,17 @@ pub struct Settings {
     #[arg(long, env = "HERALD_SOCKET_MODE_ALERT_AFTER", default_value = "5m", value_parser = parse_socket_mode_alert_after)]
     pub socket_mode_alert_after: std::time::Duration,
 
+    /// Alertmanager and Grafana webhooks: the label whose value is an
+    /// alert's log type (routing by log type uses it).
+    #[arg(long, env = "HERALD_INGEST_LOG_TYPE_LABEL", default_value = "job", value_parser = parse_log_type_label)]
+    pub ingest_log_type_label: String,
+
+    /// Alertmanager and Grafana webhooks: the severity of an alert whose
+    /// `severity` label is missing or not one Herald reads (critical,
+    /// error/high, warning, low, info).
+    #[arg(long, env = "HERALD_INGEST_DEFAULT_SEVERITY", default_value = "MEDIUM", value_parser = parse_default_severity)]
+    pub ingest_default_severity: herald_model::destination::Severity,
+
     /// Email of the first admin, created at start-up when there are no
     /// users (with HERALD_ADMIN_PASSWORD_FILE).
     #[arg(long, env = "HERALD_ADMIN_EMAIL")]
@@ -435,6 +446,19 @@ fn parse_trusted_proxies(s: &str) -> Result<TrustedProxies, String> {
 
 fn parse_priority_max_wait(s: &str) -> Result<std::time::Duration, String> {
     parse_duration("HERALD_PRIORITY_MAX_WAIT", "10m", s)
+}
+
+fn parse_log_type_label(s: &str) -> Result<String, String> {
+    let label = s.trim();
+    // Prometheus' label names: letters, digits and _, not starting with a digit.
+    let valid = label.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid { Ok(label.to_owned()) } else { Err(hint("HERALD_INGEST_LOG_TYPE_LABEL", "a label name such as job or namespace")) }
+}
+
+fn parse_default_severity(s: &str) -> Result<herald_model::destination::Severity, String> {
+    herald_model::destination::Severity::parse(s)
+        .ok_or_else(|| hint("HERALD_INGEST_DEFAULT_SEVERITY", "INFO, LOW, MEDIUM, HIGH or CRITICAL"))
 }
 
 fn parse_socket_mode_alert_after(s: &str) -> Result<std::time::Duration, String> {

@@ -172,7 +172,13 @@ impl Herald {
 
     /// `POST /api/alerts` as a detection pipeline sends it.
     pub async fn send_alerts(&self, api_token: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.http.post(self.url("/api/alerts")).bearer_auth(api_token).json(body).send().await.expect("POST /api/alerts")
+        self.send_to("/api/alerts", api_token, body).await
+    }
+
+    /// A JSON body posted with the API token: `/api/alerts`, or a webhook
+    /// such as `/api/ingest/alertmanager`.
+    pub async fn send_to(&self, path: &str, api_token: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.http.post(self.url(path)).bearer_auth(api_token).json(body).send().await.unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
     /// Stops the server the way SIGTERM does and waits for it to finish.

@@ -2,6 +2,7 @@
 //! fresh database (SQLite, or PostgreSQL: see `database`), a fake Slack, and a real headless Chromium driving
 //! the real wasm app. Tests live in `tests/tests/`.
 
+pub mod alertmanager;
 pub mod browser;
 pub mod database;
 pub mod fake_slack;

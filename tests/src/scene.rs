@@ -31,6 +31,14 @@ impl Scene {
         (status, response.json().await.unwrap())
     }
 
+    /// Posts a webhook's notification (`/api/ingest/alertmanager`) with
+    /// the API token; the status and the answer.
+    pub async fn send_to(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self.herald.send_to(path, &self.token, &body).await;
+        let status = response.status();
+        (status, response.json().await.unwrap())
+    }
+
     /// The alert as the API shows it.
     pub async fn alert(&self, id: &str) -> Value {
         let response = self.admin.get(&format!("/api/alerts/{id}")).await;

@@ -26,6 +26,11 @@ pub struct Metrics {
     pub socket_envelopes: AtomicU64,
     pub socket_acks: AtomicU64,
     pub socket_reconnects: AtomicU64,
+    /// Webhooks: alerts a notification left out (`truncatedAlerts`), by
+    /// source, and alerts resolved because their source said so.
+    pub truncated_alertmanager: AtomicU64,
+    pub truncated_grafana: AtomicU64,
+    pub resolved_from_source: AtomicU64,
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_micros: AtomicU64,
@@ -54,7 +59,7 @@ impl Metrics {
         counter(
             &mut out,
             "herald_alerts_ingested_total",
-            "Alerts accepted by POST /api/alerts (repeats not counted).",
+            "Alerts accepted by POST /api/alerts and the webhooks (repeats not counted).",
             &[("", self.alerts_ingested.load(Relaxed))],
         );
         counter(
@@ -79,6 +84,21 @@ impl Metrics {
                 ("{outcome=\"failed\"}", self.failed.load(Relaxed)),
                 ("{outcome=\"paced\"}", self.paced.load(Relaxed)),
             ],
+        );
+        counter(
+            &mut out,
+            "herald_ingest_truncated_alerts_total",
+            "Alerts a webhook notification left out (truncatedAlerts: the receiver's max_alerts).",
+            &[
+                ("{source=\"alertmanager\"}", self.truncated_alertmanager.load(Relaxed)),
+                ("{source=\"grafana\"}", self.truncated_grafana.load(Relaxed)),
+            ],
+        );
+        counter(
+            &mut out,
+            "herald_alerts_resolved_from_source_total",
+            "Alerts resolved because Alertmanager or Grafana said they were.",
+            &[("", self.resolved_from_source.load(Relaxed))],
         );
         counter(&mut out, "herald_slack_rate_limited_total", "HTTP 429 answers from Slack.", &[("", self.rate_limited.load(Relaxed))]);
         counter(

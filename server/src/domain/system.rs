@@ -143,6 +143,7 @@ async fn raise(
             description: Some(description),
             runbook: Some(runbook.to_owned()),
             reference: None,
+            links: Vec::new(),
         },
         status: AlertStatus::initial(Severity::Critical),
         alert_context: None,

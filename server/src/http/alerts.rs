@@ -18,7 +18,7 @@ use super::Body;
 use super::Query;
 use super::views;
 use crate::AppState;
-use crate::domain::alerts::{ingest, resend};
+use crate::domain::alerts::{ingest, resend, webhook};
 use crate::domain::triage::{self, Actor};
 use crate::http::auth::{ApiCaller, Authorized, need};
 use crate::http::error::ApiError;
@@ -34,6 +34,42 @@ pub async fn create(
     // 202 when anything was taken in (a new alert, or an event folded into
     // one, whose messages are updated); 200 when every alert was a repeat.
     let taken = answer.alerts.iter().any(|a| a.created || a.folded);
+    let status = if taken { StatusCode::ACCEPTED } else { StatusCode::OK };
+    Ok((status, Json(answer)))
+}
+
+/// `POST /api/ingest/alertmanager`: a receiver's `webhook_configs` entry.
+pub async fn from_alertmanager(
+    caller: ApiCaller,
+    State(state): State<AppState>,
+    Body(body): Body<Value>,
+) -> Result<(StatusCode, Json<IngestAnswer>), ApiError> {
+    from_webhook(caller, state, webhook::Source::Alertmanager, body).await
+}
+
+/// `POST /api/ingest/grafana`: a webhook contact point.
+pub async fn from_grafana(
+    caller: ApiCaller,
+    State(state): State<AppState>,
+    Body(body): Body<Value>,
+) -> Result<(StatusCode, Json<IngestAnswer>), ApiError> {
+    from_webhook(caller, state, webhook::Source::Grafana, body).await
+}
+
+async fn from_webhook(
+    caller: ApiCaller,
+    state: AppState,
+    source: webhook::Source,
+    body: Value,
+) -> Result<(StatusCode, Json<IngestAnswer>), ApiError> {
+    let mapping = webhook::Mapping {
+        log_type_label: state.settings.ingest_log_type_label.clone(),
+        default_severity: state.settings.ingest_default_severity,
+    };
+    let answer = webhook::receive(webhook::Sink { store: &*state.store, outbox: &state.outbox }, &mapping, source, &body).await?;
+    tracing::debug!(api_token.id = %caller.token.id, source = source.label(), alerts = answer.alerts.len(), "webhook received");
+    // 202 when an alert was new or resolved; 200 when nothing changed.
+    let taken = answer.alerts.iter().any(|a| a.created || a.resolved);
     let status = if taken { StatusCode::ACCEPTED } else { StatusCode::OK };
     Ok((status, Json(answer)))
 }

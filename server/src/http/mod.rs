@@ -39,6 +39,8 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/session", get(session::me).post(session::sign_in).delete(session::sign_out))
         .route("/alerts", get(alerts::list).post(alerts::create))
+        .route("/ingest/alertmanager", post(alerts::from_alertmanager))
+        .route("/ingest/grafana", post(alerts::from_grafana).put(alerts::from_grafana))
         .route("/alerts/{id}", get(alerts::get).patch(alerts::update))
         .route("/alerts/{id}/resend", post(alerts::resend))
         .route("/alerts/{id}/comments", post(alerts::add_comment))

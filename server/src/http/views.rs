@@ -2,7 +2,9 @@
 //! keeps to what a response carries is here, so a field added to a view
 //! is added in one place. Times become RFC 3339; secrets become hints.
 
-use herald_model::alert::{Activity, ActivityAction, ActivityView, AlertSummary, AlertView, AssigneeView, DeliveryState, DeliveryView};
+use herald_model::alert::{
+    Activity, ActivityAction, ActivitySource, ActivityView, AlertSummary, AlertView, AssigneeView, DeliveryState, DeliveryView,
+};
 use herald_model::destination::{DeliveryHealthView, DestinationView, SecretHint, SlackAppView};
 
 use crate::domain::destinations::Destination;
@@ -132,7 +134,10 @@ fn summary(a: &Activity) -> String {
         ActivityAction::Status => format!("{who} changed the status from {old} to {new}"),
         ActivityAction::Assign if a.new_value.is_some() => format!("{who} assigned the alert to {new}"),
         ActivityAction::Assign => format!("{who} took the assignment away from {old}"),
+        // Alertmanager or Grafana: "Resolved in Grafana too; …".
+        ActivityAction::Comment if a.source == ActivitySource::Api => comment.to_owned(),
         ActivityAction::Comment => format!("{who} commented: {comment}"),
+        ActivityAction::Resolve if a.source == ActivitySource::Api => format!("Resolved in {who}"),
         ActivityAction::Resolve => format!("{who} resolved the alert: {comment}"),
         ActivityAction::Question => format!("{who} asked {new}: {comment}"),
         ActivityAction::Answer => format!("{who} answered “{old}”: {comment}"),

@@ -129,6 +129,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("event_count", Int),
             ("last_seen_at", Int),
             ("earlier_events", Json),
+            ("links", Json),
         ],
     ),
     (

@@ -158,6 +158,7 @@ pub(super) fn alert(row: &impl Columns) -> Result<AlertRecord, StoreError> {
             description: row.maybe_text("description")?,
             runbook: row.maybe_text("runbook")?,
             reference: row.maybe_text("reference")?,
+            links: row.json("links")?,
         },
         status: AlertStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
         alert_context: row.maybe_text("alert_context")?,

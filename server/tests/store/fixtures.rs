@@ -88,6 +88,7 @@ pub fn an_alert(id: &str) -> AlertRecord {
             description: None,
             runbook: None,
             reference: None,
+            links: vec![],
         },
         status: AlertStatus::Open,
         alert_context: None,

@@ -223,6 +223,7 @@ async fn an_alert_is_stored_once_with_a_delivery_per_known_destination_and_count
         let (one, two) = (a_destination(store).await, a_destination(store).await);
         let mut alert = an_alert("a1");
         (alert.content.description, alert.content.tags) = (Some("why".into()), vec!["t1".into()]);
+        alert.content.links = vec![herald_model::alert::Link { label: "Open dashboard".into(), url: "https://grafana.example/d/x".into() }];
         let stored = store.insert_alerts(&[routed(alert.clone(), &[&one, &two])], 1_000).await.unwrap();
         assert_eq!((stored[0].created, stored[0].deliveries, stored[0].folded), (true, 2, false), "{}", b.name);
         assert_eq!(store.alert("a1").await.unwrap(), Some(alert));

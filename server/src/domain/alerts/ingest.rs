@@ -64,8 +64,10 @@ pub async fn ingest(store: &dyn Store, outbox: &Outbox, body: &Value) -> Result<
     if stored.iter().any(|s| (s.created || s.folded) && s.deliveries > 0) {
         outbox.wake();
     }
-    let alerts =
-        stored.into_iter().map(|s| Accepted { alert_id: s.id, created: s.created, deliveries: s.deliveries, folded: s.folded }).collect();
+    let alerts = stored
+        .into_iter()
+        .map(|s| Accepted { alert_id: s.id, created: s.created, deliveries: s.deliveries, folded: s.folded, resolved: false })
+        .collect();
     Ok(IngestAnswer { alerts })
 }
 

@@ -17,7 +17,7 @@ use crate::store::{
 
 const ALERT_COLUMNS: &str = "id, title, severity, type, status, detection_id, log_types::text AS log_types, tags::text AS tags, \
      description, runbook, reference, alert_context, created_at, received_at, assignee_id, assignee_name, assignee_slack_id, dedup_key, \
-     event_count, last_seen_at, earlier_events::text AS earlier_events";
+     event_count, last_seen_at, earlier_events::text AS earlier_events, links::text AS links";
 
 /// A folded alert's message is updated at most this often (ms), however
 /// fast its events come.
@@ -46,8 +46,8 @@ pub(super) async fn insert_alerts(pool: &PgPool, alerts: &[NewAlertRecord], now:
         }
         let inserted = sqlx::query(
             "INSERT INTO alerts (id, title, severity, type, status, detection_id, log_types, tags, description, runbook, \
-             reference, alert_context, created_at, received_at, dedup_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING",
+             reference, alert_context, created_at, received_at, dedup_key, links) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14, $15, $16::jsonb) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&a.id)
         .bind(&a.content.title)
@@ -64,6 +64,7 @@ pub(super) async fn insert_alerts(pool: &PgPool, alerts: &[NewAlertRecord], now:
         .bind(a.created_at)
         .bind(a.received_at)
         .bind(&a.dedup_key)
+        .bind(to_json(&a.content.links))
         .execute(&mut *tx)
         .await?
         .rows_affected()

@@ -16,7 +16,7 @@ use crate::store::{
 
 const ALERT_COLUMNS: &str = "id, title, severity, type, status, detection_id, log_types, tags, description, runbook, \
      reference, alert_context, created_at, received_at, assignee_id, assignee_name, assignee_slack_id, dedup_key, event_count, \
-     last_seen_at, earlier_events";
+     last_seen_at, earlier_events, links";
 
 /// A folded alert's message is updated at most this often (ms), however
 /// fast its events come.
@@ -59,7 +59,7 @@ async fn insert_alerts_on(connection: &mut sqlx::SqliteConnection, alerts: &[New
         }
         let inserted = sqlx::query(
             "INSERT INTO alerts (id, title, severity, type, status, detection_id, log_types, tags, description, runbook, \
-             reference, alert_context, created_at, received_at, dedup_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             reference, alert_context, created_at, received_at, dedup_key, links) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(&a.id)
@@ -77,6 +77,7 @@ async fn insert_alerts_on(connection: &mut sqlx::SqliteConnection, alerts: &[New
         .bind(a.created_at)
         .bind(a.received_at)
         .bind(&a.dedup_key)
+        .bind(to_json(&a.content.links))
         .execute(&mut *tx)
         .await?
         .rows_affected()
