@@ -123,12 +123,20 @@ pub async fn send_welcome(id: &str) -> Result<WelcomeOutcome, ApiError> {
     send(Request::post(&format!("/api/destinations/{}/welcome", segment(id)))).await
 }
 
-pub async fn manifest(format: ManifestFormat, enterprise_grid: bool, socket_mode: bool) -> Result<ManifestText, ApiError> {
+pub async fn manifest(
+    format: ManifestFormat,
+    enterprise_grid: bool,
+    socket_mode: bool,
+    user_groups: bool,
+) -> Result<ManifestText, ApiError> {
     let format = match format {
         ManifestFormat::Yaml => "yaml",
         ManifestFormat::Json => "json",
     };
-    send(Request::get(&format!("/api/slack/manifest?format={format}&enterpriseGrid={enterprise_grid}&socketMode={socket_mode}"))).await
+    send(Request::get(&format!(
+        "/api/slack/manifest?format={format}&enterpriseGrid={enterprise_grid}&socketMode={socket_mode}&userGroups={user_groups}"
+    )))
+    .await
 }
 
 pub async fn timezones() -> Result<TimezoneList, ApiError> {

@@ -232,6 +232,10 @@ pub struct AlertMessage<'a> {
     pub herald_url: &'a str,
     /// Events folded into the alert, when more than one.
     pub events: Option<Events<'a>>,
+    /// Who the destination notifies for this severity, as Slack writes it
+    /// (`<!here> <!subteam^S…>`, from [`crate::mention::Mentions::slack_text`]);
+    /// empty: nobody.
+    pub mentions: &'a str,
 }
 
 /// How many events an alert stands for, and when the latest came.
@@ -252,6 +256,10 @@ impl AlertMessage<'_> {
         let emoji = severity_emoji(alert.severity);
         let mut blocks = Vec::with_capacity(8);
         blocks.push(Block::Header { text: Text::plain(&format!("{emoji} {}", alert.title), MAX_HEADER_TEXT) });
+        if !self.mentions.is_empty() {
+            // Built from parsed mentions only: never from the alert's text.
+            blocks.push(Block::Section { text: Some(Text::mrkdwn(self.mentions.to_owned(), MAX_SECTION_TEXT)), fields: Vec::new() });
+        }
 
         let log_types = if alert.log_types.is_empty() { "—".to_owned() } else { escape(&alert.log_types.join(", ")) };
         let field = |label: &str, value: String| Text::mrkdwn(format!("*{label}*\n{value}"), MAX_FIELD_TEXT);
@@ -343,7 +351,8 @@ impl AlertMessage<'_> {
             ],
         });
 
-        let mut text = format!("{emoji} [{}] {}", alert.severity.as_str(), escape(&alert.title));
+        let mut text = if self.mentions.is_empty() { String::new() } else { format!("{} ", self.mentions) };
+        text.push_str(&format!("{emoji} [{}] {}", alert.severity.as_str(), escape(&alert.title)));
         if let Some(detection) = alert.detection_id.as_deref() {
             text.push_str(&format!(" ({})", escape(detection)));
         }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::FieldError;
 use crate::inline::{deserialize_with, required, walk};
+use crate::mention::Mentions;
 
 /// The kinds of destination Herald can deliver to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -95,11 +96,11 @@ pub fn last_four(secret: &str) -> String {
     chars[chars.len().saturating_sub(4)..].iter().collect()
 }
 
-/// A destination's seven settings: the one type the form, the view and
-/// the store share. The Slack app's secrets and the deduplication window
+/// A destination's settings: the one type the form, the view and the
+/// store share. The Slack app's secrets and the deduplication window
 /// stand beside it, since the form may leave them out to keep what is
 /// stored.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DestinationSettings {
     pub display_name: String,
@@ -111,7 +112,38 @@ pub struct DestinationSettings {
     /// Empty: every log type.
     pub log_types: Vec<String>,
     pub timezone: String,
+    /// Who each severity's messages notify.
+    pub mentions: Mentions,
+    /// Minutes an alert may stay Open and unassigned before Herald
+    /// replies in its thread as a reminder; 0: never.
+    pub remind_after: u32,
+    /// At most this many reminders per alert.
+    pub remind_times: u32,
 }
+
+impl Default for DestinationSettings {
+    fn default() -> Self {
+        DestinationSettings {
+            display_name: String::new(),
+            channel: String::new(),
+            client_id: String::new(),
+            severities: Vec::new(),
+            alert_kinds: Vec::new(),
+            log_types: Vec::new(),
+            timezone: String::new(),
+            mentions: Mentions::default(),
+            remind_after: 0,
+            remind_times: DEFAULT_REMIND_TIMES,
+        }
+    }
+}
+
+/// Reminders per alert when not told.
+pub const DEFAULT_REMIND_TIMES: u32 = 3;
+/// The most reminders an alert gets.
+pub const MAX_REMIND_TIMES: u32 = 10;
+/// The longest wait before a reminder: a day, in minutes.
+pub const MAX_REMIND_AFTER: u32 = 24 * 60;
 
 /// How deliveries to a destination have gone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,8 +190,11 @@ pub struct DestinationView {
     pub updated_at: String,
 }
 
-/// The settings' keys, as [`read_setting`] numbers them.
-const SETTINGS: [&str; 7] = ["displayName", "channel", "clientId", "severities", "alertKinds", "logTypes", "timezone"];
+/// The settings' keys, as [`read_setting`] numbers them; a view has the
+/// first [`REQUIRED_SETTINGS`] always (the others came later).
+const SETTINGS: [&str; 10] =
+    ["displayName", "channel", "clientId", "severities", "alertKinds", "logTypes", "timezone", "mentions", "remindAfter", "remindTimes"];
+const REQUIRED_SETTINGS: usize = 7;
 
 /// Reads `key` into `settings` when it is one of theirs; which one it was.
 fn read_setting<'de, A: MapAccess<'de>>(settings: &mut DestinationSettings, key: &str, map: &mut A) -> Result<Option<usize>, A::Error> {
@@ -171,7 +206,10 @@ fn read_setting<'de, A: MapAccess<'de>>(settings: &mut DestinationSettings, key:
         3 => settings.severities = map.next_value()?,
         4 => settings.alert_kinds = map.next_value()?,
         5 => settings.log_types = map.next_value()?,
-        _ => settings.timezone = map.next_value()?,
+        6 => settings.timezone = map.next_value()?,
+        7 => settings.mentions = map.next_value()?,
+        8 => settings.remind_after = map.next_value()?,
+        _ => settings.remind_times = map.next_value()?,
     }
     Ok(Some(i))
 }
@@ -208,7 +246,7 @@ fn read_view<'de, A: MapAccess<'de>>(map: A) -> Result<DestinationView, A::Error
         }
         Ok(true)
     })?;
-    if let Some(i) = seen.iter().position(|seen| !seen) {
+    if let Some(i) = seen[..REQUIRED_SETTINGS].iter().position(|seen| !seen) {
         return Err(serde::de::Error::missing_field(SETTINGS[i]));
     }
     Ok(DestinationView {
@@ -675,6 +713,22 @@ pub fn parse_dedup_window(field: &'static str, input: &str) -> Result<u32, Field
     }
 }
 
+/// "Remind after" as typed: whole minutes, 0 (off) to a day.
+pub fn parse_remind_after(field: &'static str, input: &str) -> Result<u32, FieldError> {
+    match input.trim().parse::<u32>() {
+        Ok(minutes) if minutes <= MAX_REMIND_AFTER => Ok(minutes),
+        _ => Err(FieldError::new(field, format!("Enter whole minutes up to {MAX_REMIND_AFTER}, e.g. 30; 0 turns reminders off."))),
+    }
+}
+
+/// "At most … reminders" as typed.
+pub fn parse_remind_times(field: &'static str, input: &str) -> Result<u32, FieldError> {
+    match input.trim().parse::<u32>() {
+        Ok(times) if (1..=MAX_REMIND_TIMES).contains(&times) => Ok(times),
+        _ => Err(FieldError::new(field, format!("Remind 1 to {MAX_REMIND_TIMES} times."))),
+    }
+}
+
 fn dedup_window_too_long(field: &'static str) -> FieldError {
     FieldError::new(field, format!("The deduplication window is at most {MAX_DEDUP_WINDOW} minutes (a week); 0 turns folding off."))
 }
@@ -832,6 +886,16 @@ impl SlackBotForm {
         if self.dedup_window.is_some_and(|minutes| minutes > MAX_DEDUP_WINDOW) {
             errors.push(dedup_window_too_long("dedupWindow"));
         }
+        let mentions = settings.mentions.validate().map_err(|e| errors.push(e)).ok();
+        if settings.remind_after > MAX_REMIND_AFTER {
+            errors.push(FieldError::new(
+                "remindAfter",
+                format!("Remind after at most {MAX_REMIND_AFTER} minutes (a day); 0 turns reminders off."),
+            ));
+        }
+        if settings.remind_after > 0 && !(1..=MAX_REMIND_TIMES).contains(&settings.remind_times) {
+            errors.push(FieldError::new("remindTimes", format!("Remind 1 to {MAX_REMIND_TIMES} times.")));
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -850,6 +914,9 @@ impl SlackBotForm {
                 alert_kinds,
                 log_types,
                 timezone: timezone.to_owned(),
+                mentions: mentions.expect("checked"),
+                remind_after: settings.remind_after,
+                remind_times: settings.remind_times.clamp(1, MAX_REMIND_TIMES),
             },
             client_secret,
             signing_secret,
@@ -943,6 +1010,7 @@ mod tests {
                 alert_kinds: vec![AlertKind::Alerts],
                 log_types: vec![],
                 timezone: "UTC".into(),
+                ..DestinationSettings::default()
             },
             client_secret: Some("0123456789abcdef0123456789abcdef".into()),
             signing_secret: Some("fedcba9876543210fedcba9876543210".into()),
@@ -974,6 +1042,28 @@ mod tests {
             assert!(error.message.contains("whole minutes"), "{typed:?}: {}", error.message);
         }
         assert!(parse_dedup_window("dedupWindow", "10081").unwrap_err().message.contains("at most 10080"));
+    }
+
+    #[test]
+    fn reminders_are_off_by_default_and_bounded() {
+        let valid = filled().validate(StoredSecrets::default()).unwrap();
+        assert_eq!((valid.settings.remind_after, valid.settings.remind_times), (0, DEFAULT_REMIND_TIMES));
+        let mut form = filled();
+        form.settings.remind_after = 30;
+        form.settings.remind_times = 2;
+        assert_eq!(form.validate(StoredSecrets::default()).unwrap().settings.remind_after, 30);
+        form.settings.remind_times = 0;
+        assert_eq!(form.validate(StoredSecrets::default()).unwrap_err()[0].field, "remindTimes");
+        form.settings.remind_after = MAX_REMIND_AFTER + 1;
+        form.settings.remind_times = 3;
+        assert_eq!(form.validate(StoredSecrets::default()).unwrap_err()[0].field, "remindAfter");
+        assert_eq!(parse_remind_after("remindAfter", " 45 ").unwrap(), 45);
+        assert!(parse_remind_after("remindAfter", "soon").unwrap_err().message.contains("0 turns reminders off"));
+        assert_eq!(parse_remind_times("remindTimes", "3").unwrap(), 3);
+        assert!(parse_remind_times("remindTimes", "11").is_err());
+        let json: SlackBotForm = serde_json::from_value(serde_json::json!({"remindAfter": 15, "mentions": {"HIGH": ["@here"]}})).unwrap();
+        assert_eq!((json.settings.remind_after, json.settings.remind_times), (15, DEFAULT_REMIND_TIMES), "times default to 3");
+        assert_eq!(json.settings.mentions.slack_text(Severity::High), "<!here>");
     }
 
     #[test]

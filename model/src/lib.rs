@@ -10,6 +10,7 @@ pub mod blocks;
 pub mod destination;
 pub mod inline;
 pub mod manifest;
+pub mod mention;
 pub mod redirect;
 pub mod text;
 pub mod time;

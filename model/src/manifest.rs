@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 pub const BOT_SCOPES: &[&str] =
     &["chat:write", "chat:write.public", "im:write", "channels:read", "groups:read", "users:read", "users:read.email"];
 
+/// Asked for only when destinations mention user groups by their handle
+/// (`@sec-oncall`): Herald looks the handle up with `usergroups.list`.
+pub const USER_GROUPS_SCOPE: &str = "usergroups:read";
+
 /// Events Herald listens to.
 pub const BOT_EVENTS: &[&str] = &["member_joined_channel", "app_uninstalled", "tokens_revoked"];
 
@@ -97,11 +101,20 @@ pub struct ManifestOptions {
     /// Herald opens the connection to Slack (Socket Mode): no Request URLs.
     #[serde(default)]
     pub socket_mode: bool,
+    /// Destinations mention user groups by handle: adds [`USER_GROUPS_SCOPE`].
+    #[serde(default)]
+    pub user_groups: bool,
 }
 
 impl ManifestOptions {
     pub fn new(public_url: impl Into<String>) -> Self {
-        ManifestOptions { public_url: public_url.into(), app_name: DEFAULT_APP_NAME.to_owned(), enterprise_grid: false, socket_mode: false }
+        ManifestOptions {
+            public_url: public_url.into(),
+            app_name: DEFAULT_APP_NAME.to_owned(),
+            enterprise_grid: false,
+            socket_mode: false,
+            user_groups: false,
+        }
     }
 }
 
@@ -159,7 +172,11 @@ impl Manifest {
         let url = |path| public_endpoint(&options.public_url, path);
         // Slack calls these only over https; in Socket Mode it calls nothing.
         let request_url = |path| (!options.socket_mode).then(|| url(path));
-        let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect();
+        let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+        let mut scopes = strings(BOT_SCOPES);
+        if options.user_groups {
+            scopes.push(USER_GROUPS_SCOPE.to_owned());
+        }
         Manifest {
             display_information: DisplayInformation {
                 name: name.clone(),
@@ -167,7 +184,7 @@ impl Manifest {
                 background_color: BACKGROUND_COLOR.to_owned(),
             },
             features: Features { bot_user: BotUser { display_name: bot_display_name(&name), always_online: true } },
-            oauth_config: OAuthConfig { redirect_urls: vec![url(OAUTH_CALLBACK_PATH)], scopes: Scopes { bot: strings(BOT_SCOPES) } },
+            oauth_config: OAuthConfig { redirect_urls: vec![url(OAUTH_CALLBACK_PATH)], scopes: Scopes { bot: scopes } },
             settings: Settings {
                 event_subscriptions: EventSubscriptions { request_url: request_url(EVENTS_PATH), bot_events: strings(BOT_EVENTS) },
                 interactivity: Interactivity { is_enabled: true, request_url: request_url(INTERACTIVITY_PATH) },

@@ -34,6 +34,7 @@ fn typical(content: &AlertContent) -> AlertMessage<'_> {
         created_local: "2026-11-29 09:00 CET",
         herald_url: "https://herald.acme.example/alerts/b90c19e6a3f24c1d9e0a7b6c5d4e3f21",
         events: None,
+        mentions: "",
     }
 }
 
@@ -209,4 +210,21 @@ fn the_message_uses_only_chat_post_message_arguments_slack_documents() {
     for argument in sent {
         assert!(documented.contains(&argument), "chat.postMessage has no argument {argument:?}: {documented:?}");
     }
+}
+
+#[test]
+fn the_destinations_mentions_lead_the_message_and_its_notification() {
+    let content = said(&[]);
+    let mut mentions = herald_model::mention::Mentions::default();
+    mentions.0.insert(
+        herald_model::destination::Severity::High,
+        herald_model::mention::parse_list(herald_model::destination::Severity::High, "@here, S0123ABCD").unwrap(),
+    );
+    let text = mentions.slack_text(content.severity);
+    let message = serde_json::to_value(AlertMessage { mentions: &text, ..typical(&content) }.build()).unwrap();
+    assert_within_limits(&message);
+    assert!(message["text"].as_str().unwrap().starts_with("<!here> <!subteam^S0123ABCD> "), "{}", message["text"]);
+    assert_eq!(message["blocks"][1]["text"]["text"], "<!here> <!subteam^S0123ABCD>");
+    let quiet = serde_json::to_value(typical(&content).build()).unwrap();
+    assert_eq!(quiet["blocks"].as_array().unwrap().len() + 1, message["blocks"].as_array().unwrap().len(), "no mentions, no block");
 }

@@ -64,6 +64,18 @@ fn the_socket_mode_manifest_passes_both_schemas_and_asks_slack_to_call_nothing()
 }
 
 #[test]
+fn user_groups_add_their_scope_only_when_asked_for() {
+    let validators = validators();
+    let plain = Manifest::new(&ManifestOptions::new("https://herald.acme.example"));
+    assert!(!plain.oauth_config.scopes.bot.iter().any(|s| s == "usergroups:read"), "not by default");
+    let options = ManifestOptions { user_groups: true, ..ManifestOptions::new("https://herald.acme.example") };
+    let manifest = Manifest::new(&options);
+    assert_eq!(manifest.oauth_config.scopes.bot.last().map(String::as_str), Some("usergroups:read"));
+    assert_eq!(manifest.oauth_config.scopes.bot.len(), plain.oauth_config.scopes.bot.len() + 1);
+    assert_valid(&manifest, &validators);
+}
+
+#[test]
 fn hostile_names_stay_valid_and_mean_what_was_typed() {
     let validators = validators();
     for name in [

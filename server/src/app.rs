@@ -109,6 +109,7 @@ impl App {
                 priority_max_wait: s.priority_max_wait,
                 delivery_attempts: s.delivery_attempts,
                 delivery_retry_base: s.delivery_retry_base,
+                reminder_minute: s.reminder_minute,
             },
         }
     }

@@ -40,13 +40,14 @@ async fn run() -> ExitCode {
             create_user(&cli.settings, email, role, name, password_file).await
         }
         Command::MigrateDb { from, to } => migrate_db(&from, &to).await,
-        Command::Manifest { name, format, enterprise_grid, socket_mode } => {
+        Command::Manifest { name, format, enterprise_grid, socket_mode, user_groups } => {
             let public_url = cli.settings.public_url_or(cli.settings.bind);
             let options = herald_model::manifest::ManifestOptions {
                 public_url: public_url.to_string(),
                 app_name: name,
                 enterprise_grid,
                 socket_mode,
+                user_groups,
             };
             let manifest = herald_server::slack::manifest::manifest_text(&options, format);
             if let Some(warning) = &manifest.warning {

@@ -44,6 +44,10 @@ pub enum Command {
         /// app-level token), so Slack needs no Request URLs.
         #[arg(long)]
         socket_mode: bool,
+        /// Destinations mention user groups by handle (@sec-oncall): adds
+        /// the usergroups:read scope, so Herald can look the handles up.
+        #[arg(long)]
+        user_groups: bool,
     },
     /// Copy everything from a SQLite database into an empty PostgreSQL
     /// one (moving to several replicas); the PostgreSQL-backed Herald
@@ -235,6 +239,12 @@ pub struct Settings {
     /// File holding the first admin's password.
     #[arg(long, env = "HERALD_ADMIN_PASSWORD_FILE")]
     pub admin_password_file: Option<PathBuf>,
+
+    /// How long one minute of a destination's "remind after" setting is.
+    /// Only tests and demos change it (a reminder after "2 minutes" then
+    /// comes after 2 of these).
+    #[arg(long, env = "HERALD_REMINDER_MINUTE", default_value = "1m", value_parser = parse_reminder_minute, hide = true)]
+    pub reminder_minute: std::time::Duration,
 
     /// Log filter: a level (`info`), or per-target levels
     /// (`warn,herald_server=debug`).
@@ -463,6 +473,10 @@ fn parse_default_severity(s: &str) -> Result<herald_model::destination::Severity
 
 fn parse_socket_mode_alert_after(s: &str) -> Result<std::time::Duration, String> {
     parse_duration("HERALD_SOCKET_MODE_ALERT_AFTER", "5m", s)
+}
+
+fn parse_reminder_minute(s: &str) -> Result<std::time::Duration, String> {
+    parse_duration("HERALD_REMINDER_MINUTE", "1m", s)
 }
 
 fn parse_header_timeout(s: &str) -> Result<std::time::Duration, String> {

@@ -56,6 +56,9 @@ pub mod defaults {
     /// Private, the bot is not a member.
     pub const INCIDENT_ROOM: &str = "G0INCIDENT";
     pub const SCOPES: &str = "chat:write,chat:write.public,im:write,channels:read,groups:read,users:read,users:read.email";
+    /// The workspace's user groups: @sec-oncall and @platform.
+    pub const SEC_ONCALL: &str = "S0SECONCALL1";
+    pub const PLATFORM: &str = "S0PLATFORM01";
 }
 
 /// Something to go wrong with the next call of one method.
@@ -232,6 +235,8 @@ struct World {
     /// `host:port` the fake listens on, for the URLs it hands out.
     host: String,
     sockets: socket_mode::Sockets,
+    /// User groups: (ID, handle, name).
+    user_groups: Vec<(String, String, String)>,
 }
 
 impl World {
@@ -286,6 +291,9 @@ impl FakeSlack {
             .insert(BOT_TOKEN.into(), Token { org_wide: false, scopes: SCOPES.into(), revoked: false, expires_at: None, team_id: None });
         world.users.insert(BOT_USER_ID.into(), User { is_bot: true, ..User::new(BOT_USER_ID, BOT_NAME, None) });
         world.sockets.add_app_token(APP_TOKEN);
+        world.user_groups = [(SEC_ONCALL, "sec-oncall", "Security on-call"), (PLATFORM, "platform", "Platform team")]
+            .map(|(id, handle, name)| (id.to_owned(), handle.to_owned(), name.to_owned()))
+            .to_vec();
         for (id, name, email) in [(ANA, "ana", ANA_EMAIL), (RAJ, "raj", RAJ_EMAIL)] {
             world.users.insert(id.into(), User::new(id, name, Some(email)));
         }
@@ -857,6 +865,11 @@ async fn web_api(
         "users.info" => user_info(&w, &auth, &params),
         "users.lookupByEmail" => user_by_email(&w, &auth, &params),
         "views.open" => open_view(&mut w, &params),
+        "usergroups.list" if !auth.has_scope("usergroups:read") => slack_error("missing_scope"),
+        "usergroups.list" => ok(json!({"usergroups": w.user_groups.iter().map(|(id, handle, name)| json!({
+            "id": id, "team_id": auth.team_id.as_deref().unwrap_or(defaults::TEAM_ID), "handle": handle, "name": name,
+            "is_usergroup": true, "date_delete": 0,
+        })).collect::<Vec<_>>()})),
         _ => slack_error("unknown_method"),
     }
 }

@@ -18,6 +18,7 @@ pub fn slack_bot(name: &str, channel: &str) -> SlackBotForm {
             alert_kinds: vec![AlertKind::Alerts],
             log_types: Vec::new(),
             timezone: "UTC".to_owned(),
+            ..DestinationSettings::default()
         },
         client_secret: Some(defaults::CLIENT_SECRET.to_owned()),
         signing_secret: Some(defaults::SIGNING_SECRET.to_owned()),

@@ -404,3 +404,42 @@ async fn links_in_the_app_change_the_page_without_a_reload_and_back_returns() {
 async fn attr(browser: &Browser, css: &str, name: &str) -> Option<String> {
     browser.client.find(Locator::Css(css)).await.unwrap().attr(name).await.unwrap()
 }
+
+#[tokio::test]
+async fn mentions_and_reminders_are_set_in_the_destination_form_and_a_mistyped_mention_is_named_as_it_is_typed() {
+    let (slack, herald, admin, secops, _draft) = herald_in_use().await;
+    slack.set_scopes(defaults::BOT_TOKEN, &format!("{},usergroups:read", defaults::SCOPES));
+    let browser = signed_in(&herald).await;
+    browser.goto(&herald.url(&format!("/destinations/{secops}/edit"))).await;
+    browser.find_text("h1", "Edit destination").await;
+    browser.find_text("#mentions legend", "Mentions").await;
+
+    let critical = "[id='mentions.CRITICAL']";
+    browser.fill(critical, "@here, <!everyone>").await;
+    browser.find_text("[id='mentions.CRITICAL-error']", "does not mention @everyone").await;
+    browser.fill(critical, "@here, @sec-oncall").await;
+    browser.wait_for_absence("[id='mentions.CRITICAL-error']").await;
+    browser.fill("#remindAfter", "half an hour").await;
+    browser.find_text("#remindAfter-error", "Enter whole minutes").await;
+    browser.fill("#remindAfter", "30").await;
+    browser.fill("#remindTimes", "2").await;
+    browser.wait_for_absence("#remindAfter-error").await;
+    for (width, height, device) in [(1280, 900, "desktop"), (360, 780, "phone")] {
+        browser.set_viewport(width, height).await;
+        browser.client.execute("document.getElementById('mentions').scrollIntoView()", vec![]).await.unwrap();
+        browser.assert_no_sideways_scroll(&format!("the edit form's mentions at {width} px")).await;
+        browser.screenshot(&format!("{device}-destination-mentions")).await;
+    }
+
+    browser.click_text("button[type=submit]", "Save").await;
+    browser.wait_for_path("/destinations").await;
+    let saved: Value = admin.get(&format!("/api/destinations/{secops}")).await.json().await.unwrap();
+    let group = format!("<!subteam^{}|@sec-oncall>", defaults::SEC_ONCALL);
+    assert_eq!(saved["mentions"], json!({"CRITICAL": ["@here", group]}), "the handle looked up in Slack: {saved}");
+    assert_eq!((saved["remindAfter"].as_u64(), saved["remindTimes"].as_u64()), (Some(30), Some(2)));
+    // The form shows the group by its handle again.
+    browser.goto(&herald.url(&format!("/destinations/{secops}/edit"))).await;
+    browser.wait_for_value(critical, "@here, @sec-oncall").await;
+    browser.wait_for_value("#remindAfter", "30").await;
+    assert!(browser.console_errors().await.is_empty());
+}

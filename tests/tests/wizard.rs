@@ -44,6 +44,18 @@ async fn a_new_user_walks_every_step_then_a_second_destination_reuses_the_app() 
     assert!(poll_manifest(&browser, "\"org_deploy_enabled\": true").await.contains("org_deploy_enabled"));
     browser.find_text(".instructions li", "Opt in").await;
     browser.find_text(".hint", "Request to Install").await;
+    // usergroups:read only when user groups are to be mentioned by handle.
+    assert!(!browser.value("#manifest-text").await.contains("usergroups:read"), "not asked for by default");
+    browser.click_text("label.user-groups", "Mention user groups by their handle").await;
+    poll_manifest(&browser, "\"usergroups:read\"").await;
+    browser.screenshot("step-2-user-groups-desktop").await;
+    browser.set_viewport(360, 800).await;
+    browser.assert_no_sideways_scroll("step 2, user groups").await;
+    browser.screenshot("step-2-user-groups-phone").await;
+    browser.set_viewport(1280, 900).await;
+    browser.click_text("label.user-groups", "Mention user groups by their handle").await;
+    poll_manifest(&browser, "org_deploy_enabled").await;
+    assert!(!browser.value("#manifest-text").await.contains("usergroups:read"), "untick, and it goes");
 
     // Steps 3 and 4: the icon and where the credentials are, then the
     // install with Add to Slack, through the fake Slack's authorize page

@@ -7,8 +7,9 @@ use std::time::Duration;
 use herald_model::destination::{
     AlertKind, ChannelCheck, ChannelRef, ChannelState, DestinationSettings, DestinationStatus, DestinationView, DraftUpdate,
     SUPPORTED_LOG_TYPES, Severity, SlackBotForm, parse_app_token, parse_bot_token, parse_client_id, parse_dedup_window,
-    parse_destination_name, parse_hex_secret, parse_log_type,
+    parse_destination_name, parse_hex_secret, parse_log_type, parse_remind_after, parse_remind_times,
 };
+use herald_model::mention::{Mentions, list_text, parse_list};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -20,6 +21,16 @@ use crate::components::{Submit, handler};
 /// How long typing pauses before a draft saves what was typed, and before
 /// Slack is asked about a typed channel.
 const TYPING_PAUSE: Duration = Duration::from_millis(600);
+
+/// The mention fields, most severe first: severity, the field's ID (the
+/// server's name for it), its label.
+const MENTION_FIELDS: [(Severity, &str, &str); 5] = [
+    (Severity::Critical, "mentions.CRITICAL", "Critical"),
+    (Severity::High, "mentions.HIGH", "High"),
+    (Severity::Medium, "mentions.MEDIUM", "Medium"),
+    (Severity::Low, "mentions.LOW", "Low"),
+    (Severity::Info, "mentions.INFO", "Info"),
+];
 
 /// Runs the latest call `pause` after the calls stop coming.
 #[derive(Clone, Copy)]
@@ -75,6 +86,9 @@ pub fn DestinationForm(
     let app_token = Field::new(String::new());
     let timezone = Field::new(destination.settings.timezone.clone());
     let dedup_window = Field::new(destination.dedup_window.to_string());
+    let mention_fields = MENTION_FIELDS.map(|(severity, _, _)| Field::new(list_text(destination.settings.mentions.of(severity))));
+    let remind_after = Field::new(destination.settings.remind_after.to_string());
+    let remind_times = Field::new(destination.settings.remind_times.to_string());
     let severities = RwSignal::new(destination.settings.severities.clone());
     let alert_kinds = RwSignal::new(destination.settings.alert_kinds.clone());
     let all_log_types = RwSignal::new(destination.settings.log_types.is_empty());
@@ -109,6 +123,16 @@ pub fn DestinationForm(
             alert_kinds: alert_kinds.get_untracked(),
             log_types: if all_log_types.get_untracked() { Vec::new() } else { log_types.get_untracked() },
             timezone: timezone.value.get_untracked(),
+            // What does not parse is left out; submitting says why first.
+            mentions: Mentions(
+                MENTION_FIELDS
+                    .iter()
+                    .zip(mention_fields)
+                    .filter_map(|((severity, _, _), field)| Some((*severity, parse_list(*severity, &field.value.get_untracked()).ok()?)))
+                    .collect(),
+            ),
+            remind_after: parse_remind_after("remindAfter", &remind_after.value.get_untracked()).unwrap_or(0),
+            remind_times: parse_remind_times("remindTimes", &remind_times.value.get_untracked()).unwrap_or(3),
         },
         client_secret: Some(client_secret.value.get_untracked()),
         signing_secret: Some(signing_secret.value.get_untracked()),
@@ -190,6 +214,13 @@ pub fn DestinationForm(
         ("appToken", app_token),
         ("timezone", timezone),
         ("dedupWindow", dedup_window),
+        (MENTION_FIELDS[0].1, mention_fields[0]),
+        (MENTION_FIELDS[1].1, mention_fields[1]),
+        (MENTION_FIELDS[2].1, mention_fields[2]),
+        (MENTION_FIELDS[3].1, mention_fields[3]),
+        (MENTION_FIELDS[4].1, mention_fields[4]),
+        ("remindAfter", remind_after),
+        ("remindTimes", remind_times),
     ];
     let show_errors = move |error: &ApiError| {
         for (field, state) in fields {
@@ -239,8 +270,21 @@ pub fn DestinationForm(
             list_errors.set(vec![("logTypes".to_owned(), "Pick at least one log type, or tick All log types.".to_owned())]);
             return;
         }
-        if let Err(error) = parse_dedup_window("dedupWindow", &dedup_window.value.get_untracked()) {
-            dedup_window.server_error.set(Some(error.message));
+        // Typed values that would be dropped from the form: said, not lost.
+        let mut typed_wrong = false;
+        let mut judge = |field: Field, error: Option<String>| {
+            if let Some(message) = error {
+                field.server_error.set(Some(message));
+                typed_wrong = true;
+            }
+        };
+        judge(dedup_window, parse_dedup_window("dedupWindow", &dedup_window.value.get_untracked()).err().map(|e| e.message));
+        judge(remind_after, parse_remind_after("remindAfter", &remind_after.value.get_untracked()).err().map(|e| e.message));
+        judge(remind_times, parse_remind_times("remindTimes", &remind_times.value.get_untracked()).err().map(|e| e.message));
+        for ((severity, _, _), field) in MENTION_FIELDS.iter().zip(mention_fields) {
+            judge(field, parse_list(*severity, &field.value.get_untracked()).err().map(|e| e.message));
+        }
+        if typed_wrong {
             focus_first_invalid();
             return;
         }
@@ -464,6 +508,31 @@ pub fn DestinationForm(
             <TextField id="dedupWindow" label="Deduplication window (minutes)" field=dedup_window autosave typed inputmode="numeric"
                 hint="Repeats of an open alert within this many minutes (same dedupKey, else detection and title) fold into it instead of posting again. 0 turns folding off."
                 message=dedup_window.message(|v| parse_dedup_window("dedupWindow", v).err().map(|e| e.message)) />
+
+            <fieldset class="stacked" id="mentions">
+                <legend>"Mentions"</legend>
+                <p class="hint">
+                    "Who each severity's messages notify: @here, @channel, a user group by its handle (@sec-oncall) or ID (S0123ABCD), "
+                    "or a user ID (U0123ABCD), separated by commas. Herald looks handles up in Slack when you save, which needs the app's "
+                    "usergroups:read scope. Alert text never mentions anyone."
+                </p>
+                {MENTION_FIELDS
+                    .into_iter()
+                    .zip(mention_fields)
+                    .map(|((severity, id, label), field)| view! {
+                        <TextField id=id label=label field=field autosave typed placeholder="@here, @sec-oncall"
+                            message=field.message(move |v| parse_list(severity, v).err().map(|e| e.message)) />
+                    })
+                    .collect_view()}
+            </fieldset>
+            <fieldset class="stacked" id="reminders">
+                <legend>"Reminders"</legend>
+                <TextField id="remindAfter" label="Remind after (minutes)" field=remind_after autosave typed inputmode="numeric"
+                    hint="While an alert stays Open and nobody is assigned, Herald replies in its thread with the mentions after this many minutes, and again each time as long. 0 turns reminders off."
+                    message=remind_after.message(|v| parse_remind_after("remindAfter", v).err().map(|e| e.message)) />
+                <TextField id="remindTimes" label="Reminders per alert, at most" field=remind_times autosave typed inputmode="numeric"
+                    message=remind_times.message(|v| parse_remind_times("remindTimes", v).err().map(|e| e.message)) />
+            </fieldset>
 
             <FormError error=banner />
             <button type="submit" class="button primary" disabled=move || submitting.pending()>

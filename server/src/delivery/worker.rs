@@ -49,6 +49,10 @@ const HORIZON: Duration = Duration::from_secs(2);
 const IDLE_POLL: Duration = Duration::from_millis(250);
 /// The longest wait between retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
+/// How often the sender looks for reminders that fell due.
+const REMINDER_POLL: Duration = Duration::from_secs(1);
+/// Reminders queued per trip to the database.
+const REMINDER_BATCH: u32 = 256;
 /// How long a stopping worker lets messages in flight finish.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
@@ -75,6 +79,8 @@ pub struct Config {
     pub priority_max_wait: Duration,
     pub delivery_attempts: u32,
     pub delivery_retry_base: Duration,
+    /// One minute of the destinations' "remind after" setting.
+    pub reminder_minute: Duration,
 }
 
 /// The lease the delivering server holds: one at a time sends to Slack,
@@ -199,6 +205,8 @@ async fn deliver(state: &Worker, mut stop: watch::Receiver<bool>, mut lost: watc
             shared.slack_slots.close();
         }))
     };
+    // Reminders are sent by the sender only, so one replica books each.
+    let reminders = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(remind(state.clone())));
     let held = Arc::new(Semaphore::new(MAX_HELD));
     let (done_tx, done_rx) = mpsc::unbounded_channel::<Done>();
     // Aborted with the worker: a crash stops every send at once.
@@ -304,6 +312,7 @@ async fn deliver(state: &Worker, mut stop: watch::Receiver<bool>, mut lost: watc
 
     let ended = if *lost.borrow() { Ended::LostLease } else { Ended::Stopping };
     drop(fence);
+    drop(reminders);
     // Stopping, or the lease lost: only the requests Slack has already got
     // finish, and every outcome is recorded (one recorded late changes
     // nothing: the claim ended); the rest of the claims are released by
@@ -319,6 +328,42 @@ async fn deliver(state: &Worker, mut stop: watch::Receiver<bool>, mut lost: watc
     // As long as the recorder's own retries take.
     let _ = tokio::time::timeout(STOP_GRACE * 3, recorder).await;
     ended
+}
+
+/// Queues the reminders that fall due, every [`REMINDER_POLL`], as
+/// replies in their alerts' threads (with the destination's mentions);
+/// the outbox sends them like any other reply. Runs until aborted.
+async fn remind(state: Worker) {
+    let minute_ms = millis(state.config.reminder_minute).max(1);
+    loop {
+        tokio::time::sleep(REMINDER_POLL).await;
+        let destinations = match state.store.list_destinations().await {
+            Ok(list) => list,
+            Err(error) => {
+                tracing::error!(%error, "could not read the destinations for reminders; trying again");
+                continue;
+            }
+        };
+        if destinations.iter().all(|d| d.settings.remind_after == 0) {
+            // None reminds: the reminders left are dropped when one does again.
+            continue;
+        }
+        let mentions: HashMap<&str, &herald_model::mention::Mentions> =
+            destinations.iter().map(|d| (d.id.as_str(), &d.settings.mentions)).collect();
+        let text = |due: &crate::store::DueReminder| {
+            let mentions = mentions.get(due.destination_id.as_str()).map(|m| m.slack_text(due.severity)).unwrap_or_default();
+            message::reminder_text(due, &mentions)
+        };
+        match state.store.send_reminders(now_ms(), minute_ms, REMINDER_BATCH, &text).await {
+            Ok(0) => {}
+            Ok(queued) => {
+                tracing::info!(reminders = queued, "reminding of alerts still open");
+                state.outbox.metrics.reminders.fetch_add(queued, Relaxed);
+                state.outbox.wake();
+            }
+            Err(error) => tracing::error!(%error, "could not send the reminders that are due; trying again"),
+        }
+    }
 }
 
 /// The pacer's severity rank: 0 INFO to 4 CRITICAL.
@@ -580,14 +625,19 @@ async fn attempt(
     let state = &shared.state;
     let alert = &job.delivery.alert;
     let started = Instant::now();
+    let mentions = job.destination.settings.mentions.slack_text(alert.content.severity);
     let result = match (&job.delivery.kind, at_message) {
         (DeliveryKind::Update, Some((channel, ts))) => {
-            state.apps.slack().update_message_once(token, message::build_update(alert, &job.zone, channel, ts, &state.public_url)).await
+            state
+                .apps
+                .slack()
+                .update_message_once(token, message::build_update(alert, &job.zone, channel, ts, &state.public_url, &mentions))
+                .await
         }
         (DeliveryKind::Reply(text), Some((channel, ts))) => {
             state.apps.slack().post_message_once(token, message::build_reply(channel, ts, text)).await
         }
-        _ => state.apps.slack().post_message_once(token, message::build(alert, &job.zone, &job.target, &state.public_url)).await,
+        _ => state.apps.slack().post_message_once(token, message::build(alert, &job.zone, &job.target, &state.public_url, &mentions)).await,
     };
     state.outbox.metrics.observe_slack(started.elapsed());
     result

@@ -31,6 +31,9 @@ pub struct Metrics {
     pub truncated_alertmanager: AtomicU64,
     pub truncated_grafana: AtomicU64,
     pub resolved_from_source: AtomicU64,
+    /// Reminders queued in the threads of alerts left Open (on the
+    /// replica that sends).
+    pub reminders: AtomicU64,
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_micros: AtomicU64,
@@ -99,6 +102,12 @@ impl Metrics {
             "herald_alerts_resolved_from_source_total",
             "Alerts resolved because Alertmanager or Grafana said they were.",
             &[("", self.resolved_from_source.load(Relaxed))],
+        );
+        counter(
+            &mut out,
+            "herald_reminders_total",
+            "Reminders queued in the threads of alerts still Open and unassigned.",
+            &[("", self.reminders.load(Relaxed))],
         );
         counter(&mut out, "herald_slack_rate_limited_total", "HTTP 429 answers from Slack.", &[("", self.rate_limited.load(Relaxed))]);
         counter(

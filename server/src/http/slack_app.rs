@@ -20,9 +20,11 @@ pub struct ManifestQuery {
     enterprise_grid: bool,
     #[serde(default)]
     socket_mode: bool,
+    #[serde(default)]
+    user_groups: bool,
 }
 
-/// `GET /api/slack/manifest?format=yaml|json&name=…&enterpriseGrid=true&socketMode=true`.
+/// `GET /api/slack/manifest?format=yaml|json&name=…&enterpriseGrid=true&socketMode=true&userGroups=true`.
 pub async fn manifest(
     _: Authorized<need::ManageDestinations>,
     State(state): State<AppState>,
@@ -33,6 +35,7 @@ pub async fn manifest(
         app_name: query.name.unwrap_or_else(|| DEFAULT_APP_NAME.to_owned()),
         enterprise_grid: query.enterprise_grid,
         socket_mode: query.socket_mode,
+        user_groups: query.user_groups,
     };
     Json(manifest_text(&options, query.format))
 }

@@ -121,6 +121,15 @@ pub struct SlackUser {
     pub is_email_confirmed: bool,
 }
 
+/// A user group (`usergroups.list`): its ID and the handle people type.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct UserGroup {
+    pub id: String,
+    pub handle: String,
+    #[serde(default)]
+    pub name: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Posted {
     pub channel: String,
@@ -241,6 +250,21 @@ impl SlackClient {
             }
         }
         Ok(channels)
+    }
+
+    /// The workspace's user groups (`usergroups.list`, which needs the
+    /// `usergroups:read` scope).
+    pub async fn user_groups(&self, token: &str, team_id: Option<&str>) -> Result<Vec<UserGroup>, SlackError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            usergroups: Vec<UserGroup>,
+        }
+        let mut form = vec![("include_disabled", "false")];
+        if let Some(team) = team_id {
+            form.push(("team_id", team));
+        }
+        let answer: Answer = self.call("usergroups.list", token, None, &form).await?;
+        Ok(answer.usergroups)
     }
 
     /// One `chat.postMessage` attempt with a body serialised already, with

@@ -73,6 +73,9 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("updated_at", Text),
             ("delivery_problem", Text),
             ("dedup_window", Int),
+            ("mentions", Json),
+            ("remind_after", Int),
+            ("remind_times", Int),
         ],
     ),
     (
@@ -165,6 +168,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("comment", Text),
         ],
     ),
+    ("reminders", &[("alert_id", Text), ("destination_id", Text), ("since", Int), ("sent", Int)]),
 ];
 
 /// Tables that are the running server's and start empty in the copy.

@@ -26,12 +26,14 @@ pub(super) const SQLITE: Embedded = Embedded(&[
     (11, "leases", include_str!("../../migrations/sqlite/0011_leases.sql")),
     (12, "socket mode", include_str!("../../migrations/sqlite/0012_socket_mode.sql")),
     (13, "links", include_str!("../../migrations/sqlite/0013_links.sql")),
+    (14, "mentions reminders", include_str!("../../migrations/sqlite/0014_mentions_reminders.sql")),
 ]);
 
 pub(super) const POSTGRES: Embedded = Embedded(&[
     (1, "schema", include_str!("../../migrations/postgres/0001_schema.sql")),
     (2, "socket mode", include_str!("../../migrations/postgres/0002_socket_mode.sql")),
     (3, "links", include_str!("../../migrations/postgres/0003_links.sql")),
+    (4, "mentions reminders", include_str!("../../migrations/postgres/0004_mentions_reminders.sql")),
 ]);
 
 impl<'s> MigrationSource<'s> for Embedded {

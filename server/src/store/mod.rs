@@ -263,6 +263,25 @@ pub enum Outcome {
     },
 }
 
+/// A reminder that is due: a reply in the alert's thread at one
+/// destination, for an alert still Open and unassigned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueReminder {
+    pub alert_id: String,
+    pub destination_id: String,
+    pub severity: Severity,
+    /// Which reminder this is: 1 for the first.
+    pub number: u32,
+    /// How many the destination sends at most.
+    pub times: u32,
+    /// The minutes of the destination's setting that have passed since
+    /// the alert came in (`number` × its "remind after").
+    pub minutes: u64,
+}
+
+/// The reply a reminder sends, built by the caller (the domain).
+pub type ReminderText<'a> = &'a (dyn Fn(&DueReminder) -> String + Send + Sync);
+
 /// A row of the deliveries table, for the alert page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryRecord {
@@ -445,6 +464,15 @@ pub trait Store: Send + Sync + 'static {
     /// Slack updates and replies, in one transaction; the alert after it, or
     /// `None` when the alert is gone or no longer as expected.
     async fn apply_triage(&self, change: &TriageChange, now: i64) -> Result<Option<AlertRecord>, StoreError>;
+
+    /// Sends the reminders due at `now` (Unix ms; a minute of the
+    /// destinations' settings is `minute_ms`), up to `limit`, in one
+    /// transaction: for an alert still OPEN and unassigned, a reply with
+    /// `text` in the thread of its message at the destination, and the
+    /// next one booked or, after the last, the reminder dropped; for an
+    /// alert triaged meanwhile (or a destination whose reminders were
+    /// turned off), only dropped. How many replies were queued.
+    async fn send_reminders(&self, now: i64, minute_ms: i64, limit: u32, text: ReminderText<'_>) -> Result<u64, StoreError>;
 
     /// The alert's history, oldest first.
     async fn activity_of(&self, alert_id: &str) -> Result<Vec<ActivityRecord>, StoreError>;

@@ -7,7 +7,8 @@ use herald_model::alert::{Activity, ActivityAction, ActivitySource, AlertContent
 use herald_model::destination::{DestinationKind, DestinationSettings, DestinationStatus, Severity};
 
 use super::{
-    ActivityRecord, AlertRecord, AssigneeRecord, DeliveryRecord, DestinationRecord, Installation, SlackAppRecord, StoreError, StoredSecret,
+    ActivityRecord, AlertRecord, AssigneeRecord, DeliveryRecord, DestinationRecord, DueReminder, Installation, SlackAppRecord, StoreError,
+    StoredSecret,
 };
 
 /// A row's columns by name, in the types Herald stores: text, 64-bit
@@ -73,6 +74,9 @@ pub(super) fn destination(row: &impl Columns) -> Result<DestinationRecord, Store
             alert_kinds: row.json("alert_kinds")?,
             log_types: row.json("log_types")?,
             timezone: row.text("timezone")?,
+            mentions: row.json("mentions")?,
+            remind_after: u32::try_from(row.int("remind_after")?).unwrap_or(0),
+            remind_times: u32::try_from(row.int("remind_times")?).unwrap_or(1),
         },
         dedup_window: u32::try_from(row.int("dedup_window")?).unwrap_or(0),
         delivery_problem: row.maybe_text("delivery_problem")?,
@@ -225,4 +229,24 @@ pub(super) fn activity(row: &impl Columns) -> Result<ActivityRecord, StoreError>
             comment: row.maybe_text("comment")?,
         },
     })
+}
+
+/// A row of the reminders query (alert_id, destination_id, sent,
+/// remind_after, remind_times, severity, waiting): the reminder to send
+/// now, or `None` when it is only to be dropped.
+pub(super) fn due_reminder(row: &impl Columns) -> Result<Option<DueReminder>, StoreError> {
+    let sent = u32::try_from(row.int("sent")?).unwrap_or(u32::MAX);
+    let (after, times) = (row.int("remind_after")?, u32::try_from(row.int("remind_times")?).unwrap_or(0));
+    if !row.flag("waiting")? || after <= 0 || sent >= times {
+        return Ok(None);
+    }
+    let severity = row.text("severity")?;
+    Ok(Some(DueReminder {
+        alert_id: row.text("alert_id")?,
+        destination_id: row.text("destination_id")?,
+        severity: Severity::parse(&severity).ok_or_else(|| StoreError::Corrupt(format!("unknown severity {severity:?}")))?,
+        number: sent + 1,
+        times,
+        minutes: u64::from(sent + 1) * u64::try_from(after).unwrap_or(0),
+    }))
 }

@@ -67,6 +67,7 @@ pub fn settings() -> DestinationSettings {
         alert_kinds: vec![],
         log_types: vec![],
         timezone: "UTC".into(),
+        ..DestinationSettings::default()
     }
 }
 

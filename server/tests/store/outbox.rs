@@ -353,3 +353,65 @@ async fn retention_deletes_old_finished_alerts_in_batches_and_keeps_those_still_
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn reminders_come_while_an_alert_stays_open_and_unassigned_at_most_as_often_as_the_destination_says() {
+    use crate::fixtures::{settings, status_change};
+    use herald_server::store::{DeliveryKind, DueReminder};
+    for b in backends().await {
+        let store = b.store.as_ref();
+        let quiet = a_destination(store).await;
+        let reminding = a_destination(store).await;
+        let twice = herald_model::destination::DestinationSettings { remind_after: 2, remind_times: 2, ..settings() };
+        let reminding = store.update_destination(&reminding.id, &twice, 60, None).await.unwrap();
+        assert_eq!((reminding.settings.remind_after, reminding.settings.remind_times), (2, 2), "stored");
+        let both = [&quiet, &reminding];
+        let resolved = AlertRecord { status: AlertStatus::Resolved, ..an_alert("info") };
+        store
+            .insert_alerts(&[routed(an_alert("left"), &both), routed(an_alert("taken"), &both), routed(resolved, &both)], 1_000)
+            .await
+            .unwrap();
+        let posts = store.claim_deliveries(1_000, 60_000, 10).await.unwrap();
+        let sent: Vec<_> =
+            posts.iter().map(|p| (p.id, p.claim, Outcome::Sent { channel: "C1".into(), ts: format!("1.{}", p.id) })).collect();
+        store.finish_deliveries(&sent, 1_100).await.unwrap();
+
+        let minute = 60_000;
+        let texts = std::sync::Mutex::new(Vec::new());
+        let text = |due: &DueReminder| {
+            texts.lock().unwrap().push((due.alert_id.clone(), due.number, due.times, due.minutes));
+            format!("reminder {} for {}", due.number, due.alert_id)
+        };
+        assert_eq!(store.send_reminders(1_000 + 2 * minute - 1, minute, 100, &text).await.unwrap(), 0, "not yet");
+        store.apply_triage(&status_change("taken", AlertStatus::Open, AlertStatus::Triaged), 2_000).await.unwrap().expect("applied");
+        assert_eq!(store.send_reminders(1_000 + 2 * minute, minute, 100, &text).await.unwrap(), 1, "the open one, where it reminds");
+        assert_eq!(store.send_reminders(1_000 + 2 * minute, minute, 100, &text).await.unwrap(), 0, "once");
+        assert_eq!(store.send_reminders(1_000 + 4 * minute, minute, 100, &text).await.unwrap(), 1, "the second");
+        assert_eq!(store.send_reminders(1_000 + 100 * minute, minute, 100, &text).await.unwrap(), 0, "and no more");
+        assert_eq!(*texts.lock().unwrap(), [("left".to_owned(), 1, 2, 2), ("left".to_owned(), 2, 2, 4)]);
+
+        // Follow-ups of one message go one at a time, in order.
+        let mut kinds = Vec::new();
+        loop {
+            let now = 1_000 + 100 * minute;
+            let claimed = store.claim_deliveries(now, 60_000, 100).await.unwrap();
+            if claimed.is_empty() {
+                break;
+            }
+            kinds.extend(claimed.iter().map(|r| (r.alert.id.clone(), r.destination_id == reminding.id, r.kind.clone())));
+            let done: Vec<_> = claimed.iter().map(|r| (r.id, r.claim, Outcome::Done)).collect();
+            store.finish_deliveries(&done, now).await.unwrap();
+        }
+        kinds.sort_by_key(|k| format!("{k:?}"));
+        assert_eq!(
+            kinds,
+            [
+                ("left".to_owned(), true, DeliveryKind::Reply("reminder 1 for left".into())),
+                ("left".to_owned(), true, DeliveryKind::Reply("reminder 2 for left".into())),
+                ("taken".to_owned(), false, DeliveryKind::Update),
+                ("taken".to_owned(), true, DeliveryKind::Update),
+            ]
+        );
+        store.close().await;
+    }
+}

@@ -21,7 +21,6 @@ pub(super) fn CreateApp() -> impl IntoView {
     let wizard = expect_context::<Wizard>();
     let plan = RwSignal::new(Plan::Standard);
     let format = RwSignal::new(ManifestFormat::Yaml);
-    let format_now = move || format.get_untracked();
     // A plain signal, not a resource: a resource read here would suspend
     // the whole wizard at each tab or format change (the page flickering,
     // the focus lost); this keeps the old text until the new one is in.
@@ -31,17 +30,23 @@ pub(super) fn CreateApp() -> impl IntoView {
     let public_url = RwSignal::new(None::<String>);
     let socket_mode =
         Memo::new(move |_| wizard.socket_mode.get().unwrap_or_else(|| public_url.get().is_some_and(|url| !url.starts_with("https://"))));
+    // Asked for only when wanted: a destination that mentions user groups
+    // by handle has it ticked.
+    let user_groups =
+        RwSignal::new(wizard.destination.with_untracked(|d| d.settings.mentions.0.values().flatten().any(|m| m.handle().is_some())));
+    let chosen = move || (format.get(), plan.get() == Plan::EnterpriseGrid, socket_mode.get(), user_groups.get());
     Effect::new(move |_| {
-        let (format, grid, socket) = (format.get(), plan.get() == Plan::EnterpriseGrid, socket_mode.get());
+        let now = chosen();
+        let (format, grid, socket, groups) = now;
         spawn_local(async move {
-            let answer = api::manifest(format, grid, socket).await;
+            let answer = api::manifest(format, grid, socket, groups).await;
             if let Ok(text) = &answer
                 && public_url.get_untracked().is_none()
             {
                 public_url.set(Some(text.public_url.clone()));
             }
             // Only the answer for what is chosen now.
-            if (format, grid, socket) == (format_now(), plan.get_untracked() == Plan::EnterpriseGrid, socket_mode.get_untracked()) {
+            if now == untrack(chosen) {
                 manifest.set(Some(answer));
             }
         });
@@ -131,6 +136,14 @@ pub(super) fn CreateApp() -> impl IntoView {
             {reach(true, "No — Herald is behind a firewall", "Herald opens the connection to Slack instead (Socket Mode): nothing from the internet reaches it.")}
         </fieldset>
         {move || switching().map(|text| view! { <p class="notice switching" role="status">{text}</p> })}
+        <label class="check user-groups">
+            <input type="checkbox" name="userGroups" prop:checked=move || user_groups.get()
+                on:change=handler(move |ev: leptos::ev::Event| user_groups.set(event_target_checked(&ev))) />
+            <span>
+                <strong>"Mention user groups by their handle"</strong>" "
+                <span class="hint">"Adds the usergroups:read scope, so Herald can look up a handle like @sec-oncall when you save a destination's mentions. Without it, mention a group by its ID (S0123ABCD), or @here, @channel and people."</span>
+            </span>
+        </label>
         <div class="tabs" role="tablist" aria-label="Slack plan" on:keydown=handler(tab_keys)>
             {tab(Plan::Standard, "Free, Pro and Business+ plans")}
             {tab(Plan::EnterpriseGrid, "Enterprise Grid")}

@@ -5,7 +5,7 @@ use herald_model::blocks::{AlertMessage, Assignee, Events};
 use herald_model::destination::ChannelRef;
 use url::Url;
 
-use crate::store::AlertRecord;
+use crate::store::{AlertRecord, DueReminder};
 
 /// `<public URL>/alerts/<id>`, the ID percent-encoded.
 pub fn herald_url(public_url: &Url, alert_id: &str) -> String {
@@ -43,14 +43,27 @@ fn local_time(unix_ms: i64, timezone: &str) -> String {
     local_time_in(unix_ms, &zone(timezone))
 }
 
-/// The `chat.postMessage` body, as JSON bytes: the alert as it is now.
-pub fn build(alert: &AlertRecord, zone: &jiff::tz::TimeZone, target: &str, public_url: &Url) -> Vec<u8> {
-    body(alert, zone, target, None, public_url)
+/// The `chat.postMessage` body, as JSON bytes: the alert as it is now,
+/// with the destination's `mentions` for its severity (Slack's syntax).
+pub fn build(alert: &AlertRecord, zone: &jiff::tz::TimeZone, target: &str, public_url: &Url, mentions: &str) -> Vec<u8> {
+    body(alert, zone, target, None, public_url, mentions)
 }
 
 /// The `chat.update` body for the message at `channel` + `ts`.
-pub fn build_update(alert: &AlertRecord, zone: &jiff::tz::TimeZone, channel: &str, ts: &str, public_url: &Url) -> Vec<u8> {
-    body(alert, zone, channel, Some(ts), public_url)
+pub fn build_update(alert: &AlertRecord, zone: &jiff::tz::TimeZone, channel: &str, ts: &str, public_url: &Url, mentions: &str) -> Vec<u8> {
+    body(alert, zone, channel, Some(ts), public_url, mentions)
+}
+
+/// A reminder's reply: the destination's mentions, and how long the alert
+/// has waited (in the minutes of the destination's setting).
+pub fn reminder_text(due: &DueReminder, mentions: &str) -> String {
+    let lead = if mentions.is_empty() { String::new() } else { format!("{mentions} ") };
+    let minutes = if due.minutes == 1 { "1 minute".to_owned() } else { format!("{} minutes", due.minutes) };
+    format!(
+        "⏰ {lead}Reminder {} of {}: this alert is still *Open* and nobody is assigned, {minutes} after it came in. \
+         Assign it or set its status to stop the reminders.",
+        due.number, due.times
+    )
 }
 
 /// A reply in the thread of the message at `channel` + `thread_ts`.
@@ -67,7 +80,7 @@ pub fn build_reply(channel: &str, thread_ts: &str, text: &str) -> Vec<u8> {
     serde_json::to_vec(&Reply { channel, thread_ts, text: &text, unfurl_links: false, unfurl_media: false }).expect("plain data serialises")
 }
 
-fn body(alert: &AlertRecord, zone: &jiff::tz::TimeZone, channel: &str, ts: Option<&str>, public_url: &Url) -> Vec<u8> {
+fn body(alert: &AlertRecord, zone: &jiff::tz::TimeZone, channel: &str, ts: Option<&str>, public_url: &Url, mentions: &str) -> Vec<u8> {
     let local = local_time_in(alert.created_at, zone);
     // `10:42 CET`, for an alert that events were folded into.
     let last_local = (alert.event_count > 1).then(|| formatted_in(alert.last_seen_at, zone, "%H:%M %Z"));
@@ -85,6 +98,7 @@ fn body(alert: &AlertRecord, zone: &jiff::tz::TimeZone, channel: &str, ts: Optio
             last_unix: alert.last_seen_at.div_euclid(1000),
             last_local,
         }),
+        mentions,
     }
     .build();
     #[derive(serde::Serialize)]

@@ -65,6 +65,7 @@ mod tests {
                 alert_kinds: kinds.to_vec(),
                 log_types: logs.iter().map(|s| s.to_string()).collect(),
                 timezone: "UTC".into(),
+                ..DestinationSettings::default()
             },
             dedup_window: 60,
             created_at: String::new(),

@@ -3,6 +3,7 @@
 //! sealed before they are stored and shown only as hints.
 
 pub mod channel;
+mod mentions;
 
 use herald_model::api::FieldError;
 use herald_model::destination::{
@@ -102,6 +103,9 @@ fn draft_settings(form: &SlackBotForm) -> Result<(DestinationSettings, u32), Err
         alert_kinds: typed.alert_kinds.clone(),
         log_types: typed.log_types.iter().map(|t| plain(t)).collect(),
         timezone: plain(&typed.timezone),
+        mentions: typed.mentions.clone(),
+        remind_after: typed.remind_after,
+        remind_times: typed.remind_times,
     };
     Ok((settings, form.dedup_window.unwrap_or(DEFAULT_DEDUP_WINDOW).min(MAX_DEDUP_WINDOW)))
 }
@@ -233,7 +237,7 @@ pub async fn save_settings(store: &dyn Store, apps: &SlackApps, id: &str, form: 
         Err(_) => (None, StoredSecrets { client_secret: true, signing_secret: true, bot_token: true, app_token: false }),
     };
     let checked = check_with_app(&form, judged, existing.as_ref());
-    let valid = match checked {
+    let mut valid = match checked {
         Ok(valid) => valid,
         Err(errors) => {
             if record.status == DestinationStatus::Draft
@@ -251,6 +255,7 @@ pub async fn save_settings(store: &dyn Store, apps: &SlackApps, id: &str, form: 
     if let Some(token) = &valid.app_token {
         check_app_token_with_slack(apps, token).await?;
     }
+    mentions::look_up(apps, existing.as_ref(), valid.bot_token.as_deref(), &record.settings.mentions, &mut valid.settings.mentions).await?;
     let mut app = store_secrets(store, apps, &valid).await?;
     // A pasted token names its workspace: requests from any other are
     // refused, as after an OAuth install (whose identity it replaces).

@@ -12,7 +12,7 @@ use sqlx::{PgPool, Row as _};
 use crate::store::rows::{self, DELIVERY_RANK, state, to_json};
 use crate::store::{
     ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryKind, DeliveryRecord, NewAlertRecord,
-    Outcome, PostRef, StoreError, Stored, TriageChange,
+    Outcome, PostRef, ReminderText, StoreError, Stored, TriageChange,
 };
 
 const ALERT_COLUMNS: &str = "id, title, severity, type, status, detection_id, log_types::text AS log_types, tags::text AS tags, \
@@ -82,6 +82,17 @@ pub(super) async fn insert_alerts(pool: &PgPool, alerts: &[NewAlertRecord], now:
             .execute(&mut *tx)
             .await?
             .rows_affected() as usize;
+        }
+        if inserted && deliveries > 0 && a.status == AlertStatus::Open {
+            sqlx::query(
+                "INSERT INTO reminders (alert_id, destination_id, since) SELECT $1, id, $2 FROM destinations \
+                 WHERE remind_after > 0 AND id = ANY($3::text[])",
+            )
+            .bind(&a.id)
+            .bind(now)
+            .bind(&new.destination_ids)
+            .execute(&mut *tx)
+            .await?;
         }
         if !inserted {
             // A repeat: say how many destinations the first one went to.
@@ -547,8 +558,64 @@ pub(super) async fn apply_triage(pool: &PgPool, change: &TriageChange, now: i64)
     if let Some(reply) = &change.reply {
         follow("REPLY", Some(reply)).execute(&mut *tx).await?;
     }
+    if alert.status != AlertStatus::Open || alert.assignee.is_some() {
+        // Someone triaged it: no more reminders.
+        sqlx::query("DELETE FROM reminders WHERE alert_id = $1").bind(&change.alert_id).execute(&mut *tx).await?;
+    }
     tx.commit().await?;
     Ok(Some(alert))
+}
+
+/// As the SQLite backend does; rows another replica is sending are
+/// skipped, not waited for.
+pub(super) async fn send_reminders(pool: &PgPool, now: i64, minute_ms: i64, limit: u32, text: ReminderText<'_>) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await?;
+    let due = sqlx::query(
+        "SELECT r.alert_id, r.destination_id, r.sent, d.remind_after, d.remind_times, a.severity, \
+           a.status = 'OPEN' AND a.assignee_name IS NULL AS waiting \
+         FROM reminders r JOIN destinations d ON d.id = r.destination_id JOIN alerts a ON a.id = r.alert_id \
+         WHERE r.since + (r.sent + 1) * d.remind_after * $1 <= $2 OR d.remind_after = 0 OR r.sent >= d.remind_times \
+           OR a.status != 'OPEN' OR a.assignee_name IS NOT NULL \
+         LIMIT $3 FOR UPDATE OF r SKIP LOCKED",
+    )
+    .bind(minute_ms)
+    .bind(now)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut queued = 0;
+    for row in &due {
+        let (alert_id, destination_id): (String, String) = (row.try_get("alert_id")?, row.try_get("destination_id")?);
+        let finished =
+            sqlx::query("DELETE FROM reminders WHERE alert_id = $1 AND destination_id = $2").bind(&alert_id).bind(&destination_id);
+        let Some(reminder) = rows::due_reminder(row)? else {
+            finished.execute(&mut *tx).await?;
+            continue;
+        };
+        queued += sqlx::query(
+            "INSERT INTO deliveries (alert_id, destination_id, kind, body, state, due_at, updated_at) \
+             SELECT alert_id, destination_id, 'REPLY', $1, 'QUEUED', $2, $2 FROM deliveries \
+             WHERE alert_id = $3 AND destination_id = $4 AND kind = 'POST' AND state != 'FAILED'",
+        )
+        .bind(text(&reminder))
+        .bind(now)
+        .bind(&alert_id)
+        .bind(&destination_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if reminder.number >= reminder.times {
+            finished.execute(&mut *tx).await?;
+        } else {
+            sqlx::query("UPDATE reminders SET sent = sent + 1 WHERE alert_id = $1 AND destination_id = $2")
+                .bind(&alert_id)
+                .bind(&destination_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(queued)
 }
 
 pub(super) async fn activity_of(pool: &PgPool, alert_id: &str) -> Result<Vec<ActivityRecord>, StoreError> {

@@ -21,12 +21,13 @@ use super::migrations;
 use super::rows::{self, SLACK_APP_COLUMNS, to_json};
 use super::{
     ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryRecord, DestinationRecord,
-    Installation, LEASE_SQL, NewAlertRecord, NewApiTokenRecord, NewUserRecord, Outcome, SlackAppRecord, SlackAppSecrets, Store, StoreError,
-    Stored, StoredSecret, TriageChange, UserRecord, new_id, now_rfc3339,
+    Installation, LEASE_SQL, NewAlertRecord, NewApiTokenRecord, NewUserRecord, Outcome, ReminderText, SlackAppRecord, SlackAppSecrets,
+    Store, StoreError, Stored, StoredSecret, TriageChange, UserRecord, new_id, now_rfc3339,
 };
 
 const DESTINATION_COLUMNS: &str = "id, kind, status, wizard_step, display_name, channel, client_id, severities::text AS severities, \
-     alert_kinds::text AS alert_kinds, log_types::text AS log_types, timezone, created_at, updated_at, delivery_problem, dedup_window";
+     alert_kinds::text AS alert_kinds, log_types::text AS log_types, timezone, created_at, updated_at, delivery_problem, dedup_window, \
+     mentions::text AS mentions, remind_after, remind_times";
 const USER_COLUMNS: &str = "id, email, display_name, role, enabled, created_at";
 const TOKEN_COLUMNS: &str = "id, name, hint, created_at, last_used_at, revoked_at";
 
@@ -37,7 +38,8 @@ const LOCK_ADMINS: i64 = 0x4845_5241_4c44_0001;
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
 /// Binds a destination's settings in column order: display_name, channel,
-/// client_id, severities, alert_kinds, log_types, timezone, dedup_window.
+/// client_id, severities, alert_kinds, log_types, timezone, dedup_window,
+/// mentions, remind_after, remind_times.
 fn bind_settings<'q>(query: PgQuery<'q>, settings: &'q DestinationSettings, dedup_window: u32) -> PgQuery<'q> {
     query
         .bind(&settings.display_name)
@@ -48,6 +50,9 @@ fn bind_settings<'q>(query: PgQuery<'q>, settings: &'q DestinationSettings, dedu
         .bind(to_json(&settings.log_types))
         .bind(&settings.timezone)
         .bind(i64::from(dedup_window))
+        .bind(to_json(&settings.mentions))
+        .bind(i64::from(settings.remind_after))
+        .bind(i64::from(settings.remind_times))
 }
 
 /// How long start-up waits for PostgreSQL to answer.
@@ -132,8 +137,9 @@ impl Store for PgStore {
         let now = now_rfc3339();
         let sql = format!(
             "INSERT INTO destinations (id, kind, status, wizard_step, display_name, channel, client_id, severities, \
-             alert_kinds, log_types, timezone, dedup_window, created_at, updated_at) \
-             VALUES ($1, $2, 'DRAFT', 1, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11, $12) RETURNING {DESTINATION_COLUMNS}"
+             alert_kinds, log_types, timezone, dedup_window, mentions, remind_after, remind_times, created_at, updated_at) \
+             VALUES ($1, $2, 'DRAFT', 1, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11::jsonb, $12, $13, $14, $15) \
+             RETURNING {DESTINATION_COLUMNS}"
         );
         let row = bind_settings(sqlx::query(&sql).bind(new_id()).bind(kind.as_str()), settings, dedup_window)
             .bind(&now)
@@ -158,8 +164,9 @@ impl Store for PgStore {
         let sql = format!(
             "UPDATE destinations SET display_name = $1, channel = $2, client_id = $3, severities = $4::jsonb, \
              alert_kinds = $5::jsonb, log_types = $6::jsonb, timezone = $7, dedup_window = $8, \
-             wizard_step = greatest(wizard_step, coalesce($9, wizard_step)), updated_at = $10 \
-             WHERE id = $11 RETURNING {DESTINATION_COLUMNS}"
+             mentions = $9::jsonb, remind_after = $10, remind_times = $11, \
+             wizard_step = greatest(wizard_step, coalesce($12, wizard_step)), updated_at = $13 \
+             WHERE id = $14 RETURNING {DESTINATION_COLUMNS}"
         );
         let row = bind_settings(sqlx::query(&sql), settings, dedup_window)
             .bind(wizard_step.map(i64::from))
@@ -180,8 +187,9 @@ impl Store for PgStore {
         let sql = format!(
             "UPDATE destinations SET display_name = $1, channel = $2, client_id = $3, severities = $4::jsonb, \
              alert_kinds = $5::jsonb, log_types = $6::jsonb, timezone = $7, dedup_window = $8, \
-             wizard_step = greatest(wizard_step, $9), updated_at = $10 \
-             WHERE id = $11 AND status = 'DRAFT' RETURNING {DESTINATION_COLUMNS}"
+             mentions = $9::jsonb, remind_after = $10, remind_times = $11, \
+             wizard_step = greatest(wizard_step, $12), updated_at = $13 \
+             WHERE id = $14 AND status = 'DRAFT' RETURNING {DESTINATION_COLUMNS}"
         );
         let row = bind_settings(sqlx::query(&sql), settings, dedup_window)
             .bind(i64::from(wizard_step))
@@ -401,6 +409,10 @@ impl Store for PgStore {
 
     async fn apply_triage(&self, change: &TriageChange, now: i64) -> Result<Option<AlertRecord>, StoreError> {
         alerts::apply_triage(&self.pool, change, now).await
+    }
+
+    async fn send_reminders(&self, now: i64, minute_ms: i64, limit: u32, text: ReminderText<'_>) -> Result<u64, StoreError> {
+        alerts::send_reminders(&self.pool, now, minute_ms, limit, text).await
     }
 
     async fn activity_of(&self, alert_id: &str) -> Result<Vec<ActivityRecord>, StoreError> {

@@ -11,7 +11,7 @@ use sqlx::{Row as _, SqlitePool};
 use crate::store::rows::{self, DELIVERY_RANK, state, to_json};
 use crate::store::{
     ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryKind, DeliveryRecord, NewAlertRecord,
-    Outcome, PostRef, StoreError, Stored, TriageChange,
+    Outcome, PostRef, ReminderText, StoreError, Stored, TriageChange,
 };
 
 const ALERT_COLUMNS: &str = "id, title, severity, type, status, detection_id, log_types, tags, description, runbook, \
@@ -95,6 +95,17 @@ async fn insert_alerts_on(connection: &mut sqlx::SqliteConnection, alerts: &[New
             .execute(&mut *tx)
             .await?
             .rows_affected() as usize;
+        }
+        if inserted && deliveries > 0 && a.status == AlertStatus::Open {
+            sqlx::query(
+                "INSERT INTO reminders (alert_id, destination_id, since) SELECT ?, id, ? FROM destinations \
+                 WHERE remind_after > 0 AND id IN (SELECT value FROM json_each(?))",
+            )
+            .bind(&a.id)
+            .bind(now)
+            .bind(to_json(&new.destination_ids))
+            .execute(&mut *tx)
+            .await?;
         }
         if !inserted {
             // A repeat: say how many destinations the first one went to.
@@ -585,8 +596,73 @@ async fn apply_triage_on(
     if let Some(reply) = &change.reply {
         follow("REPLY").bind(reply).bind(now).bind(now).bind(&change.alert_id).execute(&mut *tx).await?;
     }
+    if alert.status != AlertStatus::Open || alert.assignee.is_some() {
+        // Someone triaged it: no more reminders.
+        sqlx::query("DELETE FROM reminders WHERE alert_id = ?").bind(&change.alert_id).execute(&mut *tx).await?;
+    }
     tx.commit().await?;
     Ok(Some(alert))
+}
+
+pub(super) async fn send_reminders(
+    pool: &SqlitePool,
+    now: i64,
+    minute_ms: i64,
+    limit: u32,
+    text: ReminderText<'_>,
+) -> Result<u64, StoreError> {
+    use sqlx::Connection as _;
+    let mut connection = pool.acquire().await?;
+    let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
+    // Due, or to drop: the alert triaged meanwhile, the reminders turned
+    // off or fewer than were sent already.
+    let due = sqlx::query(
+        "SELECT r.alert_id, r.destination_id, r.sent, d.remind_after, d.remind_times, a.severity, \
+           a.status = 'OPEN' AND a.assignee_name IS NULL AS waiting \
+         FROM reminders r JOIN destinations d ON d.id = r.destination_id JOIN alerts a ON a.id = r.alert_id \
+         WHERE r.since + (r.sent + 1) * d.remind_after * ? <= ? OR d.remind_after = 0 OR r.sent >= d.remind_times \
+           OR a.status != 'OPEN' OR a.assignee_name IS NOT NULL \
+         LIMIT ?",
+    )
+    .bind(minute_ms)
+    .bind(now)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut queued = 0;
+    for row in &due {
+        let (alert_id, destination_id): (String, String) = (row.try_get("alert_id")?, row.try_get("destination_id")?);
+        let reminder = rows::due_reminder(row)?;
+        let finished = sqlx::query("DELETE FROM reminders WHERE alert_id = ? AND destination_id = ?").bind(&alert_id).bind(&destination_id);
+        let Some(reminder) = reminder else {
+            finished.execute(&mut *tx).await?;
+            continue;
+        };
+        queued += sqlx::query(
+            "INSERT INTO deliveries (alert_id, destination_id, kind, body, state, due_at, updated_at) \
+             SELECT alert_id, destination_id, 'REPLY', ?, 'QUEUED', ?, ? FROM deliveries \
+             WHERE alert_id = ? AND destination_id = ? AND kind = 'POST' AND state != 'FAILED'",
+        )
+        .bind(text(&reminder))
+        .bind(now)
+        .bind(now)
+        .bind(&alert_id)
+        .bind(&destination_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if reminder.number >= reminder.times {
+            finished.execute(&mut *tx).await?;
+        } else {
+            sqlx::query("UPDATE reminders SET sent = sent + 1 WHERE alert_id = ? AND destination_id = ?")
+                .bind(&alert_id)
+                .bind(&destination_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(queued)
 }
 
 pub(super) async fn activity_of(pool: &SqlitePool, alert_id: &str) -> Result<Vec<ActivityRecord>, StoreError> {

@@ -19,17 +19,18 @@ use super::migrations;
 use super::rows::{self, SLACK_APP_COLUMNS, to_json};
 use super::{
     ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryRecord, DestinationRecord,
-    Installation, LEASE_SQL, NewAlertRecord, NewApiTokenRecord, NewUserRecord, Outcome, SlackAppRecord, SlackAppSecrets, Store, StoreError,
-    Stored, StoredSecret, TriageChange, UserRecord, new_id, now_rfc3339,
+    Installation, LEASE_SQL, NewAlertRecord, NewApiTokenRecord, NewUserRecord, Outcome, ReminderText, SlackAppRecord, SlackAppSecrets,
+    Store, StoreError, Stored, StoredSecret, TriageChange, UserRecord, new_id, now_rfc3339,
 };
 
 const DESTINATION_COLUMNS: &str = "id, kind, status, wizard_step, display_name, channel, client_id, severities, \
-     alert_kinds, log_types, timezone, created_at, updated_at, delivery_problem, dedup_window";
+     alert_kinds, log_types, timezone, created_at, updated_at, delivery_problem, dedup_window, mentions, remind_after, remind_times";
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
 /// Binds a destination's settings in column order: display_name, channel,
-/// client_id, severities, alert_kinds, log_types, timezone, dedup_window.
+/// client_id, severities, alert_kinds, log_types, timezone, dedup_window,
+/// mentions, remind_after, remind_times.
 fn bind_settings<'q>(query: SqliteQuery<'q>, settings: &'q DestinationSettings, dedup_window: u32) -> SqliteQuery<'q> {
     query
         .bind(&settings.display_name)
@@ -40,6 +41,9 @@ fn bind_settings<'q>(query: SqliteQuery<'q>, settings: &'q DestinationSettings, 
         .bind(to_json(&settings.log_types))
         .bind(&settings.timezone)
         .bind(i64::from(dedup_window))
+        .bind(to_json(&settings.mentions))
+        .bind(i64::from(settings.remind_after))
+        .bind(i64::from(settings.remind_times))
 }
 
 const USER_COLUMNS: &str = "id, email, display_name, role, enabled, created_at";
@@ -210,8 +214,8 @@ impl Store for SqliteStore {
         let now = now_rfc3339();
         let sql = format!(
             "INSERT INTO destinations (id, kind, status, wizard_step, display_name, channel, client_id, severities, \
-             alert_kinds, log_types, timezone, dedup_window, created_at, updated_at) \
-             VALUES (?, ?, 'DRAFT', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {DESTINATION_COLUMNS}"
+             alert_kinds, log_types, timezone, dedup_window, mentions, remind_after, remind_times, created_at, updated_at) \
+             VALUES (?, ?, 'DRAFT', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {DESTINATION_COLUMNS}"
         );
         let row = bind_settings(sqlx::query(&sql).bind(new_id()).bind(kind.as_str()), settings, dedup_window)
             .bind(&now)
@@ -236,7 +240,7 @@ impl Store for SqliteStore {
     ) -> Result<DestinationRecord, StoreError> {
         let sql = format!(
             "UPDATE destinations SET display_name = ?, channel = ?, client_id = ?, severities = ?, alert_kinds = ?, \
-             log_types = ?, timezone = ?, dedup_window = ?, wizard_step = max(wizard_step, coalesce(?, wizard_step)), updated_at = ? \
+             log_types = ?, timezone = ?, dedup_window = ?, mentions = ?, remind_after = ?, remind_times = ?, wizard_step = max(wizard_step, coalesce(?, wizard_step)), updated_at = ? \
              WHERE id = ? RETURNING {DESTINATION_COLUMNS}"
         );
         let row = bind_settings(sqlx::query(&sql), settings, dedup_window)
@@ -258,7 +262,7 @@ impl Store for SqliteStore {
     ) -> Result<DestinationRecord, StoreError> {
         let sql = format!(
             "UPDATE destinations SET display_name = ?, channel = ?, client_id = ?, severities = ?, alert_kinds = ?, \
-             log_types = ?, timezone = ?, dedup_window = ?, wizard_step = max(wizard_step, ?), updated_at = ? \
+             log_types = ?, timezone = ?, dedup_window = ?, mentions = ?, remind_after = ?, remind_times = ?, wizard_step = max(wizard_step, ?), updated_at = ? \
              WHERE id = ? AND status = 'DRAFT' RETURNING {DESTINATION_COLUMNS}"
         );
         let row = bind_settings(sqlx::query(&sql), settings, dedup_window)
@@ -418,6 +422,10 @@ impl Store for SqliteStore {
 
     async fn apply_triage(&self, change: &TriageChange, now: i64) -> Result<Option<AlertRecord>, StoreError> {
         alerts::apply_triage(&self.writer, change, now).await
+    }
+
+    async fn send_reminders(&self, now: i64, minute_ms: i64, limit: u32, text: ReminderText<'_>) -> Result<u64, StoreError> {
+        alerts::send_reminders(&self.writer, now, minute_ms, limit, text).await
     }
 
     async fn activity_of(&self, alert_id: &str) -> Result<Vec<ActivityRecord>, StoreError> {
