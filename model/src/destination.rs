@@ -216,8 +216,8 @@ fn read_setting<'de, A: MapAccess<'de>>(settings: &mut DestinationSettings, key:
 
 deserialize_with!(DestinationView, "a destination", read_view);
 
-/// [`DestinationView`] in one pass ([`crate::inline`]); every setting must
-/// be there.
+/// [`DestinationView`] in one pass ([`crate::inline`]); the first
+/// [`REQUIRED_SETTINGS`] settings must be there.
 fn read_view<'de, A: MapAccess<'de>>(map: A) -> Result<DestinationView, A::Error> {
     let (mut id, mut kind, mut status, mut wizard_step, mut created_at, mut updated_at) = (None, None, None, None, None, None);
     let (mut settings, mut seen) = (DestinationSettings::default(), [false; SETTINGS.len()]);
@@ -748,6 +748,13 @@ pub struct SlackBotForm {
     /// Minutes; `None`: keep the stored window ([`DEFAULT_DEDUP_WINDOW`]
     /// for a new destination).
     pub dedup_window: Option<u32>,
+    /// Read from a body without `mentions`, or without `remindAfter` and
+    /// `remindTimes` (a client older than these settings): the stored
+    /// ones are kept.
+    #[serde(skip)]
+    pub keep_mentions: bool,
+    #[serde(skip)]
+    pub keep_reminders: bool,
 }
 
 deserialize_with!(SlackBotForm, "the Slack Bot destination's settings", read_form);
@@ -759,6 +766,7 @@ deserialize_with!(SlackBotForm, "the Slack Bot destination's settings", read_for
 fn read_form<'de, A: MapAccess<'de>>(map: A) -> Result<SlackBotForm, A::Error> {
     let mut settings = DestinationSettings::default();
     let (mut client_secret, mut signing_secret, mut bot_token, mut app_token, mut dedup_window) = (None, None, None, None, None);
+    let mut seen = [false; SETTINGS.len()];
     walk(map, |key, map| {
         match key {
             "clientSecret" => client_secret = map.next_value()?,
@@ -766,11 +774,16 @@ fn read_form<'de, A: MapAccess<'de>>(map: A) -> Result<SlackBotForm, A::Error> {
             "botToken" => bot_token = map.next_value()?,
             "appToken" => app_token = map.next_value()?,
             "dedupWindow" => dedup_window = map.next_value()?,
-            _ => return Ok(read_setting(&mut settings, key, map)?.is_some()),
+            _ => match read_setting(&mut settings, key, map)? {
+                Some(i) => seen[i] = true,
+                None => return Ok(false),
+            },
         }
         Ok(true)
     })?;
-    Ok(SlackBotForm { settings, client_secret, signing_secret, bot_token, app_token, dedup_window })
+    // The settings after the first seven: mentions, remindAfter, remindTimes.
+    let (keep_mentions, keep_reminders) = (!seen[REQUIRED_SETTINGS], !seen[REQUIRED_SETTINGS + 1] && !seen[REQUIRED_SETTINGS + 2]);
+    Ok(SlackBotForm { settings, client_secret, signing_secret, bot_token, app_token, dedup_window, keep_mentions, keep_reminders })
 }
 
 /// Events with the same key fold into one alert within an hour.
@@ -1017,6 +1030,8 @@ mod tests {
             bot_token: Some("xoxb-1-2-abc".into()),
             app_token: None,
             dedup_window: None,
+            keep_mentions: false,
+            keep_reminders: false,
         }
     }
 
@@ -1064,6 +1079,9 @@ mod tests {
         let json: SlackBotForm = serde_json::from_value(serde_json::json!({"remindAfter": 15, "mentions": {"HIGH": ["@here"]}})).unwrap();
         assert_eq!((json.settings.remind_after, json.settings.remind_times), (15, DEFAULT_REMIND_TIMES), "times default to 3");
         assert_eq!(json.settings.mentions.slack_text(Severity::High), "<!here>");
+        assert!(!json.keep_mentions && !json.keep_reminders);
+        let older: SlackBotForm = serde_json::from_value(serde_json::json!({"displayName": "SOC"})).unwrap();
+        assert!(older.keep_mentions && older.keep_reminders, "a body without them keeps what is stored");
     }
 
     #[test]

@@ -162,14 +162,16 @@ impl Mentions {
         self.0.iter_mut().flat_map(|(severity, list)| list.iter_mut().map(move |m| (*severity, m)))
     }
 
-    /// The settings tidied: no empty lists, no repeats; `Err` names a
-    /// severity with too many (`mentions.CRITICAL`).
+    /// The settings tidied: no empty lists, no repeats (a group typed by
+    /// handle and by ID is one); `Err` names a severity with too many
+    /// (`mentions.CRITICAL`).
     pub fn validate(&self) -> Result<Mentions, FieldError> {
         let mut tidy = BTreeMap::new();
         for (severity, list) in &self.0 {
             let mut kept: Vec<Mention> = Vec::with_capacity(list.len());
             for mention in list {
-                if !kept.contains(mention) {
+                let same = |k: &Mention| k == mention || (k.slack().is_some() && k.slack() == mention.slack());
+                if !kept.iter().any(same) {
                     kept.push(mention.clone());
                 }
             }
@@ -184,6 +186,32 @@ impl Mentions {
             }
         }
         Ok(Mentions(tidy))
+    }
+
+    /// Handles typed for groups `before` knows become those groups, so a
+    /// form that shows a group by its handle keeps its ID (and needs no
+    /// lookup) when saved again.
+    pub fn reuse_groups(&mut self, before: &Mentions) {
+        for (_, mention) in self.iter_mut() {
+            if let Mention::Handle(handle) = mention
+                && let Some(group) = before.0.values().flatten().find(|m| matches!(m, Mention::Group { .. }) && m.handle() == Some(handle))
+            {
+                *mention = group.clone();
+            }
+        }
+    }
+
+    /// The first handle not looked up yet, with its severity's field.
+    pub fn unresolved(&self) -> Option<FieldError> {
+        self.0.iter().find_map(|(severity, list)| {
+            list.iter().find_map(|m| match m {
+                Mention::Handle(handle) => Some(FieldError::new(
+                    field(*severity),
+                    format!("@{handle} has not been looked up in Slack yet: save the destination's settings, or enter the group's ID."),
+                )),
+                _ => None,
+            })
+        })
     }
 
     /// Whether any is a user group's handle still to look up.
@@ -279,5 +307,20 @@ mod tests {
         assert!(bad.to_string().contains("@everyone"), "{bad}");
         let many = Mentions(BTreeMap::from([(Severity::High, (0..11).map(|i| Mention::User(format!("U00000000{i:02}"))).collect())]));
         assert_eq!(many.validate().unwrap_err().field, "mentions.HIGH");
+        let twice =
+            Mentions(BTreeMap::from([(Severity::High, parse_list(Severity::High, "<!subteam^S0123ABCD|@ops>, S0123ABCD").unwrap())]));
+        assert_eq!(twice.validate().unwrap().of(Severity::High).len(), 1, "one group, by handle and by ID");
+    }
+
+    #[test]
+    fn a_handle_of_a_known_group_keeps_its_id_and_others_wait_for_a_lookup() {
+        let before = Mentions(BTreeMap::from([(Severity::Critical, parse_list(Severity::Critical, "<!subteam^S0123ABCD|@ops>").unwrap())]));
+        let mut typed = Mentions(BTreeMap::from([(Severity::High, parse_list(Severity::High, "@ops, @new-team").unwrap())]));
+        typed.reuse_groups(&before);
+        assert_eq!(typed.of(Severity::High)[0], Mention::Group { id: "S0123ABCD".into(), handle: Some("ops".into()) });
+        let error = typed.unresolved().unwrap();
+        assert_eq!(error.field, "mentions.HIGH");
+        assert!(error.message.contains("@new-team"), "{}", error.message);
+        assert_eq!(before.unresolved(), None);
     }
 }

@@ -60,6 +60,16 @@ impl Scene {
         .await
     }
 
+    /// The texts of the replies in `parent`'s thread, oldest first.
+    pub fn replies_to(&self, parent: &Message) -> Vec<String> {
+        self.slack
+            .messages_in(&parent.channel)
+            .into_iter()
+            .filter(|m| m.thread_ts.as_deref() == Some(parent.ts.as_str()))
+            .map(|m| m.text.unwrap_or_default())
+            .collect()
+    }
+
     /// Waits until the channel holds at least `count` messages; them all.
     pub async fn until_messages_in(&self, channel: &str, count: usize) -> Vec<Message> {
         poll::until(&format!("{count} messages in {channel}"), || async {

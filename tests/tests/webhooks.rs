@@ -63,15 +63,6 @@ fn top_level(messages: Vec<Message>) -> Vec<Message> {
     messages.into_iter().filter(|m| m.thread_ts.is_none()).collect()
 }
 
-fn replies_to(s: &Scene, parent: &Message) -> Vec<String> {
-    s.slack
-        .messages_in(&parent.channel)
-        .into_iter()
-        .filter(|m| m.thread_ts.as_deref() == Some(parent.ts.as_str()))
-        .map(|m| m.text.unwrap_or_default())
-        .collect()
-}
-
 fn history(alert: &Value) -> Vec<String> {
     alert["activity"].as_array().unwrap().iter().map(|a| a["summary"].as_str().unwrap().to_owned()).collect()
 }
@@ -169,7 +160,7 @@ async fn an_alert_fired_and_resolved_in_alertmanager_ends_as_one_message_per_des
     for message in &messages {
         assert!(message.edits >= 1, "updated in place, not posted again");
         let replies = poll::until("the thread reply", || async {
-            let replies = replies_to(&s, message);
+            let replies = s.replies_to(message);
             if replies.is_empty() { Err(replies) } else { Ok(replies) }
         })
         .await;
@@ -190,7 +181,7 @@ async fn an_alert_fired_and_resolved_in_alertmanager_ends_as_one_message_per_des
     let metrics = s.herald.get("/metrics").await.text().await.unwrap();
     assert!(metrics.contains("herald_alerts_resolved_from_source_total 1\n"), "{metrics}");
     for message in &messages {
-        assert_eq!(replies_to(&s, message).len(), 1, "one reply in {}", message.channel);
+        assert_eq!(s.replies_to(message).len(), 1, "one reply in {}", message.channel);
     }
 }
 
@@ -205,7 +196,7 @@ async fn a_resolve_for_an_alert_an_analyst_closed_is_only_noted_and_one_herald_n
     assert_eq!(closed.status(), StatusCode::OK);
     let messages = until_each_shows(&s, "DiskFull on db-1", "Invalid").await;
     poll::until("the analyst's replies", || async {
-        let counts: Vec<usize> = messages.iter().map(|m| replies_to(&s, m).len()).collect();
+        let counts: Vec<usize> = messages.iter().map(|m| s.replies_to(m).len()).collect();
         if counts == [1, 1] { Ok(()) } else { Err(counts) }
     })
     .await;
@@ -233,7 +224,7 @@ async fn a_resolve_for_an_alert_an_analyst_closed_is_only_noted_and_one_herald_n
     assert_eq!(status, StatusCode::OK, "{again}");
     assert_eq!(s.slack.calls("chat.update").len(), updates, "no message changed");
     for message in &messages {
-        assert_eq!(replies_to(&s, message).len(), 1, "only the analyst's reply in {}", message.channel);
+        assert_eq!(s.replies_to(message).len(), 1, "only the analyst's reply in {}", message.channel);
     }
     assert_eq!(top_level(s.slack.messages()).len(), 2);
 }
@@ -360,7 +351,7 @@ async fn a_grafana_alert_links_its_dashboard_panel_and_silence_and_resolves_from
     assert_eq!(status, StatusCode::ACCEPTED);
     let messages = until_each_shows(&s, "Memory above 90%", "Resolved").await;
     for message in &messages {
-        let reply = poll::until("the thread reply", || async { replies_to(&s, message).pop().ok_or("none yet") }).await;
+        let reply = poll::until("the thread reply", || async { s.replies_to(message).pop().ok_or("none yet") }).await;
         assert_eq!(reply, "Resolved in Grafana.");
     }
     assert_eq!(history(&s.alert(&id).await), ["Resolved in Grafana"]);

@@ -344,10 +344,6 @@ async fn remind(state: Worker) {
                 continue;
             }
         };
-        if destinations.iter().all(|d| d.settings.remind_after == 0) {
-            // None reminds: the reminders left are dropped when one does again.
-            continue;
-        }
         let mentions: HashMap<&str, &herald_model::mention::Mentions> =
             destinations.iter().map(|d| (d.id.as_str(), &d.settings.mentions)).collect();
         let text = |due: &crate::store::DueReminder| {

@@ -274,8 +274,7 @@ pub struct DueReminder {
     pub number: u32,
     /// How many the destination sends at most.
     pub times: u32,
-    /// The minutes of the destination's setting that have passed since
-    /// the alert came in (`number` × its "remind after").
+    /// The minutes (of the destinations' settings) since the alert came in.
     pub minutes: u64,
 }
 
@@ -469,9 +468,11 @@ pub trait Store: Send + Sync + 'static {
     /// destinations' settings is `minute_ms`), up to `limit`, in one
     /// transaction: for an alert still OPEN and unassigned, a reply with
     /// `text` in the thread of its message at the destination, and the
-    /// next one booked or, after the last, the reminder dropped; for an
-    /// alert triaged meanwhile (or a destination whose reminders were
-    /// turned off), only dropped. How many replies were queued.
+    /// next one booked or, after the last, the reminder dropped (several
+    /// due at once, after a pause, send only the latest); for an alert
+    /// triaged meanwhile, a destination no longer active or whose
+    /// reminders were turned off, only dropped. How many replies were
+    /// queued.
     async fn send_reminders(&self, now: i64, minute_ms: i64, limit: u32, text: ReminderText<'_>) -> Result<u64, StoreError>;
 
     /// The alert's history, oldest first.

@@ -231,22 +231,26 @@ pub(super) fn activity(row: &impl Columns) -> Result<ActivityRecord, StoreError>
     })
 }
 
-/// A row of the reminders query (alert_id, destination_id, sent,
-/// remind_after, remind_times, severity, waiting): the reminder to send
-/// now, or `None` when it is only to be dropped.
-pub(super) fn due_reminder(row: &impl Columns) -> Result<Option<DueReminder>, StoreError> {
+/// A row of the reminders query (alert_id, destination_id, since, sent,
+/// remind_after, remind_times, severity, waiting) at `now` (Unix ms; a
+/// minute of the settings is `minute_ms`): the reminder to send, or `None`
+/// when it is only to be dropped. Reminders missed while none was sent
+/// count as sent: the one sent now is the latest due.
+pub(super) fn due_reminder(row: &impl Columns, now: i64, minute_ms: i64) -> Result<Option<DueReminder>, StoreError> {
     let sent = u32::try_from(row.int("sent")?).unwrap_or(u32::MAX);
     let (after, times) = (row.int("remind_after")?, u32::try_from(row.int("remind_times")?).unwrap_or(0));
     if !row.flag("waiting")? || after <= 0 || sent >= times {
         return Ok(None);
     }
+    let waited = (now - row.int("since")?).max(0);
+    let passed = u32::try_from(waited / (after * minute_ms).max(1)).unwrap_or(u32::MAX);
     let severity = row.text("severity")?;
     Ok(Some(DueReminder {
         alert_id: row.text("alert_id")?,
         destination_id: row.text("destination_id")?,
         severity: Severity::parse(&severity).ok_or_else(|| StoreError::Corrupt(format!("unknown severity {severity:?}")))?,
-        number: sent + 1,
+        number: passed.clamp(sent + 1, times),
         times,
-        minutes: u64::from(sent + 1) * u64::try_from(after).unwrap_or(0),
+        minutes: u64::try_from(waited / minute_ms.max(1)).unwrap_or(0),
     }))
 }

@@ -365,6 +365,7 @@ async fn reminders_come_while_an_alert_stays_open_and_unassigned_at_most_as_ofte
         let twice = herald_model::destination::DestinationSettings { remind_after: 2, remind_times: 2, ..settings() };
         let reminding = store.update_destination(&reminding.id, &twice, 60, None).await.unwrap();
         assert_eq!((reminding.settings.remind_after, reminding.settings.remind_times), (2, 2), "stored");
+        let reminding = store.set_destination_status(&reminding.id, herald_model::destination::DestinationStatus::Active).await.unwrap();
         let both = [&quiet, &reminding];
         let resolved = AlertRecord { status: AlertStatus::Resolved, ..an_alert("info") };
         store
@@ -412,6 +413,27 @@ async fn reminders_come_while_an_alert_stays_open_and_unassigned_at_most_as_ofte
                 ("taken".to_owned(), true, DeliveryKind::Update),
             ]
         );
+
+        // Herald down for long: one reminder, the last, not a burst; and
+        // none once the destination is disabled.
+        let later = 1_000 + 200 * minute;
+        let (late, parked) = (an_alert("late"), an_alert("parked"));
+        store.insert_alerts(&[routed(late, &[&reminding]), routed(parked, &[&reminding])], later).await.unwrap();
+        let posts = store.claim_deliveries(later, 60_000, 10).await.unwrap();
+        let sent: Vec<_> =
+            posts.iter().map(|p| (p.id, p.claim, Outcome::Sent { channel: "C1".into(), ts: format!("1.{}", p.id) })).collect();
+        store.finish_deliveries(&sent, later).await.unwrap();
+        texts.lock().unwrap().clear();
+        assert_eq!(store.send_reminders(later + 50 * minute, minute, 100, &text).await.unwrap(), 2);
+        let mut fired = texts.lock().unwrap().clone();
+        fired.sort();
+        assert_eq!(fired, [("late".to_owned(), 2, 2, 50), ("parked".to_owned(), 2, 2, 50)], "the last one due, with the real wait");
+        let parked_too = an_alert("parked-too");
+        store.insert_alerts(&[routed(parked_too, &[&reminding])], later).await.unwrap();
+        store.set_destination_status(&reminding.id, herald_model::destination::DestinationStatus::Disabled).await.unwrap();
+        assert_eq!(store.send_reminders(later + 500 * minute, minute, 100, &text).await.unwrap(), 0, "none to a disabled destination");
+        store.set_destination_status(&reminding.id, herald_model::destination::DestinationStatus::Active).await.unwrap();
+        assert_eq!(store.send_reminders(later + 600 * minute, minute, 100, &text).await.unwrap(), 0, "dropped, not kept for later");
         store.close().await;
     }
 }

@@ -23,16 +23,9 @@ pub async fn look_up(
     before: &Mentions,
     mentions: &mut Mentions,
 ) -> Result<(), Error> {
-    let known =
-        |handle: &str| before.0.values().flatten().find(|m| matches!(m, Mention::Group { .. }) && m.handle() == Some(handle)).cloned();
-    for (_, mention) in mentions.iter_mut() {
-        if let Mention::Handle(handle) = mention
-            && let Some(group) = known(handle)
-        {
-            *mention = group;
-        }
-    }
+    mentions.reuse_groups(before);
     if !mentions.has_handles() {
+        *mentions = mentions.validate()?;
         return Ok(());
     }
     let first = mentions.iter_mut().find(|(_, m)| matches!(m, Mention::Handle(_))).map(|(severity, _)| severity).expect("has handles");
@@ -56,12 +49,26 @@ pub async fn look_up(
     let mut errors = Vec::new();
     for (severity, mention) in mentions.iter_mut() {
         let Mention::Handle(handle) = mention else { continue };
+        let field = mention::field(severity);
         match groups.iter().find(|g| g.handle.eq_ignore_ascii_case(handle)) {
-            Some(group) => *mention = Mention::Group { id: group.id.clone(), handle: Some(group.handle.to_ascii_lowercase()) },
-            None => errors.push(FieldError::new(mention::field(severity), unknown(handle, &groups))),
+            // Slack's answer is parsed like anything typed: only a group
+            // ID of the shape Slack gives is ever stored.
+            Some(group) => match Mention::parse(&field, &format!("<!subteam^{}|@{}>", group.id, group.handle.to_ascii_lowercase())) {
+                Ok(found @ Mention::Group { .. }) => *mention = found,
+                _ => errors.push(FieldError::new(
+                    field,
+                    format!("Slack gave @{handle} an ID Herald does not recognise: enter the group's ID instead, like S0123ABCD."),
+                )),
+            },
+            None => errors.push(FieldError::new(field, unknown(handle, &groups))),
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(Error::invalid(errors)) }
+    if !errors.is_empty() {
+        return Err(Error::invalid(errors));
+    }
+    // A group typed by handle and by ID is mentioned once.
+    *mentions = mentions.validate()?;
+    Ok(())
 }
 
 /// Why Slack would not list the user groups, and what to do.

@@ -75,8 +75,8 @@ fn looks_secret(value: &str) -> bool {
 }
 
 /// A draft's settings as typed (capped in length, never a secret) and its
-/// deduplication window.
-fn draft_settings(form: &SlackBotForm) -> Result<(DestinationSettings, u32), Error> {
+/// deduplication window; handles of groups the draft knows keep their IDs.
+fn draft_settings(form: &SlackBotForm, before: &DestinationSettings) -> Result<(DestinationSettings, u32), Error> {
     let typed = &form.settings;
     let text_fields =
         [("displayName", &typed.display_name), ("channel", &typed.channel), ("clientId", &typed.client_id), ("timezone", &typed.timezone)];
@@ -89,9 +89,14 @@ fn draft_settings(form: &SlackBotForm) -> Result<(DestinationSettings, u32), Err
             problems.push(FieldError::new(field, "This looks like a secret: it belongs in its own field, not here."));
         }
     }
+    let mut mentions = if form.keep_mentions { before.mentions.clone() } else { typed.mentions.clone() };
+    mentions.reuse_groups(&before.mentions);
+    let mentions = mentions.validate().map_err(|e| problems.push(e)).unwrap_or_default();
     if !problems.is_empty() {
         return Err(Error::invalid(problems));
     }
+    let (remind_after, remind_times) =
+        if form.keep_reminders { (before.remind_after, before.remind_times) } else { (typed.remind_after, typed.remind_times) };
     // As typed, less NUL characters (which PostgreSQL cannot hold): the
     // checks that finish a setup refuse them with the field named.
     let plain = herald_model::text::without_nul;
@@ -103,9 +108,9 @@ fn draft_settings(form: &SlackBotForm) -> Result<(DestinationSettings, u32), Err
         alert_kinds: typed.alert_kinds.clone(),
         log_types: typed.log_types.iter().map(|t| plain(t)).collect(),
         timezone: plain(&typed.timezone),
-        mentions: typed.mentions.clone(),
-        remind_after: typed.remind_after,
-        remind_times: typed.remind_times,
+        mentions,
+        remind_after: remind_after.min(herald_model::destination::MAX_REMIND_AFTER),
+        remind_times: remind_times.clamp(1, herald_model::destination::MAX_REMIND_TIMES),
     };
     Ok((settings, form.dedup_window.unwrap_or(DEFAULT_DEDUP_WINDOW).min(MAX_DEDUP_WINDOW)))
 }
@@ -116,7 +121,8 @@ pub async fn save_draft(store: &dyn Store, id: &str, update: DraftUpdate) -> Res
     if !(1..=WIZARD_STEPS).contains(&update.step) {
         return Err(Error::invalid(vec![FieldError::new("step", format!("The step is 1 to {WIZARD_STEPS}."))]));
     }
-    let (settings, dedup_window) = draft_settings(&update.form)?;
+    let (before, _) = load(store, id).await?;
+    let (settings, dedup_window) = draft_settings(&update.form, &before.settings)?;
     let record = store.save_draft(id, &settings, dedup_window, update.step).await?;
     let app = store.slack_app(&record.settings.client_id).await?;
     Ok(Destination { record, app })
@@ -210,6 +216,21 @@ fn form_of(record: &DestinationRecord) -> SlackBotForm {
     SlackBotForm { settings: record.settings.clone(), dedup_window: Some(record.dedup_window), ..SlackBotForm::default() }
 }
 
+/// [`check_with_app`] for stored settings (finish, enable), which must also
+/// name every user group by ID: a handle left from a draft's autosave
+/// would notify nobody (saving the settings looks it up).
+fn check_stored(record: &DestinationRecord, app: Option<&SlackAppRecord>) -> Result<ValidSlackBot, Vec<FieldError>> {
+    let checked = check_with_app(&form_of(record), stored_secrets(app), app);
+    match (checked, record.settings.mentions.unresolved()) {
+        (checked, None) => checked,
+        (Ok(_), Some(error)) => Err(vec![error]),
+        (Err(mut errors), Some(error)) => {
+            errors.push(error);
+            Err(errors)
+        }
+    }
+}
+
 fn stored_secrets(app: Option<&SlackAppRecord>) -> StoredSecrets {
     app.map_or_else(StoredSecrets::default, |a| StoredSecrets {
         client_secret: a.client_secret.is_some(),
@@ -222,8 +243,15 @@ fn stored_secrets(app: Option<&SlackAppRecord>) -> StoredSecrets {
 /// Saves the settings once every field passes. Nothing is written when one
 /// fails, except that a draft keeps its non-secret values as typed (so a
 /// reload shows them); the secrets stay in the form until the save works.
-pub async fn save_settings(store: &dyn Store, apps: &SlackApps, id: &str, form: SlackBotForm) -> Result<Destination, Error> {
+pub async fn save_settings(store: &dyn Store, apps: &SlackApps, id: &str, mut form: SlackBotForm) -> Result<Destination, Error> {
     let (record, _) = load(store, id).await?;
+    // A body from a client older than these settings keeps them.
+    if form.keep_mentions {
+        form.settings.mentions = record.settings.mentions.clone();
+    }
+    if form.keep_reminders {
+        (form.settings.remind_after, form.settings.remind_times) = (record.settings.remind_after, record.settings.remind_times);
+    }
     let (existing, judged) = match parse_client_id("clientId", &form.settings.client_id) {
         Ok(client_id) => {
             let app = store.slack_app(&client_id).await?;
@@ -241,7 +269,7 @@ pub async fn save_settings(store: &dyn Store, apps: &SlackApps, id: &str, form: 
         Ok(valid) => valid,
         Err(errors) => {
             if record.status == DestinationStatus::Draft
-                && let Ok((settings, dedup_window)) = draft_settings(&form)
+                && let Ok((settings, dedup_window)) = draft_settings(&form, &record.settings)
             {
                 store.save_draft(id, &settings, dedup_window, record.wizard_step).await?;
             }
@@ -333,7 +361,7 @@ async fn store_secrets(store: &dyn Store, apps: &SlackApps, valid: &ValidSlackBo
 /// rule and the Slack app's secrets are stored.
 pub async fn finish(store: &dyn Store, id: &str) -> Result<Destination, Error> {
     let (record, app) = load(store, id).await?;
-    if let Err(errors) = check_with_app(&form_of(&record), stored_secrets(app.as_ref()), app.as_ref()) {
+    if let Err(errors) = check_stored(&record, app.as_ref()) {
         let first = errors[0].message.clone();
         return Err(Error::invalid(errors).with_message(format!("Setup is not complete yet: {first}")));
     }
@@ -351,7 +379,7 @@ pub async fn set_enabled(store: &dyn Store, id: &str, enabled: bool) -> Result<D
     if record.status == DestinationStatus::Draft {
         return Err(Error::SetupIncomplete);
     }
-    if enabled && let Err(errors) = check_with_app(&form_of(&record), stored_secrets(app.as_ref()), app.as_ref()) {
+    if enabled && let Err(errors) = check_stored(&record, app.as_ref()) {
         let first = errors[0].message.clone();
         return Err(Error::invalid(errors).with_message(format!("Edit the destination first: {first}")));
     }

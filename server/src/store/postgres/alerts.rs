@@ -571,11 +571,11 @@ pub(super) async fn apply_triage(pool: &PgPool, change: &TriageChange, now: i64)
 pub(super) async fn send_reminders(pool: &PgPool, now: i64, minute_ms: i64, limit: u32, text: ReminderText<'_>) -> Result<u64, StoreError> {
     let mut tx = pool.begin().await?;
     let due = sqlx::query(
-        "SELECT r.alert_id, r.destination_id, r.sent, d.remind_after, d.remind_times, a.severity, \
-           a.status = 'OPEN' AND a.assignee_name IS NULL AS waiting \
+        "SELECT r.alert_id, r.destination_id, r.since, r.sent, d.remind_after, d.remind_times, a.severity, \
+           a.status = 'OPEN' AND a.assignee_name IS NULL AND d.status = 'ACTIVE' AS waiting \
          FROM reminders r JOIN destinations d ON d.id = r.destination_id JOIN alerts a ON a.id = r.alert_id \
          WHERE r.since + (r.sent + 1) * d.remind_after * $1 <= $2 OR d.remind_after = 0 OR r.sent >= d.remind_times \
-           OR a.status != 'OPEN' OR a.assignee_name IS NOT NULL \
+           OR a.status != 'OPEN' OR a.assignee_name IS NOT NULL OR d.status != 'ACTIVE' \
          LIMIT $3 FOR UPDATE OF r SKIP LOCKED",
     )
     .bind(minute_ms)
@@ -588,7 +588,7 @@ pub(super) async fn send_reminders(pool: &PgPool, now: i64, minute_ms: i64, limi
         let (alert_id, destination_id): (String, String) = (row.try_get("alert_id")?, row.try_get("destination_id")?);
         let finished =
             sqlx::query("DELETE FROM reminders WHERE alert_id = $1 AND destination_id = $2").bind(&alert_id).bind(&destination_id);
-        let Some(reminder) = rows::due_reminder(row)? else {
+        let Some(reminder) = rows::due_reminder(row, now, minute_ms)? else {
             finished.execute(&mut *tx).await?;
             continue;
         };
@@ -607,7 +607,8 @@ pub(super) async fn send_reminders(pool: &PgPool, now: i64, minute_ms: i64, limi
         if reminder.number >= reminder.times {
             finished.execute(&mut *tx).await?;
         } else {
-            sqlx::query("UPDATE reminders SET sent = sent + 1 WHERE alert_id = $1 AND destination_id = $2")
+            sqlx::query("UPDATE reminders SET sent = $1 WHERE alert_id = $2 AND destination_id = $3")
+                .bind(i64::from(reminder.number))
                 .bind(&alert_id)
                 .bind(&destination_id)
                 .execute(&mut *tx)

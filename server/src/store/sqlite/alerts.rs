@@ -614,14 +614,14 @@ pub(super) async fn send_reminders(
     use sqlx::Connection as _;
     let mut connection = pool.acquire().await?;
     let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
-    // Due, or to drop: the alert triaged meanwhile, the reminders turned
-    // off or fewer than were sent already.
+    // Due, or to drop: the alert triaged meanwhile, its destination no
+    // longer active or its reminders turned off, or all sent already.
     let due = sqlx::query(
-        "SELECT r.alert_id, r.destination_id, r.sent, d.remind_after, d.remind_times, a.severity, \
-           a.status = 'OPEN' AND a.assignee_name IS NULL AS waiting \
+        "SELECT r.alert_id, r.destination_id, r.since, r.sent, d.remind_after, d.remind_times, a.severity, \
+           a.status = 'OPEN' AND a.assignee_name IS NULL AND d.status = 'ACTIVE' AS waiting \
          FROM reminders r JOIN destinations d ON d.id = r.destination_id JOIN alerts a ON a.id = r.alert_id \
          WHERE r.since + (r.sent + 1) * d.remind_after * ? <= ? OR d.remind_after = 0 OR r.sent >= d.remind_times \
-           OR a.status != 'OPEN' OR a.assignee_name IS NOT NULL \
+           OR a.status != 'OPEN' OR a.assignee_name IS NOT NULL OR d.status != 'ACTIVE' \
          LIMIT ?",
     )
     .bind(minute_ms)
@@ -632,7 +632,7 @@ pub(super) async fn send_reminders(
     let mut queued = 0;
     for row in &due {
         let (alert_id, destination_id): (String, String) = (row.try_get("alert_id")?, row.try_get("destination_id")?);
-        let reminder = rows::due_reminder(row)?;
+        let reminder = rows::due_reminder(row, now, minute_ms)?;
         let finished = sqlx::query("DELETE FROM reminders WHERE alert_id = ? AND destination_id = ?").bind(&alert_id).bind(&destination_id);
         let Some(reminder) = reminder else {
             finished.execute(&mut *tx).await?;
@@ -654,7 +654,10 @@ pub(super) async fn send_reminders(
         if reminder.number >= reminder.times {
             finished.execute(&mut *tx).await?;
         } else {
-            sqlx::query("UPDATE reminders SET sent = sent + 1 WHERE alert_id = ? AND destination_id = ?")
+            // Those missed while no one sent (Herald down, the setting
+            // shortened) are skipped: one reminder now, not a burst.
+            sqlx::query("UPDATE reminders SET sent = ? WHERE alert_id = ? AND destination_id = ?")
+                .bind(i64::from(reminder.number))
                 .bind(&alert_id)
                 .bind(&destination_id)
                 .execute(&mut *tx)
