@@ -4,8 +4,6 @@
 //! into a [`Mention`] before it is stored, so a message cannot carry
 //! anything but the four shapes Slack knows.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::api::FieldError;
@@ -141,14 +139,33 @@ impl<'de> Deserialize<'de> for Mention {
     }
 }
 
-/// A destination's mentions, per severity (`{"CRITICAL": ["@channel"]}`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Mentions(pub BTreeMap<Severity, Vec<Mention>>);
+/// A destination's mentions, per severity (`{"CRITICAL": ["@channel"]}`
+/// in JSON). Held as one list per severity, not in a map: the browser's
+/// download is smaller without a map type of its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mentions([Vec<Mention>; 5]);
 
 impl Mentions {
+    /// Each severity's list.
+    pub fn from_lists(lists: impl IntoIterator<Item = (Severity, Vec<Mention>)>) -> Mentions {
+        let mut mentions = Mentions::default();
+        for (severity, list) in lists {
+            mentions.set(severity, list);
+        }
+        mentions
+    }
+
     pub fn of(&self, severity: Severity) -> &[Mention] {
-        self.0.get(&severity).map_or(&[], Vec::as_slice)
+        &self.0[severity as usize]
+    }
+
+    pub fn set(&mut self, severity: Severity, list: Vec<Mention>) {
+        self.0[severity as usize] = list;
+    }
+
+    /// The severities that mention anyone, least severe first.
+    pub fn lists(&self) -> impl Iterator<Item = (Severity, &[Mention])> {
+        Severity::ALL.into_iter().map(|s| (s, self.of(s))).filter(|(_, list)| !list.is_empty())
     }
 
     /// What a message for an alert of `severity` starts with: `<!here>
@@ -159,15 +176,14 @@ impl Mentions {
 
     /// Every mention, in order, for the handles to look up.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (Severity, &mut Mention)> {
-        self.0.iter_mut().flat_map(|(severity, list)| list.iter_mut().map(move |m| (*severity, m)))
+        Severity::ALL.into_iter().zip(self.0.iter_mut()).flat_map(|(severity, list)| list.iter_mut().map(move |m| (severity, m)))
     }
 
-    /// The settings tidied: no empty lists, no repeats (a group typed by
-    /// handle and by ID is one); `Err` names a severity with too many
-    /// (`mentions.CRITICAL`).
+    /// The settings tidied: no repeats (a group typed by handle and by ID
+    /// is one); `Err` names a severity with too many (`mentions.CRITICAL`).
     pub fn validate(&self) -> Result<Mentions, FieldError> {
-        let mut tidy = BTreeMap::new();
-        for (severity, list) in &self.0 {
+        let mut tidy = Mentions::default();
+        for (severity, list) in self.lists() {
             let mut kept: Vec<Mention> = Vec::with_capacity(list.len());
             for mention in list {
                 let same = |k: &Mention| k == mention || (k.slack().is_some() && k.slack() == mention.slack());
@@ -177,36 +193,36 @@ impl Mentions {
             }
             if kept.len() > MAX_MENTIONS {
                 return Err(FieldError::new(
-                    field(*severity),
+                    field(severity),
                     format!("At most {MAX_MENTIONS} mentions per severity: mention a user group instead of many people."),
                 ));
             }
-            if !kept.is_empty() {
-                tidy.insert(*severity, kept);
-            }
+            tidy.set(severity, kept);
         }
-        Ok(Mentions(tidy))
+        Ok(tidy)
     }
 
     /// Handles typed for groups `before` knows become those groups, so a
     /// form that shows a group by its handle keeps its ID (and needs no
     /// lookup) when saved again.
     pub fn reuse_groups(&mut self, before: &Mentions) {
+        let known =
+            |handle: &str| before.0.iter().flatten().find(|m| matches!(m, Mention::Group { .. }) && m.handle() == Some(handle)).cloned();
         for (_, mention) in self.iter_mut() {
             if let Mention::Handle(handle) = mention
-                && let Some(group) = before.0.values().flatten().find(|m| matches!(m, Mention::Group { .. }) && m.handle() == Some(handle))
+                && let Some(group) = known(handle)
             {
-                *mention = group.clone();
+                *mention = group;
             }
         }
     }
 
     /// The first handle not looked up yet, with its severity's field.
     pub fn unresolved(&self) -> Option<FieldError> {
-        self.0.iter().find_map(|(severity, list)| {
+        self.lists().find_map(|(severity, list)| {
             list.iter().find_map(|m| match m {
                 Mention::Handle(handle) => Some(FieldError::new(
-                    field(*severity),
+                    field(severity),
                     format!("@{handle} has not been looked up in Slack yet: save the destination's settings, or enter the group's ID."),
                 )),
                 _ => None,
@@ -216,7 +232,48 @@ impl Mentions {
 
     /// Whether any is a user group's handle still to look up.
     pub fn has_handles(&self) -> bool {
-        self.0.values().flatten().any(|m| matches!(m, Mention::Handle(_)))
+        self.0.iter().flatten().any(|m| matches!(m, Mention::Handle(_)))
+    }
+
+    /// Whether any names a user group by its handle.
+    pub fn names_groups(&self) -> bool {
+        self.0.iter().flatten().any(|m| m.handle().is_some())
+    }
+}
+
+impl Serialize for Mentions {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(None)?;
+        for (severity, list) in self.lists() {
+            map.serialize_entry(severity.as_str(), list)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Mentions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Mentions;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("mentions by severity")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Mentions, A::Error> {
+                let mut mentions = Mentions::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let severity = Severity::parse(&key).ok_or_else(|| {
+                        serde::de::Error::custom(format!("{key:?} is not a severity: INFO, LOW, MEDIUM, HIGH or CRITICAL"))
+                    })?;
+                    mentions.set(severity, map.next_value()?);
+                }
+                Ok(mentions)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
     }
 }
 
@@ -289,7 +346,7 @@ mod tests {
         assert_eq!(list_text(&list), "@here, @sec-oncall, <@U0123ABCD>");
         let error = parse_list(Severity::Critical, "@here, nope").unwrap_err();
         assert_eq!(error.field, "mentions.CRITICAL");
-        let mentions = Mentions(BTreeMap::from([(Severity::Critical, list)]));
+        let mentions = Mentions::from_lists([(Severity::Critical, list)]);
         assert_eq!(mentions.slack_text(Severity::Critical), "<!here> <@U0123ABCD>");
         assert_eq!(mentions.slack_text(Severity::Low), "");
         assert!(mentions.has_handles());
@@ -300,22 +357,21 @@ mod tests {
         let json = serde_json::json!({"CRITICAL": ["@channel", "@channel", "<!subteam^S0123ABCD|@sec-oncall>"], "LOW": []});
         let mentions: Mentions = serde_json::from_value(json).unwrap();
         let tidy = mentions.validate().unwrap();
-        assert_eq!(tidy.0.len(), 1, "empty lists go");
+        assert_eq!(tidy.lists().count(), 1, "empty lists go");
         assert_eq!(tidy.of(Severity::Critical).len(), 2, "repeats go");
         assert_eq!(serde_json::to_value(&tidy).unwrap(), serde_json::json!({"CRITICAL": ["@channel", "<!subteam^S0123ABCD|@sec-oncall>"]}));
         let bad = serde_json::from_value::<Mentions>(serde_json::json!({"CRITICAL": ["<!everyone>"]})).unwrap_err();
         assert!(bad.to_string().contains("@everyone"), "{bad}");
-        let many = Mentions(BTreeMap::from([(Severity::High, (0..11).map(|i| Mention::User(format!("U00000000{i:02}"))).collect())]));
+        let many = Mentions::from_lists([(Severity::High, (0..11).map(|i| Mention::User(format!("U00000000{i:02}"))).collect())]);
         assert_eq!(many.validate().unwrap_err().field, "mentions.HIGH");
-        let twice =
-            Mentions(BTreeMap::from([(Severity::High, parse_list(Severity::High, "<!subteam^S0123ABCD|@ops>, S0123ABCD").unwrap())]));
+        let twice = Mentions::from_lists([(Severity::High, parse_list(Severity::High, "<!subteam^S0123ABCD|@ops>, S0123ABCD").unwrap())]);
         assert_eq!(twice.validate().unwrap().of(Severity::High).len(), 1, "one group, by handle and by ID");
     }
 
     #[test]
     fn a_handle_of_a_known_group_keeps_its_id_and_others_wait_for_a_lookup() {
-        let before = Mentions(BTreeMap::from([(Severity::Critical, parse_list(Severity::Critical, "<!subteam^S0123ABCD|@ops>").unwrap())]));
-        let mut typed = Mentions(BTreeMap::from([(Severity::High, parse_list(Severity::High, "@ops, @new-team").unwrap())]));
+        let before = Mentions::from_lists([(Severity::Critical, parse_list(Severity::Critical, "<!subteam^S0123ABCD|@ops>").unwrap())]);
+        let mut typed = Mentions::from_lists([(Severity::High, parse_list(Severity::High, "@ops, @new-team").unwrap())]);
         typed.reuse_groups(&before);
         assert_eq!(typed.of(Severity::High)[0], Mention::Group { id: "S0123ABCD".into(), handle: Some("ops".into()) });
         let error = typed.unresolved().unwrap();

@@ -216,7 +216,7 @@ fn the_message_uses_only_chat_post_message_arguments_slack_documents() {
 fn the_destinations_mentions_lead_the_message_and_its_notification() {
     let content = said(&[]);
     let mut mentions = herald_model::mention::Mentions::default();
-    mentions.0.insert(
+    mentions.set(
         herald_model::destination::Severity::High,
         herald_model::mention::parse_list(herald_model::destination::Severity::High, "@here, S0123ABCD").unwrap(),
     );

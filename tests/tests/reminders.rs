@@ -3,7 +3,6 @@
 //! by handle are looked up in Slack), and an alert nobody picks up gets
 //! replies in its thread, durably, until someone triages it.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use herald_model::destination::Severity;
@@ -24,7 +23,7 @@ async fn scene(minute: Duration) -> Scene {
 }
 
 fn mentions(lists: &[(Severity, &str)]) -> Mentions {
-    Mentions(lists.iter().map(|(severity, typed)| (*severity, parse_list(*severity, typed).unwrap())).collect::<BTreeMap<_, _>>())
+    Mentions::from_lists(lists.iter().map(|(severity, typed)| (*severity, parse_list(*severity, typed).unwrap())))
 }
 
 fn alert(id: &str, severity: &str, title: &str) -> Value {
@@ -62,7 +61,7 @@ async fn user_groups_typed_by_handle_are_looked_up_and_each_severity_notifies_on
     // With the scope (the app reinstalled from the manifest that asks for it).
     s.slack.set_scopes(defaults::BOT_TOKEN, &format!("{},usergroups:read", defaults::SCOPES));
     let unknown = form.clone().with(|d| {
-        d.mentions.0.insert(Severity::Low, parse_list(Severity::Low, "@nobody-here").unwrap());
+        d.mentions.set(Severity::Low, parse_list(Severity::Low, "@nobody-here").unwrap());
     });
     let refused = put(&unknown).await.unwrap();
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -124,12 +124,11 @@ pub fn DestinationForm(
             log_types: if all_log_types.get_untracked() { Vec::new() } else { log_types.get_untracked() },
             timezone: timezone.value.get_untracked(),
             // What does not parse is left out; submitting says why first.
-            mentions: Mentions(
+            mentions: Mentions::from_lists(
                 MENTION_FIELDS
                     .iter()
                     .zip(mention_fields)
-                    .filter_map(|((severity, _, _), field)| Some((*severity, parse_list(*severity, &field.value.get_untracked()).ok()?)))
-                    .collect(),
+                    .filter_map(|((severity, _, _), field)| Some((*severity, parse_list(*severity, &field.value.get_untracked()).ok()?))),
             ),
             remind_after: parse_remind_after("remindAfter", &remind_after.value.get_untracked()).unwrap_or(0),
             remind_times: parse_remind_times("remindTimes", &remind_times.value.get_untracked()).unwrap_or(3),

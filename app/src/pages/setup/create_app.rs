@@ -32,8 +32,7 @@ pub(super) fn CreateApp() -> impl IntoView {
         Memo::new(move |_| wizard.socket_mode.get().unwrap_or_else(|| public_url.get().is_some_and(|url| !url.starts_with("https://"))));
     // Asked for only when wanted: a destination that mentions user groups
     // by handle has it ticked.
-    let user_groups =
-        RwSignal::new(wizard.destination.with_untracked(|d| d.settings.mentions.0.values().flatten().any(|m| m.handle().is_some())));
+    let user_groups = RwSignal::new(wizard.destination.with_untracked(|d| d.settings.mentions.names_groups()));
     let chosen = move || (format.get(), plan.get() == Plan::EnterpriseGrid, socket_mode.get(), user_groups.get());
     Effect::new(move |_| {
         let now = chosen();
