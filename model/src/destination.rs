@@ -748,13 +748,18 @@ pub struct SlackBotForm {
     /// Minutes; `None`: keep the stored window ([`DEFAULT_DEDUP_WINDOW`]
     /// for a new destination).
     pub dedup_window: Option<u32>,
-    /// Read from a body without `mentions`, or without `remindAfter` and
-    /// `remindTimes` (a client older than these settings): the stored
-    /// ones are kept.
+    /// The later settings a body left out (a client older than them):
+    /// the stored ones are kept ([`SlackBotForm::keep_left_out`]).
     #[serde(skip)]
-    pub keep_mentions: bool,
-    #[serde(skip)]
-    pub keep_reminders: bool,
+    pub left_out: LeftOut,
+}
+
+/// Which of the settings added after the first seven a body left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LeftOut {
+    pub mentions: bool,
+    pub remind_after: bool,
+    pub remind_times: bool,
 }
 
 deserialize_with!(SlackBotForm, "the Slack Bot destination's settings", read_form);
@@ -782,8 +787,12 @@ fn read_form<'de, A: MapAccess<'de>>(map: A) -> Result<SlackBotForm, A::Error> {
         Ok(true)
     })?;
     // The settings after the first seven: mentions, remindAfter, remindTimes.
-    let (keep_mentions, keep_reminders) = (!seen[REQUIRED_SETTINGS], !seen[REQUIRED_SETTINGS + 1] && !seen[REQUIRED_SETTINGS + 2]);
-    Ok(SlackBotForm { settings, client_secret, signing_secret, bot_token, app_token, dedup_window, keep_mentions, keep_reminders })
+    let left_out = LeftOut {
+        mentions: !seen[REQUIRED_SETTINGS],
+        remind_after: !seen[REQUIRED_SETTINGS + 1],
+        remind_times: !seen[REQUIRED_SETTINGS + 2],
+    };
+    Ok(SlackBotForm { settings, client_secret, signing_secret, bot_token, app_token, dedup_window, left_out })
 }
 
 /// Events with the same key fold into one alert within an hour.
@@ -847,6 +856,21 @@ fn given(secret: &Option<String>) -> Option<&str> {
 }
 
 impl SlackBotForm {
+    /// The settings the body left out, as `stored` has them.
+    pub fn keep_left_out(&mut self, stored: &DestinationSettings) {
+        let settings = &mut self.settings;
+        if self.left_out.mentions {
+            settings.mentions = stored.mentions.clone();
+        }
+        if self.left_out.remind_after {
+            settings.remind_after = stored.remind_after;
+        }
+        if self.left_out.remind_times {
+            settings.remind_times = stored.remind_times;
+        }
+        self.left_out = LeftOut::default();
+    }
+
     /// Every rule, every field; all problems at once. The time zone is
     /// checked by the server against its time zone database.
     pub fn validate(&self, stored: StoredSecrets) -> Result<ValidSlackBot, Vec<FieldError>> {
@@ -1030,8 +1054,7 @@ mod tests {
             bot_token: Some("xoxb-1-2-abc".into()),
             app_token: None,
             dedup_window: None,
-            keep_mentions: false,
-            keep_reminders: false,
+            left_out: LeftOut::default(),
         }
     }
 
@@ -1079,9 +1102,13 @@ mod tests {
         let json: SlackBotForm = serde_json::from_value(serde_json::json!({"remindAfter": 15, "mentions": {"HIGH": ["@here"]}})).unwrap();
         assert_eq!((json.settings.remind_after, json.settings.remind_times), (15, DEFAULT_REMIND_TIMES), "times default to 3");
         assert_eq!(json.settings.mentions.slack_text(Severity::High), "<!here>");
-        assert!(!json.keep_mentions && !json.keep_reminders);
-        let older: SlackBotForm = serde_json::from_value(serde_json::json!({"displayName": "SOC"})).unwrap();
-        assert!(older.keep_mentions && older.keep_reminders, "a body without them keeps what is stored");
+        assert_eq!(json.left_out, LeftOut { mentions: false, remind_after: false, remind_times: true });
+        let mut older: SlackBotForm = serde_json::from_value(serde_json::json!({"displayName": "SOC", "remindTimes": 5})).unwrap();
+        let stored =
+            DestinationSettings { remind_after: 30, remind_times: 7, mentions: json.settings.mentions.clone(), ..filled().settings };
+        older.keep_left_out(&stored);
+        let kept = &older.settings;
+        assert_eq!((kept.remind_after, kept.remind_times, &kept.mentions), (30, 5, &stored.mentions), "each left out is kept, alone");
     }
 
     #[test]

@@ -107,6 +107,13 @@ impl Mention {
         }
     }
 
+    /// A user group as Slack names it (`usergroups.list`), if its ID and
+    /// handle have the shapes Slack gives them.
+    pub fn group(id: &str, handle: &str) -> Option<Mention> {
+        let handle = handle.to_ascii_lowercase();
+        (is_slack_id(id, &['S']) && is_handle(&handle)).then(|| Mention::Group { id: id.to_owned(), handle: Some(handle) })
+    }
+
     /// A user group's handle, typed or looked up.
     pub fn handle(&self) -> Option<&str> {
         match self {
@@ -187,8 +194,11 @@ impl Mentions {
             let mut kept: Vec<Mention> = Vec::with_capacity(list.len());
             for mention in list {
                 let same = |k: &Mention| k == mention || (k.slack().is_some() && k.slack() == mention.slack());
-                if !kept.iter().any(same) {
-                    kept.push(mention.clone());
+                match kept.iter_mut().find(|k| same(k)) {
+                    // The one with a handle stays, for the form to show.
+                    Some(k) if k.handle().is_none() => *k = mention.clone(),
+                    Some(_) => {}
+                    None => kept.push(mention.clone()),
                 }
             }
             if kept.len() > MAX_MENTIONS {
@@ -366,6 +376,11 @@ mod tests {
         assert_eq!(many.validate().unwrap_err().field, "mentions.HIGH");
         let twice = Mentions::from_lists([(Severity::High, parse_list(Severity::High, "<!subteam^S0123ABCD|@ops>, S0123ABCD").unwrap())]);
         assert_eq!(twice.validate().unwrap().of(Severity::High).len(), 1, "one group, by handle and by ID");
+        let id_first =
+            Mentions::from_lists([(Severity::High, parse_list(Severity::High, "S0123ABCD, <!subteam^S0123ABCD|@ops>").unwrap())]);
+        assert_eq!(id_first.validate().unwrap().of(Severity::High)[0].handle(), Some("ops"), "the handle is kept");
+        assert_eq!(Mention::group("S0123ABCD|x", "ops"), None, "Slack's answer is checked whole");
+        assert!(Mention::group("S0123ABCD", "Ops").is_some());
     }
 
     #[test]

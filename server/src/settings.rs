@@ -476,7 +476,10 @@ fn parse_socket_mode_alert_after(s: &str) -> Result<std::time::Duration, String>
 }
 
 fn parse_reminder_minute(s: &str) -> Result<std::time::Duration, String> {
-    parse_duration("HERALD_REMINDER_MINUTE", "1m", s)
+    match parse_duration("HERALD_REMINDER_MINUTE", "1m", s)? {
+        minute if minute > std::time::Duration::from_secs(3600) => Err(hint("HERALD_REMINDER_MINUTE", "at most 1h, e.g. 1m")),
+        minute => Ok(minute),
+    }
 }
 
 fn parse_header_timeout(s: &str) -> Result<std::time::Duration, String> {
@@ -561,6 +564,14 @@ mod tests {
         assert_eq!(url.join("slack/oauth/callback").unwrap().as_str(), "https://herald.acme.example/slack/oauth/callback");
         let err = parse(&["--public-url", "https://acme.example/herald"]).unwrap_err();
         assert!(err.contains("sub-path is not supported"), "{err}");
+    }
+
+    #[test]
+    fn a_reminder_minute_is_a_minute_unless_a_test_shortens_it_and_at_most_an_hour() {
+        assert_eq!(parse(&[]).unwrap().reminder_minute, std::time::Duration::from_secs(60));
+        assert_eq!(parse(&["--reminder-minute", "1s"]).unwrap().reminder_minute, std::time::Duration::from_secs(1));
+        let err = parse(&["--reminder-minute", "2h"]).unwrap_err();
+        assert!(err.contains("HERALD_REMINDER_MINUTE") && err.contains("at most 1h"), "{err}");
     }
 
     #[test]

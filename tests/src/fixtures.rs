@@ -25,8 +25,7 @@ pub fn slack_bot(name: &str, channel: &str) -> SlackBotForm {
         bot_token: Some(defaults::BOT_TOKEN.to_owned()),
         app_token: None,
         dedup_window: None,
-        keep_mentions: false,
-        keep_reminders: false,
+        left_out: Default::default(),
     }
 }
 

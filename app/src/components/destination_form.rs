@@ -140,8 +140,7 @@ pub fn DestinationForm(
         // What is not whole minutes keeps the stored window; submitting
         // says why first.
         dedup_window: parse_dedup_window("dedupWindow", &dedup_window.value.get_untracked()).ok(),
-        keep_mentions: false,
-        keep_reminders: false,
+        left_out: Default::default(),
     };
 
     // A draft keeps what is typed as it goes (not the secrets), so a reload

@@ -243,7 +243,7 @@ pub(super) fn due_reminder(row: &impl Columns, now: i64, minute_ms: i64) -> Resu
         return Ok(None);
     }
     let waited = (now - row.int("since")?).max(0);
-    let passed = u32::try_from(waited / (after * minute_ms).max(1)).unwrap_or(u32::MAX);
+    let passed = u32::try_from(waited / after.saturating_mul(minute_ms).max(1)).unwrap_or(u32::MAX);
     let severity = row.text("severity")?;
     Ok(Some(DueReminder {
         alert_id: row.text("alert_id")?,

@@ -53,9 +53,9 @@ pub async fn look_up(
         match groups.iter().find(|g| g.handle.eq_ignore_ascii_case(handle)) {
             // Slack's answer is parsed like anything typed: only a group
             // ID of the shape Slack gives is ever stored.
-            Some(group) => match Mention::parse(&field, &format!("<!subteam^{}|@{}>", group.id, group.handle.to_ascii_lowercase())) {
-                Ok(found @ Mention::Group { .. }) => *mention = found,
-                _ => errors.push(FieldError::new(
+            Some(group) => match Mention::group(&group.id, &group.handle) {
+                Some(found) => *mention = found,
+                None => errors.push(FieldError::new(
                     field,
                     format!("Slack gave @{handle} an ID Herald does not recognise: enter the group's ID instead, like S0123ABCD."),
                 )),

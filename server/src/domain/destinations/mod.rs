@@ -12,6 +12,8 @@ use herald_model::destination::{
     parse_hex_secret,
 };
 
+use herald_model::mention::{MAX_MENTIONS, Mentions};
+
 use super::error::Error;
 use super::slack_app::SlackApps;
 use crate::store::{DestinationRecord, SlackAppRecord, Store};
@@ -77,6 +79,8 @@ fn looks_secret(value: &str) -> bool {
 /// A draft's settings as typed (capped in length, never a secret) and its
 /// deduplication window; handles of groups the draft knows keep their IDs.
 fn draft_settings(form: &SlackBotForm, before: &DestinationSettings) -> Result<(DestinationSettings, u32), Error> {
+    let mut form = form.clone();
+    form.keep_left_out(before);
     let typed = &form.settings;
     let text_fields =
         [("displayName", &typed.display_name), ("channel", &typed.channel), ("clientId", &typed.client_id), ("timezone", &typed.timezone)];
@@ -89,14 +93,16 @@ fn draft_settings(form: &SlackBotForm, before: &DestinationSettings) -> Result<(
             problems.push(FieldError::new(field, "This looks like a secret: it belongs in its own field, not here."));
         }
     }
-    let mut mentions = if form.keep_mentions { before.mentions.clone() } else { typed.mentions.clone() };
-    mentions.reuse_groups(&before.mentions);
-    let mentions = mentions.validate().map_err(|e| problems.push(e)).unwrap_or_default();
     if !problems.is_empty() {
         return Err(Error::invalid(problems));
     }
-    let (remind_after, remind_times) =
-        if form.keep_reminders { (before.remind_after, before.remind_times) } else { (typed.remind_after, typed.remind_times) };
+    let mut mentions = typed.mentions.clone();
+    mentions.reuse_groups(&before.mentions);
+    // Too many for one severity: the draft keeps the first ten (saving
+    // the settings says why).
+    let mentions = mentions.validate().unwrap_or_else(|_| {
+        Mentions::from_lists(mentions.lists().map(|(severity, list)| (severity, list.iter().take(MAX_MENTIONS).cloned().collect())))
+    });
     // As typed, less NUL characters (which PostgreSQL cannot hold): the
     // checks that finish a setup refuse them with the field named.
     let plain = herald_model::text::without_nul;
@@ -109,8 +115,8 @@ fn draft_settings(form: &SlackBotForm, before: &DestinationSettings) -> Result<(
         log_types: typed.log_types.iter().map(|t| plain(t)).collect(),
         timezone: plain(&typed.timezone),
         mentions,
-        remind_after: remind_after.min(herald_model::destination::MAX_REMIND_AFTER),
-        remind_times: remind_times.clamp(1, herald_model::destination::MAX_REMIND_TIMES),
+        remind_after: typed.remind_after.min(herald_model::destination::MAX_REMIND_AFTER),
+        remind_times: typed.remind_times.clamp(1, herald_model::destination::MAX_REMIND_TIMES),
     };
     Ok((settings, form.dedup_window.unwrap_or(DEFAULT_DEDUP_WINDOW).min(MAX_DEDUP_WINDOW)))
 }
@@ -246,12 +252,7 @@ fn stored_secrets(app: Option<&SlackAppRecord>) -> StoredSecrets {
 pub async fn save_settings(store: &dyn Store, apps: &SlackApps, id: &str, mut form: SlackBotForm) -> Result<Destination, Error> {
     let (record, _) = load(store, id).await?;
     // A body from a client older than these settings keeps them.
-    if form.keep_mentions {
-        form.settings.mentions = record.settings.mentions.clone();
-    }
-    if form.keep_reminders {
-        (form.settings.remind_after, form.settings.remind_times) = (record.settings.remind_after, record.settings.remind_times);
-    }
+    form.keep_left_out(&record.settings);
     let (existing, judged) = match parse_client_id("clientId", &form.settings.client_id) {
         Ok(client_id) => {
             let app = store.slack_app(&client_id).await?;
