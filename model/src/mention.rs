@@ -240,11 +240,6 @@ impl Mentions {
         })
     }
 
-    /// Whether any is a user group's handle still to look up.
-    pub fn has_handles(&self) -> bool {
-        self.0.iter().flatten().any(|m| matches!(m, Mention::Handle(_)))
-    }
-
     /// Whether any names a user group by its handle.
     pub fn names_groups(&self) -> bool {
         self.0.iter().flatten().any(|m| m.handle().is_some())
@@ -359,7 +354,7 @@ mod tests {
         let mentions = Mentions::from_lists([(Severity::Critical, list)]);
         assert_eq!(mentions.slack_text(Severity::Critical), "<!here> <@U0123ABCD>");
         assert_eq!(mentions.slack_text(Severity::Low), "");
-        assert!(mentions.has_handles());
+        assert_eq!(mentions.unresolved().map(|e| e.field), Some("mentions.CRITICAL".to_owned()), "@sec-oncall is to look up");
     }
 
     #[test]

@@ -24,12 +24,11 @@ pub async fn look_up(
     mentions: &mut Mentions,
 ) -> Result<(), Error> {
     mentions.reuse_groups(before);
-    if !mentions.has_handles() {
+    // The field a refused lookup is named on: the first handle's.
+    let Some(FieldError { field, .. }) = mentions.unresolved() else {
         *mentions = mentions.validate()?;
         return Ok(());
-    }
-    let first = mentions.iter_mut().find(|(_, m)| matches!(m, Mention::Handle(_))).map(|(severity, _)| severity).expect("has handles");
-    let field = mention::field(first);
+    };
     let team = app.and_then(|a| a.installation.as_ref()).and_then(|i| i.team_id.clone());
     let answer = match (pasted_token, app) {
         (Some(token), _) => apps.slack().user_groups(token, team.as_deref()).await,
