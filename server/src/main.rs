@@ -11,7 +11,20 @@ use tokio::net::TcpListener;
 
 fn main() -> ExitCode {
     tune_allocator();
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("starting the async runtime").block_on(run())
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    // `TOKIO_WORKER_THREADS` still decides when set.
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        runtime.worker_threads(worker_threads());
+    }
+    runtime.enable_all().build().expect("starting the async runtime").block_on(run())
+}
+
+/// A core is left for SQLite's own threads, the blocking pool (password
+/// hashes) and the rest of the machine: on two cores, one runtime thread
+/// delivers a third more messages a second than two, which spend the
+/// difference waking each other (`cargo xtask bench`).
+fn worker_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
 }
 
 /// glibc's allocator keeps freed memory for reuse: per thread (an arena

@@ -24,18 +24,45 @@ pub fn binary() -> Option<PathBuf> {
 impl Alertmanager {
     /// Starts one that sends every alert, firing and resolved, to `webhook`.
     pub async fn start(webhook: &str, api_token: &str) -> Alertmanager {
+        Self::start_with("1s", "herald-token", api_token, |token_file| {
+            format!(
+                "  - name: herald\n    webhook_configs:\n      - url: {webhook}\n        send_resolved: true\n\
+                 \x20       http_config:\n          authorization:\n            type: Bearer\n            credentials_file: {token_file}\n"
+            )
+        })
+        .await
+    }
+
+    /// Starts one that posts every firing alert to Slack itself, as its
+    /// users do: `chat.postMessage` at `slack_api` into `channel` with a
+    /// bot token, the alert's `summary` annotation as the text.
+    pub async fn start_slack(slack_api: &str, channel: &str, bot_token: &str) -> Alertmanager {
+        // Each alert its own group, sent once: no group to look at again.
+        Self::start_with("4h", "slack-token", bot_token, |token_file| {
+            format!(
+                "  - name: herald\n    slack_configs:\n      - api_url: {slack_api}/chat.postMessage\n        channel: '{channel}'\n\
+                 \x20       title: '{{{{ .CommonLabels.alertname }}}}'\n        text: '{{{{ .CommonAnnotations.summary }}}}'\n\
+                 \x20       http_config:\n          authorization:\n            type: Bearer\n            credentials_file: {token_file}\n"
+            )
+        })
+        .await
+    }
+
+    /// Starts one with no grouping and no waits, one receiver (named
+    /// `herald`, written by `receiver` given the file that holds `secret`);
+    /// a group's later alerts wait `group_interval`.
+    async fn start_with(group_interval: &str, secret_name: &str, secret: &str, receiver: impl FnOnce(&str) -> String) -> Alertmanager {
         let binary = binary().expect("prometheus-alertmanager is not installed: apt-get install prometheus-alertmanager");
         let dir = tempfile::tempdir().unwrap();
-        let token_file = dir.path().join("herald-token");
-        std::fs::write(&token_file, api_token).unwrap();
+        let secret_file = dir.path().join(secret_name);
+        std::fs::write(&secret_file, secret).unwrap();
         let config = dir.path().join("alertmanager.yml");
         std::fs::write(
             &config,
             format!(
-                "route:\n  receiver: herald\n  group_by: ['...']\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 4h\n\
-                 receivers:\n  - name: herald\n    webhook_configs:\n      - url: {webhook}\n        send_resolved: true\n\
-                 \x20       http_config:\n          authorization:\n            type: Bearer\n            credentials_file: {}\n",
-                token_file.display()
+                "route:\n  receiver: herald\n  group_by: ['...']\n  group_wait: 0s\n  group_interval: {group_interval}\n  repeat_interval: 4h\n\
+                 receivers:\n{}",
+                receiver(&secret_file.display().to_string())
             ),
         )
         .unwrap();
@@ -78,6 +105,16 @@ impl Alertmanager {
         }
         let response = self.http.post(format!("{}/api/v2/alerts", self.url)).json(&json!([alert])).send().await.unwrap();
         assert!(response.status().is_success(), "Alertmanager took the alert: {}", response.status());
+    }
+
+    /// Where it takes alerts (`POST /api/v2/alerts`, a JSON array).
+    pub fn alerts_url(&self) -> String {
+        format!("{}/api/v2/alerts", self.url)
+    }
+
+    /// Its process, for CPU and memory figures.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub async fn fire(&self, name: &str, severity: &str, instance: &str) {

@@ -883,8 +883,19 @@ fn lean_post(world: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
         channel: String,
         #[serde(default)]
         text: String,
+        /// Alertmanager's Slack notifier puts its text here.
+        #[serde(default)]
+        attachments: Vec<Attachment>,
     }
-    let Ok(post) = serde_json::from_slice::<Post>(body) else { return slack_error("invalid_arguments") };
+    #[derive(serde::Deserialize)]
+    struct Attachment {
+        #[serde(default)]
+        text: String,
+    }
+    let Ok(mut post) = serde_json::from_slice::<Post>(body) else { return slack_error("invalid_arguments") };
+    if post.text.is_empty() {
+        post.text = post.attachments.into_iter().next().map(|a| a.text).unwrap_or_default();
+    }
     let mut w = world.lock().unwrap();
     if bearer(headers).is_none_or(|t| !w.tokens.contains_key(&t)) {
         return slack_error("invalid_auth");

@@ -4,7 +4,7 @@
 //! - `build`: the web app into `dist/`, then the server in release mode
 //! - `serve [herald flags…]`: build, then run Herald on SQLite under `data/`
 //! - `test`: every test, installing what the tests need first
-//! - `bench`: benchmarks (none yet)
+//! - `bench`: the benchmarks, Herald beside Prometheus Alertmanager
 
 mod dist;
 mod setup;
@@ -152,8 +152,9 @@ fn lint() -> anyhow::Result<()> {
 }
 
 /// Builds the web app, the release server and the benchmark driver, then
-/// runs the driver against the server and the fake Slack; it prints the
-/// table (the console's size among its rows).
+/// runs the driver against the server, Alertmanager (installed when
+/// missing, if we may) and the fake Slack; it prints the tables (the
+/// console's size among the rows).
 fn bench() -> anyhow::Result<()> {
     let dist = dist::build_app()?;
     let status = Command::new(cargo_bin())
@@ -163,6 +164,7 @@ fn bench() -> anyhow::Result<()> {
     if !status.success() {
         bail!("building the benchmark failed ({status})");
     }
+    setup::alertmanager()?;
     // Durable, as in production.
     let postgres = setup::postgres(true)?;
     let target = workspace_root().join("target/release");

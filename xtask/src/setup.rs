@@ -75,6 +75,21 @@ pub fn yaml_1_1_reader() -> anyhow::Result<()> {
     )
 }
 
+/// The benchmark's peer, Prometheus Alertmanager: installs Debian's
+/// package when it is missing and we are root; `false` (having said how to
+/// get it) when it stays missing, and the benchmark leaves its column empty.
+pub fn alertmanager() -> anyhow::Result<bool> {
+    let has = || Path::new("/usr/bin/prometheus-alertmanager").is_file() || Path::new("/usr/local/bin/alertmanager").is_file();
+    if has() || (apt_install("Prometheus Alertmanager, the benchmark's peer", &["prometheus-alertmanager"])? && has()) {
+        return Ok(true);
+    }
+    println!(
+        "The benchmark compares Herald with Prometheus Alertmanager, which is not installed: its figures are left out.\n\
+         On Debian or Ubuntu: sudo apt-get install prometheus-alertmanager (or put an `alertmanager` binary in /usr/local/bin)."
+    );
+    Ok(false)
+}
+
 /// Installs Debian packages when we are root on a machine with apt-get;
 /// `false` when we cannot (the caller then says how).
 fn apt_install(what: &str, packages: &[&str]) -> anyhow::Result<bool> {

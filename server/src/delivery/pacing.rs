@@ -173,10 +173,11 @@ impl Pacer {
             queue.order.insert(place);
         }
         let rank = place.0.0;
-        let going = queue.going.iter().filter(|&(&other, &r)| other != id && r >= rank).count();
-        let ahead = u32::try_from(queue.order.range(..place).count() + going).unwrap_or(u32::MAX);
         let mut at = lane.earliest(now, None);
         if let Some(rate) = self.channel {
+            // Counted only when paced: a burst unpaced holds thousands.
+            let going = queue.going.iter().filter(|&(&other, &r)| other != id && r >= rank).count();
+            let ahead = u32::try_from(queue.order.range(..place).count() + going).unwrap_or(u32::MAX);
             at = at.max(lane.next_send) + rate.interval * ahead;
         }
         if at <= now + horizon {

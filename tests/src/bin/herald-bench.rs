@@ -1,11 +1,16 @@
-//! `cargo xtask bench`: the release `herald` binary against the fake Slack
-//! on loopback. Prints a table of ingest throughput, end-to-end delivery
-//! throughput across 100 channels, ingest→Slack latency at a steady rate,
-//! CPU per delivered message and memory, each beside its target; then the
-//! delivery figures on PostgreSQL with one replica and with two (on the
-//! server `HERALD_TEST_DATABASE_URL` names).
+//! `cargo xtask bench`: the release `herald` binary and Prometheus
+//! Alertmanager (Debian's `prometheus-alertmanager`, the peer), each against
+//! its own fake Slack on loopback with the same load: one channel, one
+//! `chat.postMessage` per alert, Herald's pacing off and Alertmanager
+//! grouping nothing. Each measure is taken in two rounds, the order of the
+//! two swapped in the second, and the median printed beside the other's
+//! with the ratio: delivered messages a second through a burst, CPU per
+//! message, peak memory, ingest→Slack latency at a steady rate. Then
+//! Herald's own figures (ingest, the console's size) and the delivery
+//! figures on PostgreSQL with one replica and with two (on the server
+//! `HERALD_TEST_DATABASE_URL` names), and the fake Slack's own ceiling.
 //!
-//! Usage: herald-bench <path to the herald binary>
+//! Usage: herald-bench <path to the herald binary> [dist folder]
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -14,13 +19,18 @@ use std::time::{Duration, Instant};
 
 use herald_server::store::postgres::scratch;
 use herald_tests::FakeSlack;
+use herald_tests::alertmanager::{self, Alertmanager};
+use herald_tests::fake_slack::defaults;
 use herald_tests::fixtures::{With, slack_bot};
 use serde_json::{Value, json};
 
-const CHANNELS: usize = 100;
 const BURST: usize = 10_000;
+/// Alerts per request in the burst.
+const BURST_BATCH: usize = 1_000;
 const STEADY_RATE: u32 = 200;
 const STEADY_SECS: u32 = 10;
+/// Rounds of each measure; the order of Herald and Alertmanager swaps each round.
+const ROUNDS: usize = 2;
 
 struct Herald {
     child: Child,
@@ -57,26 +67,29 @@ impl Herald {
         body
     }
 
-    /// (CPU seconds used so far, resident MB now, peak resident MB).
     fn usage(&self) -> (f64, f64, f64) {
-        let pid = self.child.id();
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        // Fields after the command name (which may hold spaces): utime is 14th overall, stime 15th.
-        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        let cpu = (ticks(11) + ticks(12)) / 100.0;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let kib = |key: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        (cpu, kib("VmRSS:") * 1024.0 / 1e6, kib("VmHWM:") * 1024.0 / 1e6)
+        usage(self.child.id())
     }
+}
+
+/// A process's (CPU seconds used so far, resident MB now, peak resident MB).
+fn usage(pid: u32) -> (f64, f64, f64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime is 14th overall, stime 15th.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let cpu = (ticks(11) + ticks(12)) / 100.0;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (cpu, kib("VmRSS:") * 1024.0 / 1e6, kib("VmHWM:") * 1024.0 / 1e6)
 }
 
 /// Where a run keeps its data: a SQLite file in the run's folder, or a
@@ -93,7 +106,12 @@ async fn start_herald(binary: &Path, slack: &FakeSlack, dir: &Path, dist: Option
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let password = "bench password for herald";
     std::fs::write(dir.join("admin-password"), password).unwrap();
-    let child = Command::new(binary)
+    let mut command = Command::new(binary);
+    // Profiling: the runtime's worker threads (tokio reads this).
+    if let Ok(threads) = std::env::var("HERALD_BENCH_WORKER_THREADS") {
+        command.env("TOKIO_WORKER_THREADS", threads);
+    }
+    let child = command
         .env("HERALD_BIND", format!("127.0.0.1:{port}"))
         .env("HERALD_DATABASE_URL", database)
         .env("HERALD_SECRET_KEY_FILE", dir.join("secret.key"))
@@ -125,12 +143,12 @@ async fn start_herald(binary: &Path, slack: &FakeSlack, dir: &Path, dist: Option
 }
 
 /// One deployment under test: its replicas on one database, a fake Slack,
-/// an API token and a destination per channel.
+/// an API token and the one destination (its channel takes every message).
 struct Run {
     slack: FakeSlack,
     replicas: Vec<Herald>,
     token: String,
-    destinations: Vec<String>,
+    destination: String,
     _postgres: Option<scratch::Database>,
     _dir: tempfile::TempDir,
 }
@@ -151,20 +169,15 @@ impl Run {
         let herald = &started[0];
         let created = herald.admin(reqwest::Method::POST, "/api/tokens", json!({"name": "bench"})).await;
         let token = created["secret"].as_str().unwrap().to_owned();
-        let mut destinations = Vec::with_capacity(CHANNELS);
-        for i in 0..CHANNELS {
-            let channel = slack.add_channel(&format!("bench-{i}"), false);
-            let draft = herald.admin(reqwest::Method::POST, "/api/destinations", json!({"kind": "SLACK_BOT"})).await;
-            let id = draft["id"].as_str().unwrap().to_owned();
-            let form = slack_bot(&format!("Bench {i}"), &channel).with(|s| s.timezone = "Europe/Berlin".to_owned());
-            let settings = serde_json::to_value(form).unwrap();
-            herald.admin(reqwest::Method::PUT, &format!("/api/destinations/{id}"), settings).await;
-            herald.admin(reqwest::Method::POST, &format!("/api/destinations/{id}/finish"), json!({})).await;
-            destinations.push(id);
-        }
+        let channel = slack.add_channel("bench", false);
+        let draft = herald.admin(reqwest::Method::POST, "/api/destinations", json!({"kind": "SLACK_BOT"})).await;
+        let destination = draft["id"].as_str().unwrap().to_owned();
+        let form = slack_bot("Bench", &channel).with(|s| s.timezone = "Europe/Berlin".to_owned());
+        herald.admin(reqwest::Method::PUT, &format!("/api/destinations/{destination}"), serde_json::to_value(form).unwrap()).await;
+        herald.admin(reqwest::Method::POST, &format!("/api/destinations/{destination}/finish"), json!({})).await;
         slack.go_lean();
         tokio::time::sleep(Duration::from_secs(1)).await;
-        Run { slack, replicas: started, token, destinations, _postgres: scratch, _dir: dir }
+        Run { slack, replicas: started, token, destination, _postgres: scratch, _dir: dir }
     }
 
     /// CPU seconds of every replica so far, and the highest peak RSS (MB).
@@ -173,80 +186,153 @@ impl Run {
         (all.iter().map(|u| u.0).sum(), all.iter().map(|u| u.2).fold(0.0, f64::max))
     }
 
-    /// The burst across every channel, its batches sent to the replicas
-    /// in turn: messages a second, and Herald's CPU ms per message.
-    async fn burst(&self) -> (f64, f64) {
-        let (cpu_before, _) = self.usage();
-        let bodies: Vec<Value> = (0..BURST / 1_000)
+    /// The burst, its batches sent to the replicas in turn.
+    async fn burst(&self, round: usize) -> Burst {
+        let requests = (0..BURST / BURST_BATCH)
             .map(|b| {
-                let alerts: Vec<Value> = (0..1_000)
-                    .map(|i| alert(format!("burst {b}-{i}"), vec![self.destinations[(b * 1_000 + i) % CHANNELS].as_str()]))
-                    .collect();
-                json!({"alerts": alerts})
+                let herald = &self.replicas[b % self.replicas.len()];
+                let alerts: Vec<Value> =
+                    (0..BURST_BATCH).map(|i| alert(format!("burst {round}-{b}-{i}"), vec![self.destination.as_str()])).collect();
+                herald.http.post(herald.url("/api/alerts")).bearer_auth(&self.token).json(&json!({"alerts": alerts}))
             })
             .collect();
-        let started = Instant::now();
-        post_all(&self.replicas, &self.token, bodies, self.replicas.len()).await;
-        wait_for_arrivals(&self.slack, BURST).await;
-        let took = started.elapsed();
-        let (cpu_after, _) = self.usage();
-        self.slack.take_arrivals();
-        (BURST as f64 / took.as_secs_f64(), (cpu_after - cpu_before) / BURST as f64 * 1_000.0)
+        let pids: Vec<u32> = self.replicas.iter().map(|h| h.child.id()).collect();
+        let burst = burst(&self.slack, &pids, requests, self.replicas.len()).await;
+        Burst { peak_rss: self.usage().1, ..burst }
     }
 
-    /// A steady stream at [`STEADY_RATE`], round the replicas: the ingest
-    /// answer times and the ingest→Slack latencies, each sorted.
-    async fn steady(&self) -> (Vec<Duration>, Vec<Duration>) {
-        let total = (STEADY_RATE * STEADY_SECS) as usize;
-        let mut sent_at = Vec::with_capacity(total);
-        let mut ticker = tokio::time::interval(Duration::from_secs(1) / STEADY_RATE);
-        let mut posts = tokio::task::JoinSet::new();
-        for n in 0..total {
-            ticker.tick().await;
+    /// A steady stream round the replicas: the ingest answer times and the
+    /// ingest→Slack latencies, each sorted.
+    async fn steady(&self, round: usize) -> (Vec<Duration>, Vec<Duration>) {
+        steady(&self.slack, |n| {
             let herald = &self.replicas[n % self.replicas.len()];
-            let body = alert(format!("steady {n}"), vec![self.destinations[n % CHANNELS].as_str()]);
-            let (http, url, token) = (herald.http.clone(), herald.url("/api/alerts"), self.token.clone());
-            sent_at.push(Instant::now());
-            let started = Instant::now();
-            posts.spawn(
-                async move { http.post(&url).bearer_auth(&token).json(&body).send().await.map(|r| (r.status(), started.elapsed())) },
-            );
-        }
-        let mut answers = Vec::with_capacity(total);
-        while let Some(posted) = posts.join_next().await {
-            let (status, took) = posted.unwrap().unwrap();
-            assert!(status.is_success());
-            answers.push(took);
-        }
-        answers.sort();
-        wait_for_arrivals(&self.slack, total).await;
-        let mut latencies: Vec<Duration> = self
-            .slack
-            .take_arrivals()
-            .into_iter()
-            .filter_map(|(at, text)| {
-                let n: usize = text.rsplit_once("steady ")?.1.split_whitespace().next()?.parse().ok()?;
-                Some(at - sent_at[n])
-            })
-            .collect();
-        latencies.sort();
-        (answers, latencies)
+            let body = alert(format!("steady {n} of round {round}"), vec![self.destination.as_str()]);
+            herald.http.post(herald.url("/api/alerts")).bearer_auth(&self.token).json(&body)
+        })
+        .await
     }
 }
 
-/// Posts `bodies` with `concurrency` requests at once, round the
-/// replicas; the time it took.
-async fn post_all(replicas: &[Herald], token: &str, bodies: Vec<Value>, concurrency: usize) -> Duration {
-    let queue = Arc::new(std::sync::Mutex::new(bodies));
+/// Alertmanager posting to its own fake Slack with a bot token, as its
+/// users set it up for Slack.
+struct Peer {
+    slack: FakeSlack,
+    am: Alertmanager,
+    http: reqwest::Client,
+}
+
+impl Peer {
+    async fn start() -> Peer {
+        let slack = FakeSlack::start().await;
+        let channel = slack.add_channel("bench", false);
+        let am = Alertmanager::start_slack(&slack.api_url(), &channel, defaults::BOT_TOKEN).await;
+        slack.go_lean();
+        Peer { slack, am, http: reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap() }
+    }
+
+    async fn burst(&self, round: usize) -> Burst {
+        let now = jiff::Timestamp::now().to_string();
+        let requests = (0..BURST / BURST_BATCH)
+            .map(|b| {
+                let alerts: Vec<Value> = (0..BURST_BATCH).map(|i| am_alert(format!("burst {round}-{b}-{i}"), &now)).collect();
+                self.http.post(self.am.alerts_url()).json(&alerts)
+            })
+            .collect();
+        let burst = burst(&self.slack, &[self.am.pid()], requests, 1).await;
+        Burst { peak_rss: usage(self.am.pid()).2, ..burst }
+    }
+
+    async fn steady(&self, round: usize) -> (Vec<Duration>, Vec<Duration>) {
+        steady(&self.slack, |n| {
+            self.http
+                .post(self.am.alerts_url())
+                .json(&[am_alert(format!("steady {n} of round {round}"), &jiff::Timestamp::now().to_string())])
+        })
+        .await
+    }
+}
+
+/// An alert as Prometheus posts it to Alertmanager: its own group (the
+/// name differs), the `summary` becomes the Slack text.
+fn am_alert(title: String, starts_at: &str) -> Value {
+    json!({
+        "labels": {"alertname": title, "severity": "high", "detection": "AWS.Console.LoginWithoutMFA", "log_type": "AWS.CloudTrail"},
+        "annotations": {"summary": title, "description": "A console login without MFA from 203.0.113.7."},
+        "startsAt": starts_at,
+    })
+}
+
+/// What a burst showed: messages a second, CPU ms per message (ingest
+/// included), the highest peak resident memory (MB).
+#[derive(Clone, Copy, Default)]
+struct Burst {
+    rate: f64,
+    cpu_ms: f64,
+    peak_rss: f64,
+}
+
+/// Sends `requests` (`concurrency` at once) and waits for every message of
+/// the burst at Slack.
+async fn burst(slack: &FakeSlack, pids: &[u32], requests: Vec<reqwest::RequestBuilder>, concurrency: usize) -> Burst {
+    let cpu = || pids.iter().map(|pid| usage(*pid).0).sum::<f64>();
+    let cpu_before = cpu();
+    let started = Instant::now();
+    post_all(requests, concurrency).await;
+    wait_for_arrivals(slack, BURST).await;
+    let took = started.elapsed();
+    let cpu_after = cpu();
+    slack.take_arrivals();
+    Burst { rate: BURST as f64 / took.as_secs_f64(), cpu_ms: (cpu_after - cpu_before) / BURST as f64 * 1_000.0, peak_rss: 0.0 }
+}
+
+/// A steady stream at [`STEADY_RATE`] for [`STEADY_SECS`], request `n`
+/// made by `request(n)` with the text `steady {n} …` (the rest differs
+/// each round: an alert sent again would fold): the answer times and
+/// the ingest→Slack latencies, each sorted.
+async fn steady(slack: &FakeSlack, request: impl Fn(usize) -> reqwest::RequestBuilder) -> (Vec<Duration>, Vec<Duration>) {
+    let total = (STEADY_RATE * STEADY_SECS) as usize;
+    let mut sent_at = Vec::with_capacity(total);
+    let mut ticker = tokio::time::interval(Duration::from_secs(1) / STEADY_RATE);
+    let mut posts = tokio::task::JoinSet::new();
+    for n in 0..total {
+        ticker.tick().await;
+        let request = request(n);
+        let started = Instant::now();
+        sent_at.push(started);
+        posts.spawn(async move { request.send().await.map(|r| (r.status(), started.elapsed())) });
+    }
+    let mut answers = Vec::with_capacity(total);
+    while let Some(posted) = posts.join_next().await {
+        let (status, took) = posted.unwrap().unwrap();
+        assert!(status.is_success(), "{status}");
+        answers.push(took);
+    }
+    answers.sort();
+    wait_for_arrivals(slack, total).await;
+    let mut latencies: Vec<Duration> = slack
+        .take_arrivals()
+        .into_iter()
+        .filter_map(|(at, text)| {
+            let n: usize = text.rsplit_once("steady ")?.1.split_whitespace().next()?.parse().ok()?;
+            Some(at - sent_at[n])
+        })
+        .collect();
+    assert_eq!(latencies.len(), total, "every steady message names its number");
+    latencies.sort();
+    (answers, latencies)
+}
+
+/// Sends `requests` with `concurrency` at once; the time it took.
+async fn post_all(requests: Vec<reqwest::RequestBuilder>, concurrency: usize) -> Duration {
+    let queue = Arc::new(std::sync::Mutex::new(requests));
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
-    for n in 0..concurrency {
-        let herald = &replicas[n % replicas.len()];
-        let (queue, http, url, token) = (queue.clone(), herald.http.clone(), herald.url("/api/alerts"), token.to_owned());
+    for _ in 0..concurrency {
+        let queue = queue.clone();
         workers.spawn(async move {
             loop {
-                let Some(body) = queue.lock().unwrap().pop() else { return };
-                let response = http.post(&url).bearer_auth(&token).json(&body).send().await.expect("POST /api/alerts");
+                let Some(request) = queue.lock().unwrap().pop() else { return };
+                let response = request.send().await.expect("the request is answered");
                 assert!(response.status().is_success(), "{}", response.text().await.unwrap());
             }
         });
@@ -266,12 +352,68 @@ async fn wait_for_arrivals(slack: &FakeSlack, count: usize) {
     let deadline = Instant::now() + Duration::from_secs(300);
     while slack.arrival_count() < count {
         assert!(Instant::now() < deadline, "only {} of {count} messages arrived", slack.arrival_count());
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// The median of the rounds' figures.
+fn median(mut values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len().is_multiple_of(2) { (values[mid - 1] + values[mid]) / 2.0 } else { values[mid] }
+}
+
+/// One round's figures for one system.
+#[derive(Clone, Copy, Default)]
+struct Figures {
+    burst: Burst,
+    /// Ingest→Slack at the steady rate, ms.
+    p50: f64,
+    p99: f64,
+    /// The ingest's answer at the steady rate, ms.
+    answer_p50: f64,
+}
+
+impl Figures {
+    fn steady(&mut self, (answers, latencies): (Vec<Duration>, Vec<Duration>)) {
+        (self.p50, self.p99) = (ms(percentile(&latencies, 0.5)), ms(percentile(&latencies, 0.99)));
+        self.answer_p50 = ms(percentile(&answers, 0.5));
+    }
+
+    /// The median of each figure over the rounds.
+    fn median(rounds: &[Figures]) -> Figures {
+        let of = |f: fn(&Figures) -> f64| median(rounds.iter().map(f).collect());
+        Figures {
+            burst: Burst { rate: of(|f| f.burst.rate), cpu_ms: of(|f| f.burst.cpu_ms), peak_rss: of(|f| f.burst.peak_rss) },
+            p50: of(|f| f.p50),
+            p99: of(|f| f.p99),
+            answer_p50: of(|f| f.answer_p50),
+        }
+    }
+}
+
+/// How many messages a second the fake Slack itself takes, with its client
+/// on the same cores: the most any system can deliver through it here.
+async fn slack_ceiling() -> f64 {
+    const POSTS: usize = 20_000;
+    let slack = FakeSlack::start().await;
+    let channel = slack.add_channel("ceiling", false);
+    slack.go_lean();
+    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
+    let url = format!("{}/chat.postMessage", slack.api_url());
+    let requests = (0..POSTS)
+        .map(|n| http.post(&url).bearer_auth(defaults::BOT_TOKEN).json(&json!({"channel": channel, "text": format!("ceiling {n}")})))
+        .collect();
+    let took = post_all(requests, 64).await;
+    assert_eq!(slack.arrival_count(), POSTS);
+    POSTS as f64 / took.as_secs_f64()
 }
 
 #[tokio::main]
@@ -280,52 +422,144 @@ async fn main() {
     let binary = Path::new(&binary);
     let dist = std::env::args().nth(2).map(std::path::PathBuf::from);
     let postgres = std::env::var("HERALD_TEST_DATABASE_URL").ok();
-    let mut rows: Vec<(String, String, String)> = Vec::new();
+    // Profiling Herald: one round of the comparison's load, Herald alone.
+    let profiling = std::env::var_os("HERALD_BENCH_PROFILE").is_some();
+    let postgres = postgres.filter(|_| !profiling);
+    let peer = alertmanager::binary().is_some() && !profiling;
+    if !peer {
+        eprintln!(
+            "Alertmanager is not installed, so its column stays empty: `cargo xtask bench` installs it when run as root, \
+             or: sudo apt-get install prometheus-alertmanager"
+        );
+    }
 
-    // SQLite, one server: every figure.
-    let run = Run::start(binary, dist.as_deref(), None, 1).await;
+    // Herald on SQLite and Alertmanager, in rounds, the order swapped each round.
+    let mut herald_rounds = Vec::new();
+    let mut peer_rounds = Vec::new();
+    let mut own: Vec<(String, String, String)> = Vec::new();
+    // Only PostgreSQL's figures, when looking into them.
+    let postgres_only = std::env::var_os("HERALD_BENCH_POSTGRES_ONLY").is_some();
+    for round in 0..if profiling {
+        1
+    } else if postgres_only {
+        0
+    } else {
+        ROUNDS
+    } {
+        let run = Run::start(binary, dist.as_deref(), None, 1).await;
+        let am = if peer { Some(Peer::start().await) } else { None };
+        if round == 0 && !profiling {
+            own = herald_only(&run).await;
+        }
+        let (mut herald, mut other) = (Figures::default(), Figures::default());
+        let herald_first = round % 2 == 1;
+        for turn in [herald_first, !herald_first] {
+            match (turn, &am) {
+                (true, _) => herald.burst = run.burst(round).await,
+                (false, Some(am)) => other.burst = am.burst(round).await,
+                (false, None) => {}
+            }
+        }
+        for turn in [herald_first, !herald_first] {
+            match (turn, &am) {
+                (true, _) => herald.steady(run.steady(round).await),
+                (false, Some(am)) => other.steady(am.steady(round).await),
+                (false, None) => {}
+            }
+        }
+        herald_rounds.push(herald);
+        peer_rounds.push(other);
+    }
+    let herald = Figures::median(&herald_rounds);
+    let other = peer.then(|| Figures::median(&peer_rounds));
+
+    // PostgreSQL, one replica and two: one delivers, both take alerts.
+    let mut replicas_figures = Vec::new();
+    if let Some(server) = &postgres {
+        for replicas in [1, 2] {
+            let run = Run::start(binary, dist.as_deref(), Some(server), replicas).await;
+            let mut rounds = Vec::new();
+            for round in 0..ROUNDS {
+                let mut figures = Figures { burst: run.burst(round).await, ..Figures::default() };
+                figures.steady(run.steady(round).await);
+                rounds.push(figures);
+            }
+            replicas_figures.push(Figures::median(&rounds));
+        }
+    }
+    let ceiling = slack_ceiling().await;
+
+    println!(
+        "\nHerald against Prometheus Alertmanager {}, each with its own fake Slack on this machine ({} cores): one channel, \
+         one message per alert, {BURST}-alert burst in requests of {BURST_BATCH}, steady {STEADY_RATE} alerts/s for {STEADY_SECS} s \
+         one per request; the median of {ROUNDS} rounds, the order swapped each round.\n",
+        alertmanager_version().unwrap_or_else(|| "(not installed)".into()),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+    );
+    println!("| measure | Alertmanager | Herald (SQLite) | Herald / AM | target |\n|---|---|---|---|---|");
+    let compare = |what: &str, unit: &str, digits: usize, get: fn(&Figures) -> f64, target: &dyn Fn(f64, Option<f64>) -> String| {
+        let theirs = other.as_ref().map(get);
+        let ours = get(&herald);
+        let ratio = theirs.map_or("—".to_owned(), |t| format!("{:.2}", ours / t));
+        let theirs = theirs.map_or("not measured".to_owned(), |t| format!("{t:.digits$} {unit}"));
+        println!("| {what} | {theirs} | {ours:.digits$} {unit} | {ratio} | {} |", target(ours, other.as_ref().map(get)));
+    };
+    compare("delivered messages/s, burst", "msgs/s", 0, |f| f.burst.rate, &|ours, theirs| {
+        theirs.map_or("≥ 3× Alertmanager".into(), |t| mark(ours >= 3.0 * t, "≥ 3× Alertmanager"))
+    });
+    compare("CPU per message, burst (ingest included)", "ms", 3, |f| f.burst.cpu_ms, &|ours, theirs| {
+        theirs.map_or("≤ 0.33× Alertmanager".into(), |t| mark(ours <= 0.33 * t, "≤ 0.33× Alertmanager"))
+    });
+    compare("RSS peak, burst", "MB", 1, |f| f.burst.peak_rss, &|ours, _| mark(ours <= 60.0, "≤ 60 MB"));
+    compare(&format!("ingest→Slack p50 at {STEADY_RATE} alerts/s"), "ms", 1, |f| f.p50, &|ours, theirs| {
+        theirs.map_or("≤ Alertmanager".into(), |t| mark(ours <= t, "≤ Alertmanager"))
+    });
+    compare(&format!("ingest→Slack p99 at {STEADY_RATE} alerts/s"), "ms", 1, |f| f.p99, &|ours, _| mark(ours <= 10.0, "≤ 10 ms"));
+    compare(&format!("ingest answer p50 at {STEADY_RATE} alerts/s (Herald's stored on disk)"), "ms", 1, |f| f.answer_p50, &|_, _| {
+        "—".into()
+    });
+    println!("\nThe fake Slack alone (its client on the same cores) takes {ceiling:.0} msgs/s: the most either could deliver here.");
+
+    println!("\n| Herald alone | result | target |\n|---|---|---|");
+    for (what, result, target) in own {
+        println!("| {what} | {result} | {target} |");
+    }
+
+    println!("\n| PostgreSQL | 1 replica | 2 replicas | 2 / 1 | target |\n|---|---|---|---|---|");
+    match replicas_figures.as_slice() {
+        [one, two] => {
+            let row = |what: &str, unit: &str, get: fn(&Figures) -> f64, target: String| {
+                let (a, b) = (get(one), get(two));
+                println!("| {what} | {a:.1} {unit} | {b:.1} {unit} | {:.2} | {target} |", b / a);
+            };
+            let scale = two.burst.rate / one.burst.rate;
+            row("delivered messages/s, burst", "msgs/s", |f| f.burst.rate, mark(scale >= 1.6, "2 replicas ≥ 1.6× one"));
+            row("CPU per message, burst, every replica", "ms", |f| f.burst.cpu_ms, "—".into());
+            row("RSS peak per replica, burst", "MB", |f| f.burst.peak_rss, "≤ 60 MB".into());
+            row(&format!("ingest→Slack p50 at {STEADY_RATE} alerts/s"), "ms", |f| f.p50, "—".into());
+            row(&format!("ingest→Slack p99 at {STEADY_RATE} alerts/s"), "ms", |f| f.p99, "—".into());
+        }
+        _ => println!("| not measured: set HERALD_TEST_DATABASE_URL (cargo xtask bench does) | | | | |"),
+    }
+}
+
+/// Herald's own figures, in a fresh run: ingest (stored durably, routed
+/// nowhere), idle memory and the console's size.
+async fn herald_only(run: &Run) -> Vec<(String, String, String)> {
     let herald = &run.replicas[0];
+    let mut rows = Vec::new();
     let (_, idle_rss, _) = herald.usage();
-    // Ingest alone: stored durably, routed nowhere (`"destinations": []`).
-    let singles: Vec<Value> = (0..2_000).map(|i| alert(format!("single {i}"), vec![])).collect();
-    let took = post_all(&run.replicas, &run.token, singles, 32).await;
+    let post = |body: &Value| herald.http.post(herald.url("/api/alerts")).bearer_auth(&run.token).json(body);
+    let singles = (0..2_000).map(|i| post(&alert(format!("single {i}"), vec![]))).collect();
+    let took = post_all(singles, 32).await;
     rows.push(("ingest, one alert per request (32 clients)".into(), format!("{:.0} alerts/s", 2_000.0 / took.as_secs_f64()), "—".into()));
-    let batches: Vec<Value> =
-        (0..20).map(|b| json!({"alerts": (0..1_000).map(|i| alert(format!("batch {b}-{i}"), vec![])).collect::<Vec<_>>()})).collect();
-    let took = post_all(&run.replicas, &run.token, batches, 2).await;
+    let batches = (0..20)
+        .map(|b| post(&json!({"alerts": (0..1_000).map(|i| alert(format!("batch {b}-{i}"), vec![])).collect::<Vec<_>>()})))
+        .collect();
+    let took = post_all(batches, 2).await;
     let batched = 20_000.0 / took.as_secs_f64();
     rows.push(("ingest, batches of 1,000".into(), format!("{batched:.0} alerts/s"), mark(batched >= 5_000.0, "≥ 5,000 alerts/s")));
-    let (throughput, cpu_per_message) = run.burst().await;
-    let (_, _, peak_rss) = herald.usage();
-    rows.push((
-        format!("delivered, {BURST} alerts over {CHANNELS} channels (pacing off)"),
-        format!("{throughput:.0} messages/s"),
-        mark(throughput >= 3_500.0, "≥ 3,500 messages/s"),
-    ));
-    rows.push((
-        "Herald CPU per delivered message (burst, incl. ingest)".into(),
-        format!("{cpu_per_message:.3} ms"),
-        mark(cpu_per_message <= 0.5, "≤ 0.5 ms"),
-    ));
-    let (answers, latencies) = run.steady().await;
-    let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
-    rows.push((
-        format!("ingest answer (202) p50 / p99 at {STEADY_RATE} alerts/s"),
-        format!("{:.1} / {:.1} ms", ms(percentile(&answers, 0.5)), ms(percentile(&answers, 0.99))),
-        "—".into(),
-    ));
-    rows.push((format!("ingest→Slack latency p50 at {STEADY_RATE} alerts/s"), format!("{:.1} ms", ms(p50)), "—".into()));
-    rows.push((
-        format!("ingest→Slack latency p99 at {STEADY_RATE} alerts/s"),
-        format!("{:.1} ms", ms(p99)),
-        mark(ms(p99) <= 10.0, "≤ 10 ms"),
-    ));
-    rows.push(("Herald RSS, idle".into(), format!("{idle_rss:.1} MB"), "—".into()));
-    rows.push((
-        format!("Herald RSS, peak through the {BURST}-alert burst"),
-        format!("{peak_rss:.1} MB"),
-        mark(peak_rss <= 60.0, "≤ 60 MB"),
-    ));
+    rows.push(("RSS, idle".into(), format!("{idle_rss:.1} MB"), "—".into()));
     rows.push(match console_bytes(herald).await {
         Some(bytes) => {
             let kb = bytes as f64 / 1_000.0;
@@ -333,37 +567,14 @@ async fn main() {
         }
         None => ("web console, first visit".into(), "not measured: no app built (cargo xtask build-app)".into(), "≤ 200 KB".into()),
     });
-    drop(run);
+    rows
+}
 
-    // PostgreSQL, one replica and two: one delivers, both take alerts.
-    match &postgres {
-        None => rows.push(("PostgreSQL".into(), "not measured: set HERALD_TEST_DATABASE_URL (cargo xtask bench does)".into(), "—".into())),
-        Some(server) => {
-            for replicas in [1, 2] {
-                let run = Run::start(binary, dist.as_deref(), Some(server), replicas).await;
-                let label = if replicas == 1 { "PostgreSQL, 1 replica".to_owned() } else { format!("PostgreSQL, {replicas} replicas") };
-                let (throughput, _) = run.burst().await;
-                let (_, peak_rss) = run.usage();
-                let (_, latencies) = run.steady().await;
-                rows.push((
-                    format!("{label}: delivered, {BURST} alerts over {CHANNELS} channels (pacing off)"),
-                    format!("{throughput:.0} messages/s"),
-                    "—".into(),
-                ));
-                rows.push((
-                    format!("{label}: ingest→Slack latency p50 / p99 at {STEADY_RATE} alerts/s"),
-                    format!("{:.1} / {:.1} ms", ms(percentile(&latencies, 0.5)), ms(percentile(&latencies, 0.99))),
-                    "—".into(),
-                ));
-                rows.push((format!("{label}: RSS per replica, peak through the burst"), format!("{peak_rss:.1} MB"), "—".into()));
-            }
-        }
-    }
-
-    println!("\n| benchmark | result | target |\n|---|---|---|");
-    for (what, result, target) in rows {
-        println!("| {what} | {result} | {target} |");
-    }
+/// `prometheus-alertmanager --version`'s number.
+fn alertmanager_version() -> Option<String> {
+    let out = Command::new(alertmanager::binary()?).arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    Some(text.split_whitespace().skip_while(|w| *w != "version").nth(1)?.to_owned())
 }
 
 /// What a first visit downloads from the server, as a browser asks for it

@@ -35,9 +35,6 @@ async fn restore_normal(connection: &mut sqlx::SqliteConnection) {
 
 pub(super) async fn insert_alerts(pool: &SqlitePool, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError> {
     let mut connection = pool.acquire().await?;
-    // This connection commits without flushing by default; alerts wait for
-    // the disk. Set each time: a connection left half-way keeps the safer mode.
-    sqlx::query("PRAGMA synchronous = FULL").execute(&mut *connection).await?;
     let stored = insert_alerts_on(&mut connection, alerts, now).await;
     restore_normal(&mut connection).await;
     stored
@@ -49,74 +46,169 @@ async fn insert_alerts_on(connection: &mut sqlx::SqliteConnection, alerts: &[New
     // reads before it writes, and a transaction that read cannot wait for
     // the lock: SQLite answers "database is locked" at once if another
     // connection wrote meanwhile.
-    let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
+    //
+    // This connection commits without flushing by default; alerts wait for
+    // the disk. Set each time (in the same trip to SQLite's thread): a
+    // connection left half-way keeps the safer mode.
+    let mut tx = connection.begin_with("PRAGMA synchronous = FULL; BEGIN IMMEDIATE").await?;
     let mut stored = Vec::with_capacity(alerts.len());
-    for new in alerts {
-        let a = &new.alert;
-        if let Some(folded) = fold(&mut tx, new, now).await? {
-            stored.push(folded);
-            continue;
+    // A batch none of whose alerts folds goes in a few statements for the
+    // lot; otherwise each alert in turn.
+    if alerts.len() > 1 && !any_folds(&mut tx, alerts).await? {
+        insert_plain(&mut tx, alerts, now, &mut stored).await?;
+    } else {
+        for new in alerts {
+            match fold(&mut tx, new, now).await? {
+                Some(folded) => stored.push(folded),
+                None => insert_plain(&mut tx, std::slice::from_ref(new), now, &mut stored).await?,
+            }
         }
-        let inserted = sqlx::query(
-            "INSERT INTO alerts (id, title, severity, type, status, detection_id, log_types, tags, description, runbook, \
-             reference, alert_context, created_at, received_at, dedup_key, links) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&a.id)
-        .bind(&a.content.title)
-        .bind(a.content.severity.as_str())
-        .bind(a.content.alert_type.as_str())
-        .bind(a.status.as_str())
-        .bind(&a.content.detection_id)
-        .bind(to_json(&a.content.log_types))
-        .bind(to_json(&a.content.tags))
-        .bind(&a.content.description)
-        .bind(&a.content.runbook)
-        .bind(&a.content.reference)
-        .bind(&a.alert_context)
-        .bind(a.created_at)
-        .bind(a.received_at)
-        .bind(&a.dedup_key)
-        .bind(to_json(&a.content.links))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        let mut deliveries = 0;
-        if inserted && !new.destination_ids.is_empty() {
-            deliveries = sqlx::query(
-                "INSERT INTO deliveries (alert_id, destination_id, state, due_at, updated_at) \
-                 SELECT ?, value, 'QUEUED', ?, ? FROM json_each(?) WHERE value IN (SELECT id FROM destinations) ON CONFLICT DO NOTHING",
-            )
-            .bind(&a.id)
-            .bind(now)
-            .bind(now)
-            .bind(to_json(&new.destination_ids))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected() as usize;
-        }
-        if inserted && deliveries > 0 && a.status == AlertStatus::Open {
-            sqlx::query(
-                "INSERT INTO reminders (alert_id, destination_id, since) SELECT ?, id, ? FROM destinations \
-                 WHERE remind_after > 0 AND id IN (SELECT value FROM json_each(?))",
-            )
-            .bind(&a.id)
-            .bind(now)
-            .bind(to_json(&new.destination_ids))
-            .execute(&mut *tx)
-            .await?;
-        }
-        if !inserted {
-            // A repeat: say how many destinations the first one went to.
-            let existing: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE alert_id = ?").bind(&a.id).fetch_one(&mut *tx).await?;
-            deliveries = usize::try_from(existing).unwrap_or(0);
-        }
-        stored.push(Stored { id: a.id.clone(), created: inserted, deliveries, folded: false });
     }
     tx.commit().await?;
     Ok(stored)
+}
+
+/// Whether an alert of the batch may fold into another: one stored (as
+/// [`fold`] would find it), or one before it in the batch (the same key and
+/// severity, taken to fold without looking further). One question for the
+/// whole batch.
+async fn any_folds(tx: &mut sqlx::SqliteConnection, alerts: &[NewAlertRecord]) -> Result<bool, StoreError> {
+    let foldable: Vec<serde_json::Value> = alerts
+        .iter()
+        .filter_map(|new| {
+            let (key, since) = (new.alert.dedup_key.as_ref()?, new.fold_since?);
+            Some(serde_json::json!([key, new.alert.content.severity.as_str(), since, new.alert.id, new.destination_ids]))
+        })
+        .collect();
+    let mut keys = std::collections::HashSet::with_capacity(foldable.len());
+    if !foldable.iter().all(|f| keys.insert((&f[0], &f[1]))) {
+        return Ok(true);
+    }
+    if foldable.is_empty() {
+        return Ok(false);
+    }
+    let folds: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM json_each(?) AS j WHERE EXISTS (SELECT 1 FROM alerts \
+           WHERE dedup_key = j.value ->> 0 AND severity = j.value ->> 1 AND status IN ('OPEN', 'TRIAGED') \
+           AND coalesce(last_seen_at, received_at) >= j.value ->> 2 AND NOT EXISTS (SELECT 1 FROM alerts AS r WHERE r.id = j.value ->> 3) \
+           AND NOT EXISTS (SELECT 1 FROM json_each(j.value -> 4) AS d WHERE d.value NOT IN \
+             (SELECT destination_id FROM deliveries WHERE alert_id = alerts.id AND kind = 'POST'))))",
+    )
+    .bind(to_json(&foldable))
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(folds)
+}
+
+/// Inserts alerts that do not fold, with their deliveries and reminders,
+/// in two statements, whatever their number: a third when a destination
+/// reminds, a fourth to count the deliveries of alerts sent before. What
+/// each did goes on `stored`, in their order.
+async fn insert_plain(
+    tx: &mut sqlx::SqliteConnection,
+    alerts: &[NewAlertRecord],
+    now: i64,
+    stored: &mut Vec<Stored>,
+) -> Result<(), StoreError> {
+    let rows: Vec<serde_json::Value> = alerts
+        .iter()
+        .map(|new| {
+            let a = &new.alert;
+            serde_json::json!([
+                a.id,
+                a.content.title,
+                a.content.severity.as_str(),
+                a.content.alert_type.as_str(),
+                a.status.as_str(),
+                a.content.detection_id,
+                to_json(&a.content.log_types),
+                to_json(&a.content.tags),
+                a.content.description,
+                a.content.runbook,
+                a.content.reference,
+                a.alert_context,
+                a.created_at,
+                a.received_at,
+                a.dedup_key,
+                to_json(&a.content.links),
+                new.destination_ids,
+            ])
+        })
+        .collect();
+    let mut created: std::collections::HashSet<String> = sqlx::query_scalar(
+        "INSERT INTO alerts (id, title, severity, type, status, detection_id, log_types, tags, description, runbook, \
+         reference, alert_context, created_at, received_at, dedup_key, links) \
+         SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, \
+           j.value ->> 7, j.value ->> 8, j.value ->> 9, j.value ->> 10, j.value ->> 11, j.value ->> 12, j.value ->> 13, \
+           j.value ->> 14, j.value ->> 15 \
+         FROM json_each(?) AS j WHERE true ORDER BY j.key ON CONFLICT (id) DO NOTHING RETURNING id",
+    )
+    .bind(to_json(&rows))
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
+    // Of alerts sent twice in the batch, the first is the one created.
+    let first: Vec<bool> = alerts.iter().map(|new| created.remove(&new.alert.id)).collect();
+    // Each alert created, with the destinations it goes to.
+    let routes = |keep: &dyn Fn(usize) -> bool| -> Vec<(&str, &[String])> {
+        (0..alerts.len()).filter(|&i| first[i] && keep(i)).map(|i| (alerts[i].alert.id.as_str(), &alerts[i].destination_ids[..])).collect()
+    };
+    let mut deliveries: HashMap<String, usize> = HashMap::new();
+    // (alert, destination) of the Open alerts' messages whose destination reminds.
+    let mut reminded: Vec<(String, String)> = Vec::new();
+    let routed = routes(&|i| !alerts[i].destination_ids.is_empty());
+    if !routed.is_empty() {
+        let made: Vec<(String, String, bool)> = sqlx::query_as(
+            "INSERT INTO deliveries (alert_id, destination_id, state, due_at, updated_at) \
+             SELECT a.value ->> 0, d.value, 'QUEUED', ?, ? FROM json_each(?) AS a, json_each(a.value -> 1) AS d \
+             WHERE d.value IN (SELECT id FROM destinations) ORDER BY a.key, d.key ON CONFLICT DO NOTHING \
+             RETURNING alert_id, destination_id, (SELECT remind_after > 0 FROM destinations WHERE id = destination_id)",
+        )
+        .bind(now)
+        .bind(now)
+        .bind(to_json(&routed))
+        .fetch_all(&mut *tx)
+        .await?;
+        let open: std::collections::HashSet<&str> =
+            alerts.iter().filter(|new| new.alert.status == AlertStatus::Open).map(|new| new.alert.id.as_str()).collect();
+        for (alert_id, destination_id, reminds) in made {
+            if reminds && open.contains(alert_id.as_str()) {
+                reminded.push((alert_id.clone(), destination_id));
+            }
+            *deliveries.entry(alert_id).or_default() += 1;
+        }
+    }
+    if !reminded.is_empty() {
+        sqlx::query("INSERT INTO reminders (alert_id, destination_id, since) SELECT value ->> 0, value ->> 1, ? FROM json_each(?)")
+            .bind(now)
+            .bind(to_json(&reminded))
+            .execute(&mut *tx)
+            .await?;
+    }
+    // Repeats: how many destinations the first one went to.
+    let repeats: Vec<&str> = alerts.iter().zip(&first).filter(|(_, made)| !**made).map(|(new, _)| new.alert.id.as_str()).collect();
+    let mut earlier: HashMap<String, i64> = HashMap::new();
+    if !repeats.is_empty() {
+        earlier = sqlx::query_as(
+            "SELECT alert_id, count(*) FROM deliveries WHERE alert_id IN (SELECT value FROM json_each(?)) GROUP BY alert_id",
+        )
+        .bind(to_json(&repeats))
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
+    }
+    for (new, made) in alerts.iter().zip(first) {
+        let id = &new.alert.id;
+        let deliveries = if made {
+            deliveries.get(id).copied().unwrap_or(0)
+        } else {
+            usize::try_from(earlier.get(id).copied().unwrap_or(0)).unwrap_or(0)
+        };
+        stored.push(Stored { id: id.clone(), created: made, deliveries, folded: false });
+    }
+    Ok(())
 }
 
 /// Folds the alert into an open one with its key, if there is one (see
