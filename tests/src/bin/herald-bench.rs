@@ -29,6 +29,8 @@ const BURST: usize = 10_000;
 const BURST_BATCH: usize = 1_000;
 const STEADY_RATE: u32 = 200;
 const STEADY_SECS: u32 = 10;
+/// The pause before a steady stream.
+const SETTLE: Duration = Duration::from_secs(2);
 /// Rounds of each measure; the order of Herald and Alertmanager swaps each round.
 const ROUNDS: usize = 2;
 
@@ -290,6 +292,9 @@ async fn burst(slack: &FakeSlack, pids: &[u32], requests: Vec<reqwest::RequestBu
 /// each round: an alert sent again would fold): the answer times and
 /// the ingest→Slack latencies, each sorted.
 async fn steady(slack: &FakeSlack, request: impl Fn(usize) -> reqwest::RequestBuilder) -> (Vec<Duration>, Vec<Duration>) {
+    // The same pause for both: what came before (the burst's last outcomes
+    // and checkpoint, the other system's run) is not this measure.
+    tokio::time::sleep(SETTLE).await;
     let total = (STEADY_RATE * STEADY_SECS) as usize;
     let mut sent_at = Vec::with_capacity(total);
     let mut ticker = tokio::time::interval(Duration::from_secs(1) / STEADY_RATE);
