@@ -160,6 +160,15 @@ async fn an_event_folds_into_the_open_alert_of_its_key_and_its_message_is_update
         assert!(store.insert_alerts(&[event("a5", 24_000, "5")], 24_000).await.unwrap()[0].created);
         // Nor does an alert older than the window.
         assert!(store.insert_alerts(&[event("a6", 24_000 + 60_001, "6")], 84_001).await.unwrap()[0].created);
+        // In a batch, an event of an open alert's key still folds beside
+        // an alert of a new key.
+        let other = NewAlertRecord {
+            alert: herald_server::store::AlertRecord { dedup_key: Some("other".into()), ..an_alert("b1") },
+            ..event("b1", 85_000, "b")
+        };
+        let stored = store.insert_alerts(&[other, event("a7", 85_000, "7")], 85_000).await.unwrap();
+        assert!(stored[0].created && !stored[0].folded, "{stored:?}");
+        assert!(stored[1].folded && stored[1].id == "a6", "{stored:?}");
         store.close().await;
     }
 }
