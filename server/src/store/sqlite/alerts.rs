@@ -25,19 +25,17 @@ const FOLD_UPDATE_GAP_MS: i64 = 10_000;
 /// The states a worker may claim from.
 const PENDING: &str = "('QUEUED', 'RETRYING', 'SENDING')";
 
-/// Back to commits that do not wait for the disk. Should this fail, the
-/// connection stays in the safer mode: slower, never less durable.
-async fn restore_normal(connection: &mut sqlx::SqliteConnection) {
-    if let Err(error) = sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *connection).await {
-        tracing::warn!(%error, "the writer connection stays in FULL mode");
-    }
-}
+/// The writer connection commits without waiting for the disk unless told
+/// otherwise, and each of its busy operations says which it needs in its
+/// first trip to SQLite's thread: alerts and people's changes wait for the
+/// disk (`FULL`), the worker's claims and outcomes do not (`NORMAL`). The
+/// rest run in whichever mode the last left: never less durable than the
+/// default.
+const FOR_THE_WORKER: &str = "PRAGMA synchronous = NORMAL;";
 
 pub(super) async fn insert_alerts(pool: &SqlitePool, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError> {
     let mut connection = pool.acquire().await?;
-    let stored = insert_alerts_on(&mut connection, alerts, now).await;
-    restore_normal(&mut connection).await;
-    stored
+    insert_alerts_on(&mut connection, alerts, now).await
 }
 
 async fn insert_alerts_on(connection: &mut sqlx::SqliteConnection, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError> {
@@ -47,9 +45,7 @@ async fn insert_alerts_on(connection: &mut sqlx::SqliteConnection, alerts: &[New
     // the lock: SQLite answers "database is locked" at once if another
     // connection wrote meanwhile.
     //
-    // This connection commits without flushing by default; alerts wait for
-    // the disk. Set each time (in the same trip to SQLite's thread): a
-    // connection left half-way keeps the safer mode.
+    // Alerts wait for the disk (see [`FOR_THE_WORKER`]).
     let mut tx = connection.begin_with("PRAGMA synchronous = FULL; BEGIN IMMEDIATE").await?;
     let mut stored = Vec::with_capacity(alerts.len());
     // A batch none of whose alerts folds goes in a few statements for the
@@ -294,7 +290,7 @@ async fn fold(tx: &mut sqlx::SqliteConnection, new: &NewAlertRecord, now: i64) -
 
 pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError> {
     let sql = format!(
-        "UPDATE deliveries SET state = 'SENDING', due_at = ?, claim = claim + 1 WHERE id IN \
+        "{FOR_THE_WORKER} UPDATE deliveries SET state = 'SENDING', due_at = ?, claim = claim + 1 WHERE id IN \
          (SELECT id FROM deliveries WHERE state IN {PENDING} AND kind = 'POST' AND due_at <= ? ORDER BY due_at, id LIMIT ?) \
          OR id IN (SELECT id FROM deliveries WHERE state IN {PENDING} AND kind != 'POST' AND due_at <= ? \
             AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.alert_id = deliveries.alert_id \
@@ -392,7 +388,7 @@ pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64,
 /// Records the outcomes; `true` when a destination's delivery problem was
 /// cleared by a message that got through.
 pub(super) async fn finish_deliveries(pool: &SqlitePool, outcomes: &[(i64, i64, Outcome)], now: i64) -> Result<bool, StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with(format!("{FOR_THE_WORKER} BEGIN")).await?;
     let mut cleared = false;
     // Each outcome counts only for the claim it ends (`claim`, still
     // SENDING): a later claim records its own.
@@ -607,11 +603,7 @@ pub(super) async fn queue_depth(pool: &SqlitePool) -> Result<u64, StoreError> {
 
 pub(super) async fn apply_triage(pool: &SqlitePool, change: &TriageChange, now: i64) -> Result<Option<AlertRecord>, StoreError> {
     let mut connection = pool.acquire().await?;
-    // A person's change: on disk before Herald answers, like an alert.
-    sqlx::query("PRAGMA synchronous = FULL").execute(&mut *connection).await?;
-    let applied = apply_triage_on(&mut connection, change, now).await;
-    restore_normal(&mut connection).await;
-    applied
+    apply_triage_on(&mut connection, change, now).await
 }
 
 async fn apply_triage_on(
@@ -620,7 +612,8 @@ async fn apply_triage_on(
     now: i64,
 ) -> Result<Option<AlertRecord>, StoreError> {
     use sqlx::Connection as _;
-    let mut tx = connection.begin().await?;
+    // A person's change: on disk before Herald answers, like an alert.
+    let mut tx = connection.begin_with("PRAGMA synchronous = FULL; BEGIN").await?;
     let (set_assignee, assignee) = match &change.assignee {
         None => (false, None),
         Some(assignee) => (true, assignee.as_ref()),
