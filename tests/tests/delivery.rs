@@ -559,3 +559,31 @@ async fn alerts_past_the_retention_are_deleted_with_their_deliveries_and_others_
     let left = s.herald.database().await.count("SELECT count(*) FROM deliveries WHERE alert_id = 'old'").await;
     assert_eq!(left, 0, "its deliveries went with it");
 }
+
+/// New alerts' messages go to the sender in memory while it has room for
+/// them, and through the outbox when it has not. A crowd of both at once,
+/// batches bigger than the room and single alerts beside them: every
+/// message arrives, once.
+#[tokio::test]
+async fn a_crowd_of_alerts_some_handed_to_the_sender_some_queued_arrives_once_each() {
+    use futures_util::future::join_all;
+    let s = scene(|settings| settings.slack_pacing = false).await;
+    // By ID: the fake Slack in lean mode looks names up no more.
+    s.admin.add_destination(&settings("SecOps", defaults::GENERAL, &[Severity::High], &[AlertKind::Alerts], &[])).await;
+    s.slack.go_lean();
+    let batches = join_all((0..3).map(|b| {
+        let alerts: Vec<Value> = (0..1_000).map(|i| json!({"title": format!("batch {b} alert {i}"), "severity": "HIGH"})).collect();
+        s.send(json!({ "alerts": alerts }))
+    }));
+    let singles = join_all((0..100).map(|i| s.send(json!({"title": format!("single {i}"), "severity": "HIGH"}))));
+    let (batches, singles) = tokio::join!(batches, singles);
+    assert!(batches.iter().chain(&singles).all(|(status, _)| *status == StatusCode::ACCEPTED));
+    let total = 3_100;
+    poll::until_within(Duration::from_secs(60), "every message to arrive", || async {
+        let n = s.slack.arrival_count();
+        if n >= total { Ok(()) } else { Err(n) }
+    })
+    .await;
+    let texts: std::collections::HashSet<String> = s.slack.take_arrivals().into_iter().map(|(_, text)| text).collect();
+    assert_eq!(texts.len(), total, "each alert's message, and each once");
+}

@@ -22,14 +22,14 @@ use herald_model::alert::DeliveryState;
 
 use super::pacing::{LaneKey, Pacer, Turn};
 use crate::domain::alerts::message;
-use crate::domain::outbox::Outbox;
+use crate::domain::outbox::{Handed, Handoff, Outbox};
 use crate::domain::slack_app::SlackApps;
 use crate::domain::system;
 use crate::domain::time::now_ms;
 use crate::slack::client::SlackError;
 use crate::slack::explain::explain;
 
-use crate::store::{ClaimedDelivery, DeliveryKind, DestinationRecord, Outcome, PostRef, SlackAppRecord, Store};
+use crate::store::{ClaimNew, ClaimedDelivery, DeliveryKind, DestinationRecord, Outcome, PostRef, SlackAppRecord, Store};
 
 /// Deliveries claimed per trip to the database.
 const CLAIM_BATCH: usize = 256;
@@ -113,7 +113,7 @@ pub async fn run(state: Worker, holder: String, mut stop: watch::Receiver<bool>)
         let (lost_tx, lost) = watch::channel(false);
         let keeper = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(keep_lease(state.clone(), holder.clone(), lost_tx)));
         state.outbox.set_delivering(true);
-        let ended = deliver(&state, stop.clone(), lost).await;
+        let ended = deliver(&state, &holder, stop.clone(), lost).await;
         state.outbox.set_delivering(false);
         drop(keeper);
         match ended {
@@ -179,7 +179,7 @@ async fn keep_lease(state: Worker, holder: String, lost: watch::Sender<bool>) {
 }
 
 /// Claims, paces and sends until stopping or the lease is lost.
-async fn deliver(state: &Worker, mut stop: watch::Receiver<bool>, mut lost: watch::Receiver<bool>) -> Ended {
+async fn deliver(state: &Worker, holder: &str, mut stop: watch::Receiver<bool>, mut lost: watch::Receiver<bool>) -> Ended {
     // Holding the lease, no other worker holds a claim: those left behind
     // (by a replica that died, or this server before a crash) go now.
     match state.store.release_claims(now_ms()).await {
@@ -215,6 +215,21 @@ async fn deliver(state: &Worker, mut stop: watch::Receiver<bool>, mut lost: watc
     let mut last_tidy = Instant::now();
     // With the token version it was read at.
     let mut context: Option<(Instant, u64, Context)> = None;
+    // New alerts' messages, claimed as they were stored, come straight
+    // from ingest while this server sends (`Outbox::store_alerts`).
+    let (to_sender, mut handed) = mpsc::unbounded_channel::<Handed>();
+    state.outbox.offer(Handoff {
+        claim: ClaimNew { lease: DELIVERY_LEASE, holder: holder.to_owned(), lease_ms: LEASE_MS },
+        room: held.clone(),
+        to_sender: to_sender.clone(),
+    });
+    // Handed over while waiting, taken next.
+    let mut next: Option<Handed> = None;
+    // Whether the outbox may hold deliveries due: until a claim finds
+    // none, and again when woken or [`IDLE_POLL`] after the last look
+    // (however many messages were handed over meanwhile).
+    let mut look = true;
+    let mut looked = Instant::now();
 
     while !*stop.borrow() && !*lost.borrow() {
         while sends.try_join_next().is_some() {}
@@ -223,49 +238,66 @@ async fn deliver(state: &Worker, mut stop: watch::Receiver<bool>, mut lost: watc
             shared.pacer.forget_idle(now);
             last_tidy = now;
         }
-        let room = held.available_permits().min(CLAIM_BATCH);
-        if room == 0 {
-            tokio::select! {
-                permit = held.clone().acquire_owned() => drop(permit),
-                _ = stop.changed() => {}
-                _ = lost.changed() => {}
-            }
-            continue;
-        }
-        let claiming = state.store.claim_deliveries(now_ms(), LEASE_MS, room as u32);
-        let claimed = tokio::select! {
-            claimed = claiming => claimed,
-            // Claims made meanwhile are released by the next sender.
-            _ = lost.changed() => continue,
-        };
-        let claimed = match claimed {
-            Ok(claimed) => claimed,
-            Err(error) => {
-                tracing::error!(%error, "could not claim deliveries; trying again in a second");
+        // Handed over first. Either way the room is taken already.
+        let (claimed, mut room) = match next.take().or_else(|| handed.try_recv().ok()) {
+            Some(Handed { deliveries, room }) => (deliveries, room),
+            None if !look => {
                 tokio::select! {
-                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    () = state.outbox.queued.notified() => look = true,
+                    () = tokio::time::sleep_until((looked + IDLE_POLL).into()) => look = true,
+                    taken = handed.recv() => next = taken,
                     _ = stop.changed() => {}
                     _ = lost.changed() => {}
                 }
                 continue;
             }
-        };
-        if claimed.is_empty() {
-            tokio::select! {
-                () = state.outbox.queued.notified() => {}
-                () = tokio::time::sleep(IDLE_POLL) => {}
-                _ = stop.changed() => {}
-                _ = lost.changed() => {}
+            None => {
+                let room = held.available_permits().min(CLAIM_BATCH);
+                if room == 0 {
+                    tokio::select! {
+                        permit = held.clone().acquire_owned() => drop(permit),
+                        taken = handed.recv() => next = taken,
+                        _ = stop.changed() => {}
+                        _ = lost.changed() => {}
+                    }
+                    continue;
+                }
+                // Taken before claiming: ingest hands messages over from the
+                // same room meanwhile. What the claim does not fill goes back
+                // once these are under way.
+                let Ok(taken) = held.clone().try_acquire_many_owned(room as u32) else { continue };
+                looked = Instant::now();
+                let claiming = state.store.claim_deliveries(now_ms(), LEASE_MS, room as u32);
+                let claimed = tokio::select! {
+                    claimed = claiming => claimed,
+                    // Claims made meanwhile are released by the next sender.
+                    _ = lost.changed() => continue,
+                };
+                match claimed {
+                    Ok(claimed) if claimed.is_empty() => {
+                        look = false;
+                        continue;
+                    }
+                    Ok(claimed) => (claimed, taken),
+                    Err(error) => {
+                        tracing::error!(%error, "could not claim deliveries; trying again in a second");
+                        tokio::select! {
+                            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                            _ = stop.changed() => {}
+                            _ = lost.changed() => {}
+                        }
+                        continue;
+                    }
+                }
             }
-            continue;
-        }
+        };
         let tokens = state.apps.tokens_version();
         if context.as_ref().is_none_or(|(loaded, version, _)| loaded.elapsed() > CONTEXT_TTL || *version != tokens) {
             context = Some((Instant::now(), tokens, Context::load(state).await));
         }
         let context = &mut context.as_mut().expect("loaded above").2;
         for delivery in claimed {
-            let permit = held.clone().try_acquire_owned().expect("claimed no more than there is room for");
+            let permit = room.split(1).expect("room was taken for each");
             let (id, claim) = (delivery.id, delivery.claim);
             let job = match context.job(state, delivery).await {
                 Ok(job) => job,
@@ -311,6 +343,9 @@ async fn deliver(state: &Worker, mut stop: watch::Receiver<bool>, mut lost: watc
     }
 
     let ended = if *lost.borrow() { Ended::LostLease } else { Ended::Stopping };
+    // Messages handed over and not started stay claimed: the next sender
+    // releases them.
+    state.outbox.withdraw();
     drop(fence);
     drop(reminders);
     // Stopping, or the lease lost: only the requests Slack has already got
@@ -684,9 +719,11 @@ async fn record(state: Worker, mut done: mpsc::UnboundedReceiver<Done>) {
             }
         }
         // Something may be claimable now: a retry falling due, or an update
-        // or reply that waited for what was just recorded. Under load the
-        // dispatcher is claiming anyway; a wake-up would only cost a query.
-        if outcomes.len() < 16 || outcomes.iter().any(|(_, _, o)| !matches!(o, Outcome::Sent { .. })) {
+        // or reply that waited for what was just recorded. Messages that
+        // got through wake no one (new alerts' messages come handed over,
+        // and a claim after each would cost a query): what waited for them
+        // is claimed at the dispatcher's next look, within `IDLE_POLL`.
+        if outcomes.iter().any(|(_, _, o)| !matches!(o, Outcome::Sent { .. })) {
             state.outbox.wake();
         }
         outcomes.clear();

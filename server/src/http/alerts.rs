@@ -29,7 +29,8 @@ pub async fn create(
     State(state): State<AppState>,
     Body(body): Body<Value>,
 ) -> Result<(StatusCode, Json<IngestAnswer>), ApiError> {
-    let answer = ingest::ingest(&*state.store, &state.outbox, &body).await?;
+    // Run to its end even should the caller hang up (see `Outbox::store_alerts`).
+    let answer = tokio::spawn(async move { ingest::ingest(&*state.store, &state.outbox, &body).await }).await??;
     tracing::debug!(api_token.id = %caller.token.id, alerts = answer.alerts.len(), "alerts received");
     // 202 when anything was taken in (a new alert, or an event folded into
     // one, whose messages are updated); 200 when every alert was a repeat.
@@ -66,7 +67,11 @@ async fn from_webhook(
         log_type_label: state.settings.ingest_log_type_label.clone(),
         default_severity: state.settings.ingest_default_severity,
     };
-    let answer = webhook::receive(webhook::Sink { store: &*state.store, outbox: &state.outbox }, &mapping, source, &body).await?;
+    // Run to its end even should the caller hang up (see `Outbox::store_alerts`).
+    let (store, outbox) = (state.store.clone(), state.outbox.clone());
+    let answer =
+        tokio::spawn(async move { webhook::receive(webhook::Sink { store: &*store, outbox: &outbox }, &mapping, source, &body).await })
+            .await??;
     tracing::debug!(api_token.id = %caller.token.id, source = source.label(), alerts = answer.alerts.len(), "webhook received");
     // 202 when an alert was new or resolved; 200 when nothing changed.
     let taken = answer.alerts.iter().any(|a| a.created || a.resolved);

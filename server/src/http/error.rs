@@ -98,6 +98,14 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A task the handler ran to its end (so that a caller hanging up does not
+/// cut it short) that panicked.
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(err: tokio::task::JoinError) -> Self {
+        ApiError::internal(err)
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {

@@ -223,6 +223,17 @@ pub struct Stored {
     pub folded: bool,
 }
 
+/// Who claims new alerts' messages as they are stored
+/// ([`Store::insert_alerts_claimed`]).
+#[derive(Debug, Clone)]
+pub struct ClaimNew {
+    /// The lease the sender holds, and the holder's name in it.
+    pub lease: &'static str,
+    pub holder: String,
+    /// How long the claim holds.
+    pub lease_ms: i64,
+}
+
 /// A delivery a worker claimed: its alert, and where it goes.
 #[derive(Debug, Clone)]
 pub struct ClaimedDelivery {
@@ -439,6 +450,24 @@ pub trait Store: Send + Sync + 'static {
     /// one transaction. An alert whose ID exists already is left as it is
     /// and queues nothing.
     async fn insert_alerts(&self, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError>;
+
+    /// As [`Store::insert_alerts`], and, when `claim.holder` holds the lease
+    /// `claim.lease` at `now`, the new alerts' messages are claimed in the
+    /// same transaction (claim 1, until `now + claim.lease_ms`) and given
+    /// back, for the sender to take straight away. Folds and the messages'
+    /// updates are queued as always, and a batch of several alerts one of
+    /// which folds claims nothing. A store may claim none: PostgreSQL,
+    /// whose replicas could see the lease change hands mid-transaction,
+    /// does not.
+    async fn insert_alerts_claimed(
+        &self,
+        alerts: &[NewAlertRecord],
+        now: i64,
+        claim: &ClaimNew,
+    ) -> Result<(Vec<Stored>, Vec<ClaimedDelivery>), StoreError> {
+        let _ = claim;
+        Ok((self.insert_alerts(alerts, now).await?, Vec::new()))
+    }
 
     /// Claims up to `limit` deliveries due at `now` (ms), and those whose
     /// earlier claim lapsed, until `now + lease_ms`.

@@ -446,3 +446,53 @@ async fn reminders_come_while_an_alert_stays_open_and_unassigned_at_most_as_ofte
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn new_messages_are_claimed_as_their_alerts_are_stored_only_for_the_lease_holder() {
+    use herald_server::store::{ClaimNew, DeliveryKind};
+    for b in backends().await {
+        let store = b.store.as_ref();
+        let destination = a_destination(store).await;
+        assert!(store.take_lease("delivery", "me", 1_000, 60_000).await.unwrap());
+        let mine = ClaimNew { lease: "delivery", holder: "me".into(), lease_ms: 30_000 };
+        let theirs = ClaimNew { holder: "them".into(), ..mine.clone() };
+
+        // Not the holder: queued as always, claimed from the outbox.
+        let (stored, claimed) = store.insert_alerts_claimed(&[routed(an_alert("queued"), &[&destination])], 1_000, &theirs).await.unwrap();
+        assert_eq!((stored[0].created, stored[0].deliveries, claimed.len()), (true, 1, 0), "{}", b.name);
+        assert_eq!(store.claim_deliveries(1_000, 60_000, 10).await.unwrap().len(), 1, "{}", b.name);
+
+        // The holder: a store that claims gives each new message back as
+        // claimed (claim 1, nothing left to claim from the outbox), with
+        // the alert as stored; one that does not queues it.
+        let batch = [routed(an_alert("c1"), &[&destination]), routed(an_alert("c2"), &[&destination]), routed(an_alert("c3"), &[])];
+        let (stored, claimed) = store.insert_alerts_claimed(&batch, 2_000, &mine).await.unwrap();
+        assert_eq!(stored.iter().map(|s| (s.created, s.deliveries)).collect::<Vec<_>>(), [(true, 1), (true, 1), (true, 0)], "{}", b.name);
+        let from_outbox = store.claim_deliveries(2_000, 60_000, 10).await.unwrap();
+        assert_eq!(claimed.len() + from_outbox.len(), 2, "{}: each message once, one way or the other", b.name);
+        if b.name == "sqlite" {
+            assert_eq!(claimed.len(), 2, "SQLite claims them as it stores them");
+        }
+        for delivery in &claimed {
+            assert_eq!((delivery.claim, delivery.attempts, &delivery.kind), (1, 0, &DeliveryKind::Post), "{}", b.name);
+            assert_eq!(Some(delivery.alert.as_ref()), store.alert(&delivery.alert.id).await.unwrap().as_ref(), "{}", b.name);
+            assert_eq!(store.deliveries_of(&delivery.alert.id).await.unwrap()[0].state, DeliveryState::Sending, "{}", b.name);
+            let sent = Outcome::Sent { channel: "C1".into(), ts: "1.2".into() };
+            store.finish_deliveries(&[(delivery.id, delivery.claim, sent)], 2_000).await.unwrap();
+            assert_eq!(store.deliveries_of(&delivery.alert.id).await.unwrap()[0].state, DeliveryState::Sent, "{}", b.name);
+        }
+
+        // A claim handed over and never sent (the server died) comes back
+        // with the next sender's start.
+        let (_, claimed) = store.insert_alerts_claimed(&[routed(an_alert("left"), &[&destination])], 3_000, &mine).await.unwrap();
+        if !claimed.is_empty() {
+            assert_eq!(store.release_claims(3_000).await.unwrap(), 1 + from_outbox.len() as u64 + 1, "{}", b.name);
+            assert!(store.claim_deliveries(3_000, 60_000, 10).await.unwrap().iter().any(|d| d.alert.id == "left"), "{}", b.name);
+        }
+
+        // The lease lapsed: nobody claims at ingest.
+        let (_, claimed) = store.insert_alerts_claimed(&[routed(an_alert("late"), &[&destination])], 61_000, &mine).await.unwrap();
+        assert!(claimed.is_empty(), "{}", b.name);
+        store.close().await;
+    }
+}

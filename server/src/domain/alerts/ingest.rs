@@ -54,16 +54,13 @@ pub async fn ingest(store: &dyn Store, outbox: &Outbox, body: &Value) -> Result<
     if !errors.is_empty() {
         return Err(Error::invalid(errors));
     }
-    let stored = store.insert_alerts(&records, now).await?;
+    let stored = outbox.store_alerts(store, &records, now).await?;
     let created = stored.iter().filter(|s| s.created).count();
     let folded = stored.iter().filter(|s| s.folded).count();
     let metrics = &outbox.metrics;
     metrics.alerts_ingested.fetch_add(created as u64, Relaxed);
     metrics.alerts_folded.fetch_add(folded as u64, Relaxed);
     metrics.alerts_repeated.fetch_add((stored.len() - created - folded) as u64, Relaxed);
-    if stored.iter().any(|s| (s.created || s.folded) && s.deliveries > 0) {
-        outbox.wake();
-    }
     let alerts = stored
         .into_iter()
         .map(|s| Accepted { alert_id: s.id, created: s.created, deliveries: s.deliveries, folded: s.folded, resolved: false })

@@ -202,13 +202,10 @@ pub async fn receive(t: Sink<'_>, mapping: &Mapping, source: Source, body: &Valu
         }
     }
     for chunk in new.chunks(MAX_BATCH) {
-        let stored = t.store.insert_alerts(chunk, now).await?;
+        let stored = t.outbox.store_alerts(t.store, chunk, now).await?;
         let created = stored.iter().filter(|s| s.created).count();
         metrics.alerts_ingested.fetch_add(created as u64, Relaxed);
         metrics.alerts_repeated.fetch_add((stored.len() - created) as u64, Relaxed);
-        if stored.iter().any(|s| s.created && s.deliveries > 0) {
-            t.outbox.wake();
-        }
         answers.extend(stored.into_iter().map(|s| Accepted {
             alert_id: s.id,
             created: s.created,

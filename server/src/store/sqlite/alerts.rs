@@ -10,8 +10,8 @@ use sqlx::{Row as _, SqlitePool};
 
 use crate::store::rows::{self, DELIVERY_RANK, state, to_json};
 use crate::store::{
-    ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryKind, DeliveryRecord, NewAlertRecord,
-    Outcome, PostRef, ReminderText, StoreError, Stored, TriageChange,
+    ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimNew, ClaimedDelivery, DeliveryHealth, DeliveryKind, DeliveryRecord,
+    NewAlertRecord, Outcome, PostRef, ReminderText, StoreError, Stored, TriageChange,
 };
 
 const ALERT_COLUMNS: &str = "id, title, severity, type, status, detection_id, log_types, tags, description, runbook, \
@@ -33,12 +33,25 @@ const PENDING: &str = "('QUEUED', 'RETRYING', 'SENDING')";
 /// default.
 const FOR_THE_WORKER: &str = "PRAGMA synchronous = NORMAL;";
 
-pub(super) async fn insert_alerts(pool: &SqlitePool, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError> {
+/// What storing a batch did, and the messages claimed as they were stored.
+type Inserted = (Vec<Stored>, Vec<ClaimedDelivery>);
+
+pub(super) async fn insert_alerts(
+    pool: &SqlitePool,
+    alerts: &[NewAlertRecord],
+    now: i64,
+    claim: Option<&ClaimNew>,
+) -> Result<Inserted, StoreError> {
     let mut connection = pool.acquire().await?;
-    insert_alerts_on(&mut connection, alerts, now).await
+    insert_alerts_on(&mut connection, alerts, now, claim).await
 }
 
-async fn insert_alerts_on(connection: &mut sqlx::SqliteConnection, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError> {
+async fn insert_alerts_on(
+    connection: &mut sqlx::SqliteConnection,
+    alerts: &[NewAlertRecord],
+    now: i64,
+    claim: Option<&ClaimNew>,
+) -> Result<Inserted, StoreError> {
     use sqlx::Connection as _;
     // IMMEDIATE: the write lock first (waiting for it if need be). A fold
     // reads before it writes, and a transaction that read cannot wait for
@@ -47,21 +60,24 @@ async fn insert_alerts_on(connection: &mut sqlx::SqliteConnection, alerts: &[New
     //
     // Alerts wait for the disk (see [`FOR_THE_WORKER`]).
     let mut tx = connection.begin_with("PRAGMA synchronous = FULL; BEGIN IMMEDIATE").await?;
-    let mut stored = Vec::with_capacity(alerts.len());
+    let mut done: Inserted = (Vec::with_capacity(alerts.len()), Vec::new());
     // A batch none of whose alerts folds goes in a few statements for the
-    // lot; otherwise each alert in turn.
+    // lot; otherwise each alert in turn, and nothing claimed: an event
+    // folding right after its alert would find the message on its way, and
+    // queue an update to follow it at once rather than a while later.
     if alerts.len() > 1 && !any_folds(&mut tx, alerts).await? {
-        insert_plain(&mut tx, alerts, now, &mut stored).await?;
+        insert_plain(&mut tx, alerts, now, claim, &mut done).await?;
     } else {
+        let claim = claim.filter(|_| alerts.len() == 1);
         for new in alerts {
             match fold(&mut tx, new, now).await? {
-                Some(folded) => stored.push(folded),
-                None => insert_plain(&mut tx, std::slice::from_ref(new), now, &mut stored).await?,
+                Some(folded) => done.0.push(folded),
+                None => insert_plain(&mut tx, std::slice::from_ref(new), now, claim, &mut done).await?,
             }
         }
     }
     tx.commit().await?;
-    Ok(stored)
+    Ok(done)
 }
 
 /// Whether an alert of the batch may fold into another: one stored (as
@@ -99,13 +115,16 @@ async fn any_folds(tx: &mut sqlx::SqliteConnection, alerts: &[NewAlertRecord]) -
 /// Inserts alerts that do not fold, with their deliveries and reminders,
 /// in two statements, whatever their number: a third when a destination
 /// reminds, a fourth to count the deliveries of alerts sent before. What
-/// each did goes on `stored`, in their order.
+/// each did goes on `done.0`, in their order; the deliveries claimed for
+/// `claim` (when its holder holds the lease) on `done.1`.
 async fn insert_plain(
     tx: &mut sqlx::SqliteConnection,
     alerts: &[NewAlertRecord],
     now: i64,
-    stored: &mut Vec<Stored>,
+    claim: Option<&ClaimNew>,
+    done: &mut Inserted,
 ) -> Result<(), StoreError> {
+    let (stored, claimed) = done;
     let rows: Vec<serde_json::Value> = alerts
         .iter()
         .map(|new| {
@@ -155,12 +174,22 @@ async fn insert_plain(
     let mut reminded: Vec<(String, String)> = Vec::new();
     let routed = routes(&|i| !alerts[i].destination_ids.is_empty());
     if !routed.is_empty() {
-        let made: Vec<(String, String, bool)> = sqlx::query_as(
-            "INSERT INTO deliveries (alert_id, destination_id, state, due_at, updated_at) \
-             SELECT a.value ->> 0, d.value, 'QUEUED', ?, ? FROM json_each(?) AS a, json_each(a.value -> 1) AS d \
+        // Claimed (SENDING, claim 1) when the claimant holds the lease now.
+        let (lease, holder, lease_ms) = claim.map_or(("", "", 0), |c| (c.lease, c.holder.as_str(), c.lease_ms));
+        let made: Vec<(i64, String, String, bool, bool)> = sqlx::query_as(
+            "WITH held(yes) AS (SELECT EXISTS (SELECT 1 FROM leases WHERE name = ? AND holder = ? AND expires_at > ?)) \
+             INSERT INTO deliveries (alert_id, destination_id, state, due_at, updated_at, claim) \
+             SELECT a.value ->> 0, d.value, iif(held.yes, 'SENDING', 'QUEUED'), iif(held.yes, ? + ?, ?), ?, held.yes \
+             FROM held, json_each(?) AS a, json_each(a.value -> 1) AS d \
              WHERE d.value IN (SELECT id FROM destinations) ORDER BY a.key, d.key ON CONFLICT DO NOTHING \
-             RETURNING alert_id, destination_id, (SELECT remind_after > 0 FROM destinations WHERE id = destination_id)",
+             RETURNING id, alert_id, destination_id, (SELECT remind_after > 0 FROM destinations WHERE id = destination_id), \
+               state = 'SENDING'",
         )
+        .bind(lease)
+        .bind(holder)
+        .bind(now)
+        .bind(now)
+        .bind(lease_ms)
         .bind(now)
         .bind(now)
         .bind(to_json(&routed))
@@ -168,9 +197,17 @@ async fn insert_plain(
         .await?;
         let open: std::collections::HashSet<&str> =
             alerts.iter().filter(|new| new.alert.status == AlertStatus::Open).map(|new| new.alert.id.as_str()).collect();
-        for (alert_id, destination_id, reminds) in made {
+        // The alerts as stored, for the claimed messages.
+        let by_id: HashMap<&str, &NewAlertRecord> =
+            if claim.is_some() { alerts.iter().map(|new| (new.alert.id.as_str(), new)).collect() } else { HashMap::new() };
+        let mut records: HashMap<&str, Arc<AlertRecord>> = HashMap::new();
+        for (id, alert_id, destination_id, reminds, is_claimed) in made {
             if reminds && open.contains(alert_id.as_str()) {
-                reminded.push((alert_id.clone(), destination_id));
+                reminded.push((alert_id.clone(), destination_id.clone()));
+            }
+            if is_claimed && let Some(new) = by_id.get(alert_id.as_str()) {
+                let alert = records.entry(new.alert.id.as_str()).or_insert_with(|| Arc::new(new.alert.clone())).clone();
+                claimed.push(ClaimedDelivery { id, claim: 1, destination_id, attempts: 0, alert, kind: DeliveryKind::Post, post: None });
             }
             *deliveries.entry(alert_id).or_default() += 1;
         }

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use super::migrations;
 use super::rows::{self, SLACK_APP_COLUMNS, to_json};
 use super::{
-    ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimedDelivery, DeliveryHealth, DeliveryRecord, DestinationRecord,
+    ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimNew, ClaimedDelivery, DeliveryHealth, DeliveryRecord, DestinationRecord,
     Installation, LEASE_SQL, NewAlertRecord, NewApiTokenRecord, NewUserRecord, Outcome, ReminderText, SlackAppRecord, SlackAppSecrets,
     Store, StoreError, Stored, StoredSecret, TriageChange, UserRecord, new_id, now_rfc3339,
 };
@@ -393,7 +393,16 @@ impl Store for SqliteStore {
     }
 
     async fn insert_alerts(&self, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError> {
-        alerts::insert_alerts(&self.writer, alerts, now).await
+        Ok(alerts::insert_alerts(&self.writer, alerts, now, None).await?.0)
+    }
+
+    async fn insert_alerts_claimed(
+        &self,
+        alerts: &[NewAlertRecord],
+        now: i64,
+        claim: &ClaimNew,
+    ) -> Result<(Vec<Stored>, Vec<ClaimedDelivery>), StoreError> {
+        alerts::insert_alerts(&self.writer, alerts, now, Some(claim)).await
     }
 
     async fn claim_deliveries(&self, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError> {
