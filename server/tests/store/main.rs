@@ -72,3 +72,36 @@ async fn opening_an_existing_database_again_keeps_it_and_runs_no_migration_twice
         assert!(again.list_destinations().await.unwrap().is_empty(), "{url:?}");
     }
 }
+
+/// SQLite: what a commit leaves in the WAL reaches the database file soon
+/// after, copied beside the writer, rather than by whichever commit takes
+/// the WAL past SQLite's 1,000 pages, with every write behind it waiting.
+#[tokio::test]
+async fn sqlite_copies_commits_from_the_wal_into_the_database_file_beside_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("herald.db");
+    let store = store::open(&DatabaseUrl::Sqlite(format!("sqlite://{}", file.display()))).await.unwrap();
+    let before = std::fs::metadata(&file).unwrap().len();
+    // A hundred pages and more: some 250 kB in one transaction, far from
+    // 1,000 pages.
+    let alerts: Vec<_> = (0..100)
+        .map(|i| {
+            let mut alert = fixtures::an_alert(&format!("a{i}"));
+            alert.content.description = Some(format!("{i} {}", "a long description ".repeat(120)));
+            fixtures::routed(alert, &[])
+        })
+        .collect();
+    store.insert_alerts(&alerts, 1_000).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = std::fs::metadata(&file).unwrap().len();
+        if now >= before + 200_000 {
+            break;
+        }
+        let wal = std::fs::metadata(dir.path().join("herald.db-wal")).map_or(0, |m| m.len());
+        assert!(std::time::Instant::now() < deadline, "the database file stayed at {now} bytes (from {before}), the WAL holding {wal}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(store.alert("a99").await.unwrap().map(|a| a.id), Some("a99".to_owned()));
+    store.close().await;
+}

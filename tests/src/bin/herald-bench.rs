@@ -314,14 +314,24 @@ async fn steady(slack: &FakeSlack, request: impl Fn(usize) -> reqwest::RequestBu
     }
     answers.sort();
     wait_for_arrivals(slack, total).await;
-    let mut latencies: Vec<Duration> = slack
+    let numbered: Vec<(usize, Duration)> = slack
         .take_arrivals()
         .into_iter()
         .filter_map(|(at, text)| {
             let n: usize = text.rsplit_once("steady ")?.1.split_whitespace().next()?.parse().ok()?;
-            Some(at - sent_at[n])
+            Some((n, at - sent_at[n]))
         })
         .collect();
+    // Looking into the tail: is it one stall or many, and when?
+    if std::env::var_os("HERALD_BENCH_TIMELINE").is_some() {
+        let mut slowest = numbered.clone();
+        slowest.sort_by_key(|(_, took)| std::cmp::Reverse(*took));
+        let started = jiff::Timestamp::try_from(std::time::SystemTime::now() - sent_at[0].elapsed()).unwrap_or_default();
+        let listed: Vec<String> =
+            slowest.iter().take(30).map(|(n, took)| format!("+{} ms: {:.1}", (sent_at[*n] - sent_at[0]).as_millis(), ms(*took))).collect();
+        eprintln!("The slowest 30 of the stream started {started} (sent at: ingest→Slack ms): {}", listed.join(", "));
+    }
+    let mut latencies: Vec<Duration> = numbered.into_iter().map(|(_, d)| d).collect();
     assert_eq!(latencies.len(), total, "every steady message names its number");
     latencies.sort();
     (answers, latencies)
