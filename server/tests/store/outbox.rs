@@ -496,3 +496,64 @@ async fn new_messages_are_claimed_as_their_alerts_are_stored_only_for_the_lease_
         store.close().await;
     }
 }
+
+/// Requests of one alert each, many at once (SQLite stores those that
+/// wait for the writer in one transaction): each gets its own alert's
+/// answer and messages, and events of one key fold into whichever came
+/// first, as they would one after another.
+#[tokio::test]
+async fn single_alerts_stored_at_once_each_get_their_own_answer_and_events_fold_into_the_first() {
+    use herald_server::store::ClaimNew;
+    for b in backends().await {
+        let destination = a_destination(b.store.as_ref()).await;
+        assert!(b.store.take_lease("delivery", "me", 1_000, 60_000).await.unwrap());
+        let mut requests = tokio::task::JoinSet::new();
+        for i in 0..40 {
+            let store = b.store.clone();
+            let mut alert = an_alert(&format!("a{i}"));
+            let folds = i >= 30;
+            if folds {
+                alert.dedup_key = Some("one key".into());
+            }
+            let new = NewAlertRecord { fold_since: folds.then_some(0), ..routed(alert, &[&destination]) };
+            requests.spawn(async move {
+                let claim = ClaimNew { lease: "delivery", holder: "me".into(), lease_ms: 30_000 };
+                let (stored, claimed) = if i % 2 == 0 {
+                    store.insert_alerts_claimed(std::slice::from_ref(&new), 1_000, &claim).await.unwrap()
+                } else {
+                    (store.insert_alerts(std::slice::from_ref(&new), 1_000).await.unwrap(), Vec::new())
+                };
+                (i, stored, claimed)
+            });
+        }
+        let mut firsts = BTreeSet::new();
+        let mut claimed_for = BTreeSet::new();
+        while let Some(answer) = requests.join_next().await {
+            let (i, stored, claimed) = answer.unwrap();
+            let [stored] = stored.as_slice() else { panic!("{}: one answer for one alert: {stored:?}", b.name) };
+            claimed_for.extend(claimed.iter().map(|d| d.alert.id.clone()));
+            if i < 30 {
+                assert_eq!((stored.id.as_str(), stored.created, stored.deliveries), (format!("a{i}").as_str(), true, 1), "{}", b.name);
+                assert!(claimed.iter().all(|d| d.alert.id == stored.id), "{}: {i} claimed another's message", b.name);
+            } else if stored.created {
+                firsts.insert(stored.id.clone());
+            } else {
+                assert!(stored.folded, "{}: a{i}: {stored:?}", b.name);
+                firsts.insert(stored.id.clone());
+            }
+        }
+        assert_eq!(firsts.len(), 1, "{}: every event of the key went to one alert: {firsts:?}", b.name);
+        let first = firsts.into_iter().next().unwrap();
+        assert_eq!(b.store.alert(&first).await.unwrap().unwrap().event_count, 10, "{}", b.name);
+        for i in 30..40 {
+            let id = format!("a{i}");
+            assert_eq!(b.store.alert(&id).await.unwrap().is_some(), id == first, "{}: only the first event is an alert", b.name);
+        }
+        // Each message once: claimed as stored, or left for the outbox.
+        let from_outbox: BTreeSet<String> =
+            b.store.claim_deliveries(1_000, 60_000, 100).await.unwrap().into_iter().map(|d| d.alert.id.clone()).collect();
+        assert!(claimed_for.is_disjoint(&from_outbox), "{}", b.name);
+        assert_eq!(claimed_for.len() + from_outbox.len(), 31, "{}", b.name);
+        b.store.close().await;
+    }
+}

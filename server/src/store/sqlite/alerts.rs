@@ -36,15 +36,100 @@ const FOR_THE_WORKER: &str = "PRAGMA synchronous = NORMAL;";
 /// What storing a batch did, and the messages claimed as they were stored.
 type Inserted = (Vec<Stored>, Vec<ClaimedDelivery>);
 
+/// Requests of one alert each that came while the writer was busy, stored
+/// together when it is free: one commit, one wait for the disk, for all
+/// of them. A steady stream of alerts costs a commit each as before; but
+/// when the disk is slow, or the writer was held up, the queue behind it
+/// goes in at once instead of a disk's wait each, so it cannot grow.
+#[derive(Default)]
+pub(super) struct Together {
+    numbered: std::sync::atomic::AtomicU64,
+    waiting: std::sync::Mutex<Vec<Single>>,
+}
+
+/// One request's alert, waiting in [`Together`].
+struct Single {
+    number: u64,
+    alert: NewAlertRecord,
+    now: i64,
+    claim: Option<ClaimNew>,
+    done: tokio::sync::oneshot::Sender<Result<Inserted, StoreError>>,
+}
+
 pub(super) async fn insert_alerts(
     pool: &SqlitePool,
+    together: &Together,
     alerts: &[NewAlertRecord],
     now: i64,
     claim: Option<&ClaimNew>,
 ) -> Result<Inserted, StoreError> {
-    let mut connection = pool.acquire().await?;
-    insert_alerts_on(&mut connection, alerts, now, claim).await
+    let [alert] = alerts else {
+        let mut connection = pool.acquire().await?;
+        return insert_alerts_on(&mut connection, alerts, now, claim).await;
+    };
+    // In the queue first: whoever has the writer next stores it, this
+    // request or one before it.
+    let number = together.numbered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (done, stored) = tokio::sync::oneshot::channel();
+    let single = Single { number, alert: alert.clone(), now, claim: claim.cloned(), done };
+    together.waiting.lock().expect("the queue's lock").push(single);
+    match pool.acquire().await {
+        Ok(mut connection) => {
+            let singles = std::mem::take(&mut *together.waiting.lock().expect("the queue's lock"));
+            insert_singles(&mut connection, singles).await;
+        }
+        Err(error) => {
+            let mut waiting = together.waiting.lock().expect("the queue's lock");
+            if let Some(at) = waiting.iter().position(|s| s.number == number) {
+                waiting.remove(at);
+                return Err(error.into());
+            }
+        }
+    }
+    // Dropped unanswered only if whoever took it stopped midway: nothing
+    // of it was committed.
+    stored.await.map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))?
 }
+
+/// Stores the singles in one transaction; should that fail, each in one
+/// of its own, so that one that cannot be stored fails alone.
+async fn insert_singles(connection: &mut sqlx::SqliteConnection, singles: Vec<Single>) {
+    if singles.len() > 1 {
+        tracing::debug!(alerts = singles.len(), "storing single alerts together");
+        match insert_together(connection, &singles).await {
+            Ok(done) => {
+                for (single, done) in singles.into_iter().zip(done) {
+                    let _ = single.done.send(Ok(done));
+                }
+                return;
+            }
+            Err(error) => tracing::warn!(%error, alerts = singles.len(), "storing alerts together failed; storing each alone"),
+        }
+    }
+    for single in singles {
+        let done = insert_alerts_on(connection, std::slice::from_ref(&single.alert), single.now, single.claim.as_ref()).await;
+        let _ = single.done.send(done);
+    }
+}
+
+async fn insert_together(connection: &mut sqlx::SqliteConnection, singles: &[Single]) -> Result<Vec<Inserted>, StoreError> {
+    use sqlx::Connection as _;
+    let mut tx = connection.begin_with(BEGIN_ALERTS).await?;
+    let mut all = Vec::with_capacity(singles.len());
+    for single in singles {
+        all.push(insert_within(&mut tx, std::slice::from_ref(&single.alert), single.now, single.claim.as_ref()).await?);
+    }
+    tx.commit().await?;
+    Ok(all)
+}
+
+/// IMMEDIATE: the write lock first (waiting for it if need be). A fold
+/// reads before it writes, and a transaction that read cannot wait for
+/// the lock: SQLite answers "database is locked" at once if another
+/// connection wrote meanwhile.
+///
+/// Alerts wait for the disk (see [`FOR_THE_WORKER`]).
+const BEGIN_ALERTS: &str = "PRAGMA synchronous = FULL; BEGIN IMMEDIATE";
 
 async fn insert_alerts_on(
     connection: &mut sqlx::SqliteConnection,
@@ -53,30 +138,35 @@ async fn insert_alerts_on(
     claim: Option<&ClaimNew>,
 ) -> Result<Inserted, StoreError> {
     use sqlx::Connection as _;
-    // IMMEDIATE: the write lock first (waiting for it if need be). A fold
-    // reads before it writes, and a transaction that read cannot wait for
-    // the lock: SQLite answers "database is locked" at once if another
-    // connection wrote meanwhile.
-    //
-    // Alerts wait for the disk (see [`FOR_THE_WORKER`]).
-    let mut tx = connection.begin_with("PRAGMA synchronous = FULL; BEGIN IMMEDIATE").await?;
+    let mut tx = connection.begin_with(BEGIN_ALERTS).await?;
+    let done = insert_within(&mut tx, alerts, now, claim).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// Stores a request's alerts in the transaction `tx` is in.
+async fn insert_within(
+    tx: &mut sqlx::SqliteConnection,
+    alerts: &[NewAlertRecord],
+    now: i64,
+    claim: Option<&ClaimNew>,
+) -> Result<Inserted, StoreError> {
     let mut done: Inserted = (Vec::with_capacity(alerts.len()), Vec::new());
     // A batch none of whose alerts folds goes in a few statements for the
     // lot; otherwise each alert in turn, and nothing claimed: an event
     // folding right after its alert would find the message on its way, and
     // queue an update to follow it at once rather than a while later.
-    if alerts.len() > 1 && !any_folds(&mut tx, alerts).await? {
-        insert_plain(&mut tx, alerts, now, claim, &mut done).await?;
+    if alerts.len() > 1 && !any_folds(tx, alerts).await? {
+        insert_plain(tx, alerts, now, claim, &mut done).await?;
     } else {
         let claim = claim.filter(|_| alerts.len() == 1);
         for new in alerts {
-            match fold(&mut tx, new, now).await? {
+            match fold(tx, new, now).await? {
                 Some(folded) => done.0.push(folded),
-                None => insert_plain(&mut tx, std::slice::from_ref(new), now, claim, &mut done).await?,
+                None => insert_plain(tx, std::slice::from_ref(new), now, claim, &mut done).await?,
             }
         }
     }
-    tx.commit().await?;
     Ok(done)
 }
 

@@ -68,6 +68,17 @@ pub struct SqliteStore {
     /// Copies the WAL into the database file beside the writer, so that a
     /// commit seldom has to (see [`checkpoint`]).
     checkpointer: std::sync::Mutex<Option<tokio_util::task::AbortOnDropHandle<()>>>,
+    /// Single alerts waiting for the writer, stored together.
+    together: alerts::Together,
+}
+
+/// A pool of connections to the file. They are kept for the server's life:
+/// a connection to a file does not break as one to a server can, so none
+/// is pinged before each use (a trip to its thread, as long as most of
+/// the statements it would precede) nor closed for its age (the next use
+/// would open it again, pragmas and all).
+fn connections() -> SqlitePoolOptions {
+    SqlitePoolOptions::new().test_before_acquire(false).max_lifetime(None).idle_timeout(None)
 }
 
 /// How often the checkpointer copies what was committed into the database
@@ -183,7 +194,7 @@ impl SqliteStore {
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty() && file.as_path() != std::path::Path::new(":memory:")) {
             crate::store::private_dir(dir).with_context(|| format!("creating the database folder {}", dir.display()))?;
         }
-        let pool = SqlitePoolOptions::new()
+        let pool = connections()
             .max_connections(6)
             .connect_with(options.clone())
             .await
@@ -201,17 +212,20 @@ impl SqliteStore {
             .run(&pool)
             .await
             .with_context(|| format!("migrating the SQLite database {}", file.display()))?;
-        let writer = SqlitePoolOptions::new()
+        let writer = connections()
             .max_connections(1)
             .connect_with(options.clone().synchronous(SqliteSynchronous::Normal))
             .await
             .with_context(|| format!("opening the SQLite database {}", file.display()))?;
-        let checkpointer = options
-            .connect()
-            .await
-            .with_context(|| format!("opening the SQLite database {}", file.display()))?;
+        let checkpointer = options.connect().await.with_context(|| format!("opening the SQLite database {}", file.display()))?;
         let checkpointer = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(checkpoint(checkpointer)));
-        Ok(SqliteStore { pool, writer, destinations: DestinationCache::default(), checkpointer: std::sync::Mutex::new(Some(checkpointer)) })
+        Ok(SqliteStore {
+            pool,
+            writer,
+            destinations: DestinationCache::default(),
+            checkpointer: std::sync::Mutex::new(Some(checkpointer)),
+            together: alerts::Together::default(),
+        })
     }
 }
 
@@ -428,7 +442,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_alerts(&self, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError> {
-        Ok(alerts::insert_alerts(&self.writer, alerts, now, None).await?.0)
+        Ok(alerts::insert_alerts(&self.writer, &self.together, alerts, now, None).await?.0)
     }
 
     async fn insert_alerts_claimed(
@@ -437,7 +451,7 @@ impl Store for SqliteStore {
         now: i64,
         claim: &ClaimNew,
     ) -> Result<(Vec<Stored>, Vec<ClaimedDelivery>), StoreError> {
-        alerts::insert_alerts(&self.writer, alerts, now, Some(claim)).await
+        alerts::insert_alerts(&self.writer, &self.together, alerts, now, Some(claim)).await
     }
 
     async fn claim_deliveries(&self, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError> {
