@@ -69,7 +69,8 @@ impl Outbox {
     /// Stores alerts and their deliveries (see [`Store::insert_alerts`])
     /// and has them sent. While this server sends and has room, the new
     /// alerts' messages are claimed in the same transaction and handed to
-    /// the sender at once: no wake-up, no trip to the database to claim
+    /// the sender at once, before the commit waits for the disk (the
+    /// answer waits for it): no wake-up, no trip to the database to claim
     /// them. The rest (folds' updates; everything, without the offer) are
     /// queued and the sender woken.
     ///
@@ -83,24 +84,48 @@ impl Outbox {
             let room = u32::try_from(messages).ok().filter(|&n| n > 0)?;
             offer.room.clone().try_acquire_many_owned(room).ok().map(|room| (offer, room))
         });
-        let (stored, claimed) = match &taken {
-            Some((offer, _)) => store.insert_alerts_claimed(alerts, now, &offer.claim).await?,
-            None => (store.insert_alerts(alerts, now).await?, Vec::new()),
+        let Some((offer, mut room)) = taken else {
+            let stored = store.insert_alerts(alerts, now).await?;
+            if stored.iter().any(|s| (s.created && s.deliveries > 0) || s.folded) {
+                self.wake();
+            }
+            return Ok(stored);
         };
-        let mut handed = claimed.len();
-        if let Some((offer, mut room)) = taken
-            && !claimed.is_empty()
-        {
-            let room = room.split(claimed.len()).expect("room was taken for every message");
-            if let Err(mpsc::error::SendError(back)) = offer.to_sender.send(Handed { deliveries: claimed, room }) {
-                // The sender stopped meanwhile: the claims end here, and
-                // the messages are queued for whoever sends next.
-                let outcomes: Vec<_> =
-                    back.deliveries.iter().map(|d| (d.id, d.claim, crate::store::Outcome::Wait { due_at: now })).collect();
-                if let Err(error) = store.finish_deliveries(&outcomes, now).await {
-                    tracing::error!(%error, "could not queue new messages the sender did not take; they go when their claim lapses");
-                }
-                handed = 0;
+        // The claimed messages come before the commit, so the sender starts
+        // while it waits for the disk; the answer waits for it.
+        let (early, mut came_early) = tokio::sync::oneshot::channel();
+        let mut inserting = std::pin::pin!(store.insert_alerts_claimed(alerts, now, &offer.claim, Some(early)));
+        let mut handed = 0;
+        let mut not_taken = Vec::new();
+        let mut hand = |claimed: Vec<ClaimedDelivery>| {
+            let count = claimed.len();
+            let room = room.split(count).expect("room was taken for every message");
+            match offer.to_sender.send(Handed { deliveries: claimed, room }) {
+                Ok(()) => handed += count,
+                Err(mpsc::error::SendError(back)) => not_taken.extend(back.deliveries),
+            }
+        };
+        let inserted = tokio::select! {
+            biased;
+            Ok(claimed) = &mut came_early => {
+                hand(claimed);
+                inserting.await
+            }
+            inserted = &mut inserting => inserted,
+        };
+        if let Ok(claimed) = came_early.try_recv() {
+            hand(claimed);
+        }
+        let (stored, claimed) = inserted?;
+        if !claimed.is_empty() {
+            hand(claimed);
+        }
+        if !not_taken.is_empty() {
+            // The sender stopped meanwhile: the claims end here, and the
+            // messages are queued for whoever sends next.
+            let outcomes: Vec<_> = not_taken.iter().map(|d| (d.id, d.claim, crate::store::Outcome::Wait { due_at: now })).collect();
+            if let Err(error) = store.finish_deliveries(&outcomes, now).await {
+                tracing::error!(%error, "could not queue new messages the sender did not take; they go when their claim lapses");
             }
         }
         let created: usize = stored.iter().filter(|s| s.created).map(|s| s.deliveries).sum();

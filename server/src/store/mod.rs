@@ -234,6 +234,10 @@ pub struct ClaimNew {
     pub lease_ms: i64,
 }
 
+/// Where a store hands messages claimed as their alerts are stored, before
+/// the commit ([`Store::insert_alerts_claimed`]).
+pub type Early = tokio::sync::oneshot::Sender<Vec<ClaimedDelivery>>;
+
 /// A delivery a worker claimed: its alert, and where it goes.
 #[derive(Debug, Clone)]
 pub struct ClaimedDelivery {
@@ -459,13 +463,20 @@ pub trait Store: Send + Sync + 'static {
     /// which folds claims nothing. A store may claim none: PostgreSQL,
     /// whose replicas could see the lease change hands mid-transaction,
     /// does not.
+    ///
+    /// With `early`, the claimed messages go through it as soon as they
+    /// are written, before the commit waits for the disk (and come back
+    /// empty): the sender may start while it waits. Should the commit then
+    /// fail, they were handed over for alerts that were not stored (the
+    /// caller, answered with the error, sends them again).
     async fn insert_alerts_claimed(
         &self,
         alerts: &[NewAlertRecord],
         now: i64,
         claim: &ClaimNew,
+        early: Option<Early>,
     ) -> Result<(Vec<Stored>, Vec<ClaimedDelivery>), StoreError> {
-        let _ = claim;
+        let _ = (claim, early);
         Ok((self.insert_alerts(alerts, now).await?, Vec::new()))
     }
 

@@ -10,7 +10,7 @@ use sqlx::{Row as _, SqlitePool};
 
 use crate::store::rows::{self, DELIVERY_RANK, state, to_json};
 use crate::store::{
-    ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimNew, ClaimedDelivery, DeliveryHealth, DeliveryKind, DeliveryRecord,
+    ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimNew, ClaimedDelivery, DeliveryHealth, DeliveryKind, DeliveryRecord, Early,
     NewAlertRecord, Outcome, PostRef, ReminderText, StoreError, Stored, TriageChange,
 };
 
@@ -53,6 +53,7 @@ struct Single {
     alert: NewAlertRecord,
     now: i64,
     claim: Option<ClaimNew>,
+    early: Option<Early>,
     done: tokio::sync::oneshot::Sender<Result<Inserted, StoreError>>,
 }
 
@@ -62,16 +63,17 @@ pub(super) async fn insert_alerts(
     alerts: &[NewAlertRecord],
     now: i64,
     claim: Option<&ClaimNew>,
+    early: Option<Early>,
 ) -> Result<Inserted, StoreError> {
     let [alert] = alerts else {
         let mut connection = pool.acquire().await?;
-        return insert_alerts_on(&mut connection, alerts, now, claim).await;
+        return insert_alerts_on(&mut connection, alerts, now, claim, early).await;
     };
     // In the queue first: whoever has the writer next stores it, this
     // request or one before it.
     let number = together.numbered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (done, stored) = tokio::sync::oneshot::channel();
-    let single = Single { number, alert: alert.clone(), now, claim: claim.cloned(), done };
+    let single = Single { number, alert: alert.clone(), now, claim: claim.cloned(), early, done };
     together.waiting.lock().expect("the queue's lock").push(single);
     match pool.acquire().await {
         Ok(mut connection) => {
@@ -93,10 +95,10 @@ pub(super) async fn insert_alerts(
 
 /// Stores the singles in one transaction; should that fail, each in one
 /// of its own, so that one that cannot be stored fails alone.
-async fn insert_singles(connection: &mut sqlx::SqliteConnection, singles: Vec<Single>) {
+async fn insert_singles(connection: &mut sqlx::SqliteConnection, mut singles: Vec<Single>) {
     if singles.len() > 1 {
         tracing::debug!(alerts = singles.len(), "storing single alerts together");
-        match insert_together(connection, &singles).await {
+        match insert_together(connection, &mut singles).await {
             Ok(done) => {
                 for (single, done) in singles.into_iter().zip(done) {
                     let _ = single.done.send(Ok(done));
@@ -107,20 +109,34 @@ async fn insert_singles(connection: &mut sqlx::SqliteConnection, singles: Vec<Si
         }
     }
     for single in singles {
-        let done = insert_alerts_on(connection, std::slice::from_ref(&single.alert), single.now, single.claim.as_ref()).await;
+        let done = insert_alerts_on(connection, std::slice::from_ref(&single.alert), single.now, single.claim.as_ref(), single.early).await;
         let _ = single.done.send(done);
     }
 }
 
-async fn insert_together(connection: &mut sqlx::SqliteConnection, singles: &[Single]) -> Result<Vec<Inserted>, StoreError> {
+/// Should the commit fail after the claimed messages went early, each is
+/// stored again alone, and its messages go again: twice, never lost.
+async fn insert_together(connection: &mut sqlx::SqliteConnection, singles: &mut [Single]) -> Result<Vec<Inserted>, StoreError> {
     use sqlx::Connection as _;
     let mut tx = connection.begin_with(BEGIN_ALERTS).await?;
     let mut all = Vec::with_capacity(singles.len());
-    for single in singles {
+    for single in singles.iter() {
         all.push(insert_within(&mut tx, std::slice::from_ref(&single.alert), single.now, single.claim.as_ref()).await?);
+    }
+    for (single, done) in singles.iter_mut().zip(&mut all) {
+        hand_early(single.early.take(), done);
     }
     tx.commit().await?;
     Ok(all)
+}
+
+/// Hands the claimed messages to `early`, if given, before the commit.
+fn hand_early(early: Option<Early>, done: &mut Inserted) {
+    if let Some(early) = early
+        && !done.1.is_empty()
+    {
+        let _ = early.send(std::mem::take(&mut done.1));
+    }
 }
 
 /// IMMEDIATE: the write lock first (waiting for it if need be). A fold
@@ -136,10 +152,12 @@ async fn insert_alerts_on(
     alerts: &[NewAlertRecord],
     now: i64,
     claim: Option<&ClaimNew>,
+    early: Option<Early>,
 ) -> Result<Inserted, StoreError> {
     use sqlx::Connection as _;
     let mut tx = connection.begin_with(BEGIN_ALERTS).await?;
-    let done = insert_within(&mut tx, alerts, now, claim).await?;
+    let mut done = insert_within(&mut tx, alerts, now, claim).await?;
+    hand_early(early, &mut done);
     tx.commit().await?;
     Ok(done)
 }

@@ -19,8 +19,8 @@ use super::migrations;
 use super::rows::{self, SLACK_APP_COLUMNS, to_json};
 use super::{
     ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimNew, ClaimedDelivery, DeliveryHealth, DeliveryRecord, DestinationRecord,
-    Installation, LEASE_SQL, NewAlertRecord, NewApiTokenRecord, NewUserRecord, Outcome, ReminderText, SlackAppRecord, SlackAppSecrets,
-    Store, StoreError, Stored, StoredSecret, TriageChange, UserRecord, new_id, now_rfc3339,
+    Early, Installation, LEASE_SQL, NewAlertRecord, NewApiTokenRecord, NewUserRecord, Outcome, ReminderText, SlackAppRecord,
+    SlackAppSecrets, Store, StoreError, Stored, StoredSecret, TriageChange, UserRecord, new_id, now_rfc3339,
 };
 
 const DESTINATION_COLUMNS: &str = "id, kind, status, wizard_step, display_name, channel, client_id, severities, \
@@ -442,7 +442,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_alerts(&self, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError> {
-        Ok(alerts::insert_alerts(&self.writer, &self.together, alerts, now, None).await?.0)
+        Ok(alerts::insert_alerts(&self.writer, &self.together, alerts, now, None, None).await?.0)
     }
 
     async fn insert_alerts_claimed(
@@ -450,8 +450,9 @@ impl Store for SqliteStore {
         alerts: &[NewAlertRecord],
         now: i64,
         claim: &ClaimNew,
+        early: Option<Early>,
     ) -> Result<(Vec<Stored>, Vec<ClaimedDelivery>), StoreError> {
-        alerts::insert_alerts(&self.writer, &self.together, alerts, now, Some(claim)).await
+        alerts::insert_alerts(&self.writer, &self.together, alerts, now, Some(claim), early).await
     }
 
     async fn claim_deliveries(&self, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError> {
