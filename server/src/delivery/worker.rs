@@ -34,7 +34,7 @@ use crate::store::{ClaimNew, ClaimedDelivery, DeliveryKind, DestinationRecord, O
 /// Deliveries claimed per trip to the database.
 const CLAIM_BATCH: usize = 256;
 /// Deliveries held in memory at once (claimed, not yet recorded).
-const MAX_HELD: usize = 2_048;
+const MAX_HELD: usize = 4_096;
 /// Requests to Slack at once.
 const CONCURRENCY: usize = 64;
 /// How long a claim holds before another worker may take the delivery:
