@@ -468,7 +468,7 @@ pub trait Store: Send + Sync + 'static {
     /// are written, before the commit waits for the disk (and come back
     /// empty): the sender may start while it waits. Should the commit then
     /// fail, they were handed over for alerts that were not stored (the
-    /// caller, answered with the error, sends them again).
+    /// client, answered with the error, sends the alerts again).
     async fn insert_alerts_claimed(
         &self,
         alerts: &[NewAlertRecord],
