@@ -304,14 +304,15 @@ async fn steady(slack: &FakeSlack, request: impl Fn(usize) -> reqwest::RequestBu
         let request = request(n);
         let started = Instant::now();
         sent_at.push(started);
-        posts.spawn(async move { request.send().await.map(|r| (r.status(), started.elapsed())) });
+        posts.spawn(async move { request.send().await.map(|r| (n, r.status(), started.elapsed())) });
     }
-    let mut answers = Vec::with_capacity(total);
+    let mut answered = vec![Duration::ZERO; total];
     while let Some(posted) = posts.join_next().await {
-        let (status, took) = posted.unwrap().unwrap();
+        let (n, status, took) = posted.unwrap().unwrap();
         assert!(status.is_success(), "{status}");
-        answers.push(took);
+        answered[n] = took;
     }
+    let mut answers = answered.clone();
     answers.sort();
     wait_for_arrivals(slack, total).await;
     let numbered: Vec<(usize, Duration)> = slack
@@ -327,9 +328,12 @@ async fn steady(slack: &FakeSlack, request: impl Fn(usize) -> reqwest::RequestBu
         let mut slowest = numbered.clone();
         slowest.sort_by_key(|(_, took)| std::cmp::Reverse(*took));
         let started = jiff::Timestamp::try_from(std::time::SystemTime::now() - sent_at[0].elapsed()).unwrap_or_default();
-        let listed: Vec<String> =
-            slowest.iter().take(30).map(|(n, took)| format!("+{} ms: {:.1}", (sent_at[*n] - sent_at[0]).as_millis(), ms(*took))).collect();
-        eprintln!("The slowest 30 of the stream started {started} (sent at: ingest→Slack ms): {}", listed.join(", "));
+        let listed: Vec<String> = slowest
+            .iter()
+            .take(30)
+            .map(|(n, took)| format!("+{} ms: {:.1} ({:.1})", (sent_at[*n] - sent_at[0]).as_millis(), ms(*took), ms(answered[*n])))
+            .collect();
+        eprintln!("The slowest 30 of the stream started {started} (sent at: ingest→Slack ms (answered in ms)): {}", listed.join(", "));
     }
     let mut latencies: Vec<Duration> = numbered.into_iter().map(|(_, d)| d).collect();
     assert_eq!(latencies.len(), total, "every steady message names its number");
