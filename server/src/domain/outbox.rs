@@ -94,7 +94,7 @@ impl Outbox {
         // The claimed messages come before the commit, so the sender starts
         // while it waits for the disk; the answer waits for it.
         let (early, mut came_early) = tokio::sync::oneshot::channel();
-        let mut inserting = std::pin::pin!(store.insert_alerts_claimed(alerts, now, &offer.claim, Some(early)));
+        let mut inserting = std::pin::pin!(store.insert_alerts_claimed(alerts, now, &offer.claim, early));
         let mut handed = 0;
         let mut not_taken = Vec::new();
         let mut hand = |claimed: Vec<ClaimedDelivery>| {
@@ -116,10 +116,7 @@ impl Outbox {
         if let Ok(claimed) = came_early.try_recv() {
             hand(claimed);
         }
-        let (stored, claimed) = inserted?;
-        if !claimed.is_empty() {
-            hand(claimed);
-        }
+        let stored = inserted?;
         if !not_taken.is_empty() {
             // The sender stopped meanwhile: the claims end here, and the
             // messages are queued for whoever sends next.

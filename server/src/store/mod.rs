@@ -457,27 +457,26 @@ pub trait Store: Send + Sync + 'static {
 
     /// As [`Store::insert_alerts`], and, when `claim.holder` holds the lease
     /// `claim.lease` at `now`, the new alerts' messages are claimed in the
-    /// same transaction (claim 1, until `now + claim.lease_ms`) and given
-    /// back, for the sender to take straight away. Folds and the messages'
-    /// updates are queued as always, and a batch of several alerts one of
-    /// which folds claims nothing. A store may claim none: PostgreSQL,
-    /// whose replicas could see the lease change hands mid-transaction,
-    /// does not.
+    /// same transaction (claim 1, until `now + claim.lease_ms`) and go
+    /// through `early` as soon as they are written, before the commit waits
+    /// for the disk: the sender may start while it waits. Folds and the
+    /// messages' updates are queued as always, and a batch of several
+    /// alerts one of which folds claims nothing. A store may claim none
+    /// (`early` is then dropped unused): PostgreSQL, whose replicas could
+    /// see the lease change hands mid-transaction, does not.
     ///
-    /// With `early`, the claimed messages go through it as soon as they
-    /// are written, before the commit waits for the disk (and come back
-    /// empty): the sender may start while it waits. Should the commit then
-    /// fail, they were handed over for alerts that were not stored (the
-    /// client, answered with the error, sends the alerts again).
+    /// Should the commit fail after the hand-over, the messages went for
+    /// alerts that were not stored (the client, answered with the error,
+    /// sends the alerts again).
     async fn insert_alerts_claimed(
         &self,
         alerts: &[NewAlertRecord],
         now: i64,
         claim: &ClaimNew,
-        early: Option<Early>,
-    ) -> Result<(Vec<Stored>, Vec<ClaimedDelivery>), StoreError> {
+        early: Early,
+    ) -> Result<Vec<Stored>, StoreError> {
         let _ = (claim, early);
-        Ok((self.insert_alerts(alerts, now).await?, Vec::new()))
+        self.insert_alerts(alerts, now).await
     }
 
     /// Claims up to `limit` deliveries due at `now` (ms), and those whose

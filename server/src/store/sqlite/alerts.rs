@@ -8,6 +8,7 @@ use std::sync::Arc;
 use herald_model::alert::{ActivitySource, AlertStatus};
 use sqlx::{Row as _, SqlitePool};
 
+use super::Writer;
 use crate::store::rows::{self, DELIVERY_RANK, state, to_json};
 use crate::store::{
     ActivityRecord, AlertFilter, AlertListRow, AlertRecord, ClaimNew, ClaimedDelivery, DeliveryHealth, DeliveryKind, DeliveryRecord, Early,
@@ -33,8 +34,15 @@ const PENDING: &str = "('QUEUED', 'RETRYING', 'SENDING')";
 /// default.
 const FOR_THE_WORKER: &str = "PRAGMA synchronous = NORMAL;";
 
-/// What storing a batch did, and the messages claimed as they were stored.
-type Inserted = (Vec<Stored>, Vec<ClaimedDelivery>);
+/// What storing alerts did, and the messages claimed as they were stored.
+struct Inserted {
+    stored: Vec<Stored>,
+    claimed: Vec<ClaimedDelivery>,
+}
+
+/// Who claims the new alerts' messages, and where they go once written
+/// (see [`Store::insert_alerts_claimed`](crate::store::Store::insert_alerts_claimed)).
+type Claiming<'a> = (&'a ClaimNew, Early);
 
 /// Requests of one alert each that came while the writer was busy, stored
 /// together when it is free: one commit, one wait for the disk, for all
@@ -52,30 +60,29 @@ struct Single {
     number: u64,
     alert: NewAlertRecord,
     now: i64,
-    claim: Option<ClaimNew>,
-    early: Option<Early>,
-    done: tokio::sync::oneshot::Sender<Result<Inserted, StoreError>>,
+    claiming: Option<(ClaimNew, Early)>,
+    done: tokio::sync::oneshot::Sender<Result<Vec<Stored>, StoreError>>,
 }
 
 pub(super) async fn insert_alerts(
-    pool: &SqlitePool,
+    writer: &Writer,
     together: &Together,
     alerts: &[NewAlertRecord],
     now: i64,
-    claim: Option<&ClaimNew>,
-    early: Option<Early>,
-) -> Result<Inserted, StoreError> {
+    claiming: Option<Claiming<'_>>,
+) -> Result<Vec<Stored>, StoreError> {
     let [alert] = alerts else {
-        let mut connection = pool.acquire().await?;
-        return insert_alerts_on(&mut connection, alerts, now, claim, early).await;
+        let mut connection = writer.get().await?;
+        return insert_alerts_on(&mut connection, alerts, now, claiming).await;
     };
     // In the queue first: whoever has the writer next stores it, this
     // request or one before it.
     let number = together.numbered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (done, stored) = tokio::sync::oneshot::channel();
-    let single = Single { number, alert: alert.clone(), now, claim: claim.cloned(), early, done };
+    let claiming = claiming.map(|(claim, early)| (claim.clone(), early));
+    let single = Single { number, alert: alert.clone(), now, claiming, done };
     together.waiting.lock().expect("the queue's lock").push(single);
-    match pool.acquire().await {
+    match writer.get().await {
         Ok(mut connection) => {
             let singles = std::mem::take(&mut *together.waiting.lock().expect("the queue's lock"));
             insert_singles(&mut connection, singles).await;
@@ -84,7 +91,7 @@ pub(super) async fn insert_alerts(
             let mut waiting = together.waiting.lock().expect("the queue's lock");
             if let Some(at) = waiting.iter().position(|s| s.number == number) {
                 waiting.remove(at);
-                return Err(error.into());
+                return Err(error);
             }
         }
     }
@@ -108,35 +115,38 @@ async fn insert_singles(connection: &mut sqlx::SqliteConnection, mut singles: Ve
             Err(error) => tracing::warn!(%error, alerts = singles.len(), "storing alerts together failed; storing each alone"),
         }
     }
-    for single in singles {
-        let done = insert_alerts_on(connection, std::slice::from_ref(&single.alert), single.now, single.claim.as_ref(), single.early).await;
-        let _ = single.done.send(done);
+    for Single { alert, now, claiming, done, .. } in singles {
+        let (claim, early) = claiming.unzip();
+        let claiming = claim.as_ref().zip(early);
+        let _ = done.send(insert_alerts_on(connection, std::slice::from_ref(&alert), now, claiming).await);
     }
 }
 
 /// Should the commit fail after the claimed messages went early, each is
-/// stored again alone, and its messages go again: twice, never lost.
-async fn insert_together(connection: &mut sqlx::SqliteConnection, singles: &mut [Single]) -> Result<Vec<Inserted>, StoreError> {
+/// stored again alone, claiming nothing this time: its messages are queued
+/// and go again, twice, never lost.
+async fn insert_together(connection: &mut sqlx::SqliteConnection, singles: &mut [Single]) -> Result<Vec<Vec<Stored>>, StoreError> {
     use sqlx::Connection as _;
     let mut tx = connection.begin_with(BEGIN_ALERTS).await?;
     let mut all = Vec::with_capacity(singles.len());
     for single in singles.iter() {
-        all.push(insert_within(&mut tx, std::slice::from_ref(&single.alert), single.now, single.claim.as_ref()).await?);
+        let claim = single.claiming.as_ref().map(|(claim, _)| claim);
+        all.push(insert_within(&mut tx, std::slice::from_ref(&single.alert), single.now, claim).await?);
     }
-    for (single, done) in singles.iter_mut().zip(&mut all) {
-        hand_early(single.early.take(), done);
-    }
+    let stored =
+        singles.iter_mut().zip(all).map(|(single, done)| hand_early(single.claiming.take().map(|(_, early)| early), done)).collect();
     tx.commit().await?;
-    Ok(all)
+    Ok(stored)
 }
 
-/// Hands the claimed messages to `early`, if given, before the commit.
-fn hand_early(early: Option<Early>, done: &mut Inserted) {
+/// Hands the claimed messages to `early`, if any were, before the commit.
+fn hand_early(early: Option<Early>, done: Inserted) -> Vec<Stored> {
     if let Some(early) = early
-        && !done.1.is_empty()
+        && !done.claimed.is_empty()
     {
-        let _ = early.send(std::mem::take(&mut done.1));
+        let _ = early.send(done.claimed);
     }
+    done.stored
 }
 
 /// IMMEDIATE: the write lock first (waiting for it if need be). A fold
@@ -151,15 +161,15 @@ async fn insert_alerts_on(
     connection: &mut sqlx::SqliteConnection,
     alerts: &[NewAlertRecord],
     now: i64,
-    claim: Option<&ClaimNew>,
-    early: Option<Early>,
-) -> Result<Inserted, StoreError> {
+    claiming: Option<Claiming<'_>>,
+) -> Result<Vec<Stored>, StoreError> {
     use sqlx::Connection as _;
+    let (claim, early) = claiming.unzip();
     let mut tx = connection.begin_with(BEGIN_ALERTS).await?;
-    let mut done = insert_within(&mut tx, alerts, now, claim).await?;
-    hand_early(early, &mut done);
+    let done = insert_within(&mut tx, alerts, now, claim).await?;
+    let stored = hand_early(early, done);
     tx.commit().await?;
-    Ok(done)
+    Ok(stored)
 }
 
 /// Stores a request's alerts in the transaction `tx` is in.
@@ -169,7 +179,7 @@ async fn insert_within(
     now: i64,
     claim: Option<&ClaimNew>,
 ) -> Result<Inserted, StoreError> {
-    let mut done: Inserted = (Vec::with_capacity(alerts.len()), Vec::new());
+    let mut done = Inserted { stored: Vec::with_capacity(alerts.len()), claimed: Vec::new() };
     // A batch none of whose alerts folds goes in a few statements for the
     // lot; otherwise each alert in turn, and nothing claimed: an event
     // folding right after its alert would find the message on its way, and
@@ -180,7 +190,7 @@ async fn insert_within(
         let claim = claim.filter(|_| alerts.len() == 1);
         for new in alerts {
             match fold(tx, new, now).await? {
-                Some(folded) => done.0.push(folded),
+                Some(folded) => done.stored.push(folded),
                 None => insert_plain(tx, std::slice::from_ref(new), now, claim, &mut done).await?,
             }
         }
@@ -223,8 +233,8 @@ async fn any_folds(tx: &mut sqlx::SqliteConnection, alerts: &[NewAlertRecord]) -
 /// Inserts alerts that do not fold, with their deliveries and reminders,
 /// in two statements, whatever their number: a third when a destination
 /// reminds, a fourth to count the deliveries of alerts sent before. What
-/// each did goes on `done.0`, in their order; the deliveries claimed for
-/// `claim` (when its holder holds the lease) on `done.1`.
+/// each did goes on `done.stored`, in their order; the deliveries claimed
+/// for `claim` (when its holder holds the lease) on `done.claimed`.
 async fn insert_plain(
     tx: &mut sqlx::SqliteConnection,
     alerts: &[NewAlertRecord],
@@ -232,7 +242,7 @@ async fn insert_plain(
     claim: Option<&ClaimNew>,
     done: &mut Inserted,
 ) -> Result<(), StoreError> {
-    let (stored, claimed) = done;
+    let Inserted { stored, claimed } = done;
     let rows: Vec<serde_json::Value> = alerts
         .iter()
         .map(|new| {
@@ -433,7 +443,8 @@ async fn fold(tx: &mut sqlx::SqliteConnection, new: &NewAlertRecord, now: i64) -
     Ok(Some(Stored { id: into.id, created: false, deliveries: usize::try_from(deliveries).unwrap_or(0), folded: true }))
 }
 
-pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError> {
+pub(super) async fn claim_deliveries(writer: &Writer, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError> {
+    let mut connection = writer.get().await?;
     let sql = format!(
         "{FOR_THE_WORKER} UPDATE deliveries SET state = 'SENDING', due_at = ?, claim = claim + 1 WHERE id IN \
          (SELECT id FROM deliveries WHERE state IN {PENDING} AND kind = 'POST' AND due_at <= ? ORDER BY due_at, id LIMIT ?) \
@@ -454,7 +465,7 @@ pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64,
         .bind(limit - follow_up_limit)
         .bind(now)
         .bind(follow_up_limit)
-        .fetch_all(pool)
+        .fetch_all(&mut *connection)
         .await?;
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -479,7 +490,7 @@ pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64,
     alert_ids.dedup();
     let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id IN (SELECT value FROM json_each(?))");
     let mut alerts = HashMap::with_capacity(alert_ids.len());
-    for row in sqlx::query(&sql).bind(to_json(&alert_ids)).fetch_all(pool).await? {
+    for row in sqlx::query(&sql).bind(to_json(&alert_ids)).fetch_all(&mut *connection).await? {
         match rows::alert(&row) {
             Ok(alert) => {
                 alerts.insert(alert.id.clone(), Arc::new(alert));
@@ -495,7 +506,7 @@ pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64,
              WHERE kind = 'POST' AND alert_id IN (SELECT value FROM json_each(?))",
         )
         .bind(to_json(&alert_ids))
-        .fetch_all(pool)
+        .fetch_all(&mut *connection)
         .await?;
         for row in rows {
             posts.insert(
@@ -517,7 +528,7 @@ pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64,
         )
         .bind(now)
         .bind(to_json(&unreadable))
-        .execute(pool)
+        .execute(&mut *connection)
         .await?;
     }
     Ok(claimed
@@ -532,8 +543,10 @@ pub(super) async fn claim_deliveries(pool: &SqlitePool, now: i64, lease_ms: i64,
 
 /// Records the outcomes; `true` when a destination's delivery problem was
 /// cleared by a message that got through.
-pub(super) async fn finish_deliveries(pool: &SqlitePool, outcomes: &[(i64, i64, Outcome)], now: i64) -> Result<bool, StoreError> {
-    let mut tx = pool.begin_with(format!("{FOR_THE_WORKER} BEGIN")).await?;
+pub(super) async fn finish_deliveries(writer: &Writer, outcomes: &[(i64, i64, Outcome)], now: i64) -> Result<bool, StoreError> {
+    use sqlx::Connection as _;
+    let mut connection = writer.get().await?;
+    let mut tx = connection.begin_with(format!("{FOR_THE_WORKER} BEGIN")).await?;
     let mut cleared = false;
     // Each outcome counts only for the claim it ends (`claim`, still
     // SENDING): a later claim records its own.
@@ -598,18 +611,21 @@ pub(super) async fn finish_deliveries(pool: &SqlitePool, outcomes: &[(i64, i64, 
     Ok(cleared)
 }
 
-pub(super) async fn release_claims(pool: &SqlitePool, now: i64) -> Result<u64, StoreError> {
+pub(super) async fn release_claims(writer: &Writer, now: i64) -> Result<u64, StoreError> {
+    let mut connection = writer.get().await?;
     let done = sqlx::query(
         "UPDATE deliveries SET state = CASE attempts WHEN 0 THEN 'QUEUED' ELSE 'RETRYING' END, due_at = ? WHERE state = 'SENDING'",
     )
     .bind(now)
-    .execute(pool)
+    .execute(&mut *connection)
     .await?;
     Ok(done.rows_affected())
 }
 
-pub(super) async fn requeue(pool: &SqlitePool, alert_id: &str, destination_id: Option<&str>, now: i64) -> Result<u64, StoreError> {
-    let mut tx = pool.begin().await?;
+pub(super) async fn requeue(writer: &Writer, alert_id: &str, destination_id: Option<&str>, now: i64) -> Result<u64, StoreError> {
+    use sqlx::Connection as _;
+    let mut connection = writer.get().await?;
+    let mut tx = connection.begin().await?;
     let requeue = |kinds: &'static str| {
         sqlx::query(if kinds == "POST" {
             "UPDATE deliveries SET state = 'QUEUED', attempts = 0, due_at = ?, last_error = NULL, updated_at = ? \
@@ -683,12 +699,13 @@ pub(super) async fn list_alerts(pool: &SqlitePool, filter: &AlertFilter) -> Resu
         .collect()
 }
 
-pub(super) async fn set_delivery_problem(pool: &SqlitePool, destination_id: &str, problem: Option<&str>) -> Result<bool, StoreError> {
+pub(super) async fn set_delivery_problem(writer: &Writer, destination_id: &str, problem: Option<&str>) -> Result<bool, StoreError> {
+    let mut connection = writer.get().await?;
     let done = sqlx::query("UPDATE destinations SET delivery_problem = ? WHERE id = ? AND delivery_problem IS NOT ?")
         .bind(problem)
         .bind(destination_id)
         .bind(problem)
-        .execute(pool)
+        .execute(&mut *connection)
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -726,14 +743,15 @@ pub(super) async fn delivery_health(pool: &SqlitePool, now: i64) -> Result<HashM
 /// Deletes up to `limit` alerts (their deliveries and history with them)
 /// whose last change — arrival, a delivery, an activity — is older than
 /// `changed_before`, oldest first; none with a delivery still to go.
-pub(super) async fn prune_alerts(pool: &SqlitePool, changed_before: i64, limit: u32) -> Result<u64, StoreError> {
+pub(super) async fn prune_alerts(writer: &Writer, changed_before: i64, limit: u32) -> Result<u64, StoreError> {
+    let mut connection = writer.get().await?;
     let sql = format!(
         "DELETE FROM alerts WHERE id IN (SELECT a.id FROM alerts a WHERE a.received_at < ?1 \
            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id AND (d.updated_at >= ?1 OR d.state IN {PENDING})) \
            AND NOT EXISTS (SELECT 1 FROM alert_activity t WHERE t.alert_id = a.id AND t.at >= ?1) \
            ORDER BY a.received_at LIMIT ?2)"
     );
-    let done = sqlx::query(&sql).bind(changed_before).bind(i64::from(limit)).execute(pool).await?;
+    let done = sqlx::query(&sql).bind(changed_before).bind(i64::from(limit)).execute(&mut *connection).await?;
     Ok(done.rows_affected())
 }
 
@@ -746,8 +764,8 @@ pub(super) async fn queue_depth(pool: &SqlitePool) -> Result<u64, StoreError> {
     Ok(u64::try_from(count).unwrap_or(0))
 }
 
-pub(super) async fn apply_triage(pool: &SqlitePool, change: &TriageChange, now: i64) -> Result<Option<AlertRecord>, StoreError> {
-    let mut connection = pool.acquire().await?;
+pub(super) async fn apply_triage(writer: &Writer, change: &TriageChange, now: i64) -> Result<Option<AlertRecord>, StoreError> {
+    let mut connection = writer.get().await?;
     apply_triage_on(&mut connection, change, now).await
 }
 
@@ -835,14 +853,14 @@ async fn apply_triage_on(
 }
 
 pub(super) async fn send_reminders(
-    pool: &SqlitePool,
+    writer: &Writer,
     now: i64,
     minute_ms: i64,
     limit: u32,
     text: ReminderText<'_>,
 ) -> Result<u64, StoreError> {
     use sqlx::Connection as _;
-    let mut connection = pool.acquire().await?;
+    let mut connection = writer.get().await?;
     let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
     // Due, or to drop: the alert triaged meanwhile, its destination no
     // longer active or its reminders turned off, or all sent already.

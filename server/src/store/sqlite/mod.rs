@@ -61,7 +61,7 @@ pub struct SqliteStore {
     /// (the worker's bookkeeping: should the machine lose power, a claim or
     /// an outcome may be forgotten and a message sent twice, never lost),
     /// except for alerts, which are on disk before Herald answers.
-    writer: SqlitePool,
+    writer: Writer,
     /// Every alert is routed with the destinations list: kept here until a
     /// destination changes (only this store changes them).
     destinations: DestinationCache,
@@ -77,6 +77,27 @@ pub struct SqliteStore {
 /// is pinged before each use (a trip to its thread, as long as most of
 /// the statements it would precede) nor closed for its age (the next use
 /// would open it again, pragmas and all).
+/// The one connection that writes, held rather than pooled: a pool pings
+/// each connection it gets back (a trip to SQLite's thread) before the next
+/// caller may have it, and on the writer every write waited for that in
+/// line. Callers take turns in the order they came.
+pub(super) struct Writer(tokio::sync::Mutex<Option<sqlx::SqliteConnection>>);
+
+impl Writer {
+    pub(super) async fn get(&self) -> Result<tokio::sync::MappedMutexGuard<'_, sqlx::SqliteConnection>, StoreError> {
+        tokio::sync::MutexGuard::try_map(self.0.lock().await, Option::as_mut).map_err(|_| StoreError::Database(sqlx::Error::PoolClosed))
+    }
+
+    async fn close(&self) {
+        use sqlx::Connection as _;
+        if let Some(connection) = self.0.lock().await.take()
+            && let Err(error) = connection.close().await
+        {
+            tracing::warn!(%error, "closing the database's writer connection failed");
+        }
+    }
+}
+
 fn connections() -> SqlitePoolOptions {
     SqlitePoolOptions::new().test_before_acquire(false).max_lifetime(None).idle_timeout(None)
 }
@@ -95,13 +116,24 @@ const CHECKPOINT_BACKSTOP: &str = "4000";
 /// ten milliseconds, every few hundred at 200 alerts a second, with every
 /// alert behind it waiting. A passive checkpoint waits for no one and no
 /// one waits for it; the writer starts the WAL over once it is all copied.
-async fn checkpoint(mut connection: sqlx::SqliteConnection) {
+/// While the WAL (`wal`) stays as it was when all of it was copied, there
+/// is nothing to do: an idle server does not wake SQLite's thread.
+async fn checkpoint(mut connection: sqlx::SqliteConnection, wal: std::path::PathBuf) {
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The WAL's length and last change, when it was last copied whole.
+    let mut copied = None;
     loop {
         every.tick().await;
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut connection).await {
-            tracing::warn!(%error, "copying the WAL into the database file failed; commits will do it");
+        let seen = std::fs::metadata(&wal).and_then(|m| Ok((m.len(), m.modified()?))).ok();
+        if seen.is_some() && seen == copied {
+            continue;
+        }
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&mut connection).await {
+            // Frames in the WAL, frames copied: a reader of an older
+            // snapshot may hold some back.
+            Ok((_, frames, done)) => copied = seen.filter(|_| done >= frames),
+            Err(error) => tracing::warn!(%error, "copying the WAL into the database file failed; commits will do it"),
         }
     }
 }
@@ -212,16 +244,19 @@ impl SqliteStore {
             .run(&pool)
             .await
             .with_context(|| format!("migrating the SQLite database {}", file.display()))?;
-        let writer = connections()
-            .max_connections(1)
-            .connect_with(options.clone().synchronous(SqliteSynchronous::Normal))
+        let writer = options
+            .clone()
+            .synchronous(SqliteSynchronous::Normal)
+            .connect()
             .await
             .with_context(|| format!("opening the SQLite database {}", file.display()))?;
         let checkpointer = options.connect().await.with_context(|| format!("opening the SQLite database {}", file.display()))?;
-        let checkpointer = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(checkpoint(checkpointer)));
+        let mut wal = file.clone().into_os_string();
+        wal.push("-wal");
+        let checkpointer = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(checkpoint(checkpointer, wal.into())));
         Ok(SqliteStore {
             pool,
-            writer,
+            writer: Writer(tokio::sync::Mutex::new(Some(writer))),
             destinations: DestinationCache::default(),
             checkpointer: std::sync::Mutex::new(Some(checkpointer)),
             together: alerts::Together::default(),
@@ -442,7 +477,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_alerts(&self, alerts: &[NewAlertRecord], now: i64) -> Result<Vec<Stored>, StoreError> {
-        Ok(alerts::insert_alerts(&self.writer, &self.together, alerts, now, None, None).await?.0)
+        alerts::insert_alerts(&self.writer, &self.together, alerts, now, None).await
     }
 
     async fn insert_alerts_claimed(
@@ -450,9 +485,9 @@ impl Store for SqliteStore {
         alerts: &[NewAlertRecord],
         now: i64,
         claim: &ClaimNew,
-        early: Option<Early>,
-    ) -> Result<(Vec<Stored>, Vec<ClaimedDelivery>), StoreError> {
-        alerts::insert_alerts(&self.writer, &self.together, alerts, now, Some(claim), early).await
+        early: Early,
+    ) -> Result<Vec<Stored>, StoreError> {
+        alerts::insert_alerts(&self.writer, &self.together, alerts, now, Some((claim, early))).await
     }
 
     async fn claim_deliveries(&self, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StoreError> {
@@ -518,12 +553,17 @@ impl Store for SqliteStore {
     async fn take_lease(&self, name: &str, holder: &str, now: i64, lease_ms: i64) -> Result<bool, StoreError> {
         // fetch_all: the statement runs to its end, so SQLite's write lock
         // is not held by a half-read RETURNING until the connection's next use.
-        let taken = sqlx::query(LEASE_SQL).bind(name).bind(holder).bind(now).bind(lease_ms).fetch_all(&self.writer).await?;
+        let taken =
+            sqlx::query(LEASE_SQL).bind(name).bind(holder).bind(now).bind(lease_ms).fetch_all(&mut *self.writer.get().await?).await?;
         Ok(!taken.is_empty())
     }
 
     async fn drop_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2").bind(name).bind(holder).execute(&self.writer).await?;
+        sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
+            .bind(name)
+            .bind(holder)
+            .execute(&mut *self.writer.get().await?)
+            .await?;
         Ok(())
     }
 
@@ -764,7 +804,7 @@ impl Store for SqliteStore {
         // On the writer: every request of that moment comes here, and on
         // another connection each would wait for the writer's lock in
         // SQLite's busy handler, which sleeps in steps of up to 100 ms.
-        let updated = sqlx::query(&sql).bind(&now).bind(token_hash).bind(&minute_ago).fetch_all(&self.writer).await?;
+        let updated = sqlx::query(&sql).bind(&now).bind(token_hash).bind(&minute_ago).fetch_all(&mut *self.writer.get().await?).await?;
         match updated.first() {
             Some(row) => rows::api_token(row).map(Some),
             None => Ok(Some(token)),
