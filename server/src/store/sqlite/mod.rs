@@ -72,11 +72,6 @@ pub struct SqliteStore {
     together: alerts::Together,
 }
 
-/// A pool of connections to the file. They are kept for the server's life:
-/// a connection to a file does not break as one to a server can, so none
-/// is pinged before each use (a trip to its thread, as long as most of
-/// the statements it would precede) nor closed for its age (the next use
-/// would open it again, pragmas and all).
 /// The one connection that writes, held rather than pooled: a pool pings
 /// each connection it gets back (a trip to SQLite's thread) before the next
 /// caller may have it, and on the writer every write waited for that in
@@ -98,6 +93,11 @@ impl Writer {
     }
 }
 
+/// A pool of connections to the file. They are kept for the server's life:
+/// a connection to a file does not break as one to a server can, so none
+/// is pinged before each use (a trip to its thread, as long as most of
+/// the statements it would precede) nor closed for its age (the next use
+/// would open it again, pragmas and all).
 fn connections() -> SqlitePoolOptions {
     SqlitePoolOptions::new().test_before_acquire(false).max_lifetime(None).idle_timeout(None)
 }
